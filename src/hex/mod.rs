@@ -1,0 +1,15 @@
+//! The Hex API client and the wire types it shares with the emulator.
+//!
+//! Owns: the types of HEX_API.md, typed errors, the retry policy and the request budget (a
+//! client-side model of Hex's rate limits). Knows nothing of terminals, journals or pipelines.
+
+pub mod error;
+pub mod params;
+pub mod types;
+
+pub use error::Error;
+pub use params::{ParamKind, ParamSpec};
+pub use types::{Operation, RunStatus};
+
+/// Hex's multi-tenant API base URL.
+pub const DEFAULT_BASE_URL: &str = "https://app.hex.tech/api/v1";

@@ -1,0 +1,9 @@
+//! hexdash: a terminal dashboard and headless command line for operating Hex projects through
+//! Hex's public REST API, plus a faithful Hex API emulator to try and test it offline.
+//!
+//! Layers (lower never imports higher): `clock`, `hex` and `journal` are the floor; `engine` uses
+//! them; `pipeline` uses `engine`; `headless` and `tui` use everything below. `emulator` shares
+//! only the API types in `hex`, so client and server cannot drift apart.
+
+pub mod clock;
+pub mod hex;
