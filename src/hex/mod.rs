@@ -5,10 +5,12 @@
 
 pub mod error;
 pub mod params;
+pub mod settings;
 pub mod types;
 
 pub use error::Error;
 pub use params::{ParamKind, ParamSpec};
+pub use settings::{ClientSettings, Limits, check_base_url};
 pub use types::{Operation, RunStatus};
 
 /// Hex's multi-tenant API base URL.

@@ -1,0 +1,121 @@
+//! What the client needs to be told: where Hex is, how long to wait, and which limits to model.
+//!
+//! `config` builds these from files and the environment; the client only reads them. The base-URL
+//! rule (https, or plain http only on loopback, HEX_API.md "Transport") lives here so the config
+//! checker and the client apply the very same test.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+/// Hex's rate limits as hexdash models them (HEX_API.md "Limits"); all configurable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// All endpoints together, per rolling minute window.
+    pub requests_per_minute: u32,
+    /// RunProject, per minute.
+    pub launches_per_minute: u32,
+    /// RunProject, per hour.
+    pub launches_per_hour: u32,
+    /// Requests per minute that status polling must leave free for launches and cancels.
+    pub reserved_for_actions: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            requests_per_minute: 60,
+            launches_per_minute: 20,
+            launches_per_hour: 60,
+            reserved_for_actions: 6,
+        }
+    }
+}
+
+/// Everything needed to build a [`crate::hex::Client`].
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    pub base_url: Url,
+    pub token: SecretString,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub limits: Limits,
+    /// Attempts after the first for retryable failures.
+    pub max_retries: u32,
+    /// Upper bound of one backoff pause (Retry-After may ask for longer and is honoured).
+    pub max_backoff: Duration,
+}
+
+impl ClientSettings {
+    pub fn new(base_url: Url, token: SecretString) -> Self {
+        ClientSettings {
+            base_url,
+            token,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            limits: Limits::default(),
+            max_retries: 4,
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Parses and checks a base URL: `https://` anywhere, `http://` only for loopback hosts.
+/// The error text says what to change.
+pub fn check_base_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        format!("{raw:?} is not a URL ({e}); use e.g. https://app.hex.tech/api/v1")
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            if !is_loopback(&url) {
+                return Err(format!(
+                    "{raw:?} uses plain http to a remote host, which would send the token in \
+                     clear text; use https:// (plain http is allowed only for 127.0.0.1, ::1 or \
+                     localhost, e.g. the emulator)"
+                ));
+            }
+        }
+        other => {
+            return Err(format!(
+                "{raw:?} has scheme {other:?}; use https:// (or http:// for a local emulator)"
+            ));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{raw:?} has no host"));
+    }
+    if url.cannot_be_a_base() {
+        return Err(format!("{raw:?} cannot be used as a base URL"));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        assert!(check_base_url("https://app.hex.tech/api/v1").is_ok());
+        assert!(check_base_url("http://127.0.0.1:8787/api/v1").is_ok());
+        assert!(check_base_url("http://localhost:1/api/v1").is_ok());
+        assert!(check_base_url("http://[::1]:1/api/v1").is_ok());
+        let err = check_base_url("http://hex.example.com/api/v1").unwrap_err();
+        assert!(err.contains("use https://"), "{err}");
+        assert!(check_base_url("ftp://x/").is_err());
+        assert!(check_base_url("not a url").is_err());
+    }
+}
