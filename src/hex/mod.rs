@@ -3,11 +3,15 @@
 //! Owns: the types of HEX_API.md, typed errors, the retry policy and the request budget (a
 //! client-side model of Hex's rate limits). Knows nothing of terminals, journals or pipelines.
 
+pub mod budget;
+pub mod client;
 pub mod error;
 pub mod params;
 pub mod settings;
 pub mod types;
 
+pub use budget::{Budget, BudgetSnapshot, Priority};
+pub use client::Client;
 pub use error::Error;
 pub use params::{ParamKind, ParamSpec};
 pub use settings::{ClientSettings, Limits, check_base_url};

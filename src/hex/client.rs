@@ -1,0 +1,543 @@
+//! The Hex API client: one method per operation of HEX_API.md, with retries and the shared budget.
+//!
+//! One `reqwest::Client` per `Client` (cloning a `Client` shares it, and the budget). Retry policy
+//! (HEX_API.md, DESIGN.md "Exactly-once launch"): reads and cancels retry connection errors,
+//! timeouts, 5xx and 429 with capped, jittered backoff that honours `Retry-After`; RunProject is
+//! retried only when Hex certainly created nothing (429, 503, connection never established), and
+//! any other failure of the POST becomes [`Error::LaunchOutcomeUnknown`] for the caller to
+//! reconcile. The token is only ever put into the Authorization header.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::budget::{Budget, BudgetSnapshot, Priority};
+use super::error::Error;
+use super::settings::{ClientSettings, check_base_url};
+use super::types::{
+    ApiErrorBody, ListProjectsQuery, Operation, Project, ProjectRunsQuery, ProjectRunsResponse,
+    ProjectsPage, RunProjectRequest, RunProjectResponse, RunStatusResponse,
+};
+
+/// Longest error-body excerpt kept in an error message.
+const EXCERPT_CHARS: usize = 160;
+/// Safety stop for ListProjects paging, in case a server keeps handing out cursors.
+const MAX_PAGES: usize = 1000;
+
+/// A Hex API client. Clones share the HTTP connection pool and the request budget.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+    priority: Priority,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    token: SecretString,
+    budget: Arc<Budget>,
+    max_retries: u32,
+    max_backoff: Duration,
+    request_timeout: Duration,
+}
+
+/// A successful HTTP exchange before decoding.
+struct Reply {
+    status: StatusCode,
+    body: Vec<u8>,
+}
+
+impl Client {
+    /// Builds a client. Fails on a base URL that is not https (or loopback http).
+    pub fn new(settings: ClientSettings) -> Result<Client, Error> {
+        let budget = Arc::new(Budget::new(settings.limits));
+        Self::with_budget(settings, budget)
+    }
+
+    /// Builds a client that shares an existing budget (e.g. several clients for one token).
+    pub fn with_budget(settings: ClientSettings, budget: Arc<Budget>) -> Result<Client, Error> {
+        let base = check_base_url(settings.base_url.as_str()).map_err(Error::Setup)?;
+        // reqwest is built without a bundled crypto provider (no C build for aws-lc); ring is
+        // installed once here. A second install fails harmlessly when one is already set.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("hexdash/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .build()
+            .map_err(|e| Error::Setup(e.to_string()))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                token: settings.token,
+                budget,
+                max_retries: settings.max_retries,
+                max_backoff: settings.max_backoff,
+                request_timeout: settings.request_timeout,
+            }),
+            priority: Priority::Action,
+        })
+    }
+
+    /// The same client, spending the budget as background polling (leaves the reserve free).
+    pub fn for_polling(&self) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            priority: Priority::Poll,
+        }
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    pub fn budget(&self) -> &Arc<Budget> {
+        &self.inner.budget
+    }
+
+    pub fn budget_snapshot(&self) -> BudgetSnapshot {
+        self.inner.budget.snapshot()
+    }
+
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.inner.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty();
+            path.extend(segments);
+        }
+        url
+    }
+
+    /// ListProjects: one page.
+    pub async fn list_projects(&self, query: &ListProjectsQuery) -> Result<ProjectsPage, Error> {
+        let url = self.url(&["projects"]);
+        let reply = self
+            .send(Operation::ListProjects, self.priority, || {
+                self.request(Method::GET, url.clone()).query(query)
+            })
+            .await?;
+        decode(Operation::ListProjects, reply)
+    }
+
+    /// ListProjects, following `pagination.after` until the last page.
+    pub async fn list_all_projects(&self) -> Result<Vec<Project>, Error> {
+        let mut all = Vec::new();
+        let mut query = ListProjectsQuery {
+            limit: Some(100),
+            ..ListProjectsQuery::default()
+        };
+        for _ in 0..MAX_PAGES {
+            let page = self.list_projects(&query).await?;
+            all.extend(page.values);
+            match page.pagination.after {
+                Some(after) if Some(&after) != query.after.as_ref() => query.after = Some(after),
+                _ => return Ok(all),
+            }
+        }
+        Ok(all)
+    }
+
+    /// GetProject.
+    pub async fn get_project(&self, project_id: &str) -> Result<Project, Error> {
+        let url = self.url(&["projects", project_id]);
+        let reply = self
+            .send(Operation::GetProject, self.priority, || {
+                self.request(Method::GET, url.clone())
+            })
+            .await?;
+        decode(Operation::GetProject, reply)
+    }
+
+    /// RunProject. Re-sent only when Hex certainly created nothing; any other failure after the
+    /// request may have reached Hex is [`Error::LaunchOutcomeUnknown`].
+    pub async fn run_project(
+        &self,
+        project_id: &str,
+        body: &RunProjectRequest,
+    ) -> Result<RunProjectResponse, Error> {
+        let url = self.url(&["projects", project_id, "runs"]);
+        let result = self
+            .send(Operation::RunProject, Priority::Launch, || {
+                self.request(Method::POST, url.clone()).json(body)
+            })
+            .await;
+        let reply = match result {
+            Ok(reply) => reply,
+            Err(e) if e.nothing_was_created() || is_definite_refusal(&e) => return Err(e),
+            Err(e) => {
+                return Err(Error::LaunchOutcomeUnknown { cause: Box::new(e) });
+            }
+        };
+        // A 201 whose body cannot be read still created a run: its outcome is unknown to us.
+        decode(Operation::RunProject, reply)
+            .map_err(|e| Error::LaunchOutcomeUnknown { cause: Box::new(e) })
+    }
+
+    /// GetRunStatus.
+    pub async fn get_run_status(
+        &self,
+        project_id: &str,
+        run_id: &str,
+    ) -> Result<RunStatusResponse, Error> {
+        let url = self.url(&["projects", project_id, "runs", run_id]);
+        let reply = self
+            .send(Operation::GetRunStatus, self.priority, || {
+                self.request(Method::GET, url.clone())
+            })
+            .await?;
+        decode(Operation::GetRunStatus, reply)
+    }
+
+    /// GetProjectRuns: one page (limit, offset, status filter).
+    pub async fn get_project_runs(
+        &self,
+        project_id: &str,
+        query: &ProjectRunsQuery,
+    ) -> Result<ProjectRunsResponse, Error> {
+        let url = self.url(&["projects", project_id, "runs"]);
+        let reply = self
+            .send(Operation::GetProjectRuns, self.priority, || {
+                self.request(Method::GET, url.clone()).query(query)
+            })
+            .await?;
+        decode(Operation::GetProjectRuns, reply)
+    }
+
+    /// CancelRun. Hex answers 204 with an empty body.
+    pub async fn cancel_run(&self, project_id: &str, run_id: &str) -> Result<(), Error> {
+        let url = self.url(&["projects", project_id, "runs", run_id]);
+        self.send(Operation::CancelRun, Priority::Action, || {
+            self.request(Method::DELETE, url.clone())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        self.inner
+            .http
+            .request(method, url)
+            .bearer_auth(self.inner.token.expose_secret())
+    }
+
+    /// Sends with the budget and the retry policy of `op`.
+    async fn send(
+        &self,
+        op: Operation,
+        priority: Priority,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Reply, Error> {
+        let mut attempt: u32 = 0;
+        loop {
+            self.inner.budget.acquire(priority).await;
+            let err = match self.exchange(op, build()).await {
+                Ok(reply) => return Ok(reply),
+                Err(err) => err,
+            };
+            let retryable = if op == Operation::RunProject {
+                err.nothing_was_created()
+            } else {
+                err.is_transient()
+            };
+            if !retryable || attempt >= self.inner.max_retries {
+                return Err(err);
+            }
+            let pause = backoff(attempt, err.retry_after(), self.inner.max_backoff);
+            if matches!(err, Error::RateLimited { .. }) {
+                // Everyone sharing the token waits, not just this request.
+                self.inner.budget.pause(pause, tokio::time::Instant::now());
+            }
+            tracing::debug!(%op, attempt, ?pause, error = %err, "retrying");
+            tokio::time::sleep(pause).await;
+            attempt += 1;
+        }
+    }
+
+    /// One HTTP exchange, classified.
+    async fn exchange(&self, op: Operation, req: reqwest::RequestBuilder) -> Result<Reply, Error> {
+        let response = req.send().await.map_err(|e| self.transport_error(op, &e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(op, &e))?
+            .to_vec();
+        if status.is_success() {
+            return Ok(Reply { status, body });
+        }
+        Err(http_error(op, status, &headers, &body))
+    }
+
+    fn transport_error(&self, op: Operation, e: &reqwest::Error) -> Error {
+        if e.is_connect() {
+            return Error::Transport {
+                op,
+                detail: describe_reqwest(e),
+                refused: true,
+            };
+        }
+        if e.is_timeout() {
+            return Error::Timeout {
+                op,
+                timeout: self.inner.request_timeout,
+            };
+        }
+        Error::Transport {
+            op,
+            detail: describe_reqwest(e),
+            refused: false,
+        }
+    }
+}
+
+/// A refusal after which Hex certainly created nothing and re-sending would not help.
+fn is_definite_refusal(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Unauthorized { .. }
+            | Error::Forbidden { .. }
+            | Error::NotFound { .. }
+            | Error::BadRequest { .. }
+            | Error::Unprocessable { .. }
+            | Error::Setup(_)
+    )
+}
+
+/// The reqwest error chain as one line, without the URL's query (no secrets are ever in URLs,
+/// but shorter is easier to read).
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    if parts.is_empty() {
+        let mut text = e.to_string();
+        if let Some(url) = e.url() {
+            text = text.replace(url.as_str(), url.path());
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
+}
+
+/// Capped exponential backoff with jitter; `Retry-After` wins when Hex sent one.
+fn backoff(attempt: u32, retry_after: Option<Duration>, cap: Duration) -> Duration {
+    if let Some(ra) = retry_after {
+        // A little jitter so several hexdash processes do not return in the same millisecond.
+        return ra + Duration::from_millis(fastrand::u64(0..250));
+    }
+    let base = Duration::from_millis(500).saturating_mul(1u32 << attempt.min(16));
+    let capped = base.min(cap);
+    // "Equal jitter": between half and all of the capped delay.
+    let half = capped / 2;
+    half + Duration::from_millis(fastrand::u64(
+        0..=u64::try_from(half.as_millis()).unwrap_or(0),
+    ))
+}
+
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
+    if text.chars().count() > EXCERPT_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = value.parse::<f64>()
+        && secs.is_finite()
+        && secs >= 0.0
+    {
+        return Some(Duration::from_secs_f64(secs));
+    }
+    // An HTTP date: wait until then.
+    let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let delta = when.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(delta).unwrap_or(Duration::ZERO))
+}
+
+/// Maps a non-2xx answer to its typed error. Copes with plain-text bodies (HEX_API.md "Errors").
+fn http_error(op: Operation, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+    let parsed: Option<ApiErrorBody> = serde_json::from_slice(body).ok();
+    let trace_id = parsed.as_ref().and_then(|b| b.trace_id.clone());
+    let message = match &parsed {
+        Some(b) => match (&b.reason, &b.details) {
+            (Some(r), Some(d)) => format!("{r}: {d}"),
+            (Some(r), None) => r.clone(),
+            (None, Some(d)) => d.clone(),
+            (None, None) => status.canonical_reason().unwrap_or("").to_string(),
+        },
+        None => {
+            let text = excerpt(body);
+            if text.is_empty() {
+                status.canonical_reason().unwrap_or("no body").to_string()
+            } else {
+                text
+            }
+        }
+    };
+    match status.as_u16() {
+        400 => Error::BadRequest {
+            op,
+            message,
+            trace_id,
+        },
+        401 => Error::Unauthorized {
+            op,
+            message,
+            trace_id,
+        },
+        403 => Error::Forbidden {
+            op,
+            message,
+            trace_id,
+        },
+        404 => Error::NotFound {
+            op,
+            message,
+            trace_id,
+        },
+        422 => {
+            let (invalid, not_found) = parsed
+                .map(|b| {
+                    (
+                        b.invalid.unwrap_or_default(),
+                        b.not_found.unwrap_or_default(),
+                    )
+                })
+                .unwrap_or_default();
+            Error::Unprocessable {
+                op,
+                message,
+                invalid,
+                not_found,
+                trace_id,
+            }
+        }
+        429 => Error::RateLimited {
+            op,
+            retry_after: parse_retry_after(headers),
+            trace_id,
+        },
+        503 if op == Operation::RunProject => Error::KernelLimit { message, trace_id },
+        s if s >= 500 => Error::Server {
+            op,
+            status: s,
+            message,
+            trace_id,
+        },
+        s => Error::BadRequest {
+            op,
+            message: format!("HTTP {s}: {message}"),
+            trace_id,
+        },
+    }
+}
+
+fn decode<T: DeserializeOwned>(op: Operation, reply: Reply) -> Result<T, Error> {
+    serde_json::from_slice(&reply.body).map_err(|e| Error::Undecodable {
+        op,
+        status: reply.status.as_u16(),
+        detail: e.to_string(),
+        excerpt: excerpt(&reply.body),
+        trace_id: serde_json::from_slice::<ApiErrorBody>(&reply.body)
+            .ok()
+            .and_then(|b| b.trace_id),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_capped_jittered_and_honours_retry_after() {
+        let cap = Duration::from_secs(30);
+        for attempt in 0..20 {
+            let d = backoff(attempt, None, cap);
+            assert!(d <= cap, "{attempt}: {d:?}");
+        }
+        let first = backoff(0, None, cap);
+        assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(500));
+        let ra = backoff(3, Some(Duration::from_secs(45)), cap);
+        assert!(ra >= Duration::from_secs(45) && ra < Duration::from_secs(46));
+    }
+
+    #[test]
+    fn plain_text_and_json_error_bodies_are_both_read() {
+        let h = HeaderMap::new();
+        let e = http_error(
+            Operation::ListProjects,
+            StatusCode::UNAUTHORIZED,
+            &h,
+            b"Unauthorized",
+        );
+        assert!(matches!(&e, Error::Unauthorized { message, .. } if message == "Unauthorized"));
+        let body = br#"{"reason":"Project not published","traceId":"t-1"}"#;
+        let e = http_error(
+            Operation::RunProject,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &h,
+            body,
+        );
+        assert_eq!(e.trace_id(), Some("t-1"));
+        let e = http_error(
+            Operation::RunProject,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &h,
+            b"",
+        );
+        assert!(matches!(e, Error::KernelLimit { .. }));
+        let e = http_error(
+            Operation::GetRunStatus,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &h,
+            b"",
+        );
+        assert!(matches!(e, Error::Server { status: 503, .. }));
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "12".parse().unwrap());
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(12)));
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn urls_keep_the_base_path_and_escape_ids() {
+        let settings = ClientSettings::new(
+            Url::parse("http://127.0.0.1:1/api/v1/").unwrap(),
+            SecretString::from("t"),
+        );
+        let c = Client::new(settings).unwrap();
+        assert_eq!(
+            c.url(&["projects", "a/b", "runs"]).as_str(),
+            "http://127.0.0.1:1/api/v1/projects/a%2Fb/runs"
+        );
+    }
+}
