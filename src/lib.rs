@@ -7,3 +7,8 @@
 
 pub mod clock;
 pub mod hex;
+pub mod cli;
+pub mod config;
+pub mod emulator;
+pub mod headless;
+pub mod logging;

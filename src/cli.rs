@@ -1,0 +1,209 @@
+//! The command line: argument definitions only (clap derive). What each command does lives in
+//! `headless` (and, for the dashboard, `tui`); parsing never touches the network or the disk.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A terminal dashboard and headless command line for operating Hex projects.
+#[derive(Debug, Parser)]
+#[command(name = "hexdash", version, about, long_about = None)]
+#[command(after_help = "Exit codes: 0 completed (or launched without --wait), 1 errored or unable \
+to allocate a kernel, 2 killed, 3 timed out, 4 usage or config error, 5 API or network error.")]
+pub struct Cli {
+    /// Config file to use instead of the platform default.
+    #[arg(long, global = true, value_name = "FILE", env = "HEXDASH_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Profile of the config file to use.
+    #[arg(long, global = true, value_name = "NAME", env = "HEXDASH_PROFILE")]
+    pub profile: Option<String>,
+
+    /// Log more detail to the log file (and to stderr for headless commands).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the workspace's projects.
+    Projects(ProjectsArgs),
+    /// Launch a run of a project.
+    Run(RunArgs),
+    /// Show one run's status.
+    Status(StatusArgs),
+    /// List a project's recent runs.
+    Runs(RunsArgs),
+    /// Cancel a run.
+    Cancel(CancelArgs),
+    /// Show, check or create the config file.
+    Config(ConfigArgs),
+    /// Start the Hex API emulator (a stateful offline stand-in for Hex).
+    Emulator(EmulatorArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectsArgs {
+    /// Print JSON (Hex's project objects) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Project id, alias (from the config) or exact title (case-insensitive).
+    pub project: String,
+
+    /// An input parameter, NAME=VALUE (typed by the project's declaration) or NAME:=JSON.
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+
+    /// A TOML or JSON file of parameter values; -p values override it.
+    #[arg(long, value_name = "FILE")]
+    pub params_file: Option<PathBuf>,
+
+    /// Ask Hex to validate the launch without running anything.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Run SQL without the cache (useCachedSqlResults = false).
+    #[arg(long)]
+    pub no_sql_cache: bool,
+
+    /// Write this run's results into the published app (needs edit rights).
+    #[arg(long)]
+    pub update_published: bool,
+
+    /// Wait for the run to end; the exit code tells how it ended.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// With --wait: give up after this long (e.g. 90s, 10m, 1h).
+    #[arg(long, value_name = "DURATION", requires = "wait")]
+    pub timeout: Option<String>,
+
+    /// With --timeout: cancel the run when the timeout passes.
+    #[arg(long, requires = "timeout")]
+    pub kill_on_timeout: bool,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Project id, alias or exact title.
+    pub project: String,
+    /// The run's id.
+    pub run_id: String,
+    /// Print JSON (Hex's run status object).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Project id, alias or exact title.
+    pub project: String,
+    /// Only runs in this status (PENDING, RUNNING, COMPLETED, ERRORED, KILLED,
+    /// UNABLE_TO_ALLOCATE_KERNEL).
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+    /// How many runs to list (1-100).
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub limit: u32,
+    /// Print JSON (Hex's run status objects).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// Project id, alias or exact title.
+    pub project: String,
+    /// The run's id.
+    pub run_id: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print where hexdash reads its config and keeps its data.
+    Path,
+    /// Load the config, resolve the profile and report problems.
+    Check,
+    /// Write a documented default config file.
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8787", value_name = "HOST:PORT")]
+    pub addr: SocketAddr,
+    /// Scenario TOML file (defaults to the built-in demo workspace).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Time factor for run durations (10 = ten times faster).
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
+    pub speed: f64,
+    /// An extra API token to accept, besides the scenario's.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn kill_on_timeout_needs_a_timeout() {
+        let err = Cli::try_parse_from(["hexdash", "run", "p", "--wait", "--kill-on-timeout"]);
+        assert!(err.is_err());
+        let ok = Cli::try_parse_from([
+            "hexdash", "run", "p", "-p", "date=2026-01-01", "--wait", "--timeout", "5m",
+            "--kill-on-timeout",
+        ])
+        .unwrap();
+        assert!(matches!(ok.command, Some(Command::Run(r)) if r.kill_on_timeout));
+    }
+}

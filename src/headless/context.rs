@@ -1,0 +1,34 @@
+//! What every API-facing headless command needs: paths, the loaded config, the active profile
+//! and a client built from it. Loading fails with exit code 4 and a message that says the fix.
+
+use crate::cli::Cli;
+use crate::config::{Config, Env, Paths, ProcessEnv, Profile};
+use crate::hex::Client;
+
+use super::exit::Failure;
+
+pub struct Context {
+    pub paths: Paths,
+    pub config: Config,
+    pub profile: Profile,
+    pub client: Client,
+}
+
+impl Context {
+    pub fn load(cli: &Cli) -> Result<Context, Failure> {
+        Self::load_with(cli, &ProcessEnv)
+    }
+
+    pub fn load_with(cli: &Cli, env: &dyn Env) -> Result<Context, Failure> {
+        let paths = Paths::resolve(cli.config.as_deref(), env)?;
+        let config = Config::load(&paths)?;
+        let profile = config.profile(cli.profile.as_deref(), env)?;
+        let client = Client::new(profile.settings.clone())?;
+        Ok(Context {
+            paths,
+            config,
+            profile,
+            client,
+        })
+    }
+}

@@ -1,0 +1,83 @@
+//! The non-interactive commands, for scripts, cron and CI: plain text or `--json` on stdout,
+//! progress and errors on stderr, and exit codes that mean one thing each (see [`Exit`]).
+//! Commands act through the same client (and, later, the same engine) as the dashboard.
+
+mod cancel;
+mod config_cmd;
+mod context;
+mod emulator_cmd;
+mod exit;
+pub mod output;
+mod params;
+mod projects;
+mod resolve;
+mod run;
+mod signals;
+mod status;
+mod wait;
+
+use std::io::Write;
+
+use clap::CommandFactory;
+use serde::Serialize;
+
+use crate::cli::{Cli, Command, Shell};
+use crate::config::ProcessEnv;
+
+pub use context::Context;
+pub use exit::{Exit, Failure};
+pub use resolve::{Match, Resolved, match_projects};
+pub use wait::poll_interval;
+
+/// Runs a parsed command line and returns how it ended. Errors are printed here, once.
+pub async fn dispatch(cli: Cli) -> Exit {
+    match execute(&cli).await {
+        Ok(exit) => exit,
+        Err(failure) => {
+            eprintln!("hexdash: {}", failure.message);
+            failure.exit
+        }
+    }
+}
+
+async fn execute(cli: &Cli) -> Result<Exit, Failure> {
+    let Some(command) = &cli.command else {
+        let mut cmd = Cli::command();
+        let _ = cmd.print_help();
+        return Ok(Exit::Completed);
+    };
+    match command {
+        Command::Config(args) => config_cmd::run(cli, &args.action, &ProcessEnv),
+        Command::Emulator(args) => emulator_cmd::run(args).await,
+        Command::Completions(args) => {
+            completions(args.shell);
+            Ok(Exit::Completed)
+        }
+        Command::Projects(args) => projects::run(&Context::load(cli)?, args).await,
+        Command::Run(args) => run::run(&Context::load(cli)?, args).await,
+        Command::Status(args) => status::status(&Context::load(cli)?, args).await,
+        Command::Runs(args) => status::runs(&Context::load(cli)?, args).await,
+        Command::Cancel(args) => cancel::run(&Context::load(cli)?, args).await,
+    }
+}
+
+fn completions(shell: Shell) {
+    use clap_complete::Shell as S;
+    let shell = match shell {
+        Shell::Bash => S::Bash,
+        Shell::Zsh => S::Zsh,
+        Shell::Fish => S::Fish,
+        Shell::Elvish => S::Elvish,
+        Shell::Powershell => S::PowerShell,
+    };
+    let mut cmd = Cli::command();
+    clap_complete::generate(shell, &mut cmd, "hexdash", &mut std::io::stdout());
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::api(format!("cannot encode JSON output: {e}")))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").map_err(|e| Failure::api(format!("cannot write output: {e}")))
+}

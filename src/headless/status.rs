@@ -1,0 +1,102 @@
+//! `hexdash status PROJECT RUN_ID` and `hexdash runs PROJECT`: what Hex says about runs.
+
+use crate::cli::{RunsArgs, StatusArgs};
+use crate::hex::RunStatus;
+use crate::hex::types::{ProjectRunsQuery, RunStatusResponse};
+
+use super::context::Context;
+use super::exit::{Exit, Failure};
+use super::output::{duration_ms, opt_time, print_table};
+use super::resolve;
+
+pub async fn status(ctx: &Context, args: &StatusArgs) -> Result<Exit, Failure> {
+    let project = resolve::resolve(ctx, &args.project).await?;
+    let run = ctx.client.get_run_status(&project.id, &args.run_id).await?;
+    if args.json {
+        super::print_json(&run)?;
+    } else {
+        print!("{}", describe_run(&run, project.title.as_deref()));
+    }
+    Ok(Exit::Completed)
+}
+
+/// A run as `key: value` lines.
+pub fn describe_run(run: &RunStatusResponse, title: Option<&str>) -> String {
+    let mut lines = vec![
+        ("project", match title {
+            Some(t) => format!("{t} ({})", run.project_id),
+            None => run.project_id.clone(),
+        }),
+        ("run", run.run_id.clone()),
+        ("status", run.status.to_string()),
+        ("started", opt_time(&run.start_time)),
+        ("ended", opt_time(&run.end_time)),
+        (
+            "elapsed",
+            run.elapsed_time.map(duration_ms).unwrap_or_else(|| "-".into()),
+        ),
+    ];
+    if let Some(v) = &run.project_version {
+        lines.push(("version", v.to_string()));
+    }
+    if let Some(t) = &run.run_trigger {
+        lines.push(("trigger", t.clone()));
+    }
+    if let Some(u) = &run.run_url {
+        lines.push(("url", u.clone()));
+    }
+    if let Some(t) = &run.trace_id {
+        lines.push(("trace id", t.clone()));
+    }
+    lines
+        .into_iter()
+        .map(|(k, v)| format!("{:<9} {v}\n", format!("{k}:")))
+        .collect()
+}
+
+pub async fn runs(ctx: &Context, args: &RunsArgs) -> Result<Exit, Failure> {
+    let status_filter = match &args.status {
+        Some(s) => Some(RunStatus::parse_known(s).ok_or_else(|| {
+            Failure::usage(format!(
+                "--status {s:?} is not a Hex run status; use one of {}",
+                RunStatus::KNOWN
+                    .iter()
+                    .map(RunStatus::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?),
+        None => None,
+    };
+    let project = resolve::resolve(ctx, &args.project).await?;
+    let query = ProjectRunsQuery {
+        limit: Some(args.limit),
+        status_filter,
+        ..ProjectRunsQuery::default()
+    };
+    let page = ctx.client.get_project_runs(&project.id, &query).await?;
+    if args.json {
+        super::print_json(&page.runs)?;
+        return Ok(Exit::Completed);
+    }
+    if page.runs.is_empty() {
+        println!("no runs");
+        return Ok(Exit::Completed);
+    }
+    let rows: Vec<Vec<String>> = page
+        .runs
+        .iter()
+        .map(|r| {
+            vec![
+                r.run_id.clone(),
+                r.status.to_string(),
+                opt_time(&r.start_time),
+                r.elapsed_time.map(duration_ms).unwrap_or_else(|| "-".into()),
+                r.run_trigger.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_table(&["RUN", "STATUS", "STARTED", "ELAPSED", "TRIGGER"], &rows)
+        .map_err(|e| Failure::api(format!("cannot write output: {e}")))?;
+    Ok(Exit::Completed)
+}
