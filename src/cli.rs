@@ -44,6 +44,8 @@ pub enum Command {
     Config(ConfigArgs),
     /// Start the Hex API emulator (a stateful offline stand-in for Hex).
     Emulator(EmulatorArgs),
+    /// Try hexdash on an embedded emulator with a demo workspace; no Hex account needed.
+    Demo(DemoArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -169,6 +171,31 @@ pub struct EmulatorArgs {
     /// An extra API token to accept, besides the scenario's.
     #[arg(long, value_name = "TOKEN")]
     pub token: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Time factor for the demo's run durations.
+    #[arg(long, default_value_t = 20.0, value_name = "FACTOR")]
+    pub speed: f64,
+    /// A command to run against the demo workspace; without one, a short guided run.
+    #[command(subcommand)]
+    pub command: Option<DemoCommand>,
+}
+
+/// The headless commands, run against the embedded demo emulator.
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// List the demo workspace's projects.
+    Projects(ProjectsArgs),
+    /// Launch a run of a demo project.
+    Run(RunArgs),
+    /// Show one run's status.
+    Status(StatusArgs),
+    /// List a demo project's recent runs.
+    Runs(RunsArgs),
+    /// Cancel a run.
+    Cancel(CancelArgs),
 }
 
 #[derive(Debug, Args)]

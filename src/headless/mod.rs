@@ -5,6 +5,7 @@
 mod cancel;
 mod config_cmd;
 mod context;
+mod demo;
 mod emulator_cmd;
 mod exit;
 pub mod output;
@@ -49,6 +50,7 @@ async fn execute(cli: &Cli) -> Result<Exit, Failure> {
     match command {
         Command::Config(args) => config_cmd::run(cli, &args.action, &ProcessEnv),
         Command::Emulator(args) => emulator_cmd::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
         Command::Completions(args) => {
             completions(args.shell);
             Ok(Exit::Completed)

@@ -1,0 +1,137 @@
+//! `hexdash demo`: hexdash against an embedded emulator serving the demo workspace, with the
+//! shipped demo config (aliases and declared parameters) and a throw-away data dir. With a
+//! command it runs that command; without one it shows the main job: list, launch, watch.
+//!
+//! The client is not told it talks to an emulator: it gets a base URL and a token through the
+//! same environment overrides a user would set (HEX_API_URL, HEX_API_TOKEN).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::cli::{DemoArgs, DemoCommand, ProjectsArgs, RunArgs};
+use crate::config::{Config, MapEnv, Paths};
+use crate::emulator::{self, EmulatorOptions, Scenario};
+use crate::hex::Client;
+
+use super::context::Context;
+use super::exit::{Exit, Failure};
+use super::{cancel, projects, run, status};
+
+/// The config `hexdash demo` uses: aliases and parameter declarations of the demo workspace.
+pub const DEMO_CONFIG: &str = include_str!("../../assets/demo-config.toml");
+
+/// A data dir that is removed when the demo ends.
+struct ScratchDir(PathBuf);
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        return Err(Failure::usage(format!(
+            "--speed {} must be a positive number",
+            args.speed
+        )));
+    }
+    let scenario = Scenario::demo().map_err(|e| Failure::usage(e.to_string()))?;
+    let token = scenario
+        .tokens()
+        .first()
+        .cloned()
+        .ok_or_else(|| Failure::usage("the demo scenario declares no token"))?;
+    let mut options = EmulatorOptions::new(scenario);
+    options.speed = args.speed;
+    let addr: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let running = emulator::start(addr, options)
+        .await
+        .map_err(|e| Failure::api(e.to_string()))?;
+
+    let scratch = ScratchDir(std::env::temp_dir().join(format!(
+        "hexdash-demo-{}-{}",
+        std::process::id(),
+        fastrand::u32(..)
+    )));
+    let env = MapEnv::new(HashMap::from([
+        ("HEX_API_URL".to_string(), running.base_url()),
+        ("HEX_API_TOKEN".to_string(), token),
+        (
+            "HEXDASH_DATA_DIR".to_string(),
+            scratch.0.join("data").display().to_string(),
+        ),
+        (
+            "HEXDASH_CONFIG_DIR".to_string(),
+            scratch.0.join("config").display().to_string(),
+        ),
+    ]));
+    let paths = Paths::resolve(None, &env)?;
+    let config = Config::from_toml_str(DEMO_CONFIG, Path::new("assets/demo-config.toml"))?;
+    let profile = config.profile(Some("demo"), &env)?;
+    let client = Client::new(profile.settings.clone())?;
+    let ctx = Context {
+        paths,
+        config,
+        profile,
+        client,
+    };
+    let result = match &args.command {
+        Some(DemoCommand::Projects(a)) => projects::run(&ctx, a).await,
+        Some(DemoCommand::Run(a)) => run::run(&ctx, a).await,
+        Some(DemoCommand::Status(a)) => status::status(&ctx, a).await,
+        Some(DemoCommand::Runs(a)) => status::runs(&ctx, a).await,
+        Some(DemoCommand::Cancel(a)) => cancel::run(&ctx, a).await,
+        None => tour(&ctx, args.speed).await,
+    };
+    running.shutdown().await;
+    drop(scratch);
+    result
+}
+
+/// The guided run: what hexdash is for, in three steps.
+async fn tour(ctx: &Context, speed: f64) -> Result<Exit, Failure> {
+    println!(
+        "hexdash demo: an embedded Hex API emulator at {} serves a demo workspace (runs at {speed}x speed).\n",
+        ctx.profile.base_url
+    );
+    println!("1. The workspace's projects (hexdash projects):\n");
+    projects::run(ctx, &ProjectsArgs { json: false }).await?;
+    let yesterday = jiff::Zoned::now()
+        .date()
+        .yesterday()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| "2026-01-01".into());
+    println!(
+        "\n2. Launch the daily ETL's extract step for {yesterday} and wait for it \
+         (hexdash run etl-extract -p date={yesterday} --wait):\n"
+    );
+    let exit = run::run(
+        ctx,
+        &RunArgs {
+            project: "etl-extract".into(),
+            params: vec![format!("date={yesterday}")],
+            params_file: None,
+            dry_run: false,
+            no_sql_cache: false,
+            update_published: false,
+            wait: true,
+            timeout: Some("10m".into()),
+            kill_on_timeout: true,
+            json: false,
+        },
+    )
+    .await?;
+    println!("\n3. Try more against the demo workspace:");
+    for line in [
+        "hexdash demo run etl-transform -p date=2026-01-31 --wait",
+        "hexdash demo run flaky-forecast --wait        # fails now and then: exit code 1",
+        "hexdash demo run stuck-export --wait --timeout 20s --kill-on-timeout   # exit code 3",
+        "hexdash demo runs etl-extract",
+        "hexdash emulator                              # serve the emulator for your own tools",
+    ] {
+        println!("   {line}");
+    }
+    Ok(exit)
+}
