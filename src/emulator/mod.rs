@@ -20,6 +20,7 @@ mod control;
 mod error;
 mod faults;
 mod limits;
+mod pipeline;
 mod routes;
 mod scenario;
 mod state;
@@ -43,7 +44,7 @@ pub use state::Transition;
 
 use crate::clock::SharedClock;
 use app::App;
-use routes::DropConnection;
+use pipeline::DropConnection;
 
 /// How to run an emulator.
 #[derive(Debug, Clone)]
