@@ -13,6 +13,12 @@ use jiff::{SignedDuration, Timestamp};
 /// A source of wall-clock time.
 pub trait Clock: Send + Sync + fmt::Debug {
     fn now(&self) -> Timestamp;
+
+    /// The manual clock behind this one, if it is one, so a holder of a [`SharedClock`] (e.g.
+    /// the emulator's `/_emulator/clock/advance`) can move time without knowing the concrete type.
+    fn as_manual(&self) -> Option<&ManualClock> {
+        None
+    }
 }
 
 /// Shared handle to a clock.
@@ -57,6 +63,10 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         *self.now.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn as_manual(&self) -> Option<&ManualClock> {
+        Some(self)
     }
 }
 

@@ -6,6 +6,7 @@
 //! only the API types in `hex`, so client and server cannot drift apart.
 
 pub mod clock;
+pub mod emulator;
 pub mod hex;
 pub mod cli;
 pub mod config;
