@@ -85,7 +85,7 @@ pub(crate) fn parse(text: &str, origin: &Path) -> Result<Config, Error> {
     let doc = DeTable::parse(text).map_err(|e| {
         src.parse_error(
             e.span().map_or(0, |s| s.start),
-            e.message().trim().to_string(),
+            format!("not valid TOML: {}", e.message().trim()),
         )
     })?;
     if let Some(leak) = find_leak(doc.get_ref()) {
@@ -130,7 +130,16 @@ fn schema_error(src: &Source<'_>, doc: &DeTable<'_>, e: &toml::de::Error) -> Err
             Some((t, None)) => t,
             None => KeyPath::default(),
         };
-        format!("missing key {field:?} {}", path.describe_table())
+        let example = match field.as_str() {
+            "id" => "id = \"<the project's id, from its URL in Hex>\"",
+            "name" => "name = \"<the input's name in Hex>\"",
+            "type" => "type = \"text\" (or number, date, checkbox, dropdown, multiselect)",
+            _ => "it",
+        };
+        format!(
+            "missing key {field:?} {}; add {example}",
+            path.describe_table()
+        )
     } else {
         let key = entry
             .and_then(|(t, k)| k.map(|k| t.key(&k).to_string()))

@@ -128,9 +128,10 @@ fn find_in_value(
     match value.get_ref() {
         DeValue::Table(t) => find_in_table(t, path, offset),
         DeValue::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-            find_in_value(item, &path.index(i), offset).or_else(|| {
-                (covers(item, offset) && !item.get_ref().is_table()).then(|| (path.index(i), None))
-            })
+            // An `[[array]]` item's span is its header, which is where toml reports a key
+            // missing from that entry.
+            find_in_value(item, &path.index(i), offset)
+                .or_else(|| covers(item, offset).then(|| (path.index(i), None)))
         }),
         _ => None,
     }
