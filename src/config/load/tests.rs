@@ -1,3 +1,6 @@
+//! How config.toml text becomes a Config or an error: positions, wording, suggestions, and the
+//! checks that need the whole file (unique aliases, layered limits, parameter defaults).
+
 use std::path::Path;
 use std::time::Duration;
 
