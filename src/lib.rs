@@ -5,11 +5,10 @@
 //! them; `pipeline` uses `engine`; `headless` and `tui` use everything below. `emulator` shares
 //! only the API types in `hex`, so client and server cannot drift apart.
 
-pub mod clock;
-pub mod emulator;
-pub mod hex;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod emulator;
+pub mod hex;
 pub mod headless;
 pub mod logging;
