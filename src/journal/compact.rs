@@ -212,3 +212,155 @@ pub fn select(events: &[Envelope], policy: &CompactPolicy) -> Vec<bool> {
     }
     keep
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hex::types::RunStatus::*;
+    use crate::journal::replay::JournalState;
+    use crate::journal::testing::{envelopes, intent, launched, status};
+    use serde_json::json;
+
+    fn kept(events: &[Envelope], policy: &CompactPolicy) -> Vec<Envelope> {
+        events
+            .iter()
+            .zip(select(events, policy))
+            .filter(|(_, keep)| *keep)
+            .map(|(e, _)| e.clone())
+            .collect()
+    }
+
+    fn kinds(events: &[Envelope]) -> Vec<(u64, &'static str)> {
+        events.iter().map(|e| (e.seq, e.event.kind())).collect()
+    }
+
+    #[test]
+    fn active_and_pending_are_kept_whole_ended_are_collapsed() {
+        let events = envelopes(vec![
+            intent("l1", "p"),               // 1 ended run r1
+            launched("l1", "p", "r1"),       // 2
+            status("p", "r1", Pending, 1),   // 3 dropped: not final
+            status("p", "r1", Running, 2),   // 4 dropped
+            status("p", "r1", Completed, 3), // 5 final
+            status("p", "r1", Completed, 4), // 6 dropped: after final
+            intent("l2", "q"),               // 7 active run r2
+            launched("l2", "q", "r2"),       // 8
+            status("q", "r2", Pending, 5),   // 9
+            status("q", "r2", Running, 6),   // 10
+            intent("l3", "q"),               // 11 pending, unknown outcome
+            Event::LaunchOutcomeUnknown {
+                launch_id: "l3".into(),
+                project_id: "q".into(),
+                error: "timeout".into(),
+            }, // 12
+        ]);
+        let out = kept(&events, &CompactPolicy::default());
+        assert_eq!(
+            kinds(&out),
+            [
+                (1, "launch_intent"),
+                (2, "launched"),
+                (5, "status_changed"),
+                (7, "launch_intent"),
+                (8, "launched"),
+                (9, "status_changed"),
+                (10, "status_changed"),
+                (11, "launch_intent"),
+                (12, "launch_outcome_unknown"),
+            ]
+        );
+        let (all, compacted) = (JournalState::replay(&events), JournalState::replay(&out));
+        assert_eq!(
+            compacted.active_runs().collect::<Vec<_>>(),
+            all.active_runs().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            compacted.pending_launches().collect::<Vec<_>>(),
+            all.pending_launches().collect::<Vec<_>>()
+        );
+        assert_eq!(compacted.run("p", "r1").unwrap().status, Some(Completed));
+    }
+
+    #[test]
+    fn keeps_only_the_newest_ended_but_each_projects_last_launch() {
+        let mut story = Vec::new();
+        for (i, project) in ["a", "b", "b", "b"].iter().enumerate() {
+            let (l, r) = (format!("l{i}"), format!("r{i}"));
+            story.push(intent(&l, project));
+            story.push(launched(&l, project, &r));
+            story.push(status(project, &r, Completed, i as i64));
+        }
+        story.push(intent("l9", "b"));
+        story.push(Event::LaunchFailed {
+            launch_id: "l9".into(),
+            project_id: "b".into(),
+            error: "422".into(),
+        });
+        let events = envelopes(story);
+        let policy = CompactPolicy {
+            keep_ended: 1,
+            keep_pipeline_runs: 0,
+        };
+        let out = kept(&events, &policy);
+        let state = JournalState::replay(&out);
+        // r0 is project a's newest launch; the failed l9 is the newest ended group overall and
+        // project b's newest launch. r1..r3 go.
+        let runs: Vec<_> = state.runs().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(runs, ["r0"]);
+        assert_eq!(state.ended_launches().len(), 1);
+        assert_eq!(state.last_launch("b").unwrap().launch_id, "l9");
+        assert_eq!(state.last_launch("a").unwrap().launch_id, "l0");
+    }
+
+    #[test]
+    fn a_run_that_was_watched_before_its_launch_was_recorded_stays_one_group() {
+        // The engine may observe a run before the `launched` line (a poll racing the 201).
+        let events = envelopes(vec![
+            status("p", "r1", Running, 1),
+            intent("l1", "p"),
+            launched("l1", "p", "r1"),
+        ]);
+        let out = kept(
+            &events,
+            &CompactPolicy {
+                keep_ended: 0,
+                keep_pipeline_runs: 0,
+            },
+        );
+        assert_eq!(out.len(), 3, "the run is active, so all of it stays");
+    }
+
+    #[test]
+    fn pipeline_events_follow_their_runs_and_the_newest_pipelines() {
+        let from_old = Origin::Pipeline {
+            pipeline_run_id: "old".into(),
+            step_id: "s".into(),
+        };
+        let step = |id: &str| Event::Pipeline {
+            pipeline_run_id: id.into(),
+            kind: "step_started".into(),
+            data: json!({}),
+        };
+        let mut launch = intent("l1", "p");
+        if let Event::LaunchIntent(i) = &mut launch {
+            i.origin = from_old;
+        }
+        let events = envelopes(vec![
+            step("old"),
+            step("dropped"),
+            launch,
+            launched("l1", "p", "r1"),
+            step("new"),
+            Event::Compacted {
+                kept: 1,
+                dropped: 1,
+            },
+        ]);
+        let policy = CompactPolicy {
+            keep_ended: 0,
+            keep_pipeline_runs: 1,
+        };
+        let keep = select(&events, &policy);
+        assert_eq!(keep, [true, false, true, true, true, false]);
+    }
+}

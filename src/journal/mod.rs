@@ -17,6 +17,8 @@ mod file;
 mod lock;
 mod replay;
 mod scan;
+#[cfg(test)]
+mod testing;
 
 pub use compact::{CompactPolicy, select as select_for_compaction};
 pub use error::Error;

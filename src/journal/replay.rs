@@ -464,3 +464,216 @@ impl JournalState {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::testing::{at, envelopes, intent, launched, status};
+    use RunStatus::*;
+
+    fn run_ids<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Vec<String> {
+        runs.map(|r| r.run_id.clone()).collect()
+    }
+
+    #[test]
+    fn a_launch_is_pending_until_resolved() {
+        let events = envelopes(vec![
+            intent("l1", "p"),
+            intent("l2", "p"),
+            Event::LaunchOutcomeUnknown {
+                launch_id: "l2".into(),
+                project_id: "p".into(),
+                error: "timed out".into(),
+            },
+            intent("l3", "p"),
+            launched("l1", "p", "r1"),
+            Event::LaunchFailed {
+                launch_id: "l3".into(),
+                project_id: "p".into(),
+                error: "422".into(),
+            },
+        ]);
+        let state = JournalState::replay(&events);
+        let pending: Vec<_> = state.pending_launches().collect();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].launch_id, "l2");
+        assert_eq!(
+            pending[0].unknown_outcome.as_ref().unwrap().error,
+            "timed out"
+        );
+        assert_eq!(pending[0].intent.as_ref().unwrap().project_id, "p");
+
+        let run = state.run("p", "r1").unwrap();
+        assert_eq!(run.launch_id.as_deref(), Some("l1"));
+        assert_eq!(run.params().unwrap()["launch"], "l1");
+        assert_eq!(run.run_url.as_deref(), Some("https://hex/r1"));
+        assert!(run.is_active(), "no status yet means still active");
+
+        assert_eq!(state.ended_launches().len(), 1);
+        assert_eq!(state.ended_launches()[0].launch_id, "l3");
+        // The newest intent wins, even though it failed: the form shows what was last tried.
+        assert_eq!(state.last_launch("p").unwrap().launch_id, "l3");
+    }
+
+    #[test]
+    fn adoption_and_abandonment_resolve_unknown_outcomes() {
+        let events = envelopes(vec![
+            intent("l1", "p"),
+            Event::LaunchOutcomeUnknown {
+                launch_id: "l1".into(),
+                project_id: "p".into(),
+                error: "reset".into(),
+            },
+            intent("l2", "p"),
+            Event::LaunchOutcomeUnknown {
+                launch_id: "l2".into(),
+                project_id: "p".into(),
+                error: "502".into(),
+            },
+            Event::Adopted {
+                launch_id: "l1".into(),
+                project_id: "p".into(),
+                run_id: "r1".into(),
+                run_url: None,
+            },
+            Event::Abandoned {
+                launch_id: "l2".into(),
+                project_id: "p".into(),
+                reason: "not in the project's runs".into(),
+            },
+        ]);
+        let state = JournalState::replay(&events);
+        assert_eq!(state.pending_launches().count(), 0);
+        let run = state.run("p", "r1").unwrap();
+        assert!(run.adopted);
+        assert!(run.intent.is_some());
+        assert!(matches!(
+            state.ended_launches()[0].end,
+            LaunchEnd::Abandoned { .. }
+        ));
+    }
+
+    #[test]
+    fn first_terminal_status_is_final_and_timeline_keeps_changes_only() {
+        let events = envelopes(vec![
+            intent("l1", "p"),
+            launched("l1", "p", "r1"),
+            status("p", "r1", Pending, 1),
+            status("p", "r1", Running, 2),
+            status("p", "r1", Running, 3),
+            status("p", "r1", Completed, 4),
+            status("p", "r1", Running, 5),
+            status("p", "r1", Errored, 6),
+        ]);
+        let state = JournalState::replay(&events);
+        let run = state.run("p", "r1").unwrap();
+        assert_eq!(run.status, Some(Completed));
+        assert_eq!(run.observed_at, Some(at(4)));
+        assert_eq!(run.end_time, Some(at(5)));
+        let timeline: Vec<_> = run.timeline.iter().map(|(s, t)| (s.clone(), *t)).collect();
+        assert_eq!(
+            timeline,
+            [(Pending, at(1)), (Running, at(2)), (Completed, at(4))]
+        );
+        assert_eq!(state.active_runs().count(), 0);
+    }
+
+    #[test]
+    fn unknown_status_keeps_a_run_active() {
+        let events = envelopes(vec![status("p", "r", Unknown("QUEUED".into()), 1)]);
+        let state = JournalState::replay(&events);
+        assert_eq!(run_ids(state.active_runs()), ["r"]);
+    }
+
+    #[test]
+    fn cancel_lifecycle() {
+        let requested = envelopes(vec![
+            Event::Watch {
+                project_id: "p".into(),
+                run_id: "r".into(),
+                origin: Origin::Cli,
+            },
+            status("p", "r", Running, 1),
+            Event::CancelRequested {
+                project_id: "p".into(),
+                run_id: "r".into(),
+                origin: Origin::Tui,
+            },
+        ]);
+        let state = JournalState::replay(&requested);
+        let run = state.run("p", "r").unwrap();
+        assert_eq!(run.origin(), Some(&Origin::Cli));
+        assert!(matches!(
+            run.cancel,
+            CancelState::Requested {
+                origin: Origin::Tui,
+                ..
+            }
+        ));
+        assert!(run.is_active());
+
+        let mut not_confirmed = requested.clone();
+        not_confirmed.extend(envelopes(vec![Event::CancelNotConfirmed {
+            project_id: "p".into(),
+            run_id: "r".into(),
+        }]));
+        let state = JournalState::replay(&not_confirmed);
+        assert!(matches!(
+            state.run("p", "r").unwrap().cancel,
+            CancelState::NotConfirmed { .. }
+        ));
+        assert_eq!(state.active_runs().count(), 1);
+
+        let mut confirmed = requested;
+        confirmed.extend(envelopes(vec![Event::CancelConfirmed {
+            project_id: "p".into(),
+            run_id: "r".into(),
+            status: Killed,
+        }]));
+        let state = JournalState::replay(&confirmed);
+        let run = state.run("p", "r").unwrap();
+        assert_eq!(run.status, Some(Killed));
+        assert_eq!(state.active_runs().count(), 0);
+    }
+
+    #[test]
+    fn history_is_newest_first_and_durations_need_both_times() {
+        let events = envelopes(vec![
+            intent("l1", "p"),
+            launched("l1", "p", "r1"),
+            intent("l2", "p"),
+            launched("l2", "p", "r2"),
+            intent("l3", "q"),
+            launched("l3", "q", "r3"),
+            status("p", "r1", Completed, 10),
+            status("p", "r2", Errored, 20),
+            status("q", "r3", Completed, 30),
+        ]);
+        let mut state = JournalState::replay(&events);
+        assert_eq!(run_ids(state.history()), ["r3", "r2", "r1"]);
+        let durations = state.durations("p");
+        assert_eq!(
+            durations
+                .iter()
+                .map(|d| d.run_id.as_str())
+                .collect::<Vec<_>>(),
+            ["r2", "r1"]
+        );
+        assert_eq!(durations[0].duration, SignedDuration::from_mins(1));
+        assert_eq!(durations[0].status, Errored);
+
+        // A run that ended without Hex times gives no sample.
+        state.apply(&Envelope {
+            v: 1,
+            seq: 99,
+            at: at(99),
+            event: Event::CancelConfirmed {
+                project_id: "p".into(),
+                run_id: "r9".into(),
+                status: Killed,
+            },
+        });
+        assert_eq!(state.durations("p").len(), 2);
+        assert_eq!(state.last_seq(), 99);
+    }
+}

@@ -127,3 +127,91 @@ fn parse_line(line: &[u8], number: usize, warnings: &mut Vec<String>) -> Parsed 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"v":1,"seq":1,"at":"2026-01-01T00:00:00Z","event":"cancel_not_confirmed","project_id":"p","run_id":"r"}"#;
+    const GOOD2: &str = r#"{"v":1,"seq":2,"at":"2026-01-01T00:00:01Z","event":"cancel_not_confirmed","project_id":"p","run_id":"r2"}"#;
+
+    fn events(scan: &Scan) -> Vec<u64> {
+        scan.lines
+            .iter()
+            .filter_map(|l| match &l.parsed {
+                Parsed::Event(e) => Some(e.seq),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn torn_last_line_is_ignored_with_a_warning() {
+        let text = format!("{GOOD}\n{}", &GOOD2[..40]);
+        let scan = scan(text.as_bytes());
+        assert_eq!(events(&scan), [1]);
+        assert_eq!(scan.complete_len, GOOD.len() + 1);
+        assert_eq!(scan.warnings.len(), 1);
+        assert!(scan.warnings[0].starts_with("line 2: ignored an incomplete last line"));
+    }
+
+    #[test]
+    fn complete_json_without_newline_is_still_torn() {
+        // The newline is part of the one write; without it the append never returned success.
+        let text = format!("{GOOD}\n{GOOD2}");
+        let scan = scan(text.as_bytes());
+        assert_eq!(events(&scan), [1]);
+        assert_eq!(scan.last_seq, 1);
+    }
+
+    #[test]
+    fn damaged_middle_line_is_skipped_and_named() {
+        let text = format!("{GOOD}\n{{\"v\":1,\"se\n\n{GOOD2}\n");
+        let scan = scan(text.as_bytes());
+        assert_eq!(events(&scan), [1, 2]);
+        assert_eq!(scan.warnings.len(), 1, "{:?}", scan.warnings);
+        assert!(scan.warnings[0].starts_with("line 2: skipped a damaged line"));
+    }
+
+    #[test]
+    fn known_kind_with_a_broken_body_is_damage_not_a_new_kind() {
+        let bad =
+            r#"{"v":1,"seq":3,"at":"2026-01-01T00:00:00Z","event":"launched","project_id":"p"}"#;
+        let scan = scan(format!("{bad}\n").as_bytes());
+        assert!(matches!(scan.lines[0].parsed, Parsed::Corrupt));
+        assert!(
+            scan.warnings[0].starts_with("line 1: skipped a damaged launched event (seq 3)"),
+            "{:?}",
+            scan.warnings
+        );
+    }
+
+    #[test]
+    fn unknown_kind_is_skipped_but_its_seq_counts() {
+        let newer =
+            r#"{"v":2,"seq":9,"at":"2026-01-01T00:00:00Z","event":"run_pinned","run_id":"r"}"#;
+        let scan = scan(format!("{GOOD}\n{newer}\n").as_bytes());
+        assert_eq!(events(&scan), [1]);
+        assert!(matches!(scan.lines[1].parsed, Parsed::Unknown { seq: 9 }));
+        assert_eq!(scan.last_seq, 9);
+        assert_eq!(
+            scan.warnings,
+            ["line 2: skipped a \"run_pinned\" event (seq 9) written by a newer hexdash"]
+        );
+    }
+
+    #[test]
+    fn out_of_order_seq_is_kept_with_a_warning() {
+        let scan = scan(format!("{GOOD2}\n{GOOD}\n").as_bytes());
+        assert_eq!(events(&scan), [2, 1]);
+        assert_eq!(scan.last_seq, 2);
+        assert!(scan.warnings[0].starts_with("line 2: sequence number 1"));
+    }
+
+    #[test]
+    fn empty_input_is_an_empty_journal() {
+        let scan = scan(b"");
+        assert!(scan.lines.is_empty() && scan.warnings.is_empty());
+        assert_eq!((scan.last_seq, scan.complete_len), (0, 0));
+    }
+}
