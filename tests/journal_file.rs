@@ -348,3 +348,53 @@ fn compaction_keeps_active_runs_and_pending_launches_and_numbering() {
     let mut j = writer(&path);
     assert_eq!(j.append(watch("later")).unwrap().seq, last + 3);
 }
+
+/// Run with `cargo test --release --test journal_file -- --ignored`: a year of heavy use must
+/// load and replay fast enough not to be noticed at start-up.
+#[test]
+#[ignore = "timing; meaningful in release builds only"]
+fn loads_and_replays_100k_events_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = journal_path(&dir);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut text = Vec::new();
+    let at: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    for seq in 1..=100_000u64 {
+        let run = format!("run-{}", seq / 4);
+        let event = match seq % 4 {
+            0 => intent(&format!("launch-{seq}")),
+            1 => Event::Launched {
+                launch_id: format!("launch-{}", seq - 1),
+                project_id: "p".into(),
+                run_id: run,
+                run_url: Some(format!("https://app.hex.tech/p/app/runs/{seq}")),
+                trace_id: Some("0af7651916cd43dd8448eb211c80319c".into()),
+                project_version: None,
+            },
+            2 => status(&run, RunStatus::Running),
+            _ => status(&run, RunStatus::Completed),
+        };
+        let env = journal::Envelope {
+            v: 1,
+            seq,
+            at,
+            event,
+        };
+        serde_json::to_writer(&mut text, &env).unwrap();
+        text.push(b'\n');
+    }
+    fs::write(&path, &text).unwrap();
+
+    let started = std::time::Instant::now();
+    let loaded = journal::load(&path).unwrap();
+    let load = started.elapsed();
+    let state = JournalState::replay(&loaded.events);
+    let total = started.elapsed();
+    assert_eq!(loaded.events.len(), 100_000);
+    assert!(state.runs().count() > 20_000);
+    println!(
+        "{} bytes: load {load:?}, load + replay {total:?}",
+        text.len()
+    );
+    assert!(load.as_millis() < 200, "load took {load:?}");
+}

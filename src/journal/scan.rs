@@ -50,81 +50,160 @@ struct Header {
     _v: IgnoredAny,
 }
 
+/// Below this size a file is parsed on one thread: spawning would cost more than it saves.
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// Lines of one stretch of the file, and warnings keyed by line number for merging in order.
+#[derive(Default)]
+struct Chunk {
+    lines: Vec<(usize, Line)>,
+    warnings: Vec<(usize, String)>,
+}
+
 pub(crate) fn scan(bytes: &[u8]) -> Scan {
+    // Parsing JSON is nearly all of a load's time, and lines are independent: a big journal is
+    // cut at newlines into one stretch per core and parsed in parallel.
+    let threads = match std::thread::available_parallelism() {
+        Ok(n) if bytes.len() >= PARALLEL_MIN_BYTES => n.get().min(8),
+        _ => 1,
+    };
+    scan_on(bytes, threads)
+}
+
+fn scan_on(bytes: &[u8], threads: usize) -> Scan {
     let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let threads = threads.max(1);
+    let mut stretches = Vec::with_capacity(threads);
+    let (mut start, mut first_number) = (0, 1);
+    for k in 1..=threads {
+        let end = if k == threads {
+            complete_len
+        } else {
+            let target = (complete_len * k / threads).max(start);
+            bytes[target..complete_len]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(complete_len, |i| target + i + 1)
+        };
+        stretches.push((start..end, first_number));
+        first_number += bytes[start..end].iter().filter(|&&b| b == b'\n').count();
+        start = end;
+    }
+    let chunks: Vec<Chunk> = if threads == 1 {
+        stretches
+            .into_iter()
+            .map(|(range, first)| scan_lines(bytes, range, first))
+            .collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = stretches
+                .into_iter()
+                .map(|(range, first)| scope.spawn(move || scan_lines(bytes, range, first)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    };
+
     let mut out = Scan {
-        lines: Vec::new(),
+        lines: Vec::with_capacity(chunks.iter().map(|c| c.lines.len()).sum()),
         warnings: Vec::new(),
         last_seq: 0,
         complete_len,
     };
-    let mut start = 0;
-    for (index, line) in bytes[..complete_len].split(|&b| b == b'\n').enumerate() {
-        let range = start..start + line.len();
-        start = range.end + 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let number = index + 1;
-        let parsed = parse_line(line, number, &mut out.warnings);
-        match &parsed {
-            Parsed::Event(env) => {
-                if env.seq <= out.last_seq {
-                    out.warnings.push(format!(
-                        "line {number}: sequence number {} is not above the previous {}; kept in \
-                         file order",
-                        env.seq, out.last_seq
-                    ));
+    let mut warnings = Vec::new();
+    for chunk in chunks {
+        warnings.extend(chunk.warnings);
+        for (number, line) in chunk.lines {
+            match &line.parsed {
+                Parsed::Event(env) => {
+                    if env.seq <= out.last_seq {
+                        warnings.push((
+                            number,
+                            format!(
+                                "line {number}: sequence number {} is not above the previous {}; \
+                                 kept in file order",
+                                env.seq, out.last_seq
+                            ),
+                        ));
+                    }
+                    out.last_seq = out.last_seq.max(env.seq);
                 }
-                out.last_seq = out.last_seq.max(env.seq);
+                Parsed::Unknown { seq } => out.last_seq = out.last_seq.max(*seq),
+                Parsed::Corrupt => {}
             }
-            Parsed::Unknown { seq } => out.last_seq = out.last_seq.max(*seq),
-            Parsed::Corrupt => {}
+            out.lines.push(line);
         }
-        out.lines.push(Line { range, parsed });
     }
+    warnings.sort_by_key(|(number, _)| *number);
+    out.warnings = warnings.into_iter().map(|(_, w)| w).collect();
+
     // The last line of an EOF without a newline: an append cut short. Its writer never saw the
     // sync succeed, so nothing was acted on because of it.
     let torn = &bytes[complete_len..];
     if !torn.iter().all(u8::is_ascii_whitespace) {
-        let number = bytes[..complete_len]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
         out.warnings.push(format!(
-            "line {number}: ignored an incomplete last line ({} bytes), most likely cut off by a \
-             crash while it was being written",
+            "line {first_number}: ignored an incomplete last line ({} bytes), most likely cut off \
+             by a crash while it was being written",
             torn.len()
         ));
     }
     out
 }
 
-fn parse_line(line: &[u8], number: usize, warnings: &mut Vec<String>) -> Parsed {
+/// Parses the lines in `range` (which ends just after a newline); `first_number` is the line
+/// number of its first line.
+fn scan_lines(bytes: &[u8], range: Range<usize>, first_number: usize) -> Chunk {
+    let mut chunk = Chunk::default();
+    let mut start = range.start;
+    for (index, line) in bytes[range].split(|&b| b == b'\n').enumerate() {
+        let range = start..start + line.len();
+        start = range.end + 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let number = first_number + index;
+        let (parsed, warning) = parse_line(line);
+        if let Some(warning) = warning {
+            chunk
+                .warnings
+                .push((number, format!("line {number}: {warning}")));
+        }
+        chunk.lines.push((number, Line { range, parsed }));
+    }
+    chunk
+}
+
+/// What a line holds, and for anything but an event a warning (without the line number).
+fn parse_line(line: &[u8]) -> (Parsed, Option<String>) {
     let error = match serde_json::from_slice::<Envelope>(line) {
-        Ok(env) => return Parsed::Event(env),
+        Ok(env) => return (Parsed::Event(env), None),
         Err(e) => e,
     };
     match serde_json::from_slice::<Header>(line) {
-        Ok(h) if !Event::KINDS.contains(&h.event.as_str()) => {
-            warnings.push(format!(
-                "line {number}: skipped a {:?} event (seq {}) written by a newer hexdash",
+        Ok(h) if !Event::KINDS.contains(&h.event.as_str()) => (
+            Parsed::Unknown { seq: h.seq },
+            Some(format!(
+                "skipped a {:?} event (seq {}) written by a newer hexdash",
                 h.event, h.seq
-            ));
-            Parsed::Unknown { seq: h.seq }
-        }
-        Ok(h) => {
-            warnings.push(format!(
-                "line {number}: skipped a damaged {} event (seq {}): {error}",
+            )),
+        ),
+        Ok(h) => (
+            Parsed::Corrupt,
+            Some(format!(
+                "skipped a damaged {} event (seq {}): {error}",
                 h.event, h.seq
-            ));
-            Parsed::Corrupt
-        }
-        Err(_) => {
-            warnings.push(format!("line {number}: skipped a damaged line: {error}"));
-            Parsed::Corrupt
-        }
+            )),
+        ),
+        Err(_) => (
+            Parsed::Corrupt,
+            Some(format!("skipped a damaged line: {error}")),
+        ),
     }
 }
 
@@ -206,6 +285,41 @@ mod tests {
         assert_eq!(events(&scan), [2, 1]);
         assert_eq!(scan.last_seq, 2);
         assert!(scan.warnings[0].starts_with("line 2: sequence number 1"));
+    }
+
+    #[test]
+    fn parallel_scan_matches_sequential_including_line_numbers() {
+        let mut text = String::new();
+        for seq in 1..=2000u64 {
+            match seq {
+                700 => text.push_str("not json\n"),
+                1500 => text.push('\n'),
+                _ => {}
+            }
+            let seq = if seq == 1800 { 5 } else { seq };
+            text.push_str(&GOOD.replace("\"seq\":1", &format!("\"seq\":{seq}")));
+            text.push('\n');
+        }
+        text.push_str("{\"v\":1,");
+        let one = scan_on(text.as_bytes(), 1);
+        assert_eq!(
+            one.warnings,
+            [
+                "line 700: skipped a damaged line: expected ident at line 1 column 2",
+                "line 1802: sequence number 5 is not above the previous 1799; kept in file order",
+                "line 2003: ignored an incomplete last line (7 bytes), most likely cut off by a \
+                 crash while it was being written",
+            ]
+        );
+        for threads in [2, 3, 7] {
+            let many = scan_on(text.as_bytes(), threads);
+            assert_eq!(many.warnings, one.warnings, "{threads} threads");
+            assert_eq!(events(&many), events(&one), "{threads} threads");
+            let ranges = |s: &Scan| s.lines.iter().map(|l| l.range.clone()).collect::<Vec<_>>();
+            assert_eq!(ranges(&many), ranges(&one));
+            assert_eq!(many.last_seq, 2000);
+            assert_eq!(many.complete_len, one.complete_len);
+        }
     }
 
     #[test]
