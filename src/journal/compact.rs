@@ -175,42 +175,42 @@ pub fn select(events: &[Envelope], policy: &CompactPolicy) -> Vec<bool> {
         .map(|(_, p)| p)
         .collect();
 
-    let mut keep = vec![false; events.len()];
-    for (i, env) in events.iter().enumerate() {
-        let Some(g) = group_of[i] else { continue };
-        let Some(f) = facts.get(&g) else { continue };
-        keep[i] = if !ended(f) {
-            true
-        } else if kept_ended.contains(&g) {
+    let kept = |g: &usize, f: &GroupFacts| !ended(f) || kept_ended.contains(g);
+    for (g, f) in &facts {
+        if kept(g, f) {
+            kept_pipelines.extend(f.origins.iter().filter_map(|origin| match origin {
+                Origin::Pipeline {
+                    pipeline_run_id, ..
+                } => Some(pipeline_run_id.as_str()),
+                _ => None,
+            }));
+        }
+    }
+
+    events
+        .iter()
+        .zip(group_of)
+        .enumerate()
+        .map(|(i, (env, group))| {
+            if let Event::Pipeline {
+                pipeline_run_id, ..
+            } = &env.event
+            {
+                return kept_pipelines.contains(pipeline_run_id.as_str());
+            }
+            let Some((g, f)) = group.and_then(|g| facts.get_key_value(&g)) else {
+                return false;
+            };
             match &env.event {
-                Event::StatusChanged(s) => {
+                _ if !kept(g, f) => false,
+                // An ended run keeps only the status line its replay ends on.
+                Event::StatusChanged(s) if ended(f) => {
                     final_status.get(&(s.project_id.as_str(), s.run_id.as_str())) == Some(&i)
                 }
                 _ => true,
             }
-        } else {
-            false
-        };
-        if keep[i] {
-            for origin in &f.origins {
-                if let Origin::Pipeline {
-                    pipeline_run_id, ..
-                } = origin
-                {
-                    kept_pipelines.insert(pipeline_run_id);
-                }
-            }
-        }
-    }
-    for (i, env) in events.iter().enumerate() {
-        if let Event::Pipeline {
-            pipeline_run_id, ..
-        } = &env.event
-        {
-            keep[i] = kept_pipelines.contains(pipeline_run_id.as_str());
-        }
-    }
-    keep
+        })
+        .collect()
 }
 
 #[cfg(test)]

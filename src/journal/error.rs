@@ -68,3 +68,18 @@ pub enum Error {
     )]
     Broken { path: PathBuf },
 }
+
+impl Error {
+    /// Wraps an I/O error with what hexdash was doing and on which file, for `map_err`.
+    pub(crate) fn io(
+        action: &'static str,
+        path: &std::path::Path,
+    ) -> impl FnOnce(io::Error) -> Error + use<> {
+        let path = path.to_path_buf();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}

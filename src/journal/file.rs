@@ -70,22 +70,13 @@ pub struct Journal {
     next_seq: u64,
 }
 
-fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Io {
-        action,
-        path,
-        source,
-    }
-}
-
 /// Reads a journal without locking or changing it. A missing file is an empty journal.
 pub fn load(path: impl AsRef<Path>) -> Result<Loaded, Error> {
     let path = path.as_ref();
     match fs::read(path) {
         Ok(bytes) => Ok(into_loaded(scan::scan(&bytes))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Loaded::default()),
-        Err(e) => Err(io("read the journal", path)(e)),
+        Err(e) => Err(Error::io("read the journal", path)(e)),
     }
 }
 
@@ -119,7 +110,7 @@ impl Journal {
     pub fn open_with_clock(path: impl Into<PathBuf>, clock: SharedClock) -> Result<Opened, Error> {
         let path = path.into();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(io("create the journal directory", dir))?;
+            fs::create_dir_all(dir).map_err(Error::io("create the journal directory", dir))?;
         }
         let lock = match lock::try_acquire(&path, clock.now())? {
             LockOutcome::Acquired(lock) => lock,
@@ -134,15 +125,21 @@ impl Journal {
                 return Ok(Opened { journal, loaded });
             }
         };
+        let created = !path.exists();
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(&path)
-            .map_err(io("open the journal", &path))?;
+            .map_err(Error::io("open the journal", &path))?;
+        if created {
+            // A new file's directory entry must be durable before the first intent is trusted,
+            // or power loss could take the whole file with it.
+            sync_dir(&path)?;
+        }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
-            .map_err(io("read the journal", &path))?;
+            .map_err(Error::io("read the journal", &path))?;
         let scanned = scan::scan(&bytes);
         let complete = scanned.complete_len as u64;
         let loaded = into_loaded(scanned);
@@ -151,7 +148,10 @@ impl Journal {
             // JSON would otherwise come back on the next load with a seq we are about to reuse.
             file.set_len(complete)
                 .and_then(|()| file.sync_data())
-                .map_err(io("cut the incomplete last line off the journal", &path))?;
+                .map_err(Error::io(
+                    "cut the incomplete last line off the journal",
+                    &path,
+                ))?;
         }
         let journal = Journal {
             next_seq: loaded.last_seq + 1,
@@ -188,22 +188,10 @@ impl Journal {
         self.next_seq
     }
 
-    fn writer(&mut self) -> Result<&mut Writer, Error> {
-        match &mut self.access {
-            Access::Writer(w) if w.broken => Err(Error::Broken {
-                path: self.path.clone(),
-            }),
-            Access::Writer(w) => Ok(w),
-            Access::ReadOnly { holder } => Err(Error::ReadOnly {
-                path: self.path.clone(),
-                holder: holder.clone(),
-            }),
-        }
-    }
-
     /// Records `event` durably and returns it as written (its `seq` and `at` included), so the
     /// caller can fold exactly what is on disk into its live state.
     pub fn append(&mut self, event: Event) -> Result<Envelope, Error> {
+        let w = writer(&mut self.access, &self.path)?;
         let envelope = Envelope {
             v: FORMAT_VERSION,
             seq: self.next_seq,
@@ -214,8 +202,6 @@ impl Journal {
         let mut line =
             serde_json::to_vec(&envelope).map_err(|source| Error::Serialise { kind, source })?;
         line.push(b'\n');
-        let path = self.path.clone();
-        let w = self.writer()?;
         let written = w.file.write_all(&line).and_then(|()| w.file.sync_data());
         if let Err(source) = written {
             // Take back whatever part of the line reached the file, so the next append does not
@@ -223,6 +209,7 @@ impl Journal {
             if w.file.set_len(w.len).is_err() {
                 w.broken = true;
             }
+            let path = self.path.clone();
             return Err(Error::Write { kind, path, source });
         }
         w.len += line.len() as u64;
@@ -235,10 +222,10 @@ impl Journal {
     /// directory synced, so a crash at any point leaves either the old or the new file whole.
     /// Lines of unknown kinds are copied verbatim; damaged lines are dropped.
     pub fn compact(&mut self, policy: &CompactPolicy) -> Result<CompactReport, Error> {
-        self.writer()?;
+        writer(&mut self.access, &self.path)?;
         let path = self.path.clone();
         // We hold the lock and are the only writer, so the file is exactly what we appended.
-        let bytes = fs::read(&path).map_err(io("read the journal", &path))?;
+        let bytes = fs::read(&path).map_err(Error::io("read the journal", &path))?;
         let lines = scan::scan(&bytes).lines;
         let total = lines.len() as u64;
         // Known events go through the policy; unknown kinds are always kept; damage never.
@@ -289,14 +276,15 @@ impl Journal {
             .append(true)
             .create(true)
             .open(&tmp)
-            .map_err(io("create the compaction file", &tmp))?;
+            .map_err(Error::io("create the compaction file", &tmp))?;
         file.set_len(0)
             .and_then(|()| file.write_all(&out))
             .and_then(|()| file.sync_all())
-            .map_err(io("write the compaction file", &tmp))?;
-        fs::rename(&tmp, &path).map_err(io("replace the journal with its compaction", &path))?;
+            .map_err(Error::io("write the compaction file", &tmp))?;
+        fs::rename(&tmp, &path)
+            .map_err(Error::io("replace the journal with its compaction", &path))?;
         // From here the new file is the journal: switch to it even if the directory sync fails.
-        let w = self.writer()?;
+        let w = writer(&mut self.access, &path)?;
         w.file = file;
         w.len = out.len() as u64;
         self.next_seq += 1;
@@ -307,6 +295,20 @@ impl Journal {
             bytes_before: bytes.len() as u64,
             bytes_after: out.len() as u64,
         })
+    }
+}
+
+/// The writer state, or why this handle may not write.
+fn writer<'a>(access: &'a mut Access, path: &Path) -> Result<&'a mut Writer, Error> {
+    match access {
+        Access::Writer(w) if w.broken => Err(Error::Broken {
+            path: path.to_path_buf(),
+        }),
+        Access::Writer(w) => Ok(w),
+        Access::ReadOnly { holder } => Err(Error::ReadOnly {
+            path: path.to_path_buf(),
+            holder: holder.clone(),
+        }),
     }
 }
 
@@ -323,7 +325,7 @@ fn sync_dir(journal: &Path) -> Result<(), Error> {
     if let Some(dir) = journal.parent().filter(|d| !d.as_os_str().is_empty()) {
         File::open(dir)
             .and_then(|d| d.sync_all())
-            .map_err(io("sync the journal directory", dir))?;
+            .map_err(Error::io("sync the journal directory", dir))?;
     }
     #[cfg(not(unix))]
     let _ = journal;

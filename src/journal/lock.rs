@@ -61,14 +61,6 @@ pub(crate) fn lock_path(journal: &Path) -> PathBuf {
 /// Takes the lock without waiting; reports the holder if another open file has it.
 pub(crate) fn try_acquire(journal: &Path, now: Timestamp) -> Result<LockOutcome, Error> {
     let path = lock_path(journal);
-    let io = |action| {
-        let path = path.clone();
-        move |source| Error::Io {
-            action,
-            path,
-            source,
-        }
-    };
     // No truncate on open: until we hold the lock, the pid inside belongs to the holder.
     let mut file = OpenOptions::new()
         .read(true)
@@ -76,16 +68,13 @@ pub(crate) fn try_acquire(journal: &Path, now: Timestamp) -> Result<LockOutcome,
         .create(true)
         .truncate(false)
         .open(&path)
-        .map_err(io("open the journal lock file"))?;
+        .map_err(Error::io("open the journal lock file", &path))?;
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => return Ok(LockOutcome::HeldBy(read_holder(&path))),
         Err(TryLockError::Error(source)) => {
-            return Err(Error::Io {
-                action: "lock (the file system may not support locks)",
-                path,
-                source,
-            });
+            // E.g. a network file system without lock support.
+            return Err(Error::io("lock the journal lock file", &path)(source));
         }
     }
     let holder = LockHolder {

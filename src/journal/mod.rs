@@ -20,7 +20,7 @@ mod scan;
 #[cfg(test)]
 mod testing;
 
-pub use compact::{CompactPolicy, select as select_for_compaction};
+pub use compact::CompactPolicy;
 pub use error::Error;
 pub use event::{
     Envelope, Event, FORMAT_VERSION, LaunchIntent, LaunchOptions, Origin, StatusChange,
