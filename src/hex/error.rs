@@ -75,10 +75,7 @@ pub enum Error {
         message: String,
         trace_id: Option<String>,
     },
-    #[error(
-        "{op}: Hex refused the request as malformed (400: {message}){}",
-        trace(trace_id)
-    )]
+    #[error("{op}: Hex refused the request as malformed (400: {message}){}", trace(trace_id))]
     BadRequest {
         op: Operation,
         message: String,
@@ -116,10 +113,7 @@ pub enum Error {
         message: String,
         trace_id: Option<String>,
     },
-    #[error(
-        "{op}: Hex answered {status} ({message}); this is on Hex's side, try again{}",
-        trace(trace_id)
-    )]
+    #[error("{op}: Hex answered {status} ({message}); this is on Hex's side, try again{}", trace(trace_id))]
     Server {
         op: Operation,
         status: u16,
@@ -247,11 +241,7 @@ mod tests {
             not_found: vec![],
             trace_id: None,
         };
-        assert!(
-            e.to_string()
-                .contains("rows = \"ten\" is not a valid NUMBER"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("rows = \"ten\" is not a valid NUMBER"), "{e}");
     }
 
     #[test]

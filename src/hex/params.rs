@@ -185,10 +185,7 @@ impl ParamSpec {
                     self.error(format!("{} must be a number, got {raw:?}", self.name))
                 })?;
                 number_value(n).ok_or_else(|| {
-                    self.error(format!(
-                        "{} must be a finite number, got {raw:?}",
-                        self.name
-                    ))
+                    self.error(format!("{} must be a finite number, got {raw:?}", self.name))
                 })?
             }
             ParamKind::Checkbox => match trimmed.to_ascii_lowercase().as_str() {
@@ -203,8 +200,9 @@ impl ParamSpec {
             },
             ParamKind::Multiselect => {
                 if trimmed.starts_with('[') {
-                    serde_json::from_str(trimmed)
-                        .map_err(|e| self.error(format!("{} is not a JSON list: {e}", self.name)))?
+                    serde_json::from_str(trimmed).map_err(|e| {
+                        self.error(format!("{} is not a JSON list: {e}", self.name))
+                    })?
                 } else {
                     Value::Array(
                         trimmed
@@ -297,24 +295,15 @@ mod tests {
     #[test]
     fn text_values_are_parsed_per_kind() {
         assert_eq!(spec(ParamKind::Number).parse_text("42").unwrap(), json!(42));
-        assert_eq!(
-            spec(ParamKind::Number).parse_text("1.5").unwrap(),
-            json!(1.5)
-        );
+        assert_eq!(spec(ParamKind::Number).parse_text("1.5").unwrap(), json!(1.5));
         assert!(spec(ParamKind::Number).parse_text("x").is_err());
-        assert_eq!(
-            spec(ParamKind::Checkbox).parse_text("yes").unwrap(),
-            json!(true)
-        );
+        assert_eq!(spec(ParamKind::Checkbox).parse_text("yes").unwrap(), json!(true));
         assert_eq!(
             spec(ParamKind::Date).parse_text("2026-02-03").unwrap(),
             json!("2026-02-03")
         );
         assert!(spec(ParamKind::Date).parse_text("2026-02-30").is_err());
-        assert_eq!(
-            spec(ParamKind::Dropdown).parse_text("a").unwrap(),
-            json!("a")
-        );
+        assert_eq!(spec(ParamKind::Dropdown).parse_text("a").unwrap(), json!("a"));
         let err = spec(ParamKind::Dropdown).parse_text("c").unwrap_err();
         assert!(err.message.contains("options: a, b"), "{err}");
         assert_eq!(

@@ -65,8 +65,9 @@ impl ClientSettings {
 /// Parses and checks a base URL: `https://` anywhere, `http://` only for loopback hosts.
 /// The error text says what to change.
 pub fn check_base_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| format!("{raw:?} is not a URL ({e}); use e.g. https://app.hex.tech/api/v1"))?;
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        format!("{raw:?} is not a URL ({e}); use e.g. https://app.hex.tech/api/v1")
+    })?;
     match url.scheme() {
         "https" => {}
         "http" => {

@@ -147,10 +147,7 @@ pub mod hex_time {
         match raw {
             None => Ok(None),
             Some(s) if s.is_empty() => Ok(None),
-            Some(s) => s
-                .parse::<Timestamp>()
-                .map(Some)
-                .map_err(serde::de::Error::custom),
+            Some(s) => s.parse::<Timestamp>().map(Some).map_err(serde::de::Error::custom),
         }
     }
 }
