@@ -1,0 +1,36 @@
+//! The journal: hexdash's durable local record of every launch, status change, cancel and
+//! pipeline step, so nothing hexdash launched is forgotten or launched twice, even after SIGKILL.
+//!
+//! Owns the append-only JSON-lines file in the data dir (`journal.jsonl`), its single-writer lock,
+//! its compaction, and the pure fold from events to [`JournalState`]. It must not talk to Hex,
+//! decide when to launch or poll (the engine does, writing here first), or ever see the API token:
+//! no event has a field for it.
+//!
+//! Pieces: `event` (the line format), `scan` (bytes to events, tolerant of damage), `lock` (one
+//! writer), `file` (open, append, load, compact I/O), `compact` (what compaction keeps), `replay`
+//! (events to state).
+
+mod compact;
+mod error;
+mod event;
+mod file;
+mod lock;
+mod replay;
+mod scan;
+#[cfg(test)]
+mod testing;
+
+pub use compact::CompactPolicy;
+pub use error::Error;
+pub use event::{
+    Envelope, Event, FORMAT_VERSION, LaunchIntent, LaunchOptions, Origin, StatusChange,
+};
+pub use file::{CompactReport, Journal, Loaded, Opened, load};
+pub use lock::LockHolder;
+pub use replay::{
+    CancelState, EndedLaunch, JournalState, LastLaunch, LaunchEnd, PendingLaunch, RunDuration,
+    RunKey, RunRecord, UnknownOutcome,
+};
+
+/// The journal's file name inside the data dir.
+pub const FILE_NAME: &str = "journal.jsonl";

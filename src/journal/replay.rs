@@ -1,0 +1,679 @@
+//! Journal events folded into what hexdash knows: runs, launches to reconcile, history.
+//!
+//! Owns the meaning of each event. A pure fold: no I/O, no clock, no Hex. The engine applies every
+//! envelope it appends, and replays the loaded file on start, and the two must agree (a property
+//! test checks it through a real file).
+//!
+//! Rules worth knowing:
+//! - A launch is *pending* from its intent until `launched`, `adopted`, `launch_failed` or
+//!   `abandoned`. Pending launches must be reconciled on start before anything is re-sent.
+//! - A run's first terminal status is final (HEX_API.md: terminal statuses never change); later
+//!   observations of it, e.g. a stale poll answered out of order, are ignored.
+//! - `cancel_confirmed` carries the terminal status Hex reported, so it ends the run too.
+//! - Pipeline and compaction events are not folded here; the pipeline module reads its own.
+
+use std::collections::HashMap;
+
+use indexmap::{Equivalent, IndexMap};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::Value;
+
+use super::event::{Envelope, Event, LaunchIntent, LaunchOptions, Origin, StatusChange};
+use crate::hex::types::{ProjectVersion, RunStatus};
+
+/// A run's identity: run ids are only unique within a project's API calls.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunKey {
+    pub project_id: String,
+    pub run_id: String,
+}
+
+/// Looks runs up by borrowed ids, so folding a status line allocates no key. Hashes like
+/// `RunKey`'s derived `Hash` (fields in order, each as a `str`).
+#[derive(Hash)]
+struct RunRef<'a>(&'a str, &'a str);
+
+impl Equivalent<RunKey> for RunRef<'_> {
+    fn equivalent(&self, key: &RunKey) -> bool {
+        self.0 == key.project_id && self.1 == key.run_id
+    }
+}
+
+/// Where a cancel stands.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum CancelState {
+    #[default]
+    None,
+    Requested {
+        at: Timestamp,
+        origin: Origin,
+    },
+    Confirmed {
+        at: Timestamp,
+        status: RunStatus,
+    },
+    NotConfirmed {
+        at: Timestamp,
+    },
+}
+
+/// Everything known about one Hex run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    pub project_id: String,
+    pub run_id: String,
+    /// hexdash's launch id, when hexdash launched (or adopted) this run.
+    pub launch_id: Option<String>,
+    /// The intent the launch recorded: title, parameters, options, origin, profile.
+    pub intent: Option<LaunchIntent>,
+    /// Found by reconciliation after an unknown launch outcome.
+    pub adopted: bool,
+    /// Who asked to follow it, for a run hexdash did not launch.
+    pub watch_origin: Option<Origin>,
+    pub run_url: Option<String>,
+    pub trace_id: Option<String>,
+    pub project_version: Option<ProjectVersion>,
+    /// None until the first status observation.
+    pub status: Option<RunStatus>,
+    pub start_time: Option<Timestamp>,
+    pub end_time: Option<Timestamp>,
+    pub elapsed_ms: Option<f64>,
+    pub observed_at: Option<Timestamp>,
+    /// Each distinct status in the order seen, with when it was observed.
+    pub timeline: Vec<(RunStatus, Timestamp)>,
+    pub cancel: CancelState,
+    /// Journal position and time of the first event about this run.
+    pub first_seq: u64,
+    pub first_at: Timestamp,
+}
+
+impl RunRecord {
+    fn new(project_id: &str, run_id: &str, env: &Envelope) -> RunRecord {
+        RunRecord {
+            project_id: project_id.to_string(),
+            run_id: run_id.to_string(),
+            launch_id: None,
+            intent: None,
+            adopted: false,
+            watch_origin: None,
+            run_url: None,
+            trace_id: None,
+            project_version: None,
+            status: None,
+            start_time: None,
+            end_time: None,
+            elapsed_ms: None,
+            observed_at: None,
+            timeline: Vec::new(),
+            cancel: CancelState::None,
+            first_seq: env.seq,
+            first_at: env.at,
+        }
+    }
+
+    /// Not yet known to have ended: no status yet, or a non-terminal (also unknown) one.
+    pub fn is_active(&self) -> bool {
+        self.status.as_ref().is_none_or(RunStatus::is_active)
+    }
+
+    pub fn origin(&self) -> Option<&Origin> {
+        self.intent
+            .as_ref()
+            .map(|i| &i.origin)
+            .or(self.watch_origin.as_ref())
+    }
+
+    pub fn project_title(&self) -> Option<&str> {
+        self.intent
+            .as_ref()
+            .and_then(|i| i.project_title.as_deref())
+    }
+
+    pub fn params(&self) -> Option<&IndexMap<String, Value>> {
+        self.intent.as_ref().map(|i| &i.params)
+    }
+
+    fn set_status(&mut self, status: RunStatus, observed_at: Timestamp) {
+        if self.timeline.last().map(|(s, _)| s) != Some(&status) {
+            self.timeline.push((status.clone(), observed_at));
+        }
+        self.status = Some(status);
+        self.observed_at = Some(observed_at);
+    }
+}
+
+/// A launch that was not resolved when the journal ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingLaunch {
+    pub launch_id: String,
+    pub project_id: String,
+    /// None only if the intent line was lost to damage; the launch must still be reconciled.
+    pub intent: Option<LaunchIntent>,
+    pub recorded_at: Timestamp,
+    /// Set when the request may have created a run: list the project's runs before re-sending.
+    pub unknown_outcome: Option<UnknownOutcome>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnknownOutcome {
+    pub error: String,
+    pub at: Timestamp,
+}
+
+/// A launch that certainly created no run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndedLaunch {
+    pub launch_id: String,
+    pub project_id: String,
+    pub intent: Option<LaunchIntent>,
+    pub end: LaunchEnd,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LaunchEnd {
+    Failed { error: String },
+    Abandoned { reason: String },
+}
+
+/// The parameters and options of a project's newest launch, to prefill its form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastLaunch {
+    pub launch_id: String,
+    pub params: IndexMap<String, Value>,
+    pub options: LaunchOptions,
+    pub at: Timestamp,
+}
+
+/// One ended run's timing, input for a project's duration statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunDuration {
+    pub run_id: String,
+    pub status: RunStatus,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub duration: SignedDuration,
+}
+
+/// Everything the journal says, folded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JournalState {
+    /// In order of first appearance.
+    runs: IndexMap<RunKey, RunRecord>,
+    /// By launch id, in intent order.
+    pending: IndexMap<String, PendingLaunch>,
+    ended_launches: Vec<EndedLaunch>,
+    last_launch: HashMap<String, LastLaunch>,
+    last_seq: u64,
+}
+
+impl JournalState {
+    pub fn replay<'a>(events: impl IntoIterator<Item = &'a Envelope>) -> JournalState {
+        let mut state = JournalState::default();
+        for env in events {
+            state.apply(env);
+        }
+        state
+    }
+
+    fn run_mut(&mut self, project_id: &str, run_id: &str, env: &Envelope) -> &mut RunRecord {
+        let index = match self.runs.get_index_of(&RunRef(project_id, run_id)) {
+            Some(i) => i,
+            None => {
+                let key = RunKey {
+                    project_id: project_id.to_string(),
+                    run_id: run_id.to_string(),
+                };
+                let record = RunRecord::new(project_id, run_id, env);
+                self.runs.insert_full(key, record).0
+            }
+        };
+        &mut self.runs[index]
+    }
+
+    fn resolve_with_run(
+        &mut self,
+        launch_id: &str,
+        project_id: &str,
+        run_id: &str,
+        env: &Envelope,
+    ) {
+        let pending = self.pending.shift_remove(launch_id);
+        let run = self.run_mut(project_id, run_id, env);
+        run.launch_id = Some(launch_id.to_string());
+        if let Some(intent) = pending.and_then(|p| p.intent) {
+            run.intent = Some(intent);
+        }
+    }
+
+    fn resolve_without_run(
+        &mut self,
+        launch_id: &str,
+        project_id: &str,
+        end: LaunchEnd,
+        at: Timestamp,
+    ) {
+        let intent = self.pending.shift_remove(launch_id).and_then(|p| p.intent);
+        self.ended_launches.push(EndedLaunch {
+            launch_id: launch_id.to_string(),
+            project_id: project_id.to_string(),
+            intent,
+            end,
+            at,
+        });
+    }
+
+    pub fn apply(&mut self, env: &Envelope) {
+        self.last_seq = self.last_seq.max(env.seq);
+        match &env.event {
+            Event::LaunchIntent(intent) => {
+                self.last_launch.insert(
+                    intent.project_id.clone(),
+                    LastLaunch {
+                        launch_id: intent.launch_id.clone(),
+                        params: intent.params.clone(),
+                        options: intent.options.clone(),
+                        at: env.at,
+                    },
+                );
+                let pending = self
+                    .pending
+                    .entry(intent.launch_id.clone())
+                    .or_insert_with(|| PendingLaunch {
+                        launch_id: intent.launch_id.clone(),
+                        project_id: intent.project_id.clone(),
+                        intent: None,
+                        recorded_at: env.at,
+                        unknown_outcome: None,
+                    });
+                pending.intent = Some(intent.clone());
+            }
+            Event::Launched {
+                launch_id,
+                project_id,
+                run_id,
+                run_url,
+                trace_id,
+                project_version,
+            } => {
+                self.resolve_with_run(launch_id, project_id, run_id, env);
+                let run = self.run_mut(project_id, run_id, env);
+                run.run_url = run_url.clone().or(run.run_url.take());
+                run.trace_id = trace_id.clone();
+                run.project_version = project_version.clone();
+            }
+            Event::Adopted {
+                launch_id,
+                project_id,
+                run_id,
+                run_url,
+            } => {
+                self.resolve_with_run(launch_id, project_id, run_id, env);
+                let run = self.run_mut(project_id, run_id, env);
+                run.adopted = true;
+                run.run_url = run_url.clone().or(run.run_url.take());
+            }
+            Event::LaunchFailed {
+                launch_id,
+                project_id,
+                error,
+            } => {
+                let end = LaunchEnd::Failed {
+                    error: error.clone(),
+                };
+                self.resolve_without_run(launch_id, project_id, end, env.at);
+            }
+            Event::Abandoned {
+                launch_id,
+                project_id,
+                reason,
+            } => {
+                let end = LaunchEnd::Abandoned {
+                    reason: reason.clone(),
+                };
+                self.resolve_without_run(launch_id, project_id, end, env.at);
+            }
+            Event::LaunchOutcomeUnknown {
+                launch_id,
+                project_id,
+                error,
+            } => {
+                let pending =
+                    self.pending
+                        .entry(launch_id.clone())
+                        .or_insert_with(|| PendingLaunch {
+                            launch_id: launch_id.clone(),
+                            project_id: project_id.clone(),
+                            intent: None,
+                            recorded_at: env.at,
+                            unknown_outcome: None,
+                        });
+                pending.unknown_outcome = Some(UnknownOutcome {
+                    error: error.clone(),
+                    at: env.at,
+                });
+            }
+            Event::StatusChanged(change) => self.apply_status(change, env),
+            Event::Watch {
+                project_id,
+                run_id,
+                origin,
+            } => {
+                let run = self.run_mut(project_id, run_id, env);
+                if run.watch_origin.is_none() {
+                    run.watch_origin = Some(origin.clone());
+                }
+            }
+            Event::CancelRequested {
+                project_id,
+                run_id,
+                origin,
+            } => {
+                self.run_mut(project_id, run_id, env).cancel = CancelState::Requested {
+                    at: env.at,
+                    origin: origin.clone(),
+                };
+            }
+            Event::CancelConfirmed {
+                project_id,
+                run_id,
+                status,
+            } => {
+                let run = self.run_mut(project_id, run_id, env);
+                run.cancel = CancelState::Confirmed {
+                    at: env.at,
+                    status: status.clone(),
+                };
+                if run.is_active() {
+                    run.set_status(status.clone(), env.at);
+                }
+            }
+            Event::CancelNotConfirmed { project_id, run_id } => {
+                self.run_mut(project_id, run_id, env).cancel =
+                    CancelState::NotConfirmed { at: env.at };
+            }
+            Event::Pipeline { .. } | Event::Compacted { .. } => {}
+        }
+    }
+
+    fn apply_status(&mut self, change: &StatusChange, env: &Envelope) {
+        let run = self.run_mut(&change.project_id, &change.run_id, env);
+        if !run.is_active() {
+            return;
+        }
+        run.set_status(change.status.clone(), change.observed_at);
+        run.start_time = change.start_time;
+        run.end_time = change.end_time;
+        run.elapsed_ms = change.elapsed_ms;
+    }
+
+    /// The highest sequence number folded in.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    pub fn run(&self, project_id: &str, run_id: &str) -> Option<&RunRecord> {
+        self.runs.get(&RunRef(project_id, run_id))
+    }
+
+    /// Every known run, oldest first.
+    pub fn runs(&self) -> impl DoubleEndedIterator<Item = &RunRecord> {
+        self.runs.values()
+    }
+
+    /// Runs not known to have ended: the engine re-attaches to these on start.
+    pub fn active_runs(&self) -> impl Iterator<Item = &RunRecord> {
+        self.runs.values().filter(|r| r.is_active())
+    }
+
+    /// Every known run, newest first (by first appearance in the journal).
+    pub fn history(&self) -> impl Iterator<Item = &RunRecord> {
+        self.runs.values().rev()
+    }
+
+    /// Launches to reconcile before anything is re-sent, oldest first.
+    pub fn pending_launches(&self) -> impl Iterator<Item = &PendingLaunch> {
+        self.pending.values()
+    }
+
+    /// Launches that certainly created nothing, oldest first.
+    pub fn ended_launches(&self) -> &[EndedLaunch] {
+        &self.ended_launches
+    }
+
+    pub fn last_launch(&self, project_id: &str) -> Option<&LastLaunch> {
+        self.last_launch.get(project_id)
+    }
+
+    /// Ended runs of `project_id` with both Hex times, newest first.
+    pub fn durations(&self, project_id: &str) -> Vec<RunDuration> {
+        self.runs
+            .values()
+            .rev()
+            .filter(|r| r.project_id == project_id && !r.is_active())
+            .filter_map(|r| {
+                let (status, start, end) = (r.status.clone()?, r.start_time?, r.end_time?);
+                Some(RunDuration {
+                    run_id: r.run_id.clone(),
+                    status,
+                    start,
+                    end,
+                    duration: end.duration_since(start),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::testing::{at, envelopes, intent, launched, status};
+    use RunStatus::*;
+
+    fn run_ids<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Vec<String> {
+        runs.map(|r| r.run_id.clone()).collect()
+    }
+
+    #[test]
+    fn a_launch_is_pending_until_resolved() {
+        let events = envelopes(vec![
+            intent("l1", "p"),
+            intent("l2", "p"),
+            Event::LaunchOutcomeUnknown {
+                launch_id: "l2".into(),
+                project_id: "p".into(),
+                error: "timed out".into(),
+            },
+            intent("l3", "p"),
+            launched("l1", "p", "r1"),
+            Event::LaunchFailed {
+                launch_id: "l3".into(),
+                project_id: "p".into(),
+                error: "422".into(),
+            },
+        ]);
+        let state = JournalState::replay(&events);
+        let pending: Vec<_> = state.pending_launches().collect();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].launch_id, "l2");
+        assert_eq!(
+            pending[0].unknown_outcome.as_ref().unwrap().error,
+            "timed out"
+        );
+        assert_eq!(pending[0].intent.as_ref().unwrap().project_id, "p");
+
+        let run = state.run("p", "r1").unwrap();
+        assert_eq!(run.launch_id.as_deref(), Some("l1"));
+        assert_eq!(run.params().unwrap()["launch"], "l1");
+        assert_eq!(run.run_url.as_deref(), Some("https://hex/r1"));
+        assert!(run.is_active(), "no status yet means still active");
+
+        assert_eq!(state.ended_launches().len(), 1);
+        assert_eq!(state.ended_launches()[0].launch_id, "l3");
+        // The newest intent wins, even though it failed: the form shows what was last tried.
+        assert_eq!(state.last_launch("p").unwrap().launch_id, "l3");
+    }
+
+    #[test]
+    fn adoption_and_abandonment_resolve_unknown_outcomes() {
+        let events = envelopes(vec![
+            intent("l1", "p"),
+            Event::LaunchOutcomeUnknown {
+                launch_id: "l1".into(),
+                project_id: "p".into(),
+                error: "reset".into(),
+            },
+            intent("l2", "p"),
+            Event::LaunchOutcomeUnknown {
+                launch_id: "l2".into(),
+                project_id: "p".into(),
+                error: "502".into(),
+            },
+            Event::Adopted {
+                launch_id: "l1".into(),
+                project_id: "p".into(),
+                run_id: "r1".into(),
+                run_url: None,
+            },
+            Event::Abandoned {
+                launch_id: "l2".into(),
+                project_id: "p".into(),
+                reason: "not in the project's runs".into(),
+            },
+        ]);
+        let state = JournalState::replay(&events);
+        assert_eq!(state.pending_launches().count(), 0);
+        let run = state.run("p", "r1").unwrap();
+        assert!(run.adopted);
+        assert!(run.intent.is_some());
+        assert!(matches!(
+            state.ended_launches()[0].end,
+            LaunchEnd::Abandoned { .. }
+        ));
+    }
+
+    #[test]
+    fn first_terminal_status_is_final_and_timeline_keeps_changes_only() {
+        let events = envelopes(vec![
+            intent("l1", "p"),
+            launched("l1", "p", "r1"),
+            status("p", "r1", Pending, 1),
+            status("p", "r1", Running, 2),
+            status("p", "r1", Running, 3),
+            status("p", "r1", Completed, 4),
+            status("p", "r1", Running, 5),
+            status("p", "r1", Errored, 6),
+        ]);
+        let state = JournalState::replay(&events);
+        let run = state.run("p", "r1").unwrap();
+        assert_eq!(run.status, Some(Completed));
+        assert_eq!(run.observed_at, Some(at(4)));
+        assert_eq!(run.end_time, Some(at(5)));
+        let timeline: Vec<_> = run.timeline.iter().map(|(s, t)| (s.clone(), *t)).collect();
+        assert_eq!(
+            timeline,
+            [(Pending, at(1)), (Running, at(2)), (Completed, at(4))]
+        );
+        assert_eq!(state.active_runs().count(), 0);
+    }
+
+    #[test]
+    fn unknown_status_keeps_a_run_active() {
+        let events = envelopes(vec![status("p", "r", Unknown("QUEUED".into()), 1)]);
+        let state = JournalState::replay(&events);
+        assert_eq!(run_ids(state.active_runs()), ["r"]);
+    }
+
+    #[test]
+    fn cancel_lifecycle() {
+        let requested = envelopes(vec![
+            Event::Watch {
+                project_id: "p".into(),
+                run_id: "r".into(),
+                origin: Origin::Cli,
+            },
+            status("p", "r", Running, 1),
+            Event::CancelRequested {
+                project_id: "p".into(),
+                run_id: "r".into(),
+                origin: Origin::Tui,
+            },
+        ]);
+        let state = JournalState::replay(&requested);
+        let run = state.run("p", "r").unwrap();
+        assert_eq!(run.origin(), Some(&Origin::Cli));
+        assert!(matches!(
+            run.cancel,
+            CancelState::Requested {
+                origin: Origin::Tui,
+                ..
+            }
+        ));
+        assert!(run.is_active());
+
+        let mut not_confirmed = requested.clone();
+        not_confirmed.extend(envelopes(vec![Event::CancelNotConfirmed {
+            project_id: "p".into(),
+            run_id: "r".into(),
+        }]));
+        let state = JournalState::replay(&not_confirmed);
+        assert!(matches!(
+            state.run("p", "r").unwrap().cancel,
+            CancelState::NotConfirmed { .. }
+        ));
+        assert_eq!(state.active_runs().count(), 1);
+
+        let mut confirmed = requested;
+        confirmed.extend(envelopes(vec![Event::CancelConfirmed {
+            project_id: "p".into(),
+            run_id: "r".into(),
+            status: Killed,
+        }]));
+        let state = JournalState::replay(&confirmed);
+        let run = state.run("p", "r").unwrap();
+        assert_eq!(run.status, Some(Killed));
+        assert_eq!(state.active_runs().count(), 0);
+    }
+
+    #[test]
+    fn history_is_newest_first_and_durations_need_both_times() {
+        let events = envelopes(vec![
+            intent("l1", "p"),
+            launched("l1", "p", "r1"),
+            intent("l2", "p"),
+            launched("l2", "p", "r2"),
+            intent("l3", "q"),
+            launched("l3", "q", "r3"),
+            status("p", "r1", Completed, 10),
+            status("p", "r2", Errored, 20),
+            status("q", "r3", Completed, 30),
+        ]);
+        let mut state = JournalState::replay(&events);
+        assert_eq!(run_ids(state.history()), ["r3", "r2", "r1"]);
+        let durations = state.durations("p");
+        assert_eq!(
+            durations
+                .iter()
+                .map(|d| d.run_id.as_str())
+                .collect::<Vec<_>>(),
+            ["r2", "r1"]
+        );
+        assert_eq!(durations[0].duration, SignedDuration::from_mins(1));
+        assert_eq!(durations[0].status, Errored);
+
+        // A run that ended without Hex times gives no sample.
+        state.apply(&Envelope {
+            v: 1,
+            seq: 99,
+            at: at(99),
+            event: Event::CancelConfirmed {
+                project_id: "p".into(),
+                run_id: "r9".into(),
+                status: Killed,
+            },
+        });
+        assert_eq!(state.durations("p").len(), 2);
+        assert_eq!(state.last_seq(), 99);
+    }
+}
