@@ -6,4 +6,5 @@
 //! only the API types in `hex`, so client and server cannot drift apart.
 
 pub mod clock;
+pub mod engine;
 pub mod hex;
