@@ -6,7 +6,12 @@
 //! `headless` or `pipeline` (they sit above the engine).
 
 pub mod poll_policy;
+pub mod scheduler;
+pub mod sim;
 pub mod tick;
 
 pub use poll_policy::PollPolicy;
+pub use scheduler::{
+    Applied, ErrorScope, Plan, Poll, RunKey, Scheduler, SchedulerConfig, WatchInfo,
+};
 pub use tick::Tick;
