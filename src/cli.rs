@@ -9,8 +9,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// A terminal dashboard and headless command line for operating Hex projects.
 #[derive(Debug, Parser)]
 #[command(name = "hexdash", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 completed (or launched without --wait), 1 errored or unable \
-to allocate a kernel, 2 killed, 3 timed out, 4 usage or config error, 5 API or network error.")]
+#[command(
+    after_help = "Exit codes: 0 completed (or launched without --wait), 1 errored or unable \
+to allocate a kernel, 2 killed, 3 timed out, 4 usage or config error, 5 API or network error."
+)]
 pub struct Cli {
     /// Config file to use instead of the platform default.
     #[arg(long, global = true, value_name = "FILE", env = "HEXDASH_CONFIG")]
@@ -227,7 +229,14 @@ mod tests {
         let err = Cli::try_parse_from(["hexdash", "run", "p", "--wait", "--kill-on-timeout"]);
         assert!(err.is_err());
         let ok = Cli::try_parse_from([
-            "hexdash", "run", "p", "-p", "date=2026-01-01", "--wait", "--timeout", "5m",
+            "hexdash",
+            "run",
+            "p",
+            "-p",
+            "date=2026-01-01",
+            "--wait",
+            "--timeout",
+            "5m",
             "--kill-on-timeout",
         ])
         .unwrap();

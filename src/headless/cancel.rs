@@ -25,10 +25,7 @@ pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<Exit, Failure> {
         Ok(()) => {}
         Err(Error::Unprocessable { message, .. }) => {
             // Hex (and the emulator) answer 422 for a run that already ended.
-            let run = ctx
-                .client
-                .get_run_status(&project.id, &args.run_id)
-                .await?;
+            let run = ctx.client.get_run_status(&project.id, &args.run_id).await?;
             if args.json {
                 super::print_json(&run)?;
             } else {
@@ -43,10 +40,7 @@ pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<Exit, Failure> {
     }
     let deadline = Instant::now() + CONFIRM_DEADLINE;
     loop {
-        let run = ctx
-            .client
-            .get_run_status(&project.id, &args.run_id)
-            .await?;
+        let run = ctx.client.get_run_status(&project.id, &args.run_id).await?;
         if run.status.is_terminal() {
             if args.json {
                 super::print_json(&run)?;

@@ -55,7 +55,7 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
         std::process::id(),
         fastrand::u32(..)
     )));
-    let env = MapEnv::new(HashMap::from([
+    let env = MapEnv(HashMap::from([
         ("HEX_API_URL".to_string(), running.base_url()),
         ("HEX_API_TOKEN".to_string(), token),
         (
@@ -105,13 +105,13 @@ async fn tour(ctx: &Context, speed: f64) -> Result<Exit, Failure> {
         .unwrap_or_else(|_| "2026-01-01".into());
     println!(
         "\n2. Launch the daily ETL's extract step for {yesterday} and wait for it \
-         (hexdash run etl-extract -p date={yesterday} --wait):\n"
+         (hexdash run etl-extract -p run_date={yesterday} --wait):\n"
     );
     let exit = run::run(
         ctx,
         &RunArgs {
             project: "etl-extract".into(),
-            params: vec![format!("date={yesterday}")],
+            params: vec![format!("run_date={yesterday}")],
             params_file: None,
             dry_run: false,
             no_sql_cache: false,
@@ -125,9 +125,9 @@ async fn tour(ctx: &Context, speed: f64) -> Result<Exit, Failure> {
     .await?;
     println!("\n3. Try more against the demo workspace:");
     for line in [
-        "hexdash demo run etl-transform -p date=2026-01-31 --wait",
-        "hexdash demo run flaky-forecast --wait        # fails now and then: exit code 1",
-        "hexdash demo run stuck-export --wait --timeout 20s --kill-on-timeout   # exit code 3",
+        "hexdash demo run etl-transform -p run_date=2026-01-31 --wait",
+        "hexdash demo run attribution-sync --wait     # fails now and then: exit code 1",
+        "hexdash demo run inventory-recon --wait --timeout 20s --kill-on-timeout   # exit code 3",
         "hexdash demo runs etl-extract",
         "hexdash emulator                              # serve the emulator for your own tools",
     ] {

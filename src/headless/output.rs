@@ -96,7 +96,10 @@ mod tests {
     fn tables_are_aligned() {
         let t = render_table(
             &["ID", "TITLE"],
-            &[vec!["a".into(), "Daily · ETL".into()], vec!["bbbb".into(), "x".into()]],
+            &[
+                vec!["a".into(), "Daily · ETL".into()],
+                vec!["bbbb".into(), "x".into()],
+            ],
         );
         assert_eq!(t, "ID    TITLE\na     Daily · ETL\nbbbb  x\n");
     }

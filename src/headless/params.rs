@@ -84,7 +84,9 @@ fn parse_arg(arg: &str) -> Result<(String, Raw), Failure> {
     };
     if let Some(name) = name.strip_suffix(':') {
         let json: Value = serde_json::from_str(value).map_err(|e| {
-            Failure::usage(format!("-p {name}:= takes JSON, but {value:?} is not JSON: {e}"))
+            Failure::usage(format!(
+                "-p {name}:= takes JSON, but {value:?} is not JSON: {e}"
+            ))
         })?;
         return Ok((checked_name(name, arg)?, Raw::Json(json)));
     }
@@ -102,9 +104,8 @@ fn checked_name(name: &str, arg: &str) -> Result<String, Failure> {
 }
 
 fn read_params_file(path: &Path) -> Result<IndexMap<String, Value>, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::usage(format!("cannot read params file {}: {e}", path.display()))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("cannot read params file {}: {e}", path.display())))?;
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -169,7 +170,11 @@ mod tests {
         let p = build(
             "etl",
             &specs(),
-            &["date=2026-01-31".into(), "rows=10".into(), "region=eu".into()],
+            &[
+                "date=2026-01-31".into(),
+                "rows=10".into(),
+                "region=eu".into(),
+            ],
             None,
         )
         .unwrap();
@@ -179,13 +184,23 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_parameter_and_the_fix() {
-        let e = build("etl", &specs(), &["date=2026-01-31".into(), "rows=ten".into()], None)
-            .unwrap_err();
+        let e = build(
+            "etl",
+            &specs(),
+            &["date=2026-01-31".into(), "rows=ten".into()],
+            None,
+        )
+        .unwrap_err();
         assert!(e.message.contains("rows"), "{e}");
         let e = build("etl", &specs(), &["rows=1".into()], None).unwrap_err();
         assert!(e.message.contains("needs date"), "{e}");
-        let e = build("etl", &specs(), &["date=2026-01-31".into(), "colour=red".into()], None)
-            .unwrap_err();
+        let e = build(
+            "etl",
+            &specs(),
+            &["date=2026-01-31".into(), "colour=red".into()],
+            None,
+        )
+        .unwrap_err();
         assert!(e.message.contains("declared: date, rows, region"), "{e}");
         let e = build("etl", &[], &["nonsense".into()], None).unwrap_err();
         assert!(e.message.contains("NAME=VALUE"), "{e}");

@@ -41,7 +41,10 @@ fn row(ctx: &Context, p: &Project) -> Vec<String> {
         } else {
             "no".into()
         },
-        p.owner.as_ref().map(|o| o.email.clone()).unwrap_or_default(),
+        p.owner
+            .as_ref()
+            .map(|o| o.email.clone())
+            .unwrap_or_default(),
         schedules(&p.schedules),
     ]
 }

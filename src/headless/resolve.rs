@@ -31,10 +31,11 @@ pub fn match_config(config: &Config, query: &str) -> Option<Resolved> {
         .find(|p| p.alias.as_deref() == Some(q))
         .or_else(|| config.projects.iter().find(|p| p.id == q))
         .or_else(|| {
-            config
-                .projects
-                .iter()
-                .find(|p| p.alias.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(q)))
+            config.projects.iter().find(|p| {
+                p.alias
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(q))
+            })
         });
     found.map(|p| Resolved {
         id: p.id.clone(),
@@ -63,7 +64,12 @@ pub fn match_projects(projects: &[Project], query: &str) -> Match {
         .map(as_resolved)
         .collect();
     match by_title.len() {
-        1 => Match::Found(by_title.into_iter().next().unwrap_or_else(|| unreachable_resolved(q))),
+        1 => Match::Found(
+            by_title
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| unreachable_resolved(q)),
+        ),
         0 => {
             let lower = q.to_lowercase();
             let suggestions = projects

@@ -40,9 +40,9 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
         )));
     }
     let timeout: Option<Duration> = match &args.timeout {
-        Some(t) => Some(
-            parse_duration(t).map_err(|e| Failure::usage(format!("--timeout {t:?}: {e}")))?,
-        ),
+        Some(t) => {
+            Some(parse_duration(t).map_err(|e| Failure::usage(format!("--timeout {t:?}: {e}")))?)
+        }
         None => None,
     };
     let project = resolve::resolve(ctx, &args.project).await?;

@@ -23,17 +23,22 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> Result<Exit, Failure> {
 /// A run as `key: value` lines.
 pub fn describe_run(run: &RunStatusResponse, title: Option<&str>) -> String {
     let mut lines = vec![
-        ("project", match title {
-            Some(t) => format!("{t} ({})", run.project_id),
-            None => run.project_id.clone(),
-        }),
+        (
+            "project",
+            match title {
+                Some(t) => format!("{t} ({})", run.project_id),
+                None => run.project_id.clone(),
+            },
+        ),
         ("run", run.run_id.clone()),
         ("status", run.status.to_string()),
         ("started", opt_time(&run.start_time)),
         ("ended", opt_time(&run.end_time)),
         (
             "elapsed",
-            run.elapsed_time.map(duration_ms).unwrap_or_else(|| "-".into()),
+            run.elapsed_time
+                .map(duration_ms)
+                .unwrap_or_else(|| "-".into()),
         ),
     ];
     if let Some(v) = &run.project_version {
@@ -91,7 +96,9 @@ pub async fn runs(ctx: &Context, args: &RunsArgs) -> Result<Exit, Failure> {
                 r.run_id.clone(),
                 r.status.to_string(),
                 opt_time(&r.start_time),
-                r.elapsed_time.map(duration_ms).unwrap_or_else(|| "-".into()),
+                r.elapsed_time
+                    .map(duration_ms)
+                    .unwrap_or_else(|| "-".into()),
                 r.run_trigger.clone().unwrap_or_default(),
             ]
         })
