@@ -1,0 +1,82 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `hexdash emulator` as another Hex client would use it: start the binary, read its base URL
+//! from the first stdout line, talk to it over HTTP, stop it with SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[test]
+fn the_emulator_prints_its_base_url_first_and_serves_the_demo_workspace() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hexdash"))
+        .args(["emulator", "--addr", "127.0.0.1:0", "--speed", "5"])
+        .env(
+            "HEXDASH_DATA_DIR",
+            std::env::temp_dir().join("hexdash-emulator-cli-test"),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let base = first.trim().to_string();
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.ends_with("/api/v1"),
+        "first line was {first:?}"
+    );
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (status, body, unauthorized) = rt.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let ok = http
+            .get(format!("{base}/projects"))
+            .bearer_auth("hxtp_demo_0000000000000000")
+            .send()
+            .await
+            .unwrap();
+        let status = ok.status().as_u16();
+        let body: serde_json::Value = ok.json().await.unwrap();
+        let bad = http
+            .get(format!("{base}/projects"))
+            .bearer_auth("hxtp_not_accepted")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        (status, body, bad)
+    });
+    assert_eq!(status, 200);
+    let titles: Vec<&str> = body["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.iter().any(|t| t.contains("Daily ETL")), "{titles:?}");
+    assert_eq!(unauthorized, 401);
+
+    // SIGTERM ends it cleanly.
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0), "{exit:?}");
+}
+
+#[test]
+fn a_bad_scenario_names_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "tokens = [\"t\"]\n[[projects]]\nid = 5\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hexdash"))
+        .args(["emulator", "--addr", "127.0.0.1:0", "--scenario"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:3:"), "{err}");
+}
