@@ -21,7 +21,12 @@ impl Context {
 
     pub fn load_with(cli: &Cli, env: &dyn Env) -> Result<Context, Failure> {
         let paths = Paths::resolve(cli.config.as_deref(), env)?;
-        let config = Config::load(&paths)?;
+        // A file named with --config must exist; the default location may be absent (defaults).
+        let config = if cli.config.is_some() {
+            Config::load_file(&paths.config_file)?
+        } else {
+            Config::load(&paths)?
+        };
         let profile = config.profile(cli.profile.as_deref(), env)?;
         let client = Client::new(profile.settings.clone())?;
         Ok(Context {
