@@ -286,11 +286,12 @@ impl Workspace {
         }
     }
 
+    /// Run ids are fresh v4 UUIDs, not drawn from the seeded generator: a client's journal
+    /// outlives an emulator restart, and a repeated id would look like the same run.
     fn next_id(&mut self) -> String {
-        let bytes = self.rng.u128(..).to_le_bytes();
-        uuid::Builder::from_random_bytes(bytes)
-            .into_uuid()
-            .to_string()
+        // Still advance the seeded generator so outcomes drawn after an id stay as seeded.
+        let _ = self.rng.u128(..);
+        uuid::Uuid::new_v4().to_string()
     }
 
     /// Past runs per the scenario's `history`, at real (unscaled) durations: they happened
@@ -603,19 +604,29 @@ mod tests {
     }
 
     #[test]
-    fn outcomes_and_ids_are_deterministic_for_a_seed() {
+    fn outcomes_are_seeded_but_run_ids_are_unique_across_restarts() {
         let s = scenario("failure_rate = 0.5\n");
-        let ids = || {
+        let launch = || {
             let mut ws = Workspace::new(&s, 1.0, t0());
             (0..2)
                 .map(|_| {
-                    ws.launch(P, &RunProjectRequest::default(), t0())
+                    let id = ws
+                        .launch(P, &RunProjectRequest::default(), t0())
                         .unwrap()
-                        .run_id
+                        .run_id;
+                    let outcome = ws
+                        .run(P, &id)
+                        .unwrap()
+                        .status_at(t0() + SignedDuration::from_hours(10));
+                    (id, outcome)
                 })
                 .collect::<Vec<_>>()
         };
-        assert_eq!(ids(), ids());
+        let (a, b) = (launch(), launch());
+        let outcomes =
+            |v: &[(String, RunStatus)]| v.iter().map(|x| x.1.clone()).collect::<Vec<_>>();
+        assert_eq!(outcomes(&a), outcomes(&b));
+        assert!(a.iter().zip(&b).all(|(x, y)| x.0 != y.0));
     }
 
     #[test]
