@@ -165,7 +165,7 @@ fn run_with_typed_parameters_waits_for_completion() {
 #[test]
 fn exit_codes_follow_the_run() {
     let w = World::new();
-    let o = w.cmd(&["run", "Flaky sync", "--wait"]).output().unwrap();
+    let o = w.cmd(&["run", FLAKY, "--wait"]).output().unwrap();
     assert_eq!(out(&o).0, 1, "{:?}", out(&o));
 
     let o = w
