@@ -63,14 +63,9 @@ pub fn match_projects(projects: &[Project], query: &str) -> Match {
         .filter(|p| p.title.trim().eq_ignore_ascii_case(q))
         .map(as_resolved)
         .collect();
-    match by_title.len() {
-        1 => Match::Found(
-            by_title
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| unreachable_resolved(q)),
-        ),
-        0 => {
+    match by_title.as_slice() {
+        [one] => Match::Found(one.clone()),
+        [] => {
             let lower = q.to_lowercase();
             let suggestions = projects
                 .iter()
@@ -81,13 +76,6 @@ pub fn match_projects(projects: &[Project], query: &str) -> Match {
             Match::NotFound { suggestions }
         }
         _ => Match::Ambiguous(by_title),
-    }
-}
-
-fn unreachable_resolved(q: &str) -> Resolved {
-    Resolved {
-        id: q.to_string(),
-        title: None,
     }
 }
 
