@@ -70,7 +70,7 @@ fn config_text() -> String {
 [[projects]]
 id = "{LOAD}"
 alias = "load"
-params = [{{ name = "day", type = "date" }}, {{ name = "rows", type = "number" }}]
+params = [{{ name = "day", type = "date", required = true }}, {{ name = "rows", type = "number" }}]
 
 [[projects]]
 id = "{FLAKY}"
@@ -289,9 +289,30 @@ fn an_unknown_project_is_a_usage_error_naming_it() {
 #[test]
 fn a_bad_parameter_value_is_refused_before_anything_is_sent() {
     let h = Harness::new();
-    let out = h.hexdash(&["run", "load", "-p", "rows=ten", "--wait"]);
+    let out = h.hexdash(&[
+        "run",
+        "load",
+        "-p",
+        "day=2026-01-31",
+        "-p",
+        "rows=ten",
+        "--wait",
+    ]);
     out.expect_code(4);
     assert!(out.stderr.contains("rows"), "stderr: {}", out.stderr);
+    let out = h.hexdash(&["run", "load", "-p", "rows=1"]);
+    out.expect_code(4);
+    assert!(out.stderr.contains("needs day"), "stderr: {}", out.stderr);
+    let out = h.hexdash(&["run", "load", "-p", "day=2026-01-31", "-p", "colour=red"]);
+    out.expect_code(4);
+    assert!(
+        out.stderr.contains("declared: day, rows"),
+        "stderr: {}",
+        out.stderr
+    );
+    let out = h.hexdash(&["runs", "load", "--status", "DONE"]);
+    out.expect_code(4);
+    assert!(out.stderr.contains("COMPLETED"), "stderr: {}", out.stderr);
     assert!(
         h.runs().is_empty(),
         "no RunProject may reach the emulator: {:?}",
@@ -390,7 +411,17 @@ fn the_token_never_leaks_into_output_or_files() {
     let h = Harness::new();
     let mut outputs = Vec::new();
 
-    let launched = h.hexdash(&["-vv", "run", "load", "-p", "rows=2", "--wait", "--json"]);
+    let launched = h.hexdash(&[
+        "-vv",
+        "run",
+        "load",
+        "-p",
+        "day=2026-01-31",
+        "-p",
+        "rows=2",
+        "--wait",
+        "--json",
+    ]);
     launched.expect_code(0);
     let run_id = launched.json()["runId"].as_str().unwrap().to_string();
     outputs.push(launched);
@@ -403,7 +434,10 @@ fn the_token_never_leaks_into_output_or_files() {
     }
     let rejected = [
         h.hexdash_with_token(WRONG_TOKEN, &["-vv", "projects"]),
-        h.hexdash_with_token(WRONG_TOKEN, &["-vv", "run", "load", "--wait"]),
+        h.hexdash_with_token(
+            WRONG_TOKEN,
+            &["-vv", "run", "load", "-p", "day=2026-01-31", "--wait"],
+        ),
         h.hexdash_with_token(WRONG_TOKEN, &["-vv", "status", "load", &run_id]),
     ];
     for o in &rejected {
@@ -455,6 +489,13 @@ fn config_path_init_and_check() {
 
     offline(home.path(), &["config", "init"]).expect_code(0);
     assert!(config_dir.join("config.toml").is_file());
+    let again = offline(home.path(), &["config", "init"]);
+    again.expect_code(4);
+    assert!(
+        again.stderr.contains("--force"),
+        "init must not overwrite: {}",
+        again.stderr
+    );
     offline(home.path(), &["config", "check"]).expect_code(0);
 }
 
