@@ -122,7 +122,7 @@ pub async fn follow(
                     break;
                 }
             }
-            Err(e) if is_fatal(&e) => return Err(e.into()),
+            Err(e) if e.is_refusal() => return Err(e.into()),
             Err(e) => progress.note(&format!("warning: {e}; still waiting")),
         }
         let now = Instant::now();
@@ -157,18 +157,6 @@ pub async fn follow(
         }),
         None => Err(Failure::api("no status was ever read for the run")),
     }
-}
-
-/// Errors after which polling again cannot help.
-fn is_fatal(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Unauthorized { .. }
-            | Error::Forbidden { .. }
-            | Error::NotFound { .. }
-            | Error::BadRequest { .. }
-            | Error::Setup(_)
-    )
 }
 
 async fn timed_out(
@@ -211,7 +199,7 @@ async fn timed_out(
                     break;
                 }
             }
-            Err(e) if is_fatal(&e) => return Err(e.into()),
+            Err(e) if e.is_refusal() => return Err(e.into()),
             Err(e) => progress.note(&format!("warning: {e}")),
         }
         tokio::time::sleep(Duration::from_secs(1)).await;

@@ -170,7 +170,7 @@ impl Client {
             .await;
         let reply = match result {
             Ok(reply) => reply,
-            Err(e) if e.nothing_was_created() || is_definite_refusal(&e) => return Err(e),
+            Err(e) if e.nothing_was_created() || e.is_refusal() => return Err(e),
             Err(e) => {
                 return Err(Error::LaunchOutcomeUnknown { cause: Box::new(e) });
             }
@@ -296,19 +296,6 @@ impl Client {
             refused: false,
         }
     }
-}
-
-/// A refusal after which Hex certainly created nothing and re-sending would not help.
-fn is_definite_refusal(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Unauthorized { .. }
-            | Error::Forbidden { .. }
-            | Error::NotFound { .. }
-            | Error::BadRequest { .. }
-            | Error::Unprocessable { .. }
-            | Error::Setup(_)
-    )
 }
 
 /// The reqwest error chain as one line, without the URL's query (no secrets are ever in URLs,

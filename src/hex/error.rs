@@ -212,6 +212,20 @@ impl Error {
         )
     }
 
+    /// Hex understood the request and refused it: repeating the same request cannot help, and
+    /// (for RunProject) nothing was created.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::Unauthorized { .. }
+                | Error::Forbidden { .. }
+                | Error::NotFound { .. }
+                | Error::BadRequest { .. }
+                | Error::Unprocessable { .. }
+                | Error::Setup(_)
+        )
+    }
+
     /// The server-requested pause, for 429s.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
