@@ -31,12 +31,6 @@ impl Drop for ScratchDir {
 }
 
 pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
-    if !(args.speed.is_finite() && args.speed > 0.0) {
-        return Err(Failure::usage(format!(
-            "--speed {} must be a positive number",
-            args.speed
-        )));
-    }
     let scenario = Scenario::demo().map_err(|e| Failure::usage(e.to_string()))?;
     let token = scenario
         .tokens()
@@ -46,9 +40,11 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
     let mut options = EmulatorOptions::new(scenario);
     options.speed = args.speed;
     let addr: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
-    let running = emulator::start(addr, options)
-        .await
-        .map_err(|e| Failure::api(e.to_string()))?;
+    // The emulator checks the speed itself; a bad one is the user's to fix (exit 4).
+    let running = emulator::start(addr, options).await.map_err(|e| match e {
+        emulator::Error::Speed(_) => Failure::usage(e.to_string()),
+        e => Failure::api(e.to_string()),
+    })?;
 
     let scratch = ScratchDir(std::env::temp_dir().join(format!(
         "hexdash-demo-{}-{}",

@@ -9,12 +9,6 @@ use crate::emulator::{self, EmulatorOptions, Scenario};
 use super::exit::{Exit, Failure};
 
 pub async fn run(args: &EmulatorArgs) -> Result<Exit, Failure> {
-    if !(args.speed.is_finite() && args.speed > 0.0) {
-        return Err(Failure::usage(format!(
-            "--speed {} must be a positive number (1 = real time, 10 = ten times faster)",
-            args.speed
-        )));
-    }
     let scenario = match &args.scenario {
         Some(path) => Scenario::load(path),
         None => Scenario::demo(),
