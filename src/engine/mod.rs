@@ -1,17 +1,31 @@
 //! The run engine: launches exactly once, watches all active runs with one budgeted poll
 //! scheduler, confirms cancels, re-attaches after restart, and emits run updates.
 //!
-//! So far it holds the pure parts: the poll scheduler, its interval policy, the `Tick` time type
-//! they run on, and a deterministic simulation to measure them. Nothing here may import `tui`,
-//! `headless` or `pipeline` (they sit above the engine).
+//! Pure parts: the poll scheduler, its interval policy, the `Tick` time type, duration statistics
+//! and a deterministic simulation to measure them. Async parts: the handle callers use
+//! ([`Engine`]), the poll driver, launches with reconciliation, and cancels. Nothing here may
+//! import `tui`, `headless` or `pipeline` (they sit above the engine).
 
+mod cancel;
+mod driver;
+mod failpoint;
+mod handle;
+mod launch;
 pub mod poll_policy;
 pub mod scheduler;
 pub mod sim;
+mod state;
+pub mod stats;
 pub mod tick;
+mod update;
 
+pub use cancel::{CancelError, CancelSent};
+pub use handle::{Engine, EngineOptions, StartError, Started, WatchError};
+pub use launch::{DuplicatePolicy, LaunchError, LaunchRequest, Launched};
 pub use poll_policy::PollPolicy;
 pub use scheduler::{
     Applied, ErrorScope, Plan, Poll, RunKey, Scheduler, SchedulerConfig, WatchInfo,
 };
+pub use stats::{DurationStats, Overdue};
 pub use tick::Tick;
+pub use update::{Change, Health, LaunchNotice, RunView, Update};

@@ -34,6 +34,9 @@ const MAX_PAGES: usize = 1000;
 pub struct Client {
     inner: Arc<Inner>,
     priority: Priority,
+    /// Whether `send` retries transient failures itself. The poll scheduler turns this off: it
+    /// owns backoff and staleness for polls, and must hear of every failure at once.
+    retries: bool,
 }
 
 #[derive(Debug)]
@@ -83,14 +86,17 @@ impl Client {
                 request_timeout: settings.request_timeout,
             }),
             priority: Priority::Action,
+            retries: true,
         })
     }
 
-    /// The same client, spending the budget as background polling (leaves the reserve free).
+    /// The same client, spending the budget as background polling (leaves the reserve free) and
+    /// sending each poll once: failures go straight back to the poll scheduler.
     pub fn for_polling(&self) -> Client {
         Client {
             inner: Arc::clone(&self.inner),
             priority: Priority::Poll,
+            retries: false,
         }
     }
 
@@ -246,7 +252,7 @@ impl Client {
             } else {
                 err.is_transient()
             };
-            if !retryable || attempt >= self.inner.max_retries {
+            if !retryable || !self.retries || attempt >= self.inner.max_retries {
                 return Err(err);
             }
             let pause = backoff(attempt, err.retry_after(), self.inner.max_backoff);

@@ -1,0 +1,341 @@
+//! The engine's public face: [`Engine`], a cheap-to-clone handle that the TUI, the headless
+//! commands and pipelines share.
+//!
+//! Owns start-up (open the journal, replay it, re-attach to every run not known to have ended,
+//! reconcile launches left without an answer, start the poll driver) and the calls callers make:
+//! `launch`, `watch`, `cancel`, `subscribe`, `focus`, `snapshot`, `history`. The poll driver stops
+//! when the last handle is dropped.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{Notify, broadcast};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::launch::{self, LaunchError, LaunchRequest, Launched};
+use super::poll_policy::PollPolicy;
+use super::scheduler::{RunKey, Scheduler, SchedulerConfig};
+use super::state::State;
+use super::stats::{self, DurationStats, Overdue};
+use super::update::{Health, RunView, Update};
+use super::{cancel, driver};
+use crate::clock::SharedClock;
+use crate::hex::{Client, Error as HexError};
+use crate::journal::{self, Event, Journal, JournalState, LockHolder, Origin};
+
+/// How many updates a slow subscriber may fall behind before it is told it lagged (and should
+/// re-read [`Engine::snapshot`]).
+const UPDATE_BUFFER: usize = 1024;
+
+/// Knobs of one engine.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The config profile launches are recorded under (a name, never a credential).
+    pub profile: String,
+    pub journal_path: PathBuf,
+    pub clock: SharedClock,
+    pub policy: PollPolicy,
+    /// How long after a cancel Hex may take to report the run dead before "cancel not confirmed".
+    pub cancel_deadline: Duration,
+    /// PENDING longer than this is flagged overdue.
+    pub pending_limit: Duration,
+}
+
+impl EngineOptions {
+    pub fn new(profile: impl Into<String>, journal_path: impl Into<PathBuf>) -> EngineOptions {
+        EngineOptions {
+            profile: profile.into(),
+            journal_path: journal_path.into(),
+            clock: crate::clock::system(),
+            policy: PollPolicy::default(),
+            cancel_deadline: Duration::from_secs(60),
+            pending_limit: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Journal(#[from] journal::Error),
+}
+
+/// A running engine and what it found on start.
+pub struct Started {
+    pub engine: Engine,
+    /// Damaged or unknown journal lines that were skipped, one message each.
+    pub warnings: Vec<String>,
+    /// Runs from earlier sessions that are being watched again.
+    pub reattached: usize,
+}
+
+/// Handle on the running engine. Clones share it.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+    _driver: Arc<DriverGuard>,
+}
+
+/// Stops the poll driver when the last [`Engine`] handle goes.
+struct DriverGuard(JoinHandle<()>);
+
+impl Drop for DriverGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pub(crate) struct Inner {
+    /// Launches, cancels, listings: may use the whole budget, retries transient failures.
+    pub client: Client,
+    /// Status polls: leaves the reserve free, never retries by itself.
+    pub poller: Client,
+    pub options: EngineOptions,
+    pub wake: Notify,
+    state: Mutex<State>,
+    updates: broadcast::Sender<Update>,
+    /// One launch (or reconciliation) per project at a time, so a reconciliation never mistakes
+    /// a concurrent launch's new run for the one it is looking for.
+    project_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Inner {
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn publish(&self, updates: impl IntoIterator<Item = Update>) {
+        for u in updates {
+            // No subscriber is fine: updates are a courtesy, the state is the truth.
+            let _ = self.updates.send(u);
+        }
+    }
+
+    pub fn project_lock(&self, project_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .project_locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(locks.entry(project_id.to_string()).or_default())
+    }
+}
+
+impl Engine {
+    /// Opens the journal, re-attaches to its active runs, reconciles its unresolved launches in
+    /// the background, and starts polling. Must be called inside a tokio runtime.
+    pub fn start(client: Client, options: EngineOptions) -> Result<Started, StartError> {
+        let opened = Journal::open_with_clock(&options.journal_path, options.clock.clone())?;
+        let book = JournalState::replay(&opened.loaded.events);
+        let scheduler = Scheduler::new(SchedulerConfig {
+            limits: client.budget().limits(),
+            policy: options.policy,
+        });
+        let now = Instant::now();
+        let state = State::new(opened.journal, book, options.clock.clone(), now, scheduler);
+        let (updates, _) = broadcast::channel(UPDATE_BUFFER);
+        let inner = Arc::new(Inner {
+            poller: client.for_polling(),
+            client,
+            options,
+            wake: Notify::new(),
+            state: Mutex::new(state),
+            updates,
+            project_locks: Mutex::new(HashMap::new()),
+        });
+        let reattached = {
+            let mut st = inner.lock();
+            let active: Vec<RunKey> = st
+                .book
+                .active_runs()
+                .map(|r| RunKey::new(&r.project_id, &r.run_id))
+                .collect();
+            for key in &active {
+                st.follow(key, now, false);
+            }
+            active.len()
+        };
+        let driver = tokio::spawn(driver::drive(Arc::clone(&inner)));
+        let engine = Engine {
+            inner,
+            _driver: Arc::new(DriverGuard(driver)),
+        };
+        if engine.is_writer() {
+            let background = engine.clone();
+            tokio::spawn(async move { launch::reconcile_pending(&background.inner).await });
+        }
+        Ok(Started {
+            engine,
+            warnings: opened.loaded.warnings,
+            reattached,
+        })
+    }
+
+    /// Whether this engine holds the journal. A read-only engine (another hexdash writes)
+    /// watches but cannot launch or cancel.
+    pub fn is_writer(&self) -> bool {
+        self.inner.lock().journal.is_writer()
+    }
+
+    /// Who writes the journal, when this engine is read-only.
+    pub fn journal_holder(&self) -> Option<LockHolder> {
+        self.inner.lock().journal.holder().cloned()
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Update> {
+        self.inner.updates.subscribe()
+    }
+
+    /// Launches exactly once: see [`launch`](super::launch).
+    pub async fn launch(&self, request: LaunchRequest) -> Result<Launched, LaunchError> {
+        launch::launch(&self.inner, request).await
+    }
+
+    /// Active runs of `project_id` launched with exactly `params` (the duplicate guard).
+    pub fn duplicates_of(
+        &self,
+        project_id: &str,
+        params: &indexmap::IndexMap<String, serde_json::Value>,
+    ) -> Vec<RunKey> {
+        launch::duplicates(&self.inner.lock(), project_id, params)
+    }
+
+    /// Follows a run hexdash did not launch (recorded in the journal so a restart follows it too).
+    pub fn watch(&self, key: &RunKey, origin: Origin) -> Result<(), journal::Error> {
+        let mut st = self.inner.lock();
+        if st.view(key).is_some_and(RunView::is_active) && st.scheduler.is_watched(key) {
+            return Ok(());
+        }
+        if st.book.run(&key.project_id, &key.run_id).is_none() {
+            st.record(Event::Watch {
+                project_id: key.project_id.clone(),
+                run_id: key.run_id.clone(),
+                origin,
+            })?;
+        }
+        let updates = st.follow(key, Instant::now(), false);
+        drop(st);
+        self.inner.publish(updates);
+        self.inner.wake.notify_one();
+        Ok(())
+    }
+
+    /// Follows every active run Hex lists for `project_id` (up to its newest 100).
+    pub async fn watch_project(
+        &self,
+        project_id: &str,
+        origin: Origin,
+    ) -> Result<usize, WatchError> {
+        let runs = launch::recent_runs(&self.inner.client, project_id).await?;
+        let mut count = 0;
+        for run in runs.iter().filter(|r| r.status.is_active()) {
+            self.watch(&RunKey::new(project_id, &run.run_id), origin.clone())?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Polls `key` fast while `focused` (the run under the cursor, one being waited on).
+    pub fn focus(&self, key: &RunKey, focused: bool) {
+        if self.inner.lock().scheduler.set_focused(key, focused) {
+            self.inner.wake.notify_one();
+        }
+    }
+
+    /// Sends a cancel (retried) and polls the run fast until Hex reports it dead. Returns once
+    /// the cancel is sent: confirmation arrives as [`Change::CancelConfirmed`] or, after the
+    /// deadline, [`Change::CancelNotConfirmed`] (call again to re-send).
+    ///
+    /// [`Change::CancelConfirmed`]: super::Change::CancelConfirmed
+    /// [`Change::CancelNotConfirmed`]: super::Change::CancelNotConfirmed
+    pub async fn cancel(
+        &self,
+        key: &RunKey,
+        origin: Origin,
+    ) -> Result<cancel::CancelSent, cancel::CancelError> {
+        cancel::cancel(&self.inner, key, origin).await
+    }
+
+    /// Every run this engine has followed, oldest first.
+    pub fn snapshot(&self) -> Vec<RunView> {
+        self.inner.lock().views().cloned().collect()
+    }
+
+    pub fn view(&self, key: &RunKey) -> Option<RunView> {
+        self.inner.lock().view(key).cloned()
+    }
+
+    pub fn health(&self) -> Health {
+        self.inner.lock().health().clone()
+    }
+
+    /// Runs still being polled.
+    pub fn active_count(&self) -> usize {
+        self.inner.lock().scheduler.active_count()
+    }
+
+    /// How long ago `key`'s data was fetched, by the engine's clock.
+    pub fn data_age(&self, key: &RunKey) -> Option<Duration> {
+        let st = self.inner.lock();
+        let observed = st.view(key)?.observed_at?;
+        Duration::try_from(st.now_ts().duration_since(observed)).ok()
+    }
+
+    pub fn stats(&self, project_id: &str) -> Option<DurationStats> {
+        self.inner.lock().stats(project_id)
+    }
+
+    /// Whether `view` is overdue now, judged by its project's history.
+    pub fn overdue(&self, view: &RunView) -> Option<Overdue> {
+        let mut st = self.inner.lock();
+        let s = st.stats(&view.key.project_id);
+        stats::overdue(
+            view.status.as_ref(),
+            view.start_time,
+            view.first_seen,
+            s.as_ref(),
+            self.inner.options.pending_limit,
+            st.now_ts(),
+        )
+    }
+
+    /// A copy of everything the journal says (history, last launches, pending launches).
+    pub fn journal_state(&self) -> JournalState {
+        self.inner.lock().book.clone()
+    }
+
+    /// Waits until `key` is no longer active (or no longer watched), returning its last view.
+    /// Ends early with the current view if the engine stops publishing.
+    pub async fn wait_ended(&self, key: &RunKey) -> Option<RunView> {
+        let mut rx = self.subscribe();
+        loop {
+            {
+                let st = self.inner.lock();
+                let view = st.view(key)?;
+                if !view.is_active() || !st.scheduler.is_watched(key) {
+                    return Some(view.clone());
+                }
+            }
+            match rx.recv().await {
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return self.view(key),
+            }
+        }
+    }
+}
+
+/// Why following a project's runs failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error(transparent)]
+    Hex(#[from] HexError),
+    #[error(transparent)]
+    Journal(#[from] journal::Error),
+}

@@ -1,0 +1,438 @@
+//! Exactly-once launches (DESIGN.md "Exactly-once launch").
+//!
+//! A launch is journalled (and synced) as an intent before RunProject is sent, and its run id
+//! right after the 201. When the answer is lost (timeout, reset, 5xx) the outcome is unknown: the
+//! project's recent runs are listed, and a run that appeared after the intent and that the journal
+//! does not know is adopted. Only when none appeared is the launch re-sent, as a new intent. The
+//! same reconciliation settles intents a crashed hexdash left behind, at the next start. One
+//! launch or reconciliation per project runs at a time, so a new run of a concurrent launch is
+//! never mistaken for a lost one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::failpoint;
+use super::handle::Inner;
+use super::scheduler::RunKey;
+use super::state::State;
+use super::update::{LaunchNotice, Update};
+use crate::hex::types::{ProjectRunsQuery, RunProjectRequest, RunStatusResponse};
+use crate::hex::{Client, Error as HexError};
+use crate::journal::{self, Event, LaunchIntent, LaunchOptions, LockHolder, Origin};
+
+/// How many times one launch may be sent when reconciliation proves the earlier sends created
+/// nothing.
+const MAX_SENDS: u32 = 3;
+/// Hex's clock and ours may disagree by this much when judging "created after the intent".
+const CLOCK_SKEW: SignedDuration = SignedDuration::from_secs(60);
+/// Listing attempts (each with the client's own retries) before a reconciliation gives up.
+const LIST_ATTEMPTS: u32 = 4;
+
+/// What to do when the same project with the same parameters is still running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DuplicatePolicy {
+    /// Launch anyway; [`Launched::duplicates`] lists them so the caller can warn.
+    #[default]
+    Warn,
+    Refuse,
+}
+
+/// One launch, as a person or a pipeline asked for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaunchRequest {
+    pub project_id: String,
+    pub project_title: Option<String>,
+    pub params: IndexMap<String, Value>,
+    pub options: LaunchOptions,
+    pub origin: Origin,
+    pub duplicates: DuplicatePolicy,
+    /// Poll the new run at the focused rate (someone is waiting on it).
+    pub focused: bool,
+}
+
+/// A launch that created (or found) its run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Launched {
+    pub key: RunKey,
+    pub launch_id: String,
+    pub run_url: Option<String>,
+    pub trace_id: Option<String>,
+    /// The answer was lost and the run was found by listing the project's runs.
+    pub adopted: bool,
+    /// Other active runs of the project with the same parameters, when the launch went ahead.
+    pub duplicates: Vec<RunKey>,
+    /// A dry run: Hex validated the call and ran nothing; nothing is watched or journalled.
+    pub dry_run: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(
+        "this hexdash is read-only: another hexdash{} holds the journal, so launching is \
+         disabled (close it, or use another data dir with HEXDASH_DATA_DIR)",
+        holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+    )]
+    ReadOnly { holder: Option<LockHolder> },
+    #[error(
+        "{} of this project with the same parameters {} still running ({}); launch again \
+         without the duplicate guard to start another",
+        plural(runs.len()),
+        if runs.len() == 1 { "is" } else { "are" },
+        runs.iter().map(|k| k.run_id.as_str()).collect::<Vec<_>>().join(", ")
+    )]
+    Duplicate { runs: Vec<RunKey> },
+    /// The intent could not be made durable, so nothing was sent.
+    #[error(transparent)]
+    Journal(#[from] journal::Error),
+    /// Hex refused, or certainly created nothing; recorded as a failed launch.
+    #[error(transparent)]
+    Hex(HexError),
+    #[error(
+        "{cause}; and the project's runs could not be listed to find out whether a run was \
+         created ({list_error}). Nothing will be re-sent: the next hexdash start (or `hexdash \
+         watch`) checks again and follows the run if there is one"
+    )]
+    Unresolved {
+        launch_id: String,
+        cause: HexError,
+        list_error: HexError,
+    },
+}
+
+fn plural(n: usize) -> String {
+    if n == 1 {
+        "a run".into()
+    } else {
+        format!("{n} runs")
+    }
+}
+
+/// Active runs of `project_id` launched with exactly `params`.
+pub(crate) fn duplicates(
+    st: &State,
+    project_id: &str,
+    params: &IndexMap<String, Value>,
+) -> Vec<RunKey> {
+    st.book
+        .active_runs()
+        .filter(|r| r.project_id == project_id && r.params() == Some(params))
+        .map(|r| RunKey::new(&r.project_id, &r.run_id))
+        .collect()
+}
+
+pub(crate) async fn launch(
+    inner: &Arc<Inner>,
+    request: LaunchRequest,
+) -> Result<Launched, LaunchError> {
+    {
+        let st = inner.lock();
+        if !st.journal.is_writer() {
+            return Err(LaunchError::ReadOnly {
+                holder: st.journal.holder().cloned(),
+            });
+        }
+    }
+    let body = RunProjectRequest {
+        input_params: (!request.params.is_empty()).then(|| request.params.clone()),
+        dry_run: request.options.dry_run.then_some(true),
+        use_cached_sql_results: request.options.use_cached_sql_results,
+        update_published_results: request.options.update_published_results,
+        ..RunProjectRequest::default()
+    };
+    if request.options.dry_run {
+        // Nothing runs, so there is nothing to launch twice or to follow.
+        let answer = inner
+            .client
+            .run_project(&request.project_id, &body)
+            .await
+            .map_err(LaunchError::Hex)?;
+        return Ok(Launched {
+            key: RunKey::new(&request.project_id, &answer.run_id),
+            launch_id: String::new(),
+            run_url: answer.run_url,
+            trace_id: answer.trace_id,
+            adopted: false,
+            duplicates: Vec::new(),
+            dry_run: true,
+        });
+    }
+    let lock = inner.project_lock(&request.project_id);
+    let _guard = lock.lock().await;
+    let dups = duplicates(&inner.lock(), &request.project_id, &request.params);
+    if request.duplicates == DuplicatePolicy::Refuse && !dups.is_empty() {
+        return Err(LaunchError::Duplicate { runs: dups });
+    }
+    // Intents a crashed hexdash left for this project come first, or their runs could be taken
+    // for ours.
+    settle_project(inner, &request.project_id).await;
+    let mut sends = 0;
+    loop {
+        sends += 1;
+        let launch_id = uuid::Uuid::new_v4().to_string();
+        let intent_at = {
+            let mut st = inner.lock();
+            st.record(Event::LaunchIntent(LaunchIntent {
+                launch_id: launch_id.clone(),
+                project_id: request.project_id.clone(),
+                project_title: request.project_title.clone(),
+                params: request.params.clone(),
+                options: request.options.clone(),
+                origin: request.origin.clone(),
+                profile: inner.options.profile.clone(),
+            }))?;
+            st.now_ts()
+        };
+        failpoint::pause_at("after_intent").await;
+        let cause = match inner.client.run_project(&request.project_id, &body).await {
+            Ok(answer) => {
+                failpoint::pause_at("after_post").await;
+                let key = RunKey::new(&request.project_id, &answer.run_id);
+                let event = Event::Launched {
+                    launch_id: launch_id.clone(),
+                    project_id: request.project_id.clone(),
+                    run_id: answer.run_id.clone(),
+                    run_url: answer.run_url.clone(),
+                    trace_id: answer.trace_id.clone(),
+                    project_version: answer.project_version.clone(),
+                };
+                follow_new(inner, &key, event, &request);
+                return Ok(Launched {
+                    key,
+                    launch_id,
+                    run_url: answer.run_url,
+                    trace_id: answer.trace_id,
+                    adopted: false,
+                    duplicates: dups,
+                    dry_run: false,
+                });
+            }
+            Err(HexError::LaunchOutcomeUnknown { cause }) => *cause,
+            Err(e) => {
+                let mut st = inner.lock();
+                st.record(Event::LaunchFailed {
+                    launch_id,
+                    project_id: request.project_id.clone(),
+                    error: e.to_string(),
+                })?;
+                return Err(LaunchError::Hex(e));
+            }
+        };
+        tracing::warn!(project = %request.project_id, error = %cause, "launch outcome unknown; reconciling");
+        inner.lock().record(Event::LaunchOutcomeUnknown {
+            launch_id: launch_id.clone(),
+            project_id: request.project_id.clone(),
+            error: cause.to_string(),
+        })?;
+        let listed = match list_with_retries(&inner.client, &request.project_id).await {
+            Ok(runs) => runs,
+            Err(list_error) => {
+                return Err(LaunchError::Unresolved {
+                    launch_id,
+                    cause,
+                    list_error,
+                });
+            }
+        };
+        let settled = settle(inner, &request.project_id, &listed, Some(&launch_id));
+        if let Some(run) = settled {
+            let key = RunKey::new(&request.project_id, &run.run_id);
+            return Ok(Launched {
+                key,
+                launch_id,
+                run_url: run.run_url,
+                trace_id: run.trace_id,
+                adopted: true,
+                duplicates: dups,
+                dry_run: false,
+            });
+        }
+        tracing::info!(project = %request.project_id, %intent_at, "no run appeared after the intent");
+        if sends >= MAX_SENDS {
+            return Err(LaunchError::Hex(cause));
+        }
+    }
+}
+
+/// Records the 201 and starts following the new run.
+fn follow_new(inner: &Arc<Inner>, key: &RunKey, launched: Event, request: &LaunchRequest) {
+    let mut st = inner.lock();
+    if let Err(e) = st.record(launched) {
+        // The run exists but the journal does not say so: the intent stays pending and the next
+        // start adopts the run by reconciliation. Keep following it now regardless.
+        tracing::error!(run = %key.run_id, error = %e, "could not record a launched run");
+    }
+    let updates = st.follow(key, Instant::now(), true);
+    if request.focused {
+        st.scheduler.set_focused(key, true);
+    }
+    drop(st);
+    inner.publish(updates);
+    inner.wake.notify_one();
+}
+
+/// The newest runs of a project (up to 100), newest first.
+pub(crate) async fn recent_runs(
+    client: &Client,
+    project_id: &str,
+) -> Result<Vec<RunStatusResponse>, HexError> {
+    let query = ProjectRunsQuery {
+        limit: Some(100),
+        ..ProjectRunsQuery::default()
+    };
+    Ok(client.get_project_runs(project_id, &query).await?.runs)
+}
+
+async fn list_with_retries(
+    client: &Client,
+    project_id: &str,
+) -> Result<Vec<RunStatusResponse>, HexError> {
+    let mut attempt = 0;
+    loop {
+        match recent_runs(client, project_id).await {
+            Ok(runs) => return Ok(runs),
+            Err(e) if e.is_refusal() => return Err(e),
+            Err(e) => {
+                attempt += 1;
+                if attempt >= LIST_ATTEMPTS {
+                    return Err(e);
+                }
+                tokio::time::sleep(Duration::from_secs(2u64.pow(attempt))).await;
+            }
+        }
+    }
+}
+
+/// Settles this project's pending launches from a fresh listing (newest first): each, oldest
+/// first, adopts the oldest run that appeared after its intent and that the journal does not
+/// know; the rest are abandoned (no run was created). Returns the run adopted for `wanted`.
+/// Call with the project's launch lock held.
+fn settle(
+    inner: &Arc<Inner>,
+    project_id: &str,
+    listed: &[RunStatusResponse],
+    wanted: Option<&str>,
+) -> Option<RunStatusResponse> {
+    let mut st = inner.lock();
+    let mut pending: Vec<(String, Timestamp)> = st
+        .book
+        .pending_launches()
+        .filter(|p| p.project_id == project_id)
+        .map(|p| (p.launch_id.clone(), p.recorded_at))
+        .collect();
+    pending.sort_by_key(|(_, at)| *at);
+    let mut unclaimed: Vec<&RunStatusResponse> = listed
+        .iter()
+        .rev()
+        .filter(|r| st.book.run(project_id, &r.run_id).is_none())
+        .filter(|r| r.run_trigger.as_deref().is_none_or(|t| t == "API"))
+        .collect();
+    let mut found = None;
+    let mut updates = Vec::new();
+    let now = Instant::now();
+    for (launch_id, recorded_at) in pending {
+        let since = recorded_at.checked_sub(CLOCK_SKEW).unwrap_or(recorded_at);
+        let pick = unclaimed
+            .iter()
+            .position(|r| r.start_time.is_none_or(|t| t >= since));
+        let event = match pick {
+            Some(i) => {
+                let run = unclaimed.remove(i);
+                if wanted == Some(launch_id.as_str()) {
+                    found = Some(run.clone());
+                }
+                Event::Adopted {
+                    launch_id: launch_id.clone(),
+                    project_id: project_id.to_string(),
+                    run_id: run.run_id.clone(),
+                    run_url: run.run_url.clone(),
+                }
+            }
+            None => Event::Abandoned {
+                launch_id: launch_id.clone(),
+                project_id: project_id.to_string(),
+                reason: "no run appeared in the project's runs after the launch intent, so \
+                         Hex created none"
+                    .into(),
+            },
+        };
+        let adopted = match &event {
+            Event::Adopted { run_id, .. } => Some(RunKey::new(project_id, run_id)),
+            _ => None,
+        };
+        let message = match &adopted {
+            Some(key) => format!("adopted run {} for an unanswered launch", key.run_id),
+            None => "an unanswered launch created no run; it was not re-sent".to_string(),
+        };
+        if let Err(e) = st.record(event) {
+            tracing::error!(error = %e, "could not record a reconciled launch");
+            continue;
+        }
+        updates.push(Update::Launch(LaunchNotice {
+            launch_id,
+            project_id: project_id.to_string(),
+            message,
+        }));
+        if let Some(key) = adopted {
+            updates.extend(st.follow(&key, now, false));
+        }
+    }
+    drop(st);
+    inner.publish(updates);
+    inner.wake.notify_one();
+    found
+}
+
+/// Settles a project's pending launches if it has any (lock held by the caller).
+async fn settle_project(inner: &Arc<Inner>, project_id: &str) {
+    let any = inner
+        .lock()
+        .book
+        .pending_launches()
+        .any(|p| p.project_id == project_id);
+    if !any {
+        return;
+    }
+    match list_with_retries(&inner.client, project_id).await {
+        Ok(listed) => {
+            settle(inner, project_id, &listed, None);
+        }
+        Err(e) => tracing::warn!(project = %project_id, error = %e, "cannot reconcile yet"),
+    }
+}
+
+/// At start: settles every project's pending launches, each under its project lock.
+pub(crate) async fn reconcile_pending(inner: &Arc<Inner>) {
+    let mut projects: Vec<String> = inner
+        .lock()
+        .book
+        .pending_launches()
+        .map(|p| p.project_id.clone())
+        .collect();
+    projects.dedup();
+    projects.sort();
+    projects.dedup();
+    for project_id in projects {
+        let lock = inner.project_lock(&project_id);
+        let _guard = lock.lock().await;
+        settle_project(inner, &project_id).await;
+        let left = inner
+            .lock()
+            .book
+            .pending_launches()
+            .any(|p| p.project_id == project_id);
+        if left {
+            inner.publish([Update::Launch(LaunchNotice {
+                launch_id: String::new(),
+                project_id: project_id.clone(),
+                message: "a launch from an earlier session is unresolved: Hex could not be \
+                          asked for the project's runs; hexdash checks again on its next start"
+                    .into(),
+            })]);
+        }
+    }
+}

@@ -1,0 +1,445 @@
+//! The engine's bookkeeping: everything its tasks share, behind one lock, changed only by the
+//! synchronous methods here.
+//!
+//! Owns the journal handle and the state folded from it (`book`), the live view of every run this
+//! engine follows, the poll scheduler, per-run timers (timeouts, cancel deadlines) and polling
+//! health. Each method records what must be durable first, then changes memory, then returns the
+//! [`Update`]s to broadcast. No method awaits: the async tasks (`driver`, `launch`, `cancel`)
+//! hold the lock only between their requests, never across one.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use jiff::Timestamp;
+use tokio::time::Instant;
+
+use super::scheduler::{ErrorScope, Poll, RunKey, Scheduler, WatchInfo};
+use super::stats::{self, DurationStats};
+use super::tick::Tick;
+use super::update::{Change, Health, RunView, Update};
+use crate::clock::SharedClock;
+use crate::hex::types::RunStatusResponse;
+use crate::hex::{Error as HexError, RunStatus};
+use crate::journal::{
+    self, CancelState, Envelope, Event, FORMAT_VERSION, Journal, JournalState, RunRecord,
+    StatusChange,
+};
+
+/// A run is given up on after this many "not found" answers in a row.
+const LOST_AFTER: u32 = 3;
+
+/// Deadlines that belong to one run.
+#[derive(Debug, Clone, Copy, Default)]
+struct Timers {
+    timeout_at: Option<Instant>,
+    kill_on_timeout: bool,
+    cancel_deadline: Option<Instant>,
+}
+
+pub(crate) struct State {
+    pub journal: Journal,
+    pub book: JournalState,
+    pub clock: SharedClock,
+    pub epoch: Instant,
+    pub scheduler: Scheduler,
+    views: IndexMap<RunKey, RunView>,
+    timers: HashMap<RunKey, Timers>,
+    not_found: HashMap<RunKey, u32>,
+    stats: HashMap<String, Option<DurationStats>>,
+    health: Health,
+}
+
+impl State {
+    pub fn new(
+        journal: Journal,
+        book: JournalState,
+        clock: SharedClock,
+        epoch: Instant,
+        scheduler: Scheduler,
+    ) -> State {
+        State {
+            journal,
+            book,
+            clock,
+            epoch,
+            scheduler,
+            views: IndexMap::new(),
+            timers: HashMap::new(),
+            not_found: HashMap::new(),
+            stats: HashMap::new(),
+            health: Health {
+                last_success: None,
+                error: None,
+                paused_until: None,
+            },
+        }
+    }
+
+    pub fn tick(&self, now: Instant) -> Tick {
+        Tick::since(self.epoch, now)
+    }
+
+    pub fn now_ts(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Records `event` in the journal (or, for a read-only journal, only in memory) and folds it
+    /// into `book`. An error means it is not on disk: the caller must not act on it.
+    pub fn record(&mut self, event: Event) -> Result<(), journal::Error> {
+        let env = if self.journal.is_writer() {
+            self.journal.append(event)?
+        } else {
+            Envelope {
+                v: FORMAT_VERSION,
+                seq: self.book.last_seq() + 1,
+                at: self.clock.now(),
+                event,
+            }
+        };
+        self.book.apply(&env);
+        Ok(())
+    }
+
+    /// Records an event whose loss only costs history (a status change, a cancel outcome): a
+    /// failure is logged and polling goes on.
+    fn record_lossy(&mut self, event: Event) {
+        let kind = event.kind();
+        if let Err(e) = self.record(event) {
+            tracing::warn!(kind, error = %e, "journal write failed");
+            self.health.error = Some(e.to_string());
+        }
+    }
+
+    pub fn stats(&mut self, project_id: &str) -> Option<DurationStats> {
+        if let Some(s) = self.stats.get(project_id) {
+            return *s;
+        }
+        let s = stats::duration_stats(&self.book, project_id);
+        self.stats.insert(project_id.to_string(), s);
+        s
+    }
+
+    pub fn views(&self) -> impl Iterator<Item = &RunView> {
+        self.views.values()
+    }
+
+    pub fn view(&self, key: &RunKey) -> Option<&RunView> {
+        self.views.get(key)
+    }
+
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
+    fn run_update(&self, key: &RunKey, change: Change) -> Option<Update> {
+        self.views.get(key).map(|v| Update::Run {
+            change,
+            view: Box::new(v.clone()),
+        })
+    }
+
+    /// Starts following a run the journal knows about (just launched, adopted, re-attached or
+    /// recorded with a `watch` event). `fresh` is the status Hex just gave, if any.
+    pub fn follow(&mut self, key: &RunKey, now: Instant, fresh: bool) -> Vec<Update> {
+        let Some(record) = self.book.run(&key.project_id, &key.run_id) else {
+            return Vec::new();
+        };
+        let view = view_of(record);
+        let first_seen = record.first_at;
+        let options = record.intent.as_ref().map(|i| i.options.clone());
+        let active = view.is_active();
+        self.views.insert(key.clone(), view);
+        if !active {
+            return self.run_update(key, Change::Ended).into_iter().collect();
+        }
+        let tick = self.tick(now);
+        let age = Duration::try_from(self.now_ts().duration_since(first_seen)).unwrap_or_default();
+        let launched_at = Tick::from_duration(tick.as_duration().saturating_sub(age));
+        let status = self
+            .views
+            .get(key)
+            .and_then(|v| v.status.clone())
+            .unwrap_or(RunStatus::Pending);
+        let mut info = if fresh {
+            WatchInfo::launched(tick)
+        } else {
+            WatchInfo::reattached(launched_at, status)
+        };
+        info.expected_duration = self.stats(&key.project_id).map(|s| s.p50);
+        self.scheduler.watch(key.clone(), info);
+        if let Some(secs) = options.as_ref().and_then(|o| o.timeout_secs) {
+            let timeout_at = now
+                .checked_add(Duration::from_secs(secs).saturating_sub(age))
+                .unwrap_or(now);
+            let timers = self.timers.entry(key.clone()).or_default();
+            timers.timeout_at = Some(timeout_at);
+            timers.kill_on_timeout = options.as_ref().is_some_and(|o| o.kill_on_timeout);
+        }
+        if matches!(
+            record_cancel(&self.book, key),
+            CancelState::Requested { .. }
+        ) {
+            // A cancel sent before a restart is still unconfirmed: keep polling it fast.
+            self.scheduler.expect_end(key);
+        }
+        self.run_update(key, Change::Watching).into_iter().collect()
+    }
+
+    /// Hex answered `poll`; `runs` is every run status in the answer.
+    pub fn absorb(&mut self, now: Instant, poll: &Poll, runs: &[RunStatusResponse]) -> Vec<Update> {
+        let tick = self.tick(now);
+        let observed_at = self.now_ts();
+        self.health.last_success = Some(observed_at);
+        self.health.error = None;
+        let pairs: Vec<(RunKey, RunStatus)> = runs
+            .iter()
+            .map(|r| {
+                (
+                    RunKey::new(poll_project(poll, r), &r.run_id),
+                    r.status.clone(),
+                )
+            })
+            .filter(|(k, _)| self.scheduler.is_watched(k))
+            .collect();
+        let applied = self.scheduler.on_result(tick, poll, &pairs);
+        let mut updates = Vec::new();
+        for run in runs {
+            let key = RunKey::new(poll_project(poll, run), &run.run_id);
+            if !pairs.iter().any(|(k, _)| *k == key) {
+                continue;
+            }
+            self.not_found.remove(&key);
+            let Some(view) = self.views.get_mut(&key) else {
+                continue;
+            };
+            let changed = view.absorb(run, observed_at);
+            if changed {
+                self.record_lossy(Event::StatusChanged(StatusChange {
+                    project_id: key.project_id.clone(),
+                    run_id: key.run_id.clone(),
+                    status: run.status.clone(),
+                    start_time: run.start_time,
+                    end_time: run.end_time,
+                    elapsed_ms: run.elapsed_time,
+                    observed_at,
+                }));
+            }
+            if run.status.is_terminal() {
+                continue;
+            }
+            let change = if changed {
+                Change::Status
+            } else {
+                Change::Refreshed
+            };
+            updates.extend(self.run_update(&key, change));
+        }
+        for (key, status) in &applied.ended {
+            updates.extend(self.ended(key, status));
+        }
+        updates
+    }
+
+    /// A watched run reached `status`: confirm a pending cancel, drop its timers.
+    fn ended(&mut self, key: &RunKey, status: &RunStatus) -> Vec<Update> {
+        let mut updates = Vec::new();
+        self.timers.remove(key);
+        self.stats.remove(&key.project_id);
+        if matches!(
+            record_cancel(&self.book, key),
+            CancelState::Requested { .. } | CancelState::NotConfirmed { .. }
+        ) {
+            self.record_lossy(Event::CancelConfirmed {
+                project_id: key.project_id.clone(),
+                run_id: key.run_id.clone(),
+                status: status.clone(),
+            });
+            self.sync_cancel(key);
+            updates.extend(self.run_update(key, Change::CancelConfirmed));
+        }
+        updates.extend(self.run_update(key, Change::Ended));
+        updates
+    }
+
+    /// `poll` failed with `error`.
+    pub fn failed(&mut self, now: Instant, poll: &Poll, error: &HexError) -> Vec<Update> {
+        let tick = self.tick(now);
+        let reason = error.to_string();
+        if let HexError::RateLimited { retry_after, .. } = error {
+            self.scheduler.on_rate_limited(tick, poll, *retry_after);
+            let until = self.scheduler.paused_until(tick).map(|t| {
+                let wait = t.saturating_since(tick);
+                self.now_ts()
+                    .checked_add(jiff::SignedDuration::try_from(wait).unwrap_or_default())
+                    .unwrap_or_else(|_| self.now_ts())
+            });
+            self.health.paused_until = until;
+            return vec![Update::Health(self.health.clone())];
+        }
+        let scope = match error {
+            HexError::Unauthorized { .. } | HexError::Forbidden { .. } => ErrorScope::Global,
+            HexError::Transport { refused: true, .. } => ErrorScope::Global,
+            _ => ErrorScope::ThisPoll,
+        };
+        self.scheduler.on_error(tick, poll, scope);
+        self.health.error = Some(reason.clone());
+        let mut updates = vec![Update::Health(self.health.clone())];
+        let lost = matches!(poll, Poll::Run(_)) && matches!(error, HexError::NotFound { .. });
+        for key in poll.runs() {
+            if lost {
+                let count = self.not_found.entry(key.clone()).or_insert(0);
+                *count += 1;
+                if *count >= LOST_AFTER {
+                    self.not_found.remove(key);
+                    self.scheduler.unwatch(key);
+                    self.timers.remove(key);
+                    if let Some(view) = self.views.get_mut(key) {
+                        view.stale = Some(format!("Hex no longer knows this run: {reason}"));
+                    }
+                    updates.extend(self.run_update(key, Change::Lost));
+                    continue;
+                }
+            }
+            if let Some(view) = self.views.get_mut(key) {
+                view.stale = Some(reason.clone());
+            }
+            updates.extend(self.run_update(key, Change::Stale));
+        }
+        updates
+    }
+
+    /// Clears the 429 pause note once polling may go on.
+    pub fn resume_if_paused(&mut self, now: Instant) -> Option<Update> {
+        let tick = self.tick(now);
+        if self.health.paused_until.is_some() && self.scheduler.paused_until(tick).is_none() {
+            self.health.paused_until = None;
+            return Some(Update::Health(self.health.clone()));
+        }
+        None
+    }
+
+    /// Records that a cancel was sent: poll fast until dead, give up waiting at `deadline`.
+    pub fn cancel_requested(
+        &mut self,
+        key: &RunKey,
+        origin: journal::Origin,
+        deadline: Instant,
+    ) -> Vec<Update> {
+        self.record_lossy(Event::CancelRequested {
+            project_id: key.project_id.clone(),
+            run_id: key.run_id.clone(),
+            origin,
+        });
+        self.sync_cancel(key);
+        self.scheduler.expect_end(key);
+        self.timers.entry(key.clone()).or_default().cancel_deadline = Some(deadline);
+        self.run_update(key, Change::CancelRequested)
+            .into_iter()
+            .collect()
+    }
+
+    fn sync_cancel(&mut self, key: &RunKey) {
+        let cancel = record_cancel(&self.book, key);
+        if let Some(view) = self.views.get_mut(key) {
+            view.cancel = cancel;
+        }
+    }
+
+    /// The earliest timer, for the driver's sleep.
+    pub fn next_timer(&self) -> Option<Instant> {
+        self.timers
+            .values()
+            .flat_map(|t| [t.timeout_at, t.cancel_deadline])
+            .flatten()
+            .min()
+    }
+
+    /// Fires due timers. Returns the updates and the runs to cancel (timed out with
+    /// kill-on-timeout).
+    pub fn fire_timers(&mut self, now: Instant) -> (Vec<Update>, Vec<RunKey>) {
+        let mut updates = Vec::new();
+        let mut kill = Vec::new();
+        let due: Vec<RunKey> = self
+            .timers
+            .iter()
+            .filter(|(_, t)| {
+                t.timeout_at.is_some_and(|at| at <= now)
+                    || t.cancel_deadline.is_some_and(|at| at <= now)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            let Some(timers) = self.timers.get_mut(&key) else {
+                continue;
+            };
+            if timers.timeout_at.is_some_and(|at| at <= now) {
+                timers.timeout_at = None;
+                if timers.kill_on_timeout {
+                    kill.push(key.clone());
+                }
+                if let Some(view) = self.views.get_mut(&key) {
+                    view.timed_out = true;
+                }
+                updates.extend(self.run_update(&key, Change::TimedOut));
+            }
+            let Some(timers) = self.timers.get_mut(&key) else {
+                continue;
+            };
+            if timers.cancel_deadline.is_some_and(|at| at <= now) {
+                timers.cancel_deadline = None;
+                if self.scheduler.is_watched(&key) {
+                    self.record_lossy(Event::CancelNotConfirmed {
+                        project_id: key.project_id.clone(),
+                        run_id: key.run_id.clone(),
+                    });
+                    self.sync_cancel(&key);
+                    updates.extend(self.run_update(&key, Change::CancelNotConfirmed));
+                }
+            }
+        }
+        (updates, kill)
+    }
+}
+
+/// The project a status answer belongs to: GetProjectRuns answers for the project asked about,
+/// whatever the body says (a body with a missing or odd projectId must not create a new key).
+fn poll_project(poll: &Poll, run: &RunStatusResponse) -> String {
+    match poll {
+        Poll::Project { project_id, .. } => project_id.clone(),
+        Poll::Run(key) if key.run_id == run.run_id => key.project_id.clone(),
+        Poll::Run(_) => run.project_id.clone(),
+    }
+}
+
+fn record_cancel(book: &JournalState, key: &RunKey) -> CancelState {
+    book.run(&key.project_id, &key.run_id)
+        .map(|r| r.cancel.clone())
+        .unwrap_or_default()
+}
+
+/// A run's view as the journal has it.
+pub(crate) fn view_of(record: &RunRecord) -> RunView {
+    RunView {
+        key: RunKey::new(&record.project_id, &record.run_id),
+        project_title: record.project_title().map(str::to_string),
+        launch_id: record.launch_id.clone(),
+        origin: record.origin().cloned(),
+        params: record.params().cloned(),
+        options: record.intent.as_ref().map(|i| i.options.clone()),
+        run_url: record.run_url.clone(),
+        trace_id: record.trace_id.clone(),
+        project_version: record.project_version.clone(),
+        status: record.status.clone(),
+        start_time: record.start_time,
+        end_time: record.end_time,
+        elapsed_ms: record.elapsed_ms,
+        observed_at: record.observed_at,
+        first_seen: record.first_at,
+        stale: None,
+        cancel: record.cancel.clone(),
+        timeline: record.timeline.clone(),
+        timed_out: false,
+        adopted: record.adopted,
+    }
+}

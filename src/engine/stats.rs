@@ -1,0 +1,214 @@
+//! Stuck-run detection: per-project duration statistics from the journal, and the rule that
+//! flags a run as overdue.
+//!
+//! Owns the thresholds. A run is overdue when it has been running well past its project's p95
+//! (1.5 × p95, and at least a minute past it, so short projects do not flap), or has sat in
+//! PENDING longer than `pending_limit` (a queue or kernel problem on Hex's side). Statistics use
+//! COMPLETED runs only: killed and errored runs end early and would drag the percentiles down.
+//! Pure functions over journal data; the caller passes "now".
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::hex::RunStatus;
+use crate::journal::JournalState;
+
+/// At most this many recent runs count, so a project that got faster is judged by its present.
+const RECENT: usize = 50;
+/// Fewer completed runs than this say too little to call anything overdue.
+const MIN_COUNT: usize = 3;
+
+/// Duration statistics of one project's recent completed runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DurationStats {
+    pub count: usize,
+    #[serde(with = "secs")]
+    pub p50: Duration,
+    #[serde(with = "secs")]
+    pub p95: Duration,
+}
+
+mod secs {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+}
+
+/// Why a run is flagged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Overdue {
+    /// Running for `running`, where the project's p95 is `p95`.
+    PastUsual {
+        #[serde(with = "secs")]
+        running: Duration,
+        #[serde(with = "secs")]
+        p95: Duration,
+    },
+    /// PENDING for `pending`.
+    PendingTooLong {
+        #[serde(with = "secs")]
+        pending: Duration,
+    },
+}
+
+impl std::fmt::Display for Overdue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Overdue::PastUsual { running, p95 } => write!(
+                f,
+                "overdue: running {}s, usually done within {}s (p95)",
+                running.as_secs(),
+                p95.as_secs()
+            ),
+            Overdue::PendingTooLong { pending } => {
+                write!(f, "overdue: pending for {}s", pending.as_secs())
+            }
+        }
+    }
+}
+
+/// The project's statistics, or `None` with fewer than three completed runs on record.
+pub fn duration_stats(state: &JournalState, project_id: &str) -> Option<DurationStats> {
+    let mut secs: Vec<Duration> = state
+        .durations(project_id)
+        .into_iter()
+        .filter(|d| d.status == RunStatus::Completed)
+        .take(RECENT)
+        .filter_map(|d| Duration::try_from(d.duration).ok())
+        .collect();
+    stats_of(&mut secs)
+}
+
+/// p50 and p95 (nearest rank) of `durations`; `None` with fewer than [`MIN_COUNT`].
+pub fn stats_of(durations: &mut [Duration]) -> Option<DurationStats> {
+    if durations.len() < MIN_COUNT {
+        return None;
+    }
+    durations.sort_unstable();
+    let rank = |q: f64| {
+        let n = durations.len();
+        let i = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
+        durations[i]
+    };
+    Some(DurationStats {
+        count: durations.len(),
+        p50: rank(0.5),
+        p95: rank(0.95),
+    })
+}
+
+/// Whether a run in `status`, started at `start_time` (Hex's time; `None` while PENDING) and first
+/// seen by hexdash at `first_seen`, is overdue at `now`.
+pub fn overdue(
+    status: Option<&RunStatus>,
+    start_time: Option<Timestamp>,
+    first_seen: Timestamp,
+    stats: Option<&DurationStats>,
+    pending_limit: Duration,
+    now: Timestamp,
+) -> Option<Overdue> {
+    let since = |t: Timestamp| Duration::try_from(now.duration_since(t)).unwrap_or_default();
+    match status {
+        Some(RunStatus::Pending) | None => {
+            let pending = since(first_seen);
+            (pending > pending_limit).then_some(Overdue::PendingTooLong { pending })
+        }
+        Some(RunStatus::Running) => {
+            let stats = stats?;
+            let running = since(start_time.unwrap_or(first_seen));
+            let limit = stats
+                .p95
+                .mul_f64(1.5)
+                .max(stats.p95 + Duration::from_secs(60));
+            (running > limit).then_some(Overdue::PastUsual {
+                running,
+                p95: stats.p95,
+            })
+        }
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(list: &[u64]) -> Vec<Duration> {
+        list.iter().map(|s| Duration::from_secs(*s)).collect()
+    }
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + s).unwrap()
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let mut d = secs(&[10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+        let s = stats_of(&mut d).unwrap();
+        assert_eq!(s.count, 10);
+        assert_eq!(s.p50, Duration::from_secs(50));
+        assert_eq!(s.p95, Duration::from_secs(100));
+    }
+
+    #[test]
+    fn too_little_history_gives_no_stats() {
+        assert_eq!(stats_of(&mut secs(&[10, 20])), None);
+        assert!(stats_of(&mut secs(&[10, 20, 30])).is_some());
+    }
+
+    #[test]
+    fn a_run_is_overdue_well_past_p95_only() {
+        let stats = stats_of(&mut secs(&[100, 100, 100, 200])).unwrap();
+        let limit = Duration::from_secs(600);
+        let running = Some(&RunStatus::Running);
+        // p95 200 s: the line is max(300 s, 260 s) = 300 s.
+        assert_eq!(
+            overdue(running, Some(t(0)), t(0), Some(&stats), limit, t(299)),
+            None
+        );
+        assert_eq!(
+            overdue(running, Some(t(0)), t(0), Some(&stats), limit, t(301)),
+            Some(Overdue::PastUsual {
+                running: Duration::from_secs(301),
+                p95: Duration::from_secs(200)
+            })
+        );
+        // Without history nothing is called overdue while it runs.
+        assert_eq!(
+            overdue(running, Some(t(0)), t(0), None, limit, t(100_000)),
+            None
+        );
+    }
+
+    #[test]
+    fn short_projects_get_a_minute_of_slack() {
+        let stats = stats_of(&mut secs(&[10, 10, 10])).unwrap();
+        let running = Some(&RunStatus::Running);
+        let limit = Duration::from_secs(600);
+        assert_eq!(
+            overdue(running, Some(t(0)), t(0), Some(&stats), limit, t(60)),
+            None
+        );
+        assert!(overdue(running, Some(t(0)), t(0), Some(&stats), limit, t(71)).is_some());
+    }
+
+    #[test]
+    fn pending_too_long_is_flagged_and_ended_runs_never_are() {
+        let limit = Duration::from_secs(300);
+        let pending = Some(&RunStatus::Pending);
+        assert_eq!(overdue(pending, None, t(0), None, limit, t(300)), None);
+        assert_eq!(
+            overdue(pending, None, t(0), None, limit, t(301)),
+            Some(Overdue::PendingTooLong {
+                pending: Duration::from_secs(301)
+            })
+        );
+        let done = Some(&RunStatus::Completed);
+        assert_eq!(overdue(done, None, t(0), None, limit, t(100_000)), None);
+    }
+}
