@@ -42,6 +42,11 @@ pub enum Command {
     Runs(RunsArgs),
     /// Cancel a run.
     Cancel(CancelArgs),
+    /// Follow active runs live (those earlier hexdash sessions started, and with PROJECT, every
+    /// active run of it); ends when none is active.
+    Watch(WatchArgs),
+    /// What hexdash launched, watched and cancelled, newest first (from the journal).
+    History(HistoryArgs),
     /// Show, check or create the config file.
     Config(ConfigArgs),
     /// Start the Hex API emulator (a stateful offline stand-in for Hex).
@@ -96,6 +101,11 @@ pub struct RunArgs {
     #[arg(long, requires = "timeout")]
     pub kill_on_timeout: bool,
 
+    /// Refuse to launch while a run of this project with the same parameters is still active
+    /// (by default hexdash warns and launches).
+    #[arg(long)]
+    pub no_duplicate: bool,
+
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -135,6 +145,29 @@ pub struct CancelArgs {
     /// The run's id.
     pub run_id: String,
     /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Projects (id, alias or exact title) whose active runs to follow too; only their runs are
+    /// shown. Without any, every run the journal knows to be active is followed.
+    pub projects: Vec<String>,
+    /// One JSON object per line and change, instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this project (id, alias or exact title).
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Show at most this many entries (0 = all).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: usize,
+    /// Print a JSON array instead of a table.
     #[arg(long)]
     pub json: bool,
 }

@@ -101,6 +101,9 @@ pub(crate) struct Inner {
     /// One launch (or reconciliation) per project at a time, so a reconciliation never mistakes
     /// a concurrent launch's new run for the one it is looking for.
     project_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Becomes true once the launches left unresolved by earlier sessions are settled (or could
+    /// not be, for now).
+    settled: tokio::sync::watch::Sender<bool>,
 }
 
 impl Inner {
@@ -145,6 +148,7 @@ impl Engine {
             state: Mutex::new(state),
             updates,
             project_locks: Mutex::new(HashMap::new()),
+            settled: tokio::sync::watch::Sender::new(false),
         });
         let reattached = {
             let mut st = inner.lock();
@@ -164,14 +168,29 @@ impl Engine {
             _driver: Arc::new(DriverGuard(driver)),
         };
         if engine.is_writer() {
-            let background = engine.clone();
-            tokio::spawn(async move { launch::reconcile_pending(&background.inner).await });
+            // Holds only `Inner`, so dropping every handle still stops the driver.
+            let background = Arc::clone(&engine.inner);
+            tokio::spawn(async move {
+                launch::reconcile_pending(&background).await;
+                background.settled.send_replace(true);
+            });
+        } else {
+            // A read-only engine cannot record what it would find; the writer settles them.
+            engine.inner.settled.send_replace(true);
         }
         Ok(Started {
             engine,
             warnings: opened.loaded.warnings,
             reattached,
         })
+    }
+
+    /// Waits until the launches earlier sessions left unresolved have been reconciled (adopted
+    /// runs are then being watched), or found impossible to reconcile for now.
+    pub async fn settled(&self) {
+        let mut rx = self.inner.settled.subscribe();
+        // An error means the sender is gone, which cannot happen while `self` holds `inner`.
+        let _ = rx.wait_for(|done| *done).await;
     }
 
     /// Whether this engine holds the journal. A read-only engine (another hexdash writes)
@@ -274,6 +293,11 @@ impl Engine {
 
     pub fn health(&self) -> Health {
         self.inner.lock().health().clone()
+    }
+
+    /// Whether the engine is still polling `key` (it is active and not lost).
+    pub fn is_watched(&self, key: &RunKey) -> bool {
+        self.inner.lock().scheduler.is_watched(key)
     }
 
     /// Runs still being polled.

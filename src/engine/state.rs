@@ -22,8 +22,7 @@ use crate::clock::SharedClock;
 use crate::hex::types::RunStatusResponse;
 use crate::hex::{Error as HexError, RunStatus};
 use crate::journal::{
-    self, CancelState, Envelope, Event, FORMAT_VERSION, Journal, JournalState, RunRecord,
-    StatusChange,
+    self, CancelState, Envelope, Event, FORMAT_VERSION, Journal, JournalState, StatusChange,
 };
 
 /// A run is given up on after this many "not found" answers in a row.
@@ -145,7 +144,7 @@ impl State {
         let Some(record) = self.book.run(&key.project_id, &key.run_id) else {
             return Vec::new();
         };
-        let view = view_of(record);
+        let view = RunView::from(record);
         let first_seen = record.first_at;
         let options = record.intent.as_ref().map(|i| i.options.clone());
         let active = view.is_active();
@@ -416,30 +415,4 @@ fn record_cancel(book: &JournalState, key: &RunKey) -> CancelState {
     book.run(&key.project_id, &key.run_id)
         .map(|r| r.cancel.clone())
         .unwrap_or_default()
-}
-
-/// A run's view as the journal has it.
-pub(crate) fn view_of(record: &RunRecord) -> RunView {
-    RunView {
-        key: RunKey::new(&record.project_id, &record.run_id),
-        project_title: record.project_title().map(str::to_string),
-        launch_id: record.launch_id.clone(),
-        origin: record.origin().cloned(),
-        params: record.params().cloned(),
-        options: record.intent.as_ref().map(|i| i.options.clone()),
-        run_url: record.run_url.clone(),
-        trace_id: record.trace_id.clone(),
-        project_version: record.project_version.clone(),
-        status: record.status.clone(),
-        start_time: record.start_time,
-        end_time: record.end_time,
-        elapsed_ms: record.elapsed_ms,
-        observed_at: record.observed_at,
-        first_seen: record.first_at,
-        stale: None,
-        cancel: record.cancel.clone(),
-        timeline: record.timeline.clone(),
-        timed_out: false,
-        adopted: record.adopted,
-    }
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::scheduler::RunKey;
 use crate::hex::RunStatus;
 use crate::hex::types::{ProjectVersion, RunStatusResponse};
-use crate::journal::{CancelState, LaunchOptions, Origin};
+use crate::journal::{CancelState, LaunchOptions, Origin, RunRecord};
 
 /// Everything the engine knows about one run, as of an update.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +73,34 @@ impl RunView {
         self.observed_at = Some(observed_at);
         self.stale = None;
         changed
+    }
+}
+
+/// A run's view as the journal has it (no poll of this session yet).
+impl From<&RunRecord> for RunView {
+    fn from(record: &RunRecord) -> RunView {
+        RunView {
+            key: RunKey::new(&record.project_id, &record.run_id),
+            project_title: record.project_title().map(str::to_string),
+            launch_id: record.launch_id.clone(),
+            origin: record.origin().cloned(),
+            params: record.params().cloned(),
+            options: record.intent.as_ref().map(|i| i.options.clone()),
+            run_url: record.run_url.clone(),
+            trace_id: record.trace_id.clone(),
+            project_version: record.project_version.clone(),
+            status: record.status.clone(),
+            start_time: record.start_time,
+            end_time: record.end_time,
+            elapsed_ms: record.elapsed_ms,
+            observed_at: record.observed_at,
+            first_seen: record.first_at,
+            stale: None,
+            cancel: record.cancel.clone(),
+            timeline: record.timeline.clone(),
+            timed_out: false,
+            adopted: record.adopted,
+        }
     }
 }
 

@@ -1,17 +1,17 @@
-//! `hexdash cancel PROJECT RUN_ID`: ask Hex to stop a run, then confirm it is dead.
+//! `hexdash cancel PROJECT RUN_ID`: ask Hex to stop a run through the engine, then wait until Hex
+//! reports it dead (cancel until dead). Exit 0 when confirmed (or it had already ended), 5 when
+//! the cancel was sent but the run was still alive at the deadline, with the command to re-send.
 
-use std::time::Duration;
-
-use tokio::time::Instant;
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::cli::CancelArgs;
-use crate::hex::Error;
+use crate::engine::{CancelError, Change, RunKey, Update};
+use crate::journal::Origin;
 
 use super::context::Context;
 use super::exit::{Exit, Failure};
 use super::resolve;
-
-const CONFIRM_DEADLINE: Duration = Duration::from_secs(30);
+use super::view_json::ViewJson;
 
 pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<Exit, Failure> {
     if ctx.profile.read_only {
@@ -21,45 +21,64 @@ pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<Exit, Failure> {
         )));
     }
     let project = resolve::resolve(ctx, &args.project).await?;
-    match ctx.client.cancel_run(&project.id, &args.run_id).await {
-        Ok(()) => {}
-        Err(Error::Unprocessable { message, .. }) => {
-            // Hex (and the emulator) answer 422 for a run that already ended.
-            let run = ctx.client.get_run_status(&project.id, &args.run_id).await?;
-            if args.json {
-                super::print_json(&run)?;
-            } else {
-                println!(
-                    "run {} had already ended: {} ({message})",
-                    run.run_id, run.status
-                );
+    let engine = ctx.engine()?;
+    let key = RunKey::new(&project.id, args.run_id.trim());
+    let mut rx = engine.subscribe();
+    let sent = engine
+        .cancel(&key, Origin::Cli)
+        .await
+        .map_err(|e| match e {
+            CancelError::Hex(h) => Failure::from(h),
+            CancelError::ReadOnly { .. } => Failure::usage(e.to_string()),
+            CancelError::Journal(_) => Failure::api(e.to_string()),
+        })?;
+    let confirmed = if sent.already_ended {
+        true
+    } else {
+        if !args.json {
+            eprintln!(
+                "cancel sent; waiting up to {}s for Hex to report the run dead",
+                sent.deadline.as_secs()
+            );
+        }
+        loop {
+            match rx.recv().await {
+                Ok(Update::Run { change, view }) if view.key == key => match change {
+                    Change::Ended | Change::CancelConfirmed => break true,
+                    Change::CancelNotConfirmed | Change::Lost => break false,
+                    _ => {}
+                },
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => break false,
             }
-            return Ok(Exit::Completed);
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let deadline = Instant::now() + CONFIRM_DEADLINE;
-    loop {
-        let run = ctx.client.get_run_status(&project.id, &args.run_id).await?;
-        if run.status.is_terminal() {
-            if args.json {
-                super::print_json(&run)?;
-            } else {
-                println!("run {} cancelled: {}", run.run_id, run.status);
+            if engine.view(&key).is_some_and(|v| !v.is_active()) {
+                break true;
             }
-            return Ok(Exit::Completed);
         }
-        if Instant::now() >= deadline {
-            return Err(Failure::api(format!(
-                "cancel requested, but run {} is still {} after {}s; check again with: hexdash \
-                 status {} {}",
-                run.run_id,
-                run.status,
-                CONFIRM_DEADLINE.as_secs(),
-                project.id,
-                run.run_id
-            )));
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    let view = engine
+        .view(&key)
+        .ok_or_else(|| Failure::api(format!("lost track of run {}", key.run_id)))?;
+    let status = view
+        .status
+        .as_ref()
+        .map_or_else(|| "unknown".into(), ToString::to_string);
+    if args.json {
+        super::print_json(&ViewJson::new(&view))?;
+    } else if sent.already_ended {
+        println!("run {} had already ended: {status}", key.run_id);
+    } else if confirmed {
+        println!("run {} cancelled: {status}", key.run_id);
     }
+    if confirmed {
+        return Ok(Exit::Completed);
+    }
+    Err(Failure::api(format!(
+        "cancel requested, but run {} is still {status} after {}s; re-send with: hexdash cancel \
+         {} {}",
+        key.run_id,
+        sent.deadline.as_secs(),
+        project.id,
+        key.run_id
+    )))
 }

@@ -3,6 +3,7 @@
 
 use crate::cli::Cli;
 use crate::config::{Config, Env, Paths, ProcessEnv, Profile};
+use crate::engine::{Engine, EngineOptions};
 use crate::hex::Client;
 
 use super::exit::Failure;
@@ -35,5 +36,18 @@ impl Context {
             profile,
             client,
         })
+    }
+
+    /// Starts the run engine on this profile and the data dir's journal: re-attaches to runs
+    /// earlier sessions left active and settles their unanswered launches in the background.
+    /// Damaged journal lines are reported on stderr and skipped.
+    pub fn engine(&self) -> Result<Engine, Failure> {
+        let options = EngineOptions::new(&self.profile.name, self.paths.journal_file());
+        let started = Engine::start(self.client.clone(), options)
+            .map_err(|e| Failure::api(format!("cannot open the journal: {e}")))?;
+        for w in &started.warnings {
+            eprintln!("hexdash: warning: journal: {w}");
+        }
+        Ok(started.engine)
     }
 }

@@ -115,6 +115,7 @@ async fn tour(ctx: &Context, speed: f64) -> Result<Exit, Failure> {
             wait: true,
             timeout: Some("10m".into()),
             kill_on_timeout: true,
+            no_duplicate: false,
             json: false,
         },
     )

@@ -1,6 +1,6 @@
 //! The non-interactive commands, for scripts, cron and CI: plain text or `--json` on stdout,
 //! progress and errors on stderr, and exit codes that mean one thing each (see [`Exit`]).
-//! Commands act through the same client (and, later, the same engine) as the dashboard.
+//! Commands act through the same client and run engine as the dashboard, and share its journal.
 
 mod cancel;
 mod config_cmd;
@@ -8,6 +8,7 @@ mod context;
 mod demo;
 mod emulator_cmd;
 mod exit;
+mod history;
 pub mod output;
 mod params;
 mod projects;
@@ -15,7 +16,9 @@ mod resolve;
 mod run;
 mod signals;
 mod status;
+mod view_json;
 mod wait;
+mod watch;
 
 use std::io::Write;
 
@@ -23,12 +26,11 @@ use clap::CommandFactory;
 use serde::Serialize;
 
 use crate::cli::{Cli, Command, Shell};
-use crate::config::ProcessEnv;
+use crate::config::{Config, Paths, ProcessEnv};
 
 pub use context::Context;
 pub use exit::{Exit, Failure};
 pub use resolve::{Match, Resolved, match_projects};
-pub use wait::poll_interval;
 
 /// Runs a parsed command line and returns how it ended. Errors are printed here, once.
 pub async fn dispatch(cli: Cli) -> Exit {
@@ -60,6 +62,17 @@ async fn execute(cli: &Cli) -> Result<Exit, Failure> {
         Command::Status(args) => status::status(&Context::load(cli)?, args).await,
         Command::Runs(args) => status::runs(&Context::load(cli)?, args).await,
         Command::Cancel(args) => cancel::run(&Context::load(cli)?, args).await,
+        Command::Watch(args) => watch::run(&Context::load(cli)?, args).await,
+        Command::History(args) => {
+            // The journal and the config only: works offline and without a token.
+            let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;
+            let config = if cli.config.is_some() {
+                Config::load_file(&paths.config_file)?
+            } else {
+                Config::load(&paths)?
+            };
+            history::run(&paths, &config, args)
+        }
     }
 }
 

@@ -1,16 +1,17 @@
-//! `hexdash run PROJECT ...`: launch a run with checked parameters, optionally wait for its end.
-
-use std::time::Duration;
+//! `hexdash run PROJECT ...`: launch a run with checked parameters through the engine (journalled
+//! intent, exactly once), optionally wait for its end.
 
 use serde::Serialize;
 
 use crate::cli::RunArgs;
 use crate::config::parse_duration;
-use crate::hex::types::{RunProjectRequest, RunProjectResponse, RunStatusResponse};
+use crate::engine::{DuplicatePolicy, LaunchError, LaunchRequest};
+use crate::journal::{LaunchOptions, Origin};
 
 use super::context::Context;
 use super::exit::{Exit, Failure};
-use super::output::duration_ms;
+use super::output::{duration_ms, short_id};
+use super::view_json::ViewJson;
 use super::{params, resolve, wait};
 
 /// The `--json` result of `run`.
@@ -22,10 +23,14 @@ struct RunReport<'a> {
     run_id: &'a str,
     run_url: Option<&'a str>,
     trace_id: Option<&'a str>,
+    launch_id: &'a str,
     dry_run: bool,
+    adopted: bool,
     input_params: &'a indexmap::IndexMap<String, serde_json::Value>,
+    /// Active runs of the project with the same parameters when this one was launched.
+    duplicates: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    run: Option<&'a RunStatusResponse>,
+    run: Option<ViewJson<'a>>,
     timed_out: bool,
     cancel_sent: bool,
     exit_code: u8,
@@ -39,9 +44,12 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
             ctx.profile.name
         )));
     }
-    let timeout: Option<Duration> = match &args.timeout {
+    let timeout_secs = match &args.timeout {
         Some(t) => {
-            Some(parse_duration(t).map_err(|e| Failure::usage(format!("--timeout {t:?}: {e}")))?)
+            let d =
+                parse_duration(t).map_err(|e| Failure::usage(format!("--timeout {t:?}: {e}")))?;
+            // The engine counts whole seconds; a sub-second timeout still gets one.
+            Some(d.as_secs().max(1))
         }
         None => None,
     };
@@ -53,29 +61,57 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
         .map(|p| p.params.as_slice())
         .unwrap_or_default();
     let input = params::build(&label, specs, &args.params, args.params_file.as_deref())?;
-    let body = RunProjectRequest {
-        input_params: (!input.is_empty()).then(|| input.clone()),
-        dry_run: args.dry_run.then_some(true),
-        use_cached_sql_results: args.no_sql_cache.then_some(false),
-        update_published_results: args.update_published.then_some(true),
-        ..RunProjectRequest::default()
+    let engine = ctx.engine()?;
+    let request = LaunchRequest {
+        project_id: project.id.clone(),
+        project_title: project.title.clone(),
+        params: input.clone(),
+        options: LaunchOptions {
+            dry_run: args.dry_run,
+            use_cached_sql_results: args.no_sql_cache.then_some(false),
+            update_published_results: args.update_published.then_some(true),
+            timeout_secs,
+            kill_on_timeout: args.kill_on_timeout,
+        },
+        origin: Origin::Cli,
+        duplicates: if args.no_duplicate {
+            DuplicatePolicy::Refuse
+        } else {
+            DuplicatePolicy::Warn
+        },
+        focused: args.wait,
     };
-    let launched: RunProjectResponse = ctx.client.run_project(&project.id, &body).await?;
-    tracing::info!(project = %project.id, run = %launched.run_id, "launched");
-
+    let launched = engine.launch(request).await.map_err(launch_failure)?;
+    tracing::info!(project = %project.id, run = %launched.key.run_id, adopted = launched.adopted, "launched");
     let mut progress = wait::Progress::new(label.clone(), !args.json);
-    let outcome = if args.wait && !args.dry_run {
-        Some(
-            wait::follow(
-                &ctx.client,
-                &project.id,
-                &launched.run_id,
-                timeout,
-                args.kill_on_timeout,
-                &mut progress,
-            )
-            .await?,
-        )
+    if !launched.duplicates.is_empty() {
+        let ids: Vec<&str> = launched
+            .duplicates
+            .iter()
+            .map(|k| short_id(&k.run_id))
+            .collect();
+        progress.note(&format!(
+            "warning: {} other run(s) of {label} with the same parameters still active: {} \
+             (--no-duplicate refuses instead)",
+            ids.len(),
+            ids.join(", ")
+        ));
+    }
+    if launched.adopted {
+        progress.note(&format!(
+            "Hex's answer to the launch was lost; found run {} in the project's runs and \
+             adopted it (nothing was launched twice)",
+            launched.key.run_id
+        ));
+    }
+    let outcome = if args.wait && !launched.dry_run {
+        Some(wait::follow(&engine, &launched.key, &mut progress).await.ok_or_else(|| {
+            Failure::api(format!(
+                "lost track of run {} in this process; it is in the journal: follow it with \
+                 hexdash watch",
+                launched.key.run_id
+            ))
+        })?)
     } else {
         None
     };
@@ -83,18 +119,25 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
         None => Exit::Completed,
         Some(o) if o.interrupted => Exit::Interrupted,
         Some(o) if o.timed_out => Exit::TimedOut,
-        Some(o) => Exit::for_status(&o.last.status),
+        Some(o) => o.view.status.as_ref().map_or(Exit::Api, Exit::for_status),
     };
     if args.json {
         super::print_json(&RunReport {
             project_id: &project.id,
             project_title: project.title.as_deref(),
-            run_id: &launched.run_id,
+            run_id: &launched.key.run_id,
             run_url: launched.run_url.as_deref(),
             trace_id: launched.trace_id.as_deref(),
-            dry_run: args.dry_run,
+            launch_id: &launched.launch_id,
+            dry_run: launched.dry_run,
+            adopted: launched.adopted,
             input_params: &input,
-            run: outcome.as_ref().map(|o| &o.last),
+            duplicates: launched
+                .duplicates
+                .iter()
+                .map(|k| k.run_id.as_str())
+                .collect(),
+            run: outcome.as_ref().map(|o| ViewJson::new(&o.view)),
             timed_out: outcome.as_ref().is_some_and(|o| o.timed_out),
             cancel_sent: outcome.as_ref().is_some_and(|o| o.cancel_sent),
             exit_code: exit.code(),
@@ -102,24 +145,43 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
         return Ok(exit);
     }
     match &outcome {
-        None if args.dry_run => println!("dry run of {label} accepted (nothing runs)"),
-        None => println!("launched run {} of {label}", launched.run_id),
+        None if launched.dry_run => println!("dry run of {label} accepted (nothing runs)"),
+        None => println!("launched run {} of {label}", launched.key.run_id),
         Some(o) => {
-            let elapsed = o
-                .last
-                .elapsed_time
-                .map(duration_ms)
-                .unwrap_or_else(|| "-".into());
-            let how = if o.timed_out {
-                format!("timed out ({} when last seen)", o.last.status)
+            let elapsed = o.view.elapsed_ms.map_or_else(|| "-".into(), duration_ms);
+            let status = o
+                .view
+                .status
+                .as_ref()
+                .map_or_else(|| "not yet seen".into(), ToString::to_string);
+            let how = if o.timed_out && o.cancel_sent && !o.view.is_active() {
+                format!("timed out and was cancelled: {status}")
+            } else if o.timed_out {
+                format!("timed out ({status} when last seen)")
+            } else if o.interrupted {
+                format!("still {status} (stopped waiting)")
             } else {
-                o.last.status.to_string()
+                status
             };
-            println!("run {} of {label}: {how} after {elapsed}", o.last.run_id);
+            println!(
+                "run {} of {label}: {how} after {elapsed}",
+                o.view.key.run_id
+            );
         }
     }
     if let Some(url) = &launched.run_url {
         println!("{url}");
     }
     Ok(exit)
+}
+
+/// Exit codes for launch failures: the caller's fault (4) or Hex's / the machine's (5).
+fn launch_failure(e: LaunchError) -> Failure {
+    match e {
+        LaunchError::Hex(h) => h.into(),
+        LaunchError::Duplicate { .. } | LaunchError::ReadOnly { .. } => {
+            Failure::usage(e.to_string())
+        }
+        LaunchError::Journal(_) | LaunchError::Unresolved { .. } => Failure::api(e.to_string()),
+    }
 }

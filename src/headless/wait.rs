@@ -1,41 +1,26 @@
-//! Following one run until it ends (`run --wait`): polls within the shared budget, shows progress
-//! (a live line on a terminal, one line per change otherwise), and applies `--timeout` and
-//! `--kill-on-timeout` the way Hex's Airflow provider does. Transient API failures never end
-//! the wait: hexdash keeps the run it launched in sight.
+//! Following one run until it ends (`run --wait`), through the engine: the run is polled by the
+//! shared scheduler (focused, so fast), its timeout and kill-on-timeout are the engine's, and
+//! every status change lands in the journal. Progress goes to stderr: a live line on a terminal,
+//! one line per change otherwise. Transient API failures never end the wait; Ctrl-C, SIGTERM and
+//! SIGHUP do, leaving the run going on in Hex and recorded as active for the next hexdash.
 
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
 
-use tokio::time::Instant;
+use tokio::sync::broadcast::error::RecvError;
 
-use crate::hex::types::RunStatusResponse;
-use crate::hex::{Client, Error, RunStatus};
+use crate::engine::{Change, Engine, RunKey, RunView, Update};
 
-use super::exit::Failure;
 use super::output::{duration_ms, short_id};
-
-/// How long after a cancel hexdash waits for Hex to report the run dead.
-const CANCEL_DEADLINE: Duration = Duration::from_secs(60);
+use super::signals;
 
 /// How a wait ended.
 #[derive(Debug)]
 pub struct Outcome {
-    pub last: RunStatusResponse,
+    pub view: RunView,
     pub timed_out: bool,
     /// A cancel was sent because of the timeout.
     pub cancel_sent: bool,
     pub interrupted: bool,
-}
-
-/// Polls fast while a run is young, slower as it ages; never slower than 5 s so the end is seen
-/// promptly.
-pub fn poll_interval(age: Duration) -> Duration {
-    match age.as_secs() {
-        0..10 => Duration::from_secs(1),
-        10..60 => Duration::from_secs(2),
-        60..300 => Duration::from_secs(3),
-        _ => Duration::from_secs(5),
-    }
 }
 
 /// Progress lines on stderr.
@@ -43,7 +28,8 @@ pub struct Progress {
     tty: bool,
     enabled: bool,
     label: String,
-    last_status: Option<RunStatus>,
+    last_line: Option<String>,
+    last_warning: Option<String>,
 }
 
 impl Progress {
@@ -52,37 +38,39 @@ impl Progress {
             tty: std::io::stderr().is_terminal(),
             enabled,
             label,
-            last_status: None,
+            last_line: None,
+            last_warning: None,
         }
     }
 
-    pub fn show(&mut self, run: &RunStatusResponse) {
+    pub fn show(&mut self, view: &RunView) {
         if !self.enabled {
             return;
         }
-        let changed = self.last_status.as_ref() != Some(&run.status);
-        let elapsed = run
-            .elapsed_time
-            .map(duration_ms)
-            .unwrap_or_else(|| "-".into());
+        let status = view
+            .status
+            .as_ref()
+            .map_or_else(|| "LAUNCHED".to_string(), ToString::to_string);
+        let elapsed = view.elapsed_ms.map_or_else(|| "-".into(), duration_ms);
+        let stale = if view.stale.is_some() { " (stale)" } else { "" };
         let line = format!(
-            "{} {} {} {}",
+            "{} {} {status} {elapsed}{stale}",
             self.label,
-            short_id(&run.run_id),
-            run.status,
-            elapsed
+            short_id(&view.key.run_id)
         );
         let mut err = std::io::stderr().lock();
         if self.tty {
             let _ = write!(err, "\r\x1b[2K{line}");
-            if run.status.is_terminal() {
+            if !view.is_active() {
                 let _ = writeln!(err);
             }
-        } else if changed {
+        } else if self.last_line.as_deref() != Some(line.as_str())
+            && elapsed_free_change(self, &line)
+        {
             let _ = writeln!(err, "{line}");
         }
         let _ = err.flush();
-        self.last_status = Some(run.status.clone());
+        self.last_line = Some(line);
     }
 
     pub fn note(&mut self, text: &str) {
@@ -95,127 +83,94 @@ impl Progress {
         }
         let _ = writeln!(err, "{text}");
     }
+
+    /// A warning shown once until a different one (or success) replaces it, so a flapping
+    /// network does not flood a log.
+    fn warn(&mut self, text: Option<&str>) {
+        if text == self.last_warning.as_deref() {
+            return;
+        }
+        self.last_warning = text.map(str::to_string);
+        if let Some(t) = text {
+            self.note(&format!("warning: {t}; still waiting"));
+        }
+    }
 }
 
-/// Polls `run_id` until it is terminal, the timeout passes, or Ctrl-C.
-pub async fn follow(
-    client: &Client,
-    project_id: &str,
-    run_id: &str,
-    timeout: Option<Duration>,
-    kill_on_timeout: bool,
-    progress: &mut Progress,
-) -> Result<Outcome, Failure> {
-    let poller = client.for_polling();
-    let started = Instant::now();
-    let deadline = timeout.map(|t| started + t);
-    let mut last: Option<RunStatusResponse> = None;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+/// Off a terminal, print a line when the status (not just the elapsed time) changed.
+fn elapsed_free_change(p: &Progress, line: &str) -> bool {
+    let strip = |l: &str| -> String { l.rsplit_once(' ').map_or(l, |(a, _)| a).to_string() };
+    p.last_line.as_deref().map(strip) != Some(strip(line))
+}
+
+/// Follows `key` until it ends, times out (as the engine judges it), or a signal arrives.
+pub async fn follow(engine: &Engine, key: &RunKey, progress: &mut Progress) -> Option<Outcome> {
+    engine.focus(key, true);
+    let mut rx = engine.subscribe();
+    let shutdown = signals::wait_for_shutdown();
+    tokio::pin!(shutdown);
+    let mut cancel_sent = false;
+    let kill = engine
+        .view(key)?
+        .options
+        .as_ref()
+        .is_some_and(|o| o.kill_on_timeout);
     loop {
-        match poller.get_run_status(project_id, run_id).await {
-            Ok(run) => {
-                progress.show(&run);
-                let done = run.status.is_terminal();
-                last = Some(run);
-                if done {
-                    break;
-                }
-            }
-            Err(e) if e.is_refusal() => return Err(e.into()),
-            Err(e) => progress.note(&format!("warning: {e}; still waiting")),
+        let view = engine.view(key)?;
+        progress.show(&view);
+        let outcome = |view: RunView, cancel_sent| Outcome {
+            timed_out: view.timed_out,
+            view,
+            cancel_sent,
+            interrupted: false,
+        };
+        if !view.is_active() {
+            return Some(outcome(view, cancel_sent));
         }
-        let now = Instant::now();
-        if let Some(d) = deadline
-            && now >= d
-        {
-            return timed_out(client, project_id, run_id, last, kill_on_timeout, progress).await;
-        }
-        let mut wake = now + poll_interval(now - started);
-        if let Some(d) = deadline {
-            wake = wake.min(d);
+        if view.timed_out && !kill {
+            progress.note("timed out; the run goes on in Hex (no --kill-on-timeout)");
+            return Some(outcome(view, false));
         }
         tokio::select! {
-            _ = tokio::time::sleep_until(wake) => {}
-            _ = &mut ctrl_c => {
+            msg = rx.recv() => match msg {
+                Ok(Update::Run { change, view }) if view.key == *key => match change {
+                    Change::TimedOut if kill => {
+                        cancel_sent = true;
+                        progress.note("timed out; cancelling the run");
+                    }
+                    Change::CancelNotConfirmed => {
+                        progress.note(&format!(
+                            "cancel not confirmed: the run is still {}; re-send with: hexdash \
+                             cancel {} {}",
+                            view.status.as_ref().map_or_else(|| "active".into(), ToString::to_string),
+                            key.project_id,
+                            key.run_id
+                        ));
+                        return Some(outcome(*view, cancel_sent));
+                    }
+                    Change::Lost => {
+                        progress.note(view.stale.as_deref().unwrap_or("Hex no longer knows the run"));
+                        return Some(outcome(*view, cancel_sent));
+                    }
+                    _ => {}
+                },
+                Ok(Update::Health(h)) => progress.warn(h.error.as_deref()),
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return engine.view(key).map(|v| outcome(v, cancel_sent)),
+            },
+            () = &mut shutdown => {
                 progress.note(&format!(
-                    "stopped waiting; the run goes on in Hex (follow it with: hexdash status {project_id} {run_id})"
+                    "stopped waiting; the run goes on in Hex (follow it with: hexdash watch, or \
+                     hexdash status {} {})",
+                    key.project_id, key.run_id
                 ));
-                return match last {
-                    Some(last) => Ok(Outcome { last, timed_out: false, cancel_sent: false, interrupted: true }),
-                    None => Err(Failure { exit: super::Exit::Interrupted, message: "interrupted".into() }),
-                };
+                return Some(Outcome {
+                    view,
+                    timed_out: false,
+                    cancel_sent,
+                    interrupted: true,
+                });
             }
         }
     }
-    match last {
-        Some(last) => Ok(Outcome {
-            last,
-            timed_out: false,
-            cancel_sent: false,
-            interrupted: false,
-        }),
-        None => Err(Failure::api("no status was ever read for the run")),
-    }
-}
-
-async fn timed_out(
-    client: &Client,
-    project_id: &str,
-    run_id: &str,
-    last: Option<RunStatusResponse>,
-    kill: bool,
-    progress: &mut Progress,
-) -> Result<Outcome, Failure> {
-    if !kill {
-        progress.note("timed out; the run goes on in Hex (no --kill-on-timeout)");
-        let last = last.ok_or_else(|| Failure::api("timed out before any status was read"))?;
-        return Ok(Outcome {
-            last,
-            timed_out: true,
-            cancel_sent: false,
-            interrupted: false,
-        });
-    }
-    progress.note("timed out; cancelling the run");
-    if let Err(e) = client.cancel_run(project_id, run_id).await {
-        // An ended run answers 422: it finished between the last poll and the cancel.
-        if !matches!(e, Error::Unprocessable { .. }) {
-            return Err(Failure::api(format!(
-                "timed out, and the cancel failed: {e}; cancel it with: hexdash cancel {project_id} {run_id}"
-            )));
-        }
-    }
-    // Cancel until dead: a cancel is only done when Hex reports a terminal state.
-    let deadline = Instant::now() + CANCEL_DEADLINE;
-    let mut latest = last;
-    while Instant::now() < deadline {
-        match client.get_run_status(project_id, run_id).await {
-            Ok(run) => {
-                progress.show(&run);
-                let done = run.status.is_terminal();
-                latest = Some(run);
-                if done {
-                    break;
-                }
-            }
-            Err(e) if e.is_refusal() => return Err(e.into()),
-            Err(e) => progress.note(&format!("warning: {e}")),
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    let last = latest.ok_or_else(|| Failure::api("timed out before any status was read"))?;
-    if !last.status.is_terminal() {
-        progress.note(&format!(
-            "cancel not confirmed after {}s: the run is still {}; re-send with: hexdash cancel {project_id} {run_id}",
-            CANCEL_DEADLINE.as_secs(),
-            last.status
-        ));
-    }
-    Ok(Outcome {
-        last,
-        timed_out: true,
-        cancel_sent: true,
-        interrupted: false,
-    })
 }

@@ -1,0 +1,177 @@
+//! `hexdash watch [PROJECT...] [--json]`: follow active runs until none is left.
+//!
+//! Starts the engine, which re-attaches to every run earlier sessions left active and settles
+//! their unanswered launches; with PROJECTs it also follows every active run Hex lists for them,
+//! and shows only their runs. Prints one line (or one JSON object) per change: a new status, a
+//! stale mark (once, until fresh data arrives), a timeout, a cancel outcome, the end. Exits 0 when
+//! nothing it follows is active any more, 130 on Ctrl-C/SIGTERM/SIGHUP (runs go on in Hex).
+
+use std::collections::HashMap;
+
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::cli::WatchArgs;
+use crate::engine::{Change, Engine, RunKey, RunView, Update};
+use crate::journal::Origin;
+
+use super::context::Context;
+use super::exit::{Exit, Failure};
+use super::output::{duration_ms, local_time, short_id};
+use super::view_json::ViewJson;
+use super::{resolve, signals};
+
+pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
+    let mut filter = Vec::new();
+    for p in &args.projects {
+        filter.push(resolve::resolve(ctx, p).await?);
+    }
+    let engine = ctx.engine()?;
+    if !engine.is_writer() {
+        let who = engine
+            .journal_holder()
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default();
+        eprintln!(
+            "hexdash: note: another hexdash{who} writes the journal; following without recording"
+        );
+    }
+    let mut rx = engine.subscribe();
+    for p in &filter {
+        engine
+            .watch_project(&p.id, Origin::Cli)
+            .await
+            .map_err(|e| Failure::api(e.to_string()))?;
+    }
+    engine.settled().await;
+    let wanted = |key: &RunKey| filter.is_empty() || filter.iter().any(|p| p.id == key.project_id);
+    let mut printer = Printer {
+        json: args.json,
+        printed: HashMap::new(),
+    };
+    for view in engine.snapshot().iter().filter(|v| wanted(&v.key)) {
+        let change = if view.is_active() {
+            Change::Watching
+        } else {
+            Change::Ended
+        };
+        printer.print(&engine, &change, view)?;
+    }
+    if !any_followed(&engine, &wanted) {
+        if !args.json {
+            eprintln!("no active runs to follow");
+        }
+        return Ok(Exit::Completed);
+    }
+    let shutdown = signals::wait_for_shutdown();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Ok(Update::Run { change, view }) if wanted(&view.key) => {
+                    printer.print(&engine, &change, &view)?;
+                }
+                Ok(Update::Launch(notice)) if !args.json => {
+                    eprintln!("{}: {}", notice.project_id, notice.message);
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => break,
+            },
+            () = &mut shutdown => return Ok(Exit::Interrupted),
+        }
+        if !any_followed(&engine, &wanted) {
+            break;
+        }
+    }
+    Ok(Exit::Completed)
+}
+
+fn any_followed(engine: &Engine, wanted: &impl Fn(&RunKey) -> bool) -> bool {
+    engine
+        .snapshot()
+        .iter()
+        .any(|v| wanted(&v.key) && engine.is_watched(&v.key))
+}
+
+/// Prints a line when what a person would read changed.
+struct Printer {
+    json: bool,
+    /// The last thing printed per run, to skip repeats (e.g. the buffered "watching" of a run
+    /// already shown, or a second failure while already stale).
+    printed: HashMap<RunKey, String>,
+}
+
+impl Printer {
+    fn print(&mut self, engine: &Engine, change: &Change, view: &RunView) -> Result<(), Failure> {
+        if *change == Change::Refreshed {
+            return Ok(());
+        }
+        let status = view
+            .status
+            .as_ref()
+            .map_or_else(|| "LAUNCHED".to_string(), ToString::to_string);
+        let note = note(engine, change, view);
+        // Not the note's text: an overdue note counts seconds and would make every line new.
+        let signature = format!(
+            "{status}|{change:?}|{}|{}",
+            view.stale.is_some(),
+            engine.overdue(view).is_some()
+        );
+        if self.printed.get(&view.key) == Some(&signature) {
+            return Ok(());
+        }
+        self.printed.insert(view.key.clone(), signature);
+        if self.json {
+            let overdue = engine.overdue(view);
+            let mut json = ViewJson::new(view);
+            json.change = Some(change);
+            json.overdue = overdue.as_ref();
+            let line = serde_json::to_string(&json)
+                .map_err(|e| Failure::api(format!("cannot encode JSON output: {e}")))?;
+            println!("{line}");
+            return Ok(());
+        }
+        let when = view
+            .observed_at
+            .as_ref()
+            .map_or_else(|| local_time(&jiff::Timestamp::now()), local_time);
+        let project = view
+            .project_title
+            .as_deref()
+            .unwrap_or(view.key.project_id.as_str());
+        let elapsed = view.elapsed_ms.map_or_else(|| "-".into(), duration_ms);
+        let note = if note.is_empty() {
+            String::new()
+        } else {
+            format!("  {note}")
+        };
+        println!(
+            "{when}  {project}  {}  {status}  {elapsed}{note}",
+            short_id(&view.key.run_id)
+        );
+        Ok(())
+    }
+}
+
+fn note(engine: &Engine, change: &Change, view: &RunView) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    match change {
+        Change::TimedOut => parts.push("timed out".into()),
+        Change::CancelRequested => parts.push("cancel requested".into()),
+        Change::CancelConfirmed => parts.push("cancel confirmed".into()),
+        Change::CancelNotConfirmed => parts.push("cancel NOT confirmed".into()),
+        Change::Lost => parts.push("lost: Hex no longer knows this run".into()),
+        _ => {}
+    }
+    if let Some(reason) = &view.stale
+        && *change != Change::Lost
+    {
+        parts.push(format!("stale: {reason}"));
+    }
+    if view.adopted && *change == Change::Watching {
+        parts.push("adopted after a lost launch answer".into());
+    }
+    if let Some(o) = engine.overdue(view) {
+        parts.push(o.to_string());
+    }
+    parts.join("; ")
+}
