@@ -552,3 +552,137 @@ fn the_demo_lists_its_projects() {
 
     offline(home.path(), &["demo", "--speed", "0", "projects"]).expect_code(4);
 }
+
+impl Harness {
+    /// Launches a run straight through the API, as another tool would: hexdash does not know it.
+    fn launch_elsewhere(&self, project: &str) -> String {
+        let settings = hexdash::hex::ClientSettings::new(
+            url::Url::parse(&self.emu.base_url()).unwrap(),
+            secrecy::SecretString::from(TOKEN.to_string()),
+        );
+        let client = hexdash::hex::Client::new(settings).unwrap();
+        let body = hexdash::hex::types::RunProjectRequest::default();
+        self._rt
+            .block_on(client.run_project(project, &body))
+            .unwrap()
+            .run_id
+    }
+
+    fn journal_kinds(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(self.data_dir().join("journal.jsonl")).unwrap();
+        text.lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["event"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn watch_follows_runs_left_active_and_history_lists_them_newest_first() {
+    let h = Harness::new();
+    let first = h.hexdash(&["run", "load", "-p", "day=2026-03-01", "--json"]);
+    first.expect_code(0);
+    let first_id = first.json()["runId"].as_str().unwrap().to_string();
+    let second = h.hexdash(&["run", "flaky", "--json"]);
+    second.expect_code(0);
+    let second_id = second.json()["runId"].as_str().unwrap().to_string();
+
+    // Both were launched without --wait: the journal says they may still run, and watch
+    // re-attaches to them and follows them to their ends.
+    let watched = h.hexdash(&["watch", "--json"]);
+    watched.expect_code(0);
+    let lines: Vec<Value> = watched
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (id, end) in [(&first_id, "COMPLETED"), (&second_id, "ERRORED")] {
+        let last = lines
+            .iter()
+            .rev()
+            .find(|l| l["runId"] == json!(id))
+            .unwrap_or_else(|| panic!("watch printed nothing for {id}:\n{}", watched.stdout));
+        assert_eq!(last["status"], json!(end), "{}", watched.stdout);
+        assert_eq!(last["change"], json!("ended"));
+        assert!(last["observedAt"].is_string());
+    }
+    // Nothing is active any more: a second watch has nothing to do.
+    let again = h.hexdash(&["watch"]);
+    again.expect_code(0);
+    assert!(again.stderr.contains("no active runs"), "{}", again.stderr);
+
+    // History needs no token and no network: it reads the journal.
+    let mut cmd = h.command(TOKEN, &["history", "--json"]);
+    cmd.env_remove("HEX_API_TOKEN")
+        .env("HEX_API_URL", "http://127.0.0.1:9");
+    let history = Outcome::of(cmd.output().unwrap());
+    history.expect_code(0);
+    let entries = history.json();
+    let entries = entries.as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{}", history.stdout);
+    assert_eq!(entries[0]["runId"], json!(second_id), "newest first");
+    assert_eq!(entries[0]["status"], json!("ERRORED"));
+    assert_eq!(entries[1]["runId"], json!(first_id));
+    assert_eq!(entries[1]["status"], json!("COMPLETED"));
+    assert_eq!(entries[1]["inputParams"]["day"], json!("2026-03-01"));
+    assert_eq!(entries[1]["origin"], json!("cli"));
+
+    let only_load = h.hexdash(&["history", "--project", "load"]);
+    only_load.expect_code(0);
+    assert!(
+        only_load.stdout.contains(&first_id[..8]),
+        "{}",
+        only_load.stdout
+    );
+    assert!(
+        !only_load.stdout.contains(&second_id[..8]),
+        "{}",
+        only_load.stdout
+    );
+    assert!(only_load.stdout.contains("COMPLETED"));
+}
+
+#[test]
+fn watch_project_follows_runs_hexdash_did_not_launch() {
+    let h = Harness::new();
+    let run_id = h.launch_elsewhere(LOAD);
+    let watched = h.hexdash(&["watch", "load"]);
+    watched.expect_code(0);
+    assert!(watched.stdout.contains(&run_id[..8]), "{}", watched.stdout);
+    assert!(watched.stdout.contains("COMPLETED"), "{}", watched.stdout);
+    // Recorded as watched (not launched), so a restart would follow it too.
+    let kinds = h.journal_kinds();
+    assert!(kinds.contains(&"watch".to_string()), "{kinds:?}");
+    assert!(!kinds.contains(&"launch_intent".to_string()), "{kinds:?}");
+    assert_eq!(h.runs().len(), 1, "watching launched nothing");
+}
+
+#[test]
+fn the_duplicate_guard_warns_by_default_and_refuses_when_asked() {
+    let h = Harness::new();
+    h.hexdash(&["run", "stuck"]).expect_code(0);
+    let warned = h.hexdash(&["run", "stuck"]);
+    warned.expect_code(0);
+    assert!(
+        warned.stderr.contains("same parameters still active"),
+        "{}",
+        warned.stderr
+    );
+    let refused = h.hexdash(&["run", "stuck", "--no-duplicate"]);
+    refused.expect_code(4);
+    assert!(
+        refused.stderr.contains("still running"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(h.runs().len(), 2, "the refused launch sent nothing");
+    // Clean up: the stuck runs would otherwise hang around in the emulator.
+    for r in h.runs() {
+        h.hexdash(&["cancel", "stuck", &r.run_id]).expect_code(0);
+    }
+    assert!(h.runs().iter().all(|r| status_of(r) == "KILLED"));
+}
