@@ -14,3 +14,4 @@ pub mod headless;
 pub mod hex;
 pub mod journal;
 pub mod logging;
+pub mod tui;

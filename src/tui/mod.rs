@@ -1,0 +1,12 @@
+//! The dashboard: projects, launch form, live runs, run detail, help and command line.
+//!
+//! Architecture (DESIGN.md, STYLE.md): a model changed only by a pure `update` (message in,
+//! effects out), one select loop over terminal events, engine updates and effect results, and a
+//! redraw only when something changed. So far it holds the key vocabulary: [`Action`] and the
+//! [`KeyMap`] built from defaults and `[keys]`.
+
+pub mod action;
+pub mod keymap;
+
+pub use action::Action;
+pub use keymap::{Key, KeyMap};
