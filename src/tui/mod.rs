@@ -6,7 +6,9 @@
 //! [`KeyMap`] built from defaults and `[keys]`.
 
 pub mod action;
+pub mod form;
 pub mod keymap;
+pub mod model;
 
 pub use action::Action;
 pub use keymap::{Key, KeyMap};

@@ -1,0 +1,649 @@
+//! The launch form: one typed field per declared parameter, the run options, and the checks that
+//! keep a bad value from ever being sent.
+//!
+//! Owns the form's data and its editing rules (what a key does in each kind of field), turning the
+//! fields into a [`LaunchRequest`], and mapping a 422 from Hex back onto the fields it names. It
+//! does no I/O and knows nothing of screens or other keys: `update` hands it keys only while the
+//! form is open. A project with no declared parameters gets free `name=value` rows, typed from the
+//! values last used with it, plus an empty row to add one.
+
+use std::collections::BTreeSet;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use indexmap::IndexMap;
+use jiff::civil::Date;
+use serde_json::Value;
+
+use crate::config::parse_duration;
+use crate::engine::{DuplicatePolicy, LaunchRequest, RunKey};
+use crate::hex::params::{ParamKind, ParamSpec, display_value, infer_kind, parse_date};
+use crate::hex::types::InvalidParam;
+use crate::journal::{LaunchOptions, Origin};
+
+/// One parameter field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub spec: ParamSpec,
+    /// A free row (`name=value` typed as one text); its spec is inferred.
+    pub free: bool,
+    /// Text, number, date: what is typed. Free rows: the whole `name=value`.
+    pub text: String,
+    pub checked: bool,
+    /// Dropdown: the chosen option. Multiselect: the option under the pointer.
+    pub pointer: usize,
+    /// Multiselect: the chosen options.
+    pub chosen: BTreeSet<usize>,
+    pub error: Option<String>,
+}
+
+impl Field {
+    fn declared(spec: ParamSpec, value: Option<&Value>) -> Field {
+        let mut f = Field {
+            free: false,
+            text: String::new(),
+            checked: false,
+            pointer: 0,
+            chosen: BTreeSet::new(),
+            error: None,
+            spec,
+        };
+        if let Some(v) = value.or(f.spec.default.clone().as_ref()) {
+            f.set_value(v);
+        }
+        f
+    }
+
+    fn free_row(name: &str, value: Option<&Value>) -> Field {
+        let kind = value.map_or(ParamKind::Text, infer_kind);
+        let text = match value {
+            Some(v) => format!("{name}={}", display_value(v)),
+            None => String::new(),
+        };
+        Field {
+            spec: ParamSpec::new(name, kind),
+            free: true,
+            text,
+            checked: false,
+            pointer: 0,
+            chosen: BTreeSet::new(),
+            error: None,
+        }
+    }
+
+    fn set_value(&mut self, v: &Value) {
+        match self.spec.kind {
+            ParamKind::Checkbox => self.checked = v.as_bool().unwrap_or(false),
+            ParamKind::Dropdown => {
+                let s = display_value(v);
+                self.pointer = self.spec.options.iter().position(|o| *o == s).unwrap_or(0);
+            }
+            ParamKind::Multiselect => {
+                let wanted: Vec<String> = match v {
+                    Value::Array(items) => items.iter().map(display_value).collect(),
+                    other => vec![display_value(other)],
+                };
+                self.chosen = self
+                    .spec
+                    .options
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| wanted.contains(o))
+                    .map(|(i, _)| i)
+                    .collect();
+            }
+            ParamKind::Text | ParamKind::Number | ParamKind::Date => {
+                self.text = display_value(v);
+            }
+        }
+    }
+
+    /// The value to send; `Ok(None)` leaves the parameter to the project's default.
+    fn value(&self) -> Result<Option<(String, Value)>, String> {
+        if self.free {
+            let text = self.text.trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            let (name, raw) = text
+                .split_once('=')
+                .ok_or_else(|| format!("write name=value, got {text:?}"))?;
+            let name = name.trim();
+            if name.is_empty() {
+                return Err("the parameter name is empty: write name=value".into());
+            }
+            let spec = ParamSpec::new(name, self.spec.kind);
+            let value = spec
+                .parse_text(raw.trim())
+                .or_else(|_| ParamSpec::new(name, ParamKind::Text).parse_text(raw.trim()))
+                .map_err(|e| e.message)?;
+            return Ok(Some((name.to_string(), value)));
+        }
+        let name = self.spec.name.clone();
+        let value = match self.spec.kind {
+            ParamKind::Checkbox => Value::Bool(self.checked),
+            ParamKind::Dropdown => match self.spec.options.get(self.pointer) {
+                Some(o) => Value::String(o.clone()),
+                None => return Err(format!("{name} has no options declared")),
+            },
+            ParamKind::Multiselect => Value::Array(
+                self.chosen
+                    .iter()
+                    .filter_map(|i| self.spec.options.get(*i))
+                    .map(|o| Value::String(o.clone()))
+                    .collect(),
+            ),
+            ParamKind::Text | ParamKind::Number | ParamKind::Date => {
+                if self.text.trim().is_empty() {
+                    if self.spec.required {
+                        return Err(format!("{name} is required"));
+                    }
+                    return Ok(None);
+                }
+                self.spec.parse_text(&self.text).map_err(|e| e.message)?
+            }
+        };
+        if self.spec.required && value.as_array().is_some_and(Vec::is_empty) {
+            return Err(format!("{name} is required: choose at least one option"));
+        }
+        Ok(Some((name, value)))
+    }
+
+    /// Handles a key meant for this field; false when the field does not use it.
+    fn key(&mut self, key: &KeyEvent, today: Date) -> bool {
+        let plain = !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        if self.free {
+            return edit_text(&mut self.text, key);
+        }
+        let options = self.spec.options.len();
+        match (self.spec.kind, key.code) {
+            (ParamKind::Checkbox, KeyCode::Char(' ')) => self.checked = !self.checked,
+            (ParamKind::Dropdown, KeyCode::Right | KeyCode::Char(' ')) if options > 0 => {
+                self.pointer = (self.pointer + 1) % options;
+            }
+            (ParamKind::Dropdown, KeyCode::Left) if options > 0 => {
+                self.pointer = (self.pointer + options - 1) % options;
+            }
+            (ParamKind::Multiselect, KeyCode::Right) if options > 0 => {
+                self.pointer = (self.pointer + 1) % options;
+            }
+            (ParamKind::Multiselect, KeyCode::Left) if options > 0 => {
+                self.pointer = (self.pointer + options - 1) % options;
+            }
+            (ParamKind::Multiselect, KeyCode::Char(' ')) if options > 0 => {
+                if !self.chosen.remove(&self.pointer) {
+                    self.chosen.insert(self.pointer);
+                }
+            }
+            // Date shortcuts: letters and +/- are never part of a typed date.
+            (ParamKind::Date, KeyCode::Char('t')) if plain => self.text = today.to_string(),
+            (ParamKind::Date, KeyCode::Char('y')) if plain => {
+                self.text = today.yesterday().unwrap_or(today).to_string();
+            }
+            (ParamKind::Date, KeyCode::Char(c @ ('+' | '-'))) if plain && !self.text.is_empty() => {
+                let Ok(d) = parse_date(&self.text) else {
+                    return edit_text(&mut self.text, key);
+                };
+                let next = if c == '+' {
+                    d.tomorrow()
+                } else {
+                    d.yesterday()
+                };
+                self.text = next.unwrap_or(d).to_string();
+            }
+            (ParamKind::Text | ParamKind::Number | ParamKind::Date, _) => {
+                return edit_text(&mut self.text, key);
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// Appends, deletes; false for keys that are not editing.
+fn edit_text(text: &mut String, key: &KeyEvent) -> bool {
+    if key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        if key.code == KeyCode::Char('w') || key.code == KeyCode::Char('u') {
+            text.clear();
+            return true;
+        }
+        return false;
+    }
+    match key.code {
+        KeyCode::Char(c) => text.push(c),
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The slots tab moves between: each parameter, then the run options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Param(usize),
+    UseCachedSql,
+    UpdatePublished,
+    Timeout,
+    KillOnTimeout,
+    DryRun,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    pub project_id: String,
+    pub project_title: Option<String>,
+    pub fields: Vec<Field>,
+    /// The project declares nothing: the rows are free `name=value` rows.
+    pub free: bool,
+    pub use_cached_sql: bool,
+    pub update_published: bool,
+    pub timeout: String,
+    pub timeout_error: Option<String>,
+    pub kill_on_timeout: bool,
+    pub dry_run: bool,
+    pub focus: usize,
+    /// A launch from this form is in flight: a second submit is ignored.
+    pub submitting: bool,
+    /// A problem with the form as a whole (e.g. Hex did not know a parameter).
+    pub error: Option<String>,
+    /// Set when the form reruns a run with edits.
+    pub rerun_of: Option<RunKey>,
+}
+
+impl Form {
+    /// A form for `project`, prefilled with `last` (the values last used with it) or the
+    /// declared defaults.
+    pub fn new(
+        project_id: &str,
+        project_title: Option<&str>,
+        specs: &[ParamSpec],
+        last: Option<&IndexMap<String, Value>>,
+        last_options: Option<&LaunchOptions>,
+    ) -> Form {
+        let free = specs.is_empty();
+        let mut fields: Vec<Field> = if free {
+            last.map(|l| l.iter().map(|(k, v)| Field::free_row(k, Some(v))).collect())
+                .unwrap_or_default()
+        } else {
+            specs
+                .iter()
+                .map(|s| Field::declared(s.clone(), last.and_then(|l| l.get(&s.name))))
+                .collect()
+        };
+        if free {
+            fields.push(Field::free_row("", None));
+        }
+        let o = last_options.cloned().unwrap_or_default();
+        Form {
+            project_id: project_id.to_string(),
+            project_title: project_title.map(str::to_string),
+            fields,
+            free,
+            use_cached_sql: o.use_cached_sql_results.unwrap_or(true),
+            update_published: o.update_published_results.unwrap_or(false),
+            timeout: o.timeout_secs.map(|s| format!("{s}s")).unwrap_or_default(),
+            timeout_error: None,
+            kill_on_timeout: o.kill_on_timeout,
+            dry_run: false,
+            focus: 0,
+            submitting: false,
+            error: None,
+            rerun_of: None,
+        }
+    }
+
+    pub fn slots(&self) -> Vec<Slot> {
+        let mut slots: Vec<Slot> = (0..self.fields.len()).map(Slot::Param).collect();
+        slots.extend([
+            Slot::UseCachedSql,
+            Slot::UpdatePublished,
+            Slot::Timeout,
+            Slot::KillOnTimeout,
+            Slot::DryRun,
+        ]);
+        slots
+    }
+
+    pub fn focused(&self) -> Slot {
+        let slots = self.slots();
+        slots
+            .get(self.focus.min(slots.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(Slot::UseCachedSql)
+    }
+
+    pub fn next(&mut self) {
+        self.focus = (self.focus + 1) % self.slots().len();
+    }
+
+    pub fn prev(&mut self) {
+        let n = self.slots().len();
+        self.focus = (self.focus + n - 1) % n;
+    }
+
+    /// Handles a key for the focused slot; false when it is not an editing key there.
+    pub fn key(&mut self, key: &KeyEvent, today: Date) -> bool {
+        let toggle = key.code == KeyCode::Char(' ');
+        let handled = match self.focused() {
+            Slot::Param(i) => match self.fields.get_mut(i) {
+                Some(f) => {
+                    let handled = f.key(key, today);
+                    if handled {
+                        f.error = None;
+                    }
+                    handled
+                }
+                None => false,
+            },
+            Slot::UseCachedSql if toggle => flip(&mut self.use_cached_sql),
+            Slot::UpdatePublished if toggle => flip(&mut self.update_published),
+            Slot::KillOnTimeout if toggle => flip(&mut self.kill_on_timeout),
+            Slot::DryRun if toggle => flip(&mut self.dry_run),
+            Slot::Timeout => {
+                self.timeout_error = None;
+                edit_text(&mut self.timeout, key)
+            }
+            _ => false,
+        };
+        if handled && self.free {
+            // Keep exactly one empty row at the end to add a parameter.
+            if self
+                .fields
+                .last()
+                .is_some_and(|f| !f.text.trim().is_empty())
+            {
+                self.fields.push(Field::free_row("", None));
+            }
+        }
+        handled
+    }
+
+    /// Checks every field, marking each bad one; the request when all are good.
+    pub fn validate(&mut self, origin: Origin) -> Option<LaunchRequest> {
+        let mut params = IndexMap::new();
+        let mut ok = true;
+        for f in &mut self.fields {
+            match f.value() {
+                Ok(Some((name, value))) => {
+                    f.error = None;
+                    if params.insert(name.clone(), value).is_some() {
+                        f.error = Some(format!("{name} is given twice"));
+                        ok = false;
+                    }
+                }
+                Ok(None) => f.error = None,
+                Err(e) => {
+                    f.error = Some(e);
+                    ok = false;
+                }
+            }
+        }
+        let timeout_secs = match self.timeout.trim() {
+            "" => None,
+            t => match parse_duration(t) {
+                Ok(d) => Some(d.as_secs().max(1)),
+                Err(e) => {
+                    self.timeout_error = Some(e.to_string());
+                    ok = false;
+                    None
+                }
+            },
+        };
+        if self.kill_on_timeout && timeout_secs.is_none() && self.timeout_error.is_none() {
+            self.timeout_error = Some("kill on timeout needs a timeout (e.g. 30m)".into());
+            ok = false;
+        }
+        if !ok {
+            self.error = Some("fix the marked fields to launch".into());
+            return None;
+        }
+        self.error = None;
+        Some(LaunchRequest {
+            project_id: self.project_id.clone(),
+            project_title: self.project_title.clone(),
+            params,
+            options: LaunchOptions {
+                dry_run: self.dry_run,
+                use_cached_sql_results: (!self.use_cached_sql).then_some(false),
+                update_published_results: self.update_published.then_some(true),
+                timeout_secs,
+                kill_on_timeout: self.kill_on_timeout,
+            },
+            origin,
+            duplicates: DuplicatePolicy::Warn,
+            focused: true,
+        })
+    }
+
+    /// Marks the fields Hex's 422 named (HEX_API.md: `invalid` and `notFound`).
+    pub fn apply_rejection(
+        &mut self,
+        message: &str,
+        invalid: &[InvalidParam],
+        not_found: &[String],
+    ) {
+        let mut unplaced = Vec::new();
+        for inv in invalid {
+            let text = format!(
+                "Hex rejected {}{}",
+                inv.param_value.as_deref().unwrap_or("the value"),
+                inv.data_type
+                    .as_deref()
+                    .map(|t| format!(" (expects {t})"))
+                    .unwrap_or_default()
+            );
+            match self.field_named(&inv.param_name) {
+                Some(f) => f.error = Some(text),
+                None => unplaced.push(inv.param_name.clone()),
+            }
+        }
+        for name in not_found {
+            match self.field_named(name) {
+                Some(f) => f.error = Some("the published app has no such parameter".into()),
+                None => unplaced.push(name.clone()),
+            }
+        }
+        self.error = Some(if unplaced.is_empty() {
+            format!("Hex refused the launch: {message}")
+        } else {
+            format!(
+                "Hex refused the launch: {message} ({})",
+                unplaced.join(", ")
+            )
+        });
+        if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
+            self.focus = i;
+        }
+    }
+
+    fn field_named(&mut self, name: &str) -> Option<&mut Field> {
+        self.fields.iter_mut().find(|f| {
+            if f.free {
+                f.text
+                    .split_once('=')
+                    .is_some_and(|(n, _)| n.trim() == name)
+            } else {
+                f.spec.name == name
+            }
+        })
+    }
+}
+
+fn flip(b: &mut bool) -> bool {
+    *b = !*b;
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    fn code(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn today() -> Date {
+        Date::constant(2026, 11, 28)
+    }
+
+    fn specs() -> Vec<ParamSpec> {
+        let mut date = ParamSpec::new("run_date", ParamKind::Date);
+        date.required = true;
+        let mut schema = ParamSpec::new("schema", ParamKind::Dropdown);
+        schema.options = vec!["staging".into(), "prod".into()];
+        let mut sources = ParamSpec::new("sources", ParamKind::Multiselect);
+        sources.options = vec!["shop".into(), "erp".into(), "crm".into()];
+        let mut full = ParamSpec::new("full_refresh", ParamKind::Checkbox);
+        full.default = Some(json!(false));
+        vec![
+            date,
+            ParamSpec::new("rows", ParamKind::Number),
+            schema,
+            sources,
+            full,
+        ]
+    }
+
+    fn type_into(form: &mut Form, text: &str) {
+        for c in text.chars() {
+            assert!(form.key(&key(c), today()));
+        }
+    }
+
+    #[test]
+    fn typed_fields_build_typed_values() {
+        let mut f = Form::new("p", None, &specs(), None, None);
+        type_into(&mut f, "y"); // yesterday
+        f.next();
+        type_into(&mut f, "12");
+        f.next();
+        f.key(&code(KeyCode::Right), today()); // prod
+        f.next();
+        f.key(&key(' '), today()); // shop
+        f.key(&code(KeyCode::Right), today());
+        f.key(&code(KeyCode::Right), today());
+        f.key(&key(' '), today()); // crm
+        f.next();
+        f.key(&key(' '), today()); // full_refresh on
+        let req = f.validate(Origin::Tui).unwrap();
+        assert_eq!(
+            serde_json::to_value(&req.params).unwrap(),
+            json!({"run_date": "2026-11-27", "rows": 12, "schema": "prod",
+                   "sources": ["shop", "crm"], "full_refresh": true})
+        );
+        assert_eq!(req.options.use_cached_sql_results, None);
+    }
+
+    #[test]
+    fn bad_values_are_marked_and_nothing_is_built() {
+        let mut f = Form::new("p", None, &specs(), None, None);
+        // run_date is required and empty; rows is not a number.
+        f.next();
+        type_into(&mut f, "ten");
+        assert!(f.validate(Origin::Tui).is_none());
+        assert!(f.fields[0].error.as_deref().unwrap().contains("required"));
+        assert!(
+            f.fields[1]
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("must be a number")
+        );
+        assert!(f.error.is_some());
+        // Fixing a field clears its mark as soon as it is edited.
+        f.key(&code(KeyCode::Backspace), today());
+        assert!(f.fields[1].error.is_none());
+    }
+
+    #[test]
+    fn date_shortcuts_and_steps() {
+        let mut f = Form::new("p", None, &specs(), None, None);
+        type_into(&mut f, "t");
+        assert_eq!(f.fields[0].text, "2026-11-28");
+        type_into(&mut f, "+");
+        assert_eq!(f.fields[0].text, "2026-11-29");
+        type_into(&mut f, "--");
+        assert_eq!(f.fields[0].text, "2026-11-27");
+    }
+
+    #[test]
+    fn prefills_from_the_last_launch_then_defaults() {
+        let last = IndexMap::from([
+            ("run_date".to_string(), json!("2026-01-31")),
+            ("sources".to_string(), json!(["erp"])),
+        ]);
+        let options = LaunchOptions {
+            timeout_secs: Some(600),
+            kill_on_timeout: true,
+            use_cached_sql_results: Some(false),
+            ..LaunchOptions::default()
+        };
+        let f = Form::new("p", None, &specs(), Some(&last), Some(&options));
+        assert_eq!(f.fields[0].text, "2026-01-31");
+        assert_eq!(f.fields[3].chosen, BTreeSet::from([1]));
+        assert!(!f.fields[4].checked, "the declared default");
+        assert_eq!(f.timeout, "600s");
+        assert!(f.kill_on_timeout && !f.use_cached_sql);
+    }
+
+    #[test]
+    fn free_rows_for_undeclared_projects() {
+        let last = IndexMap::from([("n".to_string(), json!(3))]);
+        let mut f = Form::new("p", None, &[], Some(&last), None);
+        assert!(f.free);
+        assert_eq!(f.fields.len(), 2, "the last row is empty, to add one");
+        f.next();
+        type_into(&mut f, "region=eu");
+        assert_eq!(f.fields.len(), 3, "a new empty row appears");
+        let req = f.validate(Origin::Tui).unwrap();
+        assert_eq!(
+            serde_json::to_value(&req.params).unwrap(),
+            json!({"n": 3, "region": "eu"})
+        );
+        f.focus = 2;
+        type_into(&mut f, "oops");
+        assert!(f.validate(Origin::Tui).is_none());
+        assert!(f.fields[2].error.as_deref().unwrap().contains("name=value"));
+    }
+
+    #[test]
+    fn kill_on_timeout_needs_a_timeout() {
+        let mut f = Form::new("p", None, &[], None, None);
+        f.kill_on_timeout = true;
+        assert!(f.validate(Origin::Tui).is_none());
+        assert!(f.timeout_error.is_some());
+        f.timeout = "90s".into();
+        let req = f.validate(Origin::Tui).unwrap();
+        assert_eq!(req.options.timeout_secs, Some(90));
+    }
+
+    #[test]
+    fn a_422_is_shown_at_the_fields_it_names() {
+        let mut f = Form::new("p", None, &specs(), None, None);
+        f.focus = 4;
+        f.apply_rejection(
+            "Invalid input parameters",
+            &[InvalidParam {
+                param_name: "rows".into(),
+                param_value: Some("-1".into()),
+                data_type: Some("NUMBER".into()),
+                input_cell_type: None,
+            }],
+            &["ghost".into()],
+        );
+        assert!(f.fields[1].error.as_deref().unwrap().contains("-1"));
+        assert_eq!(f.focus, 1, "the cursor goes to the first marked field");
+        assert!(f.error.as_deref().unwrap().contains("ghost"));
+    }
+}

@@ -1,0 +1,342 @@
+//! Everything the dashboard shows, as plain data. Only `update` changes it; views only read it.
+//!
+//! Holds no handles (no engine, no client, no channels), so `update` stays pure and tests build a
+//! model by hand. Time is a field (`now`), moved by tick messages, so views and snapshots are
+//! stable under test.
+
+use std::collections::{BTreeSet, HashSet};
+
+use indexmap::IndexMap;
+use jiff::Timestamp;
+
+use super::form::Form;
+use crate::engine::{Health, Overdue, RunKey, RunView};
+use crate::hex::BudgetSnapshot;
+use crate::hex::RunStatus;
+use crate::hex::types::Project;
+
+/// Something loaded in the background.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Load<T> {
+    #[default]
+    NotAsked,
+    Loading,
+    Loaded(T),
+    /// The last attempt failed; `previous` keeps the last good data on screen (marked stale).
+    Failed {
+        error: String,
+        previous: Option<T>,
+    },
+}
+
+impl<T> Load<T> {
+    /// The data to show: the loaded value, or the last good one after a failure.
+    pub fn data(&self) -> Option<&T> {
+        match self {
+            Load::Loaded(t) => Some(t),
+            Load::Failed { previous, .. } => previous.as_ref(),
+            Load::NotAsked | Load::Loading => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Projects,
+    Runs,
+    Detail,
+    Form,
+}
+
+/// Something drawn over the screen that takes the keys while open.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Help,
+    /// `:` command line, with what was typed so far.
+    CommandLine(String),
+    Confirm(Confirm),
+}
+
+/// A yes/no question. The default answer is no.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirm {
+    /// Cancel this run. The target is frozen when the dialog opens: it shows what was selected
+    /// then, and `y` cancels exactly that run (and refuses if it ended meanwhile).
+    CancelRun {
+        key: RunKey,
+        project: String,
+        started: Option<Timestamp>,
+        status: Option<RunStatus>,
+    },
+    /// Quit although runs launched in this session are still active.
+    Quit { active: usize },
+}
+
+/// How the projects list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProjectSort {
+    #[default]
+    Title,
+    LastRun,
+    Published,
+}
+
+impl ProjectSort {
+    pub fn next(self) -> ProjectSort {
+        match self {
+            ProjectSort::Title => ProjectSort::LastRun,
+            ProjectSort::LastRun => ProjectSort::Published,
+            ProjectSort::Published => ProjectSort::Title,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ProjectSort::Title => "title",
+            ProjectSort::LastRun => "last run",
+            ProjectSort::Published => "published",
+        }
+    }
+}
+
+/// A project with what the journal says about its runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectRow {
+    pub project: Project,
+    /// The config alias, if any.
+    pub alias: Option<String>,
+    pub last_status: Option<RunStatus>,
+    pub last_run_at: Option<Timestamp>,
+    pub last_duration_secs: Option<f64>,
+    /// Durations (seconds) of recent completed runs, oldest first, for the sparkline.
+    pub trend: Vec<u64>,
+}
+
+/// A one-line text input (filters, the command line) that is being typed into or not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub text: String,
+    /// Keys go to the text while true.
+    pub editing: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProjectsState {
+    pub load: Load<Vec<ProjectRow>>,
+    pub cursor: usize,
+    pub filter: Filter,
+    pub sort: ProjectSort,
+}
+
+/// One row of the runs screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRow {
+    pub view: RunView,
+    pub overdue: Option<Overdue>,
+    /// The engine stopped following it (ended, or lost).
+    pub followed: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunsState {
+    pub rows: IndexMap<RunKey, RunRow>,
+    /// The selected run, by id, so the cursor stays on it when rows move.
+    pub cursor: Option<RunKey>,
+    pub filter: Filter,
+}
+
+/// A message in the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub text: String,
+    pub level: Level,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    /// Stays until dismissed (esc) or replaced.
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusBar {
+    pub profile: String,
+    /// Names like prod/production/live: drawn as a warning.
+    pub prod_like: bool,
+    pub read_only: bool,
+    pub health: Health,
+    pub budget: Option<BudgetSnapshot>,
+    pub message: Option<Message>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub now: Timestamp,
+    pub screen: Screen,
+    /// Where `back` goes from the detail and form screens.
+    pub previous: Screen,
+    pub overlay: Option<Overlay>,
+    pub projects: ProjectsState,
+    pub runs: RunsState,
+    /// The run the detail screen shows.
+    pub detail: Option<RunKey>,
+    pub form: Option<Form>,
+    pub status: StatusBar,
+    /// Runs launched from this dashboard: a bell when they end, and `q` asks first.
+    pub session_runs: HashSet<RunKey>,
+    /// Runs pinned with `p`: a bell when they end.
+    pub pinned: BTreeSet<RunKey>,
+    /// Spinner phase, moved by ticks while something is active.
+    pub frame: u64,
+    pub quit: bool,
+}
+
+impl Model {
+    pub fn new(profile: &str, read_only: bool, now: Timestamp) -> Model {
+        let lower = profile.to_lowercase();
+        Model {
+            now,
+            screen: Screen::Projects,
+            previous: Screen::Projects,
+            overlay: None,
+            projects: ProjectsState::default(),
+            runs: RunsState::default(),
+            detail: None,
+            form: None,
+            status: StatusBar {
+                profile: profile.to_string(),
+                prod_like: ["prod", "live", "main"].iter().any(|p| lower.contains(p)),
+                read_only,
+                health: Health {
+                    last_success: None,
+                    error: None,
+                    paused_until: None,
+                },
+                budget: None,
+                message: None,
+            },
+            session_runs: HashSet::new(),
+            pinned: BTreeSet::new(),
+            frame: 0,
+            quit: false,
+        }
+    }
+
+    /// The projects shown, after the filter and in the chosen order.
+    pub fn visible_projects(&self) -> Vec<&ProjectRow> {
+        let Some(rows) = self.projects.load.data() else {
+            return Vec::new();
+        };
+        let needle = self.projects.filter.text.to_lowercase();
+        let mut shown: Vec<&ProjectRow> = rows
+            .iter()
+            .filter(|r| {
+                needle.is_empty()
+                    || r.project.title.to_lowercase().contains(&needle)
+                    || r.alias.as_deref().is_some_and(|a| a.contains(&needle))
+                    || r.project.id.starts_with(&needle)
+            })
+            .collect();
+        match self.projects.sort {
+            ProjectSort::Title => {
+                shown.sort_by(|a, b| {
+                    a.project
+                        .title
+                        .to_lowercase()
+                        .cmp(&b.project.title.to_lowercase())
+                });
+            }
+            ProjectSort::LastRun => shown.sort_by_key(|r| std::cmp::Reverse(r.last_run_at)),
+            ProjectSort::Published => {
+                shown.sort_by(|a, b| {
+                    b.project
+                        .last_published_at
+                        .cmp(&a.project.last_published_at)
+                });
+            }
+        }
+        shown
+    }
+
+    pub fn selected_project(&self) -> Option<&ProjectRow> {
+        self.visible_projects().get(self.projects.cursor).copied()
+    }
+
+    /// The runs shown, newest first, pinned ones on top, after the filter.
+    pub fn visible_runs(&self) -> Vec<&RunRow> {
+        let needle = self.runs.filter.text.to_lowercase();
+        let mut shown: Vec<&RunRow> = self
+            .runs
+            .rows
+            .values()
+            .filter(|r| needle.is_empty() || run_matches(r, &needle))
+            .collect();
+        shown.sort_by(|a, b| {
+            let pa = self.pinned.contains(&a.view.key);
+            let pb = self.pinned.contains(&b.view.key);
+            pb.cmp(&pa)
+                .then(b.view.is_active().cmp(&a.view.is_active()))
+                .then(b.view.first_seen.cmp(&a.view.first_seen))
+        });
+        shown
+    }
+
+    pub fn selected_run(&self) -> Option<&RunRow> {
+        let key = self.runs.cursor.as_ref()?;
+        self.runs.rows.get(key)
+    }
+
+    /// The run the current screen is about: the detail's run, or the runs cursor.
+    pub fn current_run(&self) -> Option<&RunRow> {
+        match self.screen {
+            Screen::Detail => self.detail.as_ref().and_then(|k| self.runs.rows.get(k)),
+            Screen::Runs => self.selected_run(),
+            Screen::Projects | Screen::Form => None,
+        }
+    }
+
+    /// Runs launched from this session that are still active.
+    pub fn session_active(&self) -> usize {
+        self.session_runs
+            .iter()
+            .filter(|k| {
+                self.runs
+                    .rows
+                    .get(*k)
+                    .is_some_and(|r| r.view.is_active() && r.followed)
+            })
+            .count()
+    }
+
+    /// Whether anything on screen changes with time (spinners, elapsed clocks).
+    pub fn animating(&self) -> bool {
+        self.runs
+            .rows
+            .values()
+            .any(|r| r.followed && r.view.is_active())
+            || self.form.as_ref().is_some_and(|f| f.submitting)
+    }
+}
+
+/// Filter syntax: words that all must match the project, short run id, status or origin
+/// (`running`, `errored etl`).
+fn run_matches(row: &RunRow, needle: &str) -> bool {
+    let v = &row.view;
+    let hay = format!(
+        "{} {} {} {}",
+        v.project_title.as_deref().unwrap_or(&v.key.project_id),
+        v.key.run_id,
+        v.status
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        v.origin
+            .as_ref()
+            .map(|o| format!("{o:?}"))
+            .unwrap_or_default()
+    )
+    .to_lowercase();
+    needle.split_whitespace().all(|w| hay.contains(w))
+}
