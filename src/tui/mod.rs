@@ -9,6 +9,8 @@ pub mod action;
 pub mod form;
 pub mod keymap;
 pub mod model;
+pub mod msg;
+pub mod update;
 
 pub use action::Action;
 pub use keymap::{Key, KeyMap};

@@ -110,6 +110,11 @@ pub struct ProjectRow {
     pub last_duration_secs: Option<f64>,
     /// Durations (seconds) of recent completed runs, oldest first, for the sparkline.
     pub trend: Vec<u64>,
+    /// Declared parameters (config), for the launch form.
+    pub specs: Vec<crate::hex::ParamSpec>,
+    /// What the last launch from hexdash used, to prefill the form.
+    pub last_params: Option<IndexMap<String, serde_json::Value>>,
+    pub last_options: Option<crate::journal::LaunchOptions>,
 }
 
 /// A one-line text input (filters, the command line) that is being typed into or not.
@@ -190,6 +195,12 @@ pub struct Model {
     pub pinned: BTreeSet<RunKey>,
     /// Spinner phase, moved by ticks while something is active.
     pub frame: u64,
+    /// The run being polled fast because it is under the cursor or open.
+    pub focused: Option<RunKey>,
+    /// What the next `copy` on the current run copies (URL, id, command line, in turn).
+    pub copy_next: u8,
+    /// Config aliases by project id, for command lines and filters.
+    pub aliases: std::collections::HashMap<String, String>,
     pub quit: bool,
 }
 
@@ -220,6 +231,9 @@ impl Model {
             session_runs: HashSet::new(),
             pinned: BTreeSet::new(),
             frame: 0,
+            focused: None,
+            copy_next: 0,
+            aliases: std::collections::HashMap::new(),
             quit: false,
         }
     }

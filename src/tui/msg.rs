@@ -1,0 +1,70 @@
+//! The dashboard's messages (what happened) and effects (what to do about it).
+//!
+//! `update` takes a [`Msg`] and returns [`Effect`]s; the app loop performs the effects (engine
+//! calls, browser, clipboard, bell) and turns their results back into messages. Messages are
+//! past tense or plain facts; effects are named for the I/O they do.
+
+use crossterm::event::KeyEvent;
+use jiff::Timestamp;
+
+use super::model::ProjectRow;
+use crate::engine::{CancelSent, LaunchRequest, Launched, Overdue, RunKey, RunView, Update};
+use crate::hex::BudgetSnapshot;
+use crate::hex::types::InvalidParam;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// Time passed (spinners, elapsed clocks, data ages).
+    Tick(Timestamp),
+    Resized,
+    ProjectsLoaded(Result<Vec<ProjectRow>, String>),
+    /// From the engine's broadcast.
+    Engine(Update),
+    /// Runs known before this dashboard subscribed (journal history, re-attached runs).
+    RunsKnown(Vec<RunView>),
+    /// Overdue flags, recomputed on ticks from the projects' duration statistics.
+    OverdueChecked(Vec<(RunKey, Option<Overdue>)>),
+    Budget(BudgetSnapshot),
+    LaunchFinished {
+        project_id: String,
+        result: Result<Launched, LaunchFailure>,
+    },
+    CancelFinished {
+        key: RunKey,
+        result: Result<CancelSent, String>,
+    },
+    /// The browser could not be opened: show the URL instead.
+    OpenFailed {
+        url: String,
+        error: String,
+    },
+}
+
+/// Why a launch from the form did not happen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LaunchFailure {
+    /// Hex's 422: shown at the fields it names.
+    Rejected {
+        message: String,
+        invalid: Vec<InvalidParam>,
+        not_found: Vec<String>,
+    },
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    FetchProjects,
+    Launch(LaunchRequest),
+    Cancel(RunKey),
+    /// Poll this run fast while it is on screen.
+    Focus(RunKey, bool),
+    OpenUrl(String),
+    /// Put text on the clipboard (OSC 52, works over SSH).
+    Copy(String),
+    /// Bell, and OSC 9 where supported, for a run that ended.
+    Notify(String),
+    /// `:profile NAME`: restart the dashboard on another profile.
+    SwitchProfile(String),
+}

@@ -1,0 +1,294 @@
+//! Non-key messages: engine updates, loaded projects, launch and cancel results, ticks.
+//!
+//! Engine updates can arrive late or out of order relative to each other (a poll answered before
+//! a cancel was confirmed, a lagging subscriber's replay): a row never goes back from an ended
+//! state to an active one, and never takes data older than what it shows.
+
+use super::{inform, refocus_after_change, short};
+use crate::engine::{Change, RunKey, RunView, Update};
+use crate::tui::model::{Confirm, Level, Load, Model, Overlay, RunRow, Screen};
+use crate::tui::msg::{Effect, LaunchFailure, Msg};
+
+pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(_) | Msg::Resized => Vec::new(),
+        Msg::Tick(now) => {
+            model.now = now;
+            model.frame = model.frame.wrapping_add(1);
+            Vec::new()
+        }
+        Msg::ProjectsLoaded(Ok(rows)) => {
+            model.projects.cursor = model.projects.cursor.min(rows.len().saturating_sub(1));
+            model.projects.load = Load::Loaded(rows);
+            Vec::new()
+        }
+        Msg::ProjectsLoaded(Err(error)) => {
+            let previous = model.projects.load.data().cloned();
+            inform(
+                model,
+                Level::Error,
+                format!("cannot list projects: {error}"),
+            );
+            model.projects.load = Load::Failed { error, previous };
+            Vec::new()
+        }
+        Msg::Engine(Update::Run { change, view }) => on_run(model, change, *view),
+        Msg::Engine(Update::Health(h)) => {
+            model.status.health = h;
+            Vec::new()
+        }
+        Msg::Engine(Update::Launch(notice)) => {
+            inform(model, Level::Info, notice.message);
+            Vec::new()
+        }
+        Msg::RunsKnown(views) => {
+            for view in views {
+                let followed = view.is_active();
+                merge(model, view, followed);
+            }
+            refocus_after_change(model)
+        }
+        Msg::OverdueChecked(flags) => {
+            for (key, overdue) in flags {
+                if let Some(row) = model.runs.rows.get_mut(&key) {
+                    row.overdue = overdue;
+                }
+            }
+            Vec::new()
+        }
+        Msg::Budget(b) => {
+            model.status.budget = Some(b);
+            Vec::new()
+        }
+        Msg::LaunchFinished { project_id, result } => launched(model, &project_id, result),
+        Msg::CancelFinished { key, result } => {
+            match result {
+                Ok(sent) if sent.already_ended => inform(
+                    model,
+                    Level::Info,
+                    format!("run {} had already ended", short(&key.run_id)),
+                ),
+                Ok(sent) => inform(
+                    model,
+                    Level::Info,
+                    format!(
+                        "cancel sent for {}; waiting up to {}s for Hex to confirm",
+                        short(&key.run_id),
+                        sent.deadline.as_secs()
+                    ),
+                ),
+                Err(e) => inform(model, Level::Error, format!("cancel failed: {e}")),
+            }
+            Vec::new()
+        }
+        Msg::OpenFailed { url, error } => {
+            inform(
+                model,
+                Level::Warning,
+                format!("no browser ({error}): {url}"),
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
+    let key = view.key.clone();
+    let followed = !matches!(change, Change::Ended | Change::Lost) && view.is_active();
+    let was_active = model
+        .runs
+        .rows
+        .get(&key)
+        .is_some_and(|r| r.view.is_active());
+    if !merge(model, view, followed) {
+        return Vec::new();
+    }
+    let mut effects = Vec::new();
+    let Some(row) = model.runs.rows.get(&key) else {
+        return effects;
+    };
+    let ended = was_active && !row.view.is_active();
+    let status = row
+        .view
+        .status
+        .as_ref()
+        .map_or_else(|| "?".to_string(), ToString::to_string);
+    match change {
+        Change::CancelConfirmed => {
+            inform(
+                model,
+                Level::Info,
+                format!("run {} cancelled: {status}", short(&key.run_id)),
+            );
+        }
+        Change::CancelNotConfirmed => inform(
+            model,
+            Level::Error,
+            format!(
+                "cancel NOT confirmed: run {} is still {status}; press x to re-send",
+                short(&key.run_id)
+            ),
+        ),
+        Change::TimedOut => inform(
+            model,
+            Level::Warning,
+            format!("run {} passed its timeout", short(&key.run_id)),
+        ),
+        Change::Lost => inform(
+            model,
+            Level::Error,
+            format!(
+                "Hex no longer knows run {}; stopped following it",
+                short(&key.run_id)
+            ),
+        ),
+        _ => {}
+    }
+    if ended {
+        // A cancel dialog about this run must not fire after it ended.
+        if let Some(Overlay::Confirm(Confirm::CancelRun { key: k, .. })) = &model.overlay
+            && *k == key
+        {
+            model.overlay = None;
+            inform(
+                model,
+                Level::Warning,
+                format!(
+                    "run {} ended ({status}) before the cancel was confirmed; nothing cancelled",
+                    short(&key.run_id)
+                ),
+            );
+        }
+        if model.session_runs.contains(&key) || model.pinned.contains(&key) {
+            let title = model
+                .runs
+                .rows
+                .get(&key)
+                .map(super::screens::title_of)
+                .unwrap_or_default();
+            effects.push(Effect::Notify(format!("{title}: {status}")));
+        }
+    }
+    effects.extend(refocus_after_change(model));
+    effects
+}
+
+/// Upserts a run row; false when the update was older than what the row shows.
+fn merge(model: &mut Model, view: RunView, followed: bool) -> bool {
+    let key = view.key.clone();
+    if let Some(row) = model.runs.rows.get_mut(&key) {
+        let older = match (row.view.observed_at, view.observed_at) {
+            (Some(have), Some(got)) => got < have,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        let revives = !row.view.is_active() && view.is_active();
+        if older || revives {
+            // Keep what is newer, but take cancel/stale notes that only the update knows.
+            if view.cancel != row.view.cancel && !revives {
+                row.view.cancel = view.cancel;
+            }
+            return false;
+        }
+        row.view = view;
+        row.followed = followed;
+    } else {
+        model.runs.rows.insert(
+            key.clone(),
+            RunRow {
+                view,
+                overdue: None,
+                followed,
+            },
+        );
+    }
+    if model.runs.cursor.is_none() {
+        model.runs.cursor = model.visible_runs().first().map(|r| r.view.key.clone());
+    }
+    true
+}
+
+fn launched(
+    model: &mut Model,
+    project_id: &str,
+    result: Result<crate::engine::Launched, LaunchFailure>,
+) -> Vec<Effect> {
+    let from_form = model
+        .form
+        .as_ref()
+        .is_some_and(|f| f.project_id == project_id && f.submitting);
+    match result {
+        Ok(l) if l.dry_run => {
+            if let Some(f) = model.form.as_mut() {
+                f.submitting = false;
+                f.error = None;
+            }
+            inform(
+                model,
+                Level::Info,
+                "dry run accepted by Hex: the parameters are valid (nothing ran)".into(),
+            );
+            Vec::new()
+        }
+        Ok(l) => {
+            let key: RunKey = l.key.clone();
+            model.session_runs.insert(key.clone());
+            if let Some(form) = model.form.take().filter(|_| from_form) {
+                remember_launch(model, &form);
+            }
+            let mut text = format!("launched run {}", short(&key.run_id));
+            if l.adopted {
+                text.push_str(" (answer lost; found it in the project's runs)");
+            }
+            if !l.duplicates.is_empty() {
+                text.push_str(&format!(
+                    "; note: {} other run(s) with the same parameters still active",
+                    l.duplicates.len()
+                ));
+            }
+            inform(model, Level::Info, text);
+            model.runs.cursor = Some(key.clone());
+            model.runs.filter.text.clear();
+            if from_form || model.screen == Screen::Runs {
+                return super::show(model, Screen::Runs);
+            }
+            refocus_after_change(model)
+        }
+        Err(LaunchFailure::Rejected {
+            message,
+            invalid,
+            not_found,
+        }) => {
+            match model.form.as_mut().filter(|_| from_form) {
+                Some(form) => {
+                    form.submitting = false;
+                    form.apply_rejection(&message, &invalid, &not_found);
+                }
+                None => inform(model, Level::Error, format!("launch refused: {message}")),
+            }
+            Vec::new()
+        }
+        Err(LaunchFailure::Other(e)) => {
+            if let Some(form) = model.form.as_mut().filter(|_| from_form) {
+                form.submitting = false;
+                form.error = Some(e.clone());
+            }
+            inform(model, Level::Error, format!("launch failed: {e}"));
+            Vec::new()
+        }
+    }
+}
+
+/// The project's row prefills its next form with what was just launched.
+fn remember_launch(model: &mut Model, form: &crate::tui::form::Form) {
+    let mut copy = form.clone();
+    let Some(request) = copy.validate(crate::journal::Origin::Tui) else {
+        return;
+    };
+    if let Load::Loaded(rows) = &mut model.projects.load
+        && let Some(row) = rows.iter_mut().find(|r| r.project.id == form.project_id)
+    {
+        row.last_params = Some(request.params);
+        row.last_options = Some(request.options);
+    }
+}

@@ -1,0 +1,229 @@
+//! `update`: the only code that changes the [`Model`]. A message in, effects out, no I/O.
+//!
+//! Keys are routed by what has them: an open overlay (help, command line, confirmation) first,
+//! then a filter being typed, then the launch form (which types characters into its fields),
+//! then the screen's own actions and the global ones. Several actions may share a key; the first
+//! one that means something here wins. Results from the engine and from effects are merged in
+//! `events`; screen actions live in `screens`.
+
+mod events;
+mod screens;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+use super::keymap::KeyMap;
+use super::model::{Confirm, Level, Message, Model, Overlay, Screen};
+use super::msg::{Effect, Msg};
+
+/// Applies `msg` to `model`; returns what the app loop must do.
+pub fn update(model: &mut Model, msg: Msg, keys: &KeyMap) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(model, &key, keys),
+        other => events::on_event(model, other),
+    }
+}
+
+fn on_key(model: &mut Model, key: &KeyEvent, keys: &KeyMap) -> Vec<Effect> {
+    let actions = keys.actions(key);
+    let has = |a: Action| actions.contains(&a);
+    // Ctrl-C always means "quit", asked first when this session's runs are still going.
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        return request_quit(model);
+    }
+    if let Some(overlay) = model.overlay.take() {
+        return on_overlay_key(model, overlay, key, &has);
+    }
+    if let Some(effects) = screens::on_filter_key(model, key) {
+        return effects;
+    }
+    if model.screen == Screen::Form {
+        return screens::on_form_key(model, key, &has);
+    }
+    for action in actions {
+        if let Some(effects) = on_action(model, *action) {
+            return effects;
+        }
+    }
+    Vec::new()
+}
+
+/// A key while an overlay is open. The overlay was taken out of the model; put it back to keep
+/// it open.
+fn on_overlay_key(
+    model: &mut Model,
+    overlay: Overlay,
+    key: &KeyEvent,
+    has: &impl Fn(Action) -> bool,
+) -> Vec<Effect> {
+    match overlay {
+        Overlay::Help => {
+            if !(has(Action::Back) || has(Action::Help) || has(Action::Quit)) {
+                model.overlay = Some(Overlay::Help);
+            }
+            Vec::new()
+        }
+        Overlay::CommandLine(mut text) => match key.code {
+            KeyCode::Enter => run_command(model, text.trim()),
+            KeyCode::Esc => Vec::new(),
+            KeyCode::Backspace => {
+                if text.pop().is_some() {
+                    model.overlay = Some(Overlay::CommandLine(text));
+                }
+                Vec::new()
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                text.push(c);
+                model.overlay = Some(Overlay::CommandLine(text));
+                Vec::new()
+            }
+            _ => {
+                model.overlay = Some(Overlay::CommandLine(text));
+                Vec::new()
+            }
+        },
+        Overlay::Confirm(confirm) => {
+            if has(Action::Confirm) {
+                confirmed(model, confirm)
+            } else if has(Action::Decline) || has(Action::Back) {
+                Vec::new()
+            } else {
+                // Any other key leaves the question open: default no, never yes by accident.
+                model.overlay = Some(Overlay::Confirm(confirm));
+                Vec::new()
+            }
+        }
+    }
+}
+
+fn confirmed(model: &mut Model, confirm: Confirm) -> Vec<Effect> {
+    match confirm {
+        Confirm::Quit { .. } => {
+            model.quit = true;
+            Vec::new()
+        }
+        Confirm::CancelRun { key, .. } => {
+            // The dialog froze its target; refuse if that run ended while it was open.
+            let still_active = model
+                .runs
+                .rows
+                .get(&key)
+                .is_some_and(|r| r.view.is_active() && r.followed);
+            if !still_active {
+                inform(
+                    model,
+                    Level::Warning,
+                    format!(
+                        "run {} already ended; nothing to cancel",
+                        short(&key.run_id)
+                    ),
+                );
+                return Vec::new();
+            }
+            inform(
+                model,
+                Level::Info,
+                format!("cancelling run {}…", short(&key.run_id)),
+            );
+            vec![Effect::Cancel(key)]
+        }
+    }
+}
+
+/// Global and per-screen actions; `None` when the action means nothing here.
+fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    match action {
+        Action::ShowProjects => Some(show(model, Screen::Projects)),
+        Action::ShowRuns => Some(show(model, Screen::Runs)),
+        Action::Help => {
+            model.overlay = Some(Overlay::Help);
+            Some(Vec::new())
+        }
+        Action::CommandLine => {
+            model.overlay = Some(Overlay::CommandLine(String::new()));
+            Some(Vec::new())
+        }
+        Action::Quit if matches!(model.screen, Screen::Projects | Screen::Runs) => {
+            Some(request_quit(model))
+        }
+        Action::Back | Action::Quit if matches!(model.screen, Screen::Projects | Screen::Runs) => {
+            // Esc at the top level dismisses a message that stays until dismissed.
+            model.status.message = None;
+            Some(Vec::new())
+        }
+        _ => screens::on_screen_action(model, action),
+    }
+}
+
+pub(super) fn show(model: &mut Model, screen: Screen) -> Vec<Effect> {
+    if model.screen != screen {
+        model.previous = model.screen;
+    }
+    model.screen = screen;
+    model.copy_next = 0;
+    let mut effects = screens::refocus(model);
+    if screen == Screen::Projects && model.projects.load.data().is_none() {
+        effects.push(Effect::FetchProjects);
+    }
+    effects
+}
+
+fn request_quit(model: &mut Model) -> Vec<Effect> {
+    let active = model.session_active();
+    if active == 0 {
+        model.quit = true;
+    } else {
+        model.overlay = Some(Overlay::Confirm(Confirm::Quit { active }));
+    }
+    Vec::new()
+}
+
+fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
+    let mut words = text.split_whitespace();
+    match (words.next(), words.next()) {
+        (Some("projects" | "p"), None) => show(model, Screen::Projects),
+        (Some("runs" | "r"), None) => show(model, Screen::Runs),
+        (Some("q" | "quit"), None) => request_quit(model),
+        (Some("q!" | "quit!"), None) => {
+            model.quit = true;
+            Vec::new()
+        }
+        (Some("profile"), Some(name)) => vec![Effect::SwitchProfile(name.to_string())],
+        (Some("profile"), None) => {
+            inform(
+                model,
+                Level::Error,
+                ":profile needs a name, e.g. :profile staging".into(),
+            );
+            Vec::new()
+        }
+        (None, _) => Vec::new(),
+        (Some(other), _) => {
+            let hint = crate::config::did_you_mean(other, ["projects", "runs", "profile", "quit"])
+                .map(|s| format!(" (did you mean {s}?)"))
+                .unwrap_or_default();
+            inform(
+                model,
+                Level::Error,
+                format!("unknown command :{other}{hint}; try :projects, :runs, :profile NAME, :q"),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// After rows changed: focus follows the run on screen.
+pub(super) fn refocus_after_change(model: &mut Model) -> Vec<Effect> {
+    screens::refocus(model)
+}
+
+pub(super) fn inform(model: &mut Model, level: Level, text: String) {
+    model.status.message = Some(Message { text, level });
+}
+
+pub(super) fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+#[cfg(test)]
+mod tests;

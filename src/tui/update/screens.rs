@@ -1,0 +1,452 @@
+//! What actions do on each screen: moving, opening, launching, rerunning, cancelling, opening
+//! and copying a run's URL, pinning, filtering and sorting, and the launch form's own keys.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::{inform, short, show};
+use crate::engine::RunKey;
+use crate::hex::params::display_value;
+use crate::journal::{LaunchOptions, Origin};
+use crate::tui::action::Action;
+use crate::tui::form::Form;
+use crate::tui::model::{Confirm, Level, Model, Overlay, RunRow, Screen};
+use crate::tui::msg::Effect;
+
+const PAGE: usize = 10;
+
+/// Keys while a filter is being typed; `None` when no filter is being typed here.
+pub(super) fn on_filter_key(model: &mut Model, key: &KeyEvent) -> Option<Vec<Effect>> {
+    let filter = match model.screen {
+        Screen::Projects => &mut model.projects.filter,
+        Screen::Runs => &mut model.runs.filter,
+        Screen::Detail | Screen::Form => return None,
+    };
+    if !filter.editing {
+        return None;
+    }
+    match key.code {
+        KeyCode::Enter => filter.editing = false,
+        KeyCode::Esc => {
+            filter.editing = false;
+            filter.text.clear();
+        }
+        KeyCode::Backspace => {
+            filter.text.pop();
+        }
+        KeyCode::Char(c) => filter.text.push(c),
+        _ => {}
+    }
+    // The list changed under the cursor: keep it on a visible row.
+    model.projects.cursor = model
+        .projects
+        .cursor
+        .min(model.visible_projects().len().saturating_sub(1));
+    Some(refocus(model))
+}
+
+pub(super) fn on_form_key(
+    model: &mut Model,
+    key: &KeyEvent,
+    has: &impl Fn(Action) -> bool,
+) -> Vec<Effect> {
+    let today = model.now.to_zoned(jiff::tz::TimeZone::system()).date();
+    let Some(form) = model.form.as_mut() else {
+        model.screen = Screen::Projects;
+        return Vec::new();
+    };
+    // Action keys that are not text (tab, ctrl-s, esc, arrows) win; characters type.
+    let is_char = matches!(key.code, KeyCode::Char(_))
+        && !key.modifiers.intersects(
+            crossterm::event::KeyModifiers::CONTROL | crossterm::event::KeyModifiers::ALT,
+        );
+    if !is_char || !form.key(key, today) {
+        if has(Action::SubmitLaunch) {
+            return submit(model);
+        }
+        if has(Action::NextField) || (has(Action::MoveDown) && !is_char) {
+            form.next();
+        } else if has(Action::PrevField) || (has(Action::MoveUp) && !is_char) {
+            form.prev();
+        } else if has(Action::Back) {
+            model.form = None;
+            let back = model.previous;
+            return show(
+                model,
+                if back == Screen::Form {
+                    Screen::Projects
+                } else {
+                    back
+                },
+            );
+        } else if !is_char {
+            form.key(key, today);
+        }
+    }
+    Vec::new()
+}
+
+fn submit(model: &mut Model) -> Vec<Effect> {
+    if model.status.read_only {
+        inform(
+            model,
+            Level::Error,
+            "read-only: launching is disabled".into(),
+        );
+        return Vec::new();
+    }
+    let Some(form) = model.form.as_mut() else {
+        return Vec::new();
+    };
+    if form.submitting {
+        return Vec::new();
+    }
+    match form.validate(Origin::Tui) {
+        Some(request) => {
+            form.submitting = true;
+            vec![Effect::Launch(request)]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Screen actions; `None` when the action means nothing on this screen.
+pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
+    match (model.screen, action) {
+        (_, Action::MoveUp) => Some(move_by(model, -1)),
+        (_, Action::MoveDown) => Some(move_by(model, 1)),
+        (_, Action::PageUp) => Some(move_by(model, -(PAGE as i64))),
+        (_, Action::PageDown) => Some(move_by(model, PAGE as i64)),
+        (Screen::Projects | Screen::Runs, Action::Filter) => {
+            match model.screen {
+                Screen::Projects => model.projects.filter.editing = true,
+                _ => model.runs.filter.editing = true,
+            }
+            Some(Vec::new())
+        }
+        (Screen::Projects, Action::Sort) => {
+            model.projects.sort = model.projects.sort.next();
+            Some(Vec::new())
+        }
+        (Screen::Projects, Action::Launch) => Some(open_form(model, None)),
+        (Screen::Projects, Action::Open) => {
+            // A project's runs: the runs screen filtered to it.
+            let title = model.selected_project()?.project.title.to_lowercase();
+            model.runs.filter.text = title;
+            Some(show(model, Screen::Runs))
+        }
+        (Screen::Runs, Action::Open) => {
+            let key = model.selected_run()?.view.key.clone();
+            model.detail = Some(key);
+            Some(show(model, Screen::Detail))
+        }
+        (Screen::Detail, Action::Back | Action::Quit) => {
+            let back = if model.previous == Screen::Detail {
+                Screen::Runs
+            } else {
+                model.previous
+            };
+            Some(show(model, back))
+        }
+        (Screen::Runs | Screen::Detail, Action::Launch) => Some(rerun(model)),
+        (Screen::Runs | Screen::Detail, Action::RerunWithEdits) => {
+            let row = model.current_run()?.clone();
+            Some(open_form(model, Some(&row)))
+        }
+        (Screen::Runs | Screen::Detail, Action::CancelRun) => Some(ask_cancel(model)),
+        (Screen::Runs | Screen::Detail, Action::OpenUrl) => {
+            let row = model.current_run()?;
+            match row.view.run_url.clone() {
+                Some(url) => Some(vec![Effect::OpenUrl(url)]),
+                None => {
+                    inform(model, Level::Warning, "Hex gave no URL for this run".into());
+                    Some(Vec::new())
+                }
+            }
+        }
+        (Screen::Runs | Screen::Detail, Action::Copy) => Some(copy(model)),
+        (Screen::Runs | Screen::Detail, Action::Pin) => {
+            let key = model.current_run()?.view.key.clone();
+            if !model.pinned.remove(&key) {
+                inform(
+                    model,
+                    Level::Info,
+                    format!("pinned {}: a bell when it ends", short(&key.run_id)),
+                );
+                model.pinned.insert(key);
+            } else {
+                inform(
+                    model,
+                    Level::Info,
+                    format!("unpinned {}", short(&key.run_id)),
+                );
+            }
+            Some(Vec::new())
+        }
+        _ => None,
+    }
+}
+
+fn move_by(model: &mut Model, delta: i64) -> Vec<Effect> {
+    match model.screen {
+        Screen::Projects => {
+            let n = model.visible_projects().len();
+            model.projects.cursor = step(model.projects.cursor, delta, n);
+            Vec::new()
+        }
+        Screen::Runs => {
+            let keys: Vec<RunKey> = model
+                .visible_runs()
+                .iter()
+                .map(|r| r.view.key.clone())
+                .collect();
+            let at = model
+                .runs
+                .cursor
+                .as_ref()
+                .and_then(|k| keys.iter().position(|x| x == k))
+                .unwrap_or(0);
+            model.runs.cursor = keys.get(step(at, delta, keys.len())).cloned();
+            model.copy_next = 0;
+            refocus(model)
+        }
+        Screen::Detail | Screen::Form => Vec::new(),
+    }
+}
+
+fn step(at: usize, delta: i64, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let target = i64::try_from(at).unwrap_or(0).saturating_add(delta);
+    usize::try_from(target.clamp(0, i64::try_from(len - 1).unwrap_or(0))).unwrap_or(0)
+}
+
+/// Focus follows the run on screen: the engine polls it at the focused rate.
+pub(super) fn refocus(model: &mut Model) -> Vec<Effect> {
+    let wanted = model
+        .current_run()
+        .filter(|r| r.followed && r.view.is_active())
+        .map(|r| r.view.key.clone());
+    if wanted == model.focused {
+        return Vec::new();
+    }
+    let mut effects = Vec::new();
+    if let Some(old) = model.focused.take() {
+        effects.push(Effect::Focus(old, false));
+    }
+    if let Some(new) = wanted {
+        effects.push(Effect::Focus(new.clone(), true));
+        model.focused = Some(new);
+    }
+    effects
+}
+
+/// Opens the launch form for the selected project, or for `rerun`'s project prefilled with its
+/// parameters.
+fn open_form(model: &mut Model, rerun: Option<&RunRow>) -> Vec<Effect> {
+    if model.status.read_only {
+        inform(
+            model,
+            Level::Error,
+            "read-only: launching is disabled".into(),
+        );
+        return Vec::new();
+    }
+    let form = match rerun {
+        Some(row) => {
+            let v = &row.view;
+            let project = model
+                .projects
+                .load
+                .data()
+                .and_then(|rows| rows.iter().find(|r| r.project.id == v.key.project_id));
+            let specs = project.map(|p| p.specs.clone()).unwrap_or_default();
+            let mut form = Form::new(
+                &v.key.project_id,
+                v.project_title
+                    .as_deref()
+                    .or(project.map(|p| p.project.title.as_str())),
+                &specs,
+                v.params.as_ref(),
+                v.options.as_ref(),
+            );
+            form.rerun_of = Some(v.key.clone());
+            form
+        }
+        None => {
+            let Some(p) = model.selected_project() else {
+                inform(model, Level::Warning, "no project selected".into());
+                return Vec::new();
+            };
+            Form::new(
+                &p.project.id,
+                Some(&p.project.title),
+                &p.specs,
+                p.last_params.as_ref(),
+                p.last_options.as_ref(),
+            )
+        }
+    };
+    model.form = Some(form);
+    show(model, Screen::Form)
+}
+
+/// `r` on a run: launch again with the same parameters and options.
+fn rerun(model: &mut Model) -> Vec<Effect> {
+    if model.status.read_only {
+        inform(
+            model,
+            Level::Error,
+            "read-only: launching is disabled".into(),
+        );
+        return Vec::new();
+    }
+    let Some(row) = model.current_run().cloned() else {
+        return Vec::new();
+    };
+    let Some(params) = row.view.params.clone() else {
+        // Not launched by hexdash: its parameters are unknown, so ask for them.
+        inform(
+            model,
+            Level::Info,
+            "this run's parameters are unknown: fill them in".into(),
+        );
+        return open_form(model, Some(&row));
+    };
+    let mut options = row.view.options.clone().unwrap_or_default();
+    options.dry_run = false;
+    inform(
+        model,
+        Level::Info,
+        format!("relaunching {}…", title_of(&row)),
+    );
+    vec![Effect::Launch(crate::engine::LaunchRequest {
+        project_id: row.view.key.project_id.clone(),
+        project_title: row.view.project_title.clone(),
+        params,
+        options,
+        origin: Origin::Tui,
+        duplicates: crate::engine::DuplicatePolicy::Warn,
+        focused: true,
+    })]
+}
+
+fn ask_cancel(model: &mut Model) -> Vec<Effect> {
+    if model.status.read_only {
+        inform(
+            model,
+            Level::Error,
+            "read-only: cancelling is disabled".into(),
+        );
+        return Vec::new();
+    }
+    let Some(row) = model.current_run() else {
+        return Vec::new();
+    };
+    if !row.view.is_active() || !row.followed {
+        let text = format!(
+            "run {} is not active; nothing to cancel",
+            short(&row.view.key.run_id)
+        );
+        inform(model, Level::Warning, text);
+        return Vec::new();
+    }
+    let confirm = Confirm::CancelRun {
+        key: row.view.key.clone(),
+        project: title_of(row),
+        started: row.view.start_time.or(Some(row.view.first_seen)),
+        status: row.view.status.clone(),
+    };
+    model.overlay = Some(Overlay::Confirm(confirm));
+    Vec::new()
+}
+
+/// Copies, in turn on each press, the run URL, the run id and a `hexdash run` command line.
+fn copy(model: &mut Model) -> Vec<Effect> {
+    let Some(row) = model.current_run() else {
+        return Vec::new();
+    };
+    let v = &row.view;
+    let alias = model.aliases.get(&v.key.project_id).cloned();
+    let items: [(&str, Option<String>); 3] = [
+        ("run URL", v.run_url.clone()),
+        ("run id", Some(v.key.run_id.clone())),
+        (
+            "command line",
+            Some(command_line(
+                alias.as_deref().unwrap_or(&v.key.project_id),
+                v.params.as_ref(),
+                v.options.as_ref(),
+            )),
+        ),
+    ];
+    let start = usize::from(model.copy_next) % items.len();
+    for offset in 0..items.len() {
+        let i = (start + offset) % items.len();
+        if let (what, Some(text)) = (items[i].0, items[i].1.clone()) {
+            let next = items[(i + 1) % items.len()].0;
+            model.copy_next = u8::try_from((i + 1) % items.len()).unwrap_or(0);
+            inform(
+                model,
+                Level::Info,
+                format!("copied the {what} (c again: {next})"),
+            );
+            return vec![Effect::Copy(text)];
+        }
+    }
+    Vec::new()
+}
+
+/// An equivalent `hexdash run` command, with values quoted for a POSIX shell.
+pub(crate) fn command_line(
+    project: &str,
+    params: Option<&indexmap::IndexMap<String, serde_json::Value>>,
+    options: Option<&LaunchOptions>,
+) -> String {
+    let mut cmd = format!("hexdash run {}", shell_quote(project));
+    for (name, value) in params.into_iter().flatten() {
+        let arg = match value {
+            serde_json::Value::String(_)
+            | serde_json::Value::Number(_)
+            | serde_json::Value::Bool(_) => {
+                format!("{name}={}", display_value(value))
+            }
+            other => format!("{name}:={other}"),
+        };
+        cmd.push_str(" -p ");
+        cmd.push_str(&shell_quote(&arg));
+    }
+    if let Some(o) = options {
+        if o.use_cached_sql_results == Some(false) {
+            cmd.push_str(" --no-sql-cache");
+        }
+        if o.update_published_results == Some(true) {
+            cmd.push_str(" --update-published");
+        }
+        if let Some(t) = o.timeout_secs {
+            cmd.push_str(&format!(" --wait --timeout {t}s"));
+            if o.kill_on_timeout {
+                cmd.push_str(" --kill-on-timeout");
+            }
+        }
+    }
+    cmd
+}
+
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_=.,:/@%+".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+pub(super) fn title_of(row: &RunRow) -> String {
+    row.view
+        .project_title
+        .clone()
+        .unwrap_or_else(|| row.view.key.project_id.clone())
+}

@@ -1,0 +1,1 @@
+//! Pure tests of `update`: a message in, the model and the effects out.
