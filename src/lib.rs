@@ -14,4 +14,5 @@ pub mod headless;
 pub mod hex;
 pub mod journal;
 pub mod logging;
+pub mod signals;
 pub mod tui;

@@ -30,7 +30,7 @@ pub async fn run(args: &EmulatorArgs) -> Result<Exit, Failure> {
         running.base_url(),
         running.root_url()
     );
-    super::signals::wait_for_shutdown().await;
+    crate::signals::wait_for_shutdown().await;
     running.shutdown().await;
     Ok(Exit::Completed)
 }

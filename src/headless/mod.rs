@@ -14,7 +14,6 @@ mod params;
 mod projects;
 mod resolve;
 mod run;
-mod signals;
 mod status;
 mod view_json;
 mod wait;

@@ -11,7 +11,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::engine::{Change, Engine, RunKey, RunView, Update};
 
 use super::output::{duration_ms, short_id};
-use super::signals;
+use crate::signals;
 
 /// How a wait ended.
 #[derive(Debug)]

@@ -18,7 +18,8 @@ use super::context::Context;
 use super::exit::{Exit, Failure};
 use super::output::{duration_ms, local_time, short_id};
 use super::view_json::ViewJson;
-use super::{resolve, signals};
+use super::resolve;
+use crate::signals;
 
 pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
     let mut filter = Vec::new();

@@ -6,10 +6,14 @@
 //! [`KeyMap`] built from defaults and `[keys]`.
 
 pub mod action;
+pub mod app;
+pub mod catalog;
+pub mod effects;
 pub mod form;
 pub mod keymap;
 pub mod model;
 pub mod msg;
+pub mod terminal;
 pub mod update;
 
 pub use action::Action;

@@ -1,4 +1,5 @@
-//! Waiting for the signals that should end a long-running headless command cleanly.
+//! Waiting for the signals that should end a long-running command (a headless wait, the
+//! dashboard) cleanly: Ctrl-C, SIGTERM, SIGHUP.
 
 /// Resolves on Ctrl-C, SIGTERM or SIGHUP.
 pub async fn wait_for_shutdown() {

@@ -1,0 +1,171 @@
+//! The dashboard's event loop: one `select!` over terminal input, effect results, engine
+//! updates, a one-second tick and shutdown signals; `update` for each message; effects handed to
+//! the runner; a redraw only when something on screen changed.
+//!
+//! When nothing is active the tick redraws nothing (idle costs next to no CPU); while runs are
+//! active it moves spinners, elapsed clocks and data ages once a second. The input stream and the
+//! draw function are parameters, so flow tests drive the real loop with scripted keys on a
+//! `TestBackend`.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyEventKind};
+use futures::{Stream, StreamExt};
+use ratatui::backend::Backend;
+use ratatui::{Frame, Terminal};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+use super::effects::{Io, Runner};
+use super::keymap::KeyMap;
+use super::model::Model;
+use super::msg::{Effect, Msg};
+use super::update::update;
+use crate::config::Config;
+use crate::engine::{Engine, RunView};
+
+/// How many ended runs from the journal the runs screen starts with.
+const HISTORY_ROWS: usize = 200;
+
+/// Why the loop ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppExit {
+    Quit,
+    /// `:profile NAME`: the caller starts again on that profile.
+    SwitchProfile(String),
+    /// The input stream ended (terminal gone) or a shutdown signal arrived.
+    Stopped,
+}
+
+pub type DrawFn = fn(&mut Frame<'_>, &Model, &KeyMap);
+
+/// What the loop runs with.
+pub struct App {
+    pub engine: Engine,
+    pub config: Arc<Config>,
+    pub keys: KeyMap,
+    pub model: Model,
+    pub io: Io,
+    pub draw: DrawFn,
+}
+
+impl App {
+    /// Runs until quit. `events` is crossterm's event stream in the binary.
+    pub async fn run<B, E>(mut self, terminal: &mut Terminal<B>, mut events: E) -> io::Result<AppExit>
+    where
+        B: Backend,
+        E: Stream<Item = io::Result<Event>> + Unpin,
+    {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut updates = self.engine.subscribe();
+        let runner = Runner {
+            engine: self.engine.clone(),
+            config: Arc::clone(&self.config),
+            tx,
+            io: self.io.clone(),
+        };
+        let known = known_runs(&self.engine);
+        let mut effects = update(&mut self.model, Msg::RunsKnown(known), &self.keys);
+        effects.push(Effect::FetchProjects);
+        self.model.projects.load = super::model::Load::Loading;
+        if let Some(exit) = perform(&runner, effects) {
+            return Ok(exit);
+        }
+        let mut ticker = tokio::time::interval(Duration::from_secs(1));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let shutdown = crate::signals::wait_for_shutdown();
+        tokio::pin!(shutdown);
+        self.draw_now(terminal)?;
+        loop {
+            let msgs: Vec<Msg> = tokio::select! {
+                ev = events.next() => match ev {
+                    Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => vec![Msg::Key(k)],
+                    Some(Ok(Event::Resize(..))) => vec![Msg::Resized],
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(e),
+                    None => return Ok(AppExit::Stopped),
+                },
+                Some(msg) = rx.recv() => vec![msg],
+                u = updates.recv() => match u {
+                    Ok(u) => vec![Msg::Engine(u)],
+                    // Fell behind the engine: take its whole state again.
+                    Err(RecvError::Lagged(_)) => vec![Msg::RunsKnown(self.engine.snapshot())],
+                    Err(RecvError::Closed) => continue,
+                },
+                _ = ticker.tick() => match self.tick_messages() {
+                    Some(msgs) => msgs,
+                    None => continue,
+                },
+                () = &mut shutdown => return Ok(AppExit::Stopped),
+            };
+            for msg in msgs {
+                let effects = update(&mut self.model, msg, &self.keys);
+                if let Some(exit) = perform(&runner, effects) {
+                    return Ok(exit);
+                }
+            }
+            if self.model.quit {
+                return Ok(AppExit::Quit);
+            }
+            self.draw_now(terminal)?;
+        }
+    }
+
+    fn draw_now<B: Backend>(&self, terminal: &mut Terminal<B>) -> io::Result<()> {
+        let draw = self.draw;
+        terminal
+            .draw(|f| draw(f, &self.model, &self.keys))
+            .map(|_| ())
+            .map_err(|e| io::Error::other(e.to_string()))
+    }
+
+    /// The tick's messages, or `None` when nothing on screen would change.
+    fn tick_messages(&self) -> Option<Vec<Msg>> {
+        let budget = self.engine.client().budget_snapshot();
+        let budget_changed = self.model.status.budget != Some(budget);
+        if !self.model.animating() && !budget_changed {
+            return None;
+        }
+        let overdue = self
+            .model
+            .runs
+            .rows
+            .values()
+            .filter(|r| r.followed && r.view.is_active())
+            .map(|r| (r.view.key.clone(), self.engine.overdue(&r.view)))
+            .collect();
+        Some(vec![
+            Msg::Tick(jiff::Timestamp::now()),
+            Msg::Budget(budget),
+            Msg::OverdueChecked(overdue),
+        ])
+    }
+}
+
+fn perform(runner: &Runner, effects: Vec<Effect>) -> Option<AppExit> {
+    for effect in effects {
+        if let Some(profile) = runner.run(effect) {
+            return Some(AppExit::SwitchProfile(profile));
+        }
+    }
+    None
+}
+
+/// The engine's runs (active and re-attached) and recent ended ones from the journal.
+fn known_runs(engine: &Engine) -> Vec<RunView> {
+    let mut views = engine.snapshot();
+    let journal = engine.journal_state();
+    let ended = journal
+        .history()
+        .filter(|r| !r.is_active())
+        .take(HISTORY_ROWS)
+        .map(RunView::from);
+    for view in ended {
+        if !views.iter().any(|v| v.key == view.key) {
+            views.push(view);
+        }
+    }
+    views
+}
