@@ -9,7 +9,7 @@
 //! 60 s later, counting every request; a 429 returns no data. Only status polls are sent: the
 //! runs start at their given times as if launched elsewhere (a schedule, another user), so
 //! RunProject and its 20/min window are not modelled. Used by unit tests, the criterion
-//! benchmark and BENCHMARKS.md. Pure: no I/O, no sleeping, no real
+//! benchmark (`benches/scheduler.rs`) and BENCHMARKS.md. Pure: no I/O, no sleeping, no real
 //! time (the shared `Budget` is fed virtual instants).
 
 use std::fmt;
@@ -160,13 +160,44 @@ impl SimReport {
     }
 }
 
-impl fmt::Display for SimReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let refused = if self.requests == 0 {
+impl SimReport {
+    /// The header of the Markdown table [`SimReport::table_row`] fills (BENCHMARKS.md).
+    pub const TABLE_HEADER: &'static str = "| strategy | runs | requests | 429s | peak/min \
+         | mean lag | p95 lag | max lag |\n|---|---|---|---|---|---|---|---|";
+
+    /// This report as one row of the Markdown table under [`SimReport::TABLE_HEADER`].
+    pub fn table_row(&self, label: &str) -> String {
+        let undetected = if self.undetected == 0 {
+            String::new()
+        } else {
+            format!(" ({} undetected)", self.undetected)
+        };
+        format!(
+            "| {label} | {}{undetected} | {} | {} ({:.1} %) | {} | {:.2} s | {:.2} s | {:.2} s |",
+            self.runs,
+            self.requests,
+            self.rate_limited,
+            self.refused_percent(),
+            self.max_requests_per_minute,
+            self.mean_lag.as_secs_f64(),
+            self.p95_lag.as_secs_f64(),
+            self.max_lag.as_secs_f64(),
+        )
+    }
+
+    /// Share of the requests sent that Hex refused with a 429.
+    pub fn refused_percent(&self) -> f64 {
+        if self.requests == 0 {
             0.0
         } else {
             100.0 * self.rate_limited as f64 / self.requests as f64
-        };
+        }
+    }
+}
+
+impl fmt::Display for SimReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let refused = self.refused_percent();
         write!(
             f,
             "{} runs: {} requests, {} × 429 ({refused:.1} %), peak {}/min; end-detection lag \
