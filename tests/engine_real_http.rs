@@ -287,17 +287,17 @@ async fn ten_runs_at_real_speed_confirm_the_simulation() {
     println!("{}", real.table_row("real engine over HTTP (polls only)"));
     for (label, strategy) in [
         (
-            "simulation, scheduler",
+            "simulation, scheduler, same runs",
             Strategy::Scheduler(PollPolicy::default()),
         ),
         (
-            "simulation, naive every 3 s",
+            "simulation, naive every 3 s, same runs",
             Strategy::Naive {
                 every: Duration::from_secs(3),
             },
         ),
         (
-            "simulation, naive every 5 s",
+            "simulation, naive every 5 s, same runs",
             Strategy::Naive {
                 every: Duration::from_secs(5),
             },
