@@ -1,13 +1,16 @@
 //! A deterministic simulation of status polling against Hex's rate limit, on a virtual clock.
 //!
-//! Owns the yardstick for DESIGN.md "One request budget": given runs (project, start, true
-//! duration), the limits and a strategy (our scheduler driven the way the engine's driver drives
-//! it, or naive per-run polling every P seconds as the existing integrations do), it reports
-//! requests sent, 429s received and the lag between each run's true end and its detection. The
-//! server model follows HEX_API.md "Limits": one window of `requests_per_minute` that starts at
-//! the first request and resets 60 s later, counting every request; a 429 returns no data.
-//! Used by unit tests, the criterion benchmark and BENCHMARKS.md. Pure: no I/O, no sleeping, no
-//! real time (the shared `Budget` is fed virtual instants).
+//! Owns the yardstick for DESIGN.md "One request budget": given runs (project, launch, true
+//! PENDING and RUNNING times, as the emulator plans them), the limits and a strategy (our
+//! scheduler driven the way the engine's driver drives it, or naive per-run polling every P
+//! seconds as the existing integrations do), it reports requests sent, 429s received and the
+//! lag between each run's true end and its detection. The server model follows HEX_API.md
+//! "Limits": one window of `requests_per_minute` that starts at the first request and resets
+//! 60 s later, counting every request; a 429 returns no data. Only status polls are sent: the
+//! runs start at their given times as if launched elsewhere (a schedule, another user), so
+//! RunProject and its 20/min window are not modelled. Used by unit tests, the criterion
+//! benchmark (`benches/scheduler.rs`) and BENCHMARKS.md. Pure: no I/O, no sleeping, no real
+//! time (the shared `Budget` is fed virtual instants).
 
 use std::fmt;
 use std::time::Duration;
@@ -21,25 +24,39 @@ use crate::hex::{Budget, Limits, Priority, RunStatus};
 
 const WINDOW: Duration = Duration::from_secs(60);
 
-/// One run in a scenario.
+/// One run in a scenario. Its lifecycle is the emulator's (`emulator::state`): PENDING from the
+/// launch until a kernel starts, RUNNING for `duration`, then COMPLETED.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimRun {
     pub project: usize,
     /// When it was launched, from the start of the simulation.
     pub start: Duration,
-    /// How long it really runs before Hex reports it COMPLETED.
+    /// How long it stays PENDING before RUNNING (the emulator's `pending_secs`).
+    pub pending: Duration,
+    /// How long it stays RUNNING before Hex reports it COMPLETED (the emulator's
+    /// `duration_secs`).
     pub duration: Duration,
-    /// What the project's history would predict, if anything.
+    /// What the project's history would predict, if anything. Like the engine's statistics
+    /// (`stats::duration_stats`, from `startTime` to `endTime`) this is RUNNING time, while the
+    /// scheduler counts a run's age from its launch.
     pub expected: Option<Duration>,
 }
 
 impl SimRun {
-    fn end(&self) -> Tick {
-        Tick::from_duration(self.start + self.duration)
+    /// When Hex starts reporting it RUNNING.
+    pub fn running_from(&self) -> Tick {
+        Tick::from_duration(self.start + self.pending)
+    }
+
+    /// Its true end: when Hex starts reporting it COMPLETED.
+    pub fn end(&self) -> Tick {
+        Tick::from_duration(self.start + self.pending + self.duration)
     }
 
     fn status_at(&self, t: Tick) -> RunStatus {
-        if t < self.end() {
+        if t < self.running_from() {
+            RunStatus::Pending
+        } else if t < self.end() {
             RunStatus::Running
         } else {
             RunStatus::Completed
@@ -143,13 +160,44 @@ impl SimReport {
     }
 }
 
-impl fmt::Display for SimReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let refused = if self.requests == 0 {
+impl SimReport {
+    /// The header of the Markdown table [`SimReport::table_row`] fills (BENCHMARKS.md).
+    pub const TABLE_HEADER: &'static str = "| strategy | runs | requests | 429s | peak/min \
+         | mean lag | p95 lag | max lag |\n|---|---|---|---|---|---|---|---|";
+
+    /// This report as one row of the Markdown table under [`SimReport::TABLE_HEADER`].
+    pub fn table_row(&self, label: &str) -> String {
+        let undetected = if self.undetected == 0 {
+            String::new()
+        } else {
+            format!(" ({} undetected)", self.undetected)
+        };
+        format!(
+            "| {label} | {}{undetected} | {} | {} ({:.1} %) | {} | {:.2} s | {:.2} s | {:.2} s |",
+            self.runs,
+            self.requests,
+            self.rate_limited,
+            self.refused_percent(),
+            self.max_requests_per_minute,
+            self.mean_lag.as_secs_f64(),
+            self.p95_lag.as_secs_f64(),
+            self.max_lag.as_secs_f64(),
+        )
+    }
+
+    /// Share of the requests sent that Hex refused with a 429.
+    pub fn refused_percent(&self) -> f64 {
+        if self.requests == 0 {
             0.0
         } else {
             100.0 * self.rate_limited as f64 / self.requests as f64
-        };
+        }
+    }
+}
+
+impl fmt::Display for SimReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let refused = self.refused_percent();
         write!(
             f,
             "{} runs: {} requests, {} × 429 ({refused:.1} %), peak {}/min; end-detection lag \
@@ -166,22 +214,29 @@ impl fmt::Display for SimReport {
     }
 }
 
+/// Salt of the pending-time draws, so adding them left every run's start and duration (and so
+/// the earlier figures' scenarios) as they were.
+const PENDING_SEED_SALT: u64 = 0x7065_6e64;
+
 /// `runs` runs spread round-robin over `projects` projects, all launched within the first
-/// minute, each lasting uniformly 30 s to 20 min (the scenario of DESIGN.md).
+/// minute, each RUNNING uniformly 30 s to 20 min (the scenario of DESIGN.md) after PENDING
+/// uniformly 2–5 s (the emulator's default `pending_secs`).
 pub fn scenario(seed: u64, runs: usize, projects: usize) -> Vec<SimRun> {
     let mut rng = fastrand::Rng::with_seed(seed);
+    let mut pending_rng = fastrand::Rng::with_seed(seed ^ PENDING_SEED_SALT);
     (0..runs)
         .map(|i| SimRun {
             project: i % projects.max(1),
             start: Duration::from_millis(rng.u64(0..60_000)),
             duration: Duration::from_millis(rng.u64(30_000..=1_200_000)),
+            pending: Duration::from_millis(pending_rng.u64(2_000..=5_000)),
             expected: None,
         })
         .collect()
 }
 
-/// Gives every run an expected duration within ±`spread` (e.g. 0.2) of its true one: what a
-/// project with a steady history would offer.
+/// Gives every run an expected duration within ±`spread` (e.g. 0.2) of its true RUNNING time:
+/// what a project with a steady history would offer.
 pub fn with_history(mut runs: Vec<SimRun>, seed: u64, spread: f64) -> Vec<SimRun> {
     let mut rng = fastrand::Rng::with_seed(seed);
     for run in &mut runs {
@@ -504,10 +559,31 @@ mod tests {
             runs.iter().all(|r| r.duration >= Duration::from_secs(30)
                 && r.duration <= Duration::from_secs(1200))
         );
+        assert!(
+            runs.iter().all(|r| r.pending >= Duration::from_secs(2)
+                && r.pending <= Duration::from_secs(5))
+        );
         for p in 0..5 {
             assert_eq!(runs.iter().filter(|r| r.project == p).count(), 5);
         }
         assert_eq!(runs, scenario(SEED, 25, 5), "seeded, so deterministic");
+    }
+
+    #[test]
+    fn a_run_is_pending_then_running_then_completed_like_the_emulators() {
+        let run = SimRun {
+            project: 0,
+            start: Duration::from_secs(10),
+            pending: Duration::from_secs(3),
+            duration: Duration::from_secs(30),
+            expected: None,
+        };
+        assert_eq!(run.status_at(Tick::from_secs(10)), RunStatus::Pending);
+        assert_eq!(run.status_at(Tick::from_millis(12_999)), RunStatus::Pending);
+        assert_eq!(run.running_from(), Tick::from_secs(13));
+        assert_eq!(run.status_at(Tick::from_secs(13)), RunStatus::Running);
+        assert_eq!(run.end(), Tick::from_secs(43));
+        assert_eq!(run.status_at(Tick::from_secs(43)), RunStatus::Completed);
     }
 
     #[test]
@@ -608,6 +684,7 @@ mod tests {
         let runs = vec![SimRun {
             project: 0,
             start: Duration::ZERO,
+            pending: Duration::ZERO,
             duration: Duration::from_secs(300),
             expected: None,
         }];
