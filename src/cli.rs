@@ -22,6 +22,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME", env = "HEXDASH_PROFILE")]
     pub profile: Option<String>,
 
+    /// Disable launching and cancelling (also a profile option: read_only = true).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
     /// Log more detail to the log file (and to stderr for headless commands).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -20,7 +20,16 @@ impl Context {
         Self::load_with(cli, &ProcessEnv)
     }
 
+    /// As [`Context::load`], on `profile` instead of the command line's.
+    pub fn load_for_profile(cli: &Cli, profile: Option<&str>) -> Result<Context, Failure> {
+        Self::load_profile(cli, profile, &ProcessEnv)
+    }
+
     pub fn load_with(cli: &Cli, env: &dyn Env) -> Result<Context, Failure> {
+        Self::load_profile(cli, cli.profile.as_deref(), env)
+    }
+
+    fn load_profile(cli: &Cli, profile: Option<&str>, env: &dyn Env) -> Result<Context, Failure> {
         let paths = Paths::resolve(cli.config.as_deref(), env)?;
         // A file named with --config must exist; the default location may be absent (defaults).
         let config = if cli.config.is_some() {
@@ -28,7 +37,8 @@ impl Context {
         } else {
             Config::load(&paths)?
         };
-        let profile = config.profile(cli.profile.as_deref(), env)?;
+        let mut profile = config.profile(profile, env)?;
+        profile.read_only |= cli.read_only;
         let client = Client::new(profile.settings.clone())?;
         Ok(Context {
             paths,

@@ -1,1 +1,573 @@
 //! Pure tests of `update`: a message in, the model and the effects out.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use indexmap::IndexMap;
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::update;
+use crate::engine::{CancelSent, Change, Health, LaunchNotice, Launched, RunKey, RunView, Update};
+use crate::hex::RunStatus;
+use crate::hex::params::{ParamKind, ParamSpec};
+use crate::hex::types::{InvalidParam, Project};
+use crate::journal::{CancelState, LaunchOptions, Origin};
+use crate::tui::keymap::KeyMap;
+use crate::tui::model::{Confirm, Level, Load, Model, Overlay, ProjectRow, ProjectSort, Screen};
+use crate::tui::msg::{Effect, LaunchFailure, Msg};
+
+fn t(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_800_000_000 + secs).unwrap()
+}
+
+fn project(id: &str, title: &str, specs: Vec<ParamSpec>) -> ProjectRow {
+    let project: Project = serde_json::from_value(json!({
+        "id": id, "title": title, "type": "PROJECT",
+        "lastPublishedAt": "2026-11-01T00:00:00Z"
+    }))
+    .unwrap();
+    ProjectRow {
+        project,
+        alias: None,
+        last_status: None,
+        last_run_at: None,
+        last_duration_secs: None,
+        trend: Vec::new(),
+        specs,
+        last_params: None,
+        last_options: None,
+    }
+}
+
+fn view(project: &str, run: &str, status: RunStatus, observed: i64) -> RunView {
+    RunView {
+        key: RunKey::new(project, run),
+        project_title: Some(format!("Project {project}")),
+        launch_id: Some(format!("launch-{run}")),
+        origin: Some(Origin::Tui),
+        params: Some(IndexMap::from([("day".to_string(), json!("2026-11-27"))])),
+        options: Some(LaunchOptions::default()),
+        run_url: Some(format!("https://app.hex.tech/x/{run}")),
+        trace_id: None,
+        project_version: None,
+        status: Some(status),
+        start_time: Some(t(0)),
+        end_time: None,
+        elapsed_ms: None,
+        observed_at: Some(t(observed)),
+        first_seen: t(0),
+        stale: None,
+        cancel: CancelState::None,
+        timeline: Vec::new(),
+        timed_out: false,
+        adopted: false,
+    }
+}
+
+fn date_spec() -> ParamSpec {
+    let mut s = ParamSpec::new("day", ParamKind::Date);
+    s.required = true;
+    s
+}
+
+/// A model with two projects loaded and one running run selected on the runs screen.
+fn model() -> (Model, KeyMap) {
+    let mut m = Model::new("default", false, t(10));
+    m.projects.load = Load::Loaded(vec![
+        project("p1", "Load warehouse", vec![date_spec()]),
+        project("p2", "Churn model", Vec::new()),
+    ]);
+    let keys = KeyMap::defaults();
+    update(
+        &mut m,
+        Msg::Engine(Update::Run {
+            change: Change::Watching,
+            view: Box::new(view("p1", "run-aaaa-1", RunStatus::Running, 5)),
+        }),
+        &keys,
+    );
+    (m, keys)
+}
+
+fn press(m: &mut Model, keys: &KeyMap, c: char) -> Vec<Effect> {
+    update(
+        m,
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        keys,
+    )
+}
+
+fn code(m: &mut Model, keys: &KeyMap, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
+    update(m, Msg::Key(KeyEvent::new(code, mods)), keys)
+}
+
+fn run_update(m: &mut Model, keys: &KeyMap, change: Change, v: RunView) -> Vec<Effect> {
+    update(
+        m,
+        Msg::Engine(Update::Run {
+            change,
+            view: Box::new(v),
+        }),
+        keys,
+    )
+}
+
+#[test]
+fn number_keys_switch_screens_and_projects_load_on_demand() {
+    let mut m = Model::new("default", false, t(0));
+    let keys = KeyMap::defaults();
+    press(&mut m, &keys, '2');
+    assert_eq!(m.screen, Screen::Runs);
+    assert_eq!(press(&mut m, &keys, '1'), vec![Effect::FetchProjects]);
+    assert_eq!(m.screen, Screen::Projects);
+}
+
+#[test]
+fn moving_clamps_and_the_runs_cursor_follows_the_run_id() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, 'j');
+    press(&mut m, &keys, 'j');
+    assert_eq!(m.projects.cursor, 1, "clamped at the last project");
+    press(&mut m, &keys, 'k');
+    assert_eq!(m.projects.cursor, 0);
+
+    press(&mut m, &keys, '2');
+    assert_eq!(m.runs.cursor, Some(RunKey::new("p1", "run-aaaa-1")));
+    // A newer run appears above: the cursor stays on the same run, not the same row.
+    let mut newer = view("p2", "run-bbbb-2", RunStatus::Pending, 6);
+    newer.first_seen = t(5);
+    run_update(&mut m, &keys, Change::Watching, newer);
+    assert_eq!(m.visible_runs()[0].view.key.run_id, "run-bbbb-2");
+    assert_eq!(m.runs.cursor, Some(RunKey::new("p1", "run-aaaa-1")));
+    press(&mut m, &keys, 'k');
+    assert_eq!(m.runs.cursor, Some(RunKey::new("p2", "run-bbbb-2")));
+}
+
+#[test]
+fn focus_follows_the_selected_active_run() {
+    let (mut m, keys) = model();
+    let effects = press(&mut m, &keys, '2');
+    assert_eq!(
+        effects,
+        vec![Effect::Focus(RunKey::new("p1", "run-aaaa-1"), true)]
+    );
+    let effects = press(&mut m, &keys, '1');
+    assert_eq!(
+        effects,
+        vec![Effect::Focus(RunKey::new("p1", "run-aaaa-1"), false)]
+    );
+}
+
+#[test]
+fn filter_as_you_type_and_escape_clears_it() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, '/');
+    for c in "churn".chars() {
+        press(&mut m, &keys, c);
+    }
+    assert_eq!(m.visible_projects().len(), 1);
+    assert_eq!(m.visible_projects()[0].project.id, "p2");
+    // While typing, letters are text, not actions: 'q' did not quit.
+    press(&mut m, &keys, 'q');
+    assert!(!m.quit);
+    code(&mut m, &keys, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(m.visible_projects().len(), 2);
+}
+
+#[test]
+fn sort_cycles() {
+    let (mut m, keys) = model();
+    assert_eq!(m.projects.sort, ProjectSort::Title);
+    assert_eq!(
+        m.visible_projects()[0].project.id,
+        "p2",
+        "Churn before Load"
+    );
+    press(&mut m, &keys, 's');
+    assert_eq!(m.projects.sort, ProjectSort::LastRun);
+}
+
+#[test]
+fn launch_from_the_form_refuses_bad_fields_and_sends_good_ones() {
+    let (mut m, keys) = model();
+    // Title order: "Churn model" first; move to "Load warehouse", which declares a date.
+    press(&mut m, &keys, 'j');
+    press(&mut m, &keys, 'r');
+    assert_eq!(m.screen, Screen::Form);
+    let effects = code(&mut m, &keys, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert!(effects.is_empty(), "the required date is empty");
+    assert!(m.form.as_ref().unwrap().fields[0].error.is_some());
+    // 'y' in a date field means yesterday; 'j' would type, not move.
+    press(&mut m, &keys, 'y');
+    let effects = code(&mut m, &keys, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let [Effect::Launch(req)] = effects.as_slice() else {
+        panic!("expected one launch, got {effects:?}");
+    };
+    assert_eq!(req.project_id, "p1");
+    assert_eq!(req.origin, Origin::Tui);
+    assert!(m.form.as_ref().unwrap().submitting);
+    // A second ctrl-s while the first is in flight sends nothing.
+    assert!(code(&mut m, &keys, KeyCode::Char('s'), KeyModifiers::CONTROL).is_empty());
+}
+
+#[test]
+fn a_launch_result_goes_to_the_runs_screen_and_a_422_to_the_fields() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, 'j');
+    press(&mut m, &keys, 'r');
+    press(&mut m, &keys, 't');
+    code(&mut m, &keys, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    update(
+        &mut m,
+        Msg::LaunchFinished {
+            project_id: "p1".into(),
+            result: Err(LaunchFailure::Rejected {
+                message: "Invalid input parameters".into(),
+                invalid: vec![InvalidParam {
+                    param_name: "day".into(),
+                    param_value: Some("\"2026-13-01\"".into()),
+                    data_type: Some("DATE".into()),
+                    input_cell_type: None,
+                }],
+                not_found: vec![],
+            }),
+        },
+        &keys,
+    );
+    let form = m.form.as_ref().unwrap();
+    assert_eq!(m.screen, Screen::Form, "a refusal keeps the form open");
+    assert!(!form.submitting);
+    assert!(
+        form.fields[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("2026-13-01")
+    );
+
+    code(&mut m, &keys, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let key = RunKey::new("p1", "run-new-3");
+    let effects = update(
+        &mut m,
+        Msg::LaunchFinished {
+            project_id: "p1".into(),
+            result: Ok(Launched {
+                key: key.clone(),
+                launch_id: "l3".into(),
+                run_url: None,
+                trace_id: None,
+                adopted: false,
+                duplicates: vec![],
+                dry_run: false,
+            }),
+        },
+        &keys,
+    );
+    assert_eq!(m.screen, Screen::Runs);
+    assert!(m.form.is_none());
+    assert!(m.session_runs.contains(&key));
+    assert_eq!(m.runs.cursor, Some(key));
+    assert!(effects.iter().all(|e| matches!(e, Effect::Focus(..))));
+    // The next form for the project starts from what was launched.
+    let Load::Loaded(rows) = &m.projects.load else {
+        panic!()
+    };
+    assert!(
+        rows.iter()
+            .any(|r| r.project.id == "p1" && r.last_params.is_some())
+    );
+}
+
+#[test]
+fn cancel_asks_first_defaults_to_no_and_sends_the_frozen_target() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, '2');
+    press(&mut m, &keys, 'x');
+    let Some(Overlay::Confirm(Confirm::CancelRun { key, .. })) = &m.overlay else {
+        panic!("expected the cancel dialog, got {:?}", m.overlay);
+    };
+    assert_eq!(key.run_id, "run-aaaa-1");
+    // Any other key keeps the question open; 'n' declines.
+    press(&mut m, &keys, 'j');
+    assert!(m.overlay.is_some());
+    assert!(press(&mut m, &keys, 'n').is_empty());
+    assert!(m.overlay.is_none());
+
+    press(&mut m, &keys, 'x');
+    let effects = press(&mut m, &keys, 'y');
+    assert_eq!(
+        effects,
+        vec![Effect::Cancel(RunKey::new("p1", "run-aaaa-1"))]
+    );
+}
+
+#[test]
+fn the_cancel_dialog_closes_when_its_run_ends_meanwhile() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, '2');
+    press(&mut m, &keys, 'x');
+    let mut done = view("p1", "run-aaaa-1", RunStatus::Completed, 8);
+    done.end_time = Some(t(8));
+    run_update(&mut m, &keys, Change::Ended, done);
+    assert!(m.overlay.is_none(), "no cancel of a run that ended");
+    assert_eq!(m.status.message.as_ref().unwrap().level, Level::Warning);
+    assert!(press(&mut m, &keys, 'y').is_empty());
+}
+
+#[test]
+fn stale_results_that_arrive_after_a_cancel_do_not_revive_the_run() {
+    let (mut m, keys) = model();
+    let key = RunKey::new("p1", "run-aaaa-1");
+    let mut killed = view("p1", "run-aaaa-1", RunStatus::Killed, 20);
+    killed.cancel = CancelState::Confirmed {
+        at: t(20),
+        status: RunStatus::Killed,
+    };
+    run_update(&mut m, &keys, Change::CancelConfirmed, killed);
+    // A poll answered before the cancel took effect arrives late.
+    run_update(
+        &mut m,
+        &keys,
+        Change::Refreshed,
+        view("p1", "run-aaaa-1", RunStatus::Running, 12),
+    );
+    let row = &m.runs.rows[&key];
+    assert_eq!(row.view.status, Some(RunStatus::Killed));
+    assert_eq!(row.view.observed_at, Some(t(20)));
+    // And an older observation of an active run never replaces a newer one either.
+    run_update(
+        &mut m,
+        &keys,
+        Change::Status,
+        view("p2", "r2", RunStatus::Running, 30),
+    );
+    run_update(
+        &mut m,
+        &keys,
+        Change::Status,
+        view("p2", "r2", RunStatus::Pending, 25),
+    );
+    assert_eq!(
+        m.runs.rows[&RunKey::new("p2", "r2")].view.status,
+        Some(RunStatus::Running)
+    );
+}
+
+#[test]
+fn a_session_or_pinned_run_rings_when_it_ends() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, '2');
+    press(&mut m, &keys, 'p');
+    assert!(m.pinned.contains(&RunKey::new("p1", "run-aaaa-1")));
+    let effects = run_update(
+        &mut m,
+        &keys,
+        Change::Ended,
+        view("p1", "run-aaaa-1", RunStatus::Errored, 9),
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Notify(t) if t.contains("ERRORED"))),
+        "{effects:?}"
+    );
+    // A run nobody asked about ends quietly.
+    run_update(
+        &mut m,
+        &keys,
+        Change::Watching,
+        view("p2", "r9", RunStatus::Running, 9),
+    );
+    let effects = run_update(
+        &mut m,
+        &keys,
+        Change::Ended,
+        view("p2", "r9", RunStatus::Completed, 10),
+    );
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Notify(_))));
+}
+
+#[test]
+fn rerun_relaunches_with_the_same_parameters_and_e_opens_the_form() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, '2');
+    let effects = press(&mut m, &keys, 'r');
+    let [Effect::Launch(req)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(req.params["day"], json!("2026-11-27"));
+    press(&mut m, &keys, 'e');
+    assert_eq!(m.screen, Screen::Form);
+    let form = m.form.as_ref().unwrap();
+    assert_eq!(form.fields[0].text, "2026-11-27");
+    assert_eq!(form.rerun_of, Some(RunKey::new("p1", "run-aaaa-1")));
+    code(&mut m, &keys, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(m.screen, Screen::Runs);
+    assert!(m.form.is_none());
+}
+
+#[test]
+fn open_detail_open_url_copy_cycle_and_back() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, '2');
+    code(&mut m, &keys, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(m.screen, Screen::Detail);
+    assert_eq!(
+        press(&mut m, &keys, 'o'),
+        vec![Effect::OpenUrl("https://app.hex.tech/x/run-aaaa-1".into())]
+    );
+    assert_eq!(
+        press(&mut m, &keys, 'c'),
+        vec![Effect::Copy("https://app.hex.tech/x/run-aaaa-1".into())]
+    );
+    assert_eq!(
+        press(&mut m, &keys, 'c'),
+        vec![Effect::Copy("run-aaaa-1".into())]
+    );
+    assert_eq!(
+        press(&mut m, &keys, 'c'),
+        vec![Effect::Copy("hexdash run p1 -p day=2026-11-27".into())]
+    );
+    code(&mut m, &keys, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(m.screen, Screen::Runs);
+}
+
+#[test]
+fn quit_asks_while_session_runs_are_active() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, 'q');
+    assert!(m.quit, "no session runs: quits at once");
+
+    let (mut m, keys) = model();
+    m.session_runs.insert(RunKey::new("p1", "run-aaaa-1"));
+    press(&mut m, &keys, 'q');
+    assert!(!m.quit);
+    assert!(matches!(
+        m.overlay,
+        Some(Overlay::Confirm(Confirm::Quit { active: 1 }))
+    ));
+    code(&mut m, &keys, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(!m.quit && m.overlay.is_none());
+    press(&mut m, &keys, 'q');
+    press(&mut m, &keys, 'y');
+    assert!(m.quit);
+}
+
+#[test]
+fn help_and_command_line() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, '?');
+    assert_eq!(m.overlay, Some(Overlay::Help));
+    press(&mut m, &keys, 'j');
+    assert_eq!(m.overlay, Some(Overlay::Help), "help stays until closed");
+    code(&mut m, &keys, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(m.overlay.is_none());
+
+    press(&mut m, &keys, ':');
+    for c in "runs".chars() {
+        press(&mut m, &keys, c);
+    }
+    code(&mut m, &keys, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(m.screen, Screen::Runs);
+    press(&mut m, &keys, ':');
+    for c in "profile staging".chars() {
+        press(&mut m, &keys, c);
+    }
+    let effects = code(&mut m, &keys, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(effects, vec![Effect::SwitchProfile("staging".into())]);
+    press(&mut m, &keys, ':');
+    for c in "prjects".chars() {
+        press(&mut m, &keys, c);
+    }
+    code(&mut m, &keys, KeyCode::Enter, KeyModifiers::NONE);
+    let msg = m.status.message.as_ref().unwrap();
+    assert_eq!(msg.level, Level::Error);
+    assert!(
+        msg.text.contains("did you mean \"projects\""),
+        "{}",
+        msg.text
+    );
+    // Errors stay until dismissed.
+    update(&mut m, Msg::Tick(t(99)), &keys);
+    assert!(m.status.message.is_some());
+    code(&mut m, &keys, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(m.status.message.is_none());
+}
+
+#[test]
+fn read_only_refuses_launch_and_cancel() {
+    let (mut m, keys) = model();
+    m.status.read_only = true;
+    assert!(press(&mut m, &keys, 'r').is_empty());
+    assert_eq!(m.screen, Screen::Projects);
+    press(&mut m, &keys, '2');
+    press(&mut m, &keys, 'x');
+    assert!(m.overlay.is_none());
+    assert!(
+        m.status
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("read-only")
+    );
+}
+
+#[test]
+fn engine_health_budget_notices_and_cancel_results_reach_the_status_bar() {
+    let (mut m, keys) = model();
+    let health = Health {
+        last_success: Some(t(5)),
+        error: Some("GetRunStatus: no answer".into()),
+        paused_until: None,
+    };
+    update(&mut m, Msg::Engine(Update::Health(health.clone())), &keys);
+    assert_eq!(m.status.health, health);
+    update(
+        &mut m,
+        Msg::Engine(Update::Launch(LaunchNotice {
+            launch_id: "l".into(),
+            project_id: "p1".into(),
+            message: "adopted run r for an unanswered launch".into(),
+        })),
+        &keys,
+    );
+    assert!(m.status.message.as_ref().unwrap().text.contains("adopted"));
+    update(
+        &mut m,
+        Msg::CancelFinished {
+            key: RunKey::new("p1", "run-aaaa-1"),
+            result: Ok(CancelSent {
+                already_ended: false,
+                deadline: std::time::Duration::from_secs(60),
+            }),
+        },
+        &keys,
+    );
+    assert!(
+        m.status
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("waiting up to 60s")
+    );
+    update(
+        &mut m,
+        Msg::ProjectsLoaded(Err("GetProjects: 500".into())),
+        &keys,
+    );
+    let Load::Failed { previous, .. } = &m.projects.load else {
+        panic!()
+    };
+    assert_eq!(previous.as_ref().unwrap().len(), 2, "last good data stays");
+    assert_eq!(m.visible_projects().len(), 2);
+}
+
+#[test]
+fn ctrl_c_quits_from_anywhere_even_the_form() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, 'r');
+    assert_eq!(m.screen, Screen::Form);
+    code(&mut m, &keys, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(m.quit);
+}
