@@ -1,0 +1,575 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Crash safety of the exactly-once launch (DESIGN.md "Decisions that matter"), end to end with
+//! the real binary: a `hexdash run PROJECT -p iter=N --wait` process is killed with SIGKILL at a
+//! moment a seeded RNG picks, many times over one data dir and one in-process emulator, and after
+//! each kill `hexdash watch` is started and must exit 0.
+//!
+//! Two moments are forced with the engine's test pauses (`HEXDASH_TEST_PAUSE_AT`): between the
+//! synced launch intent and the POST (the run must be recorded `abandoned`, never sent later), and
+//! right after Hex's 201, before the run id is journalled (the run must be `adopted`). The rest are
+//! random delays (before the launch, while following, after the end).
+//!
+//! After every restart it proves: (a) no run is lost: every run the emulator created is in the
+//! journal as launched or adopted, by the very launch that created it (matched on `iter`); (b) none
+//! was launched twice: at most one emulator run per iteration, one more at most per iteration, and
+//! as many emulator runs as journal runs with a launch id; (c) `watch` leaves nothing active and no
+//! launch pending; (d) each run's final status in the journal is the emulator's.
+//!
+//! `HEXDASH_CRASH_SEED=<u64>` replays another plan; the seed is printed either way.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use hexdash::emulator::{EmulatorOptions, RunRecord, RunningEmulator, Scenario, start};
+use hexdash::journal::{self, JournalState, LaunchEnd};
+use serde_json::Value;
+
+const TOKEN: &str = "hxtp_crash_test_token_0001";
+const DEFAULT_SEED: u64 = 0x5eed_c4a5;
+const ITERATIONS: usize = 24;
+/// Runs take `duration_secs / SPEED`: 1–3 s of RUNNING after up to 0.4 s PENDING.
+const SPEED: f64 = 4.0;
+
+/// (id, alias) of the scenario's projects.
+const PROJECTS: [(&str, &str); 3] = [
+    ("cccccccc-0000-4000-8000-000000000001", "ingest"),
+    ("cccccccc-0000-4000-8000-000000000002", "report"),
+    ("cccccccc-0000-4000-8000-000000000003", "flaky"),
+];
+
+/// Guards against hangs only; nothing here is a timed assertion.
+const WATCH_GUARD: Duration = Duration::from_secs(60);
+const PAUSE_GUARD: Duration = Duration::from_secs(30);
+/// How long a forced pause lasts: far longer than it takes to notice it and kill.
+const PAUSE_MS: &str = "60000";
+
+fn scenario_text() -> String {
+    let mut s = format!(
+        r#"
+tokens = ["{TOKEN}"]
+seed = 7
+app_url = "https://app.hex.tech/crash-test"
+
+# Far above what 24 launches and their polls need: this test is about crashes, not 429s.
+[limits]
+requests_per_minute = 100000
+run_per_minute = 10000
+run_per_hour = 100000
+max_concurrent_kernels = 1000
+"#
+    );
+    for (i, (id, alias)) in PROJECTS.iter().enumerate() {
+        let failure_rate = if *alias == "flaky" { 0.5 } else { 0.0 };
+        let _ = write!(
+            s,
+            r#"
+[[projects]]
+id = "{id}"
+title = "Crash {alias} {i}"
+owner = "ops@acme.example"
+published_hours_ago = 5
+[[projects.params]]
+name = "iter"
+type = "number"
+default = 0
+[projects.run]
+pending_secs = [0.0, 1.6]
+duration_secs = [4.0, 12.0]
+failure_rate = {failure_rate}
+"#
+        );
+    }
+    s
+}
+
+fn config_text() -> String {
+    let mut s = String::new();
+    for (id, alias) in PROJECTS {
+        let _ = write!(
+            s,
+            r#"
+[[projects]]
+id = "{id}"
+alias = "{alias}"
+params = [{{ name = "iter", type = "number" }}]
+"#
+        );
+    }
+    s
+}
+
+/// Where a kill was aimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Aim {
+    /// Paused right after the intent is synced; killed once the journal shows it.
+    AfterIntent,
+    /// Paused right after the 201; killed once the emulator has the run.
+    AfterPost,
+    /// Killed after a random delay.
+    Delay(Duration),
+    /// Killed (a no-op) only after the process ended by itself.
+    AfterExit,
+}
+
+/// Where a kill landed, judged from the journal and the emulator right after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Moment {
+    BeforeIntent,
+    BetweenIntentAndPost,
+    AfterPostBeforeRecord,
+    WhileFollowing,
+    AfterRunEnded,
+    AfterExit,
+}
+
+/// A child process that is always killed and reaped, also when the test panics.
+struct Reaped {
+    child: Child,
+}
+
+impl Reaped {
+    fn spawn(cmd: &mut Command) -> Reaped {
+        Reaped {
+            child: cmd.spawn().expect("spawn hexdash"),
+        }
+    }
+
+    fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("try_wait")
+    }
+
+    /// SIGKILL (on unix) and reap.
+    fn kill(&mut self) -> ExitStatus {
+        // Fails only if it already exited, which is fine: `wait` reaps either way.
+        let _ = self.child.kill();
+        self.child.wait().expect("wait for a killed child")
+    }
+
+    /// Waits for the process to end by itself, killing it if `guard` passes first.
+    fn wait_guarded(&mut self, guard: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + guard;
+        loop {
+            if let Some(status) = self.exited() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                self.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Harness {
+    emu: RunningEmulator,
+    home: tempfile::TempDir,
+    // Declared last: the emulator needs its runtime to shut down.
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let scenario = Scenario::from_toml_str(&scenario_text(), "crash-test.toml").unwrap();
+        let mut options = EmulatorOptions::new(scenario);
+        options.speed = SPEED;
+        let emu = rt
+            .block_on(start("127.0.0.1:0".parse().unwrap(), options))
+            .unwrap();
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.path().join("config")).unwrap();
+        std::fs::create_dir_all(home.path().join("out")).unwrap();
+        std::fs::write(home.path().join("config/config.toml"), config_text()).unwrap();
+        Harness { emu, home, _rt: rt }
+    }
+
+    fn journal_path(&self) -> PathBuf {
+        self.home.path().join("data").join(journal::FILE_NAME)
+    }
+
+    fn out_path(&self, name: &str) -> PathBuf {
+        self.home.path().join("out").join(name)
+    }
+
+    /// `hexdash ARGS` with stdout and stderr going to `out/NAME.out` and `out/NAME.err`.
+    fn command(&self, name: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hexdash"));
+        cmd.args(args)
+            .env("HEX_API_URL", self.emu.base_url())
+            .env("HEX_API_TOKEN", TOKEN)
+            .env("HEXDASH_CONFIG_DIR", self.home.path().join("config"))
+            .env("HEXDASH_DATA_DIR", self.home.path().join("data"))
+            .env_remove("HEXDASH_PROFILE")
+            .env_remove("HEXDASH_CONFIG")
+            .env_remove("HEXDASH_LOG")
+            .env_remove("HEXDASH_TEST_PAUSE_AT")
+            .env_remove("HEXDASH_TEST_PAUSE_MS")
+            .stdin(Stdio::null())
+            .stdout(File::create(self.out_path(&format!("{name}.out"))).unwrap())
+            .stderr(File::create(self.out_path(&format!("{name}.err"))).unwrap());
+        cmd
+    }
+
+    fn output_of(&self, name: &str) -> String {
+        let read = |ext: &str| {
+            std::fs::read_to_string(self.out_path(&format!("{name}.{ext}"))).unwrap_or_default()
+        };
+        format!(
+            "--- {name} stdout:\n{}--- {name} stderr:\n{}",
+            read("out"),
+            read("err")
+        )
+    }
+
+    fn emulator_runs(&self) -> Vec<RunRecord> {
+        self.emu.control().runs()
+    }
+
+    fn book(&self) -> JournalState {
+        let loaded = journal::load(self.journal_path()).unwrap();
+        JournalState::replay(&loaded.events)
+    }
+
+    fn journal_text(&self) -> String {
+        std::fs::read_to_string(self.journal_path()).unwrap_or_default()
+    }
+}
+
+/// The `iter` parameter a launch or run carries.
+fn iter_of(params: &indexmap::IndexMap<String, Value>) -> Option<u64> {
+    params.get("iter").and_then(Value::as_u64)
+}
+
+fn emulator_runs_of(runs: &[RunRecord], iter: u64) -> usize {
+    runs.iter()
+        .filter(|r| iter_of(&r.input_params) == Some(iter))
+        .count()
+}
+
+/// What the journal says about iteration `iter`'s launch.
+#[derive(Debug, Default)]
+struct LaunchFacts {
+    intents: usize,
+    pending: usize,
+    /// Runs recorded for it: (adopted, active).
+    runs: Vec<(bool, bool)>,
+    abandoned: usize,
+    failed: usize,
+}
+
+fn launch_facts(book: &JournalState, iter: u64) -> LaunchFacts {
+    let mut f = LaunchFacts::default();
+    for p in book.pending_launches() {
+        if p.intent.as_ref().and_then(|i| iter_of(&i.params)) == Some(iter) {
+            f.pending += 1;
+        }
+    }
+    for r in book.runs() {
+        if r.intent.as_ref().and_then(|i| iter_of(&i.params)) == Some(iter) {
+            f.runs.push((r.adopted, r.is_active()));
+        }
+    }
+    for e in book.ended_launches() {
+        if e.intent.as_ref().and_then(|i| iter_of(&i.params)) == Some(iter) {
+            match e.end {
+                LaunchEnd::Abandoned { .. } => f.abandoned += 1,
+                LaunchEnd::Failed { .. } => f.failed += 1,
+            }
+        }
+    }
+    f.intents = f.pending + f.runs.len() + f.abandoned + f.failed;
+    f
+}
+
+/// Waits until `ready` holds, the child exits, or the guard passes; true when `ready` held.
+fn wait_for(child: &mut Reaped, mut ready: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + PAUSE_GUARD;
+    while Instant::now() < deadline {
+        if ready() {
+            return true;
+        }
+        if child.exited().is_some() {
+            return ready();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+/// The plan: four of each forced moment, two kills only after the process ended by itself, the
+/// rest random delays of 0–1500 ms (half of them 0–100 ms); shuffled.
+fn plan(rng: &mut fastrand::Rng) -> Vec<(Aim, usize)> {
+    let mut aims = Vec::with_capacity(ITERATIONS);
+    for i in 0..ITERATIONS {
+        let aim = match i % 6 {
+            0 => Aim::AfterIntent,
+            1 => Aim::AfterPost,
+            2 if i % 12 == 2 => Aim::AfterExit,
+            // Half of the delays are short, to land during start-up, before the intent.
+            _ if rng.bool() => Aim::Delay(Duration::from_millis(rng.u64(0..=100))),
+            _ => Aim::Delay(Duration::from_millis(rng.u64(0..=1500))),
+        };
+        aims.push((aim, rng.usize(0..PROJECTS.len())));
+    }
+    rng.shuffle(&mut aims);
+    aims
+}
+
+#[test]
+fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
+    let seed = std::env::var("HEXDASH_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_SEED);
+    println!("crash test seed: {seed} (replay with HEXDASH_CRASH_SEED={seed})");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let h = Harness::new();
+    let started = Instant::now();
+    let mut moments: BTreeMap<Moment, usize> = BTreeMap::new();
+    let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
+
+    for (n, (aim, project)) in plan(&mut rng).into_iter().enumerate() {
+        let iter = n as u64 + 1;
+        let alias = PROJECTS[project].1;
+        let runs_before = h.emulator_runs().len();
+        let run_name = format!("{iter:02}-run");
+        let iter_arg = format!("iter={iter}");
+        let mut cmd = h.command(&run_name, &["run", alias, "-p", &iter_arg, "--wait"]);
+        match aim {
+            Aim::AfterIntent => {
+                cmd.env("HEXDASH_TEST_PAUSE_AT", "after_intent")
+                    .env("HEXDASH_TEST_PAUSE_MS", PAUSE_MS);
+            }
+            Aim::AfterPost => {
+                cmd.env("HEXDASH_TEST_PAUSE_AT", "after_post")
+                    .env("HEXDASH_TEST_PAUSE_MS", PAUSE_MS);
+            }
+            Aim::Delay(_) | Aim::AfterExit => {}
+        }
+        let context = |what: &str| {
+            format!(
+                "iteration {iter} (seed {seed}, {aim:?}, project {alias}): {what}\n{}\n--- \
+                 journal:\n{}",
+                h.output_of(&run_name),
+                h.journal_text()
+            )
+        };
+
+        let mut child = Reaped::spawn(&mut cmd);
+        let mut exited_by_itself = None;
+        match aim {
+            Aim::AfterIntent => {
+                let seen = wait_for(&mut child, || launch_facts(&h.book(), iter).pending == 1);
+                assert!(seen, "{}", context("the intent never showed up"));
+            }
+            Aim::AfterPost => {
+                let seen = wait_for(&mut child, || {
+                    emulator_runs_of(&h.emulator_runs(), iter) == 1
+                });
+                assert!(
+                    seen,
+                    "{}",
+                    context("the run never showed up on the emulator")
+                );
+            }
+            Aim::Delay(d) => std::thread::sleep(d),
+            Aim::AfterExit => {
+                exited_by_itself = child.wait_guarded(WATCH_GUARD);
+                assert!(exited_by_itself.is_some(), "{}", context("run --wait hung"));
+            }
+        }
+        exited_by_itself = exited_by_itself.or_else(|| child.exited());
+        child.kill();
+
+        // Where did the kill land? A launch still pending is told apart after the restart, by
+        // whether Hex has its run: a random kill may land while the POST is in flight.
+        let facts = launch_facts(&h.book(), iter);
+        let landed = if let Some(status) = exited_by_itself {
+            // COMPLETED exits 0, ERRORED 1.
+            assert!(
+                matches!(status.code(), Some(0 | 1)),
+                "{}",
+                context(&format!("run --wait ended by itself with {status}"))
+            );
+            Some(Moment::AfterExit)
+        } else if facts.intents == 0 {
+            Some(Moment::BeforeIntent)
+        } else if facts.pending == 1 {
+            None
+        } else if facts.runs.iter().any(|&(_, active)| active) {
+            Some(Moment::WhileFollowing)
+        } else {
+            Some(Moment::AfterRunEnded)
+        };
+
+        // Restart: `watch` re-attaches, settles the launch, follows until nothing is active.
+        let watch_name = format!("{iter:02}-watch");
+        let mut watch = Reaped::spawn(&mut h.command(&watch_name, &["watch"]));
+        let status = watch.wait_guarded(WATCH_GUARD);
+        let context = |what: &str| {
+            format!(
+                "{}\n{}",
+                context(&format!("after the kill at {landed:?}: {what}")),
+                h.output_of(&watch_name)
+            )
+        };
+        let status = status.unwrap_or_else(|| panic!("{}", context("watch hung")));
+        assert_eq!(status.code(), Some(0), "{}", context("watch failed"));
+
+        let book = h.book();
+        let on_hex = h.emulator_runs();
+        let launched: Vec<_> = book.runs().filter(|r| r.launch_id.is_some()).collect();
+        // (a) No run lost: every emulator run is the journal's, from the launch that made it.
+        for run in &on_hex {
+            let Some(known) = book.run(&run.project_id, &run.run_id) else {
+                panic!("{}", context(&format!("run {} is lost", run.run_id)));
+            };
+            assert!(
+                known.launch_id.is_some(),
+                "{}",
+                context(&format!("run {} has no launch", run.run_id))
+            );
+            let intent_iter = known.intent.as_ref().and_then(|i| iter_of(&i.params));
+            assert_eq!(
+                intent_iter,
+                iter_of(&run.input_params),
+                "{}",
+                context(&format!("run {} is tied to the wrong launch", run.run_id))
+            );
+            // (d) The journal's final status is Hex's.
+            assert!(
+                run.status.is_terminal(),
+                "{}",
+                context(&format!("run {} still active on the emulator", run.run_id))
+            );
+            assert_eq!(
+                known.status.as_ref(),
+                Some(&run.status),
+                "{}",
+                context(&format!("run {} final status differs", run.run_id))
+            );
+        }
+        // (b) Nothing launched twice.
+        assert_eq!(
+            on_hex.len(),
+            launched.len(),
+            "{}",
+            context("emulator runs and journal runs with a launch id differ")
+        );
+        assert!(
+            on_hex.len() <= runs_before + 1,
+            "{}",
+            context(&format!(
+                "{} runs created by one iteration",
+                on_hex.len() - runs_before
+            ))
+        );
+        let mut iters = HashSet::new();
+        for run in &on_hex {
+            assert!(
+                iters.insert(iter_of(&run.input_params)),
+                "{}",
+                context(&format!("a second run for {:?}", run.input_params))
+            );
+        }
+        // (c) Everything settled.
+        let active: Vec<_> = book.active_runs().map(|r| r.run_id.clone()).collect();
+        assert!(
+            active.is_empty(),
+            "{}",
+            context(&format!("active: {active:?}"))
+        );
+        let pending: Vec<_> = book
+            .pending_launches()
+            .map(|p| p.launch_id.clone())
+            .collect();
+        assert!(
+            pending.is_empty(),
+            "{}",
+            context(&format!("pending: {pending:?}"))
+        );
+        // This iteration's launch ended exactly one way, and the right one for the moment.
+        let facts = launch_facts(&book, iter);
+        let outcome = match (facts.runs.as_slice(), facts.abandoned, facts.failed) {
+            ([], 0, 0) if facts.intents == 0 => "no launch",
+            ([(false, _)], 0, 0) => "launched",
+            ([(true, _)], 0, 0) => "adopted",
+            ([], 1, 0) => "abandoned",
+            ([], 0, 1) => "failed",
+            _ => panic!("{}", context(&format!("launch settled oddly: {facts:?}"))),
+        };
+        let moment = landed.unwrap_or(if emulator_runs_of(&on_hex, iter) == 1 {
+            Moment::AfterPostBeforeRecord
+        } else {
+            Moment::BetweenIntentAndPost
+        });
+        let expected = match moment {
+            Moment::BeforeIntent => "no launch",
+            Moment::BetweenIntentAndPost => "abandoned",
+            Moment::AfterPostBeforeRecord => "adopted",
+            Moment::WhileFollowing | Moment::AfterRunEnded | Moment::AfterExit => "launched",
+        };
+        assert_eq!(
+            outcome,
+            expected,
+            "{}",
+            context(&format!("the launch settled the wrong way for {moment:?}"))
+        );
+        match aim {
+            Aim::AfterIntent => assert_eq!(
+                moment,
+                Moment::BetweenIntentAndPost,
+                "{}",
+                context("the kill missed the pause after the intent")
+            ),
+            Aim::AfterPost => assert_eq!(
+                moment,
+                Moment::AfterPostBeforeRecord,
+                "{}",
+                context("the kill missed the pause after the POST")
+            ),
+            Aim::Delay(_) | Aim::AfterExit => {}
+        }
+        *moments.entry(moment).or_default() += 1;
+        assert_eq!(
+            emulator_runs_of(&on_hex, iter),
+            usize::from(matches!(outcome, "launched" | "adopted")),
+            "{}",
+            context("emulator runs for this iteration")
+        );
+        *outcomes.entry(outcome).or_default() += 1;
+        println!("iteration {iter:2}: {aim:?} on {alias}: killed at {moment:?}, launch {outcome}");
+    }
+
+    let elapsed = started.elapsed();
+    println!(
+        "{ITERATIONS} kills in {:.1} s; moments: {moments:?}; launches: {outcomes:?}; {} runs",
+        elapsed.as_secs_f64(),
+        h.emulator_runs().len()
+    );
+    let hit = |m: Moment| moments.get(&m).copied().unwrap_or(0);
+    assert!(hit(Moment::BetweenIntentAndPost) >= 3, "{moments:?}");
+    assert!(hit(Moment::AfterPostBeforeRecord) >= 3, "{moments:?}");
+    let random: usize = [
+        Moment::BeforeIntent,
+        Moment::WhileFollowing,
+        Moment::AfterRunEnded,
+        Moment::AfterExit,
+    ]
+    .into_iter()
+    .map(hit)
+    .sum();
+    assert!(random >= 10, "{moments:?}");
+}
