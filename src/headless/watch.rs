@@ -17,8 +17,8 @@ use crate::journal::Origin;
 use super::context::Context;
 use super::exit::{Exit, Failure};
 use super::output::{duration_ms, local_time, short_id};
-use super::view_json::ViewJson;
 use super::resolve;
+use super::view_json::ViewJson;
 use crate::signals;
 
 pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {

@@ -49,11 +49,17 @@ pub struct App {
     pub model: Model,
     pub io: Io,
     pub draw: DrawFn,
+    /// Called with the model after every redraw; flow tests watch the dashboard through it.
+    pub observer: Option<Box<dyn FnMut(&Model) + Send>>,
 }
 
 impl App {
     /// Runs until quit. `events` is crossterm's event stream in the binary.
-    pub async fn run<B, E>(mut self, terminal: &mut Terminal<B>, mut events: E) -> io::Result<AppExit>
+    pub async fn run<B, E>(
+        mut self,
+        terminal: &mut Terminal<B>,
+        mut events: E,
+    ) -> io::Result<AppExit>
     where
         B: Backend,
         E: Stream<Item = io::Result<Event>> + Unpin,
@@ -113,12 +119,15 @@ impl App {
         }
     }
 
-    fn draw_now<B: Backend>(&self, terminal: &mut Terminal<B>) -> io::Result<()> {
+    fn draw_now<B: Backend>(&mut self, terminal: &mut Terminal<B>) -> io::Result<()> {
         let draw = self.draw;
         terminal
             .draw(|f| draw(f, &self.model, &self.keys))
-            .map(|_| ())
-            .map_err(|e| io::Error::other(e.to_string()))
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        if let Some(observe) = self.observer.as_mut() {
+            observe(&self.model);
+        }
+        Ok(())
     }
 
     /// The tick's messages, or `None` when nothing on screen would change.

@@ -16,7 +16,11 @@ use super::model::ProjectRow;
 /// How many completed runs the sparkline shows.
 const TREND: usize = 20;
 
-pub fn project_rows(projects: Vec<Project>, config: &Config, journal: &JournalState) -> Vec<ProjectRow> {
+pub fn project_rows(
+    projects: Vec<Project>,
+    config: &Config,
+    journal: &JournalState,
+) -> Vec<ProjectRow> {
     let mut last: HashMap<&str, &crate::journal::RunRecord> = HashMap::new();
     for run in journal.runs() {
         // Later records win: `runs()` is in order of first appearance.

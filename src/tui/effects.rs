@@ -49,7 +49,11 @@ impl Runner {
     pub fn run(&self, effect: Effect) -> Option<String> {
         match effect {
             Effect::FetchProjects => {
-                let (engine, config, tx) = (self.engine.clone(), Arc::clone(&self.config), self.tx.clone());
+                let (engine, config, tx) = (
+                    self.engine.clone(),
+                    Arc::clone(&self.config),
+                    self.tx.clone(),
+                );
                 tokio::spawn(async move {
                     let result = match engine.client().list_all_projects().await {
                         Ok(projects) => {
