@@ -285,3 +285,63 @@ async fn an_unanswered_launch_that_created_nothing_is_resent_once_proven() {
         assert_eq!(view.status, Some(RunStatus::Completed));
     }
 }
+
+/// A launch whose outcome stayed unknown (the runs could not be listed) blocks the next launch
+/// of its project until a listing settles it. Sending anyway would leave both intents to one
+/// later listing, which cannot tell whose run is whose: the older intent would take the new
+/// run, and the new launch, finding "nothing", would be sent a second time.
+#[tokio::test]
+async fn a_launch_waits_until_an_earlier_unknown_outcome_is_settled() {
+    let env = env(15).await;
+    // 403 on listings: a refusal, so the engine gives up listing at once instead of after
+    // its retries.
+    let unlisted = json!({"error_rate": 1.0, "error_statuses": [403]});
+    env.set_faults(json!({
+        "RunProject": {"error_rate": 1.0, "error_statuses": [500]},
+        "GetProjectRuns": unlisted,
+    }));
+    let engine = env.engine();
+    let first = match guard("first launch", engine.launch(request(FAST, 0))).await {
+        Err(LaunchError::Unresolved { launch_id, .. }) => launch_id,
+        other => panic!("expected an unresolved launch, got {other:?}"),
+    };
+    assert!(
+        env.emu.control().runs().is_empty(),
+        "the 500 created nothing"
+    );
+
+    // Hex would now create the run but the answer would be lost, and listing still fails.
+    env.set_faults(json!({
+        "RunProject": {"drop_after_rate": 1.0},
+        "GetProjectRuns": unlisted,
+    }));
+    match guard("second launch", engine.launch(request(FAST, 1))).await {
+        Err(e @ LaunchError::Unsettled { .. }) => {
+            assert!(e.to_string().contains(&first), "{e}");
+        }
+        other => panic!("expected the launch to wait for the earlier one, got {other:?}"),
+    }
+    assert_eq!(env.requests(Operation::RunProject).len(), 1, "nothing sent");
+    assert!(env.emu.control().runs().is_empty());
+
+    // Once Hex can be listed, the earlier launch is settled (it created nothing) and this one
+    // goes out once.
+    env.clear_faults();
+    let launched = guard("third launch", engine.launch(request(FAST, 2)))
+        .await
+        .unwrap();
+    assert_eq!(
+        env.launch_kinds(&first),
+        ["launch_intent", "launch_outcome_unknown", "abandoned"]
+    );
+    let runs = env.emu.control().runs();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].run_id, launched.key.run_id);
+    // Every run on Hex is journalled with the parameters it really ran with.
+    let book = env.journal();
+    for run in &runs {
+        let record = book.run(&run.project_id, &run.run_id).unwrap();
+        assert_eq!(record.params(), Some(&run.input_params), "{}", run.run_id);
+    }
+    assert_eq!(book.pending_launches().count(), 0);
+}
