@@ -317,6 +317,42 @@ async fn wait_ended(engine: &Engine, key: &RunKey) -> RunView {
     .expect("the engine follows the run")
 }
 
+/// Launches on the hanging project and waits until Hex reports it RUNNING.
+async fn launch_running(
+    engine: &Engine,
+    rx: &mut broadcast::Receiver<Update>,
+    request: LaunchRequest,
+) -> RunKey {
+    let key = guard("launch", engine.launch(request)).await.unwrap().key;
+    until(rx, "RUNNING", |u| match u {
+        Update::Run { view, .. } if view.key == key && view.status == Some(RunStatus::Running) => {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    key
+}
+
+/// Starts an engine that holds the journal. A dropped engine lets go of the journal lock only
+/// once its poll driver and any poll still in flight have been torn down by the runtime, which
+/// happens asynchronously after the last handle is dropped; until then a new engine would open
+/// read-only. Retrying here is what a restarted process never needs (the kernel releases the
+/// lock with the process).
+async fn start_writer(env: &Env, options: &EngineOptions) -> Started {
+    guard("the old engine to release the journal", async {
+        loop {
+            let started = env.start_with(options.clone());
+            if started.engine.is_writer() {
+                return started;
+            }
+            drop(started);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+}
+
 /// The happy path, and what it leaves behind in the journal and on Hex's side.
 #[tokio::test]
 async fn a_launch_is_watched_until_it_completes_and_journalled() {

@@ -3,23 +3,6 @@
 
 use super::*;
 
-/// Launches on the hanging project and waits until Hex reports it RUNNING.
-async fn launch_running(
-    engine: &Engine,
-    rx: &mut broadcast::Receiver<Update>,
-    request: LaunchRequest,
-) -> RunKey {
-    let key = guard("launch", engine.launch(request)).await.unwrap().key;
-    until(rx, "RUNNING", |u| match u {
-        Update::Run { view, .. } if view.key == key && view.status == Some(RunStatus::Running) => {
-            Some(())
-        }
-        _ => None,
-    })
-    .await;
-    key
-}
-
 /// A cancel is "requested" until Hex reports the run dead, then confirmed with KILLED; a
 /// cancel of a run that already ended says so.
 #[tokio::test]
@@ -172,4 +155,60 @@ async fn a_timed_out_run_with_kill_on_timeout_is_killed() {
     let run_kinds = env.run_kinds(&launched.key);
     assert!(run_kinds.contains(&"cancel_requested"), "{run_kinds:?}");
     assert!(run_kinds.contains(&"cancel_confirmed"), "{run_kinds:?}");
+}
+
+/// A cancel sent just before hexdash restarted is still followed after the restart: polled
+/// fast, reported not confirmed when the deadline passes without a visible end, and confirmed
+/// once Hex is seen to report the run dead.
+#[tokio::test]
+async fn a_cancel_sent_before_a_restart_is_followed_after_it() {
+    let env = env(17).await;
+    let mut options = env.options();
+    options.cancel_deadline = Duration::from_millis(1500);
+    let blind = json!({"error_rate": 1.0, "error_statuses": [500]});
+    let key = {
+        let engine = env.start_with(options.clone()).engine;
+        let mut rx = engine.subscribe();
+        let key = launch_running(&engine, &mut rx, request(HANG, 17)).await;
+        env.set_faults(json!({"GetRunStatus": blind, "GetProjectRuns": blind}));
+        let sent = guard("cancel", engine.cancel(&key, Origin::Tui))
+            .await
+            .unwrap();
+        assert!(!sent.already_ended);
+        key
+    };
+
+    let started = start_writer(&env, &options).await;
+    let engine = started.engine;
+    let mut rx = engine.subscribe();
+    let view = engine.view(&key).expect("re-attached");
+    assert!(
+        matches!(view.cancel, CancelState::Requested { .. }),
+        "{view:?}"
+    );
+    let seen = changes_until(&mut rx, &key, Change::CancelNotConfirmed).await;
+    assert!(!changes(&seen).contains(&Change::CancelConfirmed));
+
+    env.clear_faults();
+    let seen = changes_until(&mut rx, &key, Change::Ended).await;
+    assert!(changes(&seen).contains(&Change::CancelConfirmed));
+    assert_eq!(seen.last().unwrap().1.status, Some(RunStatus::Killed));
+    let run_kinds: Vec<_> = env
+        .run_kinds(&key)
+        .into_iter()
+        .filter(|k| k.starts_with("cancel"))
+        .collect();
+    assert_eq!(
+        run_kinds,
+        [
+            "cancel_requested",
+            "cancel_not_confirmed",
+            "cancel_confirmed"
+        ]
+    );
+    assert_eq!(
+        env.requests(Operation::CancelRun).len(),
+        1,
+        "the restart did not re-send it"
+    );
 }

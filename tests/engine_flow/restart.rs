@@ -3,25 +3,6 @@
 
 use super::*;
 
-/// Starts an engine that holds the journal. A dropped engine lets go of the journal lock only
-/// once its poll driver and any poll still in flight have been torn down by the runtime, which
-/// happens asynchronously after the last handle is dropped; until then a new engine would open
-/// read-only. Retrying here is what a restarted process never needs (the kernel releases the
-/// lock with the process).
-async fn start_writer(env: &Env) -> Started {
-    guard("the old engine to release the journal", async {
-        loop {
-            let started = env.start_with(env.options());
-            if started.engine.is_writer() {
-                return started;
-            }
-            drop(started);
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-}
-
 /// A restarted engine re-attaches to a run the previous one launched, polls it to its end,
 /// and launches nothing itself.
 #[tokio::test]
@@ -43,7 +24,7 @@ async fn a_restarted_engine_reattaches_and_follows_the_run_to_its_end() {
         launched
     };
 
-    let started = start_writer(&env).await;
+    let started = start_writer(&env, &env.options()).await;
     assert_eq!(started.reattached, 1);
     assert!(started.warnings.is_empty(), "{:?}", started.warnings);
     let engine = started.engine;
