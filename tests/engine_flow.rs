@@ -472,6 +472,64 @@ async fn a_run_hex_does_not_know_is_given_up_as_lost() {
     assert_eq!(env.run_kinds(&key), ["watch"]);
 }
 
+/// Hex refusing a launch (422: a parameter of the wrong type) is final: journalled as failed,
+/// sent once, nothing left to reconcile.
+#[tokio::test]
+async fn a_refused_launch_is_journalled_as_failed_and_not_resent() {
+    let env = env(16).await;
+    let engine = env.engine();
+    let mut req = request(FAST, 0);
+    req.params = IndexMap::from([("n".to_string(), json!("ten"))]);
+    let err = match guard("refused launch", engine.launch(req)).await {
+        Err(LaunchError::Hex(e)) => e,
+        other => panic!("expected Hex's refusal, got {other:?}"),
+    };
+    assert_eq!(err.status(), Some(422), "{err}");
+    assert!(err.to_string().contains("\"ten\""), "{err}");
+    assert_eq!(env.requests(Operation::RunProject).len(), 1);
+    assert!(env.emu.control().runs().is_empty());
+    let book = env.journal();
+    assert_eq!(book.pending_launches().count(), 0);
+    let ended = book.ended_launches();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(
+        env.launch_kinds(&ended[0].launch_id),
+        ["launch_intent", "launch_failed"]
+    );
+    assert!(engine.snapshot().is_empty());
+}
+
+/// Runs hexdash did not launch can be followed: `watch_project` finds the project's active
+/// runs, journals them as watched, and follows them to their end.
+#[tokio::test]
+async fn runs_started_elsewhere_are_followed_by_watching_their_project() {
+    let env = env(18).await;
+    let body = RunProjectRequest {
+        input_params: Some(params(99)),
+        ..RunProjectRequest::default()
+    };
+    let foreign = env.client().run_project(FAST, &body).await.unwrap();
+    let key = RunKey::new(FAST, &foreign.run_id);
+    let engine = env.engine();
+    let found = guard("watch_project", engine.watch_project(FAST, Origin::Tui))
+        .await
+        .unwrap();
+    assert_eq!(found, 1);
+    assert_eq!(env.run_kinds(&key).first(), Some(&"watch"));
+    let view = wait_ended(&engine, &key).await;
+    assert_eq!(view.status, Some(RunStatus::Completed));
+    assert_eq!(view.launch_id, None, "not launched by hexdash");
+    assert_eq!(view.origin, Some(Origin::Tui));
+    let record = env.journal();
+    let record = record.run(FAST, &foreign.run_id).unwrap();
+    assert_eq!(record.status, Some(RunStatus::Completed));
+    assert_eq!(
+        env.requests(Operation::RunProject).len(),
+        1,
+        "only the foreign one"
+    );
+}
+
 /// The duplicate guard: same project and parameters while the first is active.
 #[tokio::test]
 async fn the_duplicate_guard_refuses_or_warns() {

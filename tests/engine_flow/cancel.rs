@@ -94,6 +94,11 @@ async fn a_cancel_that_cannot_be_seen_to_work_is_reported_not_confirmed() {
     assert!(!kinds.contains(&Change::CancelConfirmed), "{kinds:?}");
     let (_, view) = seen.last().unwrap();
     assert!(matches!(view.cancel, CancelState::NotConfirmed { .. }));
+    let health = engine.health();
+    assert!(
+        health.error.as_deref().is_some_and(|e| e.contains("500")),
+        "{health:?}"
+    );
     assert_eq!(
         view.status,
         Some(RunStatus::Running),

@@ -85,6 +85,11 @@ async fn faulty_launches(seed: u64) {
         assert_eq!(view.status, Some(RunStatus::Completed), "{:?}", l.key);
     }
     assert_eq!(engine.active_count(), 0);
+    // Four or more completed runs per project: enough history for duration statistics.
+    for project in projects {
+        let stats = engine.stats(project).expect("history of completed runs");
+        assert!(stats.count >= 4 && stats.p50 <= stats.p95, "{stats:?}");
+    }
 
     // Hex has exactly the fifteen runs, one per launch request (each carried its own n).
     let runs = env.emu.control().runs();
