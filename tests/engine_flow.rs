@@ -308,6 +308,19 @@ fn changes(seen: &[(Change, RunView)]) -> Vec<Change> {
     seen.iter().map(|(c, _)| c.clone()).collect()
 }
 
+/// Where each of `wanted` first appears in `items`, asserting that all appear, in that order.
+fn in_order<T: PartialEq + std::fmt::Debug, const N: usize>(
+    items: &[T],
+    wanted: [T; N],
+) -> [usize; N] {
+    let at = wanted.each_ref().map(|w| items.iter().position(|i| i == w));
+    assert!(
+        at.iter().all(Option::is_some) && at.windows(2).all(|p| p[0] < p[1]),
+        "expected {wanted:?} in this order in {items:?}"
+    );
+    at.map(|p| p.unwrap_or_default())
+}
+
 async fn wait_ended(engine: &Engine, key: &RunKey) -> RunView {
     guard(
         &format!("the end of run {}", key.run_id),

@@ -18,18 +18,14 @@ async fn a_cancel_is_confirmed_only_when_hex_reports_the_run_dead() {
     assert!(!sent.already_ended);
     let seen = changes_until(&mut rx, &key, Change::Ended).await;
     let kinds = changes(&seen);
-    let requested = kinds.iter().position(|c| *c == Change::CancelRequested);
-    let confirmed = kinds.iter().position(|c| *c == Change::CancelConfirmed);
-    assert!(
-        matches!((requested, confirmed), (Some(r), Some(c)) if r < c),
-        "{kinds:?}"
-    );
-    let (_, requested_view) = &seen[requested.unwrap()];
+    let [requested, confirmed] =
+        in_order(&kinds, [Change::CancelRequested, Change::CancelConfirmed]);
+    let (_, requested_view) = &seen[requested];
     assert!(matches!(
         requested_view.cancel,
         CancelState::Requested { .. }
     ));
-    let (_, confirmed_view) = &seen[confirmed.unwrap()];
+    let (_, confirmed_view) = &seen[confirmed];
     assert_eq!(confirmed_view.status, Some(RunStatus::Killed));
     assert!(matches!(
         confirmed_view.cancel,
@@ -40,12 +36,9 @@ async fn a_cancel_is_confirmed_only_when_hex_reports_the_run_dead() {
     ));
     assert_eq!(seen.last().unwrap().1.status, Some(RunStatus::Killed));
 
-    let run_kinds = env.run_kinds(&key);
-    let req = run_kinds.iter().position(|k| *k == "cancel_requested");
-    let conf = run_kinds.iter().position(|k| *k == "cancel_confirmed");
-    assert!(
-        matches!((req, conf), (Some(r), Some(c)) if r < c),
-        "{run_kinds:?}"
+    in_order(
+        &env.run_kinds(&key),
+        ["cancel_requested", "cancel_confirmed"],
     );
     let record = env.journal();
     let record = record.run(HANG, &key.run_id).unwrap();
@@ -115,12 +108,9 @@ async fn a_cancel_that_cannot_be_seen_to_work_is_reported_not_confirmed() {
     let seen = changes_until(&mut rx, &key, Change::Ended).await;
     assert!(changes(&seen).contains(&Change::CancelConfirmed));
     assert_eq!(seen.last().unwrap().1.status, Some(RunStatus::Killed));
-    let run_kinds = env.run_kinds(&key);
-    let not = run_kinds.iter().position(|k| *k == "cancel_not_confirmed");
-    let conf = run_kinds.iter().position(|k| *k == "cancel_confirmed");
-    assert!(
-        matches!((not, conf), (Some(n), Some(c)) if n < c),
-        "{run_kinds:?}"
+    in_order(
+        &env.run_kinds(&key),
+        ["cancel_not_confirmed", "cancel_confirmed"],
     );
     assert_eq!(
         env.requests(Operation::CancelRun).len(),
@@ -145,12 +135,13 @@ async fn a_timed_out_run_with_kill_on_timeout_is_killed() {
     let launched = guard("launch", engine.launch(req)).await.unwrap();
     let seen = changes_until(&mut rx, &launched.key, Change::Ended).await;
     let kinds = changes(&seen);
-    let timed_out = kinds.iter().position(|c| *c == Change::TimedOut);
-    let requested = kinds.iter().position(|c| *c == Change::CancelRequested);
-    let confirmed = kinds.iter().position(|c| *c == Change::CancelConfirmed);
-    assert!(
-        matches!((timed_out, requested, confirmed), (Some(t), Some(r), Some(c)) if t < r && r < c),
-        "{kinds:?}"
+    in_order(
+        &kinds,
+        [
+            Change::TimedOut,
+            Change::CancelRequested,
+            Change::CancelConfirmed,
+        ],
     );
     let (_, last) = seen.last().unwrap();
     assert_eq!(last.status, Some(RunStatus::Killed));
