@@ -138,7 +138,14 @@ impl Engine {
             policy: options.policy,
         });
         let now = Instant::now();
-        let state = State::new(opened.journal, book, options.clock.clone(), now, scheduler);
+        let state = State::new(
+            opened.journal,
+            book,
+            options.clock.clone(),
+            now,
+            scheduler,
+            options.cancel_deadline,
+        );
         let (updates, _) = broadcast::channel(UPDATE_BUFFER);
         let inner = Arc::new(Inner {
             poller: client.for_polling(),

@@ -102,6 +102,17 @@ pub enum LaunchError {
         cause: HexError,
         list_error: HexError,
     },
+    /// An earlier launch of the project still has no known outcome and Hex could not be asked
+    /// about it, so this launch was not sent (see `launch`).
+    #[error(
+        "an earlier launch of this project ({launch_id}) has no known outcome, and the \
+         project's runs could not be listed to settle it ({list_error}). Nothing was sent, so \
+         this launch's run cannot be mistaken for that one's; try again once Hex answers"
+    )]
+    Unsettled {
+        launch_id: String,
+        list_error: HexError,
+    },
 }
 
 fn plural(n: usize) -> String {
@@ -167,9 +178,25 @@ pub(crate) async fn launch(
     if request.duplicates == DuplicatePolicy::Refuse && !dups.is_empty() {
         return Err(LaunchError::Duplicate { runs: dups });
     }
-    // Intents a crashed hexdash left for this project come first, or their runs could be taken
-    // for ours.
-    settle_project(inner, &request.project_id).await;
+    // Intents a crashed hexdash (or an unresolved launch) left for this project come first, or
+    // their runs could be taken for ours. If they cannot be settled, nothing is sent: should
+    // our answer then be lost too, one listing would have to settle both, and it cannot tell
+    // whose run is whose. The older intent would take our run, and ours, finding nothing,
+    // would be sent again (one launch, two runs, the first journalled with the wrong
+    // parameters).
+    if let Err(list_error) = settle_project(inner, &request.project_id).await {
+        let launch_id = inner
+            .lock()
+            .book
+            .pending_launches()
+            .find(|p| p.project_id == request.project_id)
+            .map(|p| p.launch_id.clone())
+            .unwrap_or_default();
+        return Err(LaunchError::Unsettled {
+            launch_id,
+            list_error,
+        });
+    }
     let mut sends = 0;
     loop {
         sends += 1;
@@ -387,21 +414,26 @@ fn settle(
     found
 }
 
-/// Settles a project's pending launches if it has any (lock held by the caller).
-async fn settle_project(inner: &Arc<Inner>, project_id: &str) {
+/// Settles a project's pending launches if it has any (lock held by the caller). Fails with
+/// the listing error when they could not be settled.
+async fn settle_project(inner: &Arc<Inner>, project_id: &str) -> Result<(), HexError> {
     let any = inner
         .lock()
         .book
         .pending_launches()
         .any(|p| p.project_id == project_id);
     if !any {
-        return;
+        return Ok(());
     }
     match list_with_retries(&inner.client, project_id).await {
         Ok(listed) => {
             settle(inner, project_id, &listed, None);
+            Ok(())
         }
-        Err(e) => tracing::warn!(project = %project_id, error = %e, "cannot reconcile yet"),
+        Err(e) => {
+            tracing::warn!(project = %project_id, error = %e, "cannot reconcile yet");
+            Err(e)
+        }
     }
 }
 
@@ -419,7 +451,8 @@ pub(crate) async fn reconcile_pending(inner: &Arc<Inner>) {
     for project_id in projects {
         let lock = inner.project_lock(&project_id);
         let _guard = lock.lock().await;
-        settle_project(inner, &project_id).await;
+        // A failure is reported below, as whatever is left pending.
+        let _ = settle_project(inner, &project_id).await;
         let left = inner
             .lock()
             .book

@@ -42,6 +42,8 @@ pub(crate) struct State {
     pub clock: SharedClock,
     pub epoch: Instant,
     pub scheduler: Scheduler,
+    /// How long a cancel re-attached after a restart may take to be seen working.
+    cancel_deadline: Duration,
     views: IndexMap<RunKey, RunView>,
     timers: HashMap<RunKey, Timers>,
     not_found: HashMap<RunKey, u32>,
@@ -56,6 +58,7 @@ impl State {
         clock: SharedClock,
         epoch: Instant,
         scheduler: Scheduler,
+        cancel_deadline: Duration,
     ) -> State {
         State {
             journal,
@@ -63,6 +66,7 @@ impl State {
             clock,
             epoch,
             scheduler,
+            cancel_deadline,
             views: IndexMap::new(),
             timers: HashMap::new(),
             not_found: HashMap::new(),
@@ -179,8 +183,13 @@ impl State {
             record_cancel(&self.book, key),
             CancelState::Requested { .. }
         ) {
-            // A cancel sent before a restart is still unconfirmed: keep polling it fast.
+            // A cancel sent before a restart is still unconfirmed: keep polling it fast, and
+            // report it not confirmed if it is not seen dead in time. Its deadline died with
+            // the old engine; a fresh one counts from now, because one judged from the
+            // journal's time could expire before this engine has polled the run even once.
             self.scheduler.expect_end(key);
+            self.timers.entry(key.clone()).or_default().cancel_deadline =
+                Some(now + self.cancel_deadline);
         }
         self.run_update(key, Change::Watching).into_iter().collect()
     }
