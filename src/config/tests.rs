@@ -322,35 +322,14 @@ fn default_config_loads_commented_and_uncommented() {
             "the example project lacks a {kind} parameter"
         );
     }
-    for action in [
-        "move_up",
-        "move_down",
-        "open",
-        "back",
-        "show_projects",
-        "show_runs",
-        "launch",
-        "rerun_with_edits",
-        "next_field",
-        "prev_field",
-        "submit_launch",
-        "cancel_run",
-        "confirm",
-        "decline",
-        "open_url",
-        "copy",
-        "filter",
-        "command_line",
-        "help",
-        "quit",
-        "pin",
-    ] {
+    // Every action the dashboard knows is documented (the key map is the source of truth).
+    for action in crate::tui::Action::ALL {
         assert!(
-            full.keys.contains_key(action),
+            full.keys.contains_key(action.name()),
             "{action} is not documented in [keys]"
         );
     }
-    assert_eq!(full.keys.len(), 21);
+    assert_eq!(full.keys.len(), crate::tui::Action::ALL.len());
     // The documented limit defaults are the real ones.
     let l = full.limits.apply_to(Limits {
         requests_per_minute: 0,

@@ -37,9 +37,19 @@ pub(crate) async fn drive(inner: Arc<Inner>) {
         };
         for key in kills {
             let engine = Arc::clone(&inner);
+            // Journalled as cancelled by whoever launched it: the timeout was their option.
+            let origin = inner
+                .lock()
+                .view(&key)
+                .and_then(|v| v.origin.clone())
+                .unwrap_or(Origin::Other);
             tokio::spawn(async move {
-                if let Err(e) = super::cancel::send(&engine, &key, Origin::Other).await {
+                if let Err(e) = super::cancel::send(&engine, &key, origin).await {
                     tracing::warn!(run = %key.run_id, error = %e, "kill on timeout failed");
+                    let mut st = engine.lock();
+                    let updates = st.kill_failed(&key, &e.to_string());
+                    drop(st);
+                    engine.publish(updates);
                 }
             });
         }

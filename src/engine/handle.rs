@@ -159,9 +159,13 @@ impl Engine {
         });
         let reattached = {
             let mut st = inner.lock();
+            // Runs launched under another profile belong to another workspace (and token):
+            // polling them here would only collect 404s. Watched runs carry no profile.
+            let profile = inner.options.profile.as_str();
             let active: Vec<RunKey> = st
                 .book
                 .active_runs()
+                .filter(|r| r.intent.as_ref().is_none_or(|i| i.profile == profile))
                 .map(|r| RunKey::new(&r.project_id, &r.run_id))
                 .collect();
             for key in &active {
@@ -198,6 +202,13 @@ impl Engine {
         let mut rx = self.inner.settled.subscribe();
         // An error means the sender is gone, which cannot happen while `self` holds `inner`.
         let _ = rx.wait_for(|done| *done).await;
+    }
+
+    /// Stops polling and gives up the journal lock now, so another engine (e.g. the dashboard
+    /// switching profile) can become the writer at once. Handles still work for reading.
+    pub fn close(&self) {
+        self._driver.0.abort();
+        self.inner.lock().journal.release();
     }
 
     /// Whether this engine holds the journal. A read-only engine (another hexdash writes)

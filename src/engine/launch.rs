@@ -443,9 +443,13 @@ pub(crate) async fn reconcile_pending(inner: &Arc<Inner>) {
         .lock()
         .book
         .pending_launches()
+        .filter(|p| {
+            p.intent
+                .as_ref()
+                .is_none_or(|i| i.profile == inner.options.profile)
+        })
         .map(|p| p.project_id.clone())
         .collect();
-    projects.dedup();
     projects.sort();
     projects.dedup();
     for project_id in projects {

@@ -327,6 +327,19 @@ impl State {
         None
     }
 
+    /// A kill on timeout could not be sent: say so on the run (stale, with the reason) and in
+    /// the health line, so nobody believes it is being cancelled.
+    pub fn kill_failed(&mut self, key: &RunKey, reason: &str) -> Vec<Update> {
+        let text = format!("timed out, but the cancel failed: {reason}; cancel it by hand");
+        self.health.error = Some(text.clone());
+        if let Some(view) = self.views.get_mut(key) {
+            view.stale = Some(text);
+        }
+        let mut updates = vec![Update::Health(self.health.clone())];
+        updates.extend(self.run_update(key, Change::Stale));
+        updates
+    }
+
     /// Records that a cancel was sent: poll fast until dead, give up waiting at `deadline`.
     pub fn cancel_requested(
         &mut self,

@@ -182,6 +182,8 @@ fn launch_failure(e: LaunchError) -> Failure {
         LaunchError::Duplicate { .. } | LaunchError::ReadOnly { .. } => {
             Failure::usage(e.to_string())
         }
-        LaunchError::Journal(_) | LaunchError::Unresolved { .. } => Failure::api(e.to_string()),
+        LaunchError::Journal(_)
+        | LaunchError::Unresolved { .. }
+        | LaunchError::Unsettled { .. } => Failure::api(e.to_string()),
     }
 }

@@ -175,6 +175,11 @@ impl Journal {
         matches!(self.access, Access::Writer(_))
     }
 
+    /// Gives up writing: closes the file and releases the lock. The handle stays, read-only.
+    pub fn release(&mut self) {
+        self.access = Access::ReadOnly { holder: None };
+    }
+
     /// Who holds the lock, for a read-only handle whose holder left a readable hint.
     pub fn holder(&self) -> Option<&LockHolder> {
         match &self.access {

@@ -41,6 +41,9 @@ pub enum AppExit {
 
 pub type DrawFn = fn(&mut Frame<'_>, &Model, &KeyMap);
 
+/// Sees the model after each redraw.
+pub type Observer = Box<dyn FnMut(&Model) + Send>;
+
 /// What the loop runs with.
 pub struct App {
     pub engine: Engine,
@@ -50,7 +53,7 @@ pub struct App {
     pub io: Io,
     pub draw: DrawFn,
     /// Called with the model after every redraw; flow tests watch the dashboard through it.
-    pub observer: Option<Box<dyn FnMut(&Model) + Send>>,
+    pub observer: Option<Observer>,
 }
 
 impl App {

@@ -1,0 +1,105 @@
+//! Opening the dashboard: `hexdash` (the active profile) and `hexdash demo` (the embedded
+//! emulator). Builds the engine, the key map and the first model, takes the terminal, runs the
+//! loop, and gives the terminal back; `:profile NAME` comes back here and starts over on that
+//! profile.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use crossterm::event::EventStream;
+
+use super::app::{App, AppExit};
+use super::effects::Io;
+use super::keymap::KeyMap;
+use super::model::{Level, Message, Model};
+use super::terminal::TerminalGuard;
+use crate::cli::Cli;
+use crate::headless::{Context, Exit, Failure};
+
+/// Whether both ends are a terminal, which the dashboard needs.
+pub fn has_terminal() -> bool {
+    std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
+}
+
+/// `hexdash` with no command.
+pub async fn run(cli: &Cli) -> Result<Exit, Failure> {
+    let mut profile = cli.profile.clone();
+    loop {
+        let ctx = match Context::load_for_profile(cli, profile.as_deref()) {
+            Ok(ctx) => ctx,
+            Err(f) => return Err(no_token_hint(f)),
+        };
+        match open(ctx, cli.read_only).await? {
+            AppExit::SwitchProfile(name) => profile = Some(name),
+            AppExit::Quit | AppExit::Stopped => return Ok(Exit::Completed),
+        }
+    }
+}
+
+/// Runs the dashboard on `ctx` until it quits or asks for another profile.
+pub async fn open(ctx: Context, read_only_flag: bool) -> Result<AppExit, Failure> {
+    let engine = ctx.engine()?;
+    let (keys, key_warnings) = KeyMap::from_config(&ctx.config);
+    for w in &key_warnings {
+        tracing::warn!("{w}");
+    }
+    let read_only = read_only_flag || ctx.profile.read_only || !engine.is_writer();
+    let mut model = Model::new(&ctx.profile.name, read_only, jiff::Timestamp::now());
+    model.aliases = ctx
+        .config
+        .projects
+        .iter()
+        .filter_map(|p| p.alias.clone().map(|a| (p.id.clone(), a)))
+        .collect();
+    model.status.message = first_message(&engine, &key_warnings);
+    let app = App {
+        engine,
+        config: Arc::new(ctx.config),
+        keys,
+        model,
+        io: Io::system(),
+        draw: super::view::draw,
+        observer: None,
+    };
+    let (mut terminal, guard) = TerminalGuard::enter()
+        .map_err(|e| Failure::usage(format!("cannot take over the terminal: {e}")))?;
+    let result = app.run(&mut terminal, EventStream::new()).await;
+    drop(guard);
+    result.map_err(|e| Failure::api(format!("the dashboard stopped: {e}")))
+}
+
+/// What the status bar says first: why this dashboard is read-only, or a bad key binding.
+fn first_message(engine: &crate::engine::Engine, key_warnings: &[String]) -> Option<Message> {
+    if !engine.is_writer() {
+        let who = engine
+            .journal_holder()
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default();
+        return Some(Message {
+            text: format!(
+                "read-only: another hexdash{who} writes the journal; launching and cancelling are off"
+            ),
+            level: Level::Warning,
+        });
+    }
+    let first = key_warnings.first()?;
+    let more = match key_warnings.len() {
+        1 => String::new(),
+        n => format!(" (+{} more in the log)", n - 1),
+    };
+    Some(Message {
+        text: format!("{first}{more}"),
+        level: Level::Warning,
+    })
+}
+
+/// Without a token there is nothing to show; say how to set one, and about the demo.
+fn no_token_hint(f: Failure) -> Failure {
+    if f.message.contains("no API token") {
+        return Failure::usage(format!(
+            "{}\nTo try hexdash without a Hex account: hexdash demo",
+            f.message
+        ));
+    }
+    f
+}
