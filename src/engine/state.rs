@@ -48,6 +48,7 @@ pub(crate) struct State {
     timers: HashMap<RunKey, Timers>,
     not_found: HashMap<RunKey, u32>,
     stats: HashMap<String, Option<DurationStats>>,
+    expected: HashMap<String, Option<Duration>>,
     health: Health,
 }
 
@@ -71,6 +72,7 @@ impl State {
             timers: HashMap::new(),
             not_found: HashMap::new(),
             stats: HashMap::new(),
+            expected: HashMap::new(),
             health: Health {
                 last_success: None,
                 error: None,
@@ -123,6 +125,16 @@ impl State {
         s
     }
 
+    /// Launch-to-end median of the project, cached like `stats`.
+    fn expected(&mut self, project_id: &str) -> Option<Duration> {
+        if let Some(e) = self.expected.get(project_id) {
+            return *e;
+        }
+        let e = stats::expected_total(&self.book, project_id);
+        self.expected.insert(project_id.to_string(), e);
+        e
+    }
+
     pub fn views(&self) -> impl Iterator<Item = &RunView> {
         self.views.values()
     }
@@ -169,7 +181,7 @@ impl State {
         } else {
             WatchInfo::reattached(launched_at, status)
         };
-        info.expected_duration = self.stats(&key.project_id).map(|s| s.p50);
+        info.expected_duration = self.expected(&key.project_id);
         self.scheduler.watch(key.clone(), info);
         if let Some(secs) = options.as_ref().and_then(|o| o.timeout_secs) {
             let timeout_at = now
@@ -254,6 +266,7 @@ impl State {
         let mut updates = Vec::new();
         self.timers.remove(key);
         self.stats.remove(&key.project_id);
+        self.expected.remove(&key.project_id);
         if matches!(
             record_cancel(&self.book, key),
             CancelState::Requested { .. } | CancelState::NotConfirmed { .. }

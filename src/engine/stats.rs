@@ -84,6 +84,20 @@ pub fn duration_stats(state: &JournalState, project_id: &str) -> Option<Duration
     stats_of(&mut secs)
 }
 
+/// The median time from hexdash's launch (or first sight) to Hex's end, over recent completed
+/// runs: what the poll scheduler, which counts a run's age from its launch, should expect. The
+/// running-time statistics above leave out the PENDING phase and would aim polls too early.
+pub fn expected_total(state: &JournalState, project_id: &str) -> Option<Duration> {
+    let mut totals: Vec<Duration> = state
+        .runs()
+        .rev()
+        .filter(|r| r.project_id == project_id && r.status == Some(RunStatus::Completed))
+        .filter_map(|r| Duration::try_from(r.end_time?.duration_since(r.first_at)).ok())
+        .take(RECENT)
+        .collect();
+    stats_of(&mut totals).map(|s| s.p50)
+}
+
 /// p50 and p95 (nearest rank) of `durations`; `None` with fewer than [`MIN_COUNT`].
 pub fn stats_of(durations: &mut [Duration]) -> Option<DurationStats> {
     if durations.len() < MIN_COUNT {
