@@ -217,7 +217,8 @@ pub struct DemoArgs {
     /// Time factor for the demo's run durations.
     #[arg(long, default_value_t = 20.0, value_name = "FACTOR")]
     pub speed: f64,
-    /// A command to run against the demo workspace; without one, a short guided run.
+    /// A command to run against the demo workspace; without one, the dashboard (or, when not on
+    /// a terminal, a short guided run).
     #[command(subcommand)]
     pub command: Option<DemoCommand>,
 }
@@ -235,6 +236,8 @@ pub enum DemoCommand {
     Runs(RunsArgs),
     /// Cancel a run.
     Cancel(CancelArgs),
+    /// The short guided text run (what `hexdash demo` does when not on a terminal).
+    Tour,
 }
 
 #[derive(Debug, Args)]

@@ -79,7 +79,13 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
         Some(DemoCommand::Status(a)) => status::status(&ctx, a).await,
         Some(DemoCommand::Runs(a)) => status::runs(&ctx, a).await,
         Some(DemoCommand::Cancel(a)) => cancel::run(&ctx, a).await,
-        None => tour(&ctx, args.speed).await,
+        None if crate::tui::dashboard::has_terminal() => {
+            let read_only = ctx.profile.read_only;
+            crate::tui::dashboard::open(ctx, read_only)
+                .await
+                .map(|_| Exit::Completed)
+        }
+        None | Some(DemoCommand::Tour) => tour(&ctx, args.speed).await,
     };
     running.shutdown().await;
     drop(scratch);

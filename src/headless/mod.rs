@@ -44,6 +44,9 @@ pub async fn dispatch(cli: Cli) -> Exit {
 
 async fn execute(cli: &Cli) -> Result<Exit, Failure> {
     let Some(command) = &cli.command else {
+        if crate::tui::dashboard::has_terminal() {
+            return crate::tui::dashboard::run(cli).await;
+        }
         let mut cmd = Cli::command();
         let _ = cmd.print_help();
         return Ok(Exit::Completed);

@@ -63,6 +63,7 @@ pub async fn open(ctx: Context, read_only_flag: bool) -> Result<AppExit, Failure
     };
     let (mut terminal, guard) = TerminalGuard::enter()
         .map_err(|e| Failure::usage(format!("cannot take over the terminal: {e}")))?;
+    forced_panic_for_tests();
     let result = app.run(&mut terminal, EventStream::new()).await;
     drop(guard);
     result.map_err(|e| Failure::api(format!("the dashboard stopped: {e}")))
@@ -102,4 +103,19 @@ fn no_token_hint(f: Failure) -> Failure {
         ));
     }
     f
+}
+
+/// `HEXDASH_TEST_PANIC_AFTER_MS=N` panics in a background task after N ms: the pseudo-terminal
+/// test proves that a panic anywhere restores the terminal. Unset, it does nothing.
+fn forced_panic_for_tests() {
+    let Some(ms) = std::env::var("HEXDASH_TEST_PANIC_AFTER_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return;
+    };
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        panic!("forced by HEXDASH_TEST_PANIC_AFTER_MS to test that the terminal is restored");
+    });
 }

@@ -8,6 +8,7 @@
 pub mod action;
 pub mod app;
 pub mod catalog;
+pub mod dashboard;
 pub mod effects;
 pub mod form;
 pub mod keymap;
@@ -15,6 +16,7 @@ pub mod model;
 pub mod msg;
 pub mod terminal;
 pub mod update;
+pub mod view;
 
 pub use action::Action;
 pub use keymap::{Key, KeyMap};

@@ -179,6 +179,8 @@ pub struct StatusBar {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     pub now: Timestamp,
+    /// Times are shown in this zone (the system's; tests fix it for stable snapshots).
+    pub tz: jiff::tz::TimeZone,
     pub screen: Screen,
     /// Where `back` goes from the detail and form screens.
     pub previous: Screen,
@@ -209,6 +211,7 @@ impl Model {
         let lower = profile.to_lowercase();
         Model {
             now,
+            tz: jiff::tz::TimeZone::system(),
             screen: Screen::Projects,
             previous: Screen::Projects,
             overlay: None,

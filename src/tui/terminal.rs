@@ -25,7 +25,9 @@ impl TerminalGuard {
         HOOK.call_once(|| {
             let restoring = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
-                // ratatui's hook: restore the terminal, then print the panic.
+                // ratatui's hook: restore the terminal, then print the panic. The cursor is
+                // shown by ratatui's Terminal when it drops, which never happens on this path.
+                show_cursor();
                 restoring(info);
                 tracing::error!(%info, "panic; the dashboard stops");
                 std::process::exit(101);
@@ -38,7 +40,12 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         ratatui::restore();
+        show_cursor();
     }
+}
+
+fn show_cursor() {
+    let _ = crossterm::execute!(io::stdout(), crossterm::cursor::Show);
 }
 
 /// Writes an escape sequence straight to the terminal, outside ratatui's buffer (clipboard via

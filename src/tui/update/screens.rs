@@ -117,10 +117,13 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
         (_, Action::PageUp) => Some(move_by(model, -(PAGE as i64))),
         (_, Action::PageDown) => Some(move_by(model, PAGE as i64)),
         (Screen::Projects | Screen::Runs, Action::Filter) => {
-            match model.screen {
-                Screen::Projects => model.projects.filter.editing = true,
-                _ => model.runs.filter.editing = true,
-            }
+            // A new filter starts empty, as in less and k9s; esc while typing clears it too.
+            let filter = match model.screen {
+                Screen::Projects => &mut model.projects.filter,
+                _ => &mut model.runs.filter,
+            };
+            filter.editing = true;
+            filter.text.clear();
             Some(Vec::new())
         }
         (Screen::Projects, Action::Sort) => {

@@ -1,0 +1,341 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The dashboard's real loop, effect runner and engine against an in-process emulator: keys go
+//! in as terminal events, and the tests read what the screen shows (the model drawn by the real
+//! views into a `TestBackend`) and what the emulator received. Launch with parameters → RUNNING
+//! → COMPLETED; the hanging project cancelled with `x`, `y` → KILLED confirmed; a 422 from Hex
+//! shown at the field it names. Every wait has a timeout that only guards against hangs.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use hexdash::config::Config;
+use hexdash::emulator::{EmulatorOptions, RunningEmulator, Scenario, start};
+use hexdash::engine::{Engine, EngineOptions};
+use hexdash::hex::{Client, ClientSettings};
+use hexdash::tui::app::{App, AppExit};
+use hexdash::tui::effects::Io;
+use hexdash::tui::keymap::KeyMap;
+use hexdash::tui::model::Model;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use secrecy::SecretString;
+use tokio::sync::{mpsc, watch};
+use tokio_stream_shim::ReceiverStream;
+use url::Url;
+
+const TOKEN: &str = "hxtp_tui_flow_token";
+const LOAD: &str = "f0000000-0000-4000-8000-000000000001";
+const HANG: &str = "f0000000-0000-4000-8000-000000000002";
+const STRICT: &str = "f0000000-0000-4000-8000-000000000003";
+
+fn scenario() -> String {
+    format!(
+        r#"
+tokens = ["{TOKEN}"]
+seed = 7
+
+[[projects]]
+id = "{LOAD}"
+title = "Load warehouse"
+owner = "ops@acme.example"
+published_hours_ago = 3
+[[projects.params]]
+name = "day"
+type = "date"
+default = "2026-01-01"
+[projects.run]
+pending_secs = [0, 0]
+duration_secs = [2, 2]
+
+[[projects]]
+id = "{HANG}"
+title = "Inventory recon"
+owner = "ops@acme.example"
+published_hours_ago = 3
+[projects.run]
+pending_secs = [0, 0]
+hangs = true
+
+[[projects]]
+id = "{STRICT}"
+title = "Strict numbers"
+owner = "ops@acme.example"
+published_hours_ago = 3
+[[projects.params]]
+name = "rows"
+type = "number"
+default = 1
+[projects.run]
+pending_secs = [0, 0]
+duration_secs = [1, 1]
+"#
+    )
+}
+
+/// The config declares `rows` as text, so the client lets "ten" through and Hex's 422 is what
+/// catches it.
+fn config() -> Config {
+    let text = format!(
+        r#"
+[[projects]]
+id = "{LOAD}"
+alias = "load"
+params = [{{ name = "day", type = "date", required = true }}]
+
+[[projects]]
+id = "{STRICT}"
+alias = "strict"
+params = [{{ name = "rows", type = "text" }}]
+"#
+    );
+    Config::from_toml_str(&text, std::path::Path::new("tui-flow.toml")).unwrap()
+}
+
+mod tokio_stream_shim {
+    //! An mpsc receiver as a `Stream`, without pulling in tokio-stream for one test.
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    pub struct ReceiverStream<T>(pub tokio::sync::mpsc::UnboundedReceiver<T>);
+
+    impl<T> futures::Stream for ReceiverStream<T> {
+        type Item = T;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+            self.0.poll_recv(cx)
+        }
+    }
+}
+
+struct Flow {
+    emu: RunningEmulator,
+    keys_tx: mpsc::UnboundedSender<io::Result<Event>>,
+    models: watch::Receiver<Option<Model>>,
+    keys: KeyMap,
+    task: tokio::task::JoinHandle<io::Result<AppExit>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Flow {
+    async fn start() -> Flow {
+        let scenario = Scenario::from_toml_str(&scenario(), "tui-flow.toml").unwrap();
+        let emu = start(
+            "127.0.0.1:0".parse().unwrap(),
+            EmulatorOptions::new(scenario),
+        )
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let settings = ClientSettings::new(
+            Url::parse(&emu.base_url()).unwrap(),
+            SecretString::from(TOKEN.to_string()),
+        );
+        let client = Client::new(settings).unwrap();
+        let engine = Engine::start(
+            client,
+            EngineOptions::new("default", dir.path().join("journal.jsonl")),
+        )
+        .unwrap()
+        .engine;
+        let config = config();
+        let (keys, warnings) = KeyMap::from_config(&config);
+        assert!(warnings.is_empty());
+        let (models_tx, models) = watch::channel(None);
+        let (keys_tx, keys_rx) = mpsc::unbounded_channel();
+        let mut model = Model::new("default", false, jiff::Timestamp::now());
+        model.aliases = config
+            .projects
+            .iter()
+            .filter_map(|p| p.alias.clone().map(|a| (p.id.clone(), a)))
+            .collect();
+        let app = App {
+            engine,
+            config: Arc::new(config),
+            keys: keys.clone(),
+            model,
+            io: Io {
+                escape: Arc::new(|_| {}),
+                open_url: Arc::new(|_| Err("no browser in tests".into())),
+            },
+            draw: hexdash::tui::view::draw,
+            observer: Some(Box::new(move |m: &Model| {
+                let _ = models_tx.send(Some(m.clone()));
+            })),
+        };
+        let task = tokio::spawn(async move {
+            let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+            app.run(&mut terminal, ReceiverStream(keys_rx)).await
+        });
+        Flow {
+            emu,
+            keys_tx,
+            models,
+            keys,
+            task,
+            _dir: dir,
+        }
+    }
+
+    fn key(&self, code: KeyCode, mods: KeyModifiers) {
+        self.keys_tx
+            .send(Ok(Event::Key(KeyEvent::new(code, mods))))
+            .unwrap();
+    }
+
+    fn chars(&self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c), KeyModifiers::NONE);
+        }
+    }
+
+    /// What the screen shows for `model`, drawn by the real views.
+    fn screen(&self, model: &Model) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+        terminal
+            .draw(|f| hexdash::tui::view::draw(f, model, &self.keys))
+            .unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        let mut text = String::new();
+        for y in 0..buffer.area.height {
+            for x in 0..buffer.area.width {
+                text.push_str(buffer[(x, y)].symbol());
+            }
+            text.push('\n');
+        }
+        text
+    }
+
+    /// Waits until the screen shows something `pred` accepts; returns that model.
+    async fn until(&mut self, what: &str, pred: impl Fn(&Model, &str) -> bool) -> Model {
+        let wait = async {
+            loop {
+                let latest = self.models.borrow_and_update().clone();
+                if let Some(m) = latest {
+                    let screen = self.screen(&m);
+                    if pred(&m, &screen) {
+                        return m;
+                    }
+                }
+                self.models.changed().await.unwrap();
+            }
+        };
+        match tokio::time::timeout(Duration::from_secs(60), wait).await {
+            Ok(m) => m,
+            Err(_) => {
+                let last = self.models.borrow().clone();
+                let screen = last.as_ref().map(|m| self.screen(m)).unwrap_or_default();
+                panic!("timed out waiting for {what}; the screen shows:\n{screen}");
+            }
+        }
+    }
+
+    /// Selects the project whose title contains `needle` with the filter, and opens its form.
+    async fn open_form(&mut self, needle: &str) {
+        self.until("the projects", |m, _| m.projects.load.data().is_some())
+            .await;
+        self.chars("/");
+        self.chars(needle);
+        self.key(KeyCode::Enter, KeyModifiers::NONE);
+        self.chars("r");
+        self.until("the launch form", |m, _| m.form.is_some()).await;
+    }
+
+    async fn quit(self) {
+        // ctrl-c quits from any screen (q would type into a form); confirm if runs are active.
+        self.key(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if !self.task.is_finished() {
+            self.chars("y");
+        }
+        let exit = tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(exit, AppExit::Quit);
+        self.emu.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launch_with_parameters_then_running_then_completed() {
+    let mut flow = Flow::start().await;
+    flow.open_form("load").await;
+    // `t` in a date field is today.
+    flow.chars("t");
+    flow.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let m = flow
+        .until("RUNNING on the runs screen", |m, s| {
+            m.screen == hexdash::tui::model::Screen::Runs && s.contains("RUNNING")
+        })
+        .await;
+    assert_eq!(m.session_runs.len(), 1);
+    flow.until("COMPLETED", |_, s| s.contains("COMPLETED"))
+        .await;
+
+    let runs = flow.emu.control().runs();
+    assert_eq!(runs.len(), 1, "exactly one launch");
+    let today = jiff::Zoned::now().date().to_string();
+    let sent = serde_json::to_value(&runs[0].input_params).unwrap();
+    assert_eq!(sent["day"], serde_json::json!(today), "{sent}");
+    flow.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_the_hanging_run_with_x_then_y_until_killed() {
+    let mut flow = Flow::start().await;
+    flow.open_form("inventory").await;
+    flow.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    flow.until("RUNNING", |_, s| s.contains("RUNNING")).await;
+    flow.chars("x");
+    let m = flow
+        .until("the cancel dialog", |m, _| m.overlay.is_some())
+        .await;
+    let dialog = flow.screen(&m);
+    assert!(dialog.contains("Inventory recon"), "{dialog}");
+    flow.chars("y");
+    let m = flow
+        .until("KILLED and the cancel confirmed", |m, s| {
+            s.contains("KILLED")
+                && m.runs.rows.values().any(|r| {
+                    matches!(
+                        r.view.cancel,
+                        hexdash::journal::CancelState::Confirmed { .. }
+                    )
+                })
+        })
+        .await;
+    assert!(m.runs.rows.values().all(|r| !r.view.is_active()));
+    let runs = flow.emu.control().runs();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status.as_str(), "KILLED");
+    flow.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_422_from_hex_is_shown_at_the_field_it_names() {
+    let mut flow = Flow::start().await;
+    flow.open_form("strict").await;
+    flow.chars("ten");
+    flow.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let m = flow
+        .until("the field marked by Hex's 422", |m, _| {
+            m.form
+                .as_ref()
+                .is_some_and(|f| !f.submitting && f.fields.iter().any(|x| x.error.is_some()))
+        })
+        .await;
+    let form = m.form.as_ref().unwrap();
+    assert!(
+        form.fields[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("Hex rejected")
+    );
+    let screen = flow.screen(&m);
+    assert!(screen.contains("Hex rejected"), "{screen}");
+    assert!(flow.emu.control().runs().is_empty(), "nothing ran");
+    flow.quit().await;
+}
