@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::engine::{Engine, RunView};
 
 /// How many ended runs from the journal the runs screen starts with.
-const HISTORY_ROWS: usize = 200;
+const HISTORY_ROWS: usize = 10_000;
 
 /// Why the loop ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -107,6 +107,25 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
     let Some(row) = model.runs.rows.get(&key) else {
         return effects;
     };
+    // The projects screen's "last run" follows the newest run of each project.
+    let (first_seen, status, started, elapsed) = (
+        row.view.first_seen,
+        row.view.status.clone(),
+        row.view.start_time,
+        row.view.elapsed_ms,
+    );
+    if let Load::Loaded(rows) = &mut model.projects.load
+        && let Some(p) = rows.iter_mut().find(|p| p.project.id == key.project_id)
+        && p.last_run_at
+            .is_none_or(|t| t <= started.unwrap_or(first_seen))
+    {
+        p.last_run_at = Some(started.unwrap_or(first_seen));
+        p.last_status = status;
+        p.last_duration_secs = elapsed.map(|ms| ms / 1000.0);
+    }
+    let Some(row) = model.runs.rows.get(&key) else {
+        return effects;
+    };
     let ended = was_active && !row.view.is_active();
     let status = row
         .view

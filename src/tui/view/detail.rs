@@ -85,7 +85,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, model: &Model, keys: &KeyMap) {
         Line::from(vec![
             Span::styled(" status          ", style::dim()),
             Span::styled(
-                style::status_text(v.status.as_ref(), model.frame),
+                match &v.status {
+                    Some(s) if s.is_terminal() => s.to_string(),
+                    Some(s) => format!("{} {s}", style::spinner(model.frame)),
+                    None => "not yet seen".to_string(),
+                },
                 style::status_style(v.status.as_ref()),
             ),
             Span::raw(if row.overdue.is_some() { "   " } else { "" }),

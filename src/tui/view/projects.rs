@@ -93,7 +93,7 @@ fn draw_table(frame: &mut Frame<'_>, area: Rect, model: &Model, stale: bool) {
     let height = usize::from(area.height.saturating_sub(1)).max(1);
     let cursor = model.projects.cursor.min(shown.len().saturating_sub(1));
     let first = cursor.saturating_sub(height - 1);
-    let wide = area.width >= 110;
+    let wide = area.width >= 130;
     let rows = shown
         .iter()
         .enumerate()
@@ -116,11 +116,11 @@ fn draw_table(frame: &mut Frame<'_>, area: Rect, model: &Model, stale: bool) {
         "DURATION",
     ];
     let mut widths = vec![
-        Constraint::Min(20),
+        Constraint::Fill(1),
         Constraint::Length(18),
         Constraint::Length(10),
         Constraint::Length(12),
-        Constraint::Length(26),
+        Constraint::Length(17),
         Constraint::Length(9),
     ];
     if wide {

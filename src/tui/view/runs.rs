@@ -98,16 +98,16 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, model: &Model, keys: &KeyMap) {
     let mut header = vec!["", "PROJECT", "RUN", "STATUS", "STARTED", "ELAPSED", "DATA"];
     let mut widths = vec![
         Constraint::Length(1),
-        Constraint::Min(18),
+        Constraint::Fill(1),
         Constraint::Length(8),
-        Constraint::Length(26),
+        Constraint::Length(17),
         Constraint::Length(11),
         Constraint::Length(8),
         Constraint::Length(7),
     ];
     if wide {
         header.extend(["ORIGIN", "FLAGS"]);
-        widths.extend([Constraint::Length(8), Constraint::Min(12)]);
+        widths.extend([Constraint::Length(8), Constraint::Length(22)]);
     } else {
         header.push("FLAGS");
         widths.push(Constraint::Length(10));

@@ -26,6 +26,8 @@ pub fn status_style(status: Option<&RunStatus>) -> Style {
 /// A status word with a spinner in front while active.
 pub fn status_text(status: Option<&RunStatus>, frame: u64) -> String {
     match status {
+        // The one status too long for a table column; the detail screen shows it in full.
+        Some(RunStatus::UnableToAllocateKernel) => "  NO KERNEL".to_string(),
         Some(s) if s.is_terminal() => format!("  {s}"),
         Some(s) => format!("{} {s}", spinner(frame)),
         None => format!("{} LAUNCHED", spinner(frame)),

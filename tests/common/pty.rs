@@ -1,0 +1,138 @@
+//! A child process in a pseudo-terminal, its screen read through a vt100 emulator: how the
+//! pseudo-terminal tests see hexdash the way a person does.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+pub const ROWS: u16 = 32;
+pub const COLS: u16 = 140;
+
+pub struct Pty {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    pub child: Box<dyn portable_pty::Child + Send + Sync>,
+    _home: tempfile::TempDir,
+}
+
+impl Pty {
+    pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Pty {
+        Pty::spawn_in(args, env, tempfile::tempdir().unwrap())
+    }
+
+    /// As `spawn`, with `home` holding the data and config dirs (so a test can prepare them).
+    pub fn spawn_in(args: &[&str], env: &[(&str, &str)], home: tempfile::TempDir) -> Pty {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_hexdash"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        // A backtrace would scroll the panic message off the 32-line screen.
+        cmd.env("RUST_BACKTRACE", "0");
+        cmd.env("HEXDASH_DATA_DIR", home.path().join("data"));
+        cmd.env("HEXDASH_CONFIG_DIR", home.path().join("config"));
+        cmd.env_remove("HEX_API_TOKEN");
+        cmd.env_remove("HEX_API_URL");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let sink = Arc::clone(&parser);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        // The master must live as long as the child; leak it into the reader's lifetime.
+        std::mem::forget(pair.master);
+        Pty {
+            parser,
+            writer,
+            child,
+            _home: home,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().unwrap()
+    }
+
+    pub fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    pub fn send(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Sends keys one at a time, as typing does.
+    pub fn type_keys(&mut self, keys: &str) {
+        for c in keys.chars() {
+            self.send(&c.to_string());
+            std::thread::sleep(Duration::from_millis(15));
+        }
+    }
+
+    pub fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn wait_exit(&mut self) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader drain the last bytes (the restore sequence).
+                std::thread::sleep(Duration::from_millis(200));
+                return status.exit_code();
+            }
+            if Instant::now() > deadline {
+                self.child.kill().unwrap();
+                panic!("hexdash did not exit; the screen shows:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn assert_restored(&self) {
+        let parser = self.parser.lock().unwrap();
+        let screen = parser.screen();
+        assert!(!screen.alternate_screen(), "still on the alternate screen");
+        assert!(!screen.hide_cursor(), "the cursor is still hidden");
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
