@@ -198,7 +198,12 @@ fn startup_to_first_frame_with_100k_journal_events() {
         s.contains("Projects") && s.contains("Runs")
     });
     let first_frame = started.elapsed();
-    println!("startup to first frame with {events} journal events: {first_frame:?}");
+    pty.wait_for("the journal read", |s| !s.contains("reading the journal"));
+    let loaded = started.elapsed();
+    println!(
+        "{events} journal events: first frame after {first_frame:?}, history loaded and shown \
+         after {loaded:?}"
+    );
     pty.send("\x03");
     pty.wait_exit();
 }

@@ -353,6 +353,12 @@ impl Engine {
         self.inner.lock().book.clone()
     }
 
+    /// Reads the journal's state in place: no copy of a possibly large history. Keep `read`
+    /// short; polling waits while it runs.
+    pub fn with_journal<R>(&self, read: impl FnOnce(&JournalState) -> R) -> R {
+        read(&self.inner.lock().book)
+    }
+
     /// Waits until `key` is no longer active (or no longer watched), returning its last view.
     /// Ends early with the current view if the engine stops publishing.
     pub async fn wait_ended(&self, key: &RunKey) -> Option<RunView> {

@@ -168,16 +168,16 @@ fn perform(runner: &Runner, effects: Vec<Effect>) -> Option<AppExit> {
 /// The engine's runs (active and re-attached) and recent ended ones from the journal.
 fn known_runs(engine: &Engine) -> Vec<RunView> {
     let mut views = engine.snapshot();
-    let journal = engine.journal_state();
-    let ended = journal
-        .history()
-        .filter(|r| !r.is_active())
-        .take(HISTORY_ROWS)
-        .map(RunView::from);
-    for view in ended {
-        if !views.iter().any(|v| v.key == view.key) {
-            views.push(view);
-        }
-    }
+    let followed: std::collections::HashSet<_> = views.iter().map(|v| v.key.clone()).collect();
+    let ended: Vec<RunView> = engine.with_journal(|journal| {
+        journal
+            .history()
+            .filter(|r| !r.is_active())
+            .take(HISTORY_ROWS)
+            .map(RunView::from)
+            .filter(|v| !followed.contains(&v.key))
+            .collect()
+    });
+    views.extend(ended);
     views
 }

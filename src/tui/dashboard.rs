@@ -11,7 +11,7 @@ use crossterm::event::EventStream;
 use super::app::{App, AppExit};
 use super::effects::Io;
 use super::keymap::KeyMap;
-use super::model::{Level, Message, Model};
+use super::model::{Level, Load, Message, Model};
 use super::terminal::TerminalGuard;
 use crate::cli::Cli;
 use crate::headless::{Context, Exit, Failure};
@@ -38,12 +38,11 @@ pub async fn run(cli: &Cli) -> Result<Exit, Failure> {
 
 /// Runs the dashboard on `ctx` until it quits or asks for another profile.
 pub async fn open(ctx: Context, read_only_flag: bool) -> Result<AppExit, Failure> {
-    let engine = ctx.engine()?;
     let (keys, key_warnings) = KeyMap::from_config(&ctx.config);
     for w in &key_warnings {
         tracing::warn!("{w}");
     }
-    let read_only = read_only_flag || ctx.profile.read_only || !engine.is_writer();
+    let read_only = read_only_flag || ctx.profile.read_only;
     let mut model = Model::new(&ctx.profile.name, read_only, jiff::Timestamp::now());
     model.aliases = ctx
         .config
@@ -51,6 +50,21 @@ pub async fn open(ctx: Context, read_only_flag: bool) -> Result<AppExit, Failure
         .iter()
         .filter_map(|p| p.alias.clone().map(|a| (p.id.clone(), a)))
         .collect();
+    let (mut terminal, guard) = TerminalGuard::enter()
+        .map_err(|e| Failure::usage(format!("cannot take over the terminal: {e}")))?;
+    forced_panic_for_tests();
+    // A first frame before the journal is read: a long history takes a moment to load, and the
+    // screen should say what is happening rather than stay blank.
+    model.projects.load = Load::Loading;
+    model.status.message = Some(Message {
+        text: "reading the journal…".into(),
+        level: Level::Info,
+    });
+    terminal
+        .draw(|f| super::view::draw(f, &model, &keys))
+        .map_err(|e| Failure::usage(format!("cannot draw on the terminal: {e}")))?;
+    let engine = ctx.engine()?;
+    model.status.read_only |= !engine.is_writer();
     model.status.message = first_message(&engine, &key_warnings);
     let app = App {
         engine,
@@ -61,9 +75,6 @@ pub async fn open(ctx: Context, read_only_flag: bool) -> Result<AppExit, Failure
         draw: super::view::draw,
         observer: None,
     };
-    let (mut terminal, guard) = TerminalGuard::enter()
-        .map_err(|e| Failure::usage(format!("cannot take over the terminal: {e}")))?;
-    forced_panic_for_tests();
     let result = app.run(&mut terminal, EventStream::new()).await;
     drop(guard);
     result.map_err(|e| Failure::api(format!("the dashboard stopped: {e}")))

@@ -56,10 +56,9 @@ impl Runner {
                 );
                 tokio::spawn(async move {
                     let result = match engine.client().list_all_projects().await {
-                        Ok(projects) => {
-                            let journal = engine.journal_state();
-                            Ok(catalog::project_rows(projects, &config, &journal))
-                        }
+                        Ok(projects) => Ok(engine.with_journal(|journal| {
+                            catalog::project_rows(projects, &config, journal)
+                        })),
                         Err(e) => Err(e.to_string()),
                     };
                     let _ = tx.send(Msg::ProjectsLoaded(result));
