@@ -720,3 +720,30 @@ async fn rate_limited_polls_pause_and_then_resume() {
         "{polls:?}"
     );
 }
+
+/// `close` hands the journal over at once (the dashboard switching profile relies on it), even
+/// while a run is being polled.
+#[tokio::test]
+async fn close_releases_the_journal_to_the_next_engine_at_once() {
+    let env = env(13).await;
+    let first = env.engine();
+    guard("launch", first.launch(request(SLOW, 13)))
+        .await
+        .unwrap();
+    first.close();
+    let second = env.start_with(env.options());
+    assert!(
+        second.engine.is_writer(),
+        "the closed engine still held the journal"
+    );
+    assert_eq!(second.reattached, 1);
+    match guard(
+        "launch on the closed engine",
+        first.launch(request(FAST, 14)),
+    )
+    .await
+    {
+        Err(LaunchError::ReadOnly { .. }) => {}
+        other => panic!("a closed engine must not launch: {other:?}"),
+    }
+}

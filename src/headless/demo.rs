@@ -81,7 +81,7 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
         Some(DemoCommand::Cancel(a)) => cancel::run(&ctx, a).await,
         None if crate::tui::dashboard::has_terminal() => {
             let read_only = ctx.profile.read_only;
-            crate::tui::dashboard::open(ctx, read_only)
+            crate::tui::dashboard::open(ctx, read_only, None)
                 .await
                 .map(|_| Exit::Completed)
         }

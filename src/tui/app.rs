@@ -159,6 +159,8 @@ impl App {
 fn perform(runner: &Runner, effects: Vec<Effect>) -> Option<AppExit> {
     for effect in effects {
         if let Some(profile) = runner.run(effect) {
+            // The next profile's engine must be able to take the journal at once.
+            runner.engine.close();
             return Some(AppExit::SwitchProfile(profile));
         }
     }

@@ -23,21 +23,34 @@ pub fn has_terminal() -> bool {
 
 /// `hexdash` with no command.
 pub async fn run(cli: &Cli) -> Result<Exit, Failure> {
-    let mut profile = cli.profile.clone();
+    // Without a token the config error already says how to set one and suggests the demo.
+    let mut ctx = Context::load_for_profile(cli, cli.profile.as_deref())?;
+    let mut notice = None;
     loop {
-        let ctx = match Context::load_for_profile(cli, profile.as_deref()) {
-            Ok(ctx) => ctx,
-            Err(f) => return Err(no_token_hint(f)),
-        };
-        match open(ctx, cli.read_only).await? {
-            AppExit::SwitchProfile(name) => profile = Some(name),
+        let current = ctx.profile.name.clone();
+        match open(ctx, cli.read_only, notice.take()).await? {
+            AppExit::SwitchProfile(name) => match Context::load_for_profile(cli, Some(&name)) {
+                Ok(next) => ctx = next,
+                Err(f) => {
+                    // Stay on the profile that works, and say why the switch did not happen.
+                    ctx = Context::load_for_profile(cli, Some(&current))?;
+                    notice = Some(Message {
+                        text: format!("cannot switch to profile {name:?}: {}", f.message),
+                        level: Level::Error,
+                    });
+                }
+            },
             AppExit::Quit | AppExit::Stopped => return Ok(Exit::Completed),
         }
     }
 }
 
 /// Runs the dashboard on `ctx` until it quits or asks for another profile.
-pub async fn open(ctx: Context, read_only_flag: bool) -> Result<AppExit, Failure> {
+pub async fn open(
+    ctx: Context,
+    read_only_flag: bool,
+    notice: Option<Message>,
+) -> Result<AppExit, Failure> {
     let (keys, key_warnings) = KeyMap::from_config(&ctx.config);
     for w in &key_warnings {
         tracing::warn!("{w}");
@@ -65,7 +78,7 @@ pub async fn open(ctx: Context, read_only_flag: bool) -> Result<AppExit, Failure
         .map_err(|e| Failure::usage(format!("cannot draw on the terminal: {e}")))?;
     let engine = ctx.engine()?;
     model.status.read_only |= !engine.is_writer();
-    model.status.message = first_message(&engine, &key_warnings);
+    model.status.message = notice.or_else(|| first_message(&engine, &key_warnings));
     let app = App {
         engine,
         config: Arc::new(ctx.config),
@@ -103,17 +116,6 @@ fn first_message(engine: &crate::engine::Engine, key_warnings: &[String]) -> Opt
         text: format!("{first}{more}"),
         level: Level::Warning,
     })
-}
-
-/// Without a token there is nothing to show; say how to set one, and about the demo.
-fn no_token_hint(f: Failure) -> Failure {
-    if f.message.contains("no API token") {
-        return Failure::usage(format!(
-            "{}\nTo try hexdash without a Hex account: hexdash demo",
-            f.message
-        ));
-    }
-    f
 }
 
 /// `HEXDASH_TEST_PANIC_AFTER_MS=N` panics in a background task after N ms: the pseudo-terminal
