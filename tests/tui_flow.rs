@@ -159,6 +159,7 @@ impl Flow {
                 open_url: Arc::new(|_| Err("no browser in tests".into())),
             },
             draw: hexdash::tui::view::draw,
+            presets_path: None,
             observer: Some(Box::new(move |m: &Model| {
                 let _ = models_tx.send(Some(m.clone()));
             })),

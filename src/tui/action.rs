@@ -33,10 +33,11 @@ pub enum Action {
     Help,
     Quit,
     Pin,
+    Presets,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::MoveUp,
         Action::MoveDown,
         Action::PageUp,
@@ -61,6 +62,7 @@ impl Action {
         Action::Help,
         Action::Quit,
         Action::Pin,
+        Action::Presets,
     ];
 
     /// The name used in `[keys]`.
@@ -90,6 +92,7 @@ impl Action {
             Action::Help => "help",
             Action::Quit => "quit",
             Action::Pin => "pin",
+            Action::Presets => "presets",
         }
     }
 
@@ -124,6 +127,7 @@ impl Action {
             Action::Help => "this help",
             Action::Quit => "quit",
             Action::Pin => "pin: bell when the run ends",
+            Action::Presets => "form: named presets (:preset [save|delete] NAME)",
         }
     }
 }

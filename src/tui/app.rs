@@ -52,6 +52,8 @@ pub struct App {
     pub model: Model,
     pub io: Io,
     pub draw: DrawFn,
+    /// Where presets are saved (`presets.json` in the data dir); `None` in tests.
+    pub presets_path: Option<std::path::PathBuf>,
     /// Called with the model after every redraw; flow tests watch the dashboard through it.
     pub observer: Option<Observer>,
 }
@@ -70,6 +72,7 @@ impl App {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut updates = self.engine.subscribe();
         let runner = Runner {
+            presets_path: self.presets_path.clone(),
             engine: self.engine.clone(),
             config: Arc::clone(&self.config),
             tx,

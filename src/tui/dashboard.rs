@@ -63,6 +63,9 @@ pub async fn open(
         .iter()
         .filter_map(|p| p.alias.clone().map(|a| (p.id.clone(), a)))
         .collect();
+    let presets_path = ctx.paths.data_dir.join(super::presets::FILE_NAME);
+    let (presets, presets_warning) = super::presets::load(&presets_path);
+    model.presets = presets;
     let (mut terminal, guard) = TerminalGuard::enter()
         .map_err(|e| Failure::usage(format!("cannot take over the terminal: {e}")))?;
     forced_panic_for_tests();
@@ -78,7 +81,13 @@ pub async fn open(
         .map_err(|e| Failure::usage(format!("cannot draw on the terminal: {e}")))?;
     let engine = ctx.engine()?;
     model.status.read_only |= !engine.is_writer();
-    model.status.message = notice.or_else(|| first_message(&engine, &key_warnings));
+    model.status.message =
+        notice
+            .or_else(|| first_message(&engine, &key_warnings))
+            .or(presets_warning.map(|text| Message {
+                text,
+                level: Level::Warning,
+            }));
     let app = App {
         engine,
         config: Arc::new(ctx.config),
@@ -86,6 +95,7 @@ pub async fn open(
         model,
         io: Io::system(),
         draw: super::view::draw,
+        presets_path: Some(presets_path),
         observer: None,
     };
     let result = app.run(&mut terminal, EventStream::new()).await;

@@ -39,6 +39,8 @@ impl Io {
 
 pub struct Runner {
     pub engine: Engine,
+    /// Where `SavePresets` writes; `None` keeps presets for this session only.
+    pub presets_path: Option<std::path::PathBuf>,
     pub config: Arc<Config>,
     pub tx: UnboundedSender<Msg>,
     pub io: Io,
@@ -90,6 +92,13 @@ impl Runner {
             }
             Effect::Copy(text) => (self.io.escape)(&terminal::osc52(&text)),
             Effect::Notify(text) => (self.io.escape)(&terminal::notification(&text)),
+            Effect::SavePresets(presets) => {
+                if let Some(path) = &self.presets_path
+                    && let Err(e) = super::presets::save(path, &presets)
+                {
+                    let _ = self.tx.send(Msg::EffectFailed(e));
+                }
+            }
             Effect::SwitchProfile(name) => return Some(name),
         }
         None

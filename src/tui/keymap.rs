@@ -207,6 +207,7 @@ pub fn defaults(action: Action) -> &'static [&'static str] {
         Action::Help => &["?"],
         Action::Quit => &["q"],
         Action::Pin => &["p"],
+        Action::Presets => &["ctrl-p"],
     }
 }
 

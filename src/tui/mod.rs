@@ -14,6 +14,7 @@ pub mod form;
 pub mod keymap;
 pub mod model;
 pub mod msg;
+pub mod presets;
 pub mod terminal;
 pub mod update;
 pub mod view;

@@ -201,6 +201,8 @@ pub struct Model {
     pub focused: Option<RunKey>,
     /// What the next `copy` on the current run copies (URL, id, command line, in turn).
     pub copy_next: u8,
+    /// Named parameter presets per project (`:preset`).
+    pub presets: super::presets::Presets,
     /// Config aliases by project id, for command lines and filters.
     pub aliases: std::collections::HashMap<String, String>,
     pub quit: bool,
@@ -236,6 +238,7 @@ impl Model {
             frame: 0,
             focused: None,
             copy_next: 0,
+            presets: super::presets::Presets::new(),
             aliases: std::collections::HashMap::new(),
             quit: false,
         }

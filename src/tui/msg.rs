@@ -34,6 +34,8 @@ pub enum Msg {
         key: RunKey,
         result: Result<CancelSent, String>,
     },
+    /// An effect with nothing to report but its failure (saving presets) failed.
+    EffectFailed(String),
     /// The browser could not be opened: show the URL instead.
     OpenFailed {
         url: String,
@@ -65,6 +67,8 @@ pub enum Effect {
     Copy(String),
     /// Bell, and OSC 9 where supported, for a run that ended.
     Notify(String),
+    /// Write the presets file.
+    SavePresets(super::presets::Presets),
     /// `:profile NAME`: restart the dashboard on another profile.
     SwitchProfile(String),
 }

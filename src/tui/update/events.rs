@@ -81,6 +81,10 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::EffectFailed(error) => {
+            inform(model, Level::Error, error);
+            Vec::new()
+        }
         Msg::OpenFailed { url, error } => {
             inform(
                 model,

@@ -7,6 +7,7 @@
 //! `events`; screen actions live in `screens`.
 
 mod events;
+mod presets;
 mod screens;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -179,6 +180,9 @@ fn request_quit(model: &mut Model) -> Vec<Effect> {
 }
 
 fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
+    if let Some(rest) = text.strip_prefix("preset") {
+        return presets::command(model, rest.trim());
+    }
     let mut words = text.split_whitespace();
     match (words.next(), words.next()) {
         (Some("projects" | "p"), None) => show(model, Screen::Projects),
@@ -199,13 +203,19 @@ fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
         }
         (None, _) => Vec::new(),
         (Some(other), _) => {
-            let hint = crate::config::did_you_mean(other, ["projects", "runs", "profile", "quit"])
-                .map(|s| format!(" (did you mean {s}?)"))
-                .unwrap_or_default();
+            let hint = crate::config::did_you_mean(
+                other,
+                ["projects", "runs", "profile", "preset", "quit"],
+            )
+            .map(|s| format!(" (did you mean {s}?)"))
+            .unwrap_or_default();
             inform(
                 model,
                 Level::Error,
-                format!("unknown command :{other}{hint}; try :projects, :runs, :profile NAME, :q"),
+                format!(
+                    "unknown command :{other}{hint}; try :projects, :runs, :profile NAME, \
+                     :preset [save|delete] NAME, :q"
+                ),
             );
             Vec::new()
         }

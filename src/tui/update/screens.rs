@@ -49,7 +49,7 @@ pub(super) fn on_form_key(
     key: &KeyEvent,
     has: &impl Fn(Action) -> bool,
 ) -> Vec<Effect> {
-    let today = model.now.to_zoned(jiff::tz::TimeZone::system()).date();
+    let today = model.now.to_zoned(model.tz.clone()).date();
     let Some(form) = model.form.as_mut() else {
         model.screen = Screen::Projects;
         return Vec::new();
@@ -62,6 +62,10 @@ pub(super) fn on_form_key(
     if !is_char || !form.key(key, today) {
         if has(Action::SubmitLaunch) {
             return submit(model);
+        }
+        if has(Action::Presets) {
+            model.overlay = Some(Overlay::CommandLine("preset ".into()));
+            return Vec::new();
         }
         if has(Action::NextField) || (has(Action::MoveDown) && !is_char) {
             form.next();

@@ -571,3 +571,80 @@ fn ctrl_c_quits_from_anywhere_even_the_form() {
     code(&mut m, &keys, KeyCode::Char('c'), KeyModifiers::CONTROL);
     assert!(m.quit);
 }
+
+fn command(m: &mut Model, keys: &KeyMap, text: &str) -> Vec<Effect> {
+    press(m, keys, ':');
+    for c in text.chars() {
+        press(m, keys, c);
+    }
+    code(m, keys, KeyCode::Enter, KeyModifiers::NONE)
+}
+
+/// In the form ':' types into a field; ctrl-p opens the command line at ":preset ".
+fn preset(m: &mut Model, keys: &KeyMap, rest: &str) -> Vec<Effect> {
+    code(m, keys, KeyCode::Char('p'), KeyModifiers::CONTROL);
+    for c in rest.chars() {
+        press(m, keys, c);
+    }
+    code(m, keys, KeyCode::Enter, KeyModifiers::NONE)
+}
+
+#[test]
+fn presets_save_load_and_delete_from_the_form() {
+    let (mut m, keys) = model();
+    assert!(command(&mut m, &keys, "preset save x").is_empty());
+    assert!(
+        m.status
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("launch form")
+    );
+
+    press(&mut m, &keys, 'j');
+    press(&mut m, &keys, 'r');
+    for c in "2026-11-30".chars() {
+        press(&mut m, &keys, c);
+    }
+    // ctrl-p opens the command line at ":preset ", whatever field has the cursor.
+    code(&mut m, &keys, KeyCode::Char('p'), KeyModifiers::CONTROL);
+    assert_eq!(m.overlay, Some(Overlay::CommandLine("preset ".into())));
+    for c in "save month end".chars() {
+        press(&mut m, &keys, c);
+    }
+    let effects = code(&mut m, &keys, KeyCode::Enter, KeyModifiers::NONE);
+    let [Effect::SavePresets(saved)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(saved["p1"]["month end"].params["day"], json!("2026-11-30"));
+
+    // Edit the field, then load the preset back.
+    press(&mut m, &keys, 't');
+    assert_ne!(m.form.as_ref().unwrap().fields[0].text, "2026-11-30");
+    preset(&mut m, &keys, "month end");
+    assert_eq!(m.form.as_ref().unwrap().fields[0].text, "2026-11-30");
+    preset(&mut m, &keys, "month nd");
+    assert!(
+        m.status
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("did you mean")
+    );
+
+    let effects = preset(&mut m, &keys, "delete month end");
+    assert!(matches!(effects.as_slice(), [Effect::SavePresets(p)] if p["p1"].is_empty()));
+}
+
+#[test]
+fn a_preset_is_not_saved_from_a_form_with_bad_fields() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, 'j');
+    press(&mut m, &keys, 'r');
+    // The required date is empty.
+    assert!(preset(&mut m, &keys, "save broken").is_empty());
+    assert!(m.presets.is_empty());
+    assert_eq!(m.status.message.as_ref().unwrap().level, Level::Error);
+}

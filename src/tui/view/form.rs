@@ -25,6 +25,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, model: &Model, keys: &KeyMap) {
                 (Action::NextField, "next"),
                 (Action::PrevField, "previous"),
                 (Action::SubmitLaunch, "launch"),
+                (Action::Presets, "presets"),
                 (Action::Back, "back"),
             ],
         )),
@@ -96,6 +97,21 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, model: &Model, keys: &KeyMap) {
         lines.push(Line::styled(format!(" ✗ {e}"), style::error()));
     }
     lines.push(Line::styled(field_help(form), style::dim()));
+    let names: Vec<&str> = model
+        .presets
+        .get(&form.project_id)
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    if !names.is_empty() {
+        lines.push(Line::styled(
+            format!(
+                " presets: {}  ({} :preset NAME loads one)",
+                names.join(", "),
+                keys.label(Action::Presets)
+            ),
+            style::dim(),
+        ));
+    }
     let block = Block::new().borders(Borders::ALL).title(title);
     frame.render_widget(Paragraph::new(lines).block(block), body);
 }

@@ -1,0 +1,143 @@
+//! `:preset NAME`, `:preset save NAME`, `:preset delete NAME` in the launch form: named sets of
+//! parameter values and run options per project. Saving validates the form first, so a preset
+//! never holds a value the form would refuse.
+
+use super::inform;
+use crate::journal::Origin;
+use crate::tui::form::Form;
+use crate::tui::model::{Level, Model, Screen};
+use crate::tui::msg::Effect;
+use crate::tui::presets::Preset;
+
+pub(super) fn command(model: &mut Model, args: &str) -> Vec<Effect> {
+    if model.screen != Screen::Form || model.form.is_none() {
+        inform(
+            model,
+            Level::Error,
+            "presets belong to a launch form: open one with r first".into(),
+        );
+        return Vec::new();
+    }
+    let (verb, name) = match args.split_once(' ') {
+        Some(("save", n)) => ("save", n.trim()),
+        Some(("delete", n)) => ("delete", n.trim()),
+        _ => ("load", args.trim()),
+    };
+    if name.is_empty() {
+        let project = model
+            .form
+            .as_ref()
+            .map(|f| f.project_id.clone())
+            .unwrap_or_default();
+        let names: Vec<&str> = model
+            .presets
+            .get(&project)
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let text = if names.is_empty() {
+            "no presets for this project yet: :preset save NAME".to_string()
+        } else {
+            format!("presets: {} (:preset NAME loads one)", names.join(", "))
+        };
+        inform(model, Level::Info, text);
+        return Vec::new();
+    }
+    match verb {
+        "save" => save(model, name),
+        "delete" => delete(model, name),
+        _ => load(model, name),
+    }
+}
+
+fn save(model: &mut Model, name: &str) -> Vec<Effect> {
+    let Some(form) = model.form.as_mut() else {
+        return Vec::new();
+    };
+    let Some(request) = form.validate(Origin::Tui) else {
+        inform(
+            model,
+            Level::Error,
+            format!("not saved: fix the marked fields first ({name:?})"),
+        );
+        return Vec::new();
+    };
+    let preset = Preset {
+        params: request.params,
+        options: request.options,
+    };
+    model
+        .presets
+        .entry(request.project_id)
+        .or_default()
+        .insert(name.to_string(), preset);
+    inform(model, Level::Info, format!("saved preset {name:?}"));
+    vec![Effect::SavePresets(model.presets.clone())]
+}
+
+fn delete(model: &mut Model, name: &str) -> Vec<Effect> {
+    let project = model
+        .form
+        .as_ref()
+        .map(|f| f.project_id.clone())
+        .unwrap_or_default();
+    let removed = model
+        .presets
+        .get_mut(&project)
+        .and_then(|p| p.remove(name))
+        .is_some();
+    if !removed {
+        inform(
+            model,
+            Level::Error,
+            format!("no preset {name:?} for this project"),
+        );
+        return Vec::new();
+    }
+    inform(model, Level::Info, format!("deleted preset {name:?}"));
+    vec![Effect::SavePresets(model.presets.clone())]
+}
+
+fn load(model: &mut Model, name: &str) -> Vec<Effect> {
+    let Some(form) = model.form.as_ref() else {
+        return Vec::new();
+    };
+    let Some(preset) = model
+        .presets
+        .get(&form.project_id)
+        .and_then(|p| p.get(name))
+        .cloned()
+    else {
+        let known: Vec<String> = model
+            .presets
+            .get(&form.project_id)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        let hint = crate::config::did_you_mean(name, known.iter().map(String::as_str))
+            .map(|s| format!(" (did you mean {s}?)"))
+            .unwrap_or_default();
+        inform(
+            model,
+            Level::Error,
+            format!("no preset {name:?} for this project{hint}"),
+        );
+        return Vec::new();
+    };
+    let specs = model
+        .projects
+        .load
+        .data()
+        .and_then(|rows| rows.iter().find(|r| r.project.id == form.project_id))
+        .map(|r| r.specs.clone())
+        .unwrap_or_default();
+    let mut next = Form::new(
+        &form.project_id,
+        form.project_title.as_deref(),
+        &specs,
+        Some(&preset.params),
+        Some(&preset.options),
+    );
+    next.rerun_of = form.rerun_of.clone();
+    model.form = Some(next);
+    inform(model, Level::Info, format!("loaded preset {name:?}"));
+    Vec::new()
+}
