@@ -217,6 +217,10 @@ pub struct DemoArgs {
     /// Time factor for the demo's run durations.
     #[arg(long, default_value_t = 20.0, value_name = "FACTOR")]
     pub speed: f64,
+    /// Keep the demo's journal, logs and presets in DIR instead of a throw-away directory
+    /// (note: the emulator starts afresh each time, so runs left active there are lost to it).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
     /// A command to run against the demo workspace; without one, the dashboard (or, when not on
     /// a terminal, a short guided run).
     #[command(subcommand)]

@@ -51,12 +51,16 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
         std::process::id(),
         fastrand::u32(..)
     )));
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| scratch.0.join("data"));
     let env = MapEnv(HashMap::from([
         ("HEX_API_URL".to_string(), running.base_url()),
         ("HEX_API_TOKEN".to_string(), token),
         (
             "HEXDASH_DATA_DIR".to_string(),
-            scratch.0.join("data").display().to_string(),
+            data_dir.display().to_string(),
         ),
         (
             "HEXDASH_CONFIG_DIR".to_string(),
