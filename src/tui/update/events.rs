@@ -86,10 +86,11 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::OpenFailed { url, error } => {
+            tracing::warn!(%error, "cannot open a browser");
             inform(
                 model,
                 Level::Warning,
-                format!("no browser ({error}): {url}"),
+                format!("no browser here; the run's URL: {url}"),
             );
             Vec::new()
         }
