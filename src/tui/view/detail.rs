@@ -1,213 +1,514 @@
-//! The run detail screen: every field Hex returned, the status timeline as observed, the
-//! parameters and options used, freshness, cancel state, and the actions with their keys.
+//! The run detail screen: everything known about one run.
+//!
+//! Every field Hex returned (status in Hex's spelling, start, end, elapsed, run URL, trace id,
+//! project version, ids), the status timeline as hexdash observed it, the parameters and
+//! options it was launched with, and what hexdash knows around it: origin, launch id, whether
+//! it was adopted after a lost answer, cancel state, how old the data is and why it may be
+//! stale. Two columns when there is room, one otherwise. The hint line lists the actions that
+//! can be taken on this run now.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::style;
+use super::chrome::{self, Hint};
+use super::style::{self, ERROR, WARN};
+use crate::engine::{Overdue, RunView};
 use crate::hex::params::display_value;
-use crate::journal::CancelState;
+use crate::journal::{CancelState, LaunchOptions, Origin};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
-use crate::tui::model::Model;
+use crate::tui::model::{Model, RunRow};
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, model: &Model, keys: &KeyMap) {
-    let [body, hint] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
-    frame.render_widget(
-        Paragraph::new(super::hints(
-            keys,
-            &[
-                (Action::CancelRun, "cancel"),
-                (Action::Launch, "rerun"),
-                (Action::RerunWithEdits, "edit+rerun"),
-                (Action::OpenUrl, "open in browser"),
-                (Action::Copy, "copy url/id/command"),
-                (Action::Pin, "pin"),
-                (Action::Back, "back"),
-            ],
-        )),
-        hint,
-    );
+/// Width of the field names.
+const LABEL: usize = 11;
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
     let Some(row) = model.detail.as_ref().and_then(|k| model.runs.rows.get(k)) else {
-        frame.render_widget(
-            Paragraph::new(" this run is no longer in the list").style(style::dim()),
-            body,
+        chrome::notice(
+            frame,
+            area,
+            vec![Line::raw(format!(
+                "this run is no longer in the list; {} goes back",
+                keys.label(Action::Back)
+            ))],
         );
         return;
     };
     let v = &row.view;
-    let tz = &model.tz;
-    let time = |t: Option<jiff::Timestamp>| {
-        t.map(|t| style::full_time(t, tz))
-            .unwrap_or_else(|| "-".into())
-    };
-    let field = |name: &str, value: String| {
-        Line::from(vec![
-            Span::styled(format!(" {name:<16}"), style::dim()),
-            Span::raw(value),
-        ])
-    };
-    let elapsed = match (v.is_active() && row.followed, v.start_time, v.elapsed_ms) {
-        (true, Some(start), _) => style::duration(style::since(start, model.now)),
-        (_, _, Some(ms)) => style::duration(style::millis(ms)),
-        _ => "-".into(),
-    };
-    let freshness = match (&v.stale, v.observed_at) {
-        (Some(reason), Some(t)) => format!(
-            "STALE since {} ago: {reason}",
-            style::duration(style::since(t, model.now))
+    let (status, status_style) = style::run_status(v, model.frame);
+    let title = Line::from(vec![
+        Span::styled(
+            format!(" {} ", v.project_title.as_deref().unwrap_or("(untitled)")),
+            style::bold(),
         ),
-        (Some(reason), None) => format!("STALE: {reason}"),
-        (None, Some(t)) if row.followed => {
-            format!(
-                "fetched {} ago",
-                style::duration(style::since(t, model.now))
-            )
-        }
-        (None, Some(t)) => format!("final (observed {})", style::full_time(t, tz)),
-        (None, None) => "no status read yet".into(),
+        Span::styled(format!(" run {} ", v.key.run_id), style::dim()),
+        Span::styled(format!(" {status}"), status_style),
+    ]);
+    frame.render_widget(title, Rect { height: 1, ..area });
+    let body = Rect {
+        y: area.y.saturating_add(2),
+        height: area.height.saturating_sub(2),
+        ..area
     };
-    let cancel = match &v.cancel {
-        CancelState::None => "-".to_string(),
-        CancelState::Requested { at, .. } => format!("requested at {}", style::full_time(*at, tz)),
-        CancelState::Confirmed { at, status } => {
-            format!("confirmed {status} at {}", style::full_time(*at, tz))
+    if body.width >= 70 {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .spacing(2)
+                .areas(body);
+        let w = usize::from(left.width);
+        let mut l = run_section(row, model, w);
+        l.push(Line::raw(""));
+        l.extend(launch_section(v, w));
+        let w = usize::from(right.width);
+        let mut r = timeline_section(v, model);
+        r.push(Line::raw(""));
+        r.extend(params_section(v, w));
+        r.push(Line::raw(""));
+        r.extend(watch_section(row, model, keys, w));
+        render_lines(frame, left, l);
+        render_lines(frame, right, r);
+    } else {
+        let w = usize::from(body.width);
+        let mut all = run_section(row, model, w);
+        for section in [
+            timeline_section(v, model),
+            params_section(v, w),
+            launch_section(v, w),
+            watch_section(row, model, keys, w),
+        ] {
+            all.push(Line::raw(""));
+            all.extend(section);
         }
-        CancelState::NotConfirmed { at } => format!(
-            "NOT confirmed (deadline passed at {}); {} re-sends",
-            style::full_time(*at, tz),
-            keys.label(Action::CancelRun)
+        render_lines(frame, body, all);
+    }
+}
+
+fn render_lines(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
+    for (i, line) in lines.into_iter().enumerate() {
+        let Ok(dy) = u16::try_from(i) else { break };
+        if dy >= area.height {
+            break;
+        }
+        frame.render_widget(
+            line,
+            Rect {
+                y: area.y + dy,
+                height: 1,
+                ..area
+            },
+        );
+    }
+}
+
+fn section(name: &str) -> Line<'static> {
+    Line::styled(format!(" {name}"), style::heading())
+}
+
+/// ` label     value`, the value cut to the width left.
+fn field(label: &str, value: impl Into<String>, st: Style, width: usize) -> Line<'static> {
+    let room = width.saturating_sub(LABEL + 2);
+    let value: String = value.into();
+    Line::from(vec![
+        Span::styled(format!("  {label:<w$}", w = LABEL), style::dim()),
+        Span::styled(style::fit(&value, room).into_owned(), st),
+    ])
+}
+
+fn or_dash(v: Option<String>) -> (String, Style) {
+    match v {
+        Some(s) => (s, Style::new()),
+        None => ("-".into(), style::dim()),
+    }
+}
+
+fn run_section(row: &RunRow, model: &Model, w: usize) -> Vec<Line<'static>> {
+    let v = &row.view;
+    let tz = &model.tz;
+    let status = match &v.status {
+        Some(s) => Span::styled(
+            format!("{} {}", style::status_glyph(Some(s), model.frame), s),
+            Style::new()
+                .fg(style::status_color(Some(s)))
+                .add_modifier(Modifier::BOLD),
+        ),
+        None => Span::styled(
+            format!("{} not reported yet", style::spinner(model.frame)),
+            Style::new().fg(WARN),
         ),
     };
     let mut lines = vec![
+        section("Run"),
         Line::from(vec![
-            Span::styled(" status          ", style::dim()),
-            Span::styled(
-                match &v.status {
-                    Some(s) if s.is_terminal() => s.to_string(),
-                    Some(s) => format!("{} {s}", style::spinner(model.frame)),
-                    None => "not yet seen".to_string(),
-                },
-                style::status_style(v.status.as_ref()),
-            ),
-            Span::raw(if row.overdue.is_some() { "   " } else { "" }),
-            Span::styled(
-                row.overdue
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                style::error(),
-            ),
+            Span::styled(format!("  {:<w$}", "status", w = LABEL), style::dim()),
+            status,
         ]),
-        field(
-            "project",
-            v.project_title.clone().unwrap_or_else(|| "-".into()),
-        ),
-        field("project id", v.key.project_id.clone()),
-        field("run id", v.key.run_id.clone()),
-        field("run URL", v.run_url.clone().unwrap_or_else(|| "-".into())),
-        field("trace id", v.trace_id.clone().unwrap_or_else(|| "-".into())),
-        field(
-            "project version",
-            v.project_version
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_else(|| "-".into()),
-        ),
-        field("started", time(v.start_time)),
-        field("ended", time(v.end_time)),
-        field("elapsed", elapsed),
-        field("data", freshness),
-        field("cancel", cancel),
-        field(
-            "origin",
-            super::runs::origin_word(v.origin.as_ref()).to_string(),
-        ),
-        field(
-            "launch id",
-            v.launch_id
-                .clone()
-                .unwrap_or_else(|| "- (not launched by hexdash)".into()),
-        ),
-        field("first seen", style::full_time(v.first_seen, tz)),
     ];
-    if v.adopted {
-        lines.push(field(
-            "adopted",
-            "yes: Hex's answer was lost, found in the project's runs".into(),
+    let (started, st) = or_dash(v.start_time.map(|t| style::full_time(t, tz)));
+    lines.push(field("started", started, st, w));
+    let ended = match v.end_time {
+        Some(t) => (style::full_time(t, tz), Style::new()),
+        None if v.is_active() => ("- (still going)".into(), style::dim()),
+        None => ("-".into(), style::dim()),
+    };
+    lines.push(field("ended", ended.0, ended.1, w));
+    let elapsed = match style::elapsed_secs(v, row.followed, model.now) {
+        Some(s) if v.is_active() && row.followed => (
+            format!("{} and counting", style::duration(s)),
+            style::bold(),
+        ),
+        Some(s) if v.is_active() => (
+            format!("{} when last seen", style::duration(s)),
+            Style::new(),
+        ),
+        Some(s) => (style::duration(s), Style::new()),
+        None => ("- (not started)".into(), style::dim()),
+    };
+    lines.push(field("elapsed", elapsed.0, elapsed.1, w));
+    let (url, st) = or_dash(v.run_url.clone());
+    lines.push(field("run URL", url, st.fg(style::ACCENT), w));
+    let (trace, st) = or_dash(v.trace_id.clone());
+    lines.push(field("trace id", trace, st, w));
+    let (version, st) = or_dash(v.project_version.as_ref().map(ToString::to_string));
+    lines.push(field("version", version, st, w));
+    lines.push(field("project", v.key.project_id.clone(), Style::new(), w));
+    lines
+}
+
+fn launch_section(v: &RunView, w: usize) -> Vec<Line<'static>> {
+    let origin = match &v.origin {
+        Some(Origin::Pipeline {
+            pipeline_run_id,
+            step_id,
+        }) => format!("pipeline {pipeline_run_id}, step {step_id}"),
+        other => match style::origin_label(other.as_ref()) {
+            "-" => "- (not launched by hexdash)".to_string(),
+            label => label.to_string(),
+        },
+    };
+    let (launch_id, st) = or_dash(v.launch_id.clone());
+    let adopted = if v.adopted {
+        (
+            "yes: the launch answer was lost, found in the project's runs".to_string(),
+            Style::new().fg(WARN),
+        )
+    } else {
+        ("no".to_string(), style::dim())
+    };
+    let (options, ost) = match &v.options {
+        Some(o) => (options(o), Style::new()),
+        None => ("- (unknown)".to_string(), style::dim()),
+    };
+    vec![
+        section("Launch"),
+        field("origin", origin, Style::new(), w),
+        field("launch id", launch_id, st, w),
+        field("adopted", adopted.0, adopted.1, w),
+        field("options", options, ost, w),
+    ]
+}
+
+/// `cached SQL · no publish · timeout 30m (kill) · dry run`
+fn options(o: &LaunchOptions) -> String {
+    let mut parts = vec![
+        if o.use_cached_sql_results == Some(false) {
+            "fresh SQL"
+        } else {
+            "cached SQL"
+        }
+        .to_string(),
+        if o.update_published_results == Some(true) {
+            "updates published"
+        } else {
+            "no publish"
+        }
+        .to_string(),
+    ];
+    if let Some(t) = o.timeout_secs {
+        let t = style::round_duration(t);
+        parts.push(format!(
+            "timeout {t}{}",
+            if o.kill_on_timeout { " (kill)" } else { "" }
         ));
     }
-    if v.timed_out {
-        lines.push(field("timeout", "passed while the run was active".into()));
+    if o.dry_run {
+        parts.push("dry run".into());
     }
-    let mut side = vec![Line::styled(" parameters", style::header())];
+    parts.join(" · ")
+}
+
+fn timeline_section(v: &RunView, model: &Model) -> Vec<Line<'static>> {
+    let mut lines = vec![section("Timeline (as observed)")];
+    if v.timeline.is_empty() {
+        lines.push(Line::styled("  no status observed yet", style::dim()));
+    }
+    let mut previous = None;
+    for (status, at) in &v.timeline {
+        let mut spans = vec![
+            Span::raw(format!("  {}  ", style::clock(*at, model.now, &model.tz))),
+            Span::styled(
+                format!("{status:<10}"),
+                Style::new().fg(style::status_color(Some(status))),
+            ),
+        ];
+        if let Some(p) = previous {
+            spans.push(Span::styled(
+                format!(" after {}", style::duration(style::secs_between(p, *at))),
+                style::dim(),
+            ));
+        }
+        previous = Some(*at);
+        lines.push(Line::from(spans));
+    }
+    lines
+}
+
+fn params_section(v: &RunView, w: usize) -> Vec<Line<'static>> {
+    let mut lines = vec![section("Parameters")];
     match &v.params {
-        Some(p) if p.is_empty() => side.push(Line::styled("  (project defaults)", style::dim())),
-        Some(p) => side.extend(
-            p.iter()
-                .map(|(k, val)| Line::raw(format!("  {k} = {}", display_value(val)))),
-        ),
-        None => side.push(Line::styled(
+        None => lines.push(Line::styled(
             "  unknown (not launched by hexdash)",
             style::dim(),
         )),
-    }
-    if let Some(o) = &v.options {
-        side.push(Line::styled(" options", style::header()));
-        side.push(Line::raw(format!(
-            "  cached SQL {}  ·  update published {}",
-            if o.use_cached_sql_results == Some(false) {
-                "off"
-            } else {
-                "on"
-            },
-            if o.update_published_results == Some(true) {
-                "on"
-            } else {
-                "off"
+        Some(p) if p.is_empty() => {
+            lines.push(Line::styled(
+                "  none (the project's defaults)",
+                style::dim(),
+            ));
+        }
+        Some(p) => {
+            let name_w = p.keys().map(|k| style::width(k)).max().unwrap_or(0).min(20);
+            for (name, value) in p {
+                let room = w.saturating_sub(name_w + 4);
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("  {:<name_w$}  ", style::fit(name, name_w)),
+                        style::dim(),
+                    ),
+                    Span::raw(style::fit(&display_value(value), room).into_owned()),
+                ]));
             }
-        )));
-        if let Some(t) = o.timeout_secs {
-            side.push(Line::raw(format!(
-                "  timeout {}{}",
-                style::duration(std::time::Duration::from_secs(t)),
-                if o.kill_on_timeout {
-                    ", kill on timeout"
-                } else {
-                    ""
-                }
-            )));
         }
     }
-    side.push(Line::styled(" timeline (as observed)", style::header()));
-    if v.timeline.is_empty() {
-        side.push(Line::styled("  -", style::dim()));
-    }
-    for (s, at) in &v.timeline {
-        side.push(Line::from(vec![
-            Span::raw(format!("  {}  ", style::clock(*at, model.now, tz))),
-            Span::styled(s.to_string(), style::status_style(Some(s))),
-        ]));
-    }
-    let [left, right] = if body.width >= 100 {
-        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body)
-    } else {
-        // Narrow: one column, the parameters and timeline below the fields.
-        lines.push(Line::raw(""));
-        lines.append(&mut side);
-        [body, Rect::default()]
+    lines
+}
+
+fn watch_section(row: &RunRow, model: &Model, keys: &KeyMap, w: usize) -> Vec<Line<'static>> {
+    let v = &row.view;
+    let mut lines = vec![section("Data")];
+    let updated = match v.observed_at {
+        Some(t) => (
+            format!(
+                "{} ({} ago)",
+                style::clock(t, model.now, &model.tz),
+                style::age(style::secs_between(t, model.now))
+            ),
+            Style::new(),
+        ),
+        None => (
+            "never: no answer from Hex yet".into(),
+            Style::new().fg(WARN),
+        ),
     };
-    let block = Block::new().borders(Borders::TOP).title(" run ");
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        left,
-    );
-    if right.width > 0 {
-        let block = Block::new().borders(Borders::TOP | Borders::LEFT);
-        frame.render_widget(Paragraph::new(side).block(block), right);
+    lines.push(field("updated", updated.0, updated.1, w));
+    lines.push(field(
+        "first seen",
+        style::clock(v.first_seen, model.now, &model.tz),
+        Style::new(),
+        w,
+    ));
+    if let Some(reason) = &v.stale {
+        lines.push(field(
+            "stale",
+            reason.clone(),
+            Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+            w,
+        ));
+    }
+    let following = if row.followed && v.is_active() {
+        ("yes, polled fast while open", Style::new())
+    } else if v.is_active() {
+        (
+            "no: hexdash stopped following it",
+            Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
+        )
+    } else {
+        ("no, it ended", style::dim())
+    };
+    lines.push(field("following", following.0, following.1, w));
+    let cancel = match &v.cancel {
+        CancelState::None => None,
+        CancelState::Requested { at, origin } => Some((
+            format!(
+                "requested {} ({}), waiting for Hex to confirm",
+                style::clock(*at, model.now, &model.tz),
+                style::origin_label(Some(origin))
+            ),
+            Style::new().fg(ratatui::style::Color::Magenta),
+        )),
+        CancelState::Confirmed { at, status } => Some((
+            format!(
+                "confirmed {}: {status}",
+                style::clock(*at, model.now, &model.tz)
+            ),
+            Style::new(),
+        )),
+        CancelState::NotConfirmed { at } => Some((
+            format!(
+                "NOT confirmed by {}; {} re-sends",
+                style::clock(*at, model.now, &model.tz),
+                keys.label(Action::CancelRun)
+            ),
+            Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
+        )),
+    };
+    if let Some((text, st)) = cancel {
+        lines.push(field("cancel", text, st, w));
+    }
+    if let Some(o) = &row.overdue
+        && v.is_active()
+    {
+        let text = match o {
+            Overdue::PastUsual { running, p95 } => format!(
+                "running {}, usually done within {} (p95)",
+                style::duration(running.as_secs()),
+                style::round_duration(p95.as_secs())
+            ),
+            Overdue::PendingTooLong { pending } => {
+                format!("pending for {}", style::duration(pending.as_secs()))
+            }
+        };
+        lines.push(field(
+            "overdue",
+            text,
+            Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
+            w,
+        ));
+    }
+    if v.timed_out {
+        lines.push(field(
+            "timeout",
+            "passed while the run was still going",
+            Style::new().fg(WARN),
+            w,
+        ));
+    }
+    let mut notes = Vec::new();
+    if model.pinned.contains(&v.key) {
+        notes.push("pinned: a bell when it ends");
+    }
+    if model.session_runs.contains(&v.key) {
+        notes.push("launched in this session");
+    }
+    if !notes.is_empty() {
+        lines.push(field("notes", notes.join("; "), Style::new(), w));
+    }
+    lines
+}
+
+/// The actions that mean something for this run now, with their keys.
+pub fn hints(model: &Model, keys: &KeyMap) -> Vec<Hint> {
+    let Some(row) = model.detail.as_ref().and_then(|k| model.runs.rows.get(k)) else {
+        return vec![Hint::new(keys, Action::Back, "back")];
+    };
+    let v = &row.view;
+    let mut list = Vec::new();
+    if !model.status.read_only {
+        if v.is_active() && row.followed {
+            list.push(Hint::new(keys, Action::CancelRun, "cancel"));
+        }
+        list.push(Hint::new(keys, Action::Launch, "rerun"));
+        list.push(Hint::new(keys, Action::RerunWithEdits, "rerun with edits"));
+    }
+    if v.run_url.is_some() {
+        list.push(Hint::new(keys, Action::OpenUrl, "open URL"));
+    }
+    // The same turn order as `update`'s copy: URL (when known), id, command line.
+    let next = match model.copy_next % 3 {
+        0 if v.run_url.is_some() => "copy URL",
+        0 | 1 => "copy id",
+        _ => "copy command",
+    };
+    list.push(Hint::new(keys, Action::Copy, next));
+    let pin = if model.pinned.contains(&v.key) {
+        "unpin"
+    } else {
+        "pin"
+    };
+    list.push(Hint::new(keys, Action::Pin, pin));
+    list.push(Hint::new(keys, Action::Back, "back"));
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{etl_running, render, runs_model};
+    use crate::engine::RunKey;
+    use crate::tui::model::{Model, Screen};
+
+    fn detail_of(key: &RunKey) -> Model {
+        let mut m = runs_model();
+        m.screen = Screen::Detail;
+        m.previous = Screen::Runs;
+        m.detail = Some(key.clone());
+        m
+    }
+
+    fn key_of(m: &Model, run_prefix: &str) -> RunKey {
+        m.runs
+            .rows
+            .keys()
+            .find(|k| k.run_id.starts_with(run_prefix))
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn running() {
+        insta::assert_snapshot!(render(&detail_of(&etl_running().key), 130, 26).backend());
+    }
+
+    #[test]
+    fn running_narrow() {
+        insta::assert_snapshot!(render(&detail_of(&etl_running().key), 80, 24).backend());
+    }
+
+    #[test]
+    fn very_narrow_stacks_the_sections() {
+        insta::assert_snapshot!(render(&detail_of(&etl_running().key), 60, 40).backend());
+    }
+
+    #[test]
+    fn stale_and_overdue() {
+        let m = runs_model();
+        let key = key_of(&m, "7c6b5a49");
+        insta::assert_snapshot!(render(&detail_of(&key), 130, 24).backend());
+    }
+
+    #[test]
+    fn ended_after_a_confirmed_cancel() {
+        let m = runs_model();
+        let key = key_of(&m, "4b3a2918");
+        let mut m = detail_of(&key);
+        m.copy_next = 1;
+        insta::assert_snapshot!(render(&m, 130, 24).backend());
+    }
+
+    #[test]
+    fn foreign_run_not_launched_by_hexdash() {
+        let m = runs_model();
+        let key = key_of(&m, "6f5e4d3c");
+        let mut m = detail_of(&key);
+        m.status.read_only = true;
+        insta::assert_snapshot!(render(&m, 130, 24).backend());
+    }
+
+    #[test]
+    fn run_gone_from_the_list() {
+        let mut m = runs_model();
+        m.screen = Screen::Detail;
+        m.detail = Some(RunKey::new("p", "deadbeef-0000"));
+        insta::assert_snapshot!(render(&m, 100, 10).backend());
     }
 }

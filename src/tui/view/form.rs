@@ -1,225 +1,480 @@
-//! The launch form: one line per parameter, typed, with its error under it; then the run
-//! options; the form's own error and a hint of its keys.
+//! The launch form: one typed field per declared parameter, then the run options.
+//!
+//! Each row shows the field's name (`*` when required), its value as that kind edits it (text,
+//! `‹ option ›`, `[x] option` lists, checkboxes), and on the right either the field's error in
+//! red or, for the focused row, the keys that field takes. The form-wide error and "launching…"
+//! sit under the fields; the key hints go on the hint line. Long forms scroll to keep the
+//! focused row on screen. The form's editing rules live in `tui::form`; this only draws them.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Position, Rect};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::style;
+use super::chrome::{self, Hint};
+use super::style::{self, ERROR, WARN};
+use super::table;
 use crate::hex::params::ParamKind;
 use crate::tui::action::Action;
 use crate::tui::form::{Field, Form, Slot};
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::Model;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, model: &Model, keys: &KeyMap) {
+/// One row of the form as drawn.
+struct Row {
+    slot: Slot,
+    label: String,
+    value: Vec<Span<'static>>,
+    /// Where the text cursor goes (columns into the value), for text inputs.
+    caret: Option<usize>,
+    /// Error, or the keys of the focused row, or what the field is.
+    note: Span<'static>,
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let Some(form) = &model.form else {
+        chrome::notice(frame, area, vec![Line::raw("no launch form is open")]);
         return;
     };
-    let [body, hint] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
-    frame.render_widget(
-        Paragraph::new(super::hints(
-            keys,
-            &[
-                (Action::NextField, "next"),
-                (Action::PrevField, "previous"),
-                (Action::SubmitLaunch, "launch"),
-                (Action::Presets, "presets"),
-                (Action::Back, "back"),
-            ],
-        )),
-        hint,
-    );
-    let title = match &form.rerun_of {
-        Some(k) => format!(
-            " Rerun {} with edits · {} ",
-            k.run_id.chars().take(8).collect::<String>(),
-            form.project_title.as_deref().unwrap_or(&form.project_id)
+    let focused = form.focused();
+    let mut title = vec![
+        Span::styled(" Launch ", style::bold()),
+        Span::styled(
+            form.project_title
+                .clone()
+                .unwrap_or_else(|| form.project_id.clone()),
+            style::bold().fg(style::ACCENT),
         ),
-        None => format!(
-            " Launch {} ",
-            form.project_title.as_deref().unwrap_or(&form.project_id)
+        Span::styled(
+            format!("  project {}", style::short_id(&form.project_id)),
+            style::dim(),
         ),
-    };
-    let mut lines = Vec::new();
-    if form.free {
-        lines.push(Line::styled(
-            " no parameters declared for this project: type name=value rows (declare them in the config to get typed fields)",
+    ];
+    if let Some(k) = &form.rerun_of {
+        title.push(Span::styled(
+            format!("  rerun of {}", style::short_id(&k.run_id)),
             style::dim(),
         ));
     }
-    let focused = form.focused();
-    for (i, f) in form.fields.iter().enumerate() {
-        lines.push(field_line(f, focused == Slot::Param(i), model));
-        if let Some(e) = &f.error {
-            lines.push(Line::styled(format!("     ✗ {e}"), style::error()));
-        }
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(" run options", style::header()));
-    lines.push(toggle(
-        "use cached SQL results",
-        form.use_cached_sql,
-        focused == Slot::UseCachedSql,
-    ));
-    lines.push(toggle(
-        "update published results",
-        form.update_published,
-        focused == Slot::UpdatePublished,
-    ));
-    lines.push(text_line(
-        "timeout",
-        &form.timeout,
-        "none (e.g. 30m)",
-        focused == Slot::Timeout,
-    ));
-    if let Some(e) = &form.timeout_error {
-        lines.push(Line::styled(format!("     ✗ {e}"), style::error()));
-    }
-    lines.push(toggle(
-        "kill on timeout",
-        form.kill_on_timeout,
-        focused == Slot::KillOnTimeout,
-    ));
-    lines.push(toggle(
-        "dry run (validate only)",
-        form.dry_run,
-        focused == Slot::DryRun,
-    ));
-    lines.push(Line::raw(""));
-    if form.submitting {
-        lines.push(Line::styled(
-            format!(" {} launching…", style::spinner(model.frame)),
-            style::warn(),
-        ));
-    } else if let Some(e) = &form.error {
-        lines.push(Line::styled(format!(" ✗ {e}"), style::error()));
-    }
-    lines.push(Line::styled(field_help(form), style::dim()));
-    let names: Vec<&str> = model
+    let presets: Vec<&str> = model
         .presets
         .get(&form.project_id)
         .map(|p| p.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    if !names.is_empty() {
-        lines.push(Line::styled(
-            format!(
-                " presets: {}  ({} :preset NAME loads one)",
-                names.join(", "),
-                keys.label(Action::Presets)
-            ),
+    if !presets.is_empty() {
+        title.push(Span::styled(
+            format!("  presets: {}", presets.join(", ")),
             style::dim(),
         ));
     }
-    let block = Block::new().borders(Borders::ALL).title(title);
-    frame.render_widget(Paragraph::new(lines).block(block), body);
-}
+    frame.render_widget(Line::from(title), Rect { height: 1, ..area });
 
-fn marker(on: bool) -> Span<'static> {
-    if on {
-        Span::styled(" ▶ ", style::warn())
+    let params: Vec<Row> = form
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| param_row(i, f, focused == Slot::Param(i), form.free))
+        .collect();
+    let options = option_rows(form, focused);
+    // Lines: section heads and rows; remember which line holds the focus.
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut focus_line = 0;
+    let mut caret: Option<(usize, usize)> = None;
+    let params_title = if form.free {
+        " Parameters (none declared in the config: type name=value)"
     } else {
-        Span::raw("   ")
-    }
-}
-
-fn label(name: &str, on: bool) -> Span<'static> {
-    let text = format!("{name:<32}");
-    if on {
-        Span::styled(text, style::header())
-    } else {
-        Span::raw(text)
-    }
-}
-
-fn toggle(name: &str, value: bool, on: bool) -> Line<'static> {
-    Line::from(vec![
-        marker(on),
-        label(name, on),
-        Span::raw(if value { "[x]" } else { "[ ]" }),
-    ])
-}
-
-fn text_line(name: &str, value: &str, placeholder: &str, on: bool) -> Line<'static> {
-    let shown = if value.is_empty() {
-        Span::styled(placeholder.to_string(), style::dim())
-    } else {
-        Span::raw(value.to_string())
+        " Parameters"
     };
-    let mut spans = vec![marker(on), label(name, on), shown];
-    if on {
-        spans.push(Span::styled("▏", style::warn()));
+    lines.push(Line::styled(params_title, style::heading()));
+    if params.is_empty() {
+        lines.push(Line::styled(
+            "   this project takes no parameters",
+            style::dim(),
+        ));
     }
-    Line::from(spans)
-}
-
-fn field_line(f: &Field, on: bool, model: &Model) -> Line<'static> {
-    if f.free {
-        return text_line("name=value", &f.text, "add a parameter", on);
-    }
-    let name = format!(
-        "{}{} ({})",
-        f.spec.name,
-        if f.spec.required { "*" } else { "" },
-        f.spec.kind
-    );
-    match f.spec.kind {
-        ParamKind::Text | ParamKind::Number => text_line(&name, &f.text, "project default", on),
-        ParamKind::Date => {
-            let mut line = text_line(&name, &f.text, "YYYY-MM-DD", on);
+    // One set of widths for both sections, so values and notes line up down the form.
+    let all = || params.iter().chain(&options);
+    let label_w = all().map(|r| style::width(&r.label)).max().unwrap_or(0);
+    let value_w = all()
+        .map(|r| r.value.iter().map(Span::width).sum::<usize>())
+        .max()
+        .unwrap_or(0)
+        .clamp(12, 48);
+    let width = usize::from(area.width);
+    for (rows, head) in [(&params, None), (&options, Some(" Run options"))] {
+        if let Some(h) = head {
+            lines.push(Line::styled(h, style::heading()));
+        }
+        for r in rows {
+            let on = r.slot == focused;
             if on {
-                let today = model.now.to_zoned(model.tz.clone()).date();
-                line.spans.push(Span::styled(
-                    format!("   t today ({today}) · y yesterday · +/- a day"),
-                    style::dim(),
-                ));
+                focus_line = lines.len();
+                caret = r.caret.map(|c| (lines.len(), 3 + label_w + 2 + c));
             }
-            line
+            lines.push(row_line(r, on, label_w, value_w, width));
         }
-        ParamKind::Checkbox => toggle(&name, f.checked, on),
-        ParamKind::Dropdown => {
-            let mut spans = vec![marker(on), label(&name, on)];
-            for (i, o) in f.spec.options.iter().enumerate() {
-                let text = format!(" {o} ");
-                spans.push(if i == f.pointer {
-                    Span::styled(text, style::selected())
-                } else {
-                    Span::styled(text, style::dim())
-                });
-            }
-            Line::from(spans)
-        }
-        ParamKind::Multiselect => {
-            let mut spans = vec![marker(on), label(&name, on)];
-            for (i, o) in f.spec.options.iter().enumerate() {
-                let mark = if f.chosen.contains(&i) { "[x]" } else { "[ ]" };
-                let text = format!(" {mark} {o} ");
-                spans.push(if on && i == f.pointer {
-                    Span::styled(text, style::selected())
-                } else {
-                    Span::raw(text)
-                });
-            }
-            Line::from(spans)
+    }
+    let mut footer: Vec<Line<'static>> = Vec::new();
+    if let Some(e) = &form.error {
+        footer.push(Line::styled(
+            format!(" ✗ {e}"),
+            Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
+        ));
+    }
+    if form.submitting {
+        footer.push(Line::styled(
+            format!(" {} launching…", style::spinner(model.frame)),
+            Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+        ));
+    }
+    let footer_h = u16::try_from(footer.len()).unwrap_or(0);
+    let fields = Rect {
+        y: area.y.saturating_add(2),
+        height: area
+            .height
+            .saturating_sub(2 + footer_h + u16::from(footer_h > 0)),
+        ..area
+    };
+    let height = usize::from(fields.height);
+    let top = table::window(lines.len(), focus_line, height);
+    for (i, line) in lines.into_iter().skip(top).take(height).enumerate() {
+        let y = fields.y + u16::try_from(i).unwrap_or(0);
+        frame.render_widget(
+            line,
+            Rect {
+                y,
+                height: 1,
+                ..fields
+            },
+        );
+    }
+    let footer_y = area.bottom().saturating_sub(footer_h);
+    for (i, line) in footer.into_iter().enumerate() {
+        let y = footer_y + u16::try_from(i).unwrap_or(0);
+        frame.render_widget(
+            line,
+            Rect {
+                y,
+                height: 1,
+                ..area
+            },
+        );
+    }
+    if let Some((line, col)) = caret
+        && model.overlay.is_none()
+        && line >= top
+        && line < top + height
+    {
+        let x = area
+            .x
+            .saturating_add(u16::try_from(col).unwrap_or(u16::MAX));
+        let y = fields.y + u16::try_from(line - top).unwrap_or(0);
+        if x < area.right() {
+            frame.set_cursor_position(Position::new(x, y));
         }
     }
 }
 
-/// What the keys do in the focused field.
-fn field_help(form: &Form) -> String {
-    let text = match form.focused() {
-        Slot::Param(i) => match form.fields.get(i).map(|f| (f.free, f.spec.kind)) {
-            Some((true, _)) => "type name=value; an empty row is ignored",
-            Some((_, ParamKind::Checkbox)) => "space toggles",
-            Some((_, ParamKind::Dropdown)) => "←/→ or space choose",
-            Some((_, ParamKind::Multiselect)) => "←/→ move, space picks",
-            Some((_, ParamKind::Date)) => "type a date, or t / y / + / -",
-            Some(_) => "type a value; empty means the project's default",
-            None => "",
-        },
-        Slot::Timeout => "e.g. 90s, 30m, 2h; empty means none",
-        _ => "space toggles",
+fn row_line(r: &Row, on: bool, label_w: usize, value_w: usize, width: usize) -> Line<'static> {
+    let mut spans = vec![
+        Span::styled(if on { " › " } else { "   " }, style::key()),
+        Span::styled(
+            format!("{:<label_w$}  ", r.label),
+            if on { style::bold() } else { Style::new() },
+        ),
+    ];
+    let used: usize = r.value.iter().map(Span::width).sum();
+    spans.extend(r.value.iter().cloned());
+    spans.push(Span::raw(" ".repeat(value_w.saturating_sub(used) + 2)));
+    let room = width.saturating_sub(3 + label_w + 2 + value_w.max(used) + 2);
+    spans.push(Span::styled(
+        style::fit(&r.note.content, room).into_owned(),
+        r.note.style,
+    ));
+    let line = Line::from(spans);
+    if on {
+        line.style(style::selected())
+    } else {
+        line
+    }
+}
+
+/// A text input: what is typed, or a dim placeholder when empty.
+fn text_value(text: &str, placeholder: &str, required: bool) -> Vec<Span<'static>> {
+    if text.is_empty() {
+        let st = if required {
+            Style::new().fg(WARN)
+        } else {
+            style::dim()
+        };
+        vec![Span::styled(placeholder.to_string(), st)]
+    } else {
+        vec![Span::styled(
+            text.to_string(),
+            Style::new().add_modifier(Modifier::UNDERLINED),
+        )]
+    }
+}
+
+fn check(on: bool) -> Span<'static> {
+    Span::raw(if on { "[x]" } else { "[ ]" })
+}
+
+fn error_note(e: &str) -> Span<'static> {
+    Span::styled(
+        format!("✗ {e}"),
+        Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
+    )
+}
+
+fn param_row(i: usize, f: &Field, on: bool, free: bool) -> Row {
+    let spec = &f.spec;
+    if free {
+        let last_empty = f.text.is_empty();
+        return Row {
+            slot: Slot::Param(i),
+            label: if last_empty {
+                "+ add".into()
+            } else {
+                format!("param {}", i + 1)
+            },
+            value: text_value(&f.text, "", false),
+            caret: Some(style::width(&f.text)),
+            note: match &f.error {
+                Some(e) => error_note(e),
+                None if on && last_empty => {
+                    Span::styled("type name=value to add a parameter", style::dim())
+                }
+                None if on => Span::styled("name=value, e.g. region=eu", style::dim()),
+                None => Span::raw(""),
+            },
+        };
+    }
+    let label = if spec.required {
+        format!("{} *", spec.name)
+    } else {
+        spec.name.clone()
     };
-    format!(" {text}")
+    let mut caret = None;
+    let mut multiselect_hint: Option<String> = None;
+    let (value, keys_hint): (Vec<Span<'static>>, &str) = match spec.kind {
+        ParamKind::Text | ParamKind::Number | ParamKind::Date => {
+            caret = Some(style::width(&f.text));
+            let placeholder = match (spec.kind, spec.required) {
+                (ParamKind::Date, _) => "YYYY-MM-DD",
+                (_, true) => "(required)",
+                (_, false) => "(project default)",
+            };
+            let hint = match spec.kind {
+                ParamKind::Date => "t today · y yesterday · +/- a day",
+                ParamKind::Number => "a number",
+                _ => "text",
+            };
+            (text_value(&f.text, placeholder, spec.required), hint)
+        }
+        ParamKind::Checkbox => (vec![check(f.checked)], "space toggles"),
+        ParamKind::Dropdown => match spec.options.get(f.pointer) {
+            Some(o) => (
+                vec![
+                    Span::styled("‹ ", style::dim()),
+                    Span::styled(o.clone(), style::bold()),
+                    Span::styled(
+                        format!(" ›  {}/{}", f.pointer + 1, spec.options.len()),
+                        style::dim(),
+                    ),
+                ],
+                "←/→ choose",
+            ),
+            None => (
+                vec![Span::styled(
+                    "(no options declared)",
+                    Style::new().fg(ERROR),
+                )],
+                "",
+            ),
+        },
+        ParamKind::Multiselect => {
+            let mut spans = Vec::new();
+            for (j, o) in spec.options.iter().enumerate() {
+                if j > 0 {
+                    spans.push(Span::raw("  "));
+                }
+                let st = if on && j == f.pointer {
+                    Style::new().add_modifier(Modifier::REVERSED)
+                } else {
+                    Style::new()
+                };
+                spans.push(check(f.chosen.contains(&j)).patch_style(st));
+                spans.push(Span::styled(format!(" {o}"), st));
+            }
+            multiselect_hint = spec
+                .options
+                .get(f.pointer)
+                .map(|o| format!("at {o} · ←/→ move · space toggles"));
+            (spans, "←/→ move · space toggles")
+        }
+    };
+    let note = match (&f.error, on) {
+        (Some(e), _) => error_note(e),
+        (None, true) => Span::styled(
+            multiselect_hint.unwrap_or_else(|| keys_hint.to_string()),
+            style::dim(),
+        ),
+        (None, false) => Span::styled(
+            spec.description
+                .clone()
+                .unwrap_or_else(|| spec.kind.as_str().to_string()),
+            style::dim(),
+        ),
+    };
+    Row {
+        slot: Slot::Param(i),
+        label,
+        value,
+        caret,
+        note,
+    }
+}
+
+fn option_rows(form: &Form, focused: Slot) -> Vec<Row> {
+    let toggle = |slot: Slot, label: &str, on: bool, about: &str| Row {
+        slot,
+        label: label.into(),
+        value: vec![check(on)],
+        caret: None,
+        note: Span::styled(
+            if focused == slot {
+                format!("space toggles · {about}")
+            } else {
+                about.to_string()
+            },
+            style::dim(),
+        ),
+    };
+    vec![
+        toggle(
+            Slot::UseCachedSql,
+            "use cached SQL",
+            form.use_cached_sql,
+            "off re-runs every SQL cell",
+        ),
+        toggle(
+            Slot::UpdatePublished,
+            "update published",
+            form.update_published,
+            "the published app shows this run",
+        ),
+        Row {
+            slot: Slot::Timeout,
+            label: "timeout".into(),
+            value: text_value(&form.timeout, "none", false),
+            caret: Some(style::width(&form.timeout)),
+            note: match &form.timeout_error {
+                Some(e) => error_note(e),
+                None => Span::styled("e.g. 90s, 30m, 2h; empty for none", style::dim()),
+            },
+        },
+        toggle(
+            Slot::KillOnTimeout,
+            "kill on timeout",
+            form.kill_on_timeout,
+            "cancel the run when the timeout passes",
+        ),
+        toggle(
+            Slot::DryRun,
+            "dry run",
+            form.dry_run,
+            "Hex checks the parameters; nothing runs",
+        ),
+    ]
+}
+
+pub fn hints(_model: &Model, keys: &KeyMap) -> Vec<Hint> {
+    vec![
+        Hint {
+            keys: format!(
+                "{}/{}",
+                keys.label(Action::NextField),
+                keys.label(Action::PrevField)
+            ),
+            what: "move".into(),
+        },
+        Hint::raw("space", "toggles"),
+        Hint::new(keys, Action::SubmitLaunch, "launch"),
+        Hint::new(keys, Action::Presets, "presets"),
+        Hint::new(keys, Action::Back, "back"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{form_model, render};
+    use crate::journal::Origin;
+    use crate::tui::form::Form;
+
+    #[test]
+    fn prefilled_from_the_last_launch() {
+        insta::assert_snapshot!(render(&form_model(), 120, 22).backend());
+    }
+
+    #[test]
+    fn narrow() {
+        let mut m = form_model();
+        if let Some(f) = m.form.as_mut() {
+            f.focus = 3; // the multiselect
+        }
+        insta::assert_snapshot!(render(&m, 80, 24).backend());
+    }
+
+    #[test]
+    fn invalid_values_are_marked_at_their_fields() {
+        let mut m = form_model();
+        if let Some(f) = m.form.as_mut() {
+            f.fields[0].text.clear();
+            f.fields[1].text = "ten".into();
+            f.timeout = "soon".into();
+            f.kill_on_timeout = true;
+            assert!(f.validate(Origin::Tui).is_none());
+            f.focus = 1;
+        }
+        insta::assert_snapshot!(render(&m, 120, 22).backend());
+    }
+
+    #[test]
+    fn launching() {
+        let mut m = form_model();
+        if let Some(f) = m.form.as_mut() {
+            f.submitting = true;
+            f.focus = 7; // run options: update published
+        }
+        insta::assert_snapshot!(render(&m, 120, 22).backend());
+    }
+
+    #[test]
+    fn undeclared_parameters_are_free_rows() {
+        let mut m = form_model();
+        let last = indexmap::IndexMap::from([
+            ("region".to_string(), serde_json::json!("eu")),
+            ("limit".to_string(), serde_json::json!(100)),
+        ]);
+        let mut form = Form::new(
+            "f6a7b8c9-0000",
+            Some("Marketing attribution"),
+            &[],
+            Some(&last),
+            None,
+        );
+        form.focus = 2;
+        m.form = Some(form);
+        insta::assert_snapshot!(render(&m, 100, 18).backend());
+    }
+
+    #[test]
+    fn long_forms_scroll_to_the_focus() {
+        let mut m = form_model();
+        if let Some(f) = m.form.as_mut() {
+            f.focus = 10; // dry run, the last slot
+        }
+        insta::assert_snapshot!(render(&m, 100, 12).backend());
+    }
 }

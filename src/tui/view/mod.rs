@@ -1,93 +1,124 @@
-//! Drawing: pure functions from the model (and the key map, for key labels) to a frame.
+//! The view: draws the [`Model`] into a ratatui [`Frame`], and nothing else.
 //!
-//! Layout: a header line (screen tabs, profile), the screen, a status bar; overlays on top.
-//! Views never change the model and never do I/O; what they show of time comes from
-//! `model.now` and `model.tz`, so snapshots are stable.
+//! Pure drawing from `&Model` (and `&KeyMap`, so every key shown is the key actually bound):
+//! no I/O, no clock (time is `model.now`, the zone `model.tz`), no state kept between frames,
+//! so the same model always draws the same screen and snapshot tests hold. Each frame is a tab
+//! header, the filter line while a filter is set, the screen's body, the message line while
+//! there is a message, the key hints, and the status bar; overlays are drawn last, on top.
+//! Lists build only the rows that fit, so ten thousand runs draw as fast as fifty.
 
+mod chrome;
 mod detail;
 mod form;
 mod overlay;
 mod projects;
 mod runs;
+mod schedule;
 mod status_bar;
 mod style;
+mod table;
 
 #[cfg(test)]
-mod tests;
+mod fixtures;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
-use super::action::Action;
 use super::keymap::KeyMap;
-use super::model::{Model, Screen};
+use super::model::{Model, Overlay, Screen};
 
-/// Draws the whole dashboard.
-pub fn draw(frame: &mut Frame<'_>, model: &Model, keys: &KeyMap) {
-    let [head, body, foot] = Layout::vertical([
+/// Draws one frame of the dashboard.
+pub fn draw(frame: &mut Frame, model: &Model, keys: &KeyMap) {
+    let area = frame.area();
+    let filter = chrome::active_filter(model);
+    let message = model.status.message.is_some();
+    let [header, filter_area, body, message_area, hints, status] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(2),
+        Constraint::Length(u16::from(filter.is_some())),
+        Constraint::Min(0),
+        Constraint::Length(u16::from(message)),
+        Constraint::Length(1),
+        Constraint::Length(1),
     ])
-    .areas(frame.area());
-    draw_header(frame, head, model, keys);
-    match model.screen {
-        Screen::Projects => projects::draw(frame, body, model, keys),
-        Screen::Runs => runs::draw(frame, body, model, keys),
-        Screen::Detail => detail::draw(frame, body, model, keys),
-        Screen::Form => form::draw(frame, body, model, keys),
+    .areas(area);
+    chrome::header(frame, header, model, keys);
+    if let Some(f) = filter {
+        chrome::filter_line(frame, filter_area, model, f, keys);
     }
-    status_bar::draw(frame, foot, model);
-    overlay::draw(frame, model, keys);
-}
-
-fn draw_header(frame: &mut Frame<'_>, area: Rect, model: &Model, keys: &KeyMap) {
-    let tab = |action: Action, name: &str, on: bool| {
-        let text = format!(" {} {name} ", keys.label(action));
-        if on {
-            Span::styled(text, style::selected())
-        } else {
-            Span::raw(text)
+    let hint_list = match model.screen {
+        Screen::Projects => {
+            projects::draw(frame, body, model, keys);
+            projects::hints(model, keys)
+        }
+        Screen::Runs => {
+            runs::draw(frame, body, model, keys);
+            runs::hints(model, keys)
+        }
+        Screen::Detail => {
+            detail::draw(frame, body, model, keys);
+            detail::hints(model, keys)
+        }
+        Screen::Form => {
+            form::draw(frame, body, model);
+            form::hints(model, keys)
         }
     };
-    let screen = model.screen;
-    let active = model
-        .runs
-        .rows
-        .values()
-        .filter(|r| r.followed && r.view.is_active())
-        .count();
-    let mut spans = vec![
-        Span::styled(" hexdash ", style::header()),
-        tab(Action::ShowProjects, "Projects", screen == Screen::Projects),
-        tab(
-            Action::ShowRuns,
-            &format!("Runs ({active} active)"),
-            matches!(screen, Screen::Runs | Screen::Detail),
-        ),
-    ];
-    if screen == Screen::Form {
-        spans.push(Span::styled(" Launch ", style::selected()));
+    status_bar::draw_message(frame, message_area, model);
+    chrome::hints(frame, hints, &hint_list);
+    status_bar::draw(frame, status, model);
+    // Overlays cover everything but the status bar, which stays honest underneath.
+    let above_status = Rect {
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    match &model.overlay {
+        None => {}
+        Some(Overlay::Help) => overlay::help(frame, above_status, keys),
+        Some(Overlay::CommandLine(text)) => overlay::command_line(frame, hints, text),
+        Some(Overlay::Confirm(c)) => overlay::confirm(frame, above_status, model, keys, c),
     }
-    spans.push(Span::styled(
-        format!("   {} help", keys.label(Action::Help)),
-        style::dim(),
-    ));
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// A one-line hint of keys: `label action` pairs.
-pub(crate) fn hints(keys: &KeyMap, items: &[(Action, &str)]) -> Line<'static> {
-    let mut spans = Vec::new();
-    for (action, what) in items {
-        spans.push(Span::styled(
-            keys.label(*action),
-            Style::new().fg(ratatui::style::Color::Cyan),
-        ));
-        spans.push(Span::styled(format!(" {what}  "), style::dim()));
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{form_model, projects_model, render, runs_model};
+    use crate::tui::model::{Confirm, Overlay, Screen};
+
+    /// Tiny or odd terminal sizes must never panic, on any screen or overlay.
+    #[test]
+    fn any_size_draws() {
+        let mut models = vec![projects_model(), runs_model(), form_model()];
+        let mut detail = runs_model();
+        detail.screen = Screen::Detail;
+        detail.detail = detail.runs.cursor.clone();
+        models.push(detail);
+        for overlay in [
+            Overlay::Help,
+            Overlay::CommandLine("q".into()),
+            Overlay::Confirm(Confirm::Quit { active: 1 }),
+            Overlay::Confirm(Confirm::CancelRun {
+                key: crate::engine::RunKey::new("p", "r"),
+                project: "a project with a long title".into(),
+                started: None,
+                status: None,
+            }),
+        ] {
+            let mut m = runs_model();
+            m.overlay = Some(overlay);
+            models.push(m);
+        }
+        for m in &models {
+            for (w, h) in [
+                (1, 1),
+                (2, 2),
+                (10, 3),
+                (20, 5),
+                (33, 7),
+                (80, 4),
+                (300, 100),
+            ] {
+                render(m, w, h);
+            }
+        }
     }
-    Line::from(spans)
 }

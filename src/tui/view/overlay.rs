@@ -1,151 +1,447 @@
-//! What is drawn over the screen: the help (generated from the key map), the `:` command line,
-//! and confirmation dialogs (the cancel dialog shows its frozen target).
+//! What is drawn over a screen: the help (generated from the key map), the `:` command line,
+//! and the yes/no dialogs.
+//!
+//! Help lists every [`Action`] with the keys bound to it now and its config name, so it can
+//! never disagree with the bindings. The cancel dialog shows the target frozen when it opened
+//! (project, run, start, status, elapsed), and says which key does what, no being the default.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Position, Rect};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, BorderType, Clear};
 
-use super::style;
+use super::chrome::{self, Hint};
+use super::style::{self, ERROR, WARN};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
-use crate::tui::model::{Confirm, Model, Overlay};
+use crate::tui::model::{Confirm, Model};
 
-pub fn draw(frame: &mut Frame<'_>, model: &Model, keys: &KeyMap) {
-    let Some(overlay) = &model.overlay else {
-        return;
+/// The commands `:` understands, for the suggestions under the cursor.
+const COMMANDS: [(&str, &str); 5] = [
+    ("projects", "projects screen"),
+    ("runs", "runs screen"),
+    ("profile NAME", "restart on another profile"),
+    ("q", "quit"),
+    ("q!", "quit without asking"),
+];
+
+/// A box of `width`×`height` in the middle of `area`, cleared, with a border and a title.
+fn dialog(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    height: u16,
+    title: &str,
+    color: Color,
+) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
     };
-    match overlay {
-        Overlay::Help => help(frame, keys),
-        Overlay::CommandLine(text) => {
-            let area = frame.area();
-            let line = Rect {
-                y: area.bottom().saturating_sub(2),
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(Style::new().fg(color))
+        .title(Span::styled(
+            format!(" {title} "),
+            Style::new().fg(color).add_modifier(Modifier::BOLD),
+        ));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
+fn put(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
+    for (i, line) in lines.into_iter().enumerate() {
+        let Ok(dy) = u16::try_from(i) else { break };
+        if dy >= area.height {
+            break;
+        }
+        frame.render_widget(
+            line,
+            Rect {
+                y: area.y + dy,
                 height: 1,
                 ..area
-            };
-            frame.render_widget(Clear, line);
-            frame.render_widget(
-                Paragraph::new(Line::from(vec![
-                    Span::styled(":", style::warn()),
-                    Span::raw(text.clone()),
-                    Span::styled("▏", style::warn()),
-                    Span::styled("   projects · runs · profile NAME · q", style::dim()),
-                ])),
-                line,
-            );
-        }
-        Overlay::Confirm(c) => confirm(frame, c, model, keys),
+            },
+        );
     }
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))])
-        .flex(Flex::Center)
-        .areas(v);
-    h
+struct Entry {
+    keys: String,
+    what: &'static str,
+    name: &'static str,
 }
 
-fn help(frame: &mut Frame<'_>, keys: &KeyMap) {
-    let lines: Vec<Line<'_>> = Action::ALL
+pub fn help(frame: &mut Frame, area: Rect, keys: &KeyMap) {
+    let entries: Vec<Entry> = Action::ALL
         .iter()
-        .map(|a| {
-            Line::from(vec![
-                Span::styled(format!(" {:<18}", keys.label(*a)), style::warn()),
-                Span::raw(a.describe()),
-            ])
+        .map(|a| Entry {
+            keys: keys.label(*a),
+            what: a.describe(),
+            name: a.name(),
         })
-        .chain([
-            Line::raw(""),
-            Line::styled(
-                " ctrl-c quits from anywhere · keys are set in [keys] of config.toml",
-                style::dim(),
-            ),
-        ])
         .collect();
-    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let area = centered(frame.area(), 72, height);
-    frame.render_widget(Clear, area);
-    let block = Block::new().borders(Borders::ALL).title(format!(
-        " keys ({} or {} closes) ",
-        keys.label(Action::Help),
-        keys.label(Action::Back)
-    ));
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    let n = entries.len();
+    let key_w = |es: &[Entry]| es.iter().map(|e| style::width(&e.keys)).max().unwrap_or(0);
+    let what_w = |es: &[Entry]| es.iter().map(|e| style::width(e.what)).max().unwrap_or(0);
+    let name_w = |es: &[Entry]| es.iter().map(|e| style::width(e.name)).max().unwrap_or(0);
+    let full = |es: &[Entry]| key_w(es) + 2 + what_w(es) + 2 + name_w(es);
+    let outer_w = usize::from(area.width);
+    let outer_h = usize::from(area.height);
+    // Two lines of chrome inside the border: a blank and the footer.
+    let one_column_fits = n + 4 <= outer_h;
+    let half = n.div_ceil(2);
+    let (first, second) = entries.split_at(half);
+    let footer = format!(
+        "rebind in [keys] of the config, e.g. cancel_run = \"ctrl-k\"   {}/{} closes",
+        keys.label(Action::Back),
+        keys.label(Action::Help)
+    );
+    let footer_line = Line::styled(format!(" {footer}"), style::dim());
+    if one_column_fits && full(&entries) + 4 <= outer_w {
+        let width = (full(&entries) + 4)
+            .max(style::width(&footer) + 4)
+            .min(outer_w);
+        let inner = dialog(
+            frame,
+            area,
+            to_u16(width),
+            to_u16(n + 4),
+            "Keys",
+            style::ACCENT,
+        );
+        let mut lines = column(&entries, inner.width, true);
+        lines.push(Line::raw(""));
+        lines.push(footer_line);
+        put(frame, inner, lines);
+        return;
+    }
+    // Two columns: with the config names when they fit, else descriptions cut to fit.
+    let with_names = full(first) + full(second) + 6 <= outer_w;
+    let need = |es: &[Entry]| {
+        if with_names {
+            full(es)
+        } else {
+            key_w(es) + 2 + what_w(es)
+        }
+    };
+    let (n1, n2) = (need(first), need(second));
+    let width = (n1 + n2 + 6).min(outer_w);
+    let inner = dialog(
+        frame,
+        area,
+        to_u16(width),
+        to_u16(half + 4),
+        "Keys",
+        style::ACCENT,
+    );
+    // Each column has a space on either side, which also keeps them apart.
+    let gap = 0;
+    let avail = usize::from(inner.width);
+    let (c1, c2) = (n1 + 2, n2 + 2);
+    let w1 = if c1 + c2 <= avail {
+        c1
+    } else {
+        avail * c1 / (c1 + c2).max(1)
+    };
+    let left = Rect {
+        width: to_u16(w1),
+        ..inner
+    };
+    let right = Rect {
+        x: inner.x + to_u16(w1 + gap),
+        width: inner.width.saturating_sub(to_u16(w1 + gap)),
+        ..inner
+    };
+    put(frame, left, column(first, left.width, with_names));
+    let mut lines = column(second, right.width, with_names);
+    while lines.len() < half {
+        lines.push(Line::raw(""));
+    }
+    put(frame, right, lines);
+    let footer_area = Rect {
+        y: inner.y + to_u16(half + 1),
+        height: 1,
+        ..inner
+    };
+    let footer = style::fit(&footer, usize::from(inner.width).saturating_sub(1)).into_owned();
+    frame.render_widget(
+        Line::styled(format!(" {footer}"), style::dim()),
+        footer_area,
+    );
 }
 
-fn confirm(frame: &mut Frame<'_>, c: &Confirm, model: &Model, keys: &KeyMap) {
-    let (title, mut lines) = match c {
+/// ` keys   description   name`, aligned, cut to `width`.
+fn column(entries: &[Entry], width: u16, names: bool) -> Vec<Line<'static>> {
+    let key_w = entries
+        .iter()
+        .map(|e| style::width(&e.keys))
+        .max()
+        .unwrap_or(0);
+    let name_w = if names {
+        entries
+            .iter()
+            .map(|e| style::width(e.name))
+            .max()
+            .unwrap_or(0)
+            + 2
+    } else {
+        0
+    };
+    let what_room = usize::from(width).saturating_sub(1 + key_w + 2 + name_w + 1);
+    entries
+        .iter()
+        .map(|e| {
+            let what = style::fit(e.what, what_room).into_owned();
+            let mut spans = vec![
+                Span::styled(format!(" {:<key_w$}  ", e.keys), style::key()),
+                Span::raw(format!("{what:<what_room$}")),
+            ];
+            if names {
+                spans.push(Span::styled(format!("  {}", e.name), style::dim()));
+            }
+            Line::from(spans)
+        })
+        .collect()
+}
+
+fn to_u16(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
+/// The `:` line, drawn over the hint line, with the commands that match what is typed.
+pub fn command_line(frame: &mut Frame, area: Rect, text: &str) {
+    let word = text.split_whitespace().next().unwrap_or("");
+    let matching: Vec<&(&str, &str)> = COMMANDS
+        .iter()
+        .filter(|(c, _)| word.is_empty() || c.starts_with(word))
+        .collect();
+    let mut spans = vec![
+        Span::styled(":", style::key()),
+        Span::styled(text.to_string(), style::bold()),
+        Span::raw("   "),
+    ];
+    if matching.is_empty() {
+        spans.push(Span::styled(
+            format!("no command {word:?}"),
+            Style::new().fg(WARN),
+        ));
+    } else {
+        let hints: Vec<Hint> = matching
+            .iter()
+            .map(|(c, what)| Hint::raw(&format!(":{c}"), *what))
+            .collect();
+        spans.extend(chrome::hint_spans(&hints, usize::from(area.width)));
+    }
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Line::from(spans).style(Style::new().bg(Color::Indexed(235))),
+        area,
+    );
+    let x = area.x + 1 + to_u16(style::width(text));
+    if x < area.right() {
+        frame.set_cursor_position(Position::new(x, area.y));
+    }
+}
+
+pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &Confirm) {
+    let yes = keys.label(Action::Confirm);
+    let no = format!(
+        "{}/{}",
+        keys.label(Action::Decline),
+        keys.label(Action::Back)
+    );
+    let field = |label: &str, value: Span<'static>| {
+        Line::from(vec![
+            Span::styled(format!("  {label:<8} "), style::dim()),
+            value,
+        ])
+    };
+    let answer = |yes_what: &str, no_what: &str| {
+        Line::from(vec![
+            Span::raw("  "),
+            Span::styled(yes.clone(), style::key()),
+            Span::raw(format!(" = {yes_what}, ")),
+            Span::styled(no.clone(), style::key()),
+            Span::raw(format!(" = {no_what} (default)")),
+        ])
+    };
+    match c {
         Confirm::CancelRun {
             key,
             project,
             started,
             status,
         } => {
-            let elapsed = started
-                .map(|s| style::duration(style::since(s, model.now)))
-                .unwrap_or_else(|| "-".into());
-            (
-                " Cancel this run? ",
-                vec![
-                    Line::raw(format!(" project  {project}")),
-                    Line::raw(format!(" run      {}", key.run_id)),
-                    Line::raw(format!(
-                        " started  {}",
-                        started
-                            .map(|s| style::full_time(s, &model.tz))
-                            .unwrap_or_else(|| "-".into())
-                    )),
-                    Line::raw(format!(
-                        " status   {} for {elapsed}",
-                        status
-                            .as_ref()
-                            .map(ToString::to_string)
-                            .unwrap_or_else(|| "?".into())
-                    )),
-                    Line::raw(""),
-                    Line::styled(
-                        " Hex stops the run; hexdash follows it until Hex reports it dead.",
-                        style::dim(),
-                    ),
-                ],
-            )
-        }
-        Confirm::Quit { active } => (
-            " Quit? ",
-            vec![
-                Line::raw(format!(
-                    " {active} run(s) launched from this dashboard are still active."
-                )),
-                Line::styled(
-                    " They go on in Hex; the next hexdash (or hexdash watch) follows them again.",
-                    style::dim(),
+            let mut lines = vec![
+                Line::raw(""),
+                field("project", Span::styled(project.clone(), style::bold())),
+                field("run", Span::raw(style::short_id(&key.run_id).to_string())),
+                field(
+                    "started",
+                    match started {
+                        Some(t) => Span::raw(style::clock(*t, model.now, &model.tz)),
+                        None => Span::styled("-", style::dim()),
+                    },
                 ),
-            ],
-        ),
-    };
-    lines.push(Line::raw(""));
-    lines.push(Line::from(vec![
-        Span::styled(format!(" {} ", keys.label(Action::Confirm)), style::error()),
-        Span::raw("yes    "),
-        Span::styled(
-            format!(
-                "{} / {} ",
-                keys.label(Action::Decline),
-                keys.label(Action::Back)
-            ),
-            style::header(),
-        ),
-        Span::raw("no (default)"),
-    ]));
-    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let area = centered(frame.area(), 76, height);
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(title)),
-        area,
-    );
+                field(
+                    "status",
+                    Span::styled(
+                        style::status_word(status.as_ref()).into_owned(),
+                        Style::new()
+                            .fg(style::status_color(status.as_ref()))
+                            .add_modifier(Modifier::BOLD),
+                    ),
+                ),
+                field(
+                    "elapsed",
+                    match started {
+                        Some(t) => Span::raw(style::duration(style::secs_between(*t, model.now))),
+                        None => Span::styled("-", style::dim()),
+                    },
+                ),
+            ];
+            if model.status.prod_like {
+                lines.push(field(
+                    "profile",
+                    Span::styled(
+                        format!("⚠ {}", model.status.profile),
+                        Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+                    ),
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines.push(answer("cancel it", "keep it"));
+            let width = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
+            let height = to_u16(lines.len() + 2);
+            let inner = dialog(
+                frame,
+                area,
+                to_u16(width.max(44)),
+                height,
+                "Cancel this run?",
+                ERROR,
+            );
+            put(frame, inner, lines);
+        }
+        Confirm::Quit { active } => {
+            let runs = if *active == 1 {
+                "1 run launched in this session is".to_string()
+            } else {
+                format!("{active} runs launched in this session are")
+            };
+            let lines = vec![
+                Line::raw(""),
+                Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled(format!("{runs} still active."), style::bold()),
+                ]),
+                Line::raw("  They keep running on Hex; the next start re-attaches."),
+                Line::raw(""),
+                answer("quit", "stay"),
+            ];
+            let width = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
+            let inner = dialog(
+                frame,
+                area,
+                to_u16(width),
+                to_u16(lines.len() + 2),
+                "Quit hexdash?",
+                WARN,
+            );
+            put(frame, inner, lines);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{etl_running, render, render_with, runs_model};
+    use crate::config::{Config, KeyBindingValue};
+    use crate::tui::keymap::KeyMap;
+    use crate::tui::model::{Confirm, Overlay};
+
+    #[test]
+    fn help_lists_every_action_with_its_keys() {
+        let mut m = runs_model();
+        m.overlay = Some(Overlay::Help);
+        let t = render(&m, 120, 36);
+        let text = format!("{}", t.backend());
+        for a in crate::tui::action::Action::ALL {
+            assert!(text.contains(a.name()), "{a} missing from help");
+        }
+        insta::assert_snapshot!(t.backend());
+    }
+
+    #[test]
+    fn help_narrow() {
+        let mut m = runs_model();
+        m.overlay = Some(Overlay::Help);
+        insta::assert_snapshot!(render(&m, 80, 24).backend());
+    }
+
+    #[test]
+    fn help_shows_rebound_keys() {
+        let mut config = Config::default();
+        config
+            .keys
+            .insert("cancel_run".into(), KeyBindingValue::One("ctrl-k".into()));
+        let (keys, warnings) = KeyMap::from_config(&config);
+        assert!(warnings.is_empty());
+        let mut m = runs_model();
+        m.overlay = Some(Overlay::Help);
+        let t = render_with(&m, &keys, 160, 22);
+        let text = format!("{}", t.backend());
+        assert!(text.contains("ctrl-k"), "{text}");
+        insta::assert_snapshot!(t.backend());
+    }
+
+    #[test]
+    fn command_line() {
+        let mut m = runs_model();
+        m.overlay = Some(Overlay::CommandLine("pro".into()));
+        insta::assert_snapshot!(render(&m, 100, 12).backend());
+    }
+
+    #[test]
+    fn confirm_cancel_shows_the_frozen_target() {
+        let mut m = runs_model();
+        let v = etl_running();
+        m.overlay = Some(Overlay::Confirm(Confirm::CancelRun {
+            key: v.key.clone(),
+            project: "Daily ETL".into(),
+            started: v.start_time,
+            status: v.status.clone(),
+        }));
+        insta::assert_snapshot!(render(&m, 100, 20).backend());
+    }
+
+    #[test]
+    fn confirm_cancel_on_a_prod_profile_narrow() {
+        let mut m = runs_model();
+        m.status.profile = "prod".into();
+        m.status.prod_like = true;
+        let v = etl_running();
+        m.overlay = Some(Overlay::Confirm(Confirm::CancelRun {
+            key: v.key.clone(),
+            project: "Daily ETL".into(),
+            started: v.start_time,
+            status: v.status.clone(),
+        }));
+        insta::assert_snapshot!(render(&m, 80, 24).backend());
+    }
+
+    #[test]
+    fn confirm_quit_counts_active_session_runs() {
+        let mut m = runs_model();
+        m.overlay = Some(Overlay::Confirm(Confirm::Quit { active: 2 }));
+        insta::assert_snapshot!(render(&m, 100, 16).backend());
+    }
 }

@@ -1,268 +1,314 @@
-//! The projects screen: every project with its published state, last run, duration trend and
-//! schedule; the filter line; loading, empty and error states (last good rows stay, marked).
+//! The projects screen: every project with its published state, last run (status, when, how
+//! long), a sparkline of recent durations, and when its schedule fires next.
+//!
+//! Draws [`Model::visible_projects`] as given (the model filters and sorts); loading, empty and
+//! failed states say what happened and what to press. After a failed refresh the last list stays
+//! on screen under a stale banner (DESIGN.md, "honest freshness").
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table};
 
-use super::style;
+use super::chrome::{self, Hint};
+use super::schedule;
+use super::style::{self, ERROR, WARN};
+use super::table::{self, Column};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
-use crate::tui::model::{Load, Model, ProjectRow};
+use crate::tui::model::{Load, Model, ProjectRow, ProjectSort};
 
-const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+const TREND_BARS: usize = 12;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, model: &Model, keys: &KeyMap) {
-    let [top, list, hint] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let f = &model.projects.filter;
-    let top_line = if f.editing || !f.text.is_empty() {
-        Line::from(vec![
-            Span::styled(format!(" {} ", keys.label(Action::Filter)), style::header()),
-            Span::raw(f.text.clone()),
-            Span::styled(if f.editing { "▏" } else { "" }, style::warn()),
-            Span::styled(
-                format!(
-                    "   {} shown · sorted by {}",
-                    model.visible_projects().len(),
-                    model.projects.sort.label()
-                ),
-                style::dim(),
-            ),
-        ])
-    } else {
-        Line::from(Span::styled(
-            format!(
-                " {} projects · sorted by {}",
-                model.projects.load.data().map_or(0, Vec::len),
-                model.projects.sort.label()
-            ),
-            style::dim(),
-        ))
-    };
-    frame.render_widget(Paragraph::new(top_line), top);
-    frame.render_widget(
-        Paragraph::new(super::hints(
-            keys,
-            &[
-                (Action::Launch, "launch"),
-                (Action::Open, "runs"),
-                (Action::Filter, "filter"),
-                (Action::Sort, "sort"),
-                (Action::ShowRuns, "all runs"),
-                (Action::Quit, "quit"),
-            ],
-        )),
-        hint,
-    );
-    match (&model.projects.load, model.projects.load.data()) {
-        (Load::NotAsked | Load::Loading | Load::Loaded(_), None) => {
-            frame.render_widget(
-                Paragraph::new(" loading projects…").style(style::dim()),
-                list,
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
+    let (rows, stale) = match &model.projects.load {
+        Load::NotAsked | Load::Loading => {
+            chrome::notice(
+                frame,
+                area,
+                vec![Line::styled("loading projects…", style::dim())],
             );
+            return;
         }
-        (Load::Failed { error, .. }, None) => {
-            let text = vec![
-                Line::styled(format!(" cannot list projects: {error}"), style::error()),
-                Line::styled(
-                    format!(" press {} to try again", keys.label(Action::ShowProjects)),
-                    style::dim(),
-                ),
-            ];
-            frame.render_widget(Paragraph::new(text), list);
-        }
-        (_, Some(rows)) if rows.is_empty() => {
-            frame.render_widget(
-                Paragraph::new(" this workspace has no projects the token can see")
+        Load::Failed {
+            error,
+            previous: None,
+        } => {
+            chrome::notice(
+                frame,
+                area,
+                vec![
+                    Line::styled(
+                        "✗ cannot list projects",
+                        Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
+                    ),
+                    Line::raw(error.clone()),
+                    Line::raw(""),
+                    Line::from(chrome::hint_spans(
+                        &[
+                            Hint::new(keys, Action::ShowProjects, "retry"),
+                            Hint::raw(":profile NAME", "use another profile"),
+                            Hint::new(keys, Action::Quit, "quit"),
+                        ],
+                        usize::from(area.width),
+                    ))
                     .style(style::dim()),
-                list,
+                ],
             );
+            return;
         }
-        (load, Some(_)) => draw_table(frame, list, model, matches!(load, Load::Failed { .. })),
-    }
-}
-
-fn draw_table(frame: &mut Frame<'_>, area: Rect, model: &Model, stale: bool) {
-    let shown = model.visible_projects();
-    let height = usize::from(area.height.saturating_sub(1)).max(1);
-    let cursor = model.projects.cursor.min(shown.len().saturating_sub(1));
-    let first = cursor.saturating_sub(height - 1);
-    let wide = area.width >= 130;
-    let rows = shown
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(height)
-        .map(|(i, p)| {
-            let row = row_of(p, model, wide);
-            if i == cursor {
-                row.style(style::selected())
-            } else {
-                row
-            }
-        });
-    let mut header = vec![
-        "TITLE",
-        "ALIAS",
-        "PUBLISHED",
-        "LAST RUN",
-        "STATUS",
-        "DURATION",
-    ];
-    let mut widths = vec![
-        Constraint::Fill(1),
-        Constraint::Length(18),
-        Constraint::Length(10),
-        Constraint::Length(12),
-        Constraint::Length(17),
-        Constraint::Length(9),
-    ];
-    if wide {
-        header.extend(["TREND", "SCHEDULE"]);
-        widths.extend([Constraint::Length(20), Constraint::Length(10)]);
-    }
-    let title = if stale {
-        " (stale: the last refresh failed)"
-    } else {
-        ""
+        Load::Failed {
+            error,
+            previous: Some(rows),
+        } => (rows, Some(error)),
+        Load::Loaded(rows) => (rows, None),
     };
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(style::header()))
-        .column_spacing(1);
-    frame.render_widget(table, area);
-    if stale {
-        let line = Rect {
-            y: area.bottom().saturating_sub(1),
-            height: 1,
+    let mut body = area;
+    if let Some(error) = stale {
+        let banner = Line::styled(
+            format!(" ⚠ stale: refreshing the projects failed ({error}); this is the last list"),
+            Style::new().fg(WARN),
+        );
+        frame.render_widget(banner, Rect { height: 1, ..area });
+        body = Rect {
+            y: area.y.saturating_add(1),
+            height: area.height.saturating_sub(1),
             ..area
         };
-        frame.render_widget(Paragraph::new(title).style(style::warn()), line);
     }
+    if rows.is_empty() {
+        chrome::notice(
+            frame,
+            body,
+            vec![
+                Line::raw("no projects are visible to this token"),
+                Line::styled(format!("(profile {})", model.status.profile), style::dim()),
+            ],
+        );
+        return;
+    }
+    let shown = model.visible_projects();
+    if shown.is_empty() {
+        chrome::notice(
+            frame,
+            body,
+            vec![Line::raw(format!(
+                "no project matches \"{}\"",
+                model.projects.filter.text
+            ))],
+        );
+        return;
+    }
+    let height = usize::from(body.height.saturating_sub(1));
+    let cursor = model.projects.cursor.min(shown.len() - 1);
+    let top = table::window(shown.len(), cursor, height);
+    let cells: Vec<Vec<Span<'static>>> = shown
+        .iter()
+        .skip(top)
+        .take(height)
+        .map(|r| cells(r, model))
+        .collect();
+    table::render(
+        frame,
+        body,
+        &columns(model.projects.sort),
+        &cells,
+        Some(cursor - top),
+    );
 }
 
-fn row_of<'a>(p: &'a ProjectRow, model: &Model, wide: bool) -> Row<'a> {
-    let published = match p.project.last_published_at {
-        Some(t) => style::duration(style::since(t, model.now)) + " ago",
-        None => "draft".into(),
+/// The sorted column says so with an arrow.
+fn columns(sort: ProjectSort) -> [Column; 10] {
+    let (title, when, published) = match sort {
+        ProjectSort::Title => ("TITLE ↑", "WHEN", "PUBLISHED"),
+        ProjectSort::LastRun => ("TITLE", "WHEN ↓", "PUBLISHED"),
+        ProjectSort::Published => ("TITLE", "WHEN", "PUBLISHED ↓"),
     };
-    let last_run = p
-        .last_run_at
-        .map(|t| style::clock(t, model.now, &model.tz))
-        .unwrap_or_else(|| "-".into());
-    let status = p
-        .last_status
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_else(|| "-".into());
-    let duration = p
-        .last_duration_secs
-        .map(|s| style::duration(std::time::Duration::from_secs_f64(s.max(0.0))))
-        .unwrap_or_else(|| "-".into());
-    let mut cells = vec![
-        Line::raw(p.project.title.clone()),
-        Line::raw(p.alias.clone().unwrap_or_default()),
-        Line::styled(
-            published,
-            if p.project.last_published_at.is_none() {
-                style::warn()
-            } else {
-                style::dim()
-            },
+    [
+        Column::flex(title, 20),
+        Column::fixed("ALIAS", 3).max(16),
+        Column::fixed(published, 4),
+        Column::fixed("LAST RUN", 9),
+        Column::fixed(when, 8),
+        Column::fixed("DURATION", 7).right(),
+        Column::fixed("TREND", 5),
+        Column::fixed("NEXT", 6),
+        Column::fixed("SCHEDULE", 2).max(28),
+        Column::fixed("ID", 1),
+    ]
+}
+
+fn cells(row: &ProjectRow, model: &Model) -> Vec<Span<'static>> {
+    let p = &row.project;
+    let none = || Span::styled("-", style::dim());
+    let title = if p.archived_at.is_some() {
+        Span::styled(p.title.clone(), style::dim())
+    } else {
+        Span::raw(p.title.clone())
+    };
+    let published = match (p.archived_at, p.last_published_at) {
+        (Some(_), _) => Span::styled("archived", Style::new().fg(WARN)),
+        (None, Some(at)) => Span::raw(format!(
+            "{} ago",
+            style::age(style::secs_between(at, model.now))
+        )),
+        (None, None) => Span::styled("draft", style::dim()),
+    };
+    let last = match &row.last_status {
+        Some(s) => Span::styled(
+            format!(
+                "{} {}",
+                style::status_glyph(Some(s), model.frame),
+                style::status_word(Some(s))
+            ),
+            Style::new().fg(style::status_color(Some(s))),
         ),
-        Line::raw(last_run),
-        Line::styled(status, style::status_style(p.last_status.as_ref())),
-        Line::raw(duration),
-    ];
-    if wide {
-        cells.push(Line::styled(sparkline(&p.trend), style::dim()));
-        cells.push(Line::raw(schedule(p, model.now)));
-    }
-    Row::new(cells)
+        None => Span::styled("never run", style::dim()),
+    };
+    let when = row.last_run_at.map_or_else(none, |t| {
+        Span::raw(format!(
+            "{} ago",
+            style::age(style::secs_between(t, model.now))
+        ))
+    });
+    let took = row
+        .last_duration_secs
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or_else(none, |s| Span::raw(style::duration(s.round() as u64)));
+    let trend = Span::styled(
+        style::sparkline(&row.trend, TREND_BARS),
+        Style::new().fg(style::ACCENT),
+    );
+    let upcoming = schedule::next(&p.schedules, model.now);
+    let next = match &upcoming {
+        Some(u) => match u.at {
+            Some(at) => Span::raw(format!(
+                "in {}",
+                style::duration(style::secs_between(model.now, at))
+            )),
+            None => Span::raw("cron"),
+        },
+        None => none(),
+    };
+    let schedule = upcoming.map_or_else(none, |u| Span::styled(u.label, style::dim()));
+    vec![
+        title,
+        Span::raw(row.alias.clone().unwrap_or_default()),
+        published,
+        last,
+        when,
+        took,
+        trend,
+        next,
+        schedule,
+        Span::styled(style::short_id(&p.id).to_string(), style::dim()),
+    ]
 }
 
-/// Durations as block characters, scaled to the longest.
-pub fn sparkline(values: &[u64]) -> String {
-    let max = values.iter().copied().max().unwrap_or(0).max(1);
-    values
-        .iter()
-        .map(|v| {
-            let i = usize::try_from(v.saturating_mul(7) / max).unwrap_or(0);
-            SPARK.get(i).copied().unwrap_or('▁')
-        })
-        .collect()
-}
-
-/// The next scheduled run, when it can be worked out (hourly, daily), else the cadence.
-fn schedule(p: &ProjectRow, now: jiff::Timestamp) -> String {
-    let next = p
-        .project
-        .schedules
-        .iter()
-        .filter(|s| s.enabled)
-        .filter_map(|s| next_run(s, now).map(|t| (t, s)))
-        .min_by_key(|(t, _)| *t);
-    if let Some((t, _)) = next {
-        return format!("in {}", style::duration(style::since(now, t)));
-    }
-    match p.project.schedules.iter().filter(|s| s.enabled).count() {
-        0 => "-".into(),
-        1 => p
-            .project
-            .schedules
-            .iter()
-            .find(|s| s.enabled)
-            .map(|s| s.cadence.to_lowercase())
-            .unwrap_or_default(),
-        n => format!("{n} schedules"),
+/// `12 projects · sorted by title`
+pub fn summary(model: &Model) -> String {
+    match model.projects.load.data() {
+        Some(rows) => format!(
+            "{} projects · sorted by {}",
+            style::count(rows.len()),
+            model.projects.sort.label()
+        ),
+        None => String::new(),
     }
 }
 
-/// Next time an hourly or daily schedule fires after `now`, in its own time zone.
-fn next_run(s: &crate::hex::types::Schedule, now: jiff::Timestamp) -> Option<jiff::Timestamp> {
-    let (timing, hourly) = match s.cadence.as_str() {
-        "HOURLY" => (s.hourly.as_ref()?, true),
-        "DAILY" => (s.daily.as_ref()?, false),
-        _ => return None,
-    };
-    let tz = timing
-        .timezone
-        .as_deref()
-        .and_then(|n| jiff::tz::TimeZone::get(n).ok())
-        .unwrap_or(jiff::tz::TimeZone::UTC);
-    let z = now.to_zoned(tz);
-    let minute = i8::try_from(timing.minute.unwrap_or(0)).ok()?;
-    let candidate = if hourly {
-        z.with()
-            .minute(minute)
-            .second(0)
-            .subsec_nanosecond(0)
-            .build()
-            .ok()?
-    } else {
-        let hour = i8::try_from(timing.hour.unwrap_or(0)).ok()?;
-        z.with()
-            .hour(hour)
-            .minute(minute)
-            .second(0)
-            .subsec_nanosecond(0)
-            .build()
-            .ok()?
-    };
-    let step = if hourly {
-        jiff::Span::new().hours(1)
-    } else {
-        jiff::Span::new().days(1)
-    };
-    let next = if candidate.timestamp() > now {
-        candidate
-    } else {
-        candidate.checked_add(step).ok()?
-    };
-    Some(next.timestamp())
+pub fn hints(model: &Model, keys: &KeyMap) -> Vec<Hint> {
+    if model.projects.load.data().is_none_or(Vec::is_empty) {
+        return vec![
+            Hint::new(keys, Action::ShowRuns, "runs"),
+            Hint::new(keys, Action::CommandLine, "command"),
+            Hint::new(keys, Action::Quit, "quit"),
+        ];
+    }
+    let mut list = vec![Hint::new(keys, Action::Open, "runs")];
+    if !model.status.read_only {
+        list.push(Hint::new(keys, Action::Launch, "launch"));
+    }
+    list.extend([
+        Hint::new(keys, Action::Filter, "filter"),
+        Hint::new(keys, Action::Sort, "sort"),
+        Hint::new(keys, Action::ShowRuns, "all runs"),
+        Hint::new(keys, Action::CommandLine, "command"),
+        Hint::new(keys, Action::Quit, "quit"),
+    ]);
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{base, projects_model, render};
+    use crate::tui::model::{Load, ProjectSort};
+
+    #[test]
+    fn loading() {
+        let mut m = base();
+        m.projects.load = Load::Loading;
+        insta::assert_snapshot!(render(&m, 100, 12).backend());
+    }
+
+    #[test]
+    fn loaded() {
+        insta::assert_snapshot!(render(&projects_model(), 150, 14).backend());
+    }
+
+    #[test]
+    fn loaded_narrow() {
+        insta::assert_snapshot!(render(&projects_model(), 80, 24).backend());
+    }
+
+    #[test]
+    fn failed_without_data_says_how_to_retry() {
+        let mut m = base();
+        m.projects.load = Load::Failed {
+            error: "401 Unauthorized: the token was rejected (check HEX_API_TOKEN)".into(),
+            previous: None,
+        };
+        insta::assert_snapshot!(render(&m, 100, 14).backend());
+    }
+
+    #[test]
+    fn failed_with_data_keeps_the_rows_marked_stale() {
+        let mut m = projects_model();
+        let previous = m.projects.load.data().cloned();
+        m.projects.load = Load::Failed {
+            error: "connection refused".into(),
+            previous,
+        };
+        insta::assert_snapshot!(render(&m, 120, 14).backend());
+    }
+
+    #[test]
+    fn empty() {
+        let mut m = base();
+        m.projects.load = Load::Loaded(Vec::new());
+        insta::assert_snapshot!(render(&m, 100, 12).backend());
+    }
+
+    #[test]
+    fn filtering_as_you_type() {
+        let mut m = projects_model();
+        m.projects.filter.text = "re".into();
+        m.projects.filter.editing = true;
+        m.projects.cursor = 0;
+        insta::assert_snapshot!(render(&m, 120, 12).backend());
+    }
+
+    #[test]
+    fn filter_without_matches() {
+        let mut m = projects_model();
+        m.projects.filter.text = "zzz".into();
+        insta::assert_snapshot!(render(&m, 100, 12).backend());
+    }
+
+    #[test]
+    fn sorted_by_last_run() {
+        let mut m = projects_model();
+        m.projects.sort = ProjectSort::LastRun;
+        insta::assert_snapshot!(render(&m, 120, 14).backend());
+    }
 }

@@ -1,81 +1,217 @@
-//! The status bar: profile (prod-like in a warning colour), read-only, API health, the budget
-//! left, time since the last good poll, and the message line.
+//! The status bar on every screen, and the message line above it.
+//!
+//! The bar answers "where am I and can I trust what I see": the profile (a warning colour and a
+//! `⚠` on prod-like ones), read-only, the API's health (error with its reason, a rate-limit
+//! pause counting down, or ok), the request budget left, and how long ago a poll last got an
+//! answer. When the terminal is narrow the budget and the poll age are shortened first, then
+//! the reason of an error is cut; the profile and the health state always show.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
-use super::style;
+use super::style::{self, ERROR, OK, WARN};
 use crate::tui::model::{Level, Model};
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, model: &Model) {
-    let [info, message] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let s = &model.status;
-    let profile_style = if s.prod_like {
-        Style::new().fg(Color::Black).bg(Color::Yellow)
+    let width = usize::from(area.width);
+    let mut left: Vec<Span<'static>> = Vec::new();
+    if s.prod_like {
+        left.push(Span::styled(
+            format!(" ⚠ {} ", s.profile),
+            Style::new()
+                .fg(Color::Black)
+                .bg(WARN)
+                .add_modifier(Modifier::BOLD),
+        ));
     } else {
-        Style::new().fg(Color::Black).bg(Color::Cyan)
-    };
-    let mut spans = vec![Span::styled(format!(" {} ", s.profile), profile_style)];
-    if s.read_only {
-        spans.push(Span::styled(
-            " read-only ",
+        left.push(Span::styled(
+            format!(" {} ", s.profile),
             Style::new().fg(Color::Black).bg(Color::Gray),
         ));
     }
-    let health = if let Some(until) = s.health.paused_until.filter(|u| *u > model.now) {
-        Span::styled(
-            format!(
-                " rate limited, resuming in {} ",
-                style::duration(style::since(model.now, until))
-            ),
-            style::warn(),
-        )
-    } else if s.health.error.is_some() {
-        Span::styled(" API trouble ", style::error())
-    } else {
-        Span::styled(" API ok ", Style::new().fg(Color::Green))
+    if s.read_only {
+        left.push(Span::raw(" "));
+        left.push(Span::styled(
+            " READ-ONLY ",
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Magenta)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    let (budget_long, budget_short, budget_style) = budget(model);
+    let (poll_long, poll_short, poll_style) = last_poll(model);
+    let used: usize = left.iter().map(Span::width).sum();
+    let (health, health_style) = health(model);
+    // The health text matters most: shorten the budget and the poll age before cutting it.
+    let needs =
+        |a: &str, b: &str| used + 1 + style::width(&health) + style::width(a) + style::width(b) + 6;
+    let mut poll_text = poll_long;
+    let mut budget_text = budget_long;
+    if needs(&budget_text, &poll_text) > width {
+        budget_text = budget_short;
+    }
+    if needs(&budget_text, &poll_text) > width {
+        poll_text = poll_short;
+    }
+    let right = style::width(&budget_text) + style::width(&poll_text) + 6;
+    let health_room = width.saturating_sub(used + 1 + right);
+    left.push(Span::raw(" "));
+    left.push(Span::styled(
+        style::fit(&health, health_room).into_owned(),
+        health_style,
+    ));
+    for (text, st) in [(budget_text, budget_style), (poll_text, poll_style)] {
+        left.push(Span::styled(" · ", style::dim()));
+        left.push(Span::styled(text, st));
+    }
+    frame.render_widget(Line::from(left), area);
+}
+
+/// The message line: what just happened, in the colour of its level.
+pub fn draw_message(frame: &mut Frame, area: Rect, model: &Model) {
+    let Some(m) = &model.status.message else {
+        return;
     };
-    spans.push(health);
-    if let Some(b) = &s.budget {
-        spans.push(Span::styled(
-            format!(
-                " budget {}/{} this min · {} launches left this hour ",
-                b.requests_left_this_minute,
-                b.limits.requests_per_minute,
-                b.launches_left_this_hour
-            ),
-            style::dim(),
-        ));
+    let (mark, st) = match m.level {
+        Level::Info => ("", Style::new()),
+        Level::Warning => ("⚠ ", Style::new().fg(WARN)),
+        Level::Error => ("✗ ", Style::new().fg(ERROR).add_modifier(Modifier::BOLD)),
+    };
+    frame.render_widget(
+        Line::from(Span::styled(format!(" {mark}{}", m.text), st)),
+        area,
+    );
+}
+
+fn health(model: &Model) -> (String, Style) {
+    let h = &model.status.health;
+    if let Some(until) = h.paused_until.filter(|u| *u > model.now) {
+        let secs = style::secs_between(model.now, until).max(1);
+        return (
+            format!("rate limited, resuming in {secs}s"),
+            Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+        );
     }
-    if let Some(t) = s.health.last_success {
-        spans.push(Span::styled(
-            format!(
-                " last poll {} ago ",
-                style::duration(style::since(t, model.now))
-            ),
-            style::dim(),
-        ));
+    if let Some(paused) = model
+        .status
+        .budget
+        .and_then(|b| b.paused_for)
+        .filter(|p| !p.is_zero())
+    {
+        return (
+            format!("rate limited, resuming in {}s", paused.as_secs().max(1)),
+            Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+        );
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), info);
-    // The message line: a health error when no message says more.
-    let line = match (&s.message, &s.health.error) {
-        (Some(m), _) => {
-            let st = match m.level {
-                Level::Info => Style::new(),
-                Level::Warning => style::warn(),
-                Level::Error => style::error(),
-            };
-            Line::styled(format!(" {}", m.text), st)
-        }
-        (None, Some(e)) => Line::styled(
-            format!(" {e} (last good data stays on screen)"),
-            style::error(),
+    match &h.error {
+        Some(e) => (
+            format!("API error: {e}"),
+            Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
         ),
-        (None, None) => Line::raw(""),
+        None => ("API ok".into(), Style::new().fg(OK)),
+    }
+}
+
+/// Requests left this minute and launches left this hour: long and short forms.
+fn budget(model: &Model) -> (String, String, Style) {
+    let Some(b) = model.status.budget else {
+        return ("budget unknown".into(), "budget ?".into(), style::dim());
     };
-    frame.render_widget(Paragraph::new(line), message);
+    let l = b.limits;
+    let st = if b.requests_left_this_minute == 0 || b.launches_left_this_hour == 0 {
+        Style::new().fg(ERROR)
+    } else if b.requests_left_this_minute <= l.reserved_for_actions {
+        Style::new().fg(WARN)
+    } else {
+        Style::new()
+    };
+    (
+        format!(
+            "{}/{} req/min · {}/{} launches/h",
+            b.requests_left_this_minute,
+            l.requests_per_minute,
+            b.launches_left_this_hour,
+            l.launches_per_hour
+        ),
+        format!(
+            "{}/min {}/h",
+            b.requests_left_this_minute, b.launches_left_this_hour
+        ),
+        st,
+    )
+}
+
+/// How long since a poll got an answer; a warning once that is long while runs are active.
+fn last_poll(model: &Model) -> (String, String, Style) {
+    match model.status.health.last_success {
+        Some(t) => {
+            let secs = style::secs_between(t, model.now);
+            let age = style::age(secs);
+            let st = if secs >= 60 && model.animating() {
+                Style::new().fg(WARN)
+            } else {
+                style::dim()
+            };
+            (format!("polled {age} ago"), format!("poll {age}"), st)
+        }
+        None => ("not polled yet".into(), "no poll".into(), style::dim()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::SignedDuration;
+
+    use super::super::fixtures::{base, render};
+    use crate::tui::model::{Level, Message, Screen};
+
+    fn model() -> crate::tui::model::Model {
+        let mut m = base();
+        m.screen = Screen::Runs;
+        m
+    }
+
+    #[test]
+    fn healthy() {
+        insta::assert_snapshot!(render(&model(), 100, 5).backend());
+    }
+
+    #[test]
+    fn prod_read_only_and_rate_limited() {
+        let mut m = model();
+        m.status.profile = "production".into();
+        m.status.prod_like = true;
+        m.status.read_only = true;
+        m.status.health.paused_until = Some(m.now + SignedDuration::from_secs(17));
+        m.status.message = Some(Message {
+            text: "Hex asked us to slow down (429); polling paused".into(),
+            level: Level::Warning,
+        });
+        insta::assert_snapshot!(render(&m, 100, 6).backend());
+    }
+
+    #[test]
+    fn api_error_narrow() {
+        let mut m = model();
+        m.status.health.error =
+            Some("connection refused (api.hex.tech:443); retrying with backoff".into());
+        m.status.health.last_success = Some(m.now - SignedDuration::from_secs(300));
+        m.status.message = Some(Message {
+            text: "cancel NOT confirmed: run 3f2a9c1d is still RUNNING; press x to re-send".into(),
+            level: Level::Error,
+        });
+        insta::assert_snapshot!(render(&m, 80, 6).backend());
+    }
+
+    #[test]
+    fn not_polled_yet_and_no_budget() {
+        let mut m = model();
+        m.status.health.last_success = None;
+        m.status.budget = None;
+        insta::assert_snapshot!(render(&m, 80, 5).backend());
+    }
 }

@@ -1,102 +1,262 @@
-//! How things look, shared by every screen: status colours, the spinner, and the short forms of
-//! times, durations and data ages. Text stays meaningful without colour (status words, "stale").
+//! How things look everywhere: the palette, run status words, glyphs and colours, and the
+//! compact text forms of durations, ages, clock times and origins.
+//!
+//! Every screen takes its colours and number formats from here so a status or an age reads the
+//! same on the list, the detail and the dialogs. Pure functions of their arguments: no model,
+//! no clock of their own (the caller passes `now` and the zone).
 
-use std::time::Duration;
+use std::borrow::Cow;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use ratatui::style::{Color, Modifier, Style};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use crate::engine::RunView;
 use crate::hex::RunStatus;
+use crate::journal::{CancelState, Origin};
 
-const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
+pub const ACCENT: Color = Color::Cyan;
+pub const OK: Color = Color::Green;
+pub const WARN: Color = Color::Yellow;
+pub const ERROR: Color = Color::Red;
+pub const DIM: Color = Color::DarkGray;
 
-pub fn status_style(status: Option<&RunStatus>) -> Style {
-    let color = match status {
-        Some(RunStatus::Completed) => Color::Green,
-        Some(RunStatus::Running) => Color::Cyan,
-        Some(RunStatus::Pending) | None => Color::Yellow,
-        Some(RunStatus::Errored | RunStatus::UnableToAllocateKernel) => Color::Red,
-        Some(RunStatus::Killed) => Color::Magenta,
-        Some(RunStatus::Unknown(_)) => Color::Gray,
-    };
-    Style::new().fg(color)
+pub fn dim() -> Style {
+    Style::new().fg(DIM)
 }
 
-/// A status word with a spinner in front while active.
-pub fn status_text(status: Option<&RunStatus>, frame: u64) -> String {
-    match status {
-        // The one status too long for a table column; the detail screen shows it in full.
-        Some(RunStatus::UnableToAllocateKernel) => "  NO KERNEL".to_string(),
-        Some(s) if s.is_terminal() => format!("  {s}"),
-        Some(s) => format!("{} {s}", spinner(frame)),
-        None => format!("{} LAUNCHED", spinner(frame)),
-    }
-}
-
-pub fn spinner(frame: u64) -> &'static str {
-    let i = usize::try_from(frame % 4).unwrap_or(0);
-    SPINNER.get(i).copied().unwrap_or("·")
-}
-
-pub fn header() -> Style {
+pub fn bold() -> Style {
     Style::new().add_modifier(Modifier::BOLD)
 }
 
+/// Column headers and section titles.
+pub fn heading() -> Style {
+    Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+}
+
+/// The row under the cursor.
 pub fn selected() -> Style {
-    Style::new().add_modifier(Modifier::REVERSED)
+    Style::new()
+        .bg(Color::Indexed(237))
+        .add_modifier(Modifier::BOLD)
 }
 
-pub fn dim() -> Style {
-    Style::new().fg(Color::DarkGray)
+/// A key in a hint ("x" in "x cancel").
+pub fn key() -> Style {
+    Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
 }
 
-pub fn warn() -> Style {
-    Style::new().fg(Color::Yellow)
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// The spinner glyph for animation phase `frame`.
+pub fn spinner(frame: u64) -> &'static str {
+    SPINNER[usize::try_from(frame % SPINNER.len() as u64).unwrap_or(0)]
 }
 
-pub fn error() -> Style {
-    Style::new().fg(Color::Red)
+/// A status as Hex spells it, so the screen, `hexdash status` and Hex's own UI agree; `None`
+/// is a run whose first status has not come back yet. UNABLE_TO_ALLOCATE_KERNEL is the one
+/// word too long for a column; the detail screen shows it in full.
+pub fn status_word(status: Option<&RunStatus>) -> Cow<'_, str> {
+    Cow::Borrowed(match status {
+        None => "LAUNCHED",
+        Some(RunStatus::Pending) => "PENDING",
+        Some(RunStatus::Running) => "RUNNING",
+        Some(RunStatus::Completed) => "COMPLETED",
+        Some(RunStatus::Errored) => "ERRORED",
+        Some(RunStatus::Killed) => "KILLED",
+        Some(RunStatus::UnableToAllocateKernel) => "NO KERNEL",
+        Some(RunStatus::Unknown(s)) => return Cow::Owned(s.clone()),
+    })
 }
 
-/// `HH:MM:SS` today, `MM-DD HH:MM` otherwise.
-pub fn clock(ts: Timestamp, now: Timestamp, tz: &TimeZone) -> String {
-    let z = ts.to_zoned(tz.clone());
-    if z.date() == now.to_zoned(tz.clone()).date() {
-        z.strftime("%H:%M:%S").to_string()
-    } else {
-        z.strftime("%m-%d %H:%M").to_string()
+pub fn status_color(status: Option<&RunStatus>) -> Color {
+    match status {
+        None | Some(RunStatus::Pending) => WARN,
+        Some(RunStatus::Running) => ACCENT,
+        Some(RunStatus::Completed) => OK,
+        Some(RunStatus::Errored | RunStatus::UnableToAllocateKernel) => ERROR,
+        Some(RunStatus::Killed) => Color::Magenta,
+        Some(RunStatus::Unknown(_)) => Color::Gray,
     }
 }
 
+/// A spinner while active, a mark once ended, so the state reads without colour.
+pub fn status_glyph(status: Option<&RunStatus>, frame: u64) -> &'static str {
+    match status {
+        Some(RunStatus::Completed) => "✓",
+        Some(RunStatus::Errored | RunStatus::UnableToAllocateKernel) => "✗",
+        Some(RunStatus::Killed) => "■",
+        None | Some(_) => spinner(frame),
+    }
+}
+
+/// A run's status as the lists show it: a requested cancel replaces the word until Hex reports
+/// the end (DESIGN.md, "cancel until dead").
+pub fn run_status(view: &RunView, frame: u64) -> (String, Style) {
+    let status = view.status.as_ref();
+    let glyph = status_glyph(status, frame);
+    if view.is_active() && matches!(view.cancel, CancelState::Requested { .. }) {
+        return (
+            format!("{glyph} CANCELLING"),
+            Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+        );
+    }
+    let mut style = Style::new().fg(status_color(status));
+    if status.is_some_and(|s| matches!(s, RunStatus::Errored | RunStatus::UnableToAllocateKernel)) {
+        style = style.add_modifier(Modifier::BOLD);
+    }
+    (format!("{glyph} {}", status_word(status)), style)
+}
+
+/// Seconds between two instants, never negative (clocks of other machines may be ahead).
+pub fn secs_between(from: Timestamp, to: Timestamp) -> u64 {
+    u64::try_from(to.duration_since(from).as_secs()).unwrap_or(0)
+}
+
+/// A run's elapsed time: ticking from its start while active and followed, as of the last
+/// answer for an active run no longer followed (it may have ended unseen), Hex's figure once
+/// ended.
+pub fn elapsed_secs(view: &RunView, followed: bool, now: Timestamp) -> Option<u64> {
+    if view.is_active() {
+        let until = if followed {
+            now
+        } else {
+            view.observed_at.unwrap_or(now)
+        };
+        return view.start_time.map(|s| secs_between(s, until));
+    }
+    match (view.elapsed_ms, view.start_time, view.end_time) {
+        (Some(ms), _, _) if ms.is_finite() && ms >= 0.0 => Some((ms / 1000.0).round() as u64),
+        (_, Some(s), Some(e)) => Some(secs_between(s, e)),
+        _ => None,
+    }
+}
+
+/// A duration to the second while short, coarser as it grows: `45s`, `12m03s`, `1h02m`, `3d04h`.
+pub fn duration(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        3600..86400 => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
+        _ => format!("{}d{:02}h", secs / 86400, secs % 86400 / 3600),
+    }
+}
+
+/// A configured length of time, without zero seconds: `90s`, `30m`, `2h`, `1h30m`.
+pub fn round_duration(secs: u64) -> String {
+    match secs {
+        s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s >= 3600 && s % 60 == 0 => format!("{}h{}m", s / 3600, s % 3600 / 60),
+        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
+        s => duration(s),
+    }
+}
+
+/// How long ago, in one unit: `3s`, `12m`, `5h`, `3d`.
+pub fn age(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86400),
+    }
+}
+
+/// A local clock time: `14:02:33` today, `Tue 14:02` this week, the date before that.
+pub fn clock(ts: Timestamp, now: Timestamp, tz: &TimeZone) -> String {
+    let at = ts.to_zoned(tz.clone());
+    let today = now.to_zoned(tz.clone()).date();
+    if at.date() == today {
+        at.strftime("%H:%M:%S").to_string()
+    } else if ts < now && secs_between(ts, now) < 6 * 86400 {
+        at.strftime("%a %H:%M").to_string()
+    } else {
+        at.strftime("%Y-%m-%d").to_string()
+    }
+}
+
+/// A full local time for the detail screen: `2026-11-28 14:02:33 +01:00`.
 pub fn full_time(ts: Timestamp, tz: &TimeZone) -> String {
     ts.to_zoned(tz.clone())
-        .strftime("%Y-%m-%d %H:%M:%S %Z")
+        .strftime("%Y-%m-%d %H:%M:%S %:z")
         .to_string()
 }
 
-/// `42s`, `3m05s`, `1h02m`, `2d03h`.
-pub fn duration(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
-        3600..86_400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600),
+pub fn origin_label(origin: Option<&Origin>) -> &'static str {
+    match origin {
+        Some(Origin::Tui) => "tui",
+        Some(Origin::Cli) => "cli",
+        Some(Origin::Pipeline { .. }) => "pipeline",
+        Some(Origin::Other) => "other",
+        None => "-",
     }
 }
 
-/// Time from `earlier` to `now`, never negative.
-pub fn since(earlier: Timestamp, now: Timestamp) -> Duration {
-    Duration::try_from(now.duration_since(earlier)).unwrap_or_default()
+/// The first 8 characters of a run id, as every list and message shows it.
+pub fn short_id(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
 }
 
-pub fn millis(ms: f64) -> Duration {
-    if ms.is_finite() && ms > 0.0 {
-        Duration::from_secs_f64(ms / 1000.0)
-    } else {
-        Duration::ZERO
+/// A count with thousands separators: `10,000`.
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
     }
+    out
+}
+
+/// `text` cut to `width` columns, with `…` when something was cut.
+pub fn fit(text: &str, width: usize) -> Cow<'_, str> {
+    if text.width() <= width {
+        return Cow::Borrowed(text);
+    }
+    if width == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    Cow::Owned(out)
+}
+
+/// Display width in terminal columns.
+pub fn width(text: &str) -> usize {
+    text.width()
+}
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A text sparkline of the last `max` values, scaled between their minimum and maximum, so a
+/// run that took twice as long stands out whatever the project's usual duration.
+pub fn sparkline(values: &[u64], max: usize) -> String {
+    let tail = &values[values.len().saturating_sub(max)..];
+    let (Some(lo), Some(hi)) = (tail.iter().min(), tail.iter().max()) else {
+        return String::new();
+    };
+    let span = hi - lo;
+    tail.iter()
+        .map(|v| {
+            match ((v - lo) * (BARS.len() as u64 - 1)).checked_div(span) {
+                // All equal: a flat line in the middle.
+                None => BARS[3],
+                Some(i) => BARS[usize::try_from(i).unwrap_or(0).min(BARS.len() - 1)],
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -104,13 +264,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn short_forms() {
-        assert_eq!(duration(Duration::from_secs(42)), "42s");
-        assert_eq!(duration(Duration::from_secs(185)), "3m05s");
-        assert_eq!(duration(Duration::from_secs(3720)), "1h02m");
-        assert_eq!(
-            duration(Duration::from_secs(2 * 86_400 + 3 * 3600)),
-            "2d03h"
-        );
+    fn durations_and_ages_stay_short() {
+        assert_eq!(duration(0), "0s");
+        assert_eq!(duration(59), "59s");
+        assert_eq!(duration(61), "1m01s");
+        assert_eq!(duration(3723), "1h02m");
+        assert_eq!(duration(90_000), "1d01h");
+        assert_eq!(round_duration(1800), "30m");
+        assert_eq!(round_duration(7200), "2h");
+        assert_eq!(round_duration(5400), "1h30m");
+        assert_eq!(round_duration(90), "1m30s");
+        assert_eq!(age(3), "3s");
+        assert_eq!(age(600), "10m");
+        assert_eq!(age(7200), "2h");
+        assert_eq!(age(200_000), "2d");
+    }
+
+    #[test]
+    fn clock_times_by_distance() {
+        let tz = TimeZone::UTC;
+        let now: Timestamp = "2026-11-28T12:00:00Z".parse().unwrap();
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        assert_eq!(clock(t("2026-11-28T09:05:07Z"), now, &tz), "09:05:07");
+        assert_eq!(clock(t("2026-11-26T09:05:07Z"), now, &tz), "Thu 09:05");
+        assert_eq!(clock(t("2026-11-01T09:05:07Z"), now, &tz), "2026-11-01");
+    }
+
+    #[test]
+    fn counts_group_thousands() {
+        assert_eq!(count(7), "7");
+        assert_eq!(count(1234), "1,234");
+        assert_eq!(count(10_000), "10,000");
+        assert_eq!(count(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn fit_cuts_with_an_ellipsis() {
+        assert_eq!(fit("abcdef", 6), "abcdef");
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abcdef", 1), "…");
+        assert_eq!(fit("abcdef", 0), "");
+    }
+
+    #[test]
+    fn sparkline_scales_between_min_and_max() {
+        assert_eq!(sparkline(&[10, 20, 30], 8), "▁▄█");
+        assert_eq!(sparkline(&[5, 5], 8), "▄▄");
+        assert_eq!(sparkline(&[1, 2, 3, 4], 2), "▁█");
+        assert_eq!(sparkline(&[], 8), "");
     }
 }
