@@ -2,8 +2,9 @@
 //!
 //! Architecture (DESIGN.md, STYLE.md): a model changed only by a pure `update` (message in,
 //! effects out), one select loop over terminal events, engine updates and effect results, and a
-//! redraw only when something changed. So far it holds the key vocabulary: [`Action`] and the
-//! [`KeyMap`] built from defaults and `[keys]`.
+//! redraw only when something changed. Pieces: `action` and `keymap` (what keys mean), `model`,
+//! `form` and `presets` (the data), `msg` and `update` (the pure logic), `view` (drawing),
+//! `app`, `effects`, `catalog` and `terminal` (the loop and its I/O), `dashboard` (entry points).
 
 pub mod action;
 pub mod app;

@@ -223,7 +223,9 @@ impl Model {
             form: None,
             status: StatusBar {
                 profile: profile.to_string(),
-                prod_like: ["prod", "live", "main"].iter().any(|p| lower.contains(p)),
+                // "prod", "production", "live"; not a substring test on "main" (domain, maintenance).
+                prod_like: lower.contains("prod")
+                    || lower.split(['-', '_', '.']).any(|w| w == "live"),
                 read_only,
                 health: Health {
                     last_success: None,
@@ -255,7 +257,9 @@ impl Model {
             .filter(|r| {
                 needle.is_empty()
                     || r.project.title.to_lowercase().contains(&needle)
-                    || r.alias.as_deref().is_some_and(|a| a.contains(&needle))
+                    || r.alias
+                        .as_deref()
+                        .is_some_and(|a| a.to_lowercase().contains(&needle))
                     || r.project.id.starts_with(&needle)
             })
             .collect();

@@ -134,6 +134,10 @@ fn confirmed(model: &mut Model, confirm: Confirm) -> Vec<Effect> {
 /// Global and per-screen actions; `None` when the action means nothing here.
 fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     match action {
+        Action::ShowProjects if model.screen == Screen::Projects => {
+            // Pressed again: refresh the list. The rows on screen stay until the answer.
+            Some(vec![Effect::FetchProjects])
+        }
         Action::ShowProjects => Some(show(model, Screen::Projects)),
         Action::ShowRuns => Some(show(model, Screen::Runs)),
         Action::Help => {

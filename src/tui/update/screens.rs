@@ -36,11 +36,25 @@ pub(super) fn on_filter_key(model: &mut Model, key: &KeyEvent) -> Option<Vec<Eff
         KeyCode::Char(c) => filter.text.push(c),
         _ => {}
     }
-    // The list changed under the cursor: keep it on a visible row.
+    // The list changed under the cursor: keep it on a visible row, so enter, x or p never act
+    // on a run the filter hides.
     model.projects.cursor = model
         .projects
         .cursor
         .min(model.visible_projects().len().saturating_sub(1));
+    let visible: Vec<_> = model
+        .visible_runs()
+        .iter()
+        .map(|r| r.view.key.clone())
+        .collect();
+    if model
+        .runs
+        .cursor
+        .as_ref()
+        .is_none_or(|k| !visible.contains(k))
+    {
+        model.runs.cursor = visible.first().cloned();
+    }
     Some(refocus(model))
 }
 

@@ -648,3 +648,46 @@ fn a_preset_is_not_saved_from_a_form_with_bad_fields() {
     assert!(m.presets.is_empty());
     assert_eq!(m.status.message.as_ref().unwrap().level, Level::Error);
 }
+
+#[test]
+fn filtering_runs_moves_the_cursor_off_hidden_rows_and_1_again_refreshes_projects() {
+    let (mut m, keys) = model();
+    run_update(
+        &mut m,
+        &keys,
+        Change::Watching,
+        view("p2", "r-other", RunStatus::Running, 6),
+    );
+    press(&mut m, &keys, '2');
+    m.runs.cursor = Some(RunKey::new("p1", "run-aaaa-1"));
+    press(&mut m, &keys, '/');
+    for c in "project p2".chars() {
+        press(&mut m, &keys, c);
+    }
+    assert_eq!(m.runs.cursor, Some(RunKey::new("p2", "r-other")));
+    code(&mut m, &keys, KeyCode::Esc, KeyModifiers::NONE);
+    press(&mut m, &keys, '1');
+    assert_eq!(press(&mut m, &keys, '1'), vec![Effect::FetchProjects]);
+    assert!(
+        m.projects.load.data().is_some(),
+        "the rows stay while refreshing"
+    );
+}
+
+#[test]
+fn prod_like_profiles_are_flagged_by_name() {
+    for (name, flagged) in [
+        ("prod", true),
+        ("production-eu", true),
+        ("live", true),
+        ("maintenance", false),
+        ("domain", false),
+        ("staging", false),
+    ] {
+        assert_eq!(
+            Model::new(name, false, t(0)).status.prod_like,
+            flagged,
+            "{name}"
+        );
+    }
+}
