@@ -258,6 +258,8 @@ impl State {
         for (key, status) in &applied.ended {
             updates.extend(self.ended(key, status));
         }
+        // Status bars show when the last poll succeeded (and that an earlier error is over).
+        updates.push(Update::Health(self.health.clone()));
         updates
     }
 
