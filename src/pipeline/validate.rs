@@ -49,6 +49,7 @@ pub fn validate(
         src,
         projects,
         found: Vec::new(),
+        used: HashSet::new(),
     };
     let pipeline = checker.pipeline(file);
     let mut found = checker.found;
@@ -72,6 +73,8 @@ struct Checker<'a> {
     src: Source<'a>,
     projects: &'a Projects<'a>,
     found: Vec<Diagnostic>,
+    /// Pipeline parameters some template names, valid or not (for the "unused" warning).
+    used: HashSet<String>,
 }
 
 /// A step's dependency as written (or implied), with where to point.
@@ -131,25 +134,20 @@ impl<'a> Checker<'a> {
         let edges = self.edges(&file.steps, &ids);
         let cyclic = self.cycles(&file.steps, &edges);
         let upstream = ancestors(&edges);
-        let mut used = HashSet::new();
         let mut steps = Vec::with_capacity(file.steps.len());
         for (i, step) in file.steps.iter().enumerate() {
-            let built = self.step(step.get_ref(), &edges[i], &upstream[i], &params, &ids);
-            for value in built.params.values() {
-                if let StepValue::Template { template, .. } = value {
-                    for (r, _) in template.references() {
-                        if let Reference::Param(p) = r {
-                            used.insert(p.clone());
-                        }
-                    }
-                }
-            }
-            steps.push(built);
+            steps.push(self.step(step.get_ref(), &edges[i], &upstream[i], &params, &ids));
         }
-        for (p, spanned) in params.iter().zip(&file.params) {
-            if !used.contains(&p.name) {
+        for p in &params {
+            let span = file
+                .params
+                .iter()
+                .map(|f| &f.get_ref().name)
+                .find(|n| n.get_ref() == &p.name)
+                .map_or(0..0, Spanned::span);
+            if !self.used.contains(&p.name) {
                 self.warning(
-                    spanned.get_ref().name.span(),
+                    span,
                     format!("pipeline parameter {:?} is not used by any step", p.name),
                     format!(
                         "pass it to a step, e.g. params = {{ {0} = \"{{{{ params.{0} }}}}\" }}, \
@@ -798,6 +796,7 @@ impl<'a> Checker<'a> {
     ) -> bool {
         match reference {
             Reference::Param(p) => {
+                self.used.insert(p.clone());
                 if ctx.params.iter().any(|q| &q.name == p) {
                     return true;
                 }
@@ -811,7 +810,7 @@ impl<'a> Checker<'a> {
                         ctx.step
                     ),
                     format!(
-                        "{hint}declare it: [[params]] name = {p:?} type = \"text\" (or date, ...)"
+                        "{hint}declare it in a [[params]] table with name = {p:?} and its type"
                     ),
                 );
                 false

@@ -275,3 +275,26 @@ params = { rundate = "2026-01-01", target_schema = "prod" }
         "{joined}"
     );
 }
+
+#[test]
+fn unused_params_are_warned_about_at_their_own_name() {
+    let p = check(
+        r#"name = "t"
+[[params]]
+name = "bad"
+type = "nope"
+[[params]]
+name = "spare"
+type = "text"
+[[steps]]
+id = "a"
+project = "board-kpi"
+"#,
+    );
+    let e = p.unwrap_err();
+    let joined: Vec<String> = e.iter().map(ToString::to_string).collect();
+    assert!(
+        joined[1].starts_with("p.toml:6:8: warning: pipeline parameter \"spare\""),
+        "{joined:?}"
+    );
+}
