@@ -165,7 +165,8 @@ fn clip(s: &str) -> String {
     c
 }
 
-fn is_name(s: &str) -> bool {
+/// Names usable in a template: parameter names and step ids.
+pub(crate) fn is_name(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')

@@ -1,6 +1,9 @@
 use std::path::Path;
 
+use serde_json::Value;
+
 use super::*;
+use crate::pipeline::StepValue;
 
 const CONFIG: &str = include_str!("../../../assets/demo-config.toml");
 
