@@ -14,5 +14,6 @@ pub mod headless;
 pub mod hex;
 pub mod journal;
 pub mod logging;
+pub mod pipeline;
 pub mod signals;
 pub mod tui;

@@ -1,0 +1,52 @@
+//! Pipelines: several Hex project runs chained as a DAG, defined in a TOML file
+//! (`pipelines/*.toml` in the config dir, or any file). See [`definition`] for the format.
+//!
+//! This module owns the definition and its validation: a file is parsed, every problem is found
+//! and reported with `file:line:col` and its fix, and what remains is a [`Pipeline`] whose steps
+//! are in a runnable order. Must not launch, poll or journal anything: reading the file is its
+//! only I/O.
+
+pub mod definition;
+mod diagnostic;
+mod model;
+pub mod template;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use model::{
+    DEFAULT_MAX_PARALLEL, DEFAULT_RETRY_BACKOFF, MAX_RETRIES, OnFailure, ParamDefault, Pipeline,
+    PipelineParam, ProjectRef, Step, StepValue,
+};
+pub use validate::{Projects, validate};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read pipeline file {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Every problem found, errors and warnings, in file order.
+    #[error("{}", render(diagnostics))]
+    Invalid { diagnostics: Vec<Diagnostic> },
+}
+
+fn render(diagnostics: &[Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(Diagnostic::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads and validates a pipeline file.
+pub fn load_file(path: &Path, projects: &Projects<'_>) -> Result<Pipeline, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    validate(&text, path, projects).map_err(|diagnostics| Error::Invalid { diagnostics })
+}

@@ -1,0 +1,303 @@
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::*;
+use crate::pipeline::StepValue;
+
+const CONFIG: &str = include_str!("../../../assets/demo-config.toml");
+
+fn check(text: &str) -> Result<Pipeline, Vec<Diagnostic>> {
+    let config = Config::from_toml_str(CONFIG, Path::new("demo-config.toml")).unwrap();
+    validate(
+        text,
+        Path::new("p.toml"),
+        &Projects {
+            config: &config,
+            workspace: None,
+        },
+    )
+}
+
+fn errors(text: &str) -> Vec<String> {
+    check(text)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn a_plain_list_runs_in_sequence_and_resolves_projects() {
+    let p = check(
+        r#"name = "etl"
+[[params]]
+name = "date"
+type = "date"
+default = "yesterday"
+[[steps]]
+id = "extract"
+project = "etl-extract"
+params = { run_date = "{{ params.date }}" }
+[[steps]]
+id = "transform"
+project = "Daily ETL · Transform"
+params = { run_date = "{{ params.date }}", full_refresh = "yes" }
+"#,
+    )
+    .unwrap();
+    assert_eq!(p.max_parallel, DEFAULT_MAX_PARALLEL);
+    let ids: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["extract", "transform"]);
+    assert_eq!(p.steps[1].depends_on, ["extract"]);
+    assert_eq!(
+        p.steps[1].project,
+        ProjectRef::Id("5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0002".into())
+    );
+    assert_eq!(
+        p.steps[1].params["full_refresh"],
+        StepValue::Literal(Value::Bool(true))
+    );
+    assert_eq!(p.params[0].default, Some(ParamDefault::Yesterday));
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+}
+
+#[test]
+fn steps_come_out_in_topological_order() {
+    let p = check(
+        r#"name = "dag"
+[[steps]]
+id = "c"
+project = "board-kpi"
+depends_on = ["a", "b"]
+[[steps]]
+id = "a"
+project = "etl-load"
+depends_on = []
+[[steps]]
+id = "b"
+project = "etl-load"
+depends_on = ["a"]
+"#,
+    )
+    .unwrap();
+    let ids: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+}
+
+#[test]
+fn every_problem_is_reported_not_just_the_first() {
+    let e = errors(
+        r#"name = "bad"
+max_parallel = 0
+[[steps]]
+id = "a"
+project = "etl-extrac"
+retries = 11
+[[steps]]
+id = "a"
+project = "etl-load"
+on_failure = "ignore"
+timeout = "10 minutes"
+"#,
+    );
+    let joined = e.join("\n");
+    for fragment in [
+        "p.toml:2:16: max_parallel = 0",
+        "p.toml:5:11: step \"a\": unknown project \"etl-extrac\"",
+        "did you mean \"etl-extract\"?",
+        "p.toml:6:11: step \"a\": retries = 11 is out of range",
+        "p.toml:8:6: step id \"a\" is used twice (first at line 4)",
+        "p.toml:10:14: step \"a\": on_failure = \"ignore\" is not valid",
+        "p.toml:11:11: step \"a\": timeout = \"10 minutes\" has unknown unit \"minutes\" (write a number",
+    ] {
+        assert!(
+            joined.contains(fragment),
+            "missing {fragment:?} in\n{joined}"
+        );
+    }
+    // A self-dependency through the implicit "previous step" rule would be a cycle: duplicates
+    // are reported once, not as a cycle too.
+    assert_eq!(e.len(), 6, "{joined}");
+}
+
+#[test]
+fn cycles_are_named_in_order() {
+    let e = errors(
+        r#"name = "loop"
+[[steps]]
+id = "a"
+project = "etl-load"
+depends_on = ["b"]
+[[steps]]
+id = "b"
+project = "etl-load"
+"#,
+    );
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("p.toml:5:15: steps depend on each other in a cycle: a → b → a"),
+        "{}",
+        e[0]
+    );
+}
+
+#[test]
+fn unknown_titles_are_warnings_without_the_project_list() {
+    let p = check(
+        r#"name = "t"
+[[steps]]
+id = "a"
+project = "Some Other Project Title"
+"#,
+    )
+    .unwrap();
+    assert_eq!(
+        p.steps[0].project,
+        ProjectRef::Title("Some Other Project Title".into())
+    );
+    assert_eq!(p.warnings.len(), 1);
+    assert!(
+        p.warnings[0]
+            .to_string()
+            .contains("warning: step \"a\": project \"Some Other Project Title\""),
+        "{}",
+        p.warnings[0]
+    );
+}
+
+#[test]
+fn titles_are_checked_against_the_workspace_list_when_given() {
+    let config = Config::from_toml_str(CONFIG, Path::new("demo-config.toml")).unwrap();
+    let workspace: Vec<Project> = serde_json::from_value(serde_json::json!([
+        {"id": "p-1", "title": "Revenue"},
+    ]))
+    .unwrap();
+    let projects = Projects {
+        config: &config,
+        workspace: Some(&workspace),
+    };
+    let text = "name = \"t\"\n[[steps]]\nid = \"a\"\nproject = \"Revenue\"\n[[steps]]\nid = \"b\"\nproject = \"Revenu\"\n";
+    let e = validate(text, Path::new("p.toml"), &projects).unwrap_err();
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].to_string().contains("did you mean \"Revenue\"?"),
+        "{}",
+        e[0]
+    );
+    let ok = validate(
+        &text[..text.find("[[steps]]\nid = \"b\"").unwrap()],
+        Path::new("p.toml"),
+        &projects,
+    )
+    .unwrap();
+    assert_eq!(ok.steps[0].project, ProjectRef::Id("p-1".into()));
+}
+
+#[test]
+fn templates_must_name_params_and_upstream_steps() {
+    let e = errors(
+        r#"name = "t"
+[[params]]
+name = "date"
+type = "date"
+default = "today"
+[[steps]]
+id = "a"
+project = "etl-extract"
+params = { run_date = "{{ params.dat }}" }
+depends_on = []
+[[steps]]
+id = "b"
+project = "churn-retrain"
+params = { model_note = "after {{ steps.c.run_id }}" }
+depends_on = []
+[[steps]]
+id = "c"
+project = "etl-load"
+params = { run_date = "{{ params.date }}" }
+depends_on = ["a"]
+"#,
+    );
+    let joined = e.join("\n");
+    assert!(
+        joined.contains(
+            "p.toml:9:24: step \"a\": {{ params.dat }} names no pipeline parameter (did you mean \"date\"?"
+        ),
+        "{joined}"
+    );
+    assert!(
+        joined.contains(
+            "p.toml:14:32: step \"b\": {{ steps.c.run_id }} uses step \"c\", which does not run before it (add \"c\" to the depends_on of \"b\")"
+        ),
+        "{joined}"
+    );
+    assert_eq!(e.len(), 2, "{joined}");
+}
+
+#[test]
+fn whole_value_templates_take_the_referenced_type() {
+    let e = errors(
+        r#"name = "t"
+[[params]]
+name = "date"
+type = "date"
+[[steps]]
+id = "a"
+project = "churn-retrain"
+params = { training_window_days = "{{ params.date }}", model_note = "{{ params.date }}" }
+"#,
+    );
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].contains("training_window_days is a number parameter but {{ params.date }} is not"),
+        "{}",
+        e[0]
+    );
+}
+
+#[test]
+fn step_params_must_be_declared_and_fit() {
+    let e = errors(
+        r#"name = "t"
+[[steps]]
+id = "a"
+project = "etl-load"
+params = { rundate = "2026-01-01", target_schema = "prod" }
+"#,
+    );
+    let joined = e.join("\n");
+    assert!(
+        joined.contains(
+            "project \"etl-load\" has no parameter \"rundate\" (did you mean \"run_date\"?"
+        ),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("\"prod\" is not an option of target_schema"),
+        "{joined}"
+    );
+}
+
+#[test]
+fn unused_params_are_warned_about_at_their_own_name() {
+    let p = check(
+        r#"name = "t"
+[[params]]
+name = "bad"
+type = "nope"
+[[params]]
+name = "spare"
+type = "text"
+[[steps]]
+id = "a"
+project = "board-kpi"
+"#,
+    );
+    let e = p.unwrap_err();
+    let joined: Vec<String> = e.iter().map(ToString::to_string).collect();
+    assert!(
+        joined[1].starts_with("p.toml:6:8: warning: pipeline parameter \"spare\""),
+        "{joined:?}"
+    );
+}
