@@ -216,8 +216,9 @@ fn idle_cpu_with_10_active_runs_and_memory_with_10k_runs() {
     let home = tempfile::tempdir().unwrap();
     write_journal(&home.path().join("data/journal.jsonl"), 9_990, &active);
     let mut pty = dashboard(&emu, home);
-    pty.wait_for("10 active runs", |s| s.contains("(10 active)"));
+    pty.wait_for("the dashboard", |s| s.contains("Projects"));
     pty.send("2");
+    pty.wait_for("10 active runs", |s| s.contains("10 active"));
     std::thread::sleep(Duration::from_secs(5));
     let pid = pty.pid();
     let (cpu0, t0) = (cpu_secs(pid), Instant::now());
