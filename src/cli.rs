@@ -49,6 +49,8 @@ pub enum Command {
     /// Follow active runs live (those earlier hexdash sessions started, and with PROJECT, every
     /// active run of it); ends when none is active.
     Watch(WatchArgs),
+    /// Pipelines: multi-step runs defined in TOML (so far: validate).
+    Pipeline(PipelineArgs),
     /// What hexdash launched, watched and cancelled, newest first (from the journal).
     History(HistoryArgs),
     /// Show, check or create the config file.
@@ -161,6 +163,31 @@ pub struct WatchArgs {
     /// One JSON object per line and change, instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    #[command(subcommand)]
+    pub action: PipelineAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PipelineAction {
+    /// Check a pipeline file and report every problem with file:line:col and its fix.
+    Validate(PipelineValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineValidateArgs {
+    /// A pipeline in the config dir's pipelines/ (NAME or NAME.toml).
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    pub name: Option<String>,
+    /// A pipeline file anywhere.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Check project titles only against the config, without asking Hex for the project list.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Args)]

@@ -686,3 +686,43 @@ fn the_duplicate_guard_warns_by_default_and_refuses_when_asked() {
     }
     assert!(h.runs().iter().all(|r| status_of(r) == "KILLED"));
 }
+
+#[test]
+fn pipeline_validate_accepts_the_examples_and_points_at_errors() {
+    let home = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let config = format!("{root}/assets/demo-config.toml");
+    for example in ["daily-etl", "fan-out"] {
+        let file = format!("{root}/assets/pipelines/{example}.toml");
+        let out = offline(
+            home.path(),
+            &[
+                "--config",
+                &config,
+                "pipeline",
+                "validate",
+                "--file",
+                &file,
+                "--offline",
+            ],
+        );
+        out.expect_code(0);
+        assert!(out.stdout.contains("is valid"), "{}", out.stdout);
+    }
+    let bad = format!("{root}/tests/fixtures/pipelines/invalid/cycle.toml");
+    let out = offline(
+        home.path(),
+        &[
+            "--config",
+            &config,
+            "pipeline",
+            "validate",
+            "--file",
+            &bad,
+            "--offline",
+        ],
+    );
+    out.expect_code(4);
+    assert!(out.stderr.contains("cycle.toml:8:15:"), "{}", out.stderr);
+    assert!(out.stderr.contains("a → c → b → a"), "{}", out.stderr);
+}

@@ -11,6 +11,7 @@ mod exit;
 mod history;
 pub mod output;
 mod params;
+mod pipeline_cmd;
 mod projects;
 mod resolve;
 mod run;
@@ -65,6 +66,7 @@ async fn execute(cli: &Cli) -> Result<Exit, Failure> {
         Command::Runs(args) => status::runs(&Context::load(cli)?, args).await,
         Command::Cancel(args) => cancel::run(&Context::load(cli)?, args).await,
         Command::Watch(args) => watch::run(&Context::load(cli)?, args).await,
+        Command::Pipeline(args) => pipeline_cmd::run(cli, args).await,
         Command::History(args) => {
             // The journal and the config only: works offline and without a token.
             let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;

@@ -1,0 +1,103 @@
+//! `hexdash pipeline validate NAME|--file F`: check a pipeline file before anything runs.
+//!
+//! Works without a token (config only); with one, and without `--offline`, it also asks Hex for
+//! the project list so steps named by title can be checked. Every problem is printed as
+//! `file:line:col: message (fix)`; any error exits 4, warnings alone exit 0.
+
+use std::path::Path;
+
+use crate::cli::{Cli, PipelineAction, PipelineArgs, PipelineValidateArgs};
+use crate::config::{Config, Paths, ProcessEnv};
+use crate::pipeline::{self, Projects};
+
+use super::context::Context;
+use super::exit::{Exit, Failure};
+
+pub async fn run(cli: &Cli, args: &PipelineArgs) -> Result<Exit, Failure> {
+    match &args.action {
+        PipelineAction::Validate(v) => validate(cli, v).await,
+    }
+}
+
+async fn validate(cli: &Cli, args: &PipelineValidateArgs) -> Result<Exit, Failure> {
+    let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;
+    let config = if cli.config.is_some() {
+        Config::load_file(&paths.config_file)?
+    } else {
+        Config::load(&paths)?
+    };
+    let file = match (&args.file, &args.name) {
+        (Some(f), _) => f.clone(),
+        (None, Some(name)) => {
+            let file = if name.ends_with(".toml") {
+                name.clone()
+            } else {
+                format!("{name}.toml")
+            };
+            paths.pipelines_dir().join(file)
+        }
+        (None, None) => return Err(Failure::usage("give a pipeline NAME or --file FILE")),
+    };
+    let workspace = if args.offline {
+        None
+    } else {
+        workspace_projects(cli).await
+    };
+    let projects = Projects {
+        config: &config,
+        workspace: workspace.as_deref(),
+    };
+    match pipeline::load_file(&file, &projects) {
+        Ok(p) => {
+            for w in &p.warnings {
+                eprintln!("{w}");
+            }
+            let order: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
+            println!(
+                "{} is valid: {} step(s), in order {} (max_parallel {})",
+                display(&file),
+                p.steps.len(),
+                order.join(" → "),
+                p.max_parallel
+            );
+            Ok(Exit::Completed)
+        }
+        Err(pipeline::Error::Invalid { diagnostics }) => {
+            for d in &diagnostics {
+                eprintln!("{d}");
+            }
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            Err(Failure::usage(format!(
+                "{} is not valid: {errors} error(s)",
+                display(&file)
+            )))
+        }
+        Err(e) => Err(Failure::usage(e.to_string())),
+    }
+}
+
+/// The workspace's projects when a profile with a token is usable; `None` (config only) when
+/// not, with a note saying so.
+async fn workspace_projects(cli: &Cli) -> Option<Vec<crate::hex::types::Project>> {
+    let ctx = match Context::load(cli) {
+        Ok(ctx) => ctx,
+        Err(f) => {
+            eprintln!(
+                "note: checking projects against the config only ({})",
+                f.message
+            );
+            return None;
+        }
+    };
+    match ctx.client.list_all_projects().await {
+        Ok(projects) => Some(projects),
+        Err(e) => {
+            eprintln!("note: checking projects against the config only (cannot list them: {e})");
+            None
+        }
+    }
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
