@@ -104,12 +104,7 @@ pub(super) fn on_form_key(
 }
 
 fn submit(model: &mut Model) -> Vec<Effect> {
-    if model.status.read_only {
-        inform(
-            model,
-            Level::Error,
-            "read-only: launching is disabled".into(),
-        );
+    if refused_read_only(model, "launching") {
         return Vec::new();
     }
     let Some(form) = model.form.as_mut() else {
@@ -265,12 +260,7 @@ pub(super) fn refocus(model: &mut Model) -> Vec<Effect> {
 /// Opens the launch form for the selected project, or for `rerun`'s project prefilled with its
 /// parameters.
 fn open_form(model: &mut Model, rerun: Option<&RunRow>) -> Vec<Effect> {
-    if model.status.read_only {
-        inform(
-            model,
-            Level::Error,
-            "read-only: launching is disabled".into(),
-        );
+    if refused_read_only(model, "launching") {
         return Vec::new();
     }
     let form = match rerun {
@@ -314,12 +304,7 @@ fn open_form(model: &mut Model, rerun: Option<&RunRow>) -> Vec<Effect> {
 
 /// `r` on a run: launch again with the same parameters and options.
 fn rerun(model: &mut Model) -> Vec<Effect> {
-    if model.status.read_only {
-        inform(
-            model,
-            Level::Error,
-            "read-only: launching is disabled".into(),
-        );
+    if refused_read_only(model, "launching") {
         return Vec::new();
     }
     let Some(row) = model.current_run().cloned() else {
@@ -353,12 +338,7 @@ fn rerun(model: &mut Model) -> Vec<Effect> {
 }
 
 fn ask_cancel(model: &mut Model) -> Vec<Effect> {
-    if model.status.read_only {
-        inform(
-            model,
-            Level::Error,
-            "read-only: cancelling is disabled".into(),
-        );
+    if refused_read_only(model, "cancelling") {
         return Vec::new();
     }
     let Some(row) = model.current_run() else {
@@ -470,4 +450,16 @@ pub(super) fn title_of(row: &RunRow) -> String {
         .project_title
         .clone()
         .unwrap_or_else(|| row.view.key.project_id.clone())
+}
+
+/// Read-only (flag, profile, or another hexdash holds the journal): say so and do nothing.
+fn refused_read_only(model: &mut Model, what: &str) -> bool {
+    if model.status.read_only {
+        inform(
+            model,
+            Level::Error,
+            format!("read-only: {what} is disabled"),
+        );
+    }
+    model.status.read_only
 }
