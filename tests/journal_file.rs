@@ -392,8 +392,14 @@ fn loads_and_replays_100k_events_quickly() {
     let total = started.elapsed();
     assert_eq!(loaded.events.len(), 100_000);
     assert!(state.runs().count() > 20_000);
+    drop((loaded, state));
+    let started = std::time::Instant::now();
+    let (streamed, warnings) = journal::load_state(&path).unwrap();
+    let fold = started.elapsed();
+    assert!(warnings.is_empty());
+    assert!(streamed.runs().count() > 20_000);
     println!(
-        "{} bytes: load {load:?}, load + replay {total:?}",
+        "{} bytes: load {load:?}, load + replay {total:?}; streamed fold on one thread {fold:?}",
         text.len()
     );
 }

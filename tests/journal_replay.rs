@@ -246,6 +246,9 @@ proptest! {
         prop_assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
         prop_assert_eq!(&loaded.events, &written);
         prop_assert_eq!(&JournalState::replay(&loaded.events), &live);
+        let (streamed, warnings) = journal::load_state(&path).unwrap();
+        prop_assert!(warnings.is_empty(), "{:?}", warnings);
+        prop_assert_eq!(&streamed, &live, "the streamed fold is the same state");
 
         let policy = CompactPolicy { keep_ended, keep_pipeline_runs };
         journal.compact(&policy).unwrap();

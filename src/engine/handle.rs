@@ -131,8 +131,8 @@ impl Engine {
     /// Opens the journal, re-attaches to its active runs, reconciles its unresolved launches in
     /// the background, and starts polling. Must be called inside a tokio runtime.
     pub fn start(client: Client, options: EngineOptions) -> Result<Started, StartError> {
-        let opened = Journal::open_with_clock(&options.journal_path, options.clock.clone())?;
-        let book = JournalState::replay(&opened.loaded.events);
+        let opened = Journal::open_replayed(&options.journal_path, options.clock.clone())?;
+        let book = opened.state;
         let scheduler = Scheduler::new(SchedulerConfig {
             limits: client.budget().limits(),
             policy: options.policy,
@@ -191,7 +191,7 @@ impl Engine {
         }
         Ok(Started {
             engine,
-            warnings: opened.loaded.warnings,
+            warnings: opened.warnings,
             reattached,
         })
     }

@@ -43,12 +43,11 @@ struct Entry<'a> {
 }
 
 pub fn run(paths: &Paths, config: &Config, args: &HistoryArgs) -> Result<Exit, Failure> {
-    let loaded = journal::load(paths.journal_file())
+    let (state, warnings) = journal::load_state(paths.journal_file())
         .map_err(|e| Failure::api(format!("cannot read the journal: {e}")))?;
-    for w in &loaded.warnings {
+    for w in &warnings {
         eprintln!("hexdash: warning: journal: {w}");
     }
-    let state = JournalState::replay(&loaded.events);
     let views: Vec<RunView> = state.history().map(RunView::from).collect();
     let project = args
         .project

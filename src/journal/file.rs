@@ -16,6 +16,7 @@ use super::compact::{self, CompactPolicy};
 use super::error::Error;
 use super::event::{Envelope, Event, FORMAT_VERSION};
 use super::lock::{self, LockHolder, LockOutcome, WriterLock};
+use super::replay::JournalState;
 use super::scan::{self, Parsed};
 use crate::clock::{self, SharedClock};
 
@@ -34,6 +35,15 @@ pub struct Loaded {
 pub struct Opened {
     pub journal: Journal,
     pub loaded: Loaded,
+}
+
+/// A journal opened with its events already folded (see [`Journal::open_replayed`]).
+#[derive(Debug)]
+pub struct Replayed {
+    pub journal: Journal,
+    pub state: JournalState,
+    /// As [`Loaded::warnings`].
+    pub warnings: Vec<String>,
 }
 
 /// What compaction did.
@@ -72,11 +82,49 @@ pub struct Journal {
 
 /// Reads a journal without locking or changing it. A missing file is an empty journal.
 pub fn load(path: impl AsRef<Path>) -> Result<Loaded, Error> {
-    let path = path.as_ref();
+    let bytes = read_if_exists(path.as_ref())?;
+    Ok(into_loaded(scan::scan(&bytes)))
+}
+
+/// Reads the journal (an absent file is an empty journal) and folds it as it is read, without
+/// taking the lock: for readers such as `hexdash history`.
+pub fn load_state(path: impl AsRef<Path>) -> Result<(JournalState, Vec<String>), Error> {
+    let bytes = read_if_exists(path.as_ref())?;
+    let (state, summary) = fold_state(&bytes);
+    Ok((state, summary.warnings))
+}
+
+fn read_if_exists(path: &Path) -> Result<Vec<u8>, Error> {
     match fs::read(path) {
-        Ok(bytes) => Ok(into_loaded(scan::scan(&bytes))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Loaded::default()),
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(Error::io("read the journal", path)(e)),
+    }
+}
+
+fn fold_state(bytes: &[u8]) -> (JournalState, scan::Summary) {
+    let mut state = JournalState::default();
+    let summary = scan::fold(bytes, |env| state.apply(&env));
+    // Unknown kinds from a newer hexdash count for numbering too.
+    state.note_seq(summary.last_seq);
+    state.shrink_to_fit();
+    (state, summary)
+}
+
+/// What an open read produced, so the writer continues numbering after it.
+trait HasLastSeq {
+    fn last_seq(&self) -> u64;
+}
+
+impl HasLastSeq for Loaded {
+    fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+}
+
+impl HasLastSeq for (JournalState, Vec<String>) {
+    fn last_seq(&self) -> u64 {
+        self.0.last_seq()
     }
 }
 
@@ -108,6 +156,38 @@ impl Journal {
     /// [`Journal::holder`] says who writes. The writer cuts off a torn last line first, so the
     /// next append starts on a line of its own.
     pub fn open_with_clock(path: impl Into<PathBuf>, clock: SharedClock) -> Result<Opened, Error> {
+        let (journal, loaded) = Journal::open_reading(path, clock, |bytes| {
+            let scanned = scan::scan(bytes);
+            let complete_len = scanned.complete_len;
+            (into_loaded(scanned), complete_len)
+        })?;
+        Ok(Opened { journal, loaded })
+    }
+
+    /// Opens like [`Journal::open_with_clock`] and folds the events into a [`JournalState`] as
+    /// they are read, never holding them all: the way to open a big journal to work from it.
+    pub fn open_replayed(
+        path: impl Into<PathBuf>,
+        clock: SharedClock,
+    ) -> Result<Replayed, Error> {
+        let (journal, (state, warnings)) = Journal::open_reading(path, clock, |bytes| {
+            let (state, summary) = fold_state(bytes);
+            ((state, summary.warnings), summary.complete_len)
+        })?;
+        Ok(Replayed {
+            journal,
+            state,
+            warnings,
+        })
+    }
+
+    /// Opens the journal, handing its bytes to `read`, which returns what it made of them and
+    /// where the last complete line ends.
+    fn open_reading<R: HasLastSeq>(
+        path: impl Into<PathBuf>,
+        clock: SharedClock,
+        read: impl FnOnce(&[u8]) -> (R, usize),
+    ) -> Result<(Journal, R), Error> {
         let path = path.into();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(Error::io("create the journal directory", dir))?;
@@ -115,14 +195,15 @@ impl Journal {
         let lock = match lock::try_acquire(&path, clock.now())? {
             LockOutcome::Acquired(lock) => lock,
             LockOutcome::HeldBy(holder) => {
-                let loaded = load(&path)?;
+                let bytes = read_if_exists(&path)?;
+                let (read, _) = read(&bytes);
                 let journal = Journal {
-                    next_seq: loaded.last_seq + 1,
+                    next_seq: read.last_seq() + 1,
                     path,
                     clock,
                     access: Access::ReadOnly { holder },
                 };
-                return Ok(Opened { journal, loaded });
+                return Ok((journal, read));
             }
         };
         let created = !path.exists();
@@ -140,9 +221,8 @@ impl Journal {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(Error::io("read the journal", &path))?;
-        let scanned = scan::scan(&bytes);
-        let complete = scanned.complete_len as u64;
-        let loaded = into_loaded(scanned);
+        let (read, complete_len) = read(&bytes);
+        let complete = complete_len as u64;
         if complete < bytes.len() as u64 {
             // Truncate rather than newline-terminate: a torn line that happens to be complete
             // JSON would otherwise come back on the next load with a seq we are about to reuse.
@@ -154,7 +234,7 @@ impl Journal {
                 ))?;
         }
         let journal = Journal {
-            next_seq: loaded.last_seq + 1,
+            next_seq: read.last_seq() + 1,
             path,
             clock,
             access: Access::Writer(Writer {
@@ -164,7 +244,7 @@ impl Journal {
                 _lock: lock,
             }),
         };
-        Ok(Opened { journal, loaded })
+        Ok((journal, read))
     }
 
     pub fn path(&self) -> &Path {

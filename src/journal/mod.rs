@@ -25,7 +25,7 @@ pub use error::Error;
 pub use event::{
     Envelope, Event, FORMAT_VERSION, LaunchIntent, LaunchOptions, Origin, StatusChange,
 };
-pub use file::{CompactReport, Journal, Loaded, Opened, load};
+pub use file::{CompactReport, Journal, Loaded, Opened, Replayed, load, load_state};
 pub use lock::LockHolder;
 pub use replay::{
     CancelState, EndedLaunch, JournalState, LastLaunch, LaunchEnd, PendingLaunch, RunDuration,

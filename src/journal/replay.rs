@@ -412,6 +412,23 @@ impl JournalState {
         self.last_seq
     }
 
+    /// Counts a `seq` that was read but not folded (a kind from a newer hexdash).
+    pub(crate) fn note_seq(&mut self, seq: u64) {
+        self.last_seq = self.last_seq.max(seq);
+    }
+
+    /// Gives back the growth slack a replay leaves in every collection: with tens of thousands
+    /// of runs that is megabytes the dashboard would otherwise carry for its whole life.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.runs.shrink_to_fit();
+        for run in self.runs.values_mut() {
+            run.timeline.shrink_to_fit();
+        }
+        self.pending.shrink_to_fit();
+        self.ended_launches.shrink_to_fit();
+        self.last_launch.shrink_to_fit();
+    }
+
     pub fn run(&self, project_id: &str, run_id: &str) -> Option<&RunRecord> {
         self.runs.get(&RunRef(project_id, run_id))
     }

@@ -116,44 +116,104 @@ fn scan_on(bytes: &[u8], threads: usize) -> Scan {
         last_seq: 0,
         complete_len,
     };
+    let mut order = SeqOrder::default();
     let mut warnings = Vec::new();
     for chunk in chunks {
         warnings.extend(chunk.warnings);
         for (number, line) in chunk.lines {
-            match &line.parsed {
-                Parsed::Event(env) => {
-                    if env.seq <= out.last_seq {
-                        warnings.push((
-                            number,
-                            format!(
-                                "line {number}: sequence number {} is not above the previous {}; \
-                                 kept in file order",
-                                env.seq, out.last_seq
-                            ),
-                        ));
-                    }
-                    out.last_seq = out.last_seq.max(env.seq);
-                }
-                Parsed::Unknown { seq } => out.last_seq = out.last_seq.max(*seq),
-                Parsed::Corrupt => {}
+            if let Some(w) = order.see(number, &line.parsed) {
+                warnings.push((number, w));
             }
             out.lines.push(line);
         }
     }
     warnings.sort_by_key(|(number, _)| *number);
     out.warnings = warnings.into_iter().map(|(_, w)| w).collect();
-
-    // The last line of an EOF without a newline: an append cut short. Its writer never saw the
-    // sync succeed, so nothing was acted on because of it.
-    let torn = &bytes[complete_len..];
-    if !torn.iter().all(u8::is_ascii_whitespace) {
-        out.warnings.push(format!(
-            "line {first_number}: ignored an incomplete last line ({} bytes), most likely cut off \
-             by a crash while it was being written",
-            torn.len()
-        ));
-    }
+    out.last_seq = order.last_seq;
+    out.warnings
+        .extend(torn_warning(bytes, complete_len, first_number));
     out
+}
+
+/// What a streamed read found besides its events.
+pub(crate) struct Summary {
+    pub warnings: Vec<String>,
+    pub last_seq: u64,
+    pub complete_len: usize,
+}
+
+/// Hands each event to `each` as soon as its line is parsed, on this thread: nothing but the
+/// current event is held, which keeps a big journal's replay from costing its whole size in
+/// memory (and worker threads' allocator arenas) on top of the folded state.
+pub(crate) fn fold(bytes: &[u8], mut each: impl FnMut(Envelope)) -> Summary {
+    let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut order = SeqOrder::default();
+    let mut warnings = Vec::new();
+    let mut number = 0;
+    for line in bytes[..complete_len].split(|&b| b == b'\n') {
+        number += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let (parsed, warning) = parse_line(line);
+        if let Some(warning) = warning {
+            warnings.push(format!("line {number}: {warning}"));
+        }
+        warnings.extend(order.see(number, &parsed));
+        if let Parsed::Event(env) = parsed {
+            each(env);
+        }
+    }
+    // `split` yields one empty piece after the last newline; it is the torn line's number.
+    warnings.extend(torn_warning(bytes, complete_len, number.max(1)));
+    Summary {
+        warnings,
+        last_seq: order.last_seq,
+        complete_len,
+    }
+}
+
+/// Tracks the highest `seq` seen, in file order.
+#[derive(Default)]
+struct SeqOrder {
+    last_seq: u64,
+}
+
+impl SeqOrder {
+    /// Notes one line; a warning when an event's `seq` does not rise.
+    fn see(&mut self, number: usize, parsed: &Parsed) -> Option<String> {
+        match parsed {
+            Parsed::Event(env) => {
+                let warning = (env.seq <= self.last_seq).then(|| {
+                    format!(
+                        "line {number}: sequence number {} is not above the previous {}; kept \
+                         in file order",
+                        env.seq, self.last_seq
+                    )
+                });
+                self.last_seq = self.last_seq.max(env.seq);
+                warning
+            }
+            Parsed::Unknown { seq } => {
+                self.last_seq = self.last_seq.max(*seq);
+                None
+            }
+            Parsed::Corrupt => None,
+        }
+    }
+}
+
+/// The last line of an EOF without a newline: an append cut short. Its writer never saw the
+/// sync succeed, so nothing was acted on because of it.
+fn torn_warning(bytes: &[u8], complete_len: usize, number: usize) -> Option<String> {
+    let torn = &bytes[complete_len..];
+    (!torn.iter().all(u8::is_ascii_whitespace)).then(|| {
+        format!(
+            "line {number}: ignored an incomplete last line ({} bytes), most likely cut off by a \
+             crash while it was being written",
+            torn.len()
+        )
+    })
 }
 
 /// Parses the lines in `range` (which ends just after a newline); `first_number` is the line
@@ -288,7 +348,7 @@ mod tests {
     }
 
     #[test]
-    fn parallel_scan_matches_sequential_including_line_numbers() {
+    fn parallel_and_streamed_scans_match_sequential_including_line_numbers() {
         let mut text = String::new();
         for seq in 1..=2000u64 {
             match seq {
@@ -310,6 +370,14 @@ mod tests {
                 "line 2003: ignored an incomplete last line (7 bytes), most likely cut off by a \
                  crash while it was being written",
             ]
+        );
+        let mut streamed = Vec::new();
+        let summary = fold(text.as_bytes(), |env| streamed.push(env.seq));
+        assert_eq!(summary.warnings, one.warnings, "streamed");
+        assert_eq!(streamed, events(&one), "streamed");
+        assert_eq!(
+            (summary.last_seq, summary.complete_len),
+            (one.last_seq, one.complete_len)
         );
         for threads in [2, 3, 7] {
             let many = scan_on(text.as_bytes(), threads);
