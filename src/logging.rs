@@ -8,6 +8,8 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::Cli;
 use crate::config::{Paths, ProcessEnv};
 
+const LOG_QUEUE_LINES: usize = 4096;
+
 /// Starts file logging. Returns the guard that flushes the log on drop, or `None` when the log
 /// file cannot be opened (hexdash then runs without a log rather than failing).
 pub fn init(cli: &Cli) -> Option<WorkerGuard> {
@@ -15,7 +17,12 @@ pub fn init(cli: &Cli) -> Option<WorkerGuard> {
     let dir = paths.log_dir();
     std::fs::create_dir_all(&dir).ok()?;
     let appender = tracing_appender::rolling::never(&dir, "hexdash.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // The default queue (128,000 lines) is allocated up front: 4 MB for a log that writes a few
+    // lines a minute. A burst beyond this many lines drops lines rather than block the UI.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .lossy(true)
+        .finish(appender);
     let default = match cli.verbose {
         0 => "hexdash=info",
         1 => "hexdash=debug",

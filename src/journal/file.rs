@@ -9,7 +9,7 @@
 //! that nothing was acted on.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::compact::{self, CompactPolicy};
@@ -89,8 +89,16 @@ pub fn load(path: impl AsRef<Path>) -> Result<Loaded, Error> {
 /// Reads the journal (an absent file is an empty journal) and folds it as it is read, without
 /// taking the lock: for readers such as `hexdash history`.
 pub fn load_state(path: impl AsRef<Path>) -> Result<(JournalState, Vec<String>), Error> {
-    let bytes = read_if_exists(path.as_ref())?;
-    let (state, summary) = fold_state(&bytes);
+    let path = path.as_ref();
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((JournalState::default(), Vec::new()));
+        }
+        Err(e) => return Err(Error::io("read the journal", path)(e)),
+    };
+    let (state, summary) =
+        fold_state(BufReader::new(file)).map_err(Error::io("read the journal", path))?;
     Ok((state, summary.warnings))
 }
 
@@ -102,13 +110,13 @@ fn read_if_exists(path: &Path) -> Result<Vec<u8>, Error> {
     }
 }
 
-fn fold_state(bytes: &[u8]) -> (JournalState, scan::Summary) {
+fn fold_state(input: impl BufRead) -> std::io::Result<(JournalState, scan::Summary)> {
     let mut state = JournalState::default();
-    let summary = scan::fold(bytes, |env| state.apply(&env));
+    let summary = scan::fold(input, |env| state.apply(&env))?;
     // Unknown kinds from a newer hexdash count for numbering too.
     state.note_seq(summary.last_seq);
     state.shrink_to_fit();
-    (state, summary)
+    Ok((state, summary))
 }
 
 /// What an open read produced, so the writer continues numbering after it.
@@ -156,23 +164,22 @@ impl Journal {
     /// [`Journal::holder`] says who writes. The writer cuts off a torn last line first, so the
     /// next append starts on a line of its own.
     pub fn open_with_clock(path: impl Into<PathBuf>, clock: SharedClock) -> Result<Opened, Error> {
-        let (journal, loaded) = Journal::open_reading(path, clock, |bytes| {
-            let scanned = scan::scan(bytes);
+        let (journal, loaded) = Journal::open_reading(path, clock, |file| {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)?;
+            let scanned = scan::scan(&bytes);
             let complete_len = scanned.complete_len;
-            (into_loaded(scanned), complete_len)
+            Ok((into_loaded(scanned), complete_len))
         })?;
         Ok(Opened { journal, loaded })
     }
 
     /// Opens like [`Journal::open_with_clock`] and folds the events into a [`JournalState`] as
     /// they are read, never holding them all: the way to open a big journal to work from it.
-    pub fn open_replayed(
-        path: impl Into<PathBuf>,
-        clock: SharedClock,
-    ) -> Result<Replayed, Error> {
-        let (journal, (state, warnings)) = Journal::open_reading(path, clock, |bytes| {
-            let (state, summary) = fold_state(bytes);
-            ((state, summary.warnings), summary.complete_len)
+    pub fn open_replayed(path: impl Into<PathBuf>, clock: SharedClock) -> Result<Replayed, Error> {
+        let (journal, (state, warnings)) = Journal::open_reading(path, clock, |file| {
+            let (state, summary) = fold_state(BufReader::new(file))?;
+            Ok(((state, summary.warnings), summary.complete_len))
         })?;
         Ok(Replayed {
             journal,
@@ -181,12 +188,12 @@ impl Journal {
         })
     }
 
-    /// Opens the journal, handing its bytes to `read`, which returns what it made of them and
-    /// where the last complete line ends.
+    /// Opens the journal, handing its content (from the start) to `read`, which returns
+    /// what it made of it and where the last complete line ends.
     fn open_reading<R: HasLastSeq>(
         path: impl Into<PathBuf>,
         clock: SharedClock,
-        read: impl FnOnce(&[u8]) -> (R, usize),
+        read: impl FnOnce(&mut dyn Read) -> std::io::Result<(R, usize)>,
     ) -> Result<(Journal, R), Error> {
         let path = path.into();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -195,8 +202,15 @@ impl Journal {
         let lock = match lock::try_acquire(&path, clock.now())? {
             LockOutcome::Acquired(lock) => lock,
             LockOutcome::HeldBy(holder) => {
-                let bytes = read_if_exists(&path)?;
-                let (read, _) = read(&bytes);
+                // The writer may hold it but the file may not exist yet: an empty journal.
+                let (read, _) = match File::open(&path) {
+                    Ok(mut file) => read(&mut file),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        read(&mut std::io::empty())
+                    }
+                    Err(e) => Err(e),
+                }
+                .map_err(Error::io("read the journal", &path))?;
                 let journal = Journal {
                     next_seq: read.last_seq() + 1,
                     path,
@@ -218,12 +232,13 @@ impl Journal {
             // or power loss could take the whole file with it.
             sync_dir(&path)?;
         }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .map_err(Error::io("read the journal", &path))?;
-        let (read, complete_len) = read(&bytes);
+        let (read, complete_len) = read(&mut file).map_err(Error::io("read the journal", &path))?;
         let complete = complete_len as u64;
-        if complete < bytes.len() as u64 {
+        let len = file
+            .metadata()
+            .map_err(Error::io("read the journal", &path))?
+            .len();
+        if complete < len {
             // Truncate rather than newline-terminate: a torn line that happens to be complete
             // JSON would otherwise come back on the next load with a seq we are about to reuse.
             file.set_len(complete)

@@ -5,6 +5,7 @@
 //! hexdash is skipped but remembered (compaction copies it verbatim, so a downgrade does not erase
 //! what the newer version recorded). It does no I/O; `file.rs` hands it the bytes.
 
+use std::io::BufRead;
 use std::ops::Range;
 
 use serde::Deserialize;
@@ -142,20 +143,33 @@ pub(crate) struct Summary {
     pub complete_len: usize,
 }
 
-/// Hands each event to `each` as soon as its line is parsed, on this thread: nothing but the
-/// current event is held, which keeps a big journal's replay from costing its whole size in
-/// memory (and worker threads' allocator arenas) on top of the folded state.
-pub(crate) fn fold(bytes: &[u8], mut each: impl FnMut(Envelope)) -> Summary {
-    let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+/// Hands each event to `each` as soon as its line is read and parsed, on this thread: only the
+/// current line is held, so replaying a big journal costs neither its size in memory nor worker
+/// threads' allocator arenas on top of the folded state. Fails only on a read error.
+pub(crate) fn fold(
+    mut input: impl BufRead,
+    mut each: impl FnMut(Envelope),
+) -> std::io::Result<Summary> {
     let mut order = SeqOrder::default();
     let mut warnings = Vec::new();
-    let mut number = 0;
-    for line in bytes[..complete_len].split(|&b| b == b'\n') {
+    let (mut number, mut complete_len) = (0, 0);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = input.read_until(b'\n', &mut line)?;
+        if read == 0 {
+            break;
+        }
         number += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
+        let Some(content) = line.strip_suffix(b"\n") else {
+            warnings.extend(torn_warning(&line, 0, number));
+            break;
+        };
+        complete_len += read;
+        if content.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let (parsed, warning) = parse_line(line);
+        let (parsed, warning) = parse_line(content);
         if let Some(warning) = warning {
             warnings.push(format!("line {number}: {warning}"));
         }
@@ -164,13 +178,11 @@ pub(crate) fn fold(bytes: &[u8], mut each: impl FnMut(Envelope)) -> Summary {
             each(env);
         }
     }
-    // `split` yields one empty piece after the last newline; it is the torn line's number.
-    warnings.extend(torn_warning(bytes, complete_len, number.max(1)));
-    Summary {
+    Ok(Summary {
         warnings,
         last_seq: order.last_seq,
         complete_len,
-    }
+    })
 }
 
 /// Tracks the highest `seq` seen, in file order.
@@ -372,7 +384,7 @@ mod tests {
             ]
         );
         let mut streamed = Vec::new();
-        let summary = fold(text.as_bytes(), |env| streamed.push(env.seq));
+        let summary = fold(text.as_bytes(), |env| streamed.push(env.seq)).unwrap();
         assert_eq!(summary.warnings, one.warnings, "streamed");
         assert_eq!(streamed, events(&one), "streamed");
         assert_eq!(

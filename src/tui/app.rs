@@ -25,6 +25,7 @@ use super::msg::{Effect, Msg};
 use super::update::update;
 use crate::config::Config;
 use crate::engine::{Engine, RunView};
+use crate::journal::RunRecord;
 
 /// How many ended runs from the journal the runs screen starts with.
 const HISTORY_ROWS: usize = 10_000;
@@ -173,16 +174,24 @@ fn perform(runner: &Runner, effects: Vec<Effect>) -> Option<AppExit> {
 /// The engine's runs (active and re-attached) and recent ended ones from the journal.
 fn known_runs(engine: &Engine) -> Vec<RunView> {
     let mut views = engine.snapshot();
-    let followed: std::collections::HashSet<_> = views.iter().map(|v| v.key.clone()).collect();
-    let ended: Vec<RunView> = engine.with_journal(|journal| {
-        journal
-            .history()
-            .filter(|r| !r.is_active())
-            .take(HISTORY_ROWS)
-            .map(RunView::from)
-            .filter(|v| !followed.contains(&v.key))
-            .collect()
+    // Few (the engine's active runs), so a scan beats hashing an allocated key per history row.
+    let followed: Vec<_> = views.iter().map(|v| v.key.clone()).collect();
+    let is_followed = |r: &RunRecord| {
+        followed
+            .iter()
+            .any(|k| k.project_id == r.project_id && k.run_id == r.run_id)
+    };
+    engine.with_journal(|journal| {
+        let ended = || {
+            journal
+                .history()
+                .filter(|r| !r.is_active() && !is_followed(r))
+                .take(HISTORY_ROWS)
+        };
+        // Sized exactly: grown by doubling, ten thousand rows would briefly cost twice their
+        // size, and the allocator keeps such peaks.
+        views.reserve_exact(ended().count());
+        views.extend(ended().map(RunView::from));
     });
-    views.extend(ended);
     views
 }

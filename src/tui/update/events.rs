@@ -42,10 +42,14 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::RunsKnown(views) => {
+            // Thousands of history rows at once: grown by doubling, the table would keep up to
+            // half of itself (megabytes) as slack for the whole session.
+            model.runs.rows.reserve_exact(views.len());
             for view in views {
                 let followed = view.is_active();
                 merge(model, view, followed);
             }
+            model.runs.rows.shrink_to_fit();
             refocus_after_change(model)
         }
         Msg::OverdueChecked(flags) => {
