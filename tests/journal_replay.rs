@@ -103,6 +103,7 @@ fn events(ops: &[Op]) -> Vec<Event> {
                         Origin::Pipeline {
                             pipeline_run_id: format!("pipe-{}", param % 4),
                             step_id: "s".into(),
+                            attempt: 1,
                         }
                     } else {
                         Origin::Tui

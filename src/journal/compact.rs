@@ -335,6 +335,7 @@ mod tests {
         let from_old = Origin::Pipeline {
             pipeline_run_id: "old".into(),
             step_id: "s".into(),
+            attempt: 1,
         };
         let step = |id: &str| Event::Pipeline {
             pipeline_run_id: id.into(),

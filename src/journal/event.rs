@@ -229,11 +229,19 @@ pub enum Origin {
     Pipeline {
         pipeline_run_id: String,
         step_id: String,
+        /// Which attempt of the step (1 for the first run, 2 for its first retry...). Journals
+        /// written before retries existed have none: their launches were first attempts.
+        #[serde(default = "first_attempt")]
+        attempt: u32,
     },
     /// An origin kind written by a newer hexdash. Kept readable so one new origin does not make
     /// a whole launch record unreadable.
     #[serde(other)]
     Other,
+}
+
+fn first_attempt() -> u32 {
+    1
 }
 
 /// One observation of a run's status (GetRunStatus / GetProjectRuns), written when it changed.
@@ -266,6 +274,7 @@ pub(crate) mod tests {
         let pipeline = Origin::Pipeline {
             pipeline_run_id: "pr-1".into(),
             step_id: "load".into(),
+            attempt: 1,
         };
         vec![
             Event::LaunchIntent(LaunchIntent {
@@ -420,12 +429,28 @@ pub(crate) mod tests {
                 origin: Origin::Pipeline {
                     pipeline_run_id: "pr".into(),
                     step_id: "s".into(),
+                    attempt: 1,
                 },
             },
         };
         assert_eq!(
             serde_json::to_string(&env).unwrap(),
-            r#"{"v":1,"seq":2,"at":"2026-01-01T10:00:00Z","event":"cancel_requested","project_id":"p1","run_id":"r1","origin":{"kind":"pipeline","pipeline_run_id":"pr","step_id":"s"}}"#
+            r#"{"v":1,"seq":2,"at":"2026-01-01T10:00:00Z","event":"cancel_requested","project_id":"p1","run_id":"r1","origin":{"kind":"pipeline","pipeline_run_id":"pr","step_id":"s","attempt":1}}"#
+        );
+    }
+
+    #[test]
+    fn pipeline_origins_written_before_attempts_were_first_attempts() {
+        let origin: Origin =
+            serde_json::from_str(r#"{"kind":"pipeline","pipeline_run_id":"pr","step_id":"s"}"#)
+                .unwrap();
+        assert_eq!(
+            origin,
+            Origin::Pipeline {
+                pipeline_run_id: "pr".into(),
+                step_id: "s".into(),
+                attempt: 1
+            }
         );
     }
 

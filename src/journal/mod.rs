@@ -28,8 +28,8 @@ pub use event::{
 pub use file::{CompactReport, Journal, Loaded, Opened, Replayed, load, load_state};
 pub use lock::LockHolder;
 pub use replay::{
-    CancelState, EndedLaunch, JournalState, LastLaunch, LaunchEnd, PendingLaunch, RunDuration,
-    RunKey, RunRecord, UnknownOutcome,
+    CancelState, EndedLaunch, JournalState, LastLaunch, LaunchEnd, PendingLaunch, PipelineEntry,
+    RunDuration, RunKey, RunRecord, UnknownOutcome,
 };
 
 /// The journal's file name inside the data dir.

@@ -204,7 +204,19 @@ pub struct JournalState {
     pending: IndexMap<String, PendingLaunch>,
     ended_launches: Vec<EndedLaunch>,
     last_launch: HashMap<String, LastLaunch>,
+    /// Pipeline entries by pipeline run id, in order of first appearance. Their payloads belong
+    /// to the pipeline module; the journal only groups them.
+    pipelines: IndexMap<String, Vec<PipelineEntry>>,
     last_seq: u64,
+}
+
+/// One `pipeline` event, kept as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineEntry {
+    pub seq: u64,
+    pub at: Timestamp,
+    pub kind: String,
+    pub data: Value,
 }
 
 impl JournalState {
@@ -392,8 +404,48 @@ impl JournalState {
                 self.run_mut(project_id, run_id, env).cancel =
                     CancelState::NotConfirmed { at: env.at };
             }
-            Event::Pipeline { .. } | Event::Compacted { .. } => {}
+            Event::Pipeline {
+                pipeline_run_id,
+                kind,
+                data,
+            } => {
+                let entry = PipelineEntry {
+                    seq: env.seq,
+                    at: env.at,
+                    kind: kind.clone(),
+                    data: data.clone(),
+                };
+                match self.pipelines.get_mut(pipeline_run_id.as_str()) {
+                    Some(entries) => entries.push(entry),
+                    None => {
+                        self.pipelines.insert(pipeline_run_id.clone(), vec![entry]);
+                    }
+                }
+            }
+            Event::Compacted { .. } => {}
         }
+    }
+
+    /// The entries of one pipeline run, in journal order.
+    pub fn pipeline(&self, pipeline_run_id: &str) -> Option<&[PipelineEntry]> {
+        self.pipelines.get(pipeline_run_id).map(Vec::as_slice)
+    }
+
+    /// Every pipeline run's id and entries, oldest first.
+    pub fn pipelines(&self) -> impl DoubleEndedIterator<Item = (&str, &[PipelineEntry])> {
+        self.pipelines
+            .iter()
+            .map(|(id, entries)| (id.as_str(), entries.as_slice()))
+    }
+
+    /// Runs a pipeline step's attempt produced: launched or adopted for that origin.
+    pub fn runs_from<'a>(
+        &'a self,
+        pipeline_run_id: &'a str,
+    ) -> impl Iterator<Item = &'a RunRecord> + 'a {
+        self.runs.values().filter(move |r| {
+            matches!(r.origin(), Some(Origin::Pipeline { pipeline_run_id: p, .. }) if p == pipeline_run_id)
+        })
     }
 
     fn apply_status(&mut self, change: &StatusChange, env: &Envelope) {
@@ -427,6 +479,7 @@ impl JournalState {
         self.pending.shrink_to_fit();
         self.ended_launches.shrink_to_fit();
         self.last_launch.shrink_to_fit();
+        self.pipelines.shrink_to_fit();
     }
 
     pub fn run(&self, project_id: &str, run_id: &str) -> Option<&RunRecord> {
@@ -490,6 +543,49 @@ mod tests {
 
     fn run_ids<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Vec<String> {
         runs.map(|r| r.run_id.clone()).collect()
+    }
+
+    #[test]
+    fn pipeline_entries_are_grouped_by_run_in_order_with_their_step_runs() {
+        let entry = |id: &str, kind: &str| Event::Pipeline {
+            pipeline_run_id: id.into(),
+            kind: kind.into(),
+            data: serde_json::json!({ "n": kind }),
+        };
+        let mut from_step = intent("l1", "p");
+        if let Event::LaunchIntent(i) = &mut from_step {
+            i.origin = Origin::Pipeline {
+                pipeline_run_id: "a".into(),
+                step_id: "extract".into(),
+                attempt: 2,
+            };
+        }
+        let events = envelopes(vec![
+            entry("a", "started"),
+            entry("b", "started"),
+            from_step,
+            launched("l1", "p", "r1"),
+            intent("l2", "p"),
+            launched("l2", "p", "r2"),
+            entry("a", "launched"),
+        ]);
+        let state = JournalState::replay(&events);
+        let kinds = |id| {
+            state
+                .pipeline(id)
+                .unwrap()
+                .iter()
+                .map(|e| e.kind.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kinds("a"), ["started", "launched"]);
+        assert_eq!(kinds("b"), ["started"]);
+        assert_eq!(state.pipeline("a").unwrap()[1].seq, 7);
+        assert!(state.pipeline("c").is_none());
+        let ids: Vec<_> = state.pipelines().map(|(id, _)| id).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(run_ids(state.runs_from("a")), ["r1"]);
+        assert_eq!(run_ids(state.runs_from("b")), Vec::<String>::new());
     }
 
     #[test]

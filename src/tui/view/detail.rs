@@ -181,7 +181,13 @@ fn launch_section(v: &RunView, w: usize) -> Vec<Line<'static>> {
         Some(Origin::Pipeline {
             pipeline_run_id,
             step_id,
+            attempt: 1,
         }) => format!("pipeline {pipeline_run_id}, step {step_id}"),
+        Some(Origin::Pipeline {
+            pipeline_run_id,
+            step_id,
+            attempt,
+        }) => format!("pipeline {pipeline_run_id}, step {step_id}, attempt {attempt}"),
         other => match style::origin_label(other.as_ref()) {
             "-" => "- (not launched by hexdash)".to_string(),
             label => label.to_string(),

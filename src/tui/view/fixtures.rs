@@ -291,6 +291,7 @@ pub fn runs_model() -> Model {
     stale.origin = Some(Origin::Pipeline {
         pipeline_run_id: "nightly-2026-11-28".into(),
         step_id: "attribution".into(),
+        attempt: 1,
     });
     stale.start_time = Some(ago(2 * 3600 + 600));
     stale.first_seen = ago(2 * 3600 + 610);
@@ -320,6 +321,7 @@ pub fn runs_model() -> Model {
     done.origin = Some(Origin::Pipeline {
         pipeline_run_id: "nightly-2026-11-28".into(),
         step_id: "etl".into(),
+        attempt: 1,
     });
     done.start_time = Some(ago(3600 + 754));
     done.end_time = Some(ago(3600));
