@@ -50,7 +50,7 @@ impl Writer<'_> {
     fn comment(&mut self, indent: &str, text: &str) {
         let room = WIDTH.saturating_sub(indent.len() + 2).max(20);
         for line in wrap(&python::comment(text), room) {
-            self.line(&format!("{indent}# {line}").trim_end().to_string());
+            self.line(format!("{indent}# {line}").trim_end());
         }
     }
 
@@ -518,9 +518,9 @@ fn call(indent: &str, head: &str, args: &[String]) -> String {
 /// Seconds as a Python int expression that reads as the duration: `30 * 60`, `2 * 60 * 60`.
 fn seconds(d: Duration) -> String {
     let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-    if s >= 3600 && s % 3600 == 0 {
+    if s >= 3600 && s.is_multiple_of(3600) {
         format!("{} * 60 * 60", s / 3600)
-    } else if s >= 60 && s % 60 == 0 {
+    } else if s >= 60 && s.is_multiple_of(60) {
         format!("{} * 60", s / 60)
     } else {
         s.to_string()
@@ -531,9 +531,9 @@ fn timedelta(d: Duration) -> String {
     let s = d.as_secs();
     if d.subsec_nanos() > 0 {
         format!("timedelta(seconds={})", d.as_secs_f64())
-    } else if s >= 3600 && s % 3600 == 0 {
+    } else if s >= 3600 && s.is_multiple_of(3600) {
         format!("timedelta(hours={})", s / 3600)
-    } else if s >= 60 && s % 60 == 0 {
+    } else if s >= 60 && s.is_multiple_of(60) {
         format!("timedelta(minutes={})", s / 60)
     } else {
         format!("timedelta(seconds={s})")
