@@ -49,7 +49,7 @@ pub enum Command {
     /// Follow active runs live (those earlier hexdash sessions started, and with PROJECT, every
     /// active run of it); ends when none is active.
     Watch(WatchArgs),
-    /// Pipelines: multi-step runs defined in TOML (so far: validate).
+    /// Pipelines: multi-step runs defined in TOML (so far: validate, export).
     Pipeline(PipelineArgs),
     /// What hexdash launched, watched and cancelled, newest first (from the journal).
     History(HistoryArgs),
@@ -175,10 +175,13 @@ pub struct PipelineArgs {
 pub enum PipelineAction {
     /// Check a pipeline file and report every problem with file:line:col and its fix.
     Validate(PipelineValidateArgs),
+    /// Write the pipeline as a DAG for another scheduler (so far: Airflow, with --airflow).
+    Export(PipelineExportArgs),
 }
 
+/// Which pipeline a command reads, and whether Hex may be asked about its projects.
 #[derive(Debug, Args)]
-pub struct PipelineValidateArgs {
+pub struct PipelineSource {
     /// A pipeline in the config dir's pipelines/ (NAME or NAME.toml).
     #[arg(required_unless_present = "file", conflicts_with = "file")]
     pub name: Option<String>,
@@ -188,6 +191,25 @@ pub struct PipelineValidateArgs {
     /// Check project titles only against the config, without asking Hex for the project list.
     #[arg(long)]
     pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineValidateArgs {
+    #[command(flatten)]
+    pub source: PipelineSource,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineExportArgs {
+    #[command(flatten)]
+    pub source: PipelineSource,
+    /// Write an Airflow DAG (Python) that runs each step with HexRunProjectOperator from Hex's
+    /// Airflow provider (airflow-provider-hex). Required: the only format so far.
+    #[arg(long, required = true)]
+    pub airflow: bool,
+    /// Write to this file (replaced atomically) instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -312,5 +334,28 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(ok.command, Some(Command::Run(r)) if r.kill_on_timeout));
+    }
+
+    #[test]
+    fn export_needs_a_format_and_one_pipeline() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["hexdash", "pipeline"], args].concat());
+        assert!(
+            parse(&["export", "daily-etl"]).is_err(),
+            "--airflow is required"
+        );
+        assert!(
+            parse(&["export", "--airflow"]).is_err(),
+            "NAME or --file is required"
+        );
+        assert!(parse(&["export", "x", "--file", "x.toml", "--airflow"]).is_err());
+        let ok = parse(&["export", "--file", "p.toml", "--airflow", "-o", "dag.py"]).unwrap();
+        let Some(Command::Pipeline(PipelineArgs {
+            action: PipelineAction::Export(e),
+        })) = ok.command
+        else {
+            panic!("not an export: {ok:?}");
+        };
+        assert!(e.airflow && !e.source.offline);
+        assert_eq!(e.output.as_deref(), Some(std::path::Path::new("dag.py")));
     }
 }

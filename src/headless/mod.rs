@@ -12,6 +12,7 @@ mod history;
 pub mod output;
 mod params;
 mod pipeline_cmd;
+mod pipeline_export;
 mod projects;
 mod resolve;
 mod run;

@@ -1,14 +1,16 @@
-//! `hexdash pipeline validate NAME|--file F`: check a pipeline file before anything runs.
+//! `hexdash pipeline validate NAME|--file F`: check a pipeline file before anything runs; and
+//! the loading every pipeline command shares (the file by name or path, the config, the
+//! projects to check against).
 //!
 //! Works without a token (config only); with one, and without `--offline`, it also asks Hex for
 //! the project list so steps named by title can be checked. Every problem is printed as
 //! `file:line:col: message (fix)`; any error exits 4, warnings alone exit 0.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, PipelineAction, PipelineArgs, PipelineValidateArgs};
+use crate::cli::{Cli, PipelineAction, PipelineArgs, PipelineSource, PipelineValidateArgs};
 use crate::config::{Config, Paths, ProcessEnv};
-use crate::pipeline::{self, Projects};
+use crate::pipeline::{self, Pipeline, Projects};
 
 use super::context::Context;
 use super::exit::{Exit, Failure};
@@ -16,17 +18,36 @@ use super::exit::{Exit, Failure};
 pub async fn run(cli: &Cli, args: &PipelineArgs) -> Result<Exit, Failure> {
     match &args.action {
         PipelineAction::Validate(v) => validate(cli, v).await,
+        PipelineAction::Export(e) => super::pipeline_export::run(cli, e).await,
     }
 }
 
 async fn validate(cli: &Cli, args: &PipelineValidateArgs) -> Result<Exit, Failure> {
+    let (file, p) = load(cli, &args.source).await?;
+    let order: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
+    println!(
+        "{} is valid: {} step(s), in order {} (max_parallel {})",
+        display(&file),
+        p.steps.len(),
+        order.join(" → "),
+        p.max_parallel
+    );
+    Ok(Exit::Completed)
+}
+
+/// Finds, reads and validates the pipeline, printing its warnings; on errors, prints each and
+/// fails with exit 4.
+pub(super) async fn load(
+    cli: &Cli,
+    source: &PipelineSource,
+) -> Result<(PathBuf, Pipeline), Failure> {
     let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;
     let config = if cli.config.is_some() {
         Config::load_file(&paths.config_file)?
     } else {
         Config::load(&paths)?
     };
-    let file = match (&args.file, &args.name) {
+    let file = match (&source.file, &source.name) {
         (Some(f), _) => f.clone(),
         (None, Some(name)) => {
             let file = if name.ends_with(".toml") {
@@ -38,7 +59,7 @@ async fn validate(cli: &Cli, args: &PipelineValidateArgs) -> Result<Exit, Failur
         }
         (None, None) => return Err(Failure::usage("give a pipeline NAME or --file FILE")),
     };
-    let workspace = if args.offline {
+    let workspace = if source.offline {
         None
     } else {
         workspace_projects(cli).await
@@ -52,15 +73,7 @@ async fn validate(cli: &Cli, args: &PipelineValidateArgs) -> Result<Exit, Failur
             for w in &p.warnings {
                 eprintln!("{w}");
             }
-            let order: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
-            println!(
-                "{} is valid: {} step(s), in order {} (max_parallel {})",
-                display(&file),
-                p.steps.len(),
-                order.join(" → "),
-                p.max_parallel
-            );
-            Ok(Exit::Completed)
+            Ok((file, p))
         }
         Err(pipeline::Error::Invalid { diagnostics }) => {
             for d in &diagnostics {
@@ -98,6 +111,6 @@ async fn workspace_projects(cli: &Cli) -> Option<Vec<crate::hex::types::Project>
     }
 }
 
-fn display(path: &Path) -> String {
+pub(super) fn display(path: &Path) -> String {
     path.display().to_string()
 }

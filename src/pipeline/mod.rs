@@ -6,6 +6,7 @@
 //! are in a runnable order. Must not launch, poll or journal anything: reading the file is its
 //! only I/O.
 
+pub mod airflow;
 pub mod definition;
 mod diagnostic;
 mod model;

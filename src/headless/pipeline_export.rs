@@ -1,0 +1,110 @@
+//! `hexdash pipeline export NAME|--file F --airflow [--output PATH]`: the pipeline as an Airflow
+//! DAG file, so a team can schedule it on Airflow and keep watching and cancelling its runs with
+//! hexdash.
+//!
+//! Loads and validates the pipeline as `validate` does (projects by title are looked up in Hex
+//! unless `--offline`), then hands it to [`crate::pipeline::airflow`]. Prints the DAG on stdout,
+//! or replaces `--output` atomically: a reader (Airflow's DAG processor scans its folder all the
+//! time) sees the old file or the new one, never half of one. What cannot be exported fails with
+//! exit 4 and every reason; what is left out is a note on stderr and a comment in the file.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::{Cli, PipelineExportArgs};
+use crate::pipeline::airflow;
+
+use super::exit::{Exit, Failure};
+use super::pipeline_cmd::{display, load};
+
+pub async fn run(cli: &Cli, args: &PipelineExportArgs) -> Result<Exit, Failure> {
+    let (file, pipeline) = load(cli, &args.source).await?;
+    let export = match airflow::export(&pipeline) {
+        Ok(export) => export,
+        Err(e) => {
+            for problem in &e.problems {
+                eprintln!("{}: {problem}", display(&file));
+            }
+            return Err(Failure::usage(format!(
+                "{} cannot be exported to Airflow: {} problem(s)",
+                display(&file),
+                e.problems.len()
+            )));
+        }
+    };
+    for note in &export.notes {
+        eprintln!("note: {note}");
+    }
+    match &args.output {
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(export.text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| Failure::api(format!("cannot write the DAG to stdout: {e}")))?;
+        }
+        Some(path) => {
+            replace(path, export.text.as_bytes())?;
+            println!(
+                "wrote {}: Airflow DAG {:?} with {} step(s)",
+                display(path),
+                pipeline.name,
+                pipeline.steps.len()
+            );
+        }
+    }
+    Ok(Exit::Completed)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over `path`.
+fn replace(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let fail = |what: &str, e: std::io::Error| {
+        Failure::usage(format!("cannot {what} {}: {e}", display(path)))
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Failure::usage(format!("--output {} is not a file name", display(path))))?;
+    // Hidden and ending in .tmp, so Airflow's DAG processor ignores it while it is written.
+    let tmp: PathBuf = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(fail("write", e));
+    }
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        fail("replace", e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_overwrites_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dag.py");
+        replace(&path, b"old\n").unwrap();
+        replace(&path, b"new\n").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new\n");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["dag.py"]);
+        let missing = replace(&dir.path().join("no/such/dir/dag.py"), b"x").unwrap_err();
+        assert!(
+            missing.message.starts_with("cannot write "),
+            "{}",
+            missing.message
+        );
+    }
+}

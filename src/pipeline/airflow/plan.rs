@@ -1,0 +1,221 @@
+//! The shape of the generated DAG, worked out before any text is written: what each step waits
+//! for (with the bridges `on_failure = "continue"` needs), the Python name of every task, and how
+//! many steps can run at once. Part of [`super`].
+//!
+//! Owns the translation of hexdash's failure semantics into Airflow trigger rules. Must not write
+//! text; `dag` does.
+
+use std::collections::{HashMap, HashSet};
+
+use super::python;
+use crate::pipeline::model::{OnFailure, Pipeline, Step};
+
+/// Task ids of the generated helpers. Step ids cannot hold a `.` (template::is_name), so these
+/// never collide with one.
+pub(super) const DONE_SUFFIX: &str = ".done";
+pub(super) const FAILED_TASK: &str = "pipeline.failed";
+
+/// A task of the generated DAG, by step index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Node {
+    Step(usize),
+    /// The `all_done` bridge after an `on_failure = "continue"` step.
+    Done(usize),
+}
+
+/// The graph and names, worked out before any text is written.
+pub(super) struct Plan {
+    /// Python variable of each step, and of its bridge when it has one.
+    pub names: Vec<String>,
+    pub done_names: Vec<Option<String>>,
+    /// The tasks each step waits for (all must succeed: Airflow's default `all_success`).
+    pub gates: Vec<Vec<Node>>,
+    /// `on_failure = "continue"` steps with steps after them: these get a bridge, and their
+    /// failure is reported by the `pipeline.failed` task.
+    pub bridged: Vec<usize>,
+    /// The most steps that can run at once: max_parallel, or fewer when the graph is narrower.
+    pub at_once: usize,
+}
+
+impl Plan {
+    pub fn new(p: &Pipeline) -> Plan {
+        let index: HashMap<&str, usize> = p
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect();
+        let has_downstream: HashSet<usize> = p
+            .steps
+            .iter()
+            .flat_map(|s| s.depends_on.iter())
+            .filter_map(|d| index.get(d.as_str()).copied())
+            .collect();
+        let bridged: Vec<usize> = (0..p.steps.len())
+            .filter(|i| continues(&p.steps[*i]) && has_downstream.contains(i))
+            .collect();
+
+        // A downstream step of a "continue" step X must run when X ran, however X ended, and
+        // not when X never ran because something before it failed. Airflow has no trigger rule
+        // telling "failed" from "upstream_failed", so the step waits, with all_success, for
+        // X.done (all_done after X) and for what X itself waited for. `fails[i]`: the tasks
+        // whose failure fails step i in turn; `before[i]`: every task before step i.
+        let n = p.steps.len();
+        let mut gates: Vec<Vec<Node>> = vec![Vec::new(); n];
+        let mut fails: Vec<HashSet<Node>> = vec![HashSet::new(); n];
+        let mut before: Vec<HashSet<Node>> = vec![HashSet::new(); n];
+        for (i, step) in p.steps.iter().enumerate() {
+            let mut gate: Vec<Node> = Vec::new();
+            for dep in &step.depends_on {
+                let Some(&u) = index.get(dep.as_str()) else {
+                    continue;
+                };
+                if continues(&p.steps[u]) {
+                    gate.push(Node::Done(u));
+                    gate.extend(gates[u].iter().copied());
+                } else {
+                    gate.push(Node::Step(u));
+                }
+            }
+            let mut seen = HashSet::new();
+            gate.retain(|node| seen.insert(*node));
+            // Drop what another member already implies, so the graph shows no needless edges:
+            // a step whose failure reaches another member through all_success edges, or a
+            // bridge that comes before another member.
+            let implied = |t: &Node, m: &Node| match (t, m) {
+                (Node::Step(_), Node::Step(y)) => fails[*y].contains(t),
+                (Node::Step(_), Node::Done(_)) => false,
+                (Node::Done(_), Node::Step(y)) => before[*y].contains(t),
+                (Node::Done(_), Node::Done(y)) => before[*y].contains(t),
+            };
+            let kept: Vec<Node> = gate
+                .iter()
+                .filter(|t| !gate.iter().any(|m| m != *t && implied(t, m)))
+                .copied()
+                .collect();
+            for g in &kept {
+                fails[i].insert(*g);
+                before[i].insert(*g);
+                match g {
+                    Node::Step(y) => {
+                        let (f, b) = (fails[*y].clone(), before[*y].clone());
+                        fails[i].extend(f);
+                        before[i].extend(b);
+                    }
+                    Node::Done(y) => {
+                        let b = before[*y].clone();
+                        before[i].insert(Node::Step(*y));
+                        before[i].extend(b);
+                    }
+                }
+            }
+            gates[i] = kept;
+        }
+
+        let mut taken: HashSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
+        let mut unique = |base: String| {
+            let mut name = base.clone();
+            let mut k = 2;
+            while !taken.insert(name.clone()) {
+                name = format!("{base}_{k}");
+                k += 1;
+            }
+            name
+        };
+        let names: Vec<String> = p
+            .steps
+            .iter()
+            .map(|s| unique(python::identifier(&s.id)))
+            .collect();
+        let done_names = (0..n)
+            .map(|i| {
+                bridged
+                    .contains(&i)
+                    .then(|| unique(format!("{}_done", names[i])))
+            })
+            .collect();
+        let at_once = p.max_parallel.min(width(p, &index)).max(1);
+        Plan {
+            names,
+            done_names,
+            gates,
+            bridged,
+            at_once,
+        }
+    }
+
+    pub fn var(&self, node: Node) -> &str {
+        match node {
+            Node::Step(i) => &self.names[i],
+            Node::Done(i) => self.done_names[i].as_deref().unwrap_or(&self.names[i]),
+        }
+    }
+}
+
+/// Names the generated file defines itself.
+const RESERVED: [&str; 12] = [
+    "DAG",
+    "HexRunProjectOperator",
+    "Param",
+    "EmptyOperator",
+    "AirflowFailException",
+    "task",
+    "timedelta",
+    "pendulum",
+    "dag",
+    "HEX_CONN_ID",
+    "POLL_SECONDS",
+    "pipeline_failed",
+];
+
+fn continues(step: &Step) -> bool {
+    step.on_failure == OnFailure::Continue
+}
+
+/// The largest set of steps none of which depends on another, directly or not: how many can run
+/// at once when max_parallel allows. By Dilworth's theorem it is the number of steps minus a
+/// maximum matching of "runs before" pairs, found here with augmenting paths (Kuhn); pipelines
+/// are small.
+fn width(p: &Pipeline, index: &HashMap<&str, usize>) -> usize {
+    let n = p.steps.len();
+    // after[u]: every step that runs after u (steps are in topological order).
+    let mut after: Vec<HashSet<usize>> = vec![HashSet::new(); n];
+    for (i, step) in p.steps.iter().enumerate().rev() {
+        for dep in &step.depends_on {
+            if let Some(&u) = index.get(dep.as_str()) {
+                let reach = after[i].clone();
+                after[u].insert(i);
+                after[u].extend(reach);
+            }
+        }
+    }
+    let mut matched: Vec<Option<usize>> = vec![None; n];
+    fn augment(
+        u: usize,
+        after: &[HashSet<usize>],
+        seen: &mut [bool],
+        matched: &mut [Option<usize>],
+    ) -> bool {
+        let mut next: Vec<usize> = after[u].iter().copied().collect();
+        next.sort_unstable();
+        for v in next {
+            if seen[v] {
+                continue;
+            }
+            seen[v] = true;
+            if matched[v].is_none_or(|w| augment(w, after, seen, matched)) {
+                matched[v] = Some(u);
+                return true;
+            }
+        }
+        false
+    }
+    let mut matching = 0;
+    for u in 0..n {
+        let mut seen = vec![false; n];
+        if augment(u, &after, &mut seen, &mut matched) {
+            matching += 1;
+        }
+    }
+    n - matching
+}

@@ -1,0 +1,380 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `hexdash pipeline export --airflow` end to end: the example pipelines, exported offline with
+//! the demo config, match the reviewed DAGs in `tests/golden/airflow/` and are valid Python
+//! (`python3 -m py_compile`); `--output` writes the same file; what cannot be exported fails
+//! with exit 4 and says why.
+//!
+//! After a deliberate change to the generator, `HEXDASH_BLESS=1 cargo test --test
+//! pipeline_export` rewrites the golden files; review their diff before committing it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Output};
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+const EXAMPLES: [&str; 2] = ["daily-etl", "fan-out"];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A finished hexdash, decoded.
+struct Outcome {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Outcome {
+    fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Runs hexdash from the repository root (so the golden files' header shows the relative path
+/// given on the command line), with a scratch config and data dir and no way to reach Hex.
+fn hexdash(home: &Path, args: &[&str]) -> Outcome {
+    let mut cmd = Command::cargo_bin("hexdash").unwrap();
+    let o: Output = cmd
+        .args(args)
+        .current_dir(root())
+        .env("HEXDASH_CONFIG_DIR", home.join("config"))
+        .env("HEXDASH_DATA_DIR", home.join("data"))
+        .env_remove("HEX_API_URL")
+        .env_remove("HEX_API_TOKEN")
+        .env_remove("HEXDASH_PROFILE")
+        .env_remove("HEXDASH_CONFIG")
+        .env_remove("HEXDASH_LOG")
+        .timeout(Duration::from_secs(90))
+        .output()
+        .unwrap();
+    Outcome {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn export_example(home: &Path, example: &str, extra: &[&str]) -> Outcome {
+    let file = format!("assets/pipelines/{example}.toml");
+    let mut args = vec![
+        "--config",
+        "assets/demo-config.toml",
+        "pipeline",
+        "export",
+        "--file",
+        &file,
+        "--airflow",
+        "--offline",
+    ];
+    args.extend_from_slice(extra);
+    hexdash(home, &args)
+}
+
+fn golden_path(example: &str) -> PathBuf {
+    root().join(format!("tests/golden/airflow/{example}.py"))
+}
+
+/// Compiles `source` with `python3 -m py_compile`, failing the test with Python's message.
+fn py_compile(dir: &Path, name: &str, source: &str) {
+    let file = dir.join(format!("{name}.py"));
+    std::fs::write(&file, source).unwrap();
+    let out = match Process::new("python3")
+        .args(["-m", "py_compile"])
+        .arg(&file)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "python3 is needed to check that the exported DAGs are valid Python, and it is not on \
+             PATH: install Python 3 (any 3.8+) and run the test again"
+        ),
+        Err(e) => panic!("cannot run python3: {e}"),
+    };
+    assert!(
+        out.status.success(),
+        "the Airflow export of {name} is not valid Python:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A line diff (longest common subsequence) of `want` against `got`, with a few lines of
+/// context around each change, for a failure message a reviewer can read.
+fn diff(want: &str, got: &str) -> String {
+    let a: Vec<&str> = want.lines().collect();
+    let b: Vec<&str> = got.lines().collect();
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut ops: Vec<(char, usize, &str)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            ops.push((' ', i + 1, a[i]));
+            i += 1;
+            j += 1;
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            ops.push(('-', i + 1, a[i]));
+            i += 1;
+        } else {
+            ops.push(('+', j + 1, b[j]));
+            j += 1;
+        }
+    }
+    let near = |k: usize| {
+        ops[k.saturating_sub(3)..(k + 4).min(ops.len())]
+            .iter()
+            .any(|(op, _, _)| *op != ' ')
+    };
+    let mut out = String::new();
+    let mut skipped = false;
+    for (k, (op, line, text)) in ops.iter().enumerate() {
+        if near(k) {
+            if skipped {
+                out.push_str("   ...\n");
+                skipped = false;
+            }
+            out.push_str(&format!("{op}{line:>4} {text}\n"));
+        } else {
+            skipped = true;
+        }
+    }
+    out
+}
+
+#[test]
+fn examples_match_the_golden_dags_and_compile() {
+    let home = tempfile::tempdir().unwrap();
+    let bless = std::env::var_os("HEXDASH_BLESS").is_some_and(|v| v == "1");
+    for example in EXAMPLES {
+        let out = export_example(home.path(), example, &[]);
+        out.expect_code(0);
+        py_compile(home.path(), example, &out.stdout);
+        let golden = golden_path(example);
+        if bless {
+            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+            std::fs::write(&golden, &out.stdout).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
+            panic!(
+                "cannot read {}: {e}; create it with HEXDASH_BLESS=1 cargo test --test \
+                 pipeline_export, then review it",
+                golden.display()
+            )
+        });
+        assert!(
+            want == out.stdout,
+            "the Airflow export of {example} differs from {} (- golden, + now, by line):\n{}\n\
+             If the change is intended, run HEXDASH_BLESS=1 cargo test --test pipeline_export \
+             and review the golden file's diff.",
+            golden.display(),
+            diff(&want, &out.stdout)
+        );
+    }
+}
+
+#[test]
+fn golden_dags_are_valid_python() {
+    // The reviewed files themselves, so a hand edit to one cannot slip through unchecked.
+    let dir = tempfile::tempdir().unwrap();
+    for example in EXAMPLES {
+        let text = std::fs::read_to_string(golden_path(example)).unwrap();
+        py_compile(dir.path(), &format!("golden-{example}"), &text);
+    }
+}
+
+#[test]
+fn what_cannot_be_expressed_is_a_note_on_stderr() {
+    let home = tempfile::tempdir().unwrap();
+    let out = export_example(home.path(), "daily-etl", &[]);
+    out.expect_code(0);
+    assert!(
+        out.stderr.contains(
+            "note: step \"load\": not exported: update_published_results = true. The operator \
+             sends only Hex's deprecated updateCache"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout
+            .contains("# Not exported: update_published_results = true."),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn output_replaces_the_file_with_the_same_dag() {
+    let home = tempfile::tempdir().unwrap();
+    let dags = home.path().join("dags");
+    std::fs::create_dir_all(&dags).unwrap();
+    let target = dags.join("fan_out.py");
+    std::fs::write(&target, "# an older export\n").unwrap();
+    let shown = export_example(home.path(), "fan-out", &[]);
+    let written = export_example(
+        home.path(),
+        "fan-out",
+        &["--output", target.to_str().unwrap()],
+    );
+    written.expect_code(0);
+    assert!(
+        written.stdout.starts_with(&format!(
+            "wrote {}: Airflow DAG \"fan-out\" with 5 step(s)",
+            target.display()
+        )),
+        "{}",
+        written.stdout
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), shown.stdout);
+    let names: Vec<_> = std::fs::read_dir(&dags)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["fan_out.py"], "no temporary file is left beside it");
+}
+
+#[test]
+fn a_pipeline_is_found_by_name_in_the_config_dir() {
+    let home = tempfile::tempdir().unwrap();
+    let pipelines = home.path().join("config/pipelines");
+    std::fs::create_dir_all(&pipelines).unwrap();
+    std::fs::copy(
+        root().join("assets/demo-config.toml"),
+        home.path().join("config/config.toml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("assets/pipelines/daily-etl.toml"),
+        pipelines.join("daily-etl.toml"),
+    )
+    .unwrap();
+    let out = hexdash(
+        home.path(),
+        &["pipeline", "export", "daily-etl", "--airflow", "--offline"],
+    );
+    out.expect_code(0);
+    let from = pipelines.join("daily-etl.toml");
+    assert!(
+        out.stdout.contains(&from.display().to_string()),
+        "the header names the file it came from ({}):\n{}",
+        from.display(),
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("dag_id=\"daily-etl\","),
+        "{}",
+        out.stdout
+    );
+}
+
+fn export_text(home: &Path, pipeline: &str, extra: &[&str]) -> Outcome {
+    let file = home.join("p.toml");
+    std::fs::write(&file, pipeline).unwrap();
+    let file = file.to_str().unwrap().to_string();
+    let mut args = vec![
+        "--config",
+        "assets/demo-config.toml",
+        "pipeline",
+        "export",
+        "--file",
+        &file,
+        "--airflow",
+        "--offline",
+    ];
+    args.extend_from_slice(extra);
+    hexdash(home, &args)
+}
+
+#[test]
+fn a_title_that_cannot_be_resolved_offline_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let target = home.path().join("dag.py");
+    let out = export_text(
+        home.path(),
+        r#"name = "by-title"
+[[steps]]
+id = "report"
+project = "Quarterly revenue report"
+"#,
+        &["--output", target.to_str().unwrap()],
+    );
+    out.expect_code(4);
+    assert!(
+        out.stderr.contains(
+            "p.toml: step \"report\": project \"Quarterly revenue report\" is not known by id, \
+             and the operator needs one (name the project by id or by an alias from config.toml"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("p.toml cannot be exported to Airflow: 1 problem(s)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(!target.exists(), "nothing is written when the export fails");
+}
+
+#[test]
+fn an_output_airflow_cannot_provide_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let out = export_text(
+        home.path(),
+        r#"name = "flaky-then-report"
+[[steps]]
+id = "sync"
+project = "attribution-sync"
+on_failure = "continue"
+[[steps]]
+id = "note"
+project = "churn-retrain"
+params = { model_note = "after sync run {{ steps.sync.run_id }}" }
+"#,
+        &[],
+    );
+    out.expect_code(4);
+    assert!(
+        out.stderr.contains(
+            "step \"note\": model_note uses {{ steps.sync.run_id }} but \"sync\" has on_failure \
+             = \"continue\""
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
+
+#[test]
+fn the_format_flag_is_required() {
+    let home = tempfile::tempdir().unwrap();
+    let out = hexdash(
+        home.path(),
+        &[
+            "--config",
+            "assets/demo-config.toml",
+            "pipeline",
+            "export",
+            "--file",
+            "assets/pipelines/daily-etl.toml",
+        ],
+    );
+    out.expect_code(4);
+    assert!(out.stderr.contains("--airflow"), "{}", out.stderr);
+}
