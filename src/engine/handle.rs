@@ -244,6 +244,28 @@ impl Engine {
         launch::duplicates(&self.inner.lock(), project_id, params)
     }
 
+    /// Journals one pipeline entry durably (pipelines own `kind` and `data`). Refused on a
+    /// read-only engine: a pipeline step recorded nowhere could be launched twice.
+    pub fn record_pipeline(
+        &self,
+        pipeline_run_id: &str,
+        kind: &str,
+        data: serde_json::Value,
+    ) -> Result<(), PipelineRecordError> {
+        let mut st = self.inner.lock();
+        if !st.journal.is_writer() {
+            return Err(PipelineRecordError::ReadOnly {
+                holder: st.journal.holder().cloned(),
+            });
+        }
+        st.record(Event::Pipeline {
+            pipeline_run_id: pipeline_run_id.to_string(),
+            kind: kind.to_string(),
+            data,
+        })?;
+        Ok(())
+    }
+
     /// Follows a run hexdash did not launch (recorded in the journal so a restart follows it too).
     pub fn watch(&self, key: &RunKey, origin: Origin) -> Result<(), journal::Error> {
         let mut st = self.inner.lock();
@@ -384,6 +406,18 @@ impl Engine {
 pub enum WatchError {
     #[error(transparent)]
     Hex(#[from] HexError),
+    #[error(transparent)]
+    Journal(#[from] journal::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineRecordError {
+    #[error(
+        "this hexdash is read-only: another hexdash{} holds the journal, so it cannot run \
+         pipelines (close it, or use another data dir with HEXDASH_DATA_DIR)",
+        holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+    )]
+    ReadOnly { holder: Option<journal::LockHolder> },
     #[error(transparent)]
     Journal(#[from] journal::Error),
 }

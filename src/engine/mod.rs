@@ -20,7 +20,7 @@ pub mod tick;
 mod update;
 
 pub use cancel::{CancelError, CancelSent};
-pub use handle::{Engine, EngineOptions, StartError, Started, WatchError};
+pub use handle::{Engine, EngineOptions, PipelineRecordError, StartError, Started, WatchError};
 pub use launch::{DuplicatePolicy, LaunchError, LaunchRequest, Launched};
 pub use poll_policy::PollPolicy;
 pub use scheduler::{
