@@ -177,6 +177,71 @@ pub enum PipelineAction {
     Validate(PipelineValidateArgs),
     /// Write the pipeline as a DAG for another scheduler (so far: Airflow, with --airflow).
     Export(PipelineExportArgs),
+    /// Start a pipeline run: its steps launch in dependency order, each exactly once.
+    Run(PipelineRunArgs),
+    /// Pipeline runs in the journal, newest first.
+    List(PipelineListArgs),
+    /// One pipeline run: its steps, their attempts and runs.
+    Status(PipelineStatusArgs),
+    /// Carry on a pipeline run: a failed or cancelled one from its failed steps (or --from a
+    /// step), an interrupted one from where it stopped.
+    Resume(PipelineResumeArgs),
+    /// Cancel a pipeline run: its running steps are cancelled until dead, nothing more launches.
+    Cancel(PipelineCancelArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineRunArgs {
+    #[command(flatten)]
+    pub source: PipelineSource,
+    /// A pipeline parameter, NAME=VALUE (typed by its declaration) or NAME:=JSON.
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Stay until the pipeline ends; the exit code tells how (0 succeeded, 1 failed, 2
+    /// cancelled). Without it, a background hexdash carries the pipeline on.
+    #[arg(long)]
+    pub wait: bool,
+    /// Print one JSON object at the end instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineListArgs {
+    /// Show at most this many (0 = all).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineStatusArgs {
+    /// The pipeline run's id (a unique prefix is enough).
+    pub id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineResumeArgs {
+    /// The pipeline run's id (a unique prefix is enough).
+    pub id: String,
+    /// Rerun this step and everything downstream of it, even steps that succeeded.
+    #[arg(long, value_name = "STEP")]
+    pub from: Option<String>,
+    /// Stay until the pipeline ends (as for `pipeline run --wait`).
+    #[arg(long)]
+    pub wait: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineCancelArgs {
+    /// The pipeline run's id (a unique prefix is enough).
+    pub id: String,
 }
 
 /// Which pipeline a command reads, and whether Hex may be asked about its projects.

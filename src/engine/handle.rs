@@ -244,6 +244,21 @@ impl Engine {
         launch::duplicates(&self.inner.lock(), project_id, params)
     }
 
+    /// The engine's clock (a manual one in tests).
+    pub fn now(&self) -> jiff::Timestamp {
+        self.inner.options.clock.now()
+    }
+
+    /// The profile launches are recorded under.
+    pub fn profile(&self) -> &str {
+        &self.inner.options.profile
+    }
+
+    /// Where the journal lives; its directory is the data dir.
+    pub fn journal_path(&self) -> &std::path::Path {
+        &self.inner.options.journal_path
+    }
+
     /// Journals one pipeline entry durably (pipelines own `kind` and `data`). Refused on a
     /// read-only engine: a pipeline step recorded nowhere could be launched twice.
     pub fn record_pipeline(

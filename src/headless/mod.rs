@@ -13,6 +13,7 @@ pub mod output;
 mod params;
 mod pipeline_cmd;
 mod pipeline_export;
+mod pipeline_run;
 mod projects;
 mod resolve;
 mod run;

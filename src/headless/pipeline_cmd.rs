@@ -19,11 +19,18 @@ pub async fn run(cli: &Cli, args: &PipelineArgs) -> Result<Exit, Failure> {
     match &args.action {
         PipelineAction::Validate(v) => validate(cli, v).await,
         PipelineAction::Export(e) => super::pipeline_export::run(cli, e).await,
+        PipelineAction::Run(a) => super::pipeline_run::run(cli, a).await,
+        PipelineAction::List(a) => super::pipeline_run::list(cli, a),
+        PipelineAction::Status(a) => super::pipeline_run::status(cli, a),
+        PipelineAction::Resume(a) => super::pipeline_run::resume(cli, a).await,
+        PipelineAction::Cancel(a) => super::pipeline_run::cancel(cli, a).await,
     }
 }
 
 async fn validate(cli: &Cli, args: &PipelineValidateArgs) -> Result<Exit, Failure> {
-    let (file, p) = load(cli, &args.source).await?;
+    let Source {
+        file, pipeline: p, ..
+    } = load(cli, &args.source).await?;
     let order: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
     println!(
         "{} is valid: {} step(s), in order {} (max_parallel {})",
@@ -35,12 +42,17 @@ async fn validate(cli: &Cli, args: &PipelineValidateArgs) -> Result<Exit, Failur
     Ok(Exit::Completed)
 }
 
+/// A pipeline file, read and validated.
+pub(super) struct Source {
+    pub file: PathBuf,
+    /// The file's text as validated (what a pipeline run records).
+    pub text: String,
+    pub pipeline: Pipeline,
+}
+
 /// Finds, reads and validates the pipeline, printing its warnings; on errors, prints each and
 /// fails with exit 4.
-pub(super) async fn load(
-    cli: &Cli,
-    source: &PipelineSource,
-) -> Result<(PathBuf, Pipeline), Failure> {
+pub(super) async fn load(cli: &Cli, source: &PipelineSource) -> Result<Source, Failure> {
     let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;
     let config = if cli.config.is_some() {
         Config::load_file(&paths.config_file)?
@@ -68,12 +80,21 @@ pub(super) async fn load(
         config: &config,
         workspace: workspace.as_deref(),
     };
-    match pipeline::load_file(&file, &projects) {
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        Failure::usage(format!("cannot read pipeline file {}: {e}", display(&file)))
+    })?;
+    match pipeline::validate(&text, &file, &projects)
+        .map_err(|diagnostics| pipeline::Error::Invalid { diagnostics })
+    {
         Ok(p) => {
             for w in &p.warnings {
                 eprintln!("{w}");
             }
-            Ok((file, p))
+            Ok(Source {
+                file,
+                text,
+                pipeline: p,
+            })
         }
         Err(pipeline::Error::Invalid { diagnostics }) => {
             for d in &diagnostics {

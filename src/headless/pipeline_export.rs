@@ -19,7 +19,7 @@ use super::exit::{Exit, Failure};
 use super::pipeline_cmd::{display, load};
 
 pub async fn run(cli: &Cli, args: &PipelineExportArgs) -> Result<Exit, Failure> {
-    let (file, pipeline) = load(cli, &args.source).await?;
+    let super::pipeline_cmd::Source { file, pipeline, .. } = load(cli, &args.source).await?;
     let export = match airflow::export(&pipeline) {
         Ok(export) => export,
         Err(e) => {

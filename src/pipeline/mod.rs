@@ -1,14 +1,17 @@
 //! Pipelines: several Hex project runs chained as a DAG, defined in a TOML file
 //! (`pipelines/*.toml` in the config dir, or any file). See [`definition`] for the format.
 //!
-//! This module owns the definition and its validation: a file is parsed, every problem is found
-//! and reported with `file:line:col` and its fix, and what remains is a [`Pipeline`] whose steps
-//! are in a runnable order. Must not launch, poll or journal anything: reading the file is its
-//! only I/O.
+//! Parts: the definition and its validation (a file is parsed, every problem is reported with
+//! `file:line:col` and its fix, and what remains is a [`Pipeline`] whose steps are in a
+//! runnable order); the pure run state machine ([`machine`]); its driver on the run engine
+//! ([`exec`], the only part that launches, cancels or journals, always through the engine); and
+//! the Airflow export ([`airflow`]).
 
 pub mod airflow;
 pub mod definition;
 mod diagnostic;
+pub mod exec;
+pub mod machine;
 mod model;
 pub mod template;
 mod validate;
