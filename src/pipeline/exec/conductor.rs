@@ -232,9 +232,11 @@ impl Conductor {
                 .iter()
                 .rev()
                 .find(|l| l.intent.as_ref().is_some_and(|i| i.origin == origin))
-                .map(|l| match &l.end {
-                    LaunchEnd::Failed { error } => error.clone(),
-                    other => format!("{other:?}"),
+                .and_then(|l| match &l.end {
+                    LaunchEnd::Failed { error } => Some(error.clone()),
+                    // Reconciliation proved it created nothing: sending again is the first
+                    // run, not a retry.
+                    LaunchEnd::Abandoned { .. } => None,
                 });
             let pending = j
                 .pending_launches()
