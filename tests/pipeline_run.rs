@@ -13,6 +13,9 @@ use assert_cmd::cargo::CommandCargoExt;
 use hexdash::emulator::{EmulatorOptions, RunRecord, RunningEmulator, Scenario, start};
 use serde_json::Value;
 
+#[path = "common/pty.rs"]
+mod pty;
+
 const TOKEN: &str = "hxtp_pipeline_test_token";
 const EXTRACT: &str = "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0001";
 const TRANSFORM: &str = "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0002";
@@ -358,4 +361,59 @@ fn bad_parameters_and_unknown_runs_are_refused_with_the_fix() {
     for project in [EXTRACT, TRANSFORM, LOAD] {
         assert!(h.runs_of(project).is_empty(), "nothing launched");
     }
+}
+
+#[test]
+fn the_dashboard_carries_on_a_pipeline_whose_driver_was_killed() {
+    let h = Harness::new();
+    let mut driver = h.spawn(&[
+        "pipeline",
+        "run",
+        "daily-etl",
+        "-p",
+        "date=2026-02-04",
+        "--wait",
+    ]);
+    h.wait_for("the extract step launched", || {
+        h.runs_of(EXTRACT).len() == 1
+    });
+    driver.kill().unwrap();
+    driver.wait().unwrap();
+    let id = h.hexdash(&["pipeline", "list", "--json"]).json()[0]["pipelineRunId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let env = h.envs();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut dashboard = pty::Pty::spawn_in(&[], &env, tempfile::tempdir().unwrap());
+    dashboard.wait_for("the dashboard", |s| s.contains("Projects"));
+    h.wait_for("the pipeline to succeed", || {
+        h.hexdash(&["pipeline", "status", &id, "--json"]).json()["status"] == "SUCCEEDED"
+    });
+    for project in [EXTRACT, TRANSFORM, LOAD] {
+        let runs = h.runs_of(project);
+        assert_eq!(runs.len(), 1, "{project} ran once: {runs:?}");
+        assert_eq!(runs[0].input_params["run_date"], "2026-02-04");
+    }
+    dashboard.type_keys("q");
+    std::thread::sleep(Duration::from_millis(300));
+    if dashboard.child.try_wait().unwrap().is_none() {
+        dashboard.type_keys("y");
+    }
+    assert_eq!(dashboard.wait_exit(), 0, "{}", dashboard.screen());
+}
+
+#[test]
+fn without_wait_a_background_hexdash_carries_the_pipeline_to_its_end() {
+    let h = Harness::new();
+    let out = h.hexdash(&["pipeline", "run", "daily-etl", "-p", "date=2026-02-05"]);
+    out.expect_code(0);
+    let id = out.stdout.trim().to_string();
+    assert_eq!(id.len(), 36, "the pipeline run id: {}", out.stdout);
+    assert!(out.stderr.contains("background hexdash"), "{}", out.stderr);
+    h.wait_for("the pipeline to succeed", || {
+        h.hexdash(&["pipeline", "status", &id, "--json"]).json()["status"] == "SUCCEEDED"
+    });
+    assert_eq!(h.runs_of(LOAD).len(), 1);
 }

@@ -88,9 +88,26 @@ pub async fn open(
                 text,
                 level: Level::Warning,
             }));
+    let config = Arc::new(ctx.config);
+    // Pipelines an earlier hexdash left unfinished are carried on while the dashboard runs (only
+    // the journal's writer may drive them); quitting stops driving, and the next hexdash goes on.
+    let (stop_pipelines, stop) = tokio::sync::watch::channel(false);
+    if engine.is_writer() && !model.status.read_only {
+        let runner = crate::pipeline::exec::Runner::new(engine.clone(), stop);
+        let config = Arc::clone(&config);
+        tokio::spawn(async move {
+            let projects = crate::pipeline::Projects {
+                config: &config,
+                workspace: None,
+            };
+            for problem in runner.carry_on_unfinished(&projects).await {
+                tracing::warn!(%problem, "cannot carry a pipeline run on");
+            }
+        });
+    }
     let app = App {
         engine,
-        config: Arc::new(ctx.config),
+        config,
         keys,
         model,
         io: Io::system(),
@@ -99,6 +116,7 @@ pub async fn open(
         observer: None,
     };
     let result = app.run(&mut terminal, EventStream::new()).await;
+    stop_pipelines.send_replace(true);
     drop(guard);
     result.map_err(|e| Failure::api(format!("the dashboard stopped: {e}")))
 }

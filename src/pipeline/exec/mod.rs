@@ -8,6 +8,7 @@
 mod conductor;
 pub mod control;
 pub mod record;
+mod runner;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use serde_json::Value;
 
 pub use conductor::{ConductError, Conductor, Progress};
 pub use record::{Header, Recorded};
+pub use runner::{Runner, RunnerError};
 
 use super::machine::{Machine, MachineError};
 use super::{Pipeline, Projects};
