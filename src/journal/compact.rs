@@ -9,8 +9,9 @@
 //! - the newest `keep_ended` ended groups are kept collapsed: all their events except the status
 //!   observations that led up to the final status (those are the bulk of a long run's lines);
 //! - each project's newest launch is kept the same way, so "last parameters used" survives;
-//! - pipeline events are kept for the newest `keep_pipeline_runs` pipeline runs and for any
-//!   pipeline run a kept launch, watch or cancel came from.
+//! - pipeline events are kept for the newest `keep_pipeline_runs` pipeline runs, for any
+//!   pipeline run a kept launch, watch or cancel came from, and for every pipeline run whose last
+//!   entry is not [`PIPELINE_FINISHED`](super::PIPELINE_FINISHED): it may still be carried on.
 //!
 //! "Final status" follows the replay rule (a run's first terminal status is final), so replaying
 //! the compacted journal gives every kept run the same last status as replaying the whole one.
@@ -99,12 +100,16 @@ pub fn select(events: &[Envelope], policy: &CompactPolicy) -> Vec<bool> {
     let mut final_status: HashMap<(&str, &str), usize> = HashMap::new();
     let mut newest_launch: HashMap<&str, usize> = HashMap::new();
     let mut pipelines_last: HashMap<&str, usize> = HashMap::new();
+    let mut pipelines_open: HashMap<&str, bool> = HashMap::new();
     for (i, env) in events.iter().enumerate() {
         if let Event::Pipeline {
-            pipeline_run_id, ..
+            pipeline_run_id,
+            kind,
+            ..
         } = &env.event
         {
             pipelines_last.insert(pipeline_run_id, i);
+            pipelines_open.insert(pipeline_run_id, kind != super::PIPELINE_FINISHED);
         }
         let Some(g) = group_of[i] else { continue };
         let g = groups.root(g);
@@ -174,6 +179,12 @@ pub fn select(events: &[Envelope], policy: &CompactPolicy) -> Vec<bool> {
         .take(policy.keep_pipeline_runs)
         .map(|(_, p)| p)
         .collect();
+    kept_pipelines.extend(
+        pipelines_open
+            .iter()
+            .filter(|(_, open)| **open)
+            .map(|(p, _)| *p),
+    );
 
     let kept = |g: &usize, f: &GroupFacts| !ended(f) || kept_ended.contains(g);
     for (g, f) in &facts {
@@ -331,15 +342,15 @@ mod tests {
     }
 
     #[test]
-    fn pipeline_events_follow_their_runs_and_the_newest_pipelines() {
+    fn pipeline_events_follow_their_runs_the_newest_pipelines_and_unfinished_ones() {
         let from_old = Origin::Pipeline {
             pipeline_run_id: "old".into(),
             step_id: "s".into(),
             attempt: 1,
         };
-        let step = |id: &str| Event::Pipeline {
+        let entry = |id: &str, kind: &str| Event::Pipeline {
             pipeline_run_id: id.into(),
-            kind: "step_started".into(),
+            kind: kind.into(),
             data: json!({}),
         };
         let mut launch = intent("l1", "p");
@@ -347,11 +358,14 @@ mod tests {
             i.origin = from_old;
         }
         let events = envelopes(vec![
-            step("old"),
-            step("dropped"),
+            entry("old", "started"),
+            entry("dropped", "started"),
+            entry("dropped", crate::journal::PIPELINE_FINISHED),
+            entry("waiting", "started"),
             launch,
             launched("l1", "p", "r1"),
-            step("new"),
+            entry("new", "started"),
+            entry("new", crate::journal::PIPELINE_FINISHED),
             Event::Compacted {
                 kept: 1,
                 dropped: 1,
@@ -362,6 +376,9 @@ mod tests {
             keep_pipeline_runs: 1,
         };
         let keep = select(&events, &policy);
-        assert_eq!(keep, [true, false, true, true, true, false]);
+        assert_eq!(
+            keep,
+            [true, false, false, true, true, true, true, true, false]
+        );
     }
 }

@@ -32,5 +32,9 @@ pub use replay::{
     RunDuration, RunKey, RunRecord, UnknownOutcome,
 };
 
+/// The `kind` of the pipeline entry that ends a pipeline run (until it is resumed). The one
+/// pipeline kind the journal reads: compaction never drops a pipeline run that lacks it.
+pub const PIPELINE_FINISHED: &str = "finished";
+
 /// The journal's file name inside the data dir.
 pub const FILE_NAME: &str = "journal.jsonl";

@@ -431,7 +431,14 @@ impl Conductor {
                     }
                 });
             }
-            Command::Finished(status) => return Ok(Some(status)),
+            Command::Finished(status) => {
+                self.engine.record_pipeline(
+                    &self.id,
+                    record::FINISHED,
+                    serde_json::json!({ "status": status.as_str() }),
+                )?;
+                return Ok(Some(status));
+            }
         }
         Ok(None)
     }

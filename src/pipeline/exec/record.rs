@@ -18,6 +18,8 @@ use crate::pipeline::machine::Input;
 
 /// The first entry of every pipeline run.
 pub const STARTED: &str = "started";
+/// Written when a round ends (data: `{"status": "SUCCEEDED"}`); not a machine input.
+pub use crate::journal::PIPELINE_FINISHED as FINISHED;
 
 /// What a pipeline run was started with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,7 +93,7 @@ pub fn decode(id: &str, entries: &[PipelineEntry]) -> Result<Recorded, RecordErr
         })?;
     let mut inputs = Vec::with_capacity(rest.len());
     let mut skipped = Vec::new();
-    for entry in rest {
+    for entry in rest.iter().filter(|e| e.kind != FINISHED) {
         let mut data = entry.data.clone();
         if let Some(o) = data.as_object_mut() {
             o.insert("kind".into(), Value::String(entry.kind.clone()));
