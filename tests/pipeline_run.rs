@@ -417,3 +417,47 @@ fn without_wait_a_background_hexdash_carries_the_pipeline_to_its_end() {
     });
     assert_eq!(h.runs_of(LOAD).len(), 1);
 }
+
+#[test]
+fn step_timeouts_kill_the_run_or_leave_it_as_configured() {
+    let h = Harness::new();
+    h.pipeline_file(
+        "slow.toml",
+        r#"name = "slow"
+[[steps]]
+id = "killed"
+project = "inventory-recon"
+depends_on = []
+timeout = "2s"
+[[steps]]
+id = "left"
+project = "inventory-recon"
+depends_on = []
+timeout = "2s"
+kill_on_timeout = false
+"#,
+    );
+    let out = h.hexdash(&["pipeline", "run", "slow", "--wait", "--json"]);
+    out.expect_code(1);
+    let report = out.json();
+    assert_eq!(step(&report, "killed")["status"], "FAILED", "{report}");
+    assert_eq!(step(&report, "left")["status"], "FAILED", "{report}");
+    let left = &step(&report, "left")["attempts"][0];
+    assert!(
+        left["error"].as_str().unwrap().contains("timed out"),
+        "{left}"
+    );
+    let killed_run = step(&report, "killed")["attempts"][0]["runId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let left_run = left["runId"].as_str().unwrap().to_string();
+    let runs = h.runs_of(HANGS);
+    let status_of = |id: &str| status_text(runs.iter().find(|r| r.run_id == id).unwrap());
+    assert_eq!(status_of(&killed_run), "KILLED");
+    assert_eq!(
+        status_of(&left_run),
+        "RUNNING",
+        "left running as configured"
+    );
+}

@@ -373,9 +373,11 @@ impl Conductor {
             tokio::select! {
                 Some(done) = self.done_rx.recv() => self.launch_done(done)?,
                 update = updates.recv() => match update {
-                    Ok(Update::Run { view, .. }) => {
-                        if !view.is_active() && self.runs.contains_key(&view.key) {
+                    Ok(Update::Run { view, .. }) if self.runs.contains_key(&view.key) => {
+                        if !view.is_active() {
                             self.ended(&view)?;
+                        } else if view.timed_out {
+                            self.timed_out(&view)?;
                         }
                     }
                     Ok(_) => {}
@@ -402,11 +404,27 @@ impl Conductor {
     fn recheck(&mut self) -> Result<(), ConductError> {
         let keys: Vec<RunKey> = self.runs.keys().cloned().collect();
         for key in keys {
-            if let Some(view) = self.engine.view(&key).filter(|v| !v.is_active()) {
-                self.ended(&view)?;
+            match self.engine.view(&key) {
+                Some(view) if !view.is_active() => self.ended(&view)?,
+                Some(view) if view.timed_out => self.timed_out(&view)?,
+                _ => {}
             }
         }
         Ok(())
+    }
+
+    /// A followed run passed its step's timeout. With kill on timeout the engine is killing it
+    /// and its end will come; without, the step gives up on it and the run is left running.
+    fn timed_out(&mut self, view: &RunView) -> Result<(), ConductError> {
+        let Some((step, attempt)) = self.runs.get(&view.key).cloned() else {
+            return Ok(());
+        };
+        if self.pipeline.step(&step).is_none_or(|s| s.kill_on_timeout) {
+            return Ok(());
+        }
+        self.runs.remove(&view.key);
+        let at = self.engine.now();
+        self.feed(Input::TimedOut { step, attempt, at })
     }
 
     /// Carries out one command; the final status when it is `Finished`.

@@ -55,6 +55,13 @@ pub enum Input {
         end_time: Option<Timestamp>,
         at: Timestamp,
     },
+    /// The attempt's run passed the step's timeout and is left running (`kill_on_timeout =
+    /// false`; with a kill, its end arrives as `RunEnded` KILLED instead).
+    TimedOut {
+        step: String,
+        attempt: u32,
+        at: Timestamp,
+    },
     /// Time passed: retries that are due launch.
     Tick {
         at: Timestamp,
@@ -415,6 +422,19 @@ impl Machine {
                 } else {
                     self.attempt_failed(index, *at);
                 }
+                Ok(self.advance(*at))
+            }
+            Input::TimedOut { step, attempt, at } => {
+                let index = self.index(step)?;
+                let state = &mut self.steps[index];
+                if state.status != (StepStatus::Running { attempt: *attempt }) {
+                    return Ok(Vec::new());
+                }
+                if let Some(a) = state.attempts.last_mut() {
+                    a.error = Some("timed out; the run was left running".into());
+                    a.ended_at = Some(*at);
+                }
+                self.attempt_failed(index, *at);
                 Ok(self.advance(*at))
             }
             Input::Tick { at } => Ok(self.advance(*at)),

@@ -596,6 +596,11 @@ fn every_input_round_trips_through_json() {
             at: t(3),
         },
         Input::Tick { at: t(4) },
+        Input::TimedOut {
+            step: "s".into(),
+            attempt: 1,
+            at: t(4),
+        },
         Input::Cancel { at: t(5) },
         Input::Resume {
             from: Some("s".into()),
@@ -612,4 +617,45 @@ fn every_input_round_trips_through_json() {
         let back: Input = serde_json::from_value(json).unwrap();
         assert_eq!(back, input);
     }
+}
+
+#[test]
+fn a_timeout_without_kill_fails_the_attempt_and_leaves_the_run() {
+    let p = pipeline(
+        &[
+            step(
+                "a",
+                "timeout = \"1m\"\nkill_on_timeout = false\nretries = 1\nretry_backoff = \"1s\"",
+            ),
+            step("b", ""),
+        ]
+        .concat(),
+    );
+    let (mut r, c) = Run::start(p);
+    let Some(Command::Launch(a)) = c.first() else {
+        panic!("{c:?}")
+    };
+    assert_eq!(a.timeout, Some(Duration::from_secs(60)));
+    assert!(!a.kill_on_timeout);
+    r.launched("a", 1, 1);
+    let c = r.feed(Input::TimedOut {
+        step: "a".into(),
+        attempt: 1,
+        at: t(61),
+    });
+    assert!(c.is_empty());
+    assert!(matches!(r.status("a"), StepStatus::RetryWaiting { .. }));
+    // The old run ending later changes nothing.
+    assert!(r.ended("a", 1, RunStatus::Completed, 70).is_empty());
+    assert_eq!(launches(&r.feed(Input::Tick { at: t(70) })), [l("a", 2)]);
+    r.launched("a", 2, 71);
+    let c = r.feed(Input::TimedOut {
+        step: "a".into(),
+        attempt: 2,
+        at: t(131),
+    });
+    assert_eq!(finished(&c), Some(PipelineStatus::Failed));
+    assert_eq!(r.status("b"), StepStatus::Skipped);
+    let attempts = &r.m.step("a").unwrap().attempts;
+    assert!(attempts[0].error.as_deref().unwrap().contains("timed out"));
 }
