@@ -461,3 +461,73 @@ kill_on_timeout = false
         "left running as configured"
     );
 }
+
+#[test]
+fn resume_from_a_step_reruns_it_and_its_downstream_only() {
+    let h = Harness::new();
+    let out = h.hexdash(&[
+        "pipeline",
+        "run",
+        "daily-etl",
+        "-p",
+        "date=2026-02-06",
+        "--wait",
+        "--json",
+    ]);
+    out.expect_code(0);
+    let id = out.json()["pipelineRunId"].as_str().unwrap().to_string();
+    let again = h.hexdash(&["pipeline", "resume", &id, "--wait"]);
+    again.expect_code(0);
+    assert!(
+        again.stdout.contains("already succeeded"),
+        "{}",
+        again.stdout
+    );
+
+    let out = h.hexdash(&[
+        "pipeline",
+        "resume",
+        &id,
+        "--from",
+        "transform",
+        "--wait",
+        "--json",
+    ]);
+    out.expect_code(0);
+    let report = out.json();
+    assert_eq!(report["status"], "SUCCEEDED");
+    assert_eq!(
+        step(&report, "extract")["attempts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        step(&report, "transform")["attempts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        h.runs_of(EXTRACT).len(),
+        1,
+        "upstream of --from is not rerun"
+    );
+    assert_eq!(h.runs_of(TRANSFORM).len(), 2);
+    assert_eq!(h.runs_of(LOAD).len(), 2);
+    assert!(
+        h.runs_of(LOAD)
+            .iter()
+            .all(|r| r.input_params["run_date"] == "2026-02-06")
+    );
+
+    let out = h.hexdash(&["pipeline", "resume", &id, "--from", "nope"]);
+    out.expect_code(4);
+    assert!(out.stderr.contains("nope"), "{}", out.stderr);
+    // A refused resume leaves the pipeline run readable and as it was.
+    let status = h.hexdash(&["pipeline", "status", &id, "--json"]);
+    status.expect_code(0);
+    assert_eq!(status.json()["status"], "SUCCEEDED");
+}

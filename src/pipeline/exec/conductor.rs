@@ -174,11 +174,15 @@ impl Conductor {
         self.feed(Input::Cancel { at })
     }
 
-    /// Journals `input`, then lets the machine act on it; its commands are queued.
+    /// Lets the machine act on `input` and journals it; its commands are queued. An input the
+    /// machine refuses is not journalled (a replay would refuse it too), and a journal failure
+    /// leaves the machine as it was, so state and journal never disagree.
     fn feed(&mut self, input: Input) -> Result<(), ConductError> {
+        let mut next = self.machine.clone();
+        let commands = next.handle(&input)?;
         let (kind, data) = record::encode(&input);
         self.engine.record_pipeline(&self.id, &kind, data)?;
-        let commands = self.machine.handle(&input)?;
+        self.machine = next;
         self.queue.extend(commands);
         Ok(())
     }
