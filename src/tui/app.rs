@@ -141,7 +141,10 @@ impl App {
     fn tick_messages(&self) -> Option<Vec<Msg>> {
         let budget = self.engine.client().budget_snapshot();
         let budget_changed = self.model.status.budget != Some(budget);
-        if !self.model.animating() && !budget_changed {
+        // A project waiting to be asked about also needs ticks: asking waits for the cursor to
+        // rest a tick, and stops needing them once asked.
+        let asking = self.model.last_run_wanted().is_some();
+        if !self.model.animating() && !budget_changed && !asking {
             return None;
         }
         let overdue = self

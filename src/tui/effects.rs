@@ -10,11 +10,13 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::catalog;
+use super::model::LastRun;
 use super::msg::{Effect, LaunchFailure, Msg};
 use super::terminal;
 use crate::config::Config;
 use crate::engine::{Engine, LaunchError};
 use crate::hex::Error as HexError;
+use crate::hex::types::ProjectRunsQuery;
 use crate::journal::Origin;
 
 type EscapeFn = dyn Fn(&str) + Send + Sync;
@@ -64,6 +66,31 @@ impl Runner {
                         Err(e) => Err(e.to_string()),
                     };
                     let _ = tx.send(Msg::ProjectsLoaded(result));
+                });
+            }
+            Effect::FetchLastRun(project_id) => {
+                let (engine, tx) = (self.engine.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let query = ProjectRunsQuery {
+                        limit: Some(1),
+                        // Scheduled and app-refresh runs count: the question is "when did this
+                        // project last run", not "when did an API client last run it".
+                        run_trigger_filter: Some("ALL".into()),
+                        ..ProjectRunsQuery::default()
+                    };
+                    let result = engine
+                        .client()
+                        .get_project_runs(&project_id, &query)
+                        .await
+                        .map(|page| {
+                            page.runs.into_iter().next().map(|run| LastRun {
+                                at: run.start_time.or(run.end_time),
+                                duration_secs: run.elapsed_time.map(|ms| ms / 1000.0),
+                                status: run.status,
+                            })
+                        })
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::LastRunFetched { project_id, result });
                 });
             }
             Effect::Launch(request) => {

@@ -4,7 +4,7 @@
 //! model by hand. Time is a field (`now`), moved by tick messages, so views and snapshots are
 //! stable under test.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use indexmap::IndexMap;
 use jiff::Timestamp;
@@ -131,7 +131,43 @@ pub struct ProjectsState {
     pub cursor: usize,
     pub filter: Filter,
     pub sort: ProjectSort,
+    /// What Hex said is each project's newest run, asked lazily (see [`Model::last_run_wanted`]).
+    pub hex_last: HashMap<String, HexLast>,
+    /// The project the cursor was on at the previous tick: asking waits until it rests.
+    pub rested_on: Option<String>,
 }
+
+/// Hex's answer about a project's newest run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HexLast {
+    Asking,
+    /// `None`: Hex lists no run of it.
+    Known(Option<LastRun>),
+    /// Asked at this time and failed; asked again later if the cursor is still there.
+    Failed(Timestamp),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastRun {
+    pub status: RunStatus,
+    /// When it started (or ended); a run still PENDING has neither.
+    pub at: Option<Timestamp>,
+    pub duration_secs: Option<f64>,
+}
+
+/// What the projects screen can say about a project's last run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LastShown {
+    Run(LastRun),
+    /// Hex lists none, and hexdash launched none.
+    NoRuns,
+    Asking,
+    /// hexdash never ran it and Hex has not been (or could not be) asked.
+    Unknown,
+}
+
+/// After a failed ask, the cursor resting on the project asks again after this long.
+const HEX_LAST_RETRY_SECS: i64 = 30;
 
 /// One row of the runs screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -286,6 +322,48 @@ impl Model {
 
     pub fn selected_project(&self) -> Option<&ProjectRow> {
         self.visible_projects().get(self.projects.cursor).copied()
+    }
+
+    /// The project under the cursor, when Hex should be asked for its newest run: it is shown
+    /// and Hex has not answered about it (one request per project and session, so a workspace of
+    /// hundreds of projects does not spend the rate limit the run polls need).
+    pub fn last_run_wanted(&self) -> Option<&str> {
+        if self.screen != Screen::Projects || self.overlay.is_some() {
+            return None;
+        }
+        let row = self.selected_project()?;
+        let wanted = match self.projects.hex_last.get(&row.project.id) {
+            None => true,
+            Some(HexLast::Failed(at)) => {
+                self.now.duration_since(*at).as_secs() >= HEX_LAST_RETRY_SECS
+            }
+            Some(_) => false,
+        };
+        wanted.then_some(row.project.id.as_str())
+    }
+
+    /// The newest of the journal's last run and Hex's, for the LAST RUN columns.
+    pub fn last_run(&self, row: &ProjectRow) -> LastShown {
+        let journal = match (&row.last_status, row.last_run_at) {
+            (Some(status), Some(at)) => Some(LastRun {
+                status: status.clone(),
+                at: Some(at),
+                duration_secs: row.last_duration_secs,
+            }),
+            _ => None,
+        };
+        match (journal, self.projects.hex_last.get(&row.project.id)) {
+            (Some(j), Some(HexLast::Known(Some(h)))) => {
+                // A Hex run with no time yet is PENDING: newer than anything that started.
+                let newer = h.at.is_none_or(|h_at| j.at.is_some_and(|j_at| h_at > j_at));
+                LastShown::Run(if newer { h.clone() } else { j })
+            }
+            (Some(j), _) => LastShown::Run(j),
+            (None, Some(HexLast::Known(Some(h)))) => LastShown::Run(h.clone()),
+            (None, Some(HexLast::Known(None))) => LastShown::NoRuns,
+            (None, Some(HexLast::Asking)) => LastShown::Asking,
+            (None, _) => LastShown::Unknown,
+        }
     }
 
     /// The runs shown, newest first, pinned ones on top, after the filter.

@@ -36,6 +36,11 @@ pub enum Msg {
     },
     /// An effect with nothing to report but its failure (saving presets) failed.
     EffectFailed(String),
+    /// Hex's newest run of a project (GetProjectRuns, limit 1), or why it is not known.
+    LastRunFetched {
+        project_id: String,
+        result: Result<Option<super::model::LastRun>, String>,
+    },
     /// The browser could not be opened: show the URL instead.
     OpenFailed {
         url: String,
@@ -58,6 +63,8 @@ pub enum LaunchFailure {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     FetchProjects,
+    /// Ask Hex for one project's newest run.
+    FetchLastRun(String),
     Launch(LaunchRequest),
     Cancel(RunKey),
     /// Poll this run fast while it is on screen.

@@ -6,7 +6,7 @@
 
 use super::{inform, refocus_after_change, short};
 use crate::engine::{Change, RunKey, RunView, Update};
-use crate::tui::model::{Confirm, Level, Load, Model, Overlay, RunRow, Screen};
+use crate::tui::model::{Confirm, HexLast, Level, Load, Model, Overlay, RunRow, Screen};
 use crate::tui::msg::{Effect, LaunchFailure, Msg};
 
 pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -15,6 +15,19 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => {
             model.now = now;
             model.frame = model.frame.wrapping_add(1);
+            ask_last_run(model)
+        }
+        Msg::LastRunFetched { project_id, result } => {
+            let answer = match result {
+                Ok(last) => HexLast::Known(last),
+                Err(error) => {
+                    // Not an error to show: the status bar's API health already says why
+                    // requests fail, and the row keeps saying "unknown".
+                    tracing::debug!(%project_id, %error, "cannot ask for the newest run");
+                    HexLast::Failed(model.now)
+                }
+            };
+            model.projects.hex_last.insert(project_id, answer);
             Vec::new()
         }
         Msg::ProjectsLoaded(Ok(rows)) => {
@@ -199,6 +212,21 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
     }
     effects.extend(refocus_after_change(model));
     effects
+}
+
+/// Asks Hex for the newest run of the project under the cursor once it has rested there for a
+/// tick, so scrolling past projects asks nothing.
+fn ask_last_run(model: &mut Model) -> Vec<Effect> {
+    let Some(id) = model.last_run_wanted().map(str::to_string) else {
+        model.projects.rested_on = None;
+        return Vec::new();
+    };
+    if model.projects.rested_on.as_deref() != Some(id.as_str()) {
+        model.projects.rested_on = Some(id);
+        return Vec::new();
+    }
+    model.projects.hex_last.insert(id.clone(), HexLast::Asking);
+    vec![Effect::FetchLastRun(id)]
 }
 
 /// Upserts a run row; false when the update was older than what the row shows.

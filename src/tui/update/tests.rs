@@ -12,7 +12,9 @@ use crate::hex::params::{ParamKind, ParamSpec};
 use crate::hex::types::{InvalidParam, Project};
 use crate::journal::{CancelState, LaunchOptions, Origin};
 use crate::tui::keymap::KeyMap;
-use crate::tui::model::{Confirm, Level, Load, Model, Overlay, ProjectRow, ProjectSort, Screen};
+use crate::tui::model::{
+    Confirm, LastRun, LastShown, Level, Load, Model, Overlay, ProjectRow, ProjectSort, Screen,
+};
 use crate::tui::msg::{Effect, LaunchFailure, Msg};
 
 fn t(secs: i64) -> Timestamp {
@@ -690,4 +692,104 @@ fn prod_like_profiles_are_flagged_by_name() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn hex_is_asked_for_a_projects_newest_run_once_the_cursor_rests_on_it() {
+    let (mut m, keys) = model();
+    let selected = m.selected_project().unwrap().project.id.clone();
+    assert_eq!(
+        m.last_run(m.selected_project().unwrap()),
+        LastShown::Unknown
+    );
+    // First tick on it: resting starts. Second: asked. Third: in flight, nothing more.
+    assert!(update(&mut m, Msg::Tick(t(11)), &keys).is_empty());
+    assert_eq!(
+        update(&mut m, Msg::Tick(t(12)), &keys),
+        [Effect::FetchLastRun(selected.clone())]
+    );
+    assert_eq!(m.last_run(m.selected_project().unwrap()), LastShown::Asking);
+    assert!(update(&mut m, Msg::Tick(t(13)), &keys).is_empty());
+    update(
+        &mut m,
+        Msg::LastRunFetched {
+            project_id: selected.clone(),
+            result: Ok(None),
+        },
+        &keys,
+    );
+    assert_eq!(m.last_run(m.selected_project().unwrap()), LastShown::NoRuns);
+    assert!(
+        update(&mut m, Msg::Tick(t(14)), &keys).is_empty(),
+        "asked once"
+    );
+}
+
+#[test]
+fn scrolling_past_a_project_asks_nothing_about_it() {
+    let (mut m, keys) = model();
+    update(&mut m, Msg::Tick(t(11)), &keys);
+    press(&mut m, &keys, 'j');
+    let next = m.selected_project().unwrap().project.id.clone();
+    assert!(
+        update(&mut m, Msg::Tick(t(12)), &keys).is_empty(),
+        "the cursor moved: resting starts again"
+    );
+    assert_eq!(
+        update(&mut m, Msg::Tick(t(13)), &keys),
+        [Effect::FetchLastRun(next)]
+    );
+    // Not while another screen is shown.
+    press(&mut m, &keys, '2');
+    assert!(update(&mut m, Msg::Tick(t(14)), &keys).is_empty());
+}
+
+#[test]
+fn the_newer_of_the_journals_and_hexs_last_run_is_shown_and_failures_are_retried_later() {
+    let (mut m, keys) = model();
+    let id = m.selected_project().unwrap().project.id.clone();
+    if let Load::Loaded(rows) = &mut m.projects.load {
+        let row = rows.iter_mut().find(|r| r.project.id == id).unwrap();
+        row.last_status = Some(RunStatus::Completed);
+        row.last_run_at = Some(t(5));
+        row.last_duration_secs = Some(60.0);
+    }
+    let hex = |at| LastRun {
+        status: RunStatus::Errored,
+        at: Some(t(at)),
+        duration_secs: None,
+    };
+    let fetched = |m: &mut Model, result| {
+        update(
+            m,
+            Msg::LastRunFetched {
+                project_id: id.clone(),
+                result,
+            },
+            &keys,
+        )
+    };
+    fetched(&mut m, Ok(Some(hex(1))));
+    let LastShown::Run(shown) = m.last_run(m.selected_project().unwrap()) else {
+        panic!()
+    };
+    assert_eq!(shown.status, RunStatus::Completed, "the journal's is newer");
+    fetched(&mut m, Ok(Some(hex(9))));
+    let LastShown::Run(shown) = m.last_run(m.selected_project().unwrap()) else {
+        panic!()
+    };
+    assert_eq!(shown.status, RunStatus::Errored, "Hex's is newer");
+
+    fetched(&mut m, Err("429".into()));
+    assert!(m.status.message.is_none(), "no error message for this");
+    assert!(update(&mut m, Msg::Tick(t(20)), &keys).is_empty());
+    assert!(
+        update(&mut m, Msg::Tick(t(25)), &keys).is_empty(),
+        "backing off"
+    );
+    update(&mut m, Msg::Tick(t(45)), &keys);
+    assert_eq!(
+        update(&mut m, Msg::Tick(t(46)), &keys),
+        [Effect::FetchLastRun(id.clone())]
+    );
 }

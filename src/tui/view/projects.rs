@@ -16,7 +16,7 @@ use super::style::{self, ERROR, WARN};
 use super::table::{self, Column};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
-use crate::tui::model::{Load, Model, ProjectRow, ProjectSort};
+use crate::tui::model::{LastShown, Load, Model, ProjectRow, ProjectSort};
 
 const TREND_BARS: usize = 12;
 
@@ -154,27 +154,35 @@ fn cells(row: &ProjectRow, model: &Model) -> Vec<Span<'static>> {
         )),
         (None, None) => Span::styled("draft", style::dim()),
     };
-    let last = match &row.last_status {
-        Some(s) => Span::styled(
-            format!(
-                "{} {}",
-                style::status_glyph(Some(s), model.frame),
-                style::status_word(Some(s))
-            ),
-            Style::new().fg(style::status_color(Some(s))),
-        ),
-        None => Span::styled("never run", style::dim()),
+    let (last, when, took) = match model.last_run(row) {
+        LastShown::Run(run) => {
+            let s = &run.status;
+            let last = Span::styled(
+                format!(
+                    "{} {}",
+                    style::status_glyph(Some(s), model.frame),
+                    style::status_word(Some(s))
+                ),
+                Style::new().fg(style::status_color(Some(s))),
+            );
+            let when = run.at.map_or_else(none, |t| {
+                Span::raw(format!(
+                    "{} ago",
+                    style::age(style::secs_between(t, model.now))
+                ))
+            });
+            let took = run
+                .duration_secs
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map_or_else(none, |s| Span::raw(style::duration(s.round() as u64)));
+            (last, when, took)
+        }
+        // Hex itself lists no run of it: only now is "never" known.
+        LastShown::NoRuns => (Span::styled("no runs", style::dim()), none(), none()),
+        LastShown::Asking => (Span::styled("asking…", style::dim()), none(), none()),
+        // hexdash never ran it; Hex is asked once the cursor rests on the row.
+        LastShown::Unknown => (Span::styled("unknown", style::dim()), none(), none()),
     };
-    let when = row.last_run_at.map_or_else(none, |t| {
-        Span::raw(format!(
-            "{} ago",
-            style::age(style::secs_between(t, model.now))
-        ))
-    });
-    let took = row
-        .last_duration_secs
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map_or_else(none, |s| Span::raw(style::duration(s.round() as u64)));
     let trend = Span::styled(
         style::sparkline(&row.trend, TREND_BARS),
         Style::new().fg(style::ACCENT),
@@ -280,6 +288,40 @@ mod tests {
             previous,
         };
         insta::assert_snapshot!(render(&m, 120, 14).backend());
+    }
+
+    #[test]
+    fn hex_answers_fill_and_refresh_the_last_run_columns() {
+        use super::super::fixtures::ago;
+        use crate::hex::RunStatus;
+        use crate::tui::model::{HexLast, LastRun};
+        let mut m = projects_model();
+        let rows = m.projects.load.data().cloned().unwrap();
+        // Hex knows a newer run of a project than the journal, none of another, and is being
+        // asked about a third.
+        m.projects.hex_last.insert(
+            rows[0].project.id.clone(),
+            HexLast::Known(Some(LastRun {
+                status: RunStatus::Running,
+                at: Some(ago(30)),
+                duration_secs: None,
+            })),
+        );
+        m.projects
+            .hex_last
+            .insert(rows[3].project.id.clone(), HexLast::Asking);
+        m.projects
+            .hex_last
+            .insert(rows[4].project.id.clone(), HexLast::Known(None));
+        m.projects.hex_last.insert(
+            rows[5].project.id.clone(),
+            HexLast::Known(Some(LastRun {
+                status: RunStatus::Completed,
+                at: Some(ago(400 * 86400)),
+                duration_secs: Some(10.0),
+            })),
+        );
+        insta::assert_snapshot!(render(&m, 150, 14).backend());
     }
 
     #[test]
