@@ -18,8 +18,8 @@ use tokio::sync::{broadcast, mpsc};
 use super::control::Control;
 use super::record::{self, Header, STARTED};
 use crate::engine::{
-    DuplicatePolicy, Engine, LaunchError, LaunchRequest, Launched, PipelineRecordError, RunKey,
-    RunView, Update,
+    Change, DuplicatePolicy, Engine, LaunchError, LaunchRequest, Launched, PipelineRecordError,
+    RunKey, RunView, Update,
 };
 use crate::journal::{LaunchEnd, LaunchOptions, Origin};
 use crate::pipeline::machine::{Command, Input, Machine, MachineError, StepLaunch, StepStatus};
@@ -377,9 +377,12 @@ impl Conductor {
             tokio::select! {
                 Some(done) = self.done_rx.recv() => self.launch_done(done)?,
                 update = updates.recv() => match update {
-                    Ok(Update::Run { view, .. }) if self.runs.contains_key(&view.key) => {
+                    Ok(Update::Run { view, change }) if self.runs.contains_key(&view.key) => {
                         if !view.is_active() {
                             self.ended(&view)?;
+                        } else if change == Change::Lost {
+                            self.give_up(&view, "Hex no longer knows this run (404); it is not \
+                                followed any more")?;
                         } else if view.timed_out {
                             self.timed_out(&view)?;
                         }
@@ -411,6 +414,10 @@ impl Conductor {
             match self.engine.view(&key) {
                 Some(view) if !view.is_active() => self.ended(&view)?,
                 Some(view) if view.timed_out => self.timed_out(&view)?,
+                Some(view) if !self.engine.is_watched(&key) => self.give_up(
+                    &view,
+                    "the run is no longer followed (Hex stopped knowing it)",
+                )?,
                 _ => {}
             }
         }
@@ -420,15 +427,30 @@ impl Conductor {
     /// A followed run passed its step's timeout. With kill on timeout the engine is killing it
     /// and its end will come; without, the step gives up on it and the run is left running.
     fn timed_out(&mut self, view: &RunView) -> Result<(), ConductError> {
-        let Some((step, attempt)) = self.runs.get(&view.key).cloned() else {
+        let Some((step, _)) = self.runs.get(&view.key) else {
             return Ok(());
         };
-        if self.pipeline.step(&step).is_none_or(|s| s.kill_on_timeout) {
+        if self.pipeline.step(step).is_none_or(|s| s.kill_on_timeout) {
             return Ok(());
         }
-        self.runs.remove(&view.key);
+        self.give_up(
+            view,
+            "timed out; the run was left running (kill_on_timeout = false)",
+        )
+    }
+
+    /// Stops waiting for a followed run that will not report an end here.
+    fn give_up(&mut self, view: &RunView, reason: &str) -> Result<(), ConductError> {
+        let Some((step, attempt)) = self.runs.remove(&view.key) else {
+            return Ok(());
+        };
         let at = self.engine.now();
-        self.feed(Input::TimedOut { step, attempt, at })
+        self.feed(Input::GaveUp {
+            step,
+            attempt,
+            reason: reason.to_string(),
+            at,
+        })
     }
 
     /// Carries out one command; the final status when it is `Finished`.

@@ -55,11 +55,13 @@ pub enum Input {
         end_time: Option<Timestamp>,
         at: Timestamp,
     },
-    /// The attempt's run passed the step's timeout and is left running (`kill_on_timeout =
-    /// false`; with a kill, its end arrives as `RunEnded` KILLED instead).
-    TimedOut {
+    /// The step stopped waiting for the attempt's run, which is left as it is: it passed the
+    /// step's timeout without `kill_on_timeout` (with a kill, its end arrives as `RunEnded`
+    /// KILLED instead), or Hex no longer knows it.
+    GaveUp {
         step: String,
         attempt: u32,
+        reason: String,
         at: Timestamp,
     },
     /// Time passed: retries that are due launch.
@@ -424,14 +426,19 @@ impl Machine {
                 }
                 Ok(self.advance(*at))
             }
-            Input::TimedOut { step, attempt, at } => {
+            Input::GaveUp {
+                step,
+                attempt,
+                reason,
+                at,
+            } => {
                 let index = self.index(step)?;
                 let state = &mut self.steps[index];
                 if state.status != (StepStatus::Running { attempt: *attempt }) {
                     return Ok(Vec::new());
                 }
                 if let Some(a) = state.attempts.last_mut() {
-                    a.error = Some("timed out; the run was left running".into());
+                    a.error = Some(reason.clone());
                     a.ended_at = Some(*at);
                 }
                 self.attempt_failed(index, *at);

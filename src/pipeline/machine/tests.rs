@@ -596,9 +596,10 @@ fn every_input_round_trips_through_json() {
             at: t(3),
         },
         Input::Tick { at: t(4) },
-        Input::TimedOut {
+        Input::GaveUp {
             step: "s".into(),
             attempt: 1,
+            reason: "timed out".into(),
             at: t(4),
         },
         Input::Cancel { at: t(5) },
@@ -638,9 +639,10 @@ fn a_timeout_without_kill_fails_the_attempt_and_leaves_the_run() {
     assert_eq!(a.timeout, Some(Duration::from_secs(60)));
     assert!(!a.kill_on_timeout);
     r.launched("a", 1, 1);
-    let c = r.feed(Input::TimedOut {
+    let c = r.feed(Input::GaveUp {
         step: "a".into(),
         attempt: 1,
+        reason: "timed out; the run was left running".into(),
         at: t(61),
     });
     assert!(c.is_empty());
@@ -649,9 +651,10 @@ fn a_timeout_without_kill_fails_the_attempt_and_leaves_the_run() {
     assert!(r.ended("a", 1, RunStatus::Completed, 70).is_empty());
     assert_eq!(launches(&r.feed(Input::Tick { at: t(70) })), [l("a", 2)]);
     r.launched("a", 2, 71);
-    let c = r.feed(Input::TimedOut {
+    let c = r.feed(Input::GaveUp {
         step: "a".into(),
         attempt: 2,
+        reason: "timed out; the run was left running".into(),
         at: t(131),
     });
     assert_eq!(finished(&c), Some(PipelineStatus::Failed));
