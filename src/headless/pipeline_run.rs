@@ -105,16 +105,7 @@ pub async fn resume(cli: &Cli, args: &PipelineResumeArgs) -> Result<Exit, Failur
         .map_err(|e| Failure::usage(e.to_string()))?;
     let id = loaded.id.clone();
     let status = loaded.machine.status();
-    let mut conductor = Conductor::reopen(
-        engine.clone(),
-        &id,
-        Arc::clone(&loaded.pipeline),
-        loaded.recorded.header.params.clone(),
-        &loaded.recorded.inputs,
-    )
-    .map_err(|e| Failure::api(e.to_string()))?;
-    conductor
-        .reattach()
+    let mut conductor = Conductor::reopened(engine.clone(), &loaded)
         .await
         .map_err(|e| Failure::api(e.to_string()))?;
     match (status.is_ended(), &args.from) {
@@ -185,16 +176,7 @@ pub async fn cancel(cli: &Cli, args: &PipelineCancelArgs) -> Result<Exit, Failur
         );
         return wait_for_end_elsewhere(&ctx, &id).await;
     }
-    let mut conductor = Conductor::reopen(
-        engine.clone(),
-        &id,
-        Arc::clone(&loaded.pipeline),
-        loaded.recorded.header.params.clone(),
-        &loaded.recorded.inputs,
-    )
-    .map_err(|e| Failure::api(e.to_string()))?;
-    conductor
-        .reattach()
+    let mut conductor = Conductor::reopened(engine.clone(), &loaded)
         .await
         .map_err(|e| Failure::api(e.to_string()))?;
     conductor

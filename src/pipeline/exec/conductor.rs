@@ -124,6 +124,22 @@ impl Conductor {
         Ok(Conductor::with(engine, id.to_string(), pipeline, machine))
     }
 
+    /// [`Conductor::reopen`] then [`Conductor::reattach`]: a journalled run, ready to drive.
+    pub async fn reopened(
+        engine: Engine,
+        loaded: &super::Loaded,
+    ) -> Result<Conductor, ConductError> {
+        let mut conductor = Conductor::reopen(
+            engine,
+            &loaded.id,
+            Arc::clone(&loaded.pipeline),
+            loaded.recorded.header.params.clone(),
+            &loaded.recorded.inputs,
+        )?;
+        conductor.reattach().await?;
+        Ok(conductor)
+    }
+
     fn with(engine: Engine, id: String, pipeline: Arc<Pipeline>, machine: Machine) -> Conductor {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         Conductor {

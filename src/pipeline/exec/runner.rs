@@ -131,14 +131,7 @@ impl Runner {
         loaded: &super::Loaded,
         resume: Option<Option<String>>,
     ) -> Result<(), RunnerError> {
-        let mut conductor = Conductor::reopen(
-            self.engine.clone(),
-            &loaded.id,
-            Arc::clone(&loaded.pipeline),
-            loaded.recorded.header.params.clone(),
-            &loaded.recorded.inputs,
-        )?;
-        conductor.reattach().await?;
+        let mut conductor = Conductor::reopened(self.engine.clone(), loaded).await?;
         if let Some(from) = resume {
             conductor.resume(from)?;
         }

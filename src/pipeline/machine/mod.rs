@@ -384,17 +384,8 @@ impl Machine {
                 error,
                 at,
             } => {
-                let index = self.index(step)?;
-                let state = &mut self.steps[index];
-                if state.status != (StepStatus::Launching { attempt: *attempt }) {
-                    return Ok(Vec::new());
-                }
-                if let Some(a) = state.attempts.last_mut() {
-                    a.error = Some(error.clone());
-                    a.ended_at = Some(*at);
-                }
-                self.attempt_failed(index, *at);
-                Ok(self.advance(*at))
+                let expected = StepStatus::Launching { attempt: *attempt };
+                self.fail_attempt(step, &expected, error, *at)
             }
             Input::RunEnded {
                 step,
@@ -432,22 +423,35 @@ impl Machine {
                 reason,
                 at,
             } => {
-                let index = self.index(step)?;
-                let state = &mut self.steps[index];
-                if state.status != (StepStatus::Running { attempt: *attempt }) {
-                    return Ok(Vec::new());
-                }
-                if let Some(a) = state.attempts.last_mut() {
-                    a.error = Some(reason.clone());
-                    a.ended_at = Some(*at);
-                }
-                self.attempt_failed(index, *at);
-                Ok(self.advance(*at))
+                let expected = StepStatus::Running { attempt: *attempt };
+                self.fail_attempt(step, &expected, reason, *at)
             }
             Input::Tick { at } => Ok(self.advance(*at)),
             Input::Cancel { at } => Ok(self.cancel(*at)),
             Input::Resume { from, at } => self.resume(from.as_deref(), *at),
         }
+    }
+
+    /// The step's current attempt ended without a run's end: failed with `why`, if the step is
+    /// still `expected` (else the input is stale and changes nothing).
+    fn fail_attempt(
+        &mut self,
+        step: &str,
+        expected: &StepStatus,
+        why: &str,
+        at: Timestamp,
+    ) -> Result<Vec<Command>, MachineError> {
+        let index = self.index(step)?;
+        let state = &mut self.steps[index];
+        if &state.status != expected {
+            return Ok(Vec::new());
+        }
+        if let Some(a) = state.attempts.last_mut() {
+            a.error = Some(why.to_string());
+            a.ended_at = Some(at);
+        }
+        self.attempt_failed(index, at);
+        Ok(self.advance(at))
     }
 
     fn index(&self, step: &str) -> Result<usize, MachineError> {
