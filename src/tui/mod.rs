@@ -15,6 +15,7 @@ pub mod form;
 pub mod keymap;
 pub mod model;
 pub mod msg;
+pub mod pipeline_data;
 pub mod presets;
 pub mod terminal;
 pub mod update;
