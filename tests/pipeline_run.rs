@@ -531,3 +531,50 @@ fn resume_from_a_step_reruns_it_and_its_downstream_only() {
     status.expect_code(0);
     assert_eq!(status.json()["status"], "SUCCEEDED");
 }
+
+#[test]
+fn the_dashboard_launches_the_daily_etl_and_watches_it_complete() {
+    let h = Harness::new();
+    let env = h.envs();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut ui = pty::Pty::spawn_in(&[], &env, tempfile::tempdir().unwrap());
+    ui.wait_for("the dashboard", |s| s.contains("Projects"));
+    ui.type_keys("3");
+    ui.wait_for("the pipelines list", |s| {
+        s.contains("daily-etl") && s.contains("fan-out") && s.contains("never run")
+    });
+    ui.type_keys("r");
+    ui.wait_for("the pipeline's form", |s| {
+        s.contains("Launch pipeline daily-etl") && !s.contains("Run options")
+    });
+    // Replace the default date (yesterday) with a known one.
+    ui.send(&"\x7f".repeat(12));
+    ui.type_keys("2026-02-06");
+    ui.wait_for("the typed date", |s| s.contains("2026-02-06"));
+    ui.send("\x13"); // ctrl-s
+    ui.wait_for("the run view", |s| s.contains("Timeline") && s.contains("extract"));
+    ui.wait_for("the pipeline to succeed", |s| {
+        s.contains("✓ SUCCEEDED") && s.contains("steps 3/3")
+    });
+    let screen = ui.screen();
+    for step in ["extract", "transform", "load"] {
+        assert!(screen.contains(step), "{step} is not drawn:\n{screen}");
+    }
+    assert!(screen.contains('▶'), "no arrows between the steps:\n{screen}");
+    for project in [EXTRACT, TRANSFORM, LOAD] {
+        let runs = h.runs_of(project);
+        assert_eq!(runs.len(), 1, "{project} ran once: {runs:?}");
+        assert_eq!(runs[0].input_params["run_date"], "2026-02-06");
+    }
+    // In order: each step started after the one before it ended.
+    let (e, t, l) = (&h.runs_of(EXTRACT)[0], &h.runs_of(TRANSFORM)[0], &h.runs_of(LOAD)[0]);
+    assert!(e.created_at < t.created_at && t.created_at < l.created_at);
+    // The headless view agrees with the screen.
+    let list = h.hexdash(&["pipeline", "list", "--json"]).json();
+    assert_eq!(list[0]["status"], "SUCCEEDED", "{list}");
+    ui.type_keys("q");
+    ui.wait_for("the list again", |s| s.contains("Recent runs of daily-etl"));
+    ui.type_keys("q");
+    assert_eq!(ui.wait_exit(), 0, "{}", ui.screen());
+    ui.assert_restored();
+}

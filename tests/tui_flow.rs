@@ -160,6 +160,8 @@ impl Flow {
             },
             draw: hexdash::tui::view::draw,
             presets_path: None,
+            pipelines: None,
+            pipelines_dir: None,
             observer: Some(Box::new(move |m: &Model| {
                 let _ = models_tx.send(Some(m.clone()));
             })),

@@ -21,6 +21,18 @@ use super::{cancel, projects, run, status};
 /// The config `hexdash demo` uses: aliases and parameter declarations of the demo workspace.
 pub const DEMO_CONFIG: &str = include_str!("../../assets/demo-config.toml");
 
+/// The example pipelines, put in the demo's config dir so the Pipelines screen has some.
+const DEMO_PIPELINES: [(&str, &str); 2] = [
+    (
+        "daily-etl.toml",
+        include_str!("../../assets/pipelines/daily-etl.toml"),
+    ),
+    (
+        "fan-out.toml",
+        include_str!("../../assets/pipelines/fan-out.toml"),
+    ),
+];
+
 /// A data dir that is removed when the demo ends.
 struct ScratchDir(PathBuf);
 
@@ -68,6 +80,19 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
         ),
     ]));
     let paths = Paths::resolve(None, &env)?;
+    let pipelines = paths.pipelines_dir();
+    std::fs::create_dir_all(&pipelines)
+        .and_then(|()| {
+            DEMO_PIPELINES
+                .iter()
+                .try_for_each(|(name, text)| std::fs::write(pipelines.join(name), text))
+        })
+        .map_err(|e| {
+            Failure::usage(format!(
+                "cannot write the demo's example pipelines to {}: {e}",
+                pipelines.display()
+            ))
+        })?;
     let config = Config::from_toml_str(DEMO_CONFIG, Path::new("assets/demo-config.toml"))?;
     let profile = config.profile(Some("demo"), &env)?;
     let client = Client::new(profile.settings.clone())?;

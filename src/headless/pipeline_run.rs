@@ -38,18 +38,7 @@ pub async fn run(cli: &Cli, args: &PipelineRunArgs) -> Result<Exit, Failure> {
         text,
         pipeline,
     } = pipeline_cmd::load(cli, &args.source).await?;
-    let specs: Vec<ParamSpec> = pipeline
-        .params
-        .iter()
-        .map(|p| ParamSpec {
-            name: p.name.clone(),
-            kind: p.kind,
-            options: p.options.clone(),
-            default: None,
-            description: p.description.clone(),
-            required: false,
-        })
-        .collect();
+    let specs: Vec<ParamSpec> = pipeline.params.iter().map(|p| p.spec()).collect();
     let label = format!("pipeline {}", pipeline.name);
     let given = if specs.is_empty() && !args.params.is_empty() {
         return Err(Failure::usage(format!(

@@ -55,6 +55,21 @@ pub struct PipelineParam {
     pub description: Option<String>,
 }
 
+impl PipelineParam {
+    /// As a parameter form or `-p` parser takes it. The default is left out: it is resolved per
+    /// run (`today`), and a value not given is filled from it then.
+    pub fn spec(&self) -> crate::hex::ParamSpec {
+        crate::hex::ParamSpec {
+            name: self.name.clone(),
+            kind: self.kind,
+            options: self.options.clone(),
+            default: None,
+            description: self.description.clone(),
+            required: false,
+        }
+    }
+}
+
 /// A pipeline parameter's default. `today` and `yesterday` are resolved once, when a pipeline
 /// run starts, from the local calendar date of the machine running hexdash; the resolved value
 /// is recorded with the run, so a resumed or re-attached run keeps the date it started with.

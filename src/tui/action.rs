@@ -17,6 +17,7 @@ pub enum Action {
     Back,
     ShowProjects,
     ShowRuns,
+    ShowPipelines,
     Launch,
     RerunWithEdits,
     NextField,
@@ -34,10 +35,11 @@ pub enum Action {
     Quit,
     Pin,
     Presets,
+    ResumePipeline,
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 27] = [
         Action::MoveUp,
         Action::MoveDown,
         Action::PageUp,
@@ -46,6 +48,7 @@ impl Action {
         Action::Back,
         Action::ShowProjects,
         Action::ShowRuns,
+        Action::ShowPipelines,
         Action::Launch,
         Action::RerunWithEdits,
         Action::NextField,
@@ -63,6 +66,7 @@ impl Action {
         Action::Quit,
         Action::Pin,
         Action::Presets,
+        Action::ResumePipeline,
     ];
 
     /// The name used in `[keys]`.
@@ -76,6 +80,7 @@ impl Action {
             Action::Back => "back",
             Action::ShowProjects => "show_projects",
             Action::ShowRuns => "show_runs",
+            Action::ShowPipelines => "show_pipelines",
             Action::Launch => "launch",
             Action::RerunWithEdits => "rerun_with_edits",
             Action::NextField => "next_field",
@@ -93,6 +98,7 @@ impl Action {
             Action::Quit => "quit",
             Action::Pin => "pin",
             Action::Presets => "presets",
+            Action::ResumePipeline => "resume_pipeline",
         }
     }
 
@@ -111,23 +117,25 @@ impl Action {
             Action::Back => "go back / close",
             Action::ShowProjects => "projects screen",
             Action::ShowRuns => "runs screen",
-            Action::Launch => "launch the project / rerun the run",
+            Action::ShowPipelines => "pipelines screen",
+            Action::Launch => "launch the project or pipeline / rerun the run",
             Action::RerunWithEdits => "rerun with edited parameters",
             Action::NextField => "next form field",
             Action::PrevField => "previous form field",
             Action::SubmitLaunch => "launch from the form",
-            Action::CancelRun => "cancel the selected run",
+            Action::CancelRun => "cancel the selected run or pipeline run",
             Action::Confirm => "answer yes",
             Action::Decline => "answer no",
             Action::OpenUrl => "open the run in a browser",
             Action::Copy => "copy URL / id / command line",
             Action::Filter => "filter as you type",
             Action::Sort => "change the sort order",
-            Action::CommandLine => "command line (:projects, :runs, :q)",
+            Action::CommandLine => "command line (:projects, :runs, :pipelines, :q)",
             Action::Help => "this help",
             Action::Quit => "quit",
             Action::Pin => "pin: bell when the run ends",
             Action::Presets => "form: named presets (:preset [save|delete] NAME)",
+            Action::ResumePipeline => "resume a failed pipeline run from its failed steps",
         }
     }
 }

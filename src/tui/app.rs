@@ -57,6 +57,10 @@ pub struct App {
     pub presets_path: Option<std::path::PathBuf>,
     /// Called with the model after every redraw; flow tests watch the dashboard through it.
     pub observer: Option<Observer>,
+    /// Drives the pipeline runs started here; `None` when this dashboard may not (read-only).
+    pub pipelines: Option<crate::pipeline::exec::Runner>,
+    /// Where pipeline definitions are (`pipelines/` in the config dir).
+    pub pipelines_dir: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -78,6 +82,9 @@ impl App {
             config: Arc::clone(&self.config),
             tx,
             io: self.io.clone(),
+            pipelines: self.pipelines.clone(),
+            pipelines_dir: self.pipelines_dir.clone(),
+            pipeline_runs: Arc::default(),
         };
         let known = known_runs(&self.engine);
         let mut effects = update(&mut self.model, Msg::RunsKnown(known), &self.keys);
@@ -144,7 +151,9 @@ impl App {
         // A project waiting to be asked about also needs ticks: asking waits for the cursor to
         // rest a tick, and stops needing them once asked.
         let asking = self.model.last_run_wanted().is_some();
-        if !self.model.animating() && !budget_changed && !asking {
+        // The pipelines screens read the journal again each tick while a pipeline run goes on.
+        let pipelines = self.model.pipelines_watched();
+        if !self.model.animating() && !budget_changed && !asking && !pipelines {
             return None;
         }
         let overdue = self

@@ -92,8 +92,9 @@ pub async fn open(
     // Pipelines an earlier hexdash left unfinished are carried on while the dashboard runs (only
     // the journal's writer may drive them); quitting stops driving, and the next hexdash goes on.
     let (stop_pipelines, stop) = tokio::sync::watch::channel(false);
-    if engine.is_writer() && !model.status.read_only {
-        let runner = crate::pipeline::exec::Runner::new(engine.clone(), stop);
+    let pipelines = (engine.is_writer() && !model.status.read_only)
+        .then(|| crate::pipeline::exec::Runner::new(engine.clone(), stop));
+    if let Some(runner) = pipelines.clone() {
         let config = Arc::clone(&config);
         tokio::spawn(async move {
             let projects = crate::pipeline::Projects {
@@ -114,6 +115,8 @@ pub async fn open(
         draw: super::view::draw,
         presets_path: Some(presets_path),
         observer: None,
+        pipelines,
+        pipelines_dir: Some(ctx.paths.pipelines_dir()),
     };
     let result = app.run(&mut terminal, EventStream::new()).await;
     stop_pipelines.send_replace(true);

@@ -18,6 +18,11 @@ use crate::engine::{Engine, LaunchError};
 use crate::hex::Error as HexError;
 use crate::hex::types::ProjectRunsQuery;
 use crate::journal::Origin;
+use crate::pipeline::exec::{Header, Runner as PipelineRunner};
+use crate::pipeline::{Pipeline, ProjectRef, Projects};
+
+use super::pipeline_catalog::{self, SharedRunCache};
+use std::path::PathBuf;
 
 type EscapeFn = dyn Fn(&str) + Send + Sync;
 type OpenFn = dyn Fn(&str) -> Result<(), String> + Send + Sync;
@@ -46,6 +51,11 @@ pub struct Runner {
     pub config: Arc<Config>,
     pub tx: UnboundedSender<Msg>,
     pub io: Io,
+    /// Drives pipeline runs started, resumed or cancelled here; `None` when read-only.
+    pub pipelines: Option<PipelineRunner>,
+    /// Where pipeline definitions are read from; `None` lists none.
+    pub pipelines_dir: Option<PathBuf>,
+    pub pipeline_runs: SharedRunCache,
 }
 
 impl Runner {
@@ -126,10 +136,139 @@ impl Runner {
                     let _ = self.tx.send(Msg::EffectFailed(e));
                 }
             }
+            Effect::LoadPipelines => self.load_pipelines(true),
+            Effect::LoadPipelineRuns => self.load_pipelines(false),
+            Effect::StartPipeline { file, params } => {
+                let (engine, config, tx) = (
+                    self.engine.clone(),
+                    Arc::clone(&self.config),
+                    self.tx.clone(),
+                );
+                let runner = self.pipelines.clone();
+                tokio::spawn(async move {
+                    let result = match runner {
+                        Some(runner) => start_pipeline(&engine, &config, &runner, &file, params)
+                            .await
+                            .map_err(|e| format!("{}: {e}", file.display())),
+                        None => Err(READ_ONLY.into()),
+                    };
+                    let _ = tx.send(Msg::PipelineStarted(result));
+                });
+            }
+            Effect::CancelPipeline(id) => {
+                let result = match &self.pipelines {
+                    Some(runner) => runner.cancel(&id).map_err(|e| e.to_string()),
+                    None => Err(READ_ONLY.into()),
+                };
+                if let Err(e) = result {
+                    let _ = self.tx.send(Msg::EffectFailed(e));
+                }
+            }
+            Effect::ResumePipeline(id) => {
+                let (config, tx) = (Arc::clone(&self.config), self.tx.clone());
+                let runner = self.pipelines.clone();
+                tokio::spawn(async move {
+                    let result = match runner {
+                        Some(runner) => {
+                            let projects = Projects {
+                                config: &config,
+                                workspace: None,
+                            };
+                            runner
+                                .resume(&id, None, &projects)
+                                .await
+                                .map_err(|e| e.to_string())
+                        }
+                        None => Err(READ_ONLY.into()),
+                    };
+                    let _ = tx.send(Msg::PipelineResumed { id, result });
+                });
+            }
             Effect::SwitchProfile(name) => return Some(name),
         }
         None
     }
+}
+
+const READ_ONLY: &str = "read-only: pipelines cannot be started, resumed or cancelled here";
+
+impl Runner {
+    /// Reads the runs (and with `definitions`, the definition files) off the loop.
+    fn load_pipelines(&self, definitions: bool) {
+        let (engine, config, tx) = (
+            self.engine.clone(),
+            Arc::clone(&self.config),
+            self.tx.clone(),
+        );
+        let (cache, dir) = (Arc::clone(&self.pipeline_runs), self.pipelines_dir.clone());
+        tokio::task::spawn_blocking(move || {
+            let runs = cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .refresh(&engine, &config);
+            let defs = definitions.then(|| match &dir {
+                Some(dir) => pipeline_catalog::definitions(
+                    dir,
+                    &config,
+                    &pipeline_catalog::journal_names(&runs),
+                    jiff::Zoned::now().date(),
+                ),
+                None => Ok(Vec::new()),
+            });
+            let _ = tx.send(Msg::PipelineRunsLoaded(runs));
+            if let Some(defs) = defs {
+                let _ = tx.send(Msg::PipelinesLoaded(defs));
+            }
+        });
+    }
+}
+
+/// Reads and validates `file` again (it may have changed since it was listed), fills the
+/// parameters left out from their defaults, and starts it; the new run's id.
+async fn start_pipeline(
+    engine: &Engine,
+    config: &Config,
+    runner: &PipelineRunner,
+    file: &std::path::Path,
+    params: indexmap::IndexMap<String, serde_json::Value>,
+) -> Result<String, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read it: {e}"))?;
+    let validate = |workspace: Option<&[crate::hex::types::Project]>| {
+        let projects = Projects { config, workspace };
+        crate::pipeline::validate(&text, file, &projects).map_err(|diagnostics| {
+            diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    };
+    let mut pipeline = validate(None)?;
+    let by_title = |p: &Pipeline| p.steps.iter().any(|s| matches!(s.project, ProjectRef::Title(_)));
+    if by_title(&pipeline) {
+        // Only titles need the workspace's project list; aliases and ids do not spend requests.
+        let workspace = engine
+            .client()
+            .list_all_projects()
+            .await
+            .map_err(|e| format!("a step names its project by title, and Hex cannot list projects: {e}"))?;
+        pipeline = validate(Some(&workspace))?;
+        if by_title(&pipeline) {
+            return Err("a step's project title matches no project in the workspace".into());
+        }
+    }
+    let params = crate::pipeline::exec::resolve_params(&pipeline, params, jiff::Zoned::now().date())?;
+    let header = Header {
+        name: pipeline.name.clone(),
+        file: file.to_path_buf(),
+        source: text.clone(),
+        params,
+        profile: engine.profile().to_string(),
+    };
+    runner
+        .start(Arc::new(pipeline), &header)
+        .map_err(|e| e.to_string())
 }
 
 fn failure(e: LaunchError) -> LaunchFailure {

@@ -254,6 +254,9 @@ pub struct Form {
     pub error: Option<String>,
     /// Set when the form reruns a run with edits.
     pub rerun_of: Option<RunKey>,
+    /// A pipeline's form: the definition file to start. It has no run options (each step has
+    /// its own, in the file).
+    pub pipeline: Option<std::path::PathBuf>,
 }
 
 impl Form {
@@ -295,11 +298,37 @@ impl Form {
             submitting: false,
             error: None,
             rerun_of: None,
+            pipeline: None,
         }
+    }
+
+    /// A form for pipeline `name` from `file`, prefilled with `values`. Presets are kept under
+    /// `pipeline:NAME`, apart from any project's.
+    pub fn for_pipeline(
+        name: &str,
+        file: &std::path::Path,
+        specs: &[ParamSpec],
+        values: &IndexMap<String, Value>,
+    ) -> Form {
+        let mut form = Form::new(
+            &format!("pipeline:{name}"),
+            Some(name),
+            specs,
+            Some(values),
+            None,
+        );
+        // No parameters means none, not free name=value rows: the file declares them all.
+        form.free = false;
+        form.fields.retain(|f| !f.free);
+        form.pipeline = Some(file.to_path_buf());
+        form
     }
 
     pub fn slots(&self) -> Vec<Slot> {
         let mut slots: Vec<Slot> = (0..self.fields.len()).map(Slot::Param).collect();
+        if self.pipeline.is_some() {
+            return slots;
+        }
         slots.extend([
             Slot::UseCachedSql,
             Slot::UpdatePublished,
@@ -319,16 +348,21 @@ impl Form {
     }
 
     pub fn next(&mut self) {
-        self.focus = (self.focus + 1) % self.slots().len();
+        // A pipeline without parameters has no slots at all.
+        let n = self.slots().len().max(1);
+        self.focus = (self.focus + 1) % n;
     }
 
     pub fn prev(&mut self) {
-        let n = self.slots().len();
+        let n = self.slots().len().max(1);
         self.focus = (self.focus + n - 1) % n;
     }
 
     /// Handles a key for the focused slot; false when it is not an editing key there.
     pub fn key(&mut self, key: &KeyEvent, today: Date) -> bool {
+        if self.slots().is_empty() {
+            return false;
+        }
         let toggle = key.code == KeyCode::Char(' ');
         let handled = match self.focused() {
             Slot::Param(i) => match self.fields.get_mut(i) {

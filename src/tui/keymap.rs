@@ -191,6 +191,7 @@ pub fn defaults(action: Action) -> &'static [&'static str] {
         Action::Back => &["esc"],
         Action::ShowProjects => &["1"],
         Action::ShowRuns => &["2"],
+        Action::ShowPipelines => &["3"],
         Action::Launch => &["r"],
         Action::RerunWithEdits => &["e"],
         Action::NextField => &["tab"],
@@ -208,6 +209,7 @@ pub fn defaults(action: Action) -> &'static [&'static str] {
         Action::Quit => &["q"],
         Action::Pin => &["p"],
         Action::Presets => &["ctrl-p"],
+        Action::ResumePipeline => &["R"],
     }
 }
 

@@ -15,7 +15,10 @@ pub mod form;
 pub mod keymap;
 pub mod model;
 pub mod msg;
+pub mod pipeline_catalog;
 pub mod pipeline_data;
+#[cfg(test)]
+pub(crate) mod pipeline_fixtures;
 pub mod presets;
 pub mod terminal;
 pub mod update;

@@ -46,6 +46,17 @@ pub enum Screen {
     Runs,
     Detail,
     Form,
+    /// Pipeline definitions and their last outcome.
+    Pipelines,
+    /// One pipeline run: its graph and timeline.
+    PipelineRun,
+}
+
+impl Screen {
+    /// A screen `1`, `2` or `3` opens: `q` quits from here, `esc` only dismisses a message.
+    pub fn is_top_level(self) -> bool {
+        matches!(self, Screen::Projects | Screen::Runs | Screen::Pipelines)
+    }
 }
 
 /// Something drawn over the screen that takes the keys while open.
@@ -67,6 +78,13 @@ pub enum Confirm {
         project: String,
         started: Option<Timestamp>,
         status: Option<RunStatus>,
+    },
+    /// Cancel this pipeline run: its running steps until dead, nothing more launched.
+    CancelPipeline {
+        id: String,
+        name: String,
+        /// Steps running when asked.
+        running: usize,
     },
     /// Quit although runs launched in this session are still active.
     Quit { active: usize },
@@ -226,6 +244,7 @@ pub struct Model {
     /// The run the detail screen shows.
     pub detail: Option<RunKey>,
     pub form: Option<Form>,
+    pub pipelines: super::pipeline_data::PipelinesState,
     pub status: StatusBar,
     /// Runs launched from this dashboard: a bell when they end, and `q` asks first.
     pub session_runs: HashSet<RunKey>,
@@ -257,6 +276,7 @@ impl Model {
             runs: RunsState::default(),
             detail: None,
             form: None,
+            pipelines: super::pipeline_data::PipelinesState::default(),
             status: StatusBar {
                 profile: profile.to_string(),
                 // "prod", "production", "live"; not a substring test on "main" (domain, maintenance).
@@ -395,7 +415,24 @@ impl Model {
         match self.screen {
             Screen::Detail => self.detail.as_ref().and_then(|k| self.runs.rows.get(k)),
             Screen::Runs => self.selected_run(),
-            Screen::Projects | Screen::Form => None,
+            Screen::Projects | Screen::Form | Screen::Pipelines | Screen::PipelineRun => None,
+        }
+    }
+
+    /// Whether a pipelines screen is open on something that can still change.
+    pub fn pipelines_watched(&self) -> bool {
+        matches!(self.screen, Screen::Pipelines | Screen::PipelineRun) && self.pipelines.live()
+    }
+
+    /// The pipeline run the keys act on: the open one, or the selected pipeline's newest.
+    pub fn current_pipeline_run(&self) -> Option<&super::pipeline_data::PipelineRunView> {
+        match self.screen {
+            Screen::PipelineRun => self.pipelines.open_run(),
+            Screen::Pipelines => {
+                let name = &self.pipelines.selected()?.name;
+                self.pipelines.runs_of(name).next()
+            }
+            _ => None,
         }
     }
 

@@ -8,6 +8,7 @@ use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 
 use super::model::ProjectRow;
+use super::pipeline_data::{PipelineDef, PipelineRunView};
 use crate::engine::{CancelSent, LaunchRequest, Launched, Overdue, RunKey, RunView, Update};
 use crate::hex::BudgetSnapshot;
 use crate::hex::types::InvalidParam;
@@ -40,6 +41,17 @@ pub enum Msg {
     LastRunFetched {
         project_id: String,
         result: Result<Option<super::model::LastRun>, String>,
+    },
+    /// Pipeline definitions read from the config dir (with names only the journal knows).
+    PipelinesLoaded(Result<Vec<PipelineDef>, String>),
+    /// This profile's pipeline runs, read again from the journal.
+    PipelineRunsLoaded(Vec<PipelineRunView>),
+    /// A pipeline run started from the form (its id), or why not.
+    PipelineStarted(Result<String, String>),
+    /// A resume (`R`) is being driven, or why not.
+    PipelineResumed {
+        id: String,
+        result: Result<(), String>,
     },
     /// The browser could not be opened: show the URL instead.
     OpenFailed {
@@ -76,6 +88,19 @@ pub enum Effect {
     Notify(String),
     /// Write the presets file.
     SavePresets(super::presets::Presets),
+    /// Read the pipeline definitions and runs.
+    LoadPipelines,
+    /// Read the pipeline runs again (cheap: only changed runs are rebuilt).
+    LoadPipelineRuns,
+    /// Start the pipeline in `file` (read and validated again) with these parameter values.
+    StartPipeline {
+        file: std::path::PathBuf,
+        params: indexmap::IndexMap<String, serde_json::Value>,
+    },
+    /// Ask whoever drives this pipeline run to cancel it.
+    CancelPipeline(String),
+    /// Resume an ended pipeline run from its failed steps.
+    ResumePipeline(String),
     /// `:profile NAME`: restart the dashboard on another profile.
     SwitchProfile(String),
 }

@@ -4,12 +4,14 @@
 //! Built off the loop by [`super::pipeline_catalog`] (files and journal), read by the views, kept
 //! in the [`Model`](super::model::Model). Holds no handles, so tests build it by hand.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use jiff::Timestamp;
 use serde_json::Value;
 
+use super::model::Load;
 use crate::hex::ParamSpec;
 use crate::pipeline::machine::{Attempt, PipelineStatus, StepStatus};
 
@@ -85,5 +87,63 @@ impl PipelineRunView {
 
     pub fn step_index(&self, id: &str) -> Option<usize> {
         self.steps.iter().position(|s| s.id == id)
+    }
+}
+
+/// The Pipelines screens' state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PipelinesState {
+    /// Definitions, read when the screen first opens and again on its key.
+    pub defs: Load<Vec<PipelineDef>>,
+    /// This profile's pipeline runs, oldest first; `None` until first read.
+    pub runs: Option<Vec<PipelineRunView>>,
+    /// The definition under the cursor on the list.
+    pub cursor: usize,
+    /// The pipeline run the run view shows.
+    pub open: Option<String>,
+    /// The step under the cursor in the run view.
+    pub step: usize,
+    /// A start from the form is in flight.
+    pub starting: bool,
+    /// Runs started or resumed from this dashboard: a bell when they end.
+    pub session: HashSet<String>,
+}
+
+impl PipelinesState {
+    pub fn rows(&self) -> &[PipelineDef] {
+        self.defs.data().map_or(&[], Vec::as_slice)
+    }
+
+    pub fn selected(&self) -> Option<&PipelineDef> {
+        self.rows().get(self.cursor)
+    }
+
+    /// Runs of the pipeline called `name`, newest first.
+    pub fn runs_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a PipelineRunView> {
+        self.runs
+            .iter()
+            .flatten()
+            .rev()
+            .filter(move |r| r.name == name)
+    }
+
+    pub fn run(&self, id: &str) -> Option<&PipelineRunView> {
+        self.runs.iter().flatten().find(|r| r.id == id)
+    }
+
+    /// The run the run view shows.
+    pub fn open_run(&self) -> Option<&PipelineRunView> {
+        self.run(self.open.as_deref()?)
+    }
+
+    /// Whether what the screens show can still change: a run goes on, a start is in flight, or
+    /// the open run has not been read yet. Runs are read again on each tick while true.
+    pub fn live(&self) -> bool {
+        let Some(runs) = &self.runs else {
+            return true;
+        };
+        self.starting
+            || runs.iter().any(|r| !r.status.is_ended())
+            || self.open.as_ref().is_some_and(|id| self.run(id).is_none())
     }
 }

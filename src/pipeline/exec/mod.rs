@@ -126,7 +126,8 @@ pub fn load_all(journal: &JournalState, projects: &Projects<'_>) -> Vec<Result<L
         .collect()
 }
 
-fn load_entries(
+/// Rebuilds pipeline run `id` from its journal entries.
+pub fn load_entries(
     id: &str,
     entries: &[crate::journal::PipelineEntry],
     projects: &Projects<'_>,

@@ -15,8 +15,16 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => {
             model.now = now;
             model.frame = model.frame.wrapping_add(1);
-            ask_last_run(model)
+            let mut effects = ask_last_run(model);
+            if model.pipelines_watched() {
+                effects.push(Effect::LoadPipelineRuns);
+            }
+            effects
         }
+        msg @ (Msg::PipelinesLoaded(_)
+        | Msg::PipelineRunsLoaded(_)
+        | Msg::PipelineStarted(_)
+        | Msg::PipelineResumed { .. }) => super::pipelines::on_event(model, msg),
         Msg::LastRunFetched { project_id, result } => {
             let answer = match result {
                 Ok(last) => HexLast::Known(last),

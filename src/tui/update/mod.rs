@@ -7,6 +7,7 @@
 //! `events`; screen actions live in `screens`.
 
 mod events;
+mod pipelines;
 mod presets;
 mod screens;
 
@@ -103,6 +104,7 @@ fn confirmed(model: &mut Model, confirm: Confirm) -> Vec<Effect> {
             model.quit = true;
             Vec::new()
         }
+        Confirm::CancelPipeline { id, .. } => pipelines::confirmed_cancel(model, id),
         Confirm::CancelRun { key, .. } => {
             // The dialog froze its target; refuse if that run ended while it was open.
             let still_active = model
@@ -140,6 +142,7 @@ fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         }
         Action::ShowProjects => Some(show(model, Screen::Projects)),
         Action::ShowRuns => Some(show(model, Screen::Runs)),
+        Action::ShowPipelines => Some(pipelines::show_list(model)),
         Action::Help => {
             model.overlay = Some(Overlay::Help);
             Some(Vec::new())
@@ -148,13 +151,14 @@ fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             model.overlay = Some(Overlay::CommandLine(String::new()));
             Some(Vec::new())
         }
-        Action::Quit if matches!(model.screen, Screen::Projects | Screen::Runs) => {
-            Some(request_quit(model))
-        }
-        Action::Back | Action::Quit if matches!(model.screen, Screen::Projects | Screen::Runs) => {
+        Action::Quit if model.screen.is_top_level() => Some(request_quit(model)),
+        Action::Back if model.screen.is_top_level() => {
             // Esc at the top level dismisses a message that stays until dismissed.
             model.status.message = None;
             Some(Vec::new())
+        }
+        _ if matches!(model.screen, Screen::Pipelines | Screen::PipelineRun) => {
+            pipelines::on_action(model, action)
         }
         _ => screens::on_screen_action(model, action),
     }
@@ -191,6 +195,8 @@ fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
     match (words.next(), words.next()) {
         (Some("projects" | "p"), None) => show(model, Screen::Projects),
         (Some("runs" | "r"), None) => show(model, Screen::Runs),
+        (Some("pipelines"), None) => pipelines::show_list(model),
+        (Some("pipeline"), Some(id)) => pipelines::open_by_id(model, id),
         (Some("q" | "quit"), None) => request_quit(model),
         (Some("q!" | "quit!"), None) => {
             model.quit = true;
@@ -209,7 +215,7 @@ fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
         (Some(other), _) => {
             let hint = crate::config::did_you_mean(
                 other,
-                ["projects", "runs", "profile", "preset", "quit"],
+                ["projects", "runs", "pipelines", "pipeline", "profile", "preset", "quit"],
             )
             .map(|s| format!(" (did you mean {s}?)"))
             .unwrap_or_default();
@@ -217,8 +223,8 @@ fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
                 model,
                 Level::Error,
                 format!(
-                    "unknown command :{other}{hint}; try :projects, :runs, :profile NAME, \
-                     :preset [save|delete] NAME, :q"
+                    "unknown command :{other}{hint}; try :projects, :runs, :pipelines, \
+                     :pipeline ID, :profile NAME, :preset [save|delete] NAME, :q"
                 ),
             );
             Vec::new()
@@ -239,5 +245,7 @@ pub(super) fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
+#[cfg(test)]
+mod pipeline_tests;
 #[cfg(test)]
 mod tests;

@@ -19,7 +19,7 @@ pub(super) fn on_filter_key(model: &mut Model, key: &KeyEvent) -> Option<Vec<Eff
     let filter = match model.screen {
         Screen::Projects => &mut model.projects.filter,
         Screen::Runs => &mut model.runs.filter,
-        Screen::Detail | Screen::Form => return None,
+        Screen::Detail | Screen::Form | Screen::Pipelines | Screen::PipelineRun => return None,
     };
     if !filter.editing {
         return None;
@@ -116,7 +116,16 @@ fn submit(model: &mut Model) -> Vec<Effect> {
     match form.validate(Origin::Tui) {
         Some(request) => {
             form.submitting = true;
-            vec![Effect::Launch(request)]
+            match form.pipeline.clone() {
+                Some(file) => {
+                    model.pipelines.starting = true;
+                    vec![Effect::StartPipeline {
+                        file,
+                        params: request.params,
+                    }]
+                }
+                None => vec![Effect::Launch(request)],
+            }
         }
         None => Vec::new(),
     }
@@ -225,7 +234,7 @@ fn move_by(model: &mut Model, delta: i64) -> Vec<Effect> {
             model.copy_next = 0;
             refocus(model)
         }
-        Screen::Detail | Screen::Form => Vec::new(),
+        Screen::Detail | Screen::Form | Screen::Pipelines | Screen::PipelineRun => Vec::new(),
     }
 }
 
@@ -453,7 +462,7 @@ pub(super) fn title_of(row: &RunRow) -> String {
 }
 
 /// Read-only (flag, profile, or another hexdash holds the journal): say so and do nothing.
-fn refused_read_only(model: &mut Model, what: &str) -> bool {
+pub(super) fn refused_read_only(model: &mut Model, what: &str) -> bool {
     if model.status.read_only {
         inform(
             model,

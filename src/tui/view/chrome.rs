@@ -11,7 +11,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::style::{self, ACCENT};
-use super::{projects, runs};
+use super::{pipelines, projects, runs};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{Filter, Model, Screen};
@@ -79,12 +79,16 @@ pub fn header(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
             Span::raw(text)
         }
     };
-    let on_projects = matches!(model.screen, Screen::Projects | Screen::Form);
+    let on_pipelines = matches!(model.screen, Screen::Pipelines | Screen::PipelineRun)
+        || model.form.as_ref().is_some_and(|f| f.pipeline.is_some()) && model.screen == Screen::Form;
+    let on_projects = matches!(model.screen, Screen::Projects | Screen::Form) && !on_pipelines;
     let mut left = vec![
         Span::styled(" hexdash ", style::bold()),
         tab(Action::ShowProjects, "Projects", on_projects),
         Span::raw(" "),
-        tab(Action::ShowRuns, "Runs", !on_projects),
+        tab(Action::ShowRuns, "Runs", !on_projects && !on_pipelines),
+        Span::raw(" "),
+        tab(Action::ShowPipelines, "Pipelines", on_pipelines),
     ];
     match model.screen {
         Screen::Detail => {
@@ -103,12 +107,21 @@ pub fn header(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
                 .unwrap_or("?");
             left.push(Span::styled(format!(" › launch {title}"), style::bold()));
         }
-        Screen::Projects | Screen::Runs => {}
+        Screen::PipelineRun => {
+            let what = model
+                .pipelines
+                .open_run()
+                .map(|r| format!(" › {} {}", r.name, style::short_id(&r.id)))
+                .unwrap_or_default();
+            left.push(Span::styled(what, style::bold()));
+        }
+        Screen::Projects | Screen::Runs | Screen::Pipelines => {}
     }
     let summary = match model.screen {
         Screen::Projects => projects::summary(model),
         Screen::Runs => runs::summary(model),
-        Screen::Detail | Screen::Form => String::new(),
+        Screen::Pipelines => pipelines::summary(model),
+        Screen::Detail | Screen::Form | Screen::PipelineRun => String::new(),
     };
     let help = format!("{} help ", keys.label(Action::Help));
     let left_width: usize = left.iter().map(Span::width).sum();
@@ -130,7 +143,7 @@ pub fn active_filter(model: &Model) -> Option<&Filter> {
     let f = match model.screen {
         Screen::Projects => &model.projects.filter,
         Screen::Runs => &model.runs.filter,
-        Screen::Detail | Screen::Form => return None,
+        Screen::Detail | Screen::Form | Screen::Pipelines | Screen::PipelineRun => return None,
     };
     (f.editing || !f.text.is_empty()).then_some(f)
 }

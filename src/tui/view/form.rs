@@ -37,19 +37,25 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         return;
     };
     let focused = form.focused();
-    let mut title = vec![
-        Span::styled(" Launch ", style::bold()),
-        Span::styled(
-            form.project_title
-                .clone()
-                .unwrap_or_else(|| form.project_id.clone()),
-            style::bold().fg(style::ACCENT),
-        ),
-        Span::styled(
-            format!("  project {}", style::short_id(&form.project_id)),
-            style::dim(),
-        ),
-    ];
+    let name = form
+        .project_title
+        .clone()
+        .unwrap_or_else(|| form.project_id.clone());
+    let mut title = match &form.pipeline {
+        Some(file) => vec![
+            Span::styled(" Launch pipeline ", style::bold()),
+            Span::styled(name, style::bold().fg(style::ACCENT)),
+            Span::styled(format!("  {}", file.display()), style::dim()),
+        ],
+        None => vec![
+            Span::styled(" Launch ", style::bold()),
+            Span::styled(name, style::bold().fg(style::ACCENT)),
+            Span::styled(
+                format!("  project {}", style::short_id(&form.project_id)),
+                style::dim(),
+            ),
+        ],
+    };
     if let Some(k) = &form.rerun_of {
         title.push(Span::styled(
             format!("  rerun of {}", style::short_id(&k.run_id)),
@@ -75,7 +81,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         .enumerate()
         .map(|(i, f)| param_row(i, f, focused == Slot::Param(i), form.free))
         .collect();
-    let options = option_rows(form, focused);
+    // A pipeline's steps carry their own run options, in the file.
+    let options = if form.pipeline.is_some() {
+        Vec::new()
+    } else {
+        option_rows(form, focused)
+    };
     // Lines: section heads and rows; remember which line holds the focus.
     let mut lines: Vec<Line<'static>> = Vec::new();
     let mut focus_line = 0;
@@ -87,10 +98,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     };
     lines.push(Line::styled(params_title, style::heading()));
     if params.is_empty() {
-        lines.push(Line::styled(
-            "   this project takes no parameters",
-            style::dim(),
-        ));
+        let what = if form.pipeline.is_some() {
+            "   this pipeline takes no parameters"
+        } else {
+            "   this project takes no parameters"
+        };
+        lines.push(Line::styled(what, style::dim()));
     }
     // One set of widths for both sections, so values and notes line up down the form.
     let all = || params.iter().chain(&options);
@@ -102,7 +115,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         .clamp(12, 48);
     let width = usize::from(area.width);
     for (rows, head) in [(&params, None), (&options, Some(" Run options"))] {
-        if let Some(h) = head {
+        if let Some(h) = head.filter(|_| !rows.is_empty()) {
             lines.push(Line::styled(h, style::heading()));
         }
         for r in rows {

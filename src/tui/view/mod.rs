@@ -11,7 +11,11 @@ mod chrome;
 mod detail;
 mod form;
 mod overlay;
+mod pipeline_graph;
+mod pipeline_run;
 mod pipeline_style;
+mod pipeline_timeline;
+mod pipelines;
 mod projects;
 mod runs;
 mod schedule;
@@ -63,6 +67,14 @@ pub fn draw(frame: &mut Frame, model: &Model, keys: &KeyMap) {
             form::draw(frame, body, model);
             form::hints(model, keys)
         }
+        Screen::Pipelines => {
+            pipelines::draw(frame, body, model, keys);
+            pipelines::hints(model, keys)
+        }
+        Screen::PipelineRun => {
+            pipeline_run::draw(frame, body, model);
+            pipeline_run::hints(model, keys)
+        }
     };
     status_bar::draw_message(frame, message_area, model);
     chrome::hints(frame, hints, &hint_list);
@@ -93,10 +105,28 @@ mod tests {
         detail.screen = Screen::Detail;
         detail.detail = detail.runs.cursor.clone();
         models.push(detail);
+        for (screen, open) in [
+            (Screen::Pipelines, None),
+            (Screen::PipelineRun, Some("7f3c9d2e-0000-4000-8000-000000000002")),
+            (Screen::PipelineRun, Some("c4d5e6f7-0000-4000-8000-000000000003")),
+            (Screen::PipelineRun, Some("not-read-yet")),
+        ] {
+            let mut m = runs_model();
+            m.pipelines = crate::tui::pipeline_fixtures::state();
+            m.pipelines.open = open.map(str::to_string);
+            m.pipelines.step = 4;
+            m.screen = screen;
+            models.push(m);
+        }
         for overlay in [
             Overlay::Help,
             Overlay::CommandLine("q".into()),
             Overlay::Confirm(Confirm::Quit { active: 1 }),
+            Overlay::Confirm(Confirm::CancelPipeline {
+                id: "7f3c9d2e-0000-4000-8000-000000000002".into(),
+                name: "a pipeline with a long name".into(),
+                running: 2,
+            }),
             Overlay::Confirm(Confirm::CancelRun {
                 key: crate::engine::RunKey::new("p", "r"),
                 project: "a project with a long title".into(),

@@ -331,6 +331,41 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
             );
             put(frame, inner, lines);
         }
+        Confirm::CancelPipeline { id, name, running } => {
+            let steps = match running {
+                0 => "no step is running now".to_string(),
+                1 => "1 running step is killed".to_string(),
+                n => format!("{n} running steps are killed"),
+            };
+            let mut lines = vec![
+                Line::raw(""),
+                field("pipeline", Span::styled(name.clone(), style::bold())),
+                field("run", Span::raw(style::short_id(id).to_string())),
+                field("steps", Span::raw(steps)),
+                Line::raw("  Nothing more is launched; the run ends CANCELLED."),
+            ];
+            if model.status.prod_like {
+                lines.push(field(
+                    "profile",
+                    Span::styled(
+                        format!("⚠ {}", model.status.profile),
+                        Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+                    ),
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines.push(answer("cancel it", "keep it"));
+            let width = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
+            let inner = dialog(
+                frame,
+                area,
+                to_u16(width.max(44)),
+                to_u16(lines.len() + 2),
+                "Cancel this pipeline run?",
+                ERROR,
+            );
+            put(frame, inner, lines);
+        }
         Confirm::Quit { active } => {
             let runs = if *active == 1 {
                 "1 run launched in this session is".to_string()
@@ -443,5 +478,22 @@ mod tests {
         let mut m = runs_model();
         m.overlay = Some(Overlay::Confirm(Confirm::Quit { active: 2 }));
         insta::assert_snapshot!(render(&m, 100, 16).backend());
+    }
+
+    #[test]
+    fn confirm_cancel_pipeline_says_what_happens_to_its_steps() {
+        let mut m = runs_model();
+        m.status.profile = "production".into();
+        m.status.prod_like = true;
+        m.overlay = Some(Overlay::Confirm(Confirm::CancelPipeline {
+            id: "7f3c9d2e-0000-4000-8000-000000000002".into(),
+            name: "daily-etl".into(),
+            running: 2,
+        }));
+        let t = render(&m, 100, 18);
+        let text = format!("{}", t.backend());
+        assert!(text.contains("2 running steps are killed"), "{text}");
+        assert!(text.contains("⚠ production"), "{text}");
+        insta::assert_snapshot!(t.backend());
     }
 }

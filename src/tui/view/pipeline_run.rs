@@ -1,0 +1,207 @@
+//! The pipeline run view: a summary line, the steps as a graph (boxes and arrows coloured by
+//! status), a timeline (a Gantt bar per attempt, so retries show), and the selected step's
+//! details.
+//!
+//! The graph and timeline are drawn by [`super::pipeline_graph`] and
+//! [`super::pipeline_timeline`]; this module lays them out, scrolls the graph sideways to keep
+//! the selected step in view, and gives the rest of the height to what matters most: the
+//! summary and the step's details always, then the timeline, then the graph.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::chrome::{self, Hint};
+use super::style::{self, ERROR};
+use super::{pipeline_graph, pipeline_style, pipeline_timeline};
+use crate::pipeline::machine::StepStatus;
+use crate::tui::action::Action;
+use crate::tui::keymap::KeyMap;
+use crate::tui::model::Model;
+use crate::tui::pipeline_data::{PipelineRunView, StepView};
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
+    let Some(run) = model.pipelines.open_run() else {
+        let id = model.pipelines.open.as_deref().unwrap_or("?");
+        let text = format!("reading pipeline run {}…", style::short_id(id));
+        chrome::notice(frame, area, vec![Line::styled(text, style::dim())]);
+        return;
+    };
+    let selected = model.pipelines.step.min(run.steps.len().saturating_sub(1));
+    let width = area.width;
+    let mut top = vec![summary(run, model), Line::raw("")];
+    let details = step_details(run.steps.get(selected), model, usize::from(width));
+    let timeline = pipeline_timeline::timeline(run, Some(selected), model.now, width);
+    let graph = pipeline_graph::graph(&run.steps, Some(selected), model.now, model.frame);
+    // Rows: summary 2, graph heading + graph + blank, timeline heading + timeline + blank,
+    // details. The graph goes first when there is not room for everything.
+    let fixed = top.len() + details.len();
+    let timeline_rows = timeline.len() + 2;
+    let room = usize::from(area.height).saturating_sub(fixed);
+    let show_timeline = room >= timeline_rows;
+    let graph_room = room.saturating_sub(if show_timeline { timeline_rows } else { 0 });
+    let graph_rows = graph.lines.len().min(graph_room.saturating_sub(2));
+    if graph_rows >= 3 {
+        top.push(Line::styled(" Steps", style::heading()));
+    }
+    let mut y = area.y;
+    let mut put = |frame: &mut Frame, lines: Vec<Line<'static>>, x_scroll: u16| {
+        let h = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+        let h = h.min(area.bottom().saturating_sub(y));
+        if h == 0 {
+            return;
+        }
+        let rect = Rect {
+            y,
+            height: h,
+            ..area
+        };
+        frame.render_widget(Paragraph::new(lines).scroll((0, x_scroll)), rect);
+        y = y.saturating_add(h);
+    };
+    put(frame, top, 0);
+    if graph_rows >= 3 {
+        let scroll = graph_scroll(graph.selected_x, graph.width, width);
+        let mut lines = graph.lines;
+        lines.truncate(graph_rows);
+        lines.push(Line::raw(""));
+        put(frame, lines, scroll);
+    }
+    if show_timeline {
+        let mut lines = vec![Line::styled(" Timeline", style::heading())];
+        lines.extend(timeline);
+        lines.push(Line::raw(""));
+        put(frame, lines, 0);
+    }
+    put(frame, details, 0);
+}
+
+/// The sideways scroll that keeps the selected box in view: none while the graph fits.
+fn graph_scroll(selected: Option<(u16, u16)>, graph_width: u16, width: u16) -> u16 {
+    if graph_width <= width {
+        return 0;
+    }
+    let Some((start, end)) = selected else {
+        return 0;
+    };
+    if end <= width {
+        return 0;
+    }
+    // Bring the box's right edge into view, with a little of what follows it.
+    end.saturating_add(2)
+        .saturating_sub(width)
+        .min(start)
+        .min(graph_width.saturating_sub(width))
+}
+
+/// `✓ SUCCEEDED  run 3f2a9c1d  started 12:03:04  took 4m12s  steps 3/3  date=2026-02-03`
+fn summary(run: &PipelineRunView, model: &Model) -> Line<'static> {
+    let (status, st) = pipeline_style::pipeline(run.status, model.frame);
+    let (done, total) = run.progress();
+    let took = if run.status.is_ended() {
+        "took"
+    } else {
+        "running for"
+    };
+    let params: Vec<String> = run
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", crate::hex::params::display_value(v)))
+        .collect();
+    Line::from(vec![
+        Span::raw(" "),
+        Span::styled(status, st.add_modifier(Modifier::BOLD)),
+        Span::styled(format!("  run {}", style::short_id(&run.id)), style::dim()),
+        Span::raw(format!(
+            "  started {}  {took} {}  steps {done}/{total}  ",
+            style::clock(run.started_at, model.now, &model.tz),
+            style::duration(run.duration_secs(model.now)),
+        )),
+        Span::styled(params.join(" "), style::bold()),
+    ])
+}
+
+/// Two lines about the selected step: what it runs and its newest attempt.
+fn step_details(step: Option<&StepView>, model: &Model, width: usize) -> Vec<Line<'static>> {
+    let Some(step) = step else {
+        return vec![Line::styled(" this pipeline has no steps", style::dim())];
+    };
+    let (glyph, word, color) = pipeline_style::step(&step.status, model.frame);
+    let attempts = step.attempts.len();
+    let mut first = vec![
+        Span::styled(format!(" {} ", step.id), style::bold()),
+        Span::styled(format!("{glyph} {word}"), Style::new().fg(color)),
+        Span::raw(format!("  project {}", step.project)),
+    ];
+    if attempts > 0 {
+        first.push(Span::raw(format!(
+            "  attempt {attempts} ({} {} allowed)",
+            step.retries,
+            if step.retries == 1 { "retry" } else { "retries" }
+        )));
+    }
+    if let StepStatus::RetryWaiting { due } = step.status {
+        first.push(Span::styled(
+            format!(
+                "  next attempt in {}",
+                style::duration(style::secs_between(model.now, due))
+            ),
+            Style::new().fg(style::WARN),
+        ));
+    }
+    let second = match step.attempts.last() {
+        None => Line::styled("   no run yet", style::dim()),
+        Some(a) => {
+            let mut spans = vec![Span::raw("   ")];
+            match &a.run_id {
+                Some(id) => spans.push(Span::raw(format!("run {}", style::short_id(id)))),
+                None => spans.push(Span::styled("no run", style::dim())),
+            }
+            if let Some(s) = &a.status {
+                spans.push(Span::styled(
+                    format!("  {}", style::status_word(Some(s))),
+                    Style::new().fg(style::status_color(Some(s))),
+                ));
+            }
+            if let Some(start) = a.launched_at {
+                let end = a.ended_at.unwrap_or(model.now);
+                spans.push(Span::raw(format!(
+                    "  {}",
+                    style::duration(style::secs_between(start, end))
+                )));
+            }
+            if let Some(e) = &a.error {
+                let room = width.saturating_sub(spans.iter().map(Span::width).sum::<usize>() + 2);
+                spans.push(Span::styled(
+                    format!("  {}", style::fit(e, room)),
+                    Style::new().fg(ERROR),
+                ));
+            }
+            Line::from(spans)
+        }
+    };
+    vec![Line::from(first), second]
+}
+
+pub fn hints(model: &Model, keys: &KeyMap) -> Vec<Hint> {
+    let mut list = vec![
+        Hint::new(keys, Action::Open, "step's run"),
+        Hint::new(keys, Action::MoveDown, "steps"),
+    ];
+    if !model.status.read_only {
+        let run = model.pipelines.open_run();
+        if run.is_some_and(|r| !r.status.is_ended()) {
+            list.push(Hint::new(keys, Action::CancelRun, "cancel pipeline"));
+        } else {
+            list.push(Hint::new(keys, Action::ResumePipeline, "resume"));
+        }
+        list.push(Hint::new(keys, Action::Launch, "run again"));
+    }
+    list.extend([
+        Hint::new(keys, Action::OpenUrl, "open in Hex"),
+        Hint::new(keys, Action::Back, "back"),
+    ]);
+    list
+}
