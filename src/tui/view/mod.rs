@@ -11,6 +11,7 @@ mod chrome;
 mod detail;
 mod form;
 mod overlay;
+mod pipeline_graph;
 mod pipeline_style;
 mod projects;
 mod runs;
