@@ -13,6 +13,7 @@ mod form;
 mod overlay;
 mod pipeline_graph;
 mod pipeline_style;
+mod pipeline_timeline;
 mod projects;
 mod runs;
 mod schedule;
