@@ -10,6 +10,8 @@ use crate::hex::RunStatus;
 use crate::pipeline::machine::{PipelineStatus, StepStatus};
 
 /// A pipeline run's status: glyph and word, and its style.
+// Only the pipelines list calls it, and that screen is being wired on another branch.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn pipeline(status: PipelineStatus, frame: u64) -> (String, Style) {
     let (glyph, color) = match status {
         PipelineStatus::Pending => ("◌", WARN),
@@ -49,5 +51,21 @@ pub fn attempt_color(status: Option<&RunStatus>, ended: bool, error: bool) -> Co
         _ if error => ERROR,
         _ if ended => Color::Gray,
         _ => ACCENT,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pipeline_reads_without_colour_and_a_failure_stands_out() {
+        let (text, style) = pipeline(PipelineStatus::Failed, 0);
+        assert_eq!(text, "✗ FAILED");
+        assert_eq!(style.fg, Some(ERROR));
+        assert!(style.add_modifier.contains(Modifier::BOLD));
+        let (first, _) = pipeline(PipelineStatus::Running, 0);
+        let (next, _) = pipeline(PipelineStatus::Running, 1);
+        assert_ne!(first, next, "a running pipeline spins");
     }
 }
