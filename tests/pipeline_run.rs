@@ -552,7 +552,9 @@ fn the_dashboard_launches_the_daily_etl_and_watches_it_complete() {
     ui.type_keys("2026-02-06");
     ui.wait_for("the typed date", |s| s.contains("2026-02-06"));
     ui.send("\x13"); // ctrl-s
-    ui.wait_for("the run view", |s| s.contains("Timeline") && s.contains("extract"));
+    ui.wait_for("the run view", |s| {
+        s.contains("Timeline") && s.contains("extract")
+    });
     ui.wait_for("the pipeline to succeed", |s| {
         s.contains("✓ SUCCEEDED") && s.contains("steps 3/3")
     });
@@ -560,14 +562,21 @@ fn the_dashboard_launches_the_daily_etl_and_watches_it_complete() {
     for step in ["extract", "transform", "load"] {
         assert!(screen.contains(step), "{step} is not drawn:\n{screen}");
     }
-    assert!(screen.contains('▶'), "no arrows between the steps:\n{screen}");
+    assert!(
+        screen.contains('▶'),
+        "no arrows between the steps:\n{screen}"
+    );
     for project in [EXTRACT, TRANSFORM, LOAD] {
         let runs = h.runs_of(project);
         assert_eq!(runs.len(), 1, "{project} ran once: {runs:?}");
         assert_eq!(runs[0].input_params["run_date"], "2026-02-06");
     }
     // In order: each step started after the one before it ended.
-    let (e, t, l) = (&h.runs_of(EXTRACT)[0], &h.runs_of(TRANSFORM)[0], &h.runs_of(LOAD)[0]);
+    let (e, t, l) = (
+        &h.runs_of(EXTRACT)[0],
+        &h.runs_of(TRANSFORM)[0],
+        &h.runs_of(LOAD)[0],
+    );
     assert!(e.created_at < t.created_at && t.created_at < l.created_at);
     // The headless view agrees with the screen.
     let list = h.hexdash(&["pipeline", "list", "--json"]).json();

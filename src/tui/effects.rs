@@ -245,20 +245,23 @@ async fn start_pipeline(
         })
     };
     let mut pipeline = validate(None)?;
-    let by_title = |p: &Pipeline| p.steps.iter().any(|s| matches!(s.project, ProjectRef::Title(_)));
+    let by_title = |p: &Pipeline| {
+        p.steps
+            .iter()
+            .any(|s| matches!(s.project, ProjectRef::Title(_)))
+    };
     if by_title(&pipeline) {
         // Only titles need the workspace's project list; aliases and ids do not spend requests.
-        let workspace = engine
-            .client()
-            .list_all_projects()
-            .await
-            .map_err(|e| format!("a step names its project by title, and Hex cannot list projects: {e}"))?;
+        let workspace = engine.client().list_all_projects().await.map_err(|e| {
+            format!("a step names its project by title, and Hex cannot list projects: {e}")
+        })?;
         pipeline = validate(Some(&workspace))?;
         if by_title(&pipeline) {
             return Err("a step's project title matches no project in the workspace".into());
         }
     }
-    let params = crate::pipeline::exec::resolve_params(&pipeline, params, jiff::Zoned::now().date())?;
+    let params =
+        crate::pipeline::exec::resolve_params(&pipeline, params, jiff::Zoned::now().date())?;
     let header = Header {
         name: pipeline.name.clone(),
         file: file.to_path_buf(),

@@ -39,10 +39,7 @@ pub fn definitions(
         Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
     };
     files.sort();
-    let mut defs: Vec<PipelineDef> = files
-        .iter()
-        .map(|f| definition(f, config, today))
-        .collect();
+    let mut defs: Vec<PipelineDef> = files.iter().map(|f| definition(f, config, today)).collect();
     // Newest run first, so a pipeline run from several files is offered from its latest one.
     for (name, file) in journal.iter().rev() {
         if defs.iter().any(|d| &d.name == name) {
@@ -160,11 +157,8 @@ impl RunCache {
             };
             self.built.insert(id, (entries.len(), view));
         }
-        let mut runs: Vec<PipelineRunView> = self
-            .built
-            .values()
-            .filter_map(|(_, v)| v.clone())
-            .collect();
+        let mut runs: Vec<PipelineRunView> =
+            self.built.values().filter_map(|(_, v)| v.clone()).collect();
         runs.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
         runs
     }
@@ -231,8 +225,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temp dir");
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         for name in ["fan-out.toml", "daily-etl.toml"] {
-            std::fs::copy(root.join("assets/pipelines").join(name), dir.path().join(name))
-                .expect("copied");
+            std::fs::copy(
+                root.join("assets/pipelines").join(name),
+                dir.path().join(name),
+            )
+            .expect("copied");
         }
         std::fs::write(
             dir.path().join("broken.toml"),
@@ -279,6 +276,12 @@ mod tests {
         let defs = definitions(&missing, &config(), &other, today()).expect("listed");
         assert_eq!(defs[0].name, "renamed");
         assert!(defs[0].file.is_none());
-        assert!(defs[0].problem.as_deref().expect("a problem").contains("--file"));
+        assert!(
+            defs[0]
+                .problem
+                .as_deref()
+                .expect("a problem")
+                .contains("--file")
+        );
     }
 }

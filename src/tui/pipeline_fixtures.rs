@@ -79,7 +79,13 @@ fn attempt(n: u32, run: &str, from: i64, to: Option<i64>, status: Option<RunStat
     }
 }
 
-fn step(id: &str, project: &str, after: &[&str], status: StepStatus, attempts: Vec<Attempt>) -> StepView {
+fn step(
+    id: &str,
+    project: &str,
+    after: &[&str],
+    status: StepStatus,
+    attempts: Vec<Attempt>,
+) -> StepView {
     StepView {
         id: id.into(),
         project: project.into(),
@@ -102,9 +108,45 @@ pub fn etl_succeeded() -> PipelineRunView {
         started_at: ago(day + 600),
         ended_at: Some(ago(day + 300)),
         steps: vec![
-            step("extract", "etl-extract", &[], StepStatus::Succeeded, vec![attempt(1, "aa000001-e", day + 600, Some(day + 500), Some(RunStatus::Completed))]),
-            step("transform", "etl-transform", &["extract"], StepStatus::Succeeded, vec![attempt(1, "aa000002-t", day + 500, Some(day + 400), Some(RunStatus::Completed))]),
-            step("load", "etl-load", &["transform"], StepStatus::Succeeded, vec![attempt(1, "aa000003-l", day + 400, Some(day + 300), Some(RunStatus::Completed))]),
+            step(
+                "extract",
+                "etl-extract",
+                &[],
+                StepStatus::Succeeded,
+                vec![attempt(
+                    1,
+                    "aa000001-e",
+                    day + 600,
+                    Some(day + 500),
+                    Some(RunStatus::Completed),
+                )],
+            ),
+            step(
+                "transform",
+                "etl-transform",
+                &["extract"],
+                StepStatus::Succeeded,
+                vec![attempt(
+                    1,
+                    "aa000002-t",
+                    day + 500,
+                    Some(day + 400),
+                    Some(RunStatus::Completed),
+                )],
+            ),
+            step(
+                "load",
+                "etl-load",
+                &["transform"],
+                StepStatus::Succeeded,
+                vec![attempt(
+                    1,
+                    "aa000003-l",
+                    day + 400,
+                    Some(day + 300),
+                    Some(RunStatus::Completed),
+                )],
+            ),
         ],
     }
 }
@@ -127,10 +169,31 @@ pub fn etl_running() -> PipelineRunView {
                 "etl-extract",
                 &[],
                 StepStatus::Succeeded,
-                vec![failed, attempt(2, "bb000002-e", 180, Some(120), Some(RunStatus::Completed))],
+                vec![
+                    failed,
+                    attempt(2, "bb000002-e", 180, Some(120), Some(RunStatus::Completed)),
+                ],
             ),
-            step("transform", "etl-transform", &["extract"], StepStatus::Running { attempt: 1 }, vec![attempt(1, "bb000003-t", 110, None, Some(RunStatus::Running))]),
-            step("load", "etl-load", &["transform"], StepStatus::Waiting, Vec::new()),
+            step(
+                "transform",
+                "etl-transform",
+                &["extract"],
+                StepStatus::Running { attempt: 1 },
+                vec![attempt(
+                    1,
+                    "bb000003-t",
+                    110,
+                    None,
+                    Some(RunStatus::Running),
+                )],
+            ),
+            step(
+                "load",
+                "etl-load",
+                &["transform"],
+                StepStatus::Waiting,
+                Vec::new(),
+            ),
         ],
     }
 }
@@ -151,11 +214,62 @@ pub fn fanout_failed() -> PipelineRunView {
         started_at: ago(2000),
         ended_at: Some(ago(1300)),
         steps: vec![
-            step("extract", "etl-extract", &[], StepStatus::Succeeded, vec![attempt(1, "cc000001-e", 2000, Some(1900), Some(RunStatus::Completed))]),
-            step("transform", "etl-transform", &["extract"], StepStatus::Succeeded, vec![attempt(1, "cc000002-t", 1900, Some(1600), Some(RunStatus::Completed))]),
-            step("attribution", "attribution-sync", &["extract"], StepStatus::Failed, vec![attempt(1, "cc000003-a", 1900, Some(1700), Some(RunStatus::Errored)), bad]),
-            step("churn", "churn-model", &["extract"], StepStatus::Succeeded, vec![attempt(1, "cc000005-c", 1600, Some(1300), Some(RunStatus::Completed))]),
-            step("kpi", "board-kpi", &["transform", "attribution"], StepStatus::Skipped, Vec::new()),
+            step(
+                "extract",
+                "etl-extract",
+                &[],
+                StepStatus::Succeeded,
+                vec![attempt(
+                    1,
+                    "cc000001-e",
+                    2000,
+                    Some(1900),
+                    Some(RunStatus::Completed),
+                )],
+            ),
+            step(
+                "transform",
+                "etl-transform",
+                &["extract"],
+                StepStatus::Succeeded,
+                vec![attempt(
+                    1,
+                    "cc000002-t",
+                    1900,
+                    Some(1600),
+                    Some(RunStatus::Completed),
+                )],
+            ),
+            step(
+                "attribution",
+                "attribution-sync",
+                &["extract"],
+                StepStatus::Failed,
+                vec![
+                    attempt(1, "cc000003-a", 1900, Some(1700), Some(RunStatus::Errored)),
+                    bad,
+                ],
+            ),
+            step(
+                "churn",
+                "churn-model",
+                &["extract"],
+                StepStatus::Succeeded,
+                vec![attempt(
+                    1,
+                    "cc000005-c",
+                    1600,
+                    Some(1300),
+                    Some(RunStatus::Completed),
+                )],
+            ),
+            step(
+                "kpi",
+                "board-kpi",
+                &["transform", "attribution"],
+                StepStatus::Skipped,
+                Vec::new(),
+            ),
         ],
     }
 }

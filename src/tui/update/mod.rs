@@ -215,7 +215,15 @@ fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
         (Some(other), _) => {
             let hint = crate::config::did_you_mean(
                 other,
-                ["projects", "runs", "pipelines", "pipeline", "profile", "preset", "quit"],
+                [
+                    "projects",
+                    "runs",
+                    "pipelines",
+                    "pipeline",
+                    "profile",
+                    "preset",
+                    "quit",
+                ],
             )
             .map(|s| format!(" (did you mean {s}?)"))
             .unwrap_or_default();

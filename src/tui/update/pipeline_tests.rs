@@ -97,7 +97,10 @@ fn r_opens_the_pipeline_form_and_ctrl_s_starts_it() {
         form.pipeline.as_deref(),
         Some(PathBuf::from("/cfg/pipelines/daily-etl.toml").as_path())
     );
-    assert_eq!(form.fields[0].text, "2026-11-27", "prefilled with the default");
+    assert_eq!(
+        form.fields[0].text, "2026-11-27",
+        "prefilled with the default"
+    );
     // No run options: tab stays on the one parameter.
     press(&mut m, &keys, '\t');
     key(&mut m, &keys, KeyCode::Tab, KeyModifiers::NONE);

@@ -48,12 +48,8 @@ pub(super) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
         Action::CancelRun => Some(ask_cancel(model)),
         Action::ResumePipeline => Some(resume(model)),
         Action::OpenUrl if on_run => {
-            let url = selected_step(model).and_then(|s| {
-                s.attempts
-                    .iter()
-                    .rev()
-                    .find_map(|a| a.run_url.clone())
-            });
+            let url = selected_step(model)
+                .and_then(|s| s.attempts.iter().rev().find_map(|a| a.run_url.clone()));
             match url {
                 Some(url) => Some(vec![Effect::OpenUrl(url)]),
                 None => {
@@ -142,12 +138,7 @@ fn open_step_run(model: &mut Model) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    let key = model
-        .runs
-        .rows
-        .keys()
-        .find(|k| k.run_id == run_id)
-        .cloned();
+    let key = model.runs.rows.keys().find(|k| k.run_id == run_id).cloned();
     match key {
         Some(key) => {
             model.detail = Some(key);
@@ -253,7 +244,10 @@ fn running_steps(run: &PipelineRunView) -> usize {
 /// `y` in the cancel dialog: refused if the run ended while the dialog was open.
 pub(super) fn confirmed_cancel(model: &mut Model, id: String) -> Vec<Effect> {
     if model.pipelines.run(&id).is_none_or(|r| r.status.is_ended()) {
-        let text = format!("pipeline run {} already ended; nothing to cancel", short(&id));
+        let text = format!(
+            "pipeline run {} already ended; nothing to cancel",
+            short(&id)
+        );
         inform(model, Level::Warning, text);
         return Vec::new();
     }
@@ -281,7 +275,10 @@ fn resume(model: &mut Model) -> Vec<Effect> {
     let (level, text) = match run.status {
         PipelineStatus::Failed | PipelineStatus::Cancelled => {
             model.pipelines.session.insert(id.clone());
-            let text = format!("resuming pipeline run {} from its failed steps…", short(&id));
+            let text = format!(
+                "resuming pipeline run {} from its failed steps…",
+                short(&id)
+            );
             inform(model, Level::Info, text);
             return vec![Effect::ResumePipeline(id)];
         }
@@ -443,9 +440,8 @@ pub(super) fn open_by_id(model: &mut Model, id: &str) -> Vec<Effect> {
     match found.as_slice() {
         [one] => open_run(model, one.clone()),
         [] => {
-            let text = format!(
-                "no pipeline run {id} of this profile; `hexdash pipeline list` shows them"
-            );
+            let text =
+                format!("no pipeline run {id} of this profile; `hexdash pipeline list` shows them");
             inform(model, Level::Error, text);
             Vec::new()
         }

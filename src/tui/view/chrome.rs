@@ -80,7 +80,8 @@ pub fn header(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
         }
     };
     let on_pipelines = matches!(model.screen, Screen::Pipelines | Screen::PipelineRun)
-        || model.form.as_ref().is_some_and(|f| f.pipeline.is_some()) && model.screen == Screen::Form;
+        || model.form.as_ref().is_some_and(|f| f.pipeline.is_some())
+            && model.screen == Screen::Form;
     let on_projects = matches!(model.screen, Screen::Projects | Screen::Form) && !on_pipelines;
     let mut left = vec![
         Span::styled(" hexdash ", style::bold()),

@@ -107,8 +107,14 @@ mod tests {
         models.push(detail);
         for (screen, open) in [
             (Screen::Pipelines, None),
-            (Screen::PipelineRun, Some("7f3c9d2e-0000-4000-8000-000000000002")),
-            (Screen::PipelineRun, Some("c4d5e6f7-0000-4000-8000-000000000003")),
+            (
+                Screen::PipelineRun,
+                Some("7f3c9d2e-0000-4000-8000-000000000002"),
+            ),
+            (
+                Screen::PipelineRun,
+                Some("c4d5e6f7-0000-4000-8000-000000000003"),
+            ),
             (Screen::PipelineRun, Some("not-read-yet")),
         ] {
             let mut m = runs_model();

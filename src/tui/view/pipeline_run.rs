@@ -139,7 +139,11 @@ fn step_details(step: Option<&StepView>, model: &Model, width: usize) -> Vec<Lin
         first.push(Span::raw(format!(
             "  attempt {attempts} ({} {} allowed)",
             step.retries,
-            if step.retries == 1 { "retry" } else { "retries" }
+            if step.retries == 1 {
+                "retry"
+            } else {
+                "retries"
+            }
         )));
     }
     if let StepStatus::RetryWaiting { due } = step.status {
@@ -204,4 +208,63 @@ pub fn hints(model: &Model, keys: &KeyMap) -> Vec<Hint> {
         Hint::new(keys, Action::Back, "back"),
     ]);
     list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{base, render};
+    use super::graph_scroll;
+    use crate::tui::model::{Model, Screen};
+    use crate::tui::pipeline_fixtures;
+
+    fn run_model(id: &str, step: usize) -> Model {
+        let mut m = base();
+        m.pipelines = pipeline_fixtures::state();
+        m.pipelines.open = Some(id.into());
+        m.pipelines.step = step;
+        m.screen = Screen::PipelineRun;
+        m
+    }
+
+    #[test]
+    fn a_running_etl_with_a_retried_extract() {
+        let m = run_model("7f3c9d2e-0000-4000-8000-000000000002", 1);
+        let t = render(&m, 120, 26);
+        let text = format!("{}", t.backend());
+        assert!(text.contains("×2"), "the retry is in the timeline:\n{text}");
+        assert!(text.contains("steps 1/3"), "{text}");
+        insta::assert_snapshot!(t.backend());
+    }
+
+    #[test]
+    fn a_failed_fan_out_with_its_skipped_step() {
+        let m = run_model("c4d5e6f7-0000-4000-8000-000000000003", 2);
+        let t = render(&m, 120, 34);
+        let text = format!("{}", t.backend());
+        assert!(text.contains("run ERRORED"), "the failed step's error:\n{text}");
+        assert!(text.contains("skipped"), "{text}");
+        insta::assert_snapshot!(t.backend());
+    }
+
+    #[test]
+    fn short_terminals_keep_the_summary_and_the_step_and_drop_the_graph_first() {
+        let m = run_model("c4d5e6f7-0000-4000-8000-000000000003", 2);
+        let text = format!("{}", render(&m, 120, 16).backend());
+        assert!(text.contains("FAILED"), "{text}");
+        assert!(text.contains("Timeline"), "{text}");
+        assert!(!text.contains("Steps"), "{text}");
+        assert!(text.contains("attribution"), "{text}");
+    }
+
+    #[test]
+    fn narrow_terminals_scroll_the_graph_to_the_selected_step() {
+        // Fits: no scroll. Selected box past the right edge: scrolled just enough.
+        assert_eq!(graph_scroll(Some((50, 72)), 74, 80), 0);
+        assert_eq!(graph_scroll(Some((0, 22)), 122, 60), 0);
+        assert_eq!(graph_scroll(Some((100, 122)), 122, 60), 62);
+        assert_eq!(graph_scroll(Some((50, 72)), 122, 60), 14);
+        let m = run_model("c4d5e6f7-0000-4000-8000-000000000003", 4);
+        let text = format!("{}", render(&m, 60, 34).backend());
+        assert!(text.contains("┏ kpi"), "the selected kpi box is in view:\n{text}");
+    }
 }

@@ -51,3 +51,19 @@ pub fn attempt_color(status: Option<&RunStatus>, ended: bool, error: bool) -> Co
         _ => ACCENT,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pipeline_reads_without_colour_and_a_failure_stands_out() {
+        let (text, style) = pipeline(PipelineStatus::Failed, 0);
+        assert_eq!(text, "✗ FAILED");
+        assert_eq!(style.fg, Some(ERROR));
+        assert!(style.add_modifier.contains(Modifier::BOLD));
+        let (first, _) = pipeline(PipelineStatus::Running, 0);
+        let (next, _) = pipeline(PipelineStatus::Running, 1);
+        assert_ne!(first, next, "a running pipeline spins");
+    }
+}

@@ -118,7 +118,11 @@ fn cells(def: &PipelineDef, model: &Model) -> Vec<Span<'static>> {
                 Span::raw(took),
             )
         }
-        (None, Some(_)) => (Span::styled("✗ invalid", Style::new().fg(ERROR)), none(), none()),
+        (None, Some(_)) => (
+            Span::styled("✗ invalid", Style::new().fg(ERROR)),
+            none(),
+            none(),
+        ),
         (None, None) if model.pipelines.runs.is_none() => {
             (Span::styled("reading…", style::dim()), none(), none())
         }
@@ -171,10 +175,7 @@ fn draw_recent(frame: &mut Frame, area: Rect, model: &Model, def: &PipelineDef) 
         style::heading(),
     ));
     if runs.is_empty() {
-        lines.push(Line::styled(
-            "   none from this profile yet",
-            style::dim(),
-        ));
+        lines.push(Line::styled("   none from this profile yet", style::dim()));
     }
     for run in runs {
         let (status, st) = pipeline_style::pipeline(run.status, model.frame);
