@@ -391,9 +391,15 @@ impl Conductor {
                 tokio::time::Instant::now() + Duration::try_from(wait).unwrap_or(Duration::ZERO)
             });
             tokio::select! {
-                Some(done) = self.done_rx.recv() => self.launch_done(done)?,
+                Some(done) = self.done_rx.recv() => {
+                    self.cancel_if_asked(control)?;
+                    self.launch_done(done)?;
+                }
                 update = updates.recv() => match update {
                     Ok(Update::Run { view, change }) if self.runs.contains_key(&view.key) => {
+                        // A cancel asked since the last check wins over what this end would
+                        // launch next.
+                        self.cancel_if_asked(control)?;
                         if !view.is_active() {
                             self.ended(&view)?;
                         } else if change == Change::Lost {
@@ -408,19 +414,29 @@ impl Conductor {
                     Err(broadcast::error::RecvError::Closed) => return Ok(None),
                 },
                 () = sleep_until(deadline) => {
+                    self.cancel_if_asked(control)?;
                     let at = self.engine.now();
                     self.feed(Input::Tick { at })?;
                 }
                 _ = check.tick() => {
                     self.recheck()?;
-                    if control.cancel_requested(&self.id) && !self.machine.is_cancelling() {
-                        let at = self.engine.now();
-                        self.feed(Input::Cancel { at })?;
-                    }
+                    self.cancel_if_asked(control)?;
                 }
                 stop = control.stopped() => if stop { return Ok(None) },
             }
         }
+    }
+
+    /// Feeds a cancel left by `hexdash pipeline cancel` or the dashboard, once.
+    fn cancel_if_asked(&mut self, control: &Control) -> Result<(), ConductError> {
+        if control.cancel_requested(&self.id)
+            && !self.machine.is_cancelling()
+            && !self.machine.status().is_ended()
+        {
+            let at = self.engine.now();
+            self.feed(Input::Cancel { at })?;
+        }
+        Ok(())
     }
 
     /// Looks at every followed run once, for ends an overflowing update channel dropped.
@@ -513,9 +529,16 @@ impl Conductor {
                 });
             }
         };
+        // The project as the definition names it (alias or title), so lists show more than
+        // an id; Hex's own title is not known here without a request.
+        let project_title = self
+            .pipeline
+            .step(&launch.step)
+            .map(|s| s.project_name.clone())
+            .filter(|name| *name != project_id);
         let request = LaunchRequest {
             project_id,
-            project_title: None,
+            project_title,
             params: launch.params,
             options: LaunchOptions {
                 dry_run: false,

@@ -241,7 +241,10 @@ mod tests {
         let m = run_model("c4d5e6f7-0000-4000-8000-000000000003", 2);
         let t = render(&m, 120, 34);
         let text = format!("{}", t.backend());
-        assert!(text.contains("run ERRORED"), "the failed step's error:\n{text}");
+        assert!(
+            text.contains("run ERRORED"),
+            "the failed step's error:\n{text}"
+        );
         assert!(text.contains("skipped"), "{text}");
         insta::assert_snapshot!(t.backend());
     }
@@ -265,6 +268,9 @@ mod tests {
         assert_eq!(graph_scroll(Some((50, 72)), 122, 60), 14);
         let m = run_model("c4d5e6f7-0000-4000-8000-000000000003", 4);
         let text = format!("{}", render(&m, 60, 34).backend());
-        assert!(text.contains("┏ kpi"), "the selected kpi box is in view:\n{text}");
+        assert!(
+            text.contains("┏ kpi"),
+            "the selected kpi box is in view:\n{text}"
+        );
     }
 }
