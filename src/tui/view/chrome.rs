@@ -205,3 +205,20 @@ pub fn notice(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
         frame.render_widget(line.centered(), rect);
     }
 }
+
+/// `✗ cannot list …`, the error, and what to press: a list that never loaded.
+pub fn failed(frame: &mut Frame, area: Rect, headline: &str, error: &str, hints: &[Hint]) {
+    notice(
+        frame,
+        area,
+        vec![
+            Line::styled(
+                format!("✗ {headline}"),
+                Style::new().fg(style::ERROR).add_modifier(Modifier::BOLD),
+            ),
+            Line::raw(error.to_string()),
+            Line::raw(""),
+            Line::from(hint_spans(hints, usize::from(area.width))).style(style::dim()),
+        ],
+    );
+}

@@ -309,13 +309,7 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
                 ),
             ];
             if model.status.prod_like {
-                lines.push(field(
-                    "profile",
-                    Span::styled(
-                        format!("⚠ {}", model.status.profile),
-                        Style::new().fg(WARN).add_modifier(Modifier::BOLD),
-                    ),
-                ));
+                lines.push(field("profile", prod_profile(model)));
             }
             lines.push(Line::raw(""));
             lines.push(answer("cancel it", "keep it"));
@@ -345,13 +339,7 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
                 Line::raw("  Nothing more is launched; the run ends CANCELLED."),
             ];
             if model.status.prod_like {
-                lines.push(field(
-                    "profile",
-                    Span::styled(
-                        format!("⚠ {}", model.status.profile),
-                        Style::new().fg(WARN).add_modifier(Modifier::BOLD),
-                    ),
-                ));
+                lines.push(field("profile", prod_profile(model)));
             }
             lines.push(Line::raw(""));
             lines.push(answer("cancel it", "keep it"));
@@ -394,6 +382,14 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
             put(frame, inner, lines);
         }
     }
+}
+
+/// The profile, drawn as a warning, in dialogs that act on a prod-like one.
+fn prod_profile(model: &Model) -> Span<'static> {
+    Span::styled(
+        format!("⚠ {}", model.status.profile),
+        Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+    )
 }
 
 #[cfg(test)]

@@ -33,20 +33,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
             error,
             previous: None,
         } => {
-            chrome::notice(
+            chrome::failed(
                 frame,
                 area,
-                vec![
-                    Line::styled(
-                        "✗ cannot list pipelines",
-                        Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
-                    ),
-                    Line::raw(error.clone()),
-                    Line::from(chrome::hint_spans(
-                        &[Hint::new(keys, Action::ShowPipelines, "retry")],
-                        usize::from(area.width),
-                    )),
-                ],
+                "cannot list pipelines",
+                error,
+                &[Hint::new(keys, Action::ShowPipelines, "retry")],
             );
             return;
         }
@@ -272,5 +264,15 @@ mod tests {
         m.pipelines.defs = Load::Loading;
         let text = format!("{}", render(&m, 100, 12).backend());
         assert!(text.contains("reading pipeline definitions"), "{text}");
+        m.pipelines.defs = Load::Failed {
+            error: "cannot read /cfg/pipelines: permission denied".into(),
+            previous: None,
+        };
+        let text = format!("{}", render(&m, 100, 12).backend());
+        assert!(text.contains("✗ cannot list pipelines"), "{text}");
+        assert!(
+            text.contains("permission denied") && text.contains("3 retry"),
+            "{text}"
+        );
     }
 }

@@ -7,12 +7,12 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::chrome::{self, Hint};
 use super::schedule;
-use super::style::{self, ERROR, WARN};
+use super::style::{self, WARN};
 use super::table::{self, Column};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
@@ -34,25 +34,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
             error,
             previous: None,
         } => {
-            chrome::notice(
+            chrome::failed(
                 frame,
                 area,
-                vec![
-                    Line::styled(
-                        "✗ cannot list projects",
-                        Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
-                    ),
-                    Line::raw(error.clone()),
-                    Line::raw(""),
-                    Line::from(chrome::hint_spans(
-                        &[
-                            Hint::new(keys, Action::ShowProjects, "retry"),
-                            Hint::raw(":profile NAME", "use another profile"),
-                            Hint::new(keys, Action::Quit, "quit"),
-                        ],
-                        usize::from(area.width),
-                    ))
-                    .style(style::dim()),
+                "cannot list projects",
+                error,
+                &[
+                    Hint::new(keys, Action::ShowProjects, "retry"),
+                    Hint::raw(":profile NAME", "use another profile"),
+                    Hint::new(keys, Action::Quit, "quit"),
                 ],
             );
             return;
