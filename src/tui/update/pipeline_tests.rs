@@ -122,6 +122,17 @@ fn r_opens_the_pipeline_form_and_ctrl_s_starts_it() {
     assert!(m.pipelines.session.contains("new-run-id"));
     assert!(effects.contains(&Effect::LoadPipelineRuns));
     assert!(m.pipelines.live(), "the new run is not read yet");
+    // Once read, the cursor goes to the step that is running.
+    let mut new = etl_running();
+    new.id = "new-run-id".into();
+    let mut runs = m.pipelines.runs.clone().unwrap();
+    runs.push(new);
+    update(&mut m, Msg::PipelineRunsLoaded(runs.clone()), &keys);
+    assert_eq!(m.pipelines.step, 1);
+    // Later reads leave the cursor where the person put it.
+    press(&mut m, &keys, 'k');
+    update(&mut m, Msg::PipelineRunsLoaded(runs), &keys);
+    assert_eq!(m.pipelines.step, 0);
 }
 
 #[test]

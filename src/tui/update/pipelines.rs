@@ -83,15 +83,15 @@ fn selected_step(model: &Model) -> Option<&crate::tui::pipeline_data::StepView> 
 
 /// Opens the run view on `id`, the cursor on the step that needs looking at first.
 pub(super) fn open_run(model: &mut Model, id: String) -> Vec<Effect> {
-    model.pipelines.step = model
-        .pipelines
-        .run(&id)
-        .and_then(|r| r.steps.iter().position(|s| interesting(&s.status)))
-        .unwrap_or(0);
+    model.pipelines.step = first_interesting(model.pipelines.run(&id)).unwrap_or(0);
     model.pipelines.open = Some(id);
     let mut effects = show(model, Screen::PipelineRun);
     effects.push(Effect::LoadPipelineRuns);
     effects
+}
+
+fn first_interesting(run: Option<&PipelineRunView>) -> Option<usize> {
+    run?.steps.iter().position(|s| interesting(&s.status))
 }
 
 /// A failed or active step: where an operator looks first.
@@ -359,9 +359,14 @@ fn runs_loaded(model: &mut Model, runs: Vec<PipelineRunView>) -> Vec<Effect> {
         })
         .map(|r| (r.id.clone(), r.name.clone(), r.status))
         .collect();
+    let open_was_read = model.pipelines.open_run().is_some();
     model.pipelines.runs = Some(runs);
     let steps = model.pipelines.open_run().map_or(0, |r| r.steps.len());
     model.pipelines.step = model.pipelines.step.min(steps.saturating_sub(1));
+    if !open_was_read && let Some(at) = first_interesting(model.pipelines.open_run()) {
+        // The run view opened before its run was read (just started, or :pipeline ID).
+        model.pipelines.step = at;
+    }
     let mut effects = Vec::new();
     for (id, name, status) in ended {
         let text = format!(
