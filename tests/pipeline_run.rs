@@ -587,3 +587,43 @@ fn the_dashboard_launches_the_daily_etl_and_watches_it_complete() {
     assert_eq!(ui.wait_exit(), 0, "{}", ui.screen());
     ui.assert_restored();
 }
+
+#[test]
+fn a_step_whose_run_hex_forgets_fails_instead_of_waiting_forever() {
+    let h = Harness::new();
+    h.pipeline_file(
+        "forgotten.toml",
+        r#"name = "forgotten"
+[[steps]]
+id = "hangs"
+project = "inventory-recon"
+[[steps]]
+id = "after"
+project = "etl-load"
+"#,
+    );
+    let mut driver = h.spawn(&["pipeline", "run", "forgotten", "--wait", "--json"]);
+    h.wait_for("the hanging step's run", || h.runs_of(HANGS).len() == 1);
+    // Hex loses every run (the emulator back to its initial state): polls now get 404.
+    h.emu.control().reset();
+    let gave_up = (0..300).any(|_| {
+        std::thread::sleep(Duration::from_millis(200));
+        driver.try_wait().unwrap().is_some()
+    });
+    if !gave_up {
+        driver.kill().unwrap();
+        panic!("the pipeline still waits for a run Hex no longer knows");
+    }
+    let out = Outcome::of(driver.wait_with_output().unwrap());
+    out.expect_code(1);
+    let report = out.json();
+    let hangs = step(&report, "hangs");
+    assert_eq!(hangs["status"], "FAILED", "{report}");
+    let error = hangs["attempts"][0]["error"].as_str().unwrap();
+    assert!(error.contains("no longer"), "{error}");
+    assert_eq!(step(&report, "after")["status"], "SKIPPED", "{report}");
+    assert!(
+        h.runs_of(LOAD).is_empty(),
+        "nothing launched after the failure"
+    );
+}
