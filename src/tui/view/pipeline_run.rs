@@ -259,6 +259,46 @@ mod tests {
         assert!(text.contains("attribution"), "{text}");
     }
 
+    /// The figure BENCHMARKS.md quotes: `cargo test --release --lib
+    /// tui::view::pipeline_run -- --ignored --nocapture`. A 30-step DAG (five layers of six,
+    /// each step after two of the layer before), every step with two attempts.
+    #[test]
+    #[ignore = "a timing, run by hand in release mode"]
+    fn render_a_30_step_run_at_200x50() {
+        let mut run = pipeline_fixtures::etl_running();
+        let template = run.steps[0].clone();
+        run.steps = (0..30)
+            .map(|i| {
+                let mut s = template.clone();
+                s.id = format!("step-{i:02}");
+                if i >= 6 {
+                    let layer = i / 6 - 1;
+                    s.depends_on = vec![
+                        format!("step-{:02}", layer * 6 + i % 6),
+                        format!("step-{:02}", layer * 6 + (i + 1) % 6),
+                    ];
+                }
+                s
+            })
+            .collect();
+        let mut m = run_model(&run.id.clone(), 17);
+        m.pipelines.runs = Some(vec![run]);
+        let keys = crate::tui::keymap::KeyMap::defaults();
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50)).unwrap();
+        for _ in 0..20 {
+            t.draw(|f| super::super::draw(f, &m, &keys)).unwrap();
+        }
+        let frames = 200;
+        let start = std::time::Instant::now();
+        for _ in 0..frames {
+            t.draw(|f| super::super::draw(f, &m, &keys)).unwrap();
+        }
+        let mean = start.elapsed() / frames;
+        println!(
+            "pipeline run view, 30 steps, 200x50: mean {mean:?} per frame over {frames} frames"
+        );
+    }
+
     #[test]
     fn narrow_terminals_scroll_the_graph_to_the_selected_step() {
         // Fits: no scroll. Selected box past the right edge: scrolled just enough.
