@@ -627,3 +627,40 @@ project = "etl-load"
         "nothing launched after the failure"
     );
 }
+
+#[test]
+fn a_read_only_dashboard_follows_a_pipeline_another_hexdash_drives() {
+    let h = Harness::new();
+    let driver = h.spawn(&[
+        "pipeline",
+        "run",
+        "daily-etl",
+        "-p",
+        "date=2026-02-07",
+        "--wait",
+    ]);
+    h.wait_for("the extract step launched", || {
+        h.runs_of(EXTRACT).len() == 1
+    });
+    let env = h.envs();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut ui = pty::Pty::spawn_in(&[], &env, tempfile::tempdir().unwrap());
+    ui.wait_for("the dashboard, read-only", |s| s.contains("read-only"));
+    ui.type_keys("3");
+    ui.wait_for("the running pipeline", |s| s.contains("RUNNING"));
+    ui.send("\r");
+    // The driver is another process: the dashboard sees its progress in the journal file.
+    ui.wait_for("the pipeline to succeed", |s| {
+        s.contains("✓ SUCCEEDED") && s.contains("steps 3/3")
+    });
+    let out = Outcome::of(driver.wait_with_output().unwrap());
+    out.expect_code(0);
+    // Read-only: the keys that act say why they do nothing.
+    ui.type_keys("R");
+    ui.wait_for("the refusal", |s| {
+        s.contains("read-only: resuming is disabled")
+    });
+    ui.type_keys("qq");
+    assert_eq!(ui.wait_exit(), 0, "{}", ui.screen());
+    ui.assert_restored();
+}

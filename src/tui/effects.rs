@@ -156,23 +156,40 @@ impl Runner {
                 });
             }
             Effect::CancelPipeline(id) => {
-                let result = match &self.pipelines {
-                    Some(runner) => runner.cancel(&id).map_err(|e| e.to_string()),
-                    None => Err(READ_ONLY.into()),
-                };
-                if let Err(e) = result {
-                    let _ = self.tx.send(Msg::EffectFailed(e));
-                }
+                let (engine, config, tx) = (
+                    self.engine.clone(),
+                    Arc::clone(&self.config),
+                    self.tx.clone(),
+                );
+                let runner = self.pipelines.clone();
+                tokio::spawn(async move {
+                    let result = match runner {
+                        Some(runner) => cancel_pipeline(&engine, &config, &runner, &id).await,
+                        None => Err(READ_ONLY.into()),
+                    };
+                    if let Err(e) = result {
+                        let _ = tx.send(Msg::EffectFailed(format!(
+                            "cannot cancel pipeline run {}: {e}",
+                            id.get(..8).unwrap_or(&id)
+                        )));
+                    }
+                });
             }
             Effect::ResumePipeline(id) => {
-                let (config, tx) = (Arc::clone(&self.config), self.tx.clone());
+                let (engine, config, tx) = (
+                    self.engine.clone(),
+                    Arc::clone(&self.config),
+                    self.tx.clone(),
+                );
                 let runner = self.pipelines.clone();
                 tokio::spawn(async move {
                     let result = match runner {
                         Some(runner) => {
+                            // Steps that name their project by title need the project list.
+                            let workspace = engine.client().list_all_projects().await.ok();
                             let projects = Projects {
                                 config: &config,
-                                workspace: None,
+                                workspace: workspace.as_deref(),
                             };
                             runner
                                 .resume(&id, None, &projects)
@@ -202,10 +219,13 @@ impl Runner {
         );
         let (cache, dir) = (Arc::clone(&self.pipeline_runs), self.pipelines_dir.clone());
         tokio::task::spawn_blocking(move || {
-            let runs = cache
+            let mut cache = cache
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .refresh(&engine, &config);
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let runs = cache.refresh(&engine, &config);
+            // Sent under the lock, so a slower earlier refresh never lands after a newer one.
+            let _ = tx.send(Msg::PipelineRunsLoaded(runs.clone()));
+            drop(cache);
             let defs = definitions.then(|| match &dir {
                 Some(dir) => pipeline_catalog::definitions(
                     dir,
@@ -215,12 +235,34 @@ impl Runner {
                 ),
                 None => Ok(Vec::new()),
             });
-            let _ = tx.send(Msg::PipelineRunsLoaded(runs));
             if let Some(defs) = defs {
                 let _ = tx.send(Msg::PipelinesLoaded(defs));
             }
         });
     }
+}
+
+/// Leaves the cancel request; if nothing here drives the run (its driver stopped), carries it
+/// on, so the request is acted on rather than left waiting.
+async fn cancel_pipeline(
+    engine: &Engine,
+    config: &Config,
+    runner: &PipelineRunner,
+    id: &str,
+) -> Result<(), String> {
+    runner.cancel(id).map_err(|e| e.to_string())?;
+    if runner.is_driving(id) {
+        return Ok(());
+    }
+    let workspace = engine.client().list_all_projects().await.ok();
+    let projects = Projects {
+        config,
+        workspace: workspace.as_deref(),
+    };
+    runner
+        .carry_on(id, &projects)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Reads and validates `file` again (it may have changed since it was listed), fills the

@@ -17,7 +17,7 @@ use jiff::civil::Date;
 use super::pipeline_data::{PipelineDef, PipelineRunView, StepView};
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::journal::PipelineEntry;
+use crate::journal::{JournalState, PipelineEntry};
 use crate::pipeline::exec::{self, Loaded};
 use crate::pipeline::{Pipeline, Projects};
 
@@ -39,7 +39,24 @@ pub fn definitions(
         Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
     };
     files.sort();
-    let mut defs: Vec<PipelineDef> = files.iter().map(|f| definition(f, config, today)).collect();
+    let mut defs: Vec<PipelineDef> = Vec::with_capacity(files.len());
+    for file in &files {
+        let mut def = definition(file, config, today);
+        let first = defs
+            .iter()
+            .find(|d| d.name == def.name && d.problem.is_none())
+            .and_then(|d| d.file.clone());
+        if let Some(first) = first {
+            // `pipeline run NAME` reads NAME.toml; a second file claiming the name is a mistake.
+            def.problem = Some(format!(
+                "{} also defines pipeline {:?} (first in {}); give each pipeline its own name",
+                file.display(),
+                def.name,
+                first.display()
+            ));
+        }
+        defs.push(def);
+    }
     // Newest run first, so a pipeline run from several files is offered from its latest one.
     for (name, file) in journal.iter().rev() {
         if defs.iter().any(|d| &d.name == name) {
@@ -123,22 +140,54 @@ fn of_pipeline(p: &Pipeline, file: &Path, today: Date) -> PipelineDef {
 #[derive(Default)]
 pub struct RunCache {
     built: HashMap<String, (usize, Option<PipelineRunView>)>,
+    /// Size and modification time of the journal file when a read-only engine last read it.
+    disk_stamp: Option<(u64, Option<std::time::SystemTime>)>,
+}
+
+type Built = HashMap<String, (usize, Option<PipelineRunView>)>;
+
+/// Runs whose entries changed since they were built, copied out of the journal.
+fn changed_in(journal: &JournalState, built: &Built) -> Vec<(String, Vec<PipelineEntry>)> {
+    journal
+        .pipelines()
+        .filter(|(id, entries)| {
+            built
+                .get(*id)
+                .is_none_or(|(seen, _)| *seen != entries.len())
+        })
+        .map(|(id, entries)| (id.to_string(), entries.to_vec()))
+        .collect()
 }
 
 impl RunCache {
+    /// The changed runs. A read-only engine's journal state only holds what it read at start
+    /// (another hexdash writes the file), so it reads the file again, when the file changed.
+    fn changed(&mut self, engine: &Engine) -> Vec<(String, Vec<PipelineEntry>)> {
+        if engine.is_writer() {
+            return engine.with_journal(|journal| changed_in(journal, &self.built));
+        }
+        let path = engine.journal_path();
+        let stamp = std::fs::metadata(path)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()));
+        if stamp.is_some() && stamp == self.disk_stamp {
+            return Vec::new();
+        }
+        match crate::journal::load_state(path) {
+            Ok((journal, _)) => {
+                self.disk_stamp = stamp;
+                changed_in(&journal, &self.built)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the journal again for pipeline runs");
+                engine.with_journal(|journal| changed_in(journal, &self.built))
+            }
+        }
+    }
+
     /// This profile's pipeline runs, oldest first, rebuilt where the journal changed.
     pub fn refresh(&mut self, engine: &Engine, config: &Config) -> Vec<PipelineRunView> {
-        let changed: Vec<(String, Vec<PipelineEntry>)> = engine.with_journal(|journal| {
-            journal
-                .pipelines()
-                .filter(|(id, entries)| {
-                    self.built
-                        .get(*id)
-                        .is_none_or(|(seen, _)| *seen != entries.len())
-                })
-                .map(|(id, entries)| (id.to_string(), entries.to_vec()))
-                .collect()
-        });
+        let changed = self.changed(engine);
         let projects = Projects {
             config,
             workspace: None,
@@ -237,9 +286,20 @@ mod tests {
         )
         .expect("written");
         std::fs::write(dir.path().join("notes.txt"), "not a pipeline").expect("written");
+        // A second file claiming a name already taken cannot be launched.
+        std::fs::copy(
+            root.join("assets/pipelines/daily-etl.toml"),
+            dir.path().join("etl-copy.toml"),
+        )
+        .expect("copied");
         let defs = definitions(dir.path(), &config(), &[], today()).expect("listed");
         let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
-        assert_eq!(names, ["broken", "daily-etl", "fan-out"]);
+        assert_eq!(names, ["broken", "daily-etl", "daily-etl", "fan-out"]);
+        let copy = defs[2].problem.as_deref().expect("the copy is refused");
+        assert!(
+            copy.contains("etl-copy.toml also defines pipeline \"daily-etl\""),
+            "{copy}"
+        );
         let etl = &defs[1];
         assert_eq!(etl.steps, 3);
         assert!(etl.problem.is_none());

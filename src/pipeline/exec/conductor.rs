@@ -498,6 +498,11 @@ impl Conductor {
                 run_id,
             } => {
                 let key = RunKey::new(&self.project_id(&step)?, &run_id);
+                if self.engine.view(&key).is_some_and(|v| !v.is_active()) {
+                    // Its end is what is being handled (a cancel asked as the run ended): Hex
+                    // would only answer that it already ended.
+                    return Ok(None);
+                }
                 let (engine, origin) = (self.engine.clone(), self.origin(&step, attempt));
                 tokio::spawn(async move {
                     // The run's end arrives as an update; a failed send is retried by the

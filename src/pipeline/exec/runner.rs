@@ -116,6 +116,19 @@ impl Runner {
         self.reopen_and_drive(&loaded, from).await
     }
 
+    /// Drives `id` if it has not ended and nothing here drives it already; an ended run is left
+    /// as it is (never resumed by this).
+    pub async fn carry_on(&self, id: &str, projects: &Projects<'_>) -> Result<(), RunnerError> {
+        if self.is_driving(id) {
+            return Ok(());
+        }
+        let loaded = self.engine.with_journal(|j| super::load(j, id, projects))?;
+        if loaded.machine.status().is_ended() {
+            return Ok(());
+        }
+        self.reopen_and_drive(&loaded, None).await
+    }
+
     /// Asks whoever drives `id` (a task here or another hexdash) to cancel it.
     pub fn cancel(&self, id: &str) -> Result<(), RunnerError> {
         control::request_cancel(&self.data_dir, id).map_err(|source| RunnerError::Request {
@@ -133,6 +146,9 @@ impl Runner {
     ) -> Result<(), RunnerError> {
         let mut conductor = Conductor::reopened(self.engine.clone(), loaded).await?;
         if let Some(from) = resume {
+            // A cancel asked as the run ended was never carried out; it must not cancel this
+            // new round.
+            control::clear_request(&self.data_dir, &loaded.id);
             conductor.resume(from)?;
         }
         self.spawn(conductor);

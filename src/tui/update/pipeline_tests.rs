@@ -136,6 +136,23 @@ fn r_opens_the_pipeline_form_and_ctrl_s_starts_it() {
 }
 
 #[test]
+fn a_start_answered_after_leaving_the_form_does_not_pull_the_person_away() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, 'r');
+    key(&mut m, &keys, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    key(&mut m, &keys, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(m.screen, Screen::Pipelines);
+    press(&mut m, &keys, '1');
+    update(&mut m, Msg::PipelineStarted(Ok("new-run-id".into())), &keys);
+    assert_eq!(m.screen, Screen::Projects);
+    assert!(
+        message(&m).1.contains("run new-run- started"),
+        "{:?}",
+        message(&m)
+    );
+}
+
+#[test]
 fn a_refused_start_stays_on_the_form_with_the_reason() {
     let (mut m, keys) = model();
     press(&mut m, &keys, 'r');
@@ -201,6 +218,20 @@ fn x_asks_first_and_y_cancels_exactly_that_run() {
             Effect::LoadPipelineRuns
         ]
     );
+}
+
+#[test]
+fn x_on_the_list_finds_a_run_still_going_behind_a_newer_ended_one() {
+    let (mut m, keys) = model();
+    let mut newer = fx::etl_succeeded();
+    newer.id = "ffffffff-0000-4000-8000-000000000009".into();
+    newer.started_at = fx::now();
+    m.pipelines.runs.as_mut().unwrap().push(newer);
+    press(&mut m, &keys, 'x');
+    let Some(Overlay::Confirm(Confirm::CancelPipeline { id, .. })) = &m.overlay else {
+        panic!("no dialog: {:?} {:?}", m.overlay, m.status.message);
+    };
+    assert_eq!(id, RUNNING);
 }
 
 #[test]

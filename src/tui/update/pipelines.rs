@@ -165,25 +165,34 @@ fn open_form(model: &mut Model) -> Vec<Effect> {
     if refused_read_only(model, "launching") {
         return Vec::new();
     }
-    let (name, values) = match model.screen {
+    let (def, values) = match model.screen {
         Screen::PipelineRun => match model.pipelines.open_run() {
-            Some(run) => (run.name.clone(), Some(run.params.clone())),
+            Some(run) => (
+                model.pipelines.rows().iter().find(|d| d.name == run.name),
+                Some(run.params.clone()),
+            ),
             None => return Vec::new(),
         },
-        _ => match model.pipelines.selected() {
-            Some(def) => (def.name.clone(), None),
-            None => {
-                inform(model, Level::Warning, "no pipeline selected".into());
-                return Vec::new();
-            }
-        },
+        // The row itself: two files may (wrongly) define the same name.
+        _ => (model.pipelines.selected(), None),
     };
-    let Some(def) = model.pipelines.rows().iter().find(|d| d.name == name) else {
-        inform(
-            model,
-            Level::Warning,
-            format!("no definition of pipeline {name} is listed; 3 reads them again"),
-        );
+    let name = def.map_or_else(
+        || {
+            model
+                .pipelines
+                .open_run()
+                .map(|r| r.name.clone())
+                .unwrap_or_default()
+        },
+        |d| d.name.clone(),
+    );
+    let Some(def) = def else {
+        let text = if name.is_empty() {
+            "no pipeline selected".to_string()
+        } else {
+            format!("no definition of pipeline {name} is listed; 3 reads them again")
+        };
+        inform(model, Level::Warning, text);
         return Vec::new();
     };
     if let Some(problem) = &def.problem {
@@ -207,7 +216,15 @@ fn ask_cancel(model: &mut Model) -> Vec<Effect> {
     if refused_read_only(model, "cancelling") {
         return Vec::new();
     }
-    let Some(run) = model.current_pipeline_run() else {
+    // On the list: the selected pipeline's newest run still going, else its newest.
+    let going = match (model.screen, model.pipelines.selected()) {
+        (Screen::Pipelines, Some(def)) => model
+            .pipelines
+            .runs_of(&def.name)
+            .find(|r| !r.status.is_ended()),
+        _ => None,
+    };
+    let Some(run) = going.or_else(|| model.current_pipeline_run()) else {
         inform(model, Level::Warning, "no pipeline run to cancel".into());
         return Vec::new();
     };
@@ -387,7 +404,9 @@ fn runs_loaded(model: &mut Model, runs: Vec<PipelineRunView>) -> Vec<Effect> {
 
 fn started(model: &mut Model, result: Result<String, String>) -> Vec<Effect> {
     model.pipelines.starting = false;
-    let on_form = model.screen == Screen::Form;
+    // On the pipeline's form still (not a project's form opened meanwhile).
+    let on_form =
+        model.screen == Screen::Form && model.form.as_ref().is_some_and(|f| f.pipeline.is_some());
     match result {
         Ok(id) => {
             // The form that asked, if it is still open (not a project form opened since).
