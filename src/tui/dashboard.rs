@@ -95,11 +95,25 @@ pub async fn open(
     let pipelines = (engine.is_writer() && !model.status.read_only)
         .then(|| crate::pipeline::exec::Runner::new(engine.clone(), stop));
     if let Some(runner) = pipelines.clone() {
-        let config = Arc::clone(&config);
+        let (config, engine) = (Arc::clone(&config), engine.clone());
         tokio::spawn(async move {
+            // A step may name its project by title, which needs the project list; asked only
+            // when something is unfinished.
+            let unfinished = engine.with_journal(|j| {
+                j.pipelines().any(|(_, entries)| {
+                    entries
+                        .last()
+                        .is_some_and(|e| e.kind != crate::journal::PIPELINE_FINISHED)
+                })
+            });
+            let workspace = if unfinished {
+                engine.client().list_all_projects().await.ok()
+            } else {
+                None
+            };
             let projects = crate::pipeline::Projects {
                 config: &config,
-                workspace: None,
+                workspace: workspace.as_deref(),
             };
             for problem in runner.carry_on_unfinished(&projects).await {
                 tracing::warn!(%problem, "cannot carry a pipeline run on");
