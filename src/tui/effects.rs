@@ -15,6 +15,7 @@ use super::msg::{Effect, LaunchFailure, Msg};
 use super::terminal;
 use crate::config::Config;
 use crate::engine::{Engine, LaunchError};
+use crate::headless::output::short_id;
 use crate::hex::Error as HexError;
 use crate::hex::types::ProjectRunsQuery;
 use crate::journal::Origin;
@@ -138,68 +139,41 @@ impl Runner {
             }
             Effect::LoadPipelines => self.load_pipelines(true),
             Effect::LoadPipelineRuns => self.load_pipelines(false),
-            Effect::StartPipeline { file, params } => {
-                let (engine, config, tx) = (
-                    self.engine.clone(),
-                    Arc::clone(&self.config),
-                    self.tx.clone(),
-                );
-                let runner = self.pipelines.clone();
-                tokio::spawn(async move {
-                    let result = match runner {
-                        Some(runner) => start_pipeline(&engine, &config, &runner, &file, params)
-                            .await
-                            .map_err(|e| format!("{}: {e}", file.display())),
-                        None => Err(READ_ONLY.into()),
-                    };
-                    let _ = tx.send(Msg::PipelineStarted(result));
-                });
-            }
+            Effect::StartPipeline { file, params } => self.pipeline_task(
+                move |engine, config, runner| async move {
+                    start_pipeline(&engine, &config, &runner, &file, params)
+                        .await
+                        .map_err(|e| format!("{}: {e}", file.display()))
+                },
+                |result| Some(Msg::PipelineStarted(result)),
+            ),
             Effect::CancelPipeline(id) => {
-                let (engine, config, tx) = (
-                    self.engine.clone(),
-                    Arc::clone(&self.config),
-                    self.tx.clone(),
+                let short = short_id(&id).to_string();
+                self.pipeline_task(
+                    move |engine, config, runner| async move {
+                        cancel_pipeline(&engine, &config, &runner, &id).await
+                    },
+                    move |result| {
+                        let e = result.err()?;
+                        Some(Msg::EffectFailed(format!(
+                            "cannot cancel pipeline run {short}: {e}"
+                        )))
+                    },
                 );
-                let runner = self.pipelines.clone();
-                tokio::spawn(async move {
-                    let result = match runner {
-                        Some(runner) => cancel_pipeline(&engine, &config, &runner, &id).await,
-                        None => Err(READ_ONLY.into()),
-                    };
-                    if let Err(e) = result {
-                        let _ = tx.send(Msg::EffectFailed(format!(
-                            "cannot cancel pipeline run {}: {e}",
-                            id.get(..8).unwrap_or(&id)
-                        )));
-                    }
-                });
             }
             Effect::ResumePipeline(id) => {
-                let (engine, config, tx) = (
-                    self.engine.clone(),
-                    Arc::clone(&self.config),
-                    self.tx.clone(),
+                let answer_id = id.clone();
+                self.pipeline_task(
+                    move |engine, config, runner| async move {
+                        resume_pipeline(&engine, &config, &runner, &id).await
+                    },
+                    move |result| {
+                        Some(Msg::PipelineResumed {
+                            id: answer_id,
+                            result,
+                        })
+                    },
                 );
-                let runner = self.pipelines.clone();
-                tokio::spawn(async move {
-                    let result = match runner {
-                        Some(runner) => {
-                            // Steps that name their project by title need the project list.
-                            let workspace = engine.client().list_all_projects().await.ok();
-                            let projects = Projects {
-                                config: &config,
-                                workspace: workspace.as_deref(),
-                            };
-                            runner
-                                .resume(&id, None, &projects)
-                                .await
-                                .map_err(|e| e.to_string())
-                        }
-                        None => Err(READ_ONLY.into()),
-                    };
-                    let _ = tx.send(Msg::PipelineResumed { id, result });
-                });
             }
             Effect::SwitchProfile(name) => return Some(name),
         }
@@ -210,6 +184,34 @@ impl Runner {
 const READ_ONLY: &str = "read-only: pipelines cannot be started, resumed or cancelled here";
 
 impl Runner {
+    /// Runs `work` on the pipeline runner in a task and sends what `answer` makes of its
+    /// result. A read-only dashboard has no runner: `work` is not run and the answer is
+    /// [`READ_ONLY`].
+    fn pipeline_task<T, Fut>(
+        &self,
+        work: impl FnOnce(Engine, Arc<Config>, PipelineRunner) -> Fut + Send + 'static,
+        answer: impl FnOnce(Result<T, String>) -> Option<Msg> + Send + 'static,
+    ) where
+        Fut: std::future::Future<Output = Result<T, String>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (engine, config, tx) = (
+            self.engine.clone(),
+            Arc::clone(&self.config),
+            self.tx.clone(),
+        );
+        let runner = self.pipelines.clone();
+        tokio::spawn(async move {
+            let result = match runner {
+                Some(runner) => work(engine, config, runner).await,
+                None => Err(READ_ONLY.into()),
+            };
+            if let Some(msg) = answer(result) {
+                let _ = tx.send(msg);
+            }
+        });
+    }
+
     /// Reads the runs (and with `definitions`, the definition files) off the loop.
     fn load_pipelines(&self, definitions: bool) {
         let (engine, config, tx) = (
@@ -261,6 +263,25 @@ async fn cancel_pipeline(
     };
     runner
         .carry_on(id, &projects)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Resumes an ended run from its failed steps. Steps that name their project by title need
+/// the project list.
+async fn resume_pipeline(
+    engine: &Engine,
+    config: &Config,
+    runner: &PipelineRunner,
+    id: &str,
+) -> Result<(), String> {
+    let workspace = engine.client().list_all_projects().await.ok();
+    let projects = Projects {
+        config,
+        workspace: workspace.as_deref(),
+    };
+    runner
+        .resume(id, None, &projects)
         .await
         .map_err(|e| e.to_string())
 }

@@ -66,6 +66,23 @@ pub fn defs() -> Vec<PipelineDef> {
     ]
 }
 
+/// `hms` on the fixtures' day, UTC: `at("12:05:00")`.
+pub fn at(hms: &str) -> Timestamp {
+    format!("2026-11-28T{hms}Z").parse().expect("a time of day")
+}
+
+/// An attempt that ran from `from` to `to` (clock times, see [`at`]).
+pub fn attempt_at(number: u32, from: &str, to: Option<&str>, status: Option<RunStatus>) -> Attempt {
+    Attempt {
+        number,
+        run_id: Some(format!("run-{number}")),
+        launched_at: Some(at(from)),
+        ended_at: to.map(at),
+        status,
+        ..Attempt::default()
+    }
+}
+
 fn attempt(n: u32, run: &str, from: i64, to: Option<i64>, status: Option<RunStatus>) -> Attempt {
     Attempt {
         number: n,

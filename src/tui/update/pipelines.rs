@@ -165,36 +165,30 @@ fn open_form(model: &mut Model) -> Vec<Effect> {
     if refused_read_only(model, "launching") {
         return Vec::new();
     }
-    let (def, values) = match model.screen {
+    let (def, values, missing) = match model.screen {
         Screen::PipelineRun => match model.pipelines.open_run() {
             Some(run) => (
                 model.pipelines.rows().iter().find(|d| d.name == run.name),
                 Some(run.params.clone()),
+                format!(
+                    "no definition of pipeline {} is listed; 3 reads them again",
+                    run.name
+                ),
             ),
             None => return Vec::new(),
         },
         // The row itself: two files may (wrongly) define the same name.
-        _ => (model.pipelines.selected(), None),
+        _ => (
+            model.pipelines.selected(),
+            None,
+            "no pipeline selected".to_string(),
+        ),
     };
-    let name = def.map_or_else(
-        || {
-            model
-                .pipelines
-                .open_run()
-                .map(|r| r.name.clone())
-                .unwrap_or_default()
-        },
-        |d| d.name.clone(),
-    );
     let Some(def) = def else {
-        let text = if name.is_empty() {
-            "no pipeline selected".to_string()
-        } else {
-            format!("no definition of pipeline {name} is listed; 3 reads them again")
-        };
-        inform(model, Level::Warning, text);
+        inform(model, Level::Warning, missing);
         return Vec::new();
     };
+    let name = def.name.clone();
     if let Some(problem) = &def.problem {
         let text = format!("pipeline {name} cannot be launched: {problem}");
         inform(model, Level::Error, text);

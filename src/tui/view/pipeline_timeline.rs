@@ -240,21 +240,7 @@ mod tests {
     use super::*;
     use crate::hex::RunStatus;
     use crate::pipeline::machine::PipelineStatus;
-
-    fn at(hms: &str) -> Timestamp {
-        format!("2026-11-28T{hms}Z").parse().unwrap()
-    }
-
-    fn attempt(number: u32, from: &str, to: Option<&str>, status: Option<RunStatus>) -> Attempt {
-        Attempt {
-            number,
-            run_id: Some(format!("run-{number}")),
-            launched_at: Some(at(from)),
-            ended_at: to.map(at),
-            status,
-            ..Attempt::default()
-        }
-    }
+    use crate::tui::pipeline_fixtures::{at, attempt_at as attempt};
 
     fn step(id: &str, status: StepStatus, attempts: Vec<Attempt>) -> StepView {
         StepView {

@@ -5,11 +5,7 @@ use ratatui::style::Modifier;
 
 use super::*;
 use crate::hex::RunStatus;
-use crate::pipeline::machine::Attempt;
-
-fn at(hms: &str) -> Timestamp {
-    format!("2026-11-28T{hms}Z").parse().unwrap()
-}
+use crate::tui::pipeline_fixtures::{at, attempt_at as attempt};
 
 fn now() -> Timestamp {
     at("12:05:00")
@@ -23,17 +19,6 @@ fn step(id: &str, deps: &[&str], status: StepStatus) -> StepView {
         status,
         attempts: Vec::new(),
         retries: 1,
-    }
-}
-
-fn attempt(number: u32, from: &str, to: Option<&str>, status: Option<RunStatus>) -> Attempt {
-    Attempt {
-        number,
-        run_id: Some(format!("run-{number}")),
-        launched_at: Some(at(from)),
-        ended_at: to.map(at),
-        status,
-        ..Attempt::default()
     }
 }
 
