@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod emulator;
 pub mod engine;
+pub mod files;
 pub mod headless;
 pub mod hex;
 pub mod journal;

@@ -1,0 +1,84 @@
+//! Reading the files people hand to hexdash (config, parameter files, pipelines, scenarios, token
+//! files) with a size cap, so `--config /dev/zero` or a runaway generated file is refused with a
+//! message instead of filling memory. Owns only the reading; parsing and messages about the
+//! content stay with each file's owner.
+
+use std::io::{self, Read};
+use std::path::Path;
+
+/// Caps per kind of file. Generous for what a person writes (a 10,000-step pipeline is about 1 MB),
+/// far below what would hurt.
+pub const CONFIG_MAX_BYTES: u64 = 1 << 20;
+pub const PARAMS_MAX_BYTES: u64 = 1 << 20;
+pub const PIPELINE_MAX_BYTES: u64 = 8 << 20;
+pub const SCENARIO_MAX_BYTES: u64 = 8 << 20;
+pub const TOKEN_MAX_BYTES: u64 = 64 << 10;
+
+/// Reads `path` as UTF-8 text, refusing more than `cap` bytes. Devices and pipes are read up to
+/// the cap too (their length is not known in advance), never to their end.
+pub fn read_text(path: &Path, cap: u64) -> io::Result<String> {
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "it is larger than {}, the most hexdash reads from such a file",
+                human_size(cap)
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "it is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// `64 KiB`, `1 MiB`.
+pub fn human_size(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_up_to_the_cap_and_refuses_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.toml");
+        std::fs::write(&path, "a = 1\n").unwrap();
+        assert_eq!(read_text(&path, 6).unwrap(), "a = 1\n");
+        let err = read_text(&path, 5).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("larger than 5 bytes"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_device_is_read_only_to_the_cap() {
+        let err = read_text(Path::new("/dev/zero"), CONFIG_MAX_BYTES).unwrap_err();
+        assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+    }
+
+    #[test]
+    fn binary_content_is_named_not_mangled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"ok\xff").unwrap();
+        let err = read_text(&path, 100).unwrap_err();
+        assert!(err.to_string().contains("offset 2"), "{err}");
+    }
+}
