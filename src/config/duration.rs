@@ -8,8 +8,24 @@ use std::time::Duration;
 const HINT: &str =
     "use a number of seconds or a number with a unit (ms, s, m, h), e.g. 30s, 2m, 1h30m";
 
-/// Parses `"30"` (seconds), `"30s"`, `"1500ms"`, `"2m"`, `"1h"`, or sums like `"1h30m"`.
+/// The longest duration anything in hexdash takes (30 days). Longer is a typo or a probe, not an
+/// intent: no Hex run is waited on for a month, and past this, deadlines computed as "now plus
+/// the duration" would overflow a clock.
+pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Parses `"30"` (seconds), `"30s"`, `"1500ms"`, `"2m"`, `"1h"`, or sums like `"1h30m"`, up to
+/// [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_unbounded(s)?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "{s:?} is too large a duration: the most hexdash accepts is 30 days (720h)"
+        ));
+    }
+    Ok(d)
+}
+
+fn parse_unbounded(s: &str) -> Result<Duration, String> {
     let text = s.trim();
     if text.is_empty() {
         return Err(format!("{s:?} is not a duration: {HINT}"));
@@ -129,6 +145,23 @@ mod tests {
                 .contains("too large")
         );
         assert!(parse_duration("5").is_ok());
+    }
+
+    #[test]
+    fn durations_past_thirty_days_are_refused_not_wrapped() {
+        assert_eq!(parse_duration("720h").unwrap(), MAX_DURATION);
+        for huge in [
+            "18446744073709551615s",
+            "18446744073709551615",
+            "721h",
+            "2592001",
+        ] {
+            let e = parse_duration(huge).unwrap_err();
+            assert!(
+                e.contains("too large") && e.contains("30 days"),
+                "{huge}: {e}"
+            );
+        }
     }
 
     #[test]

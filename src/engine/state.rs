@@ -184,9 +184,13 @@ impl State {
         info.expected_duration = self.expected(&key.project_id);
         self.scheduler.watch(key.clone(), info);
         if let Some(secs) = options.as_ref().and_then(|o| o.timeout_secs) {
-            let timeout_at = now
-                .checked_add(Duration::from_secs(secs).saturating_sub(age))
-                .unwrap_or(now);
+            // An absurd timeout (an old journal, a hand-edited one) means "never", not "now":
+            // capped to a year, which no run outlives and no clock overflows.
+            let left = Duration::from_secs(secs)
+                .saturating_sub(age)
+                .min(Duration::from_secs(365 * 24 * 3600));
+            // (With at most a year added, `checked_add` cannot fail on any real clock.)
+            let timeout_at = now.checked_add(left).unwrap_or(now);
             let timers = self.timers.entry(key.clone()).or_default();
             timers.timeout_at = Some(timeout_at);
             timers.kill_on_timeout = options.as_ref().is_some_and(|o| o.kill_on_timeout);
