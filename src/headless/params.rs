@@ -6,8 +6,13 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 use serde_json::Value;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
+use crate::config::Location;
 use crate::hex::ParamSpec;
+use crate::hex::params::{exact_number, inexact_json_number};
+use crate::safe_text::one_line;
 
 use super::exit::Failure;
 
@@ -88,6 +93,9 @@ fn parse_arg(arg: &str) -> Result<(String, Raw), Failure> {
                 "-p {name}:= takes JSON, but {value:?} is not JSON: {e}"
             ))
         })?;
+        if let Some(problem) = inexact_json_number(value) {
+            return Err(Failure::usage(format!("-p {name}:= {problem}")));
+        }
         return Ok((checked_name(name, arg)?, Raw::Json(json)));
     }
     Ok((checked_name(name, arg)?, Raw::Text(value.to_string())))
@@ -104,28 +112,38 @@ fn checked_name(name: &str, arg: &str) -> Result<String, Failure> {
 }
 
 fn read_params_file(path: &Path) -> Result<IndexMap<String, Value>, Failure> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::files::read_text(path, crate::files::PARAMS_MAX_BYTES)
         .map_err(|e| Failure::usage(format!("cannot read params file {}: {e}", path.display())))?;
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let at = |offset: usize| Location::from_offset(path, &text, offset);
     let value: Value = if is_json {
-        serde_json::from_str(&text).map_err(|e| {
+        let value: Value = serde_json::from_str(&text).map_err(|e| {
             Failure::usage(format!(
-                "{}:{}:{}: not valid JSON: {e}",
+                "{}:{}:{}: not valid JSON: {}",
                 path.display(),
                 e.line(),
-                e.column()
-            ))
-        })?
-    } else {
-        let table: toml::Table = toml::from_str(&text).map_err(|e| {
-            Failure::usage(format!(
-                "{}: not valid TOML (use NAME = VALUE lines, or a .json file): {e}",
-                path.display()
+                e.column(),
+                one_line(&e.to_string(), MESSAGE_CHARS)
             ))
         })?;
-        toml_to_json(toml::Value::Table(table))
+        if let Some(problem) = inexact_json_number(&text) {
+            return Err(Failure::usage(format!("{}: {problem}", path.display())));
+        }
+        value
+    } else {
+        // DeTable, not toml::Table: the literals as written are needed to refuse numbers that
+        // would not arrive as written, and `message()` does not quote the (possibly huge) line.
+        let doc = DeTable::parse(&text).map_err(|e| {
+            Failure::usage(format!(
+                "{}: not valid TOML (use NAME = VALUE lines, or a .json file): {}",
+                at(e.span().map_or(0, |s| s.start)),
+                one_line(e.message().trim(), MESSAGE_CHARS)
+            ))
+        })?;
+        table_to_json(doc.get_ref())
+            .map_err(|(span, problem)| Failure::usage(format!("{}: {problem}", at(span.start))))?
     };
     match value {
         Value::Object(map) => Ok(map.into_iter().collect()),
@@ -136,19 +154,39 @@ fn read_params_file(path: &Path) -> Result<IndexMap<String, Value>, Failure> {
     }
 }
 
-fn toml_to_json(v: toml::Value) -> Value {
-    match v {
-        toml::Value::String(s) => Value::String(s),
-        toml::Value::Integer(i) => Value::from(i),
-        toml::Value::Float(f) => crate::hex::params::number_value(f).unwrap_or(Value::Null),
-        toml::Value::Boolean(b) => Value::Bool(b),
-        // A TOML date (`date = 2026-01-31`) is what a person means by a date parameter.
-        toml::Value::Datetime(d) => Value::String(d.to_string()),
-        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => {
-            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+/// The most of a parser's message a params-file error quotes.
+const MESSAGE_CHARS: usize = 200;
+
+type Refusal = (std::ops::Range<usize>, String);
+
+fn table_to_json(table: &DeTable<'_>) -> Result<Value, Refusal> {
+    table
+        .iter()
+        .map(|(k, v)| Ok((k.get_ref().to_string(), toml_to_json(v)?)))
+        .collect::<Result<serde_json::Map<_, _>, _>>()
+        .map(Value::Object)
+}
+
+fn toml_to_json(v: &Spanned<DeValue<'_>>) -> Result<Value, Refusal> {
+    let refuse = |m: String| (v.span(), m);
+    Ok(match v.get_ref() {
+        DeValue::String(s) => Value::String(s.to_string()),
+        DeValue::Integer(i) => {
+            let text = i.as_str().replace('_', "");
+            let n = i64::from_str_radix(&text, i.radix())
+                .map_err(|e| refuse(format!("integer {:?}: {e}", i.as_str())))?;
+            // Beyond 2^53 the decimal digits do not survive a float: refused like a typed one.
+            exact_number(&n.to_string()).map_err(refuse)?
         }
-    }
+        // NaN and infinities have no JSON form (serde would send null); too many digits would
+        // arrive as another number.
+        DeValue::Float(f) => exact_number(&f.as_str().replace('_', "")).map_err(refuse)?,
+        DeValue::Boolean(b) => Value::Bool(*b),
+        // A TOML date (`date = 2026-01-31`) is what a person means by a date parameter.
+        DeValue::Datetime(d) => Value::String(d.to_string()),
+        DeValue::Array(a) => Value::Array(a.iter().map(toml_to_json).collect::<Result<_, _>>()?),
+        DeValue::Table(t) => table_to_json(t)?,
+    })
 }
 
 #[cfg(test)]
@@ -224,5 +262,68 @@ mod tests {
         let json_path = dir.path().join("p.json");
         std::fs::write(&json_path, r#"{"date": "2026-02-01", "rows": "x"}"#).unwrap();
         assert!(build("etl", &specs(), &[], Some(&json_path)).is_err());
+    }
+
+    #[test]
+    fn numbers_in_files_and_json_args_must_arrive_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        for (name, text, want) in [
+            ("nan.toml", "rows = nan\n", "finite"),
+            ("inf.toml", "date = 2026-01-01\nrows = -inf\n", "finite"),
+            ("big.toml", "rows = 9007199254740993\n", "too many digits"),
+            (
+                "long.toml",
+                "rows = 0.10000000000000000001\n",
+                "too many digits",
+            ),
+            (
+                "big.json",
+                r#"{"rows": 123456789012345678901234567890}"#,
+                "too many digits",
+            ),
+        ] {
+            let path = write(name, text);
+            let e = build("etl", &specs(), &["date=2026-01-31".into()], Some(&path)).unwrap_err();
+            assert!(e.message.contains(want), "{name}: {e}");
+        }
+        // Undeclared projects too: nothing declared does not mean anything goes.
+        let e = build(
+            "x",
+            &[],
+            &["n:=123456789012345678901234567890".into()],
+            None,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("too many digits"), "{e}");
+        let path = write("ok.toml", "rows = 1_000\nratio = 0.25\nflags = 0x10\n");
+        let p = build("x", &[], &[], Some(&path)).unwrap();
+        assert_eq!(p["rows"], json!(1000));
+        assert_eq!(p["ratio"], json!(0.25));
+        assert_eq!(p["flags"], json!(16));
+    }
+
+    #[test]
+    fn file_errors_point_at_one_line_and_big_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.toml");
+        let line = format!("date = \"{}\"\nrows = [", "x".repeat(400_000));
+        std::fs::write(&path, &line).unwrap();
+        let e = build("etl", &specs(), &[], Some(&path)).unwrap_err();
+        assert!(
+            e.message.len() < 600,
+            "{} chars: {}",
+            e.message.len(),
+            &e.message[..600]
+        );
+        assert!(e.message.contains(":2:"), "{e}");
+        let path = dir.path().join("big.json");
+        std::fs::write(&path, " ".repeat(2 << 20)).unwrap();
+        let e = build("etl", &specs(), &[], Some(&path)).unwrap_err();
+        assert!(e.message.contains("larger than 1 MiB"), "{e}");
     }
 }

@@ -128,7 +128,10 @@ impl ParamSpec {
     pub fn check(&self, value: &Value) -> Result<Value, ParamError> {
         match (self.kind, value) {
             (ParamKind::Text, Value::String(_)) => Ok(value.clone()),
-            (ParamKind::Number, Value::Number(_)) => Ok(value.clone()),
+            (ParamKind::Number, Value::Number(n)) => {
+                check_exact_integer(n).map_err(|m| self.error(format!("{} {m}", self.name)))?;
+                Ok(value.clone())
+            }
             (ParamKind::Checkbox, Value::Bool(_)) => Ok(value.clone()),
             (ParamKind::Date, Value::String(s)) => parse_date(s)
                 .map(|d| Value::String(d.to_string()))
@@ -181,15 +184,7 @@ impl ParamSpec {
             ParamKind::Text | ParamKind::Dropdown => Value::String(raw.to_string()),
             ParamKind::Date => Value::String(trimmed.to_string()),
             ParamKind::Number => {
-                let n: f64 = trimmed.parse().map_err(|_| {
-                    self.error(format!("{} must be a number, got {raw:?}", self.name))
-                })?;
-                number_value(n).ok_or_else(|| {
-                    self.error(format!(
-                        "{} must be a finite number, got {raw:?}",
-                        self.name
-                    ))
-                })?
+                exact_number(trimmed).map_err(|m| self.error(format!("{} {m}", self.name)))?
             }
             ParamKind::Checkbox => match trimmed.to_ascii_lowercase().as_str() {
                 "true" | "yes" | "y" | "on" | "1" => Value::Bool(true),
@@ -221,6 +216,134 @@ impl ParamSpec {
     }
 }
 
+/// The largest integer a JSON number keeps exactly in Hex, whose numbers are 64-bit floats
+/// (as in JavaScript): 2^53.
+pub const MAX_EXACT_INTEGER: u64 = 1 << 53;
+
+/// Reads a number written as text (`-p rows=10`, a form field, a literal in a parameters file)
+/// into the JSON number that is sent, refusing text that would not arrive as written: not a
+/// number, NaN or infinite, or more digits than a 64-bit float keeps
+/// (`123456789012345678901234567890` would be sent as `1.2345678901234568e29`).
+pub fn exact_number(text: &str) -> Result<Value, String> {
+    let n: f64 = text
+        .parse()
+        .map_err(|_| format!("must be a number, got {text:?}"))?;
+    if !n.is_finite() {
+        return Err(format!(
+            "must be a finite number, got {text:?} (JSON has no NaN or infinity)"
+        ));
+    }
+    if !is_decimal_literal(text) {
+        return Err(format!("must be a number, got {text:?}"));
+    }
+    if decimal_digits(text) != decimal_digits(&format!("{n:e}")) {
+        return Err(format!(
+            "has too many digits to arrive as written: {text:?} would be sent as {n:e} (Hex's \
+             numbers are 64-bit floats: about 15 significant digits, integers up to \
+             {MAX_EXACT_INTEGER}); use fewer digits, or a text parameter"
+        ));
+    }
+    number_value(n).ok_or_else(|| format!("must be a finite number, got {text:?}"))
+}
+
+/// An integer JSON number beyond ±2^53 is refused: serde keeps it exactly, Hex would not.
+fn check_exact_integer(n: &serde_json::Number) -> Result<(), String> {
+    let too_big = n.as_u64().is_some_and(|u| u > MAX_EXACT_INTEGER)
+        || n.as_i64()
+            .is_some_and(|i| i.unsigned_abs() > MAX_EXACT_INTEGER);
+    if too_big {
+        return Err(format!(
+            "= {n} is beyond the integers Hex keeps exactly (±{MAX_EXACT_INTEGER}); use a text \
+             parameter for ids this long"
+        ));
+    }
+    Ok(())
+}
+
+/// `-12.5e3`, `7`, `0.25`, `.5`: digits with an optional sign, point and exponent, nothing else
+/// (Rust's float parser also takes `inf`, `infinity` and `NaN`).
+fn is_decimal_literal(text: &str) -> bool {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let frac_ok = frac.is_none_or(|f| f.is_empty() || digits(f));
+    (digits(int) || frac.is_some_and(digits))
+        && (int.is_empty() || digits(int))
+        && frac_ok
+        && exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)))
+}
+
+/// A decimal literal as (significant digits, power of ten of the last one, negative): equal for
+/// two literals exactly when they denote the same number.
+fn decimal_digits(text: &str) -> Option<(String, i64, bool)> {
+    let negative = text.starts_with('-');
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], body[i + 1..].parse::<i64>().ok()?),
+        None => (body, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits: String = format!("{int}{frac}");
+    let mut power = exponent.checked_sub(i64::try_from(frac.len()).ok()?)?;
+    let trimmed = digits.trim_start_matches('0').len();
+    digits = digits.split_off(digits.len() - trimmed);
+    while digits.ends_with('0') {
+        digits.pop();
+        power += 1;
+    }
+    if digits.is_empty() {
+        return Some((digits, 0, false));
+    }
+    Some((digits, power, negative))
+}
+
+/// The first number literal in a JSON text that [`exact_number`] refuses, with the reason.
+/// (serde_json reads numbers into floats silently; this looks at the literals as written.)
+pub fn inexact_json_number(json: &str) -> Option<String> {
+    let bytes = json.as_bytes();
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if b == b'-' || b.is_ascii_digit() {
+            let start = i;
+            while i < bytes.len()
+                && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+            {
+                i += 1;
+            }
+            let literal = &json[start..i];
+            if let Err(e) = exact_number(literal) {
+                return Some(e);
+            }
+            continue;
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Turns an f64 into a JSON number, as an integer when it is one.
 pub fn number_value(n: f64) -> Option<Value> {
     if !n.is_finite() {
@@ -244,12 +367,17 @@ fn kind_hint(kind: ParamKind) -> &'static str {
     }
 }
 
-/// Dates are calendar dates (`2026-11-28`); a timestamp is accepted and its date part kept.
+/// Dates are calendar dates (`2026-11-28`); a whole date-time or timestamp is accepted and its
+/// date part kept. Nothing else: `2026-01-01Tjunk` is refused, not cut to its date.
 pub fn parse_date(s: &str) -> Result<Date, String> {
     let s = s.trim();
-    let date_part = s.split(['T', ' ']).next().unwrap_or(s);
-    date_part
-        .parse::<Date>()
+    s.parse::<Date>()
+        .or_else(|_| s.parse::<jiff::civil::DateTime>().map(|dt| dt.date()))
+        .or_else(|_| s.parse::<jiff::Zoned>().map(|z| z.date()))
+        .or_else(|_| {
+            s.parse::<jiff::Timestamp>()
+                .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
+        })
         .map_err(|_| format!("{s:?} is not a date: use YYYY-MM-DD, e.g. 2026-01-31"))
 }
 
@@ -322,6 +450,83 @@ mod tests {
             json!(["a", "b"])
         );
         assert!(spec(ParamKind::Multiselect).parse_text("a,z").is_err());
+    }
+
+    #[test]
+    fn dates_must_parse_whole() {
+        let date = spec(ParamKind::Date);
+        assert_eq!(
+            date.parse_text("2026-01-01T10:30:00").unwrap(),
+            json!("2026-01-01")
+        );
+        assert_eq!(
+            date.parse_text("2026-01-01T23:30:00Z").unwrap(),
+            json!("2026-01-01")
+        );
+        for junk in [
+            "2026-01-01Tjunk; DROP TABLE x",
+            "2026-01-01 junk",
+            "2026-01-01x",
+            "2026-01-01T",
+        ] {
+            let e = date.parse_text(junk).unwrap_err();
+            assert!(e.message.contains("is not a date"), "{junk}: {e}");
+        }
+        assert!(date.check(&json!("2026-01-01Tjunk")).is_err());
+    }
+
+    #[test]
+    fn numbers_that_would_not_arrive_as_written_are_refused() {
+        let n = spec(ParamKind::Number);
+        for exact in [
+            "0",
+            "-7",
+            "1.5",
+            "0.1",
+            "1e3",
+            "9007199254740992",
+            "2.5E-3",
+            "+4",
+            ".5",
+            "2.",
+        ] {
+            assert!(n.parse_text(exact).is_ok(), "{exact}");
+        }
+        assert_eq!(n.parse_text("1e3").unwrap(), json!(1000));
+        for lossy in [
+            "123456789012345678901234567890",
+            "9007199254740993",
+            "0.10000000000000000001",
+        ] {
+            let e = n.parse_text(lossy).unwrap_err();
+            assert!(e.message.contains("too many digits"), "{lossy}: {e}");
+        }
+        for not_a_number in [
+            "nan",
+            "NaN",
+            "inf",
+            "-infinity",
+            ".",
+            "-",
+            "0x10",
+            "1e",
+            "1_000",
+        ] {
+            assert!(n.parse_text(not_a_number).is_err(), "{not_a_number}");
+        }
+        let e = n.check(&json!(12345678901234567_u64)).unwrap_err();
+        assert!(e.message.contains("beyond the integers"), "{e}");
+        assert!(n.check(&json!(9007199254740992_u64)).is_ok());
+    }
+
+    #[test]
+    fn json_literals_are_checked_as_written() {
+        assert_eq!(
+            inexact_json_number(r#"{"a": 1.5, "b": "1234567890123456789012"}"#),
+            None
+        );
+        assert!(inexact_json_number(r#"{"a": [1, 123456789012345678901234567890]}"#).is_some());
+        assert!(inexact_json_number(r#"{"s": "x\"y", "n": 0.10000000000000000001}"#).is_some());
     }
 
     #[test]
