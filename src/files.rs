@@ -1,8 +1,11 @@
-//! Reading the files people hand to hexdash (config, parameter files, pipelines, scenarios, token
-//! files) with a size cap, so `--config /dev/zero` or a runaway generated file is refused with a
-//! message instead of filling memory. Owns only the reading; parsing and messages about the
+//! The file system at hexdash's edges. Reading the files people hand to hexdash (config,
+//! parameter files, pipelines, scenarios, token files) with a size cap, so `--config /dev/zero`
+//! or a runaway generated file is refused with a message instead of filling memory; and creating
+//! what hexdash keeps in its data dir (journal, logs, presets, locks) private to the user, since
+//! it holds run parameters. Owns only reading and creating; parsing and messages about the
 //! content stay with each file's owner.
 
+use std::fs::OpenOptions;
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -40,6 +43,49 @@ pub fn read_text(path: &Path, cap: u64) -> io::Result<String> {
     })
 }
 
+/// Creates `dir` and any missing parents, each private to the user (0700 on Unix), as the XDG
+/// base-directory spec asks for a data home. Directories that exist keep their mode; see
+/// [`looser_than_private`].
+pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Open options whose `create` makes a file private to the user (0600 on Unix). The caller adds
+/// read, write, append, create or truncate as it needs.
+pub fn private_file_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// A warning when `dir` lets other users in (group or other permission bits set), naming the fix.
+/// `None` when it is private, missing, or on a platform without Unix modes.
+pub fn looser_than_private(dir: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "{} is readable by other users (mode {mode:03o}) and holds run parameters and \
+                 logs; run: chmod 700 '{}'",
+                dir.display(),
+                dir.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
 /// `64 KiB`, `1 MiB`.
 pub fn human_size(bytes: u64) -> String {
     if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
@@ -71,6 +117,30 @@ mod tests {
     fn an_endless_device_is_read_only_to_the_cap() {
         let err = read_text(Path::new("/dev/zero"), CONFIG_MAX_BYTES).unwrap_err();
         assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn what_hexdash_creates_is_private_and_a_loose_dir_is_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("a/b/data");
+        create_private_dir_all(&data).unwrap();
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&tmp.path().join("a")), 0o700);
+        assert_eq!(looser_than_private(&data), None);
+        let file = data.join("journal.jsonl");
+        private_file_options()
+            .append(true)
+            .create(true)
+            .open(&file)
+            .unwrap();
+        assert_eq!(mode(&file), 0o600);
+
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let w = looser_than_private(&data).unwrap();
+        assert!(w.contains("mode 755") && w.contains("chmod 700"), "{w}");
     }
 
     #[test]

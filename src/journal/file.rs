@@ -8,7 +8,7 @@
 //! SIGKILL or power loss the file holds every acknowledged event, plus at most one torn line
 //! that nothing was acted on.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -102,6 +102,14 @@ pub fn load_state(path: impl AsRef<Path>) -> Result<(JournalState, Vec<String>),
     Ok((state, summary.warnings))
 }
 
+/// The data dir's permissions, checked where every process opens the journal.
+fn dir_warning(journal: &Path) -> Option<String> {
+    journal
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .and_then(crate::files::looser_than_private)
+}
+
 fn read_if_exists(path: &Path) -> Result<Vec<u8>, Error> {
     match fs::read(path) {
         Ok(bytes) => Ok(bytes),
@@ -171,6 +179,8 @@ impl Journal {
             let complete_len = scanned.complete_len;
             Ok((into_loaded(scanned), complete_len))
         })?;
+        let mut loaded = loaded;
+        loaded.warnings.extend(dir_warning(&journal.path));
         Ok(Opened { journal, loaded })
     }
 
@@ -181,6 +191,8 @@ impl Journal {
             let (state, summary) = fold_state(BufReader::new(file))?;
             Ok(((state, summary.warnings), summary.complete_len))
         })?;
+        let mut warnings = warnings;
+        warnings.extend(dir_warning(&journal.path));
         Ok(Replayed {
             journal,
             state,
@@ -197,7 +209,8 @@ impl Journal {
     ) -> Result<(Journal, R), Error> {
         let path = path.into();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(Error::io("create the journal directory", dir))?;
+            crate::files::create_private_dir_all(dir)
+                .map_err(Error::io("create the journal directory", dir))?;
         }
         let lock = match lock::try_acquire(&path, clock.now())? {
             LockOutcome::Acquired(lock) => lock,
@@ -221,7 +234,7 @@ impl Journal {
             }
         };
         let created = !path.exists();
-        let mut file = OpenOptions::new()
+        let mut file = crate::files::private_file_options()
             .read(true)
             .append(true)
             .create(true)
@@ -371,7 +384,7 @@ impl Journal {
         out.push(b'\n');
 
         let tmp = temp_path(&path);
-        let mut file = OpenOptions::new()
+        let mut file = crate::files::private_file_options()
             .read(true)
             .append(true)
             .create(true)

@@ -13,7 +13,7 @@
 //! even by SIGKILL, so a stale lock file never blocks the next start.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -62,7 +62,7 @@ pub(crate) fn lock_path(journal: &Path) -> PathBuf {
 pub(crate) fn try_acquire(journal: &Path, now: Timestamp) -> Result<LockOutcome, Error> {
     let path = lock_path(journal);
     // No truncate on open: until we hold the lock, the pid inside belongs to the holder.
-    let mut file = OpenOptions::new()
+    let mut file = crate::files::private_file_options()
         .read(true)
         .write(true)
         .create(true)

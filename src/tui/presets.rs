@@ -54,11 +54,19 @@ pub fn save(path: &Path, presets: &Presets) -> Result<(), String> {
     let fail =
         |what: &str, e: &dyn std::fmt::Display| format!("cannot {what} {}: {e}", path.display());
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| fail("create the directory of", &e))?;
+        crate::files::create_private_dir_all(dir)
+            .map_err(|e| fail("create the directory of", &e))?;
     }
     let text = serde_json::to_vec_pretty(presets).map_err(|e| fail("encode", &e))?;
     let tmp: PathBuf = path.with_extension("json.tmp");
-    let mut file = fs::File::create(&tmp).map_err(|e| fail("write", &e))?;
+    // Private (0600): presets hold parameter values. A leftover tmp file is removed first so
+    // the new one is created with that mode rather than inheriting an older, looser one.
+    let _ = fs::remove_file(&tmp);
+    let mut file = crate::files::private_file_options()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| fail("write", &e))?;
     file.write_all(&text)
         .and_then(|()| file.sync_all())
         .map_err(|e| fail("write", &e))?;
