@@ -49,7 +49,8 @@ pub enum Command {
     /// Follow active runs live (those earlier hexdash sessions started, and with PROJECT, every
     /// active run of it); ends when none is active.
     Watch(WatchArgs),
-    /// Pipelines: multi-step runs defined in TOML (so far: validate, export).
+    /// Pipelines: multi-step runs defined in TOML (validate, run, list, status, cancel, resume,
+    /// export).
     Pipeline(PipelineArgs),
     /// What hexdash launched, watched and cancelled, newest first (from the journal).
     History(HistoryArgs),

@@ -16,5 +16,6 @@ pub mod hex;
 pub mod journal;
 pub mod logging;
 pub mod pipeline;
+pub mod safe_text;
 pub mod signals;
 pub mod tui;

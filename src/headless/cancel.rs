@@ -30,13 +30,13 @@ pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<Exit, Failure> {
         .map_err(|e| match e {
             CancelError::Hex(h) => Failure::from(h),
             CancelError::ReadOnly { .. } => Failure::usage(e.to_string()),
-            CancelError::Journal(_) => Failure::api(e.to_string()),
+            CancelError::Journal(_) => Failure::local(e.to_string()),
         })?;
     let confirmed = if sent.already_ended {
         true
     } else {
         if !args.json {
-            eprintln!(
+            crate::errln!(
                 "cancel sent; waiting up to {}s for Hex to report the run dead",
                 sent.deadline.as_secs()
             );
@@ -66,9 +66,9 @@ pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<Exit, Failure> {
     if args.json {
         super::print_json(&ViewJson::new(&view))?;
     } else if sent.already_ended {
-        println!("run {} had already ended: {status}", key.run_id);
+        crate::outln!("run {} had already ended: {status}", key.run_id);
     } else if confirmed {
-        println!("run {} cancelled: {status}", key.run_id);
+        crate::outln!("run {} cancelled: {status}", key.run_id);
     }
     if confirmed {
         return Ok(Exit::Completed);

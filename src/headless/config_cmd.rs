@@ -11,25 +11,30 @@ pub fn run(cli: &Cli, action: &ConfigAction, env: &dyn Env) -> Result<Exit, Fail
     match action {
         ConfigAction::Path => {
             let exists = |p: &std::path::Path| if p.exists() { "" } else { " (not created yet)" };
-            println!(
+            crate::outln!(
                 "config file: {}{}",
                 paths.config_file.display(),
                 exists(&paths.config_file)
             );
-            println!("config dir:  {}", paths.config_dir.display());
-            println!("data dir:    {}", paths.data_dir.display());
-            println!("journal:     {}", paths.journal_file().display());
-            println!("logs:        {}", paths.log_dir().display());
-            println!("pipelines:   {}", paths.pipelines_dir().display());
+            crate::outln!("config dir:  {}", paths.config_dir.display());
+            crate::outln!("data dir:    {}", paths.data_dir.display());
+            crate::outln!("journal:     {}", paths.journal_file().display());
+            crate::outln!("logs:        {}", paths.log_dir().display());
+            crate::outln!("pipelines:   {}", paths.pipelines_dir().display());
         }
         ConfigAction::Check => {
-            let report = config::check(&paths, cli.profile.as_deref(), env)?;
-            print!("{report}");
+            let mut report = config::check(&paths, cli.profile.as_deref(), env)?;
+            // The same warnings the dashboard shows at start: a binding that does not parse or
+            // names no action is found here, not when someone presses the key.
+            let loaded = config::Config::load(&paths)?;
+            let (_, key_warnings) = crate::tui::keymap::KeyMap::from_config(&loaded);
+            report.warnings.extend(key_warnings);
+            print!("{}", crate::safe_text::escape_block(&report.to_string()));
         }
         ConfigAction::Init { force } => {
             let written = config::init(&paths, *force)?;
-            println!("wrote {}", written.display());
-            println!("edit it, then run: hexdash config check");
+            crate::outln!("wrote {}", written.display());
+            crate::outln!("edit it, then run: hexdash config check");
         }
     }
     Ok(Exit::Completed)

@@ -54,9 +54,9 @@ impl Context {
     pub fn engine(&self) -> Result<Engine, Failure> {
         let options = EngineOptions::new(&self.profile.name, self.paths.journal_file());
         let started = Engine::start(self.client.clone(), options)
-            .map_err(|e| Failure::api(format!("cannot open the journal: {e}")))?;
+            .map_err(|e| Failure::local(format!("cannot open the journal: {e}")))?;
         for w in &started.warnings {
-            eprintln!("hexdash: warning: journal: {w}");
+            crate::errln!("hexdash: warning: journal: {w}");
         }
         Ok(started.engine)
     }

@@ -123,18 +123,18 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
 
 /// The guided run: what hexdash is for, in three steps.
 async fn tour(ctx: &Context, speed: f64) -> Result<Exit, Failure> {
-    println!(
+    crate::outln!(
         "hexdash demo: an embedded Hex API emulator at {} serves a demo workspace (runs at {speed}x speed).\n",
         ctx.profile.base_url
     );
-    println!("1. The workspace's projects (hexdash projects):\n");
+    crate::outln!("1. The workspace's projects (hexdash projects):\n");
     projects::run(ctx, &ProjectsArgs { json: false }).await?;
     let yesterday = jiff::Zoned::now()
         .date()
         .yesterday()
         .map(|d| d.to_string())
         .unwrap_or_else(|_| "2026-01-01".into());
-    println!(
+    crate::outln!(
         "\n2. Launch the daily ETL's extract step for {yesterday} and wait for it \
          (hexdash run etl-extract -p run_date={yesterday} --wait):\n"
     );
@@ -155,7 +155,7 @@ async fn tour(ctx: &Context, speed: f64) -> Result<Exit, Failure> {
         },
     )
     .await?;
-    println!("\n3. Try more against the demo workspace:");
+    crate::outln!("\n3. Try more against the demo workspace:");
     for line in [
         "hexdash demo run etl-transform -p run_date=2026-01-31 --wait",
         "hexdash demo run attribution-sync --wait     # fails now and then: exit code 1",
@@ -163,7 +163,7 @@ async fn tour(ctx: &Context, speed: f64) -> Result<Exit, Failure> {
         "hexdash demo runs etl-extract",
         "hexdash emulator                              # serve the emulator for your own tools",
     ] {
-        println!("   {line}");
+        crate::outln!("   {line}");
     }
     Ok(exit)
 }

@@ -25,11 +25,20 @@ pub async fn run(args: &EmulatorArgs) -> Result<Exit, Failure> {
         let _ = writeln!(out, "{}", running.base_url());
         let _ = out.flush();
     }
-    eprintln!(
+    crate::errln!(
         "Hex API emulator listening on {} (control endpoints under {}/_emulator/); Ctrl-C stops it",
         running.base_url(),
         running.root_url()
     );
+    if !running.addr().ip().is_loopback() {
+        crate::errln!(
+            "hexdash: warning: the emulator listens on {}, which other machines can reach: \
+             anyone who can connect can use its API with its tokens (the demo scenario's are \
+             published in the repository), and its control endpoints answer only requests that \
+             carry one of those tokens. Use --addr 127.0.0.1:PORT to keep it on this machine",
+            running.addr()
+        );
+    }
     crate::signals::wait_for_shutdown().await;
     running.shutdown().await;
     Ok(Exit::Completed)

@@ -14,7 +14,8 @@ pub enum Exit {
     Killed,
     /// `--timeout` passed.
     TimedOut,
-    /// Bad arguments, parameters or configuration.
+    /// Bad arguments, parameters or configuration, or a local problem the operator must fix
+    /// (the data dir or journal cannot be read or written, output cannot be written).
     Usage,
     /// Hex or the network failed.
     Api,
@@ -57,6 +58,15 @@ pub struct Failure {
 
 impl Failure {
     pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            exit: Exit::Usage,
+            message: message.into(),
+        }
+    }
+
+    /// Something on this machine failed (the journal, the data dir, stdout): exit 4, because
+    /// retrying will not help until the operator fixes it, and exit 5 means Hex or the network.
+    pub fn local(message: impl Into<String>) -> Self {
         Failure {
             exit: Exit::Usage,
             message: message.into(),

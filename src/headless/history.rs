@@ -44,9 +44,9 @@ struct Entry<'a> {
 
 pub fn run(paths: &Paths, config: &Config, args: &HistoryArgs) -> Result<Exit, Failure> {
     let (state, warnings) = journal::load_state(paths.journal_file())
-        .map_err(|e| Failure::api(format!("cannot read the journal: {e}")))?;
+        .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
     for w in &warnings {
-        eprintln!("hexdash: warning: journal: {w}");
+        crate::errln!("hexdash: warning: journal: {w}");
     }
     let views: Vec<RunView> = state.history().map(RunView::from).collect();
     let project = args
@@ -82,7 +82,7 @@ pub fn run(paths: &Paths, config: &Config, args: &HistoryArgs) -> Result<Exit, F
         return Ok(Exit::Completed);
     }
     if entries.is_empty() {
-        eprintln!(
+        crate::errln!(
             "nothing in the journal{} yet ({})",
             args.project
                 .as_deref()
@@ -99,7 +99,7 @@ pub fn run(paths: &Paths, config: &Config, args: &HistoryArgs) -> Result<Exit, F
         ],
         &rows,
     )
-    .map_err(|e| Failure::api(format!("cannot write output: {e}")))?;
+    .map_err(|e| Failure::local(format!("cannot write output: {e}")))?;
     Ok(Exit::Completed)
 }
 

@@ -39,7 +39,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
     match execute(&cli).await {
         Ok(exit) => exit,
         Err(failure) => {
-            eprintln!("hexdash: {}", failure.message);
+            crate::errln!("hexdash: {}", failure.message);
             failure.exit
         }
     }
@@ -100,5 +100,5 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Failure::api(format!("cannot encode JSON output: {e}")))?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}").map_err(|e| Failure::api(format!("cannot write output: {e}")))
+    writeln!(out, "{text}").map_err(|e| Failure::local(format!("cannot write output: {e}")))
 }

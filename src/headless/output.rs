@@ -6,15 +6,23 @@ use std::io::{self, Write};
 
 use jiff::{Timestamp, tz::TimeZone};
 
+use crate::safe_text::escape_line;
+
 /// Prints rows under a header with columns padded to their widest cell.
 pub fn print_table(header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
     let mut out = io::stdout().lock();
     out.write_all(render_table(header, rows).as_bytes())
 }
 
+/// Cells are escaped one by one (a title with a line break stays on its row), before the widths
+/// are measured, so columns still line up.
 pub fn render_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|c| escape_line(c).into_owned()).collect())
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
                 *w = (*w).max(cell.chars().count());
@@ -33,7 +41,7 @@ pub fn render_table(header: &[&str], rows: &[Vec<String>]) -> String {
         let _ = writeln!(text, "{}", l.trim_end());
     };
     line(&mut header.iter().copied());
-    for row in rows {
+    for row in &rows {
         line(&mut row.iter().map(String::as_str));
     }
     text

@@ -14,7 +14,7 @@ pub async fn run(ctx: &Context, args: &ProjectsArgs) -> Result<Exit, Failure> {
         return Ok(Exit::Completed);
     }
     if projects.is_empty() {
-        println!("no projects are visible to this token");
+        crate::outln!("no projects are visible to this token");
         return Ok(Exit::Completed);
     }
     let rows: Vec<Vec<String>> = projects.iter().map(|p| row(ctx, p)).collect();
@@ -22,7 +22,7 @@ pub async fn run(ctx: &Context, args: &ProjectsArgs) -> Result<Exit, Failure> {
         &["ID", "ALIAS", "TITLE", "PUBLISHED", "OWNER", "SCHEDULE"],
         &rows,
     )
-    .map_err(|e| Failure::api(format!("cannot write output: {e}")))?;
+    .map_err(|e| Failure::local(format!("cannot write output: {e}")))?;
     Ok(Exit::Completed)
 }
 

@@ -145,8 +145,8 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
         return Ok(exit);
     }
     match &outcome {
-        None if launched.dry_run => println!("dry run of {label} accepted (nothing runs)"),
-        None => println!("launched run {} of {label}", launched.key.run_id),
+        None if launched.dry_run => crate::outln!("dry run of {label} accepted (nothing runs)"),
+        None => crate::outln!("launched run {} of {label}", launched.key.run_id),
         Some(o) => {
             let elapsed = o.view.elapsed_ms.map_or_else(|| "-".into(), duration_ms);
             let status = o
@@ -163,27 +163,29 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
             } else {
                 status
             };
-            println!(
+            crate::outln!(
                 "run {} of {label}: {how} after {elapsed}",
                 o.view.key.run_id
             );
         }
     }
     if let Some(url) = &launched.run_url {
-        println!("{url}");
+        crate::outln!("{url}");
     }
     Ok(exit)
 }
 
-/// Exit codes for launch failures: the caller's fault (4) or Hex's / the machine's (5).
+/// Exit codes for launch failures: the caller's or this machine's to fix (4), or Hex's and the
+/// network's (5).
 fn launch_failure(e: LaunchError) -> Failure {
     match e {
         LaunchError::Hex(h) => h.into(),
         LaunchError::Duplicate { .. } | LaunchError::ReadOnly { .. } => {
             Failure::usage(e.to_string())
         }
-        LaunchError::Journal(_)
-        | LaunchError::Unresolved { .. }
-        | LaunchError::Unsettled { .. } => Failure::api(e.to_string()),
+        LaunchError::Journal(_) => Failure::local(e.to_string()),
+        LaunchError::Unresolved { .. } | LaunchError::Unsettled { .. } => {
+            Failure::api(e.to_string())
+        }
     }
 }

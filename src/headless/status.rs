@@ -15,7 +15,10 @@ pub async fn status(ctx: &Context, args: &StatusArgs) -> Result<Exit, Failure> {
     if args.json {
         super::print_json(&run)?;
     } else {
-        print!("{}", describe_run(&run, project.title.as_deref()));
+        print!(
+            "{}",
+            crate::safe_text::escape_block(&describe_run(&run, project.title.as_deref()))
+        );
     }
     Ok(Exit::Completed)
 }
@@ -85,7 +88,7 @@ pub async fn runs(ctx: &Context, args: &RunsArgs) -> Result<Exit, Failure> {
         return Ok(Exit::Completed);
     }
     if page.runs.is_empty() {
-        println!("no runs");
+        crate::outln!("no runs");
         return Ok(Exit::Completed);
     }
     let rows: Vec<Vec<String>> = page
@@ -104,6 +107,6 @@ pub async fn runs(ctx: &Context, args: &RunsArgs) -> Result<Exit, Failure> {
         })
         .collect();
     print_table(&["RUN", "STATUS", "STARTED", "ELAPSED", "TRIGGER"], &rows)
-        .map_err(|e| Failure::api(format!("cannot write output: {e}")))?;
+        .map_err(|e| Failure::local(format!("cannot write output: {e}")))?;
     Ok(Exit::Completed)
 }

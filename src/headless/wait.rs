@@ -11,6 +11,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::engine::{Change, Engine, RunKey, RunView, Update};
 
 use super::output::{duration_ms, short_id};
+use crate::safe_text::escape_block;
 use crate::signals;
 
 /// How a wait ended.
@@ -60,14 +61,14 @@ impl Progress {
         );
         let mut err = std::io::stderr().lock();
         if self.tty {
-            let _ = write!(err, "\r\x1b[2K{line}");
+            let _ = write!(err, "\r\x1b[2K{}", escape_block(&line));
             if !view.is_active() {
                 let _ = writeln!(err);
             }
         } else if self.last_line.as_deref() != Some(line.as_str())
             && elapsed_free_change(self, &line)
         {
-            let _ = writeln!(err, "{line}");
+            let _ = writeln!(err, "{}", escape_block(&line));
         }
         let _ = err.flush();
         self.last_line = Some(line);
@@ -81,7 +82,7 @@ impl Progress {
         if self.tty {
             let _ = write!(err, "\r\x1b[2K");
         }
-        let _ = writeln!(err, "{text}");
+        let _ = writeln!(err, "{}", escape_block(text));
     }
 
     /// A warning shown once until a different one (or success) replaces it, so a flapping

@@ -32,7 +32,7 @@ pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
             .journal_holder()
             .map(|h| format!(" ({h})"))
             .unwrap_or_default();
-        eprintln!(
+        crate::errln!(
             "hexdash: note: another hexdash{who} writes the journal; following without recording"
         );
     }
@@ -59,7 +59,7 @@ pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
     }
     if !any_followed(&engine, &wanted) {
         if !args.json {
-            eprintln!("no active runs to follow");
+            crate::errln!("no active runs to follow");
         }
         return Ok(Exit::Completed);
     }
@@ -72,7 +72,7 @@ pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
                     printer.print(&engine, &change, &view)?;
                 }
                 Ok(Update::Launch(notice)) if !args.json => {
-                    eprintln!("{}: {}", notice.project_id, notice.message);
+                    crate::errln!("{}: {}", notice.project_id, notice.message);
                 }
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,
@@ -128,7 +128,7 @@ impl Printer {
             json.overdue = overdue.as_ref();
             let line = serde_json::to_string(&json)
                 .map_err(|e| Failure::api(format!("cannot encode JSON output: {e}")))?;
-            println!("{line}");
+            println!("{line}"); // JSON: serde escaped it already
             return Ok(());
         }
         let when = view
@@ -145,7 +145,7 @@ impl Printer {
         } else {
             format!("  {note}")
         };
-        println!(
+        crate::outln!(
             "{when}  {project}  {}  {status}  {elapsed}{note}",
             short_id(&view.key.run_id)
         );
