@@ -75,6 +75,23 @@ pub enum Error {
         shell_quote(path)
     )]
     TokenFilePermissions { path: PathBuf, mode: u32 },
+    /// The token file is a symbolic link whose target others can read. The target may be a
+    /// shared or system file (`/etc/passwd`), so the advice is never to chmod it.
+    #[error(
+        "token file {} is a symbolic link to {}, which other users can read (mode {mode:04o}); \
+         do not loosen or chmod the target, which may be a shared file: replace the link with a \
+         private file holding only the token (`rm {}`, then create it with `install -m 600 \
+         /dev/null {}` and write the token into it), or set HEX_API_TOKEN instead",
+        link.display(),
+        target.display(),
+        shell_quote(link),
+        shell_quote(link)
+    )]
+    TokenFileLinkPermissions {
+        link: PathBuf,
+        target: PathBuf,
+        mode: u32,
+    },
     #[error(
         "cannot read token file {}: {io}; put the token alone in that file and run \
          `chmod 600 {}`, or set HEX_API_TOKEN instead",

@@ -58,13 +58,14 @@ pub(crate) fn find_leak(doc: &DeTable<'_>) -> Option<Leak> {
                 }
             }
             Visited::Str(span, s, key) => {
-                if let Some(prefix) = TOKEN_PREFIXES.iter().find(|p| s.trim().starts_with(**p)) {
+                // Anywhere in the value: `https://me:hxtp_…@host` hides one in a URL.
+                if let Some(prefix) = TOKEN_PREFIXES.iter().find(|p| s.contains(**p)) {
                     let what = key
                         .map_or_else(|| "a value".to_string(), |k| format!("the value of {k:?}"));
                     found = Some(Leak {
                         span,
                         message: format!(
-                            "{what} {} looks like a Hex API token (it starts with {prefix:?}); \
+                            "{what} {} looks like a Hex API token (it contains {prefix:?}); \
                              hexdash never reads a token from config.toml: remove it (and revoke \
                              it in Hex if this file was shared), then {WHERE_TOKENS_GO}",
                             table.describe_table()

@@ -23,11 +23,12 @@ use super::model::{
 };
 use super::suggest::did_you_mean;
 use crate::hex::{Limits, ParamSpec, check_base_url};
+use crate::safe_text::one_line;
 
 /// Reads and checks `path`; a missing file is an error here (see [`Config::load`] for the
 /// lenient version).
 pub(crate) fn load_file(path: &Path) -> Result<Config, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let text = read_config(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
@@ -36,7 +37,7 @@ pub(crate) fn load_file(path: &Path) -> Result<Config, Error> {
 
 /// Like [`load_file`], but a missing file yields the built-in defaults (`source: None`).
 pub(crate) fn load_or_default(path: &Path) -> Result<Config, Error> {
-    match std::fs::read_to_string(path) {
+    match read_config(path) {
         Ok(text) => parse(&text, path),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Config::default()),
         Err(source) => Err(Error::Io {
@@ -45,6 +46,13 @@ pub(crate) fn load_or_default(path: &Path) -> Result<Config, Error> {
         }),
     }
 }
+
+fn read_config(path: &Path) -> io::Result<String> {
+    crate::files::read_text(path, crate::files::CONFIG_MAX_BYTES)
+}
+
+/// The most of a parser's own message an error quotes: a schema error can quote a whole value.
+const PARSER_MESSAGE_CHARS: usize = 200;
 
 /// Where errors point: the file name and its text, to turn byte spans into line and column.
 struct Source<'a> {
@@ -85,7 +93,10 @@ pub(crate) fn parse(text: &str, origin: &Path) -> Result<Config, Error> {
     let doc = DeTable::parse(text).map_err(|e| {
         src.parse_error(
             e.span().map_or(0, |s| s.start),
-            format!("not valid TOML: {}", e.message().trim()),
+            format!(
+                "not valid TOML: {}",
+                one_line(e.message().trim(), PARSER_MESSAGE_CHARS)
+            ),
         )
     })?;
     if let Some(leak) = find_leak(doc.get_ref()) {
@@ -100,7 +111,7 @@ pub(crate) fn parse(text: &str, origin: &Path) -> Result<Config, Error> {
 /// the key sits in and a suggestion.
 fn schema_error(src: &Source<'_>, doc: &DeTable<'_>, e: &toml::de::Error) -> Error {
     let offset = e.span().map_or(0, |s| s.start);
-    let raw = e.message().trim();
+    let raw = &one_line(e.message().trim(), PARSER_MESSAGE_CHARS);
     let entry = entry_at(doc, offset);
     let table = entry.as_ref().map(|(t, _)| t.clone()).unwrap_or_default();
     let message = if let Some((field, expected)) = split_listing(raw, "unknown field ") {

@@ -125,8 +125,17 @@ pub fn read_token_file(path: &Path) -> Result<SecretString, Error> {
     if !meta.is_file() {
         return Err(io_err(io::Error::other("it is not a regular file")));
     }
-    check_mode(path, &meta)?;
-    let raw = std::fs::read_to_string(path).map_err(io_err)?;
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    check_mode(path, &meta).map_err(|e| match e {
+        // The mode is the target's: name it, and never advise a chmod of the link's target.
+        Error::TokenFilePermissions { mode, .. } if is_link => Error::TokenFileLinkPermissions {
+            link: path.to_path_buf(),
+            target: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            mode,
+        },
+        e => e,
+    })?;
+    let raw = crate::files::read_text(path, crate::files::TOKEN_MAX_BYTES).map_err(io_err)?;
     from_text(raw, &format!("token file {}", path.display()))
 }
 
@@ -235,6 +244,42 @@ mod tests {
         assert_eq!(read_token_file(&path).unwrap().expose_secret(), SECRET);
         set_mode(&path, 0o400);
         assert_eq!(read_token_file(&path).unwrap().expose_secret(), SECRET);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_a_readable_file_names_the_target_and_never_advises_chmod_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("prod.token");
+        std::os::unix::fs::symlink("/etc/passwd", &link).unwrap();
+        let err = read_token_file(&link).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(&err, Error::TokenFileLinkPermissions { target, .. } if target == Path::new("/etc/passwd")),
+            "{err:?}"
+        );
+        assert!(msg.contains("symbolic link to /etc/passwd"), "{msg}");
+        assert!(!msg.contains("chmod 600"), "{msg}");
+        assert!(msg.contains("replace the link"), "{msg}");
+
+        // A link to a private file is fine: people keep tokens in a secrets directory.
+        let private = token_file(dir.path(), "real.token", SECRET, 0o600);
+        let link2 = dir.path().join("linked.token");
+        std::os::unix::fs::symlink(&private, &link2).unwrap();
+        assert_eq!(read_token_file(&link2).unwrap().expose_secret(), SECRET);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_token_file_is_not_read_to_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("zero.token");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let msg = read_token_file(&link).unwrap_err().to_string();
+        assert!(msg.contains("not a regular file"), "{msg}");
+        let big = token_file(dir.path(), "big.token", &"x".repeat(100_000), 0o600);
+        let msg = read_token_file(&big).unwrap_err().to_string();
+        assert!(msg.contains("larger than 64 KiB"), "{msg}");
     }
 
     #[test]

@@ -65,14 +65,25 @@ impl ClientSettings {
 /// Parses and checks a base URL: `https://` anywhere, `http://` only for loopback hosts.
 /// The error text says what to change.
 pub fn check_base_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| format!("{raw:?} is not a URL ({e}); use e.g. https://app.hex.tech/api/v1"))?;
+    // Every message quotes the URL with any `user:password@` masked: people paste tokens there.
+    // Cut to a line too: a runaway value must not become a 400 KB message.
+    let shown = crate::safe_text::one_line(&redact_userinfo(raw.trim()), 200);
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        format!("{shown:?} is not a URL ({e}); use e.g. https://app.hex.tech/api/v1")
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{shown:?} has a user name or password in it; hexdash never takes the token from a \
+             URL (it would be shown and logged with it): remove the part before '@' and put the \
+             token in HEX_API_TOKEN or a token_file"
+        ));
+    }
     match url.scheme() {
         "https" => {}
         "http" => {
             if !is_loopback(&url) {
                 return Err(format!(
-                    "{raw:?} uses plain http to a remote host, which would send the token in \
+                    "{shown:?} uses plain http to a remote host, which would send the token in \
                      clear text; use https:// (plain http is allowed only for 127.0.0.1, ::1 or \
                      localhost, e.g. the emulator)"
                 ));
@@ -80,17 +91,30 @@ pub fn check_base_url(raw: &str) -> Result<Url, String> {
         }
         other => {
             return Err(format!(
-                "{raw:?} has scheme {other:?}; use https:// (or http:// for a local emulator)"
+                "{shown:?} has scheme {other:?}; use https:// (or http:// for a local emulator)"
             ));
         }
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("{raw:?} has no host"));
+        return Err(format!("{shown:?} has no host"));
     }
     if url.cannot_be_a_base() {
-        return Err(format!("{raw:?} cannot be used as a base URL"));
+        return Err(format!("{shown:?} cannot be used as a base URL"));
     }
     Ok(url)
+}
+
+/// `https://user:secret@host/x` → `https://***@host/x`: what a message may quote of a URL.
+pub fn redact_userinfo(raw: &str) -> String {
+    let (scheme, rest) = match raw.find("://") {
+        Some(i) => raw.split_at(i + 3),
+        None => ("", raw),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}***{}", &rest[at..]),
+        None => raw.to_string(),
+    }
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -105,6 +129,23 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_with_userinfo_is_refused_without_quoting_it() {
+        for raw in [
+            "https://user:hxtp_SECRET123@app.hex.tech/api/v1",
+            "https://hxtp_SECRET123@app.hex.tech/api/v1",
+            "http://u:hxtp_SECRET123@example.com/api/v1",
+            "https://u:hxtp_SECRET123@exa mple.com/api/v1",
+        ] {
+            let e = check_base_url(raw).unwrap_err();
+            assert!(!e.contains("SECRET"), "{raw}: {e}");
+        }
+        let e = check_base_url("https://user:hxtp_SECRET123@app.hex.tech/api/v1").unwrap_err();
+        assert!(e.contains("https://***@app.hex.tech/api/v1"), "{e}");
+        assert!(e.contains("user name or password"), "{e}");
+        assert_eq!(redact_userinfo("https://h/x@y"), "https://h/x@y");
+    }
 
     #[test]
     fn plain_http_only_for_loopback() {
