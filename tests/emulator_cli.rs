@@ -80,3 +80,31 @@ fn a_bad_scenario_names_the_file_and_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml:3:"), "{err}");
 }
+
+#[test]
+fn on_a_network_address_the_emulator_warns_that_it_is_reachable() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hexdash"))
+        .args(["emulator", "--addr", "0.0.0.0:0"])
+        .env("HEXDASH_DATA_DIR", data.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        seen.push_str(&line);
+        if line.contains("warning") {
+            break;
+        }
+        line.clear();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        seen.contains("which other machines can reach") && seen.contains("127.0.0.1"),
+        "stderr: {seen}"
+    );
+}

@@ -370,6 +370,25 @@ async fn bad_requests_get_the_documented_errors() {
         )
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    // Hex's schema takes an object: an array, a string or null is not a launch with defaults.
+    let before = e.emu.control().runs().len();
+    for body in [
+        json!([]),
+        json!([{"dryRun": true}]),
+        json!("x"),
+        json!(null),
+        json!(7),
+    ] {
+        let a = e.post(&format!("/projects/{P1}/runs"), body.clone()).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{body}: {}", a.text);
+        assert!(
+            a.json()["details"]
+                .as_str()
+                .unwrap()
+                .contains("must be a JSON object")
+        );
+    }
+    assert_eq!(e.emu.control().runs().len(), before, "nothing was launched");
     let resp = e
         .http
         .post(format!("{}/projects/{P1}/runs", e.emu.base_url()))
@@ -861,4 +880,50 @@ async fn bind_errors_name_the_address() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains(&e.emu.addr().to_string()), "{err}");
+}
+
+#[tokio::test]
+async fn off_loopback_the_control_endpoints_need_a_token() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let emu = start(
+        "0.0.0.0:0".parse().unwrap(),
+        EmulatorOptions::new(scenario("")),
+    )
+    .await
+    .unwrap();
+    let root = format!("http://127.0.0.1:{}", emu.addr().port());
+    let http = reqwest::Client::new();
+    for (method, path) in [
+        (reqwest::Method::GET, "/_emulator/runs"),
+        (reqwest::Method::GET, "/_emulator/requests"),
+        (reqwest::Method::GET, "/_emulator/faults"),
+        (reqwest::Method::POST, "/_emulator/reset"),
+        (reqwest::Method::GET, "/_emulator/clock"),
+    ] {
+        let anonymous = http
+            .request(method.clone(), format!("{root}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED, "{path}");
+        let wrong = http
+            .request(method.clone(), format!("{root}{path}"))
+            .bearer_auth("hxtp_wrong")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "{path}");
+        let with_token = http
+            .request(method, format!("{root}{path}"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            with_token.status().is_success(),
+            "{path}: {}",
+            with_token.status()
+        );
+    }
+    emu.shutdown().await;
 }

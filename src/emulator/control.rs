@@ -3,15 +3,18 @@
 //!
 //! `GET runs`, `GET requests`, `GET|POST faults`, `POST reset`, `GET clock`,
 //! `POST clock/advance`. Every endpoint is a thin wrapper over [`EmulatorControl`], so in-process
-//! and HTTP control cannot disagree. No auth and no rate limits here: this is not Hex's API, and
-//! it must never be counted in the request log or the rate windows.
+//! and HTTP control cannot disagree. No rate limits here: this is not Hex's API, and it must never
+//! be counted in the request log or the rate windows. On a loopback address no auth either (tests
+//! and the demo); on any other address these endpoints show every run's input parameters and can
+//! reset or steer the emulator, so they need one of the emulator's tokens, like the API.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -22,6 +25,7 @@ use super::faults::Faults;
 use crate::hex::types::hex_time;
 
 pub(crate) fn router(app: Arc<App>) -> Router {
+    let guard = axum::middleware::from_fn_with_state(Arc::clone(&app), require_token_off_loopback);
     Router::new()
         .route("/_emulator/runs", get(runs))
         .route("/_emulator/requests", get(requests))
@@ -29,7 +33,32 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/clock", get(clock))
         .route("/_emulator/clock/advance", post(advance))
+        .route_layer(guard)
         .with_state(app)
+}
+
+async fn require_token_off_loopback(
+    State(app): State<Arc<App>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
+    if app.addr.ip().is_loopback() || token.is_some_and(|t| app.accepts(t)) {
+        return next.run(request).await;
+    }
+    problem(
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized",
+        "the emulator listens on a non-loopback address, so its control endpoints need one of \
+         its API tokens (Authorization: Bearer ...)"
+            .to_string(),
+    )
 }
 
 fn control(app: Arc<App>) -> EmulatorControl {

@@ -247,6 +247,17 @@ async fn get_project(
 
 // ----- RunProject ---------------------------------------------------------------------------------
 
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
 async fn run_project(
     State(app): AppState,
     Path(project_id): Path<String>,
@@ -261,7 +272,19 @@ async fn run_project(
         let request = if body.iter().all(u8::is_ascii_whitespace) {
             RunProjectRequest::default()
         } else {
-            match serde_json::from_slice::<RunProjectRequest>(&body) {
+            // Hex's schema wants an object. serde alone would also take `[]` (a struct may be
+            // read from a sequence) and launch with every default.
+            let object = serde_json::from_slice::<serde_json::Value>(&body).and_then(|v| {
+                if v.is_object() {
+                    serde_json::from_value::<RunProjectRequest>(v)
+                } else {
+                    Err(serde::de::Error::custom(format!(
+                        "the body must be a JSON object, got {}",
+                        json_kind(&v)
+                    )))
+                }
+            });
+            match object {
                 Ok(r) => r,
                 Err(e) => {
                     return Reply::error(

@@ -239,10 +239,13 @@ impl Scenario {
 
     /// Reads a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            crate::files::read_text(path, crate::files::SCENARIO_MAX_BYTES).map_err(|source| {
+                Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
         Scenario::from_toml_str(&text, &path.display().to_string())
     }
 
@@ -259,7 +262,8 @@ impl Scenario {
         };
         let scenario: Scenario = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
-            at(offset, e.message().trim().to_string())
+            // One line: serde's message can quote a whole (huge) value.
+            at(offset, crate::safe_text::one_line(e.message().trim(), 200))
         })?;
         scenario
             .validate()
