@@ -1,0 +1,325 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The headless commands under hostile input (the hardening issue): absurd durations, control
+//! characters from the server, loose permissions, a token hidden in a URL, parameters that would
+//! not arrive as typed, endless files, and exit codes that mean what the README says.
+
+mod common;
+
+use common::hostile::{Hostile, Reply};
+use common::{Emu, Home, Outcome, TOKEN, files_under};
+
+const LOAD: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+const EVIL: &str = "aaaaaaaa-0000-4000-8000-000000000002";
+
+/// A title that clears the screen, retitles the window and rings the bell on a raw terminal.
+const EVIL_TITLE_TOML: &str = r"Evil \u001b[2J\u001b]0;pwned\u0007 Title\u009b31m";
+const EVIL_TITLE: &str = "Evil \x1b[2J\x1b]0;pwned\x07 Title\u{9b}31m";
+
+fn scenario() -> String {
+    format!(
+        r#"
+tokens = ["{TOKEN}"]
+seed = 7
+
+[[projects]]
+id = "{LOAD}"
+title = "Nightly Load"
+owner = "ops@acme.example"
+published_hours_ago = 5
+[[projects.params]]
+name = "day"
+type = "date"
+default = "2026-01-01"
+[[projects.params]]
+name = "rows"
+type = "number"
+default = 1
+[projects.run]
+pending_secs = [0, 0]
+duration_secs = [1, 1]
+
+[[projects]]
+id = "{EVIL}"
+title = "{EVIL_TITLE_TOML}"
+owner = "ops@acme.example"
+published_hours_ago = 5
+[projects.run]
+pending_secs = [0, 0]
+duration_secs = [1, 1]
+"#
+    )
+}
+
+fn config() -> String {
+    format!(
+        r#"
+[[projects]]
+id = "{LOAD}"
+alias = "load"
+params = [{{ name = "day", type = "date" }}, {{ name = "rows", type = "number" }}]
+
+[[projects]]
+id = "{EVIL}"
+alias = "evil"
+"#
+    )
+}
+
+fn setup() -> (Emu, Home) {
+    (Emu::start(&scenario()), Home::with_config(&config()))
+}
+
+fn hexdash(emu: &Emu, home: &Home, args: &[&str]) -> Outcome {
+    Outcome::run(home.against(&emu.base_url(), TOKEN, args))
+}
+
+fn assert_no_raw_controls(what: &str, text: &str) {
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+        .collect();
+    assert!(
+        raw.is_empty(),
+        "{what} has raw control characters {raw:?}:\n{text}"
+    );
+}
+
+#[test]
+fn a_timeout_past_thirty_days_is_refused_before_anything_is_launched() {
+    let (emu, home) = setup();
+    for timeout in ["18446744073709551615s", "18446744073709551615", "721h"] {
+        let out = hexdash(
+            &emu,
+            &home,
+            &[
+                "run",
+                "load",
+                "--wait",
+                "--timeout",
+                timeout,
+                "--kill-on-timeout",
+            ],
+        );
+        out.expect_code(4);
+        assert!(out.stderr.contains("30 days"), "{timeout}: {}", out.stderr);
+    }
+    assert!(
+        emu.runs().is_empty(),
+        "nothing may be launched: {:?}",
+        emu.runs()
+    );
+}
+
+#[test]
+fn control_characters_from_the_server_are_shown_escaped_never_obeyed() {
+    let (emu, home) = setup();
+    let out = hexdash(&emu, &home, &["projects"]);
+    out.expect_code(0);
+    assert_no_raw_controls("projects", &out.all());
+    assert!(
+        out.stdout
+            .contains(r"Evil \x1b[2J\x1b]0;pwned\x07 Title\x9b31m"),
+        "{}",
+        out.stdout
+    );
+
+    // --json stays exact JSON: the title round-trips to the very same string.
+    let out = hexdash(&emu, &home, &["projects", "--json"]);
+    out.expect_code(0);
+    let titles: Vec<String> = out
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap().to_string())
+        .collect();
+    assert!(titles.iter().any(|t| t == EVIL_TITLE), "{titles:?}");
+
+    let out = hexdash(&emu, &home, &["run", EVIL_TITLE, "--wait"]);
+    out.expect_code(0);
+    assert_no_raw_controls("run --wait", &out.all());
+    assert!(out.all().contains(r"\x1b"), "{}", out.all());
+
+    // The journal keeps the title (as JSON, escaped); `history` replays it escaped.
+    let out = hexdash(&emu, &home, &["history"]);
+    out.expect_code(0);
+    assert_no_raw_controls("history", &out.all());
+
+    for file in files_under(&home.data_dir()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.contains(&0x1b) && !bytes.contains(&0x07),
+            "{} holds a raw control character",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn control_characters_in_an_error_body_are_escaped_in_the_message() {
+    let server = Hostile::start(|_| {
+        Reply::http(
+            404,
+            &[],
+            "\x1b[2J\x1b]52;c;cm0gLXJmIH4=\x07 no such project",
+        )
+    });
+    let home = Home::with_config(&config());
+    let out = Outcome::run(home.against(&server.base_url(), TOKEN, &["status", "load", "r-1"]));
+    out.expect_code(5);
+    assert_no_raw_controls("status", &out.all());
+    assert!(out.stderr.contains(r"\x1b[2J"), "{}", out.stderr);
+    let log = std::fs::read_to_string(home.data_dir().join("logs/hexdash.log")).unwrap_or_default();
+    assert_no_raw_controls("the log", &log);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_dir_is_private_and_a_loose_one_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let (emu, home) = setup();
+    hexdash(
+        &emu,
+        &home,
+        &["run", "load", "-p", "day=2026-01-02", "--wait"],
+    )
+    .expect_code(0);
+    let data = home.data_dir();
+    assert_eq!(mode(&data), 0o700, "the data dir");
+    let files = files_under(&data);
+    assert!(
+        files.len() >= 3,
+        "journal, lock and log expected: {files:?}"
+    );
+    for file in files {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    assert_eq!(mode(&data.join("logs")), 0o700);
+
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = hexdash(&emu, &home, &["run", "load", "-p", "day=2026-01-03"]);
+    out.expect_code(0);
+    assert!(
+        out.stderr.contains("readable by other users") && out.stderr.contains("chmod 700"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_token_in_the_url_is_refused_and_never_printed() {
+    let home = Home::with_config(&config());
+    let url = "https://ops:hxtp_URLSECRET42@app.hex.tech/api/v1";
+    let out = Outcome::run(home.against(url, TOKEN, &["projects"]));
+    out.expect_code(4);
+    assert!(!out.all().contains("URLSECRET"), "{}", out.all());
+    assert!(
+        out.stderr.contains("https://***@app.hex.tech"),
+        "{}",
+        out.stderr
+    );
+
+    let mut cmd = home.command(&["config", "check"]);
+    cmd.env("HEX_API_URL", url).env("HEX_API_TOKEN", TOKEN);
+    let out = Outcome::run(cmd);
+    out.expect_code(4);
+    assert!(!out.all().contains("URLSECRET"), "{}", out.all());
+}
+
+#[test]
+fn parameters_that_would_not_arrive_as_typed_are_refused_before_sending() {
+    let (emu, home) = setup();
+    for (param, want) in [
+        ("day=2026-01-01Tjunk; DROP TABLE x", "is not a date"),
+        ("rows=123456789012345678901234567890", "too many digits"),
+        ("rows=nan", "finite"),
+    ] {
+        let out = hexdash(&emu, &home, &["run", "load", "-p", param]);
+        out.expect_code(4);
+        assert!(out.stderr.contains(want), "{param}: {}", out.stderr);
+    }
+    let params = home.path().join("p.toml");
+    std::fs::write(&params, "day = 2026-01-01\nrows = inf\n").unwrap();
+    let out = hexdash(
+        &emu,
+        &home,
+        &["run", "load", "--params-file", params.to_str().unwrap()],
+    );
+    out.expect_code(4);
+    assert!(out.stderr.contains("p.toml:2:8"), "{}", out.stderr);
+    assert!(
+        emu.runs().is_empty(),
+        "nothing may be sent: {:?}",
+        emu.runs()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn endless_and_huge_files_are_refused_with_one_line() {
+    let home = Home::new();
+    let out = home.offline(&["--config", "/dev/zero", "config", "check"]);
+    out.expect_code(4);
+    assert!(out.stderr.contains("larger than 1 MiB"), "{}", out.stderr);
+
+    let huge = home.path().join("huge.toml");
+    std::fs::write(
+        &huge,
+        format!("[profiles.x]\nbase_url = \"{}\"\n", "y".repeat(400_000)),
+    )
+    .unwrap();
+    let out = home.offline(&["--config", huge.to_str().unwrap(), "config", "check"]);
+    out.expect_code(4);
+    assert!(
+        out.stderr.len() < 2_000,
+        "{} bytes of stderr",
+        out.stderr.len()
+    );
+
+    let out = Outcome::run(home.command(&["emulator", "--scenario", "/dev/zero"]));
+    out.expect_code(4);
+    assert!(out.stderr.contains("larger than 8 MiB"), "{}", out.stderr);
+}
+
+#[test]
+fn a_journal_that_cannot_be_opened_is_a_local_error_not_an_api_error() {
+    let (emu, home) = setup();
+    // A directory where the journal file should be: unopenable, also for root.
+    std::fs::create_dir_all(home.data_dir().join("journal.jsonl")).unwrap();
+    let out = hexdash(&emu, &home, &["run", "load", "-p", "day=2026-01-02"]);
+    out.expect_code(4);
+    assert!(
+        out.stderr.contains("cannot open the journal"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn dash_v_logs_to_stderr_for_headless_commands_as_help_says() {
+    let (emu, home) = setup();
+    let out = hexdash(&emu, &home, &["-v", "run", "load", "-p", "day=2026-01-02"]);
+    out.expect_code(0);
+    assert!(
+        out.stderr.contains("INFO") && out.stderr.contains("launched"),
+        "stderr: {}",
+        out.stderr
+    );
+    let out = hexdash(&emu, &home, &["run", "load", "-p", "day=2026-01-03"]);
+    out.expect_code(0);
+    assert!(!out.stderr.contains("INFO"), "{}", out.stderr);
+}
+
+#[test]
+fn config_check_warns_about_the_key_bindings_the_dashboard_would_ignore() {
+    let home = Home::with_config("[keys]\ncancle_run = \"x\"\nquit = \"ctrl-\"\n");
+    let out = home.offline(&["config", "check"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains("cancle_run") && out.stdout.contains("cancel_run"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("warnings:     none"), "{}", out.stdout);
+}
