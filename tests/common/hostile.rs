@@ -32,11 +32,7 @@ pub enum Reply {
     /// A chunked 200 whose body never ends (until the client hangs up).
     EndlessChunked,
     /// A status line and headers, then `len` bytes of `fill` as the body (with Content-Length).
-    Sized {
-        status: u16,
-        len: usize,
-        fill: u8,
-    },
+    Sized { status: u16, len: usize, fill: u8 },
 }
 
 impl Reply {
