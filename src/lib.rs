@@ -15,6 +15,7 @@ pub mod headless;
 pub mod hex;
 pub mod journal;
 pub mod logging;
+pub mod panic_hook;
 pub mod pipeline;
 pub mod safe_text;
 pub mod signals;

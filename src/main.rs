@@ -1,5 +1,5 @@
-//! The `hexdash` binary: parse the command line, set up logging, dispatch. Everything else lives
-//! in the library so it can be tested without a process.
+//! The `hexdash` binary: install the panic hook, parse the command line, set up logging,
+//! dispatch. Everything else lives in the library so it can be tested without a process.
 
 use std::process::ExitCode;
 
@@ -7,6 +7,8 @@ use clap::Parser;
 use hexdash::cli::Cli;
 
 fn main() -> ExitCode {
+    // First, so the dashboard's terminal restore (installed later) wraps it and runs before it.
+    hexdash::panic_hook::install();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

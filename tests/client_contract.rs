@@ -1,15 +1,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Contract tests: hexdash's Hex client against the in-process emulator, for every operation and
 //! every error kind (401, 404, 422 with parameter details, 429 honoured and retried, 503 at the
-//! kernel limit, plain-text bodies, malformed JSON, dropped connections, retried 5xx).
+//! kernel limit, plain-text bodies, malformed JSON, dropped connections, retried 5xx), and against
+//! the scripted hostile server for what the emulator never does (redirects, absurd Retry-After,
+//! oversized bodies): the error kind and the exactly-once semantics a caller relies on.
+
+mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::hostile::{Hostile, Reply};
 use hexdash::clock::{ManualClock, SharedClock};
 use hexdash::emulator::{EmulatorOptions, Faults, RunningEmulator, Scenario, start};
+use hexdash::hex::budget::MAX_PAUSE;
 use hexdash::hex::types::{ListProjectsQuery, ProjectRunsQuery, RunProjectRequest};
-use hexdash::hex::{Client, ClientSettings, Error, Limits, RunStatus};
+use hexdash::hex::{Client, ClientSettings, Error, Limits, MAX_BODY_BYTES, RunStatus};
 use indexmap::IndexMap;
 use jiff::{SignedDuration, Timestamp};
 use secrecy::SecretString;
@@ -495,4 +501,108 @@ async fn the_budget_makes_the_client_wait_instead_of_collecting_429s() {
         "the client should be waiting on its budget"
     );
     assert_eq!(env.emu.control().requests().len(), 3);
+}
+
+/// A client of the hostile server, retrying eagerly: whatever it must not retry shows.
+fn hostile_client(server: &Hostile) -> Client {
+    let mut s = ClientSettings::new(
+        Url::parse(&server.base_url()).unwrap(),
+        SecretString::from(TOKEN.to_string()),
+    );
+    s.max_retries = 4;
+    s.max_backoff = Duration::from_millis(10);
+    s.request_timeout = Duration::from_secs(10);
+    Client::new(s).unwrap()
+}
+
+#[tokio::test]
+async fn a_launch_answered_with_a_redirect_is_sent_once_and_its_outcome_unknown() {
+    let elsewhere = Hostile::start(|_| Reply::json("{}"));
+    let target = format!("http://{}/api/v1/projects/{ETL}/runs", elsewhere.addr());
+    let server = Hostile::start(move |_| Reply::http(307, &[("Location", target.as_str())], ""));
+    let e = hostile_client(&server)
+        .run_project(ETL, &RunProjectRequest::default())
+        .await
+        .unwrap_err();
+    // Whatever answered may have acted on the POST: unknown, for the engine to reconcile.
+    match &e {
+        Error::LaunchOutcomeUnknown { cause } => {
+            assert!(
+                matches!(&**cause, Error::Redirected { status: 307, location, .. }
+                    if location.contains(&elsewhere.addr().to_string())),
+                "{cause}"
+            );
+        }
+        other => panic!("expected an unknown outcome, got {other}"),
+    }
+    assert_eq!(server.requests().len(), 1, "the POST was re-sent");
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the POST followed the redirect"
+    );
+}
+
+#[tokio::test]
+async fn a_same_origin_redirect_is_not_followed_either() {
+    let server = Hostile::start(|_| Reply::http(308, &[("Location", "/api/v2/projects")], ""));
+    let e = hostile_client(&server)
+        .list_projects(&ListProjectsQuery::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Redirected { status: 308, location, .. } if location.ends_with("/api/v2/projects")),
+        "{e}"
+    );
+    assert!(!e.is_transient());
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn an_absurd_retry_after_pauses_the_budget_for_the_cap_and_is_not_retried() {
+    let server = Hostile::start(|_| Reply::http(429, &[("Retry-After", "1e30")], ""));
+    let c = hostile_client(&server);
+    let e = c
+        .list_projects(&ListProjectsQuery::default())
+        .await
+        .unwrap_err();
+    assert!(e.asked_absurd_wait(), "{e}");
+    assert_eq!(e.retry_after(), Some(MAX_PAUSE));
+    assert_eq!(server.requests().len(), 1, "an absurd wait is not retried");
+    let paused = c.budget_snapshot().paused_for.unwrap();
+    assert!(
+        paused <= MAX_PAUSE && paused > MAX_PAUSE - Duration::from_secs(30),
+        "{paused:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_over_the_size_cap_is_an_error_and_a_launch_with_one_is_unknown() {
+    let server = Hostile::start(|_| Reply::Sized {
+        status: 201,
+        len: MAX_BODY_BYTES + 1,
+        fill: b' ',
+    });
+    let c = hostile_client(&server);
+    let e = c
+        .list_projects(&ListProjectsQuery::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::TooLarge { limit, .. } if limit == MAX_BODY_BYTES),
+        "{e}"
+    );
+    assert!(
+        !e.is_transient(),
+        "a second download of the same body cannot help"
+    );
+    let e = c
+        .run_project(ETL, &RunProjectRequest::default())
+        .await
+        .unwrap_err();
+    // A 2xx to a launch created a run whatever its body: unknown, reconciled, never re-sent.
+    assert!(
+        matches!(&e, Error::LaunchOutcomeUnknown { cause } if matches!(**cause, Error::TooLarge { .. })),
+        "{e}"
+    );
+    assert_eq!(server.requests().len(), 2);
 }

@@ -55,7 +55,8 @@ fn a_panic_restores_the_terminal() {
     let mut pty = Pty::spawn(&["demo"], &[("HEXDASH_TEST_PANIC_AFTER_MS", "1500")]);
     pty.wait_for("the dashboard", |s| s.contains("Extract orders"));
     let code = pty.wait_exit();
-    assert_eq!(code, 101, "screen:\n{}", pty.screen());
+    // The panic hook (src/panic_hook.rs) runs after the terminal is restored and exits 70.
+    assert_eq!(code, 70, "screen:\n{}", pty.screen());
     pty.assert_restored();
     assert!(
         pty.screen().contains("panicked"),

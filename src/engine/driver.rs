@@ -85,6 +85,7 @@ pub(crate) async fn drive(inner: Arc<Inner>) {
 
 /// Sends one poll and reports its outcome.
 async fn send(inner: Arc<Inner>, poll: Poll) {
+    super::failpoint::panic_at("poll");
     let result = match &poll {
         Poll::Run(key) => inner
             .poller

@@ -302,7 +302,20 @@ impl State {
                     .unwrap_or_else(|_| self.now_ts())
             });
             self.health.paused_until = until;
-            return vec![Update::Health(self.health.clone())];
+            if !error.asked_absurd_wait() {
+                return vec![Update::Health(self.health.clone())];
+            }
+            // Polling stops for the whole capped pause (minutes, not seconds): say why on the
+            // health line and on the runs, rather than let them look fresh and frozen.
+            self.health.error = Some(reason.clone());
+            let mut updates = vec![Update::Health(self.health.clone())];
+            for key in poll.runs() {
+                if let Some(view) = self.views.get_mut(key) {
+                    view.stale = Some(reason.clone());
+                }
+                updates.extend(self.run_update(key, Change::Stale));
+            }
+            return updates;
         }
         let scope = match error {
             HexError::Unauthorized { .. } | HexError::Forbidden { .. } => ErrorScope::Global,

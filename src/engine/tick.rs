@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// Where [`Tick::to_instant`] puts a tick an `Instant` cannot hold.
+const FAR_AWAY: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// A moment, measured from an epoch chosen by whoever owns the scheduler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Tick(Duration);
@@ -45,9 +48,14 @@ impl Tick {
         Tick(now.saturating_duration_since(epoch))
     }
 
-    /// The inverse of [`Tick::since`], for `sleep_until`.
+    /// The inverse of [`Tick::since`], for `sleep_until`. A tick too far away for an `Instant`
+    /// (e.g. [`Tick::NEVER`]) becomes a year from `epoch`: still "not now", where falling back
+    /// to `epoch` itself would make the driver spin on a deadline that is always due.
     pub fn to_instant(self, epoch: Instant) -> Instant {
-        epoch.checked_add(self.0).unwrap_or(epoch)
+        epoch
+            .checked_add(self.0)
+            .or_else(|| epoch.checked_add(FAR_AWAY))
+            .unwrap_or(epoch)
     }
 }
 
@@ -99,5 +107,13 @@ mod tests {
         assert_eq!(tick, Tick::from_millis(2500));
         assert_eq!(tick.to_instant(epoch), later);
         assert_eq!(Tick::since(later, epoch), Tick::ZERO);
+    }
+
+    #[test]
+    fn a_tick_beyond_any_instant_is_far_away_not_now() {
+        let epoch = Instant::now();
+        let never = Tick::from_duration(Duration::MAX).to_instant(epoch);
+        assert!(never >= epoch + FAR_AWAY, "{never:?}");
+        assert!(Tick::NEVER.to_instant(epoch) > epoch + FAR_AWAY / 2);
     }
 }

@@ -19,6 +19,13 @@ use super::settings::Limits;
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 
+/// The longest one 429 may stop every request. Hex's window resets a minute after its first
+/// request (HEX_API.md "Limits"), so an honest Retry-After is at most about 60 s; five minutes
+/// leaves room for a slow or hourly limit, and anything longer is a server asking for something
+/// absurd: a few more refused requests cost less than a dashboard frozen for hours (or an
+/// `Instant` overflow, for `Retry-After: 18446744073709551615`).
+pub const MAX_PAUSE: Duration = Duration::from_secs(5 * 60);
+
 /// Who is asking, which decides how much of the budget they may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Priority {
@@ -181,10 +188,11 @@ impl Budget {
         }
     }
 
-    /// Stops every request until `now + pause` (after a 429).
+    /// Stops every request until `now + pause` (after a 429), for at most [`MAX_PAUSE`].
     pub fn pause(&self, pause: Duration, now: Instant) {
         let mut st = self.lock();
-        let until = now + pause;
+        // Checked even when capped: no number from a server may panic here.
+        let until = now.checked_add(pause.min(MAX_PAUSE)).unwrap_or(now);
         if st.paused_until.is_none_or(|u| u < until) {
             st.paused_until = Some(until);
         }
@@ -288,6 +296,17 @@ mod tests {
         assert_eq!(b.snapshot_at(t0).paused_for, Some(Duration::from_secs(7)));
         b.try_acquire(Priority::Poll, t0 + Duration::from_secs(7))
             .unwrap();
+    }
+
+    #[test]
+    fn a_huge_pause_is_capped_not_an_overflow() {
+        let b = Budget::new(limits(100, 0));
+        let t0 = Instant::now();
+        b.pause(Duration::MAX, t0);
+        b.pause(Duration::from_secs(u64::MAX), t0);
+        assert_eq!(b.snapshot_at(t0).paused_for, Some(MAX_PAUSE));
+        assert_eq!(b.try_acquire(Priority::Action, t0).unwrap_err(), MAX_PAUSE);
+        b.try_acquire(Priority::Action, t0 + MAX_PAUSE).unwrap();
     }
 
     #[tokio::test(start_paused = true)]

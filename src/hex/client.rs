@@ -5,27 +5,27 @@
 //! timeouts, 5xx and 429 with capped, jittered backoff that honours `Retry-After`; RunProject is
 //! retried only when Hex certainly created nothing (429, 503, connection never established), and
 //! any other failure of the POST becomes [`Error::LaunchOutcomeUnknown`] for the caller to
-//! reconcile. The token is only ever put into the Authorization header.
+//! reconcile. A 429 whose Retry-After is absurd (longer than [`MAX_PAUSE`]) pauses the budget for
+//! the cap and is not retried: the person hears of it now. Redirects are never followed (nothing,
+//! least of all a launch's POST, is re-sent anywhere by the HTTP layer), and no answer is read
+//! past a size cap (`response`). The token is only ever put into the Authorization header.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::budget::{Budget, BudgetSnapshot, Priority};
+use super::budget::{Budget, BudgetSnapshot, MAX_PAUSE, Priority};
 use super::error::Error;
+use super::response::{self, ReadError, Reply, decode};
 use super::settings::{ClientSettings, check_base_url};
 use super::types::{
-    ApiErrorBody, ListProjectsQuery, Operation, Project, ProjectRunsQuery, ProjectRunsResponse,
-    ProjectsPage, RunProjectRequest, RunProjectResponse, RunStatusResponse,
+    ListProjectsQuery, Operation, Project, ProjectRunsQuery, ProjectRunsResponse, ProjectsPage,
+    RunProjectRequest, RunProjectResponse, RunStatusResponse,
 };
 
-/// Longest error-body excerpt kept in an error message.
-const EXCERPT_CHARS: usize = 160;
 /// Safety stop for ListProjects paging, in case a server keeps handing out cursors.
 const MAX_PAGES: usize = 1000;
 
@@ -50,12 +50,6 @@ struct Inner {
     request_timeout: Duration,
 }
 
-/// A successful HTTP exchange before decoding.
-struct Reply {
-    status: StatusCode,
-    body: Vec<u8>,
-}
-
 impl Client {
     /// Builds a client. Fails on a base URL that is not https (or loopback http).
     pub fn new(settings: ClientSettings) -> Result<Client, Error> {
@@ -73,6 +67,11 @@ impl Client {
             .user_agent(concat!("hexdash/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
+            // Never follow a redirect, not even to the same origin: reqwest re-sends a 307/308's
+            // body, so following could launch a run twice or at another server, and a redirect
+            // elsewhere would carry the request there. Hex's API does not redirect; a 3xx is
+            // turned into an error naming its target (`response::read`).
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Setup(e.to_string()))?;
         Ok(Client {
@@ -252,13 +251,14 @@ impl Client {
             } else {
                 err.is_transient()
             };
-            if !retryable || !self.retries || attempt >= self.inner.max_retries {
-                return Err(err);
-            }
             let pause = backoff(attempt, err.retry_after(), self.inner.max_backoff);
             if matches!(err, Error::RateLimited { .. }) {
-                // Everyone sharing the token waits, not just this request.
+                // Everyone sharing the token waits, not just this request (the budget caps it).
                 self.inner.budget.pause(pause, tokio::time::Instant::now());
+            }
+            let absurd = err.asked_absurd_wait();
+            if !retryable || absurd || !self.retries || attempt >= self.inner.max_retries {
+                return Err(err);
             }
             tracing::debug!(%op, attempt, ?pause, error = %err, "retrying");
             tokio::time::sleep(pause).await;
@@ -269,17 +269,10 @@ impl Client {
     /// One HTTP exchange, classified.
     async fn exchange(&self, op: Operation, req: reqwest::RequestBuilder) -> Result<Reply, Error> {
         let response = req.send().await.map_err(|e| self.transport_error(op, &e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(op, &e))?
-            .to_vec();
-        if status.is_success() {
-            return Ok(Reply { status, body });
-        }
-        Err(http_error(op, status, &headers, &body))
+        response::read(op, response).await.map_err(|e| match e {
+            ReadError::Transport(e) => self.transport_error(op, &e),
+            ReadError::Hex(e) => e,
+        })
     }
 
     fn transport_error(&self, op: Operation, e: &reqwest::Error) -> Error {
@@ -330,7 +323,10 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
 fn backoff(attempt: u32, retry_after: Option<Duration>, cap: Duration) -> Duration {
     if let Some(ra) = retry_after {
         // A little jitter so several hexdash processes do not return in the same millisecond.
-        return ra + Duration::from_millis(fastrand::u64(0..250));
+        // Capped again here: this is the pause slept, whoever parsed the header.
+        return ra
+            .min(MAX_PAUSE)
+            .saturating_add(Duration::from_millis(fastrand::u64(0..250)));
     }
     let base = Duration::from_millis(500).saturating_mul(1u32 << attempt.min(16));
     let capped = base.min(cap);
@@ -339,123 +335,6 @@ fn backoff(attempt: u32, retry_after: Option<Duration>, cap: Duration) -> Durati
     half + Duration::from_millis(fastrand::u64(
         0..=u64::try_from(half.as_millis()).unwrap_or(0),
     ))
-}
-
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
-    if text.chars().count() > EXCERPT_CHARS {
-        out.push('…');
-    }
-    out
-}
-
-fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = value.parse::<f64>()
-        && secs.is_finite()
-        && secs >= 0.0
-    {
-        return Some(Duration::from_secs_f64(secs));
-    }
-    // An HTTP date: wait until then.
-    let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
-    let delta = when.duration_since(jiff::Timestamp::now());
-    Some(Duration::try_from(delta).unwrap_or(Duration::ZERO))
-}
-
-/// Maps a non-2xx answer to its typed error. Copes with plain-text bodies (HEX_API.md "Errors").
-fn http_error(op: Operation, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
-    let parsed: Option<ApiErrorBody> = serde_json::from_slice(body).ok();
-    let trace_id = parsed.as_ref().and_then(|b| b.trace_id.clone());
-    let message = match &parsed {
-        Some(b) => match (&b.reason, &b.details) {
-            (Some(r), Some(d)) => format!("{r}: {d}"),
-            (Some(r), None) => r.clone(),
-            (None, Some(d)) => d.clone(),
-            (None, None) => status.canonical_reason().unwrap_or("").to_string(),
-        },
-        None => {
-            let text = excerpt(body);
-            if text.is_empty() {
-                status.canonical_reason().unwrap_or("no body").to_string()
-            } else {
-                text
-            }
-        }
-    };
-    match status.as_u16() {
-        400 => Error::BadRequest {
-            op,
-            message,
-            trace_id,
-        },
-        401 => Error::Unauthorized {
-            op,
-            message,
-            trace_id,
-        },
-        403 => Error::Forbidden {
-            op,
-            message,
-            trace_id,
-        },
-        404 => Error::NotFound {
-            op,
-            message,
-            trace_id,
-        },
-        422 => {
-            let (invalid, not_found) = parsed
-                .map(|b| {
-                    (
-                        b.invalid.unwrap_or_default(),
-                        b.not_found.unwrap_or_default(),
-                    )
-                })
-                .unwrap_or_default();
-            Error::Unprocessable {
-                op,
-                message,
-                invalid,
-                not_found,
-                trace_id,
-            }
-        }
-        429 => Error::RateLimited {
-            op,
-            retry_after: parse_retry_after(headers),
-            trace_id,
-        },
-        503 if op == Operation::RunProject => Error::KernelLimit { message, trace_id },
-        s if s >= 500 => Error::Server {
-            op,
-            status: s,
-            message,
-            trace_id,
-        },
-        s => Error::BadRequest {
-            op,
-            message: format!("HTTP {s}: {message}"),
-            trace_id,
-        },
-    }
-}
-
-fn decode<T: DeserializeOwned>(op: Operation, reply: Reply) -> Result<T, Error> {
-    serde_json::from_slice(&reply.body).map_err(|e| Error::Undecodable {
-        op,
-        status: reply.status.as_u16(),
-        detail: e.to_string(),
-        excerpt: excerpt(&reply.body),
-        trace_id: serde_json::from_slice::<ApiErrorBody>(&reply.body)
-            .ok()
-            .and_then(|b| b.trace_id),
-    })
 }
 
 #[cfg(test)]
@@ -473,52 +352,9 @@ mod tests {
         assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(500));
         let ra = backoff(3, Some(Duration::from_secs(45)), cap);
         assert!(ra >= Duration::from_secs(45) && ra < Duration::from_secs(46));
-    }
-
-    #[test]
-    fn plain_text_and_json_error_bodies_are_both_read() {
-        let h = HeaderMap::new();
-        let e = http_error(
-            Operation::ListProjects,
-            StatusCode::UNAUTHORIZED,
-            &h,
-            b"Unauthorized",
-        );
-        assert!(matches!(&e, Error::Unauthorized { message, .. } if message == "Unauthorized"));
-        let body = br#"{"reason":"Project not published","traceId":"t-1"}"#;
-        let e = http_error(
-            Operation::RunProject,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &h,
-            body,
-        );
-        assert_eq!(e.trace_id(), Some("t-1"));
-        let e = http_error(
-            Operation::RunProject,
-            StatusCode::SERVICE_UNAVAILABLE,
-            &h,
-            b"",
-        );
-        assert!(matches!(e, Error::KernelLimit { .. }));
-        let e = http_error(
-            Operation::GetRunStatus,
-            StatusCode::SERVICE_UNAVAILABLE,
-            &h,
-            b"",
-        );
-        assert!(matches!(e, Error::Server { status: 503, .. }));
-    }
-
-    #[test]
-    fn retry_after_seconds_and_dates() {
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, "12".parse().unwrap());
-        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(12)));
-        h.insert(
-            RETRY_AFTER,
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
-        );
-        assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
+        // Whatever asks for more (a caller that did not cap) gets the cap, not an overflow.
+        let huge = backoff(0, Some(Duration::MAX), cap);
+        assert!(huge >= MAX_PAUSE && huge < MAX_PAUSE + Duration::from_secs(1));
     }
 
     #[test]

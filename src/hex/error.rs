@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use super::budget::MAX_PAUSE;
 use super::types::{InvalidParam, Operation};
 
 fn trace(trace_id: &Option<String>) -> String {
@@ -14,10 +15,43 @@ fn trace(trace_id: &Option<String>) -> String {
     }
 }
 
-fn secs(d: &Option<Duration>) -> String {
-    match d {
-        Some(d) => format!("; Hex asked to wait {}s", d.as_secs().max(1)),
-        None => String::new(),
+fn asked_wait(retry_after: &Option<Duration>, absurd: &Option<String>) -> String {
+    match (retry_after, absurd) {
+        (_, Some(raw)) => format!(
+            "; the server asked for an absurd wait (Retry-After: {raw}), so hexdash holds its \
+             requests for at most {} min instead. If this persists, check that the base URL \
+             points at Hex",
+            MAX_PAUSE.as_secs() / 60
+        ),
+        (Some(d), None) => format!(
+            "; Hex asked to wait {}s. hexdash waits and retries; if this persists, other clients \
+             share this token's budget",
+            d.as_secs().max(1)
+        ),
+        (None, None) => ". hexdash waits and retries; if this persists, other clients share this \
+                         token's budget"
+            .to_string(),
+    }
+}
+
+/// `4 MiB`, for the body cap.
+fn size(bytes: &usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// The status with its standard name when it has one: `405 Method Not Allowed`.
+fn named(status: &u16) -> String {
+    match reqwest::StatusCode::from_u16(*status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(reason) => format!("{status} {reason}"),
+        None => status.to_string(),
     }
 }
 
@@ -97,15 +131,64 @@ pub enum Error {
         trace_id: Option<String>,
     },
     #[error(
-        "{op}: rate limited by Hex (429){}. hexdash waits and retries; if this persists, other \
-         clients share this token's budget{}",
-        secs(retry_after),
+        "{op}: rate limited by Hex (429){}{}",
+        asked_wait(retry_after, absurd),
         trace(trace_id)
     )]
     RateLimited {
         op: Operation,
+        /// The pause to honour: Retry-After, capped at [`MAX_PAUSE`].
         retry_after: Option<Duration>,
+        /// Retry-After as sent, when it asked for more than [`MAX_PAUSE`]. A request that gets
+        /// such an answer is not retried by the client: waiting the cap out would not satisfy
+        /// a server that means hours, and a person should hear of it now.
+        absurd: Option<String>,
         trace_id: Option<String>,
+    },
+    #[error(
+        "{op}: the request was too large for the server (413: {message}); send fewer or smaller \
+         input parameters{}",
+        trace(trace_id)
+    )]
+    RequestTooLarge {
+        op: Operation,
+        message: String,
+        trace_id: Option<String>,
+    },
+    #[error(
+        "{op}: Hex refused the request with HTTP {} ({message}), a status its API does not \
+         document for this call; check the base URL and hexdash's version{}",
+        named(status),
+        trace(trace_id)
+    )]
+    UnexpectedStatus {
+        op: Operation,
+        status: u16,
+        message: String,
+        trace_id: Option<String>,
+    },
+    #[error(
+        "{op}: the server answered {}, redirecting to {location}; hexdash never follows \
+         redirects (a request and its token stay with the base URL). If Hex moved, set the base \
+         URL to the new address",
+        named(status)
+    )]
+    Redirected {
+        op: Operation,
+        status: u16,
+        /// The Location target, resolved against the request's URL and cleaned for printing.
+        location: String,
+    },
+    #[error(
+        "{op}: the answer ({}) is larger than the {} hexdash accepts from Hex, whose answers are \
+         far smaller; check that the base URL points at Hex's API",
+        named(status),
+        size(limit)
+    )]
+    TooLarge {
+        op: Operation,
+        status: u16,
+        limit: usize,
     },
     #[error(
         "RunProject: Hex could not start a kernel (503: {message}); no run was created. Too many \
@@ -167,9 +250,15 @@ impl Error {
             | Error::RateLimited { trace_id, .. }
             | Error::KernelLimit { trace_id, .. }
             | Error::Server { trace_id, .. }
+            | Error::RequestTooLarge { trace_id, .. }
+            | Error::UnexpectedStatus { trace_id, .. }
             | Error::Undecodable { trace_id, .. } => trace_id.as_deref(),
             Error::LaunchOutcomeUnknown { cause } => cause.trace_id(),
-            Error::Timeout { .. } | Error::Transport { .. } | Error::Setup(_) => None,
+            Error::Timeout { .. }
+            | Error::Transport { .. }
+            | Error::Redirected { .. }
+            | Error::TooLarge { .. }
+            | Error::Setup(_) => None,
         }
     }
 
@@ -183,7 +272,12 @@ impl Error {
             Error::Unprocessable { .. } => Some(422),
             Error::RateLimited { .. } => Some(429),
             Error::KernelLimit { .. } => Some(503),
-            Error::Server { status, .. } | Error::Undecodable { status, .. } => Some(*status),
+            Error::RequestTooLarge { .. } => Some(413),
+            Error::Server { status, .. }
+            | Error::Undecodable { status, .. }
+            | Error::UnexpectedStatus { status, .. }
+            | Error::Redirected { status, .. }
+            | Error::TooLarge { status, .. } => Some(*status),
             Error::LaunchOutcomeUnknown { cause } => cause.status(),
             Error::Timeout { .. } | Error::Transport { .. } | Error::Setup(_) => None,
         }
@@ -213,7 +307,8 @@ impl Error {
     }
 
     /// Hex understood the request and refused it: repeating the same request cannot help, and
-    /// (for RunProject) nothing was created.
+    /// (for RunProject) nothing was created. A redirect or an oversized answer is no refusal:
+    /// whatever answered may have acted on a launch first, so its outcome stays unknown.
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
@@ -222,16 +317,29 @@ impl Error {
                 | Error::NotFound { .. }
                 | Error::BadRequest { .. }
                 | Error::Unprocessable { .. }
+                | Error::RequestTooLarge { .. }
+                | Error::UnexpectedStatus { .. }
                 | Error::Setup(_)
         )
     }
 
-    /// The server-requested pause, for 429s.
+    /// The server-requested pause (capped), for 429s.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::RateLimited { retry_after, .. } => *retry_after,
             _ => None,
         }
+    }
+
+    /// A 429 whose Retry-After asked for more than hexdash ever waits at once.
+    pub fn asked_absurd_wait(&self) -> bool {
+        matches!(
+            self,
+            Error::RateLimited {
+                absurd: Some(_),
+                ..
+            }
+        )
     }
 }
 

@@ -7,6 +7,8 @@ pub mod budget;
 pub mod client;
 pub mod error;
 pub mod params;
+mod response;
+mod retry_after;
 pub mod settings;
 pub mod types;
 
@@ -14,6 +16,7 @@ pub use budget::{Budget, BudgetSnapshot, Priority};
 pub use client::Client;
 pub use error::Error;
 pub use params::{ParamKind, ParamSpec};
+pub use response::MAX_BODY_BYTES;
 pub use settings::{ClientSettings, Limits, check_base_url};
 pub use types::{Operation, RunStatus};
 

@@ -53,7 +53,15 @@ impl Home {
 
     /// `hexdash ARGS` with this home and no API URL or token from the environment of the test.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("hexdash").unwrap();
+        let mut cmd = Command::from_std(self.std_command(args));
+        cmd.timeout(Duration::from_secs(90));
+        cmd
+    }
+
+    /// The same as [`Home::command`], as a plain `std::process::Command`, for a test that must
+    /// watch a process while it runs (spawn, read its output, signal it).
+    pub fn std_command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hexdash"));
         cmd.args(args)
             .env("HEXDASH_CONFIG_DIR", self.config_dir())
             .env("HEXDASH_DATA_DIR", self.data_dir())
@@ -63,7 +71,7 @@ impl Home {
             .env_remove("HEXDASH_PROFILE")
             .env_remove("HEXDASH_CONFIG")
             .env_remove("HEXDASH_LOG")
-            .timeout(Duration::from_secs(90));
+            .env_remove("HEXDASH_TEST_PANIC_AT");
         cmd
     }
 
