@@ -309,6 +309,15 @@ fn dash_v_logs_to_stderr_for_headless_commands_as_help_says() {
     let out = hexdash(&emu, &home, &["run", "load", "-p", "day=2026-01-03"]);
     out.expect_code(0);
     assert!(!out.stderr.contains("INFO"), "{}", out.stderr);
+    // Every request at debug level, so -v shows where the budget goes; never the token.
+    let out = hexdash(&emu, &home, &["-v", "projects"]);
+    out.expect_code(0);
+    assert!(
+        out.stderr.contains("DEBUG") && out.stderr.contains("ListProjects"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.all().contains(TOKEN));
 }
 
 #[test]

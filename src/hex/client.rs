@@ -268,11 +268,22 @@ impl Client {
 
     /// One HTTP exchange, classified.
     async fn exchange(&self, op: Operation, req: reqwest::RequestBuilder) -> Result<Reply, Error> {
-        let response = req.send().await.map_err(|e| self.transport_error(op, &e))?;
-        response::read(op, response).await.map_err(|e| match e {
-            ReadError::Transport(e) => self.transport_error(op, &e),
-            ReadError::Hex(e) => e,
-        })
+        let started = std::time::Instant::now();
+        let result = match req.send().await {
+            Ok(response) => response::read(op, response).await.map_err(|e| match e {
+                ReadError::Transport(e) => self.transport_error(op, &e),
+                ReadError::Hex(e) => e,
+            }),
+            Err(e) => Err(self.transport_error(op, &e)),
+        };
+        // One line per request at debug level (`-v`): what an operator needs to see where the
+        // budget goes. The URL is not logged (ids are in the caller's lines); the token never is.
+        let ms = started.elapsed().as_millis();
+        match &result {
+            Ok(reply) => tracing::debug!(%op, status = reply.status.as_u16(), ms, "answered"),
+            Err(e) => tracing::debug!(%op, ms, error = %e, "failed"),
+        }
+        result
     }
 
     fn transport_error(&self, op: Operation, e: &reqwest::Error) -> Error {

@@ -219,7 +219,7 @@ pub enum Error {
         refused: bool,
     },
     #[error(
-        "{op}: Hex answered {status} with a body hexdash cannot read ({detail}): {excerpt:?}{}",
+        "{op}: Hex answered {status} with a body hexdash cannot read ({detail}): \"{excerpt}\"{}",
         trace(trace_id)
     )]
     Undecodable {

@@ -101,26 +101,15 @@ fn location(response: &Response) -> String {
 }
 
 /// Server text made safe to print: at most `max` characters, control characters (C0, DEL, C1)
-/// and the bidirectional-text overrides shown escaped (`\u{1b}`), never passed through.
+/// and the bidirectional-text overrides shown escaped (`\x1b`), never passed through; the same
+/// escaping as every other line hexdash prints ([`crate::safe_text`]).
 pub fn clean(text: &str, max: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max));
-    for c in text.chars().take(max) {
-        if c.is_control() || is_bidi_control(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
+    let cut: String = text.chars().take(max).collect();
+    let mut out = crate::safe_text::escape_line(&cut).into_owned();
     if text.chars().nth(max).is_some() {
         out.push('…');
     }
     out
-}
-
-/// Invisible characters that reorder the text around them on screen (the "Trojan Source"
-/// set): a message could otherwise show something other than what it says.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 pub fn excerpt(body: &[u8]) -> String {
@@ -318,9 +307,12 @@ mod tests {
         let body = "\x1b[2J\x1b]0;pwned\x07 \u{9b}31m \u{202e}evil";
         let e = error(StatusCode::NOT_FOUND, body.as_bytes());
         let text = e.to_string();
-        assert!(text.contains(r"\u{1b}[2J"), "{text}");
+        assert!(text.contains(r"\x1b[2J"), "{text}");
+        assert!(text.contains(r"\u{202e}evil"), "{text}");
         assert!(
-            !text.chars().any(|c| c.is_control() || is_bidi_control(c)),
+            !text
+                .chars()
+                .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
             "{text:?}"
         );
         let json = r#"{"reason":"bad\u001b[31m","traceId":"t\u0007","invalid":[{"paramName":"x\u001b","paramValue":"1","dataType":"NUMBER"}],"notFound":["y\u009b"]}"#;
@@ -328,7 +320,7 @@ mod tests {
         let text = e.to_string();
         assert!(!text.chars().any(char::is_control), "{text:?}");
         assert!(
-            text.contains(r"bad\u{1b}[31m") && text.contains(r"x\u{1b}"),
+            text.contains(r"bad\x1b[31m") && text.contains(r"x\x1b"),
             "{text}"
         );
         let long = "x".repeat(10_000);
