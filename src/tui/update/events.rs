@@ -39,7 +39,6 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::ProjectsLoaded(Ok(rows)) => {
-            model.projects.cursor = model.projects.cursor.min(rows.len().saturating_sub(1));
             model.projects.load = Load::Loaded(rows);
             Vec::new()
         }
@@ -266,9 +265,6 @@ fn merge(model: &mut Model, view: RunView, followed: bool) -> bool {
             },
         );
     }
-    if model.runs.cursor.is_none() {
-        model.runs.cursor = model.visible_runs().first().map(|r| r.view.key.clone());
-    }
     true
 }
 
@@ -311,7 +307,8 @@ fn launched(
                 ));
             }
             inform(model, Level::Info, text);
-            model.runs.cursor = Some(key.clone());
+            // Its row may arrive after this answer: the cursor goes to it when it shows.
+            model.runs.cursor.want(key.clone());
             model.runs.filter.text.clear();
             if from_form || model.screen == Screen::Runs {
                 return super::show(model, Screen::Runs);

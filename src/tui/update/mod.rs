@@ -10,6 +10,7 @@ mod events;
 mod pipelines;
 mod presets;
 mod screens;
+mod selection;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -20,10 +21,20 @@ use super::msg::{Effect, Msg};
 
 /// Applies `msg` to `model`; returns what the app loop must do.
 pub fn update(model: &mut Model, msg: Msg, keys: &KeyMap) -> Vec<Effect> {
-    match msg {
+    let before = model.runs.cursor.id().cloned();
+    let mut effects = match msg {
         Msg::Key(key) => on_key(model, &key, keys),
         other => events::on_event(model, other),
+    };
+    // Whatever changed what the lists show, each cursor is now on a row that is shown, and the
+    // engine polls fast the run under it.
+    selection::settle(model);
+    if model.runs.cursor.id() != before.as_ref() {
+        // `c` starts again from the URL on another run.
+        model.copy_next = 0;
     }
+    effects.extend(screens::refocus(model));
+    effects
 }
 
 fn on_key(model: &mut Model, key: &KeyEvent, keys: &KeyMap) -> Vec<Effect> {
@@ -254,6 +265,10 @@ pub(super) fn short(id: &str) -> &str {
 }
 
 #[cfg(test)]
+mod cursor_tests;
+#[cfg(test)]
 mod pipeline_tests;
+#[cfg(test)]
+mod test_kit;
 #[cfg(test)]
 mod tests;
