@@ -70,6 +70,43 @@ impl Field {
         }
     }
 
+    /// A declared field prefilled with `last` when the form can send it as it was, else with
+    /// the declared default (or empty, if that does not fit either); `notes` says what was
+    /// left out and why.
+    fn prefilled(spec: &ParamSpec, last: Option<&Value>, notes: &mut Vec<String>) -> Field {
+        if let Some(value) = last {
+            let field = Field::declared(spec.clone(), Some(value));
+            match field.takes(value) {
+                Ok(()) => return field,
+                Err(why) => notes.push(format!("{} ({why})", spec.name)),
+            }
+        }
+        let field = Field::declared(spec.clone(), None);
+        match &spec.default {
+            Some(default) if field.takes(default).is_err() => {
+                // A default the form cannot send (a config mistake): start empty instead.
+                Field::declared(
+                    ParamSpec {
+                        default: None,
+                        ..spec.clone()
+                    },
+                    None,
+                )
+            }
+            _ => field,
+        }
+    }
+
+    /// Whether this field, set from `value`, sends it as it was: a value outside a dropdown's
+    /// options would silently become the first option, a wrong type an unchecked box, text
+    /// that does not parse an error the person did not cause.
+    fn takes(&self, value: &Value) -> Result<(), String> {
+        if self.spec.kind.has_options() || self.spec.kind == ParamKind::Checkbox {
+            self.spec.check(value).map_err(|e| e.message)?;
+        }
+        self.value().map(|_| ())
+    }
+
     fn set_value(&mut self, v: &Value) {
         match self.spec.kind {
             ParamKind::Checkbox => self.checked = v.as_bool().unwrap_or(false),
@@ -201,6 +238,41 @@ impl Field {
     }
 }
 
+/// Free rows from the values last used, leaving out names a row cannot send back as they were
+/// (empty, holding `=`, or the same as another once trimmed).
+fn free_rows(last: Option<&IndexMap<String, Value>>, notes: &mut Vec<String>) -> Vec<Field> {
+    let mut names = BTreeSet::new();
+    let mut rows = Vec::new();
+    for (name, value) in last.into_iter().flatten() {
+        let trimmed = name.trim();
+        let why = if trimmed.is_empty() {
+            Some("an empty name")
+        } else if trimmed.contains('=') {
+            Some("a name with =")
+        } else if !names.insert(trimmed.to_string()) {
+            Some("the same name twice")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => notes.push(format!("{name:?} ({why})")),
+            None => rows.push(Field::free_row(trimmed, Some(value))),
+        }
+    }
+    rows
+}
+
+/// Run options from history as the form can launch them. Kill on timeout only with a timeout:
+/// a pipeline step without one journals `kill_on_timeout = true` (the step default), which does
+/// nothing without a timeout and which the form refuses.
+pub fn launchable(options: Option<&LaunchOptions>) -> LaunchOptions {
+    let mut o = options.cloned().unwrap_or_default();
+    if o.timeout_secs.is_none() {
+        o.kill_on_timeout = false;
+    }
+    o
+}
+
 /// Appends, deletes; false for keys that are not editing.
 fn edit_text(text: &mut String, key: &KeyEvent) -> bool {
     if key
@@ -257,6 +329,8 @@ pub struct Form {
     /// A pipeline's form: the definition file to start. It has no run options (each step has
     /// its own, in the file).
     pub pipeline: Option<std::path::PathBuf>,
+    /// Values from history the form did not take, and why (shown when the form opens).
+    pub prefill_notes: Vec<String>,
 }
 
 impl Form {
@@ -270,19 +344,19 @@ impl Form {
         last_options: Option<&LaunchOptions>,
     ) -> Form {
         let free = specs.is_empty();
+        let mut notes = Vec::new();
         let mut fields: Vec<Field> = if free {
-            last.map(|l| l.iter().map(|(k, v)| Field::free_row(k, Some(v))).collect())
-                .unwrap_or_default()
+            free_rows(last, &mut notes)
         } else {
             specs
                 .iter()
-                .map(|s| Field::declared(s.clone(), last.and_then(|l| l.get(&s.name))))
+                .map(|s| Field::prefilled(s, last.and_then(|l| l.get(&s.name)), &mut notes))
                 .collect()
         };
         if free {
             fields.push(Field::free_row("", None));
         }
-        let o = last_options.cloned().unwrap_or_default();
+        let o = launchable(last_options);
         Form {
             project_id: project_id.to_string(),
             project_title: project_title.map(str::to_string),
@@ -299,6 +373,7 @@ impl Form {
             error: None,
             rerun_of: None,
             pipeline: None,
+            prefill_notes: notes,
         }
     }
 
@@ -318,6 +393,9 @@ impl Form {
             None,
         );
         // No parameters means none, not free name=value rows: the file declares them all.
+        if form.free {
+            form.prefill_notes.clear();
+        }
         form.free = false;
         form.fields.retain(|f| !f.free);
         form.pipeline = Some(file.to_path_buf());
@@ -660,6 +738,105 @@ mod tests {
         f.timeout = "90s".into();
         let req = f.validate(Origin::Tui).unwrap();
         assert_eq!(req.options.timeout_secs, Some(90));
+    }
+
+    /// Whatever history holds, the form opens in a state `validate` accepts once the required
+    /// fields without a value are filled: prefill never brings in something the form refuses.
+    fn accepted_once_required_are_filled(f: &mut Form) -> LaunchRequest {
+        for field in &mut f.fields {
+            if field.spec.required && field.text.trim().is_empty() && !field.free {
+                field.text = "2026-11-27".into();
+            }
+        }
+        let request = f.validate(Origin::Tui);
+        let errors: Vec<_> = f.fields.iter().filter_map(|x| x.error.clone()).collect();
+        request.unwrap_or_else(|| {
+            panic!(
+                "refused as prefilled: {:?} {:?} {errors:?}",
+                f.error, f.timeout_error
+            )
+        })
+    }
+
+    #[test]
+    fn kill_on_timeout_without_a_timeout_is_not_prefilled() {
+        // What a pipeline step without a timeout journals.
+        let options = LaunchOptions {
+            kill_on_timeout: true,
+            timeout_secs: None,
+            ..LaunchOptions::default()
+        };
+        let mut f = Form::new("p", None, &[], None, Some(&options));
+        assert!(!f.kill_on_timeout);
+        let req = accepted_once_required_are_filled(&mut f);
+        assert_eq!(req.options.timeout_secs, None);
+        assert!(!req.options.kill_on_timeout);
+        // With a timeout it is kept.
+        let options = LaunchOptions {
+            timeout_secs: Some(90),
+            ..options
+        };
+        let f = Form::new("p", None, &[], None, Some(&options));
+        assert!(f.kill_on_timeout);
+        assert_eq!(f.timeout, "90s");
+    }
+
+    #[test]
+    fn last_values_that_no_longer_fit_the_declared_parameters_fall_back_to_the_default() {
+        let mut specs = specs();
+        specs[1].default = Some(json!(100));
+        let last = IndexMap::from([
+            ("run_date".to_string(), json!("not a date")),
+            ("rows".to_string(), json!("ten")),
+            // An option since removed from the dropdown and from the multiselect.
+            ("schema".to_string(), json!("sandbox")),
+            ("sources".to_string(), json!(["shop", "legacy"])),
+            ("full_refresh".to_string(), json!("yes please")),
+        ]);
+        let mut f = Form::new("p", None, &specs, Some(&last), None);
+        assert_eq!(f.fields[0].text, "", "the required date is left to fill");
+        assert_eq!(f.fields[1].text, "100", "the declared default");
+        assert_eq!(f.fields[2].pointer, 0);
+        assert!(f.fields[3].chosen.is_empty());
+        assert!(!f.fields[4].checked);
+        // Each value not taken is named, so nothing changes silently.
+        for name in ["run_date", "rows", "schema", "sources", "full_refresh"] {
+            assert!(
+                f.prefill_notes.iter().any(|n| n.contains(name)),
+                "{name}: {:?}",
+                f.prefill_notes
+            );
+        }
+        let req = accepted_once_required_are_filled(&mut f);
+        assert_eq!(req.params["rows"], json!(100));
+        // Values that fit are taken as they were, with no note.
+        let fits = IndexMap::from([
+            ("run_date".to_string(), json!("2026-01-31")),
+            ("rows".to_string(), json!(12)),
+            ("schema".to_string(), json!("prod")),
+        ]);
+        let f = Form::new("p", None, &specs, Some(&fits), None);
+        assert!(f.prefill_notes.is_empty(), "{:?}", f.prefill_notes);
+        assert_eq!(f.fields[2].pointer, 1);
+    }
+
+    #[test]
+    fn free_rows_are_prefilled_only_with_names_the_form_accepts() {
+        let last = IndexMap::from([
+            ("n".to_string(), json!(3)),
+            (String::new(), json!("no name")),
+            ("a=b".to_string(), json!("renamed by the =")),
+            (" n".to_string(), json!(4)),
+        ]);
+        let mut f = Form::new("p", None, &[], Some(&last), None);
+        let req = accepted_once_required_are_filled(&mut f);
+        assert_eq!(
+            serde_json::to_value(&req.params).unwrap(),
+            json!({"n": 3}),
+            "{:?}",
+            f.prefill_notes
+        );
+        assert_eq!(f.prefill_notes.len(), 3, "{:?}", f.prefill_notes);
     }
 
     #[test]

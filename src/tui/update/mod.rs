@@ -269,6 +269,8 @@ mod cursor_tests;
 #[cfg(test)]
 mod pipeline_tests;
 #[cfg(test)]
+mod prefill_tests;
+#[cfg(test)]
 mod test_kit;
 #[cfg(test)]
 mod tests;

@@ -214,8 +214,8 @@ fn open_form(model: &mut Model) -> Vec<Effect> {
     for (k, v) in &def.defaults {
         values.entry(k.clone()).or_insert_with(|| v.clone());
     }
-    model.form = Some(Form::for_pipeline(&name, &file, &def.specs, &values));
-    show(model, Screen::Form)
+    let form = Form::for_pipeline(&name, &file, &def.specs, &values);
+    super::screens::show_form(model, form)
 }
 
 fn ask_cancel(model: &mut Model) -> Vec<Effect> {

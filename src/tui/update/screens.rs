@@ -283,6 +283,18 @@ fn open_form(model: &mut Model, rerun: Option<&RunRow>) -> Vec<Effect> {
             )
         }
     };
+    show_form(model, form)
+}
+
+/// Opens `form`, saying which values from history it did not take.
+pub(super) fn show_form(model: &mut Model, form: Form) -> Vec<Effect> {
+    if !form.prefill_notes.is_empty() {
+        let text = format!(
+            "not prefilled, no longer valid here: {}",
+            form.prefill_notes.join("; ")
+        );
+        inform(model, Level::Warning, text);
+    }
     model.form = Some(form);
     show(model, Screen::Form)
 }
