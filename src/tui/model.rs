@@ -80,6 +80,18 @@ pub enum Confirm {
         started: Option<Timestamp>,
         status: Option<RunStatus>,
     },
+    /// Launch a run's project again with the run's parameters and options. What is sent is
+    /// frozen when the dialog opens: it shows every parameter and option, and `y` sends exactly
+    /// that.
+    Relaunch {
+        /// The run it repeats.
+        of: RunKey,
+        /// Its project, as the runs list names it.
+        project: String,
+        /// Who started the run it repeats (the relaunch itself is this dashboard's).
+        origin: Option<crate::journal::Origin>,
+        request: Box<crate::engine::LaunchRequest>,
+    },
     /// Cancel this pipeline run: its running steps until dead, nothing more launched.
     CancelPipeline {
         id: String,

@@ -98,7 +98,8 @@ fn on_overlay_key(
         Overlay::Confirm(confirm) => {
             if has(Action::Confirm) {
                 confirmed(model, confirm)
-            } else if has(Action::Decline) || has(Action::Back) {
+            } else if has(Action::Decline) || has(Action::Back) || key.code == KeyCode::Enter {
+                // Enter takes the default answer, which is no.
                 Vec::new()
             } else {
                 // Any other key leaves the question open: default no, never yes by accident.
@@ -116,6 +117,12 @@ fn confirmed(model: &mut Model, confirm: Confirm) -> Vec<Effect> {
             Vec::new()
         }
         Confirm::CancelPipeline { id, .. } => pipelines::confirmed_cancel(model, id),
+        Confirm::Relaunch {
+            project, request, ..
+        } => {
+            inform(model, Level::Info, format!("relaunching {project}…"));
+            vec![Effect::Launch(*request)]
+        }
         Confirm::CancelRun { key, .. } => {
             // The dialog froze its target; refuse if that run ended while it was open.
             let still_active = model
@@ -270,6 +277,8 @@ mod cursor_tests;
 mod pipeline_tests;
 #[cfg(test)]
 mod prefill_tests;
+#[cfg(test)]
+mod relaunch_tests;
 #[cfg(test)]
 mod test_kit;
 #[cfg(test)]

@@ -164,7 +164,7 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
             };
             Some(show(model, back))
         }
-        (Screen::Runs | Screen::Detail, Action::Launch) => Some(rerun(model)),
+        (Screen::Runs | Screen::Detail, Action::Launch) => Some(ask_relaunch(model)),
         (Screen::Runs | Screen::Detail, Action::RerunWithEdits) => {
             let row = model.current_run()?.clone();
             Some(open_form(model, Some(&row)))
@@ -299,8 +299,10 @@ pub(super) fn show_form(model: &mut Model, form: Form) -> Vec<Effect> {
     show(model, Screen::Form)
 }
 
-/// `r` on a run: launch again with the same parameters and options.
-fn rerun(model: &mut Model) -> Vec<Effect> {
+/// `r` on a run: ask to launch it again with the same parameters and options, showing exactly
+/// what would be sent. A run whose parameters are unknown (not launched by hexdash) opens the
+/// form instead, to fill them in.
+fn ask_relaunch(model: &mut Model) -> Vec<Effect> {
     if refused_read_only(model, "launching") {
         return Vec::new();
     }
@@ -308,7 +310,6 @@ fn rerun(model: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     let Some(params) = row.view.params.clone() else {
-        // Not launched by hexdash: its parameters are unknown, so ask for them.
         inform(
             model,
             Level::Info,
@@ -316,14 +317,9 @@ fn rerun(model: &mut Model) -> Vec<Effect> {
         );
         return open_form(model, Some(&row));
     };
-    let mut options = row.view.options.clone().unwrap_or_default();
+    let mut options = crate::tui::form::launchable(row.view.options.as_ref());
     options.dry_run = false;
-    inform(
-        model,
-        Level::Info,
-        format!("relaunching {}…", title_of(&row)),
-    );
-    vec![Effect::Launch(crate::engine::LaunchRequest {
+    let request = crate::engine::LaunchRequest {
         project_id: row.view.key.project_id.clone(),
         project_title: row.view.project_title.clone(),
         params,
@@ -331,7 +327,14 @@ fn rerun(model: &mut Model) -> Vec<Effect> {
         origin: Origin::Tui,
         duplicates: crate::engine::DuplicatePolicy::Warn,
         focused: true,
-    })]
+    };
+    model.overlay = Some(Overlay::Confirm(Confirm::Relaunch {
+        of: row.view.key.clone(),
+        project: title_of(&row),
+        origin: row.view.origin.clone(),
+        request: Box::new(request),
+    }));
+    Vec::new()
 }
 
 fn ask_cancel(model: &mut Model) -> Vec<Effect> {

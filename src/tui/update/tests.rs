@@ -309,10 +309,11 @@ fn a_session_or_pinned_run_rings_when_it_ends() {
 }
 
 #[test]
-fn rerun_relaunches_with_the_same_parameters_and_e_opens_the_form() {
+fn rerun_asks_then_relaunches_with_the_same_parameters_and_e_opens_the_form() {
     let (mut m, keys) = model();
     press(&mut m, &keys, '2');
-    let effects = press(&mut m, &keys, 'r');
+    assert!(press(&mut m, &keys, 'r').is_empty(), "r asks first");
+    let effects = press(&mut m, &keys, 'y');
     let [Effect::Launch(req)] = effects.as_slice() else {
         panic!("{effects:?}");
     };
