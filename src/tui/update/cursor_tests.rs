@@ -272,3 +272,42 @@ fn pipelines_with_nothing_listed_keys_say_no_pipeline_selected() {
         assert_eq!(said(&m), "no pipeline selected", "{key:?}");
     }
 }
+
+#[test]
+fn enter_on_a_project_lists_its_runs_even_those_journalled_without_a_title() {
+    let (mut m, keys) = model();
+    // `hexdash run ALIAS` journals no title; the dashboard knows it from the projects list.
+    let mut untitled = view("p2", "run-cli-7", RunStatus::Running, 5);
+    untitled.project_title = None;
+    run_update(&mut m, &keys, Change::Watching, untitled);
+    press(&mut m, &keys, '/');
+    type_text(&mut m, &keys, "churn");
+    enter(&mut m, &keys);
+    enter(&mut m, &keys);
+    assert_eq!(m.screen, Screen::Runs);
+    assert_eq!(
+        m.selected_run().map(|r| r.view.key.run_id.as_str()),
+        Some("run-cli-7")
+    );
+    assert!(drawn(&m).contains("Churn model"), "{}", drawn(&m));
+    // Runs known before the projects (the journal is read first) get it when they load.
+    let key = RunKey::new("p1", "run-early-8");
+    let mut early = view("p1", "run-early-8", RunStatus::Running, 5);
+    early.project_title = None;
+    m.runs.rows.insert(
+        key.clone(),
+        crate::tui::model::RunRow {
+            view: early,
+            overdue: None,
+            followed: true,
+        },
+    );
+    let Some(rows) = m.projects.load.data().cloned() else {
+        panic!("loaded")
+    };
+    update(&mut m, Msg::ProjectsLoaded(Ok(rows)), &keys);
+    assert_eq!(
+        m.runs.rows[&key].view.project_title.as_deref(),
+        Some("Load warehouse")
+    );
+}
