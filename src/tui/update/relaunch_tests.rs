@@ -100,3 +100,25 @@ fn read_only_refuses_a_relaunch_before_asking() {
     assert!(m.overlay.is_none());
     assert!(said(&m).contains("read-only"));
 }
+
+#[test]
+fn enter_bound_to_confirm_answers_yes_and_the_dialog_says_so() {
+    let mut config = crate::config::Config::default();
+    config.keys.insert(
+        "confirm".into(),
+        crate::config::KeyBindingValue::One("enter".into()),
+    );
+    let (keys, warnings) = crate::tui::keymap::KeyMap::from_config(&config);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let (mut m, _) = model();
+    press(&mut m, &keys, '2');
+    press(&mut m, &keys, 'r');
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 24)).unwrap();
+    t.draw(|f| crate::tui::view::draw(f, &m, &keys)).unwrap();
+    let screen = format!("{}", t.backend());
+    assert!(
+        screen.contains("enter = launch it again, n/esc = do nothing (default)"),
+        "{screen}"
+    );
+    assert_eq!(launches(&enter(&mut m, &keys)), 1);
+}

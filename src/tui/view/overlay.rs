@@ -259,12 +259,16 @@ pub fn command_line(frame: &mut Frame, area: Rect, text: &str) {
 
 pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &Confirm) {
     let yes = keys.label(Action::Confirm);
-    // Enter takes the default answer, no (see `update`).
-    let no = format!(
-        "{}/{}/enter",
-        keys.label(Action::Decline),
-        keys.label(Action::Back)
-    );
+    // Enter takes the default answer, no, unless it is bound to yes (see `update`).
+    let mut no_keys: Vec<String> = Vec::new();
+    let bound = [keys.label(Action::Decline), keys.label(Action::Back)];
+    for k in bound.iter().flat_map(|l| l.split('/')).chain(["enter"]) {
+        let taken = no_keys.iter().any(|n| n == k) || yes.split('/').any(|y| y == k);
+        if !k.is_empty() && !taken {
+            no_keys.push(k.to_string());
+        }
+    }
+    let no = no_keys.join("/");
     let field = |label: &str, value: Span<'static>| {
         Line::from(vec![
             Span::styled(format!("  {label:<8} "), style::dim()),
