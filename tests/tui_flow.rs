@@ -244,18 +244,56 @@ impl Flow {
         self.until("the launch form", |m, _| m.form.is_some()).await;
     }
 
-    async fn quit(self) {
+    async fn quit(mut self) {
         // ctrl-c quits from any screen (q would type into a form); confirm if runs are active.
         self.key(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        if !self.task.is_finished() {
-            self.chars("y");
+        // Either the question shows (true), or the loop ended and its channel closed (false).
+        let models = &mut self.models;
+        let asked = async {
+            loop {
+                let quit_asked = models.borrow_and_update().as_ref().is_some_and(|m| {
+                    matches!(
+                        m.overlay,
+                        Some(hexdash::tui::model::Overlay::Confirm(
+                            hexdash::tui::model::Confirm::Quit { .. }
+                        ))
+                    )
+                });
+                if quit_asked {
+                    return true;
+                }
+                if models.changed().await.is_err() {
+                    return false;
+                }
+            }
+        };
+        enum Next {
+            Ended(Result<io::Result<AppExit>, tokio::task::JoinError>),
+            Asked,
+            Closed,
         }
-        let exit = tokio::time::timeout(Duration::from_secs(10), self.task)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        let next = tokio::time::timeout(Duration::from_secs(10), async {
+            tokio::select! {
+                biased;
+                ended = &mut self.task => Next::Ended(ended),
+                asked = asked => if asked { Next::Asked } else { Next::Closed },
+            }
+        })
+        .await
+        .unwrap();
+        let ended = match next {
+            Next::Ended(ended) => ended,
+            Next::Asked => {
+                self.chars("y");
+                tokio::time::timeout(Duration::from_secs(10), self.task)
+                    .await
+                    .unwrap()
+            }
+            Next::Closed => tokio::time::timeout(Duration::from_secs(10), self.task)
+                .await
+                .unwrap(),
+        };
+        let exit = ended.unwrap().unwrap();
         assert_eq!(exit, AppExit::Quit);
         self.emu.shutdown().await;
     }

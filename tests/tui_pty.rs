@@ -4,8 +4,6 @@
 //! date, launches the hanging project and cancels it with `x`, `y`, and quits with `q` — leaving
 //! the terminal as it found it (main screen, cursor shown). A forced panic restores it too.
 
-use std::time::Duration;
-
 #[path = "common/pty.rs"]
 mod pty;
 
@@ -42,8 +40,10 @@ fn demo_lists_launches_cancels_and_quits_restoring_the_terminal() {
 
     pty.type_keys("q");
     // Asked first if a run launched here is still active; yes either way.
-    std::thread::sleep(Duration::from_millis(300));
-    if pty.child.try_wait().unwrap().is_none() {
+    pty.wait_for("the quit question or the end", |s| {
+        s.contains("Quit hexdash?") || !s.contains("1 Projects")
+    });
+    if pty.screen().contains("Quit hexdash?") {
         pty.type_keys("y");
     }
     assert_eq!(pty.wait_exit(), 0, "screen:\n{}", pty.screen());

@@ -70,6 +70,43 @@ impl Field {
         }
     }
 
+    /// A declared field prefilled with `last` when the form can send it as it was, else with
+    /// the declared default (or empty, if that does not fit either); `notes` says what was
+    /// left out and why.
+    fn prefilled(spec: &ParamSpec, last: Option<&Value>, notes: &mut Vec<String>) -> Field {
+        if let Some(value) = last {
+            let field = Field::declared(spec.clone(), Some(value));
+            match field.takes(value) {
+                Ok(()) => return field,
+                Err(why) => notes.push(format!("{} ({why})", spec.name)),
+            }
+        }
+        let field = Field::declared(spec.clone(), None);
+        match &spec.default {
+            Some(default) if field.takes(default).is_err() => {
+                // A default the form cannot send (a config mistake): start empty instead.
+                Field::declared(
+                    ParamSpec {
+                        default: None,
+                        ..spec.clone()
+                    },
+                    None,
+                )
+            }
+            _ => field,
+        }
+    }
+
+    /// Whether this field, set from `value`, sends it as it was: a value outside a dropdown's
+    /// options would silently become the first option, a wrong type an unchecked box, text
+    /// that does not parse an error the person did not cause.
+    fn takes(&self, value: &Value) -> Result<(), String> {
+        if self.spec.kind.has_options() || self.spec.kind == ParamKind::Checkbox {
+            self.spec.check(value).map_err(|e| e.message)?;
+        }
+        self.value().map(|_| ())
+    }
+
     fn set_value(&mut self, v: &Value) {
         match self.spec.kind {
             ParamKind::Checkbox => self.checked = v.as_bool().unwrap_or(false),
@@ -201,6 +238,41 @@ impl Field {
     }
 }
 
+/// Free rows from the values last used, leaving out names a row cannot send back as they were
+/// (empty, holding `=`, or the same as another once trimmed).
+fn free_rows(last: Option<&IndexMap<String, Value>>, notes: &mut Vec<String>) -> Vec<Field> {
+    let mut names = BTreeSet::new();
+    let mut rows = Vec::new();
+    for (name, value) in last.into_iter().flatten() {
+        let trimmed = name.trim();
+        let why = if trimmed.is_empty() {
+            Some("an empty name")
+        } else if trimmed.contains('=') {
+            Some("a name with =")
+        } else if !names.insert(trimmed.to_string()) {
+            Some("the same name twice")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => notes.push(format!("{name:?} ({why})")),
+            None => rows.push(Field::free_row(trimmed, Some(value))),
+        }
+    }
+    rows
+}
+
+/// Run options from history as the form can launch them. Kill on timeout only with a timeout:
+/// a pipeline step without one journals `kill_on_timeout = true` (the step default), which does
+/// nothing without a timeout and which the form refuses.
+pub fn launchable(options: Option<&LaunchOptions>) -> LaunchOptions {
+    let mut o = options.cloned().unwrap_or_default();
+    if o.timeout_secs.is_none() {
+        o.kill_on_timeout = false;
+    }
+    o
+}
+
 /// Appends, deletes; false for keys that are not editing.
 fn edit_text(text: &mut String, key: &KeyEvent) -> bool {
     if key
@@ -257,6 +329,8 @@ pub struct Form {
     /// A pipeline's form: the definition file to start. It has no run options (each step has
     /// its own, in the file).
     pub pipeline: Option<std::path::PathBuf>,
+    /// Values from history the form did not take, and why (shown when the form opens).
+    pub prefill_notes: Vec<String>,
 }
 
 impl Form {
@@ -270,19 +344,19 @@ impl Form {
         last_options: Option<&LaunchOptions>,
     ) -> Form {
         let free = specs.is_empty();
+        let mut notes = Vec::new();
         let mut fields: Vec<Field> = if free {
-            last.map(|l| l.iter().map(|(k, v)| Field::free_row(k, Some(v))).collect())
-                .unwrap_or_default()
+            free_rows(last, &mut notes)
         } else {
             specs
                 .iter()
-                .map(|s| Field::declared(s.clone(), last.and_then(|l| l.get(&s.name))))
+                .map(|s| Field::prefilled(s, last.and_then(|l| l.get(&s.name)), &mut notes))
                 .collect()
         };
         if free {
             fields.push(Field::free_row("", None));
         }
-        let o = last_options.cloned().unwrap_or_default();
+        let o = launchable(last_options);
         Form {
             project_id: project_id.to_string(),
             project_title: project_title.map(str::to_string),
@@ -299,6 +373,7 @@ impl Form {
             error: None,
             rerun_of: None,
             pipeline: None,
+            prefill_notes: notes,
         }
     }
 
@@ -318,6 +393,9 @@ impl Form {
             None,
         );
         // No parameters means none, not free name=value rows: the file declares them all.
+        if form.free {
+            form.prefill_notes.clear();
+        }
         form.free = false;
         form.fields.retain(|f| !f.free);
         form.pipeline = Some(file.to_path_buf());
@@ -515,169 +593,4 @@ fn flip(b: &mut bool) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn key(c: char) -> KeyEvent {
-        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
-    }
-
-    fn code(c: KeyCode) -> KeyEvent {
-        KeyEvent::new(c, KeyModifiers::NONE)
-    }
-
-    fn today() -> Date {
-        Date::constant(2026, 11, 28)
-    }
-
-    fn specs() -> Vec<ParamSpec> {
-        let mut date = ParamSpec::new("run_date", ParamKind::Date);
-        date.required = true;
-        let mut schema = ParamSpec::new("schema", ParamKind::Dropdown);
-        schema.options = vec!["staging".into(), "prod".into()];
-        let mut sources = ParamSpec::new("sources", ParamKind::Multiselect);
-        sources.options = vec!["shop".into(), "erp".into(), "crm".into()];
-        let mut full = ParamSpec::new("full_refresh", ParamKind::Checkbox);
-        full.default = Some(json!(false));
-        vec![
-            date,
-            ParamSpec::new("rows", ParamKind::Number),
-            schema,
-            sources,
-            full,
-        ]
-    }
-
-    fn type_into(form: &mut Form, text: &str) {
-        for c in text.chars() {
-            assert!(form.key(&key(c), today()));
-        }
-    }
-
-    #[test]
-    fn typed_fields_build_typed_values() {
-        let mut f = Form::new("p", None, &specs(), None, None);
-        type_into(&mut f, "y"); // yesterday
-        f.next();
-        type_into(&mut f, "12");
-        f.next();
-        f.key(&code(KeyCode::Right), today()); // prod
-        f.next();
-        f.key(&key(' '), today()); // shop
-        f.key(&code(KeyCode::Right), today());
-        f.key(&code(KeyCode::Right), today());
-        f.key(&key(' '), today()); // crm
-        f.next();
-        f.key(&key(' '), today()); // full_refresh on
-        let req = f.validate(Origin::Tui).unwrap();
-        assert_eq!(
-            serde_json::to_value(&req.params).unwrap(),
-            json!({"run_date": "2026-11-27", "rows": 12, "schema": "prod",
-                   "sources": ["shop", "crm"], "full_refresh": true})
-        );
-        assert_eq!(req.options.use_cached_sql_results, None);
-    }
-
-    #[test]
-    fn bad_values_are_marked_and_nothing_is_built() {
-        let mut f = Form::new("p", None, &specs(), None, None);
-        // run_date is required and empty; rows is not a number.
-        f.next();
-        type_into(&mut f, "ten");
-        assert!(f.validate(Origin::Tui).is_none());
-        assert!(f.fields[0].error.as_deref().unwrap().contains("required"));
-        assert!(
-            f.fields[1]
-                .error
-                .as_deref()
-                .unwrap()
-                .contains("must be a number")
-        );
-        assert!(f.error.is_some());
-        // Fixing a field clears its mark as soon as it is edited.
-        f.key(&code(KeyCode::Backspace), today());
-        assert!(f.fields[1].error.is_none());
-    }
-
-    #[test]
-    fn date_shortcuts_and_steps() {
-        let mut f = Form::new("p", None, &specs(), None, None);
-        type_into(&mut f, "t");
-        assert_eq!(f.fields[0].text, "2026-11-28");
-        type_into(&mut f, "+");
-        assert_eq!(f.fields[0].text, "2026-11-29");
-        type_into(&mut f, "--");
-        assert_eq!(f.fields[0].text, "2026-11-27");
-    }
-
-    #[test]
-    fn prefills_from_the_last_launch_then_defaults() {
-        let last = IndexMap::from([
-            ("run_date".to_string(), json!("2026-01-31")),
-            ("sources".to_string(), json!(["erp"])),
-        ]);
-        let options = LaunchOptions {
-            timeout_secs: Some(600),
-            kill_on_timeout: true,
-            use_cached_sql_results: Some(false),
-            ..LaunchOptions::default()
-        };
-        let f = Form::new("p", None, &specs(), Some(&last), Some(&options));
-        assert_eq!(f.fields[0].text, "2026-01-31");
-        assert_eq!(f.fields[3].chosen, BTreeSet::from([1]));
-        assert!(!f.fields[4].checked, "the declared default");
-        assert_eq!(f.timeout, "600s");
-        assert!(f.kill_on_timeout && !f.use_cached_sql);
-    }
-
-    #[test]
-    fn free_rows_for_undeclared_projects() {
-        let last = IndexMap::from([("n".to_string(), json!(3))]);
-        let mut f = Form::new("p", None, &[], Some(&last), None);
-        assert!(f.free);
-        assert_eq!(f.fields.len(), 2, "the last row is empty, to add one");
-        f.next();
-        type_into(&mut f, "region=eu");
-        assert_eq!(f.fields.len(), 3, "a new empty row appears");
-        let req = f.validate(Origin::Tui).unwrap();
-        assert_eq!(
-            serde_json::to_value(&req.params).unwrap(),
-            json!({"n": 3, "region": "eu"})
-        );
-        f.focus = 2;
-        type_into(&mut f, "oops");
-        assert!(f.validate(Origin::Tui).is_none());
-        assert!(f.fields[2].error.as_deref().unwrap().contains("name=value"));
-    }
-
-    #[test]
-    fn kill_on_timeout_needs_a_timeout() {
-        let mut f = Form::new("p", None, &[], None, None);
-        f.kill_on_timeout = true;
-        assert!(f.validate(Origin::Tui).is_none());
-        assert!(f.timeout_error.is_some());
-        f.timeout = "90s".into();
-        let req = f.validate(Origin::Tui).unwrap();
-        assert_eq!(req.options.timeout_secs, Some(90));
-    }
-
-    #[test]
-    fn a_422_is_shown_at_the_fields_it_names() {
-        let mut f = Form::new("p", None, &specs(), None, None);
-        f.focus = 4;
-        f.apply_rejection(
-            "Invalid input parameters",
-            &[InvalidParam {
-                param_name: "rows".into(),
-                param_value: Some("-1".into()),
-                data_type: Some("NUMBER".into()),
-                input_cell_type: None,
-            }],
-            &["ghost".into()],
-        );
-        assert!(f.fields[1].error.as_deref().unwrap().contains("-1"));
-        assert_eq!(f.focus, 1, "the cursor goes to the first marked field");
-        assert!(f.error.as_deref().unwrap().contains("ghost"));
-    }
-}
+mod tests;

@@ -3,12 +3,14 @@
 //! Architecture (DESIGN.md, STYLE.md): a model changed only by a pure `update` (message in,
 //! effects out), one select loop over terminal events, engine updates and effect results, and a
 //! redraw only when something changed. Pieces: `action` and `keymap` (what keys mean), `model`,
-//! `form` and `presets` (the data), `msg` and `update` (the pure logic), `view` (drawing),
-//! `app`, `effects`, `catalog` and `terminal` (the loop and its I/O), `dashboard` (entry points).
+//! `form`, `presets` and `cursor` (the data, and which row the keys act on), `msg` and `update`
+//! (the pure logic), `view` (drawing), `app`, `effects`, `catalog` and `terminal` (the loop and
+//! its I/O), `dashboard` (entry points).
 
 pub mod action;
 pub mod app;
 pub mod catalog;
+pub mod cursor;
 pub mod dashboard;
 pub mod effects;
 pub mod form;

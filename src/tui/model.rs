@@ -9,6 +9,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use indexmap::IndexMap;
 use jiff::Timestamp;
 
+use super::cursor::Cursor;
 use super::form::Form;
 use crate::engine::{Health, Overdue, RunKey, RunView};
 use crate::hex::BudgetSnapshot;
@@ -79,6 +80,18 @@ pub enum Confirm {
         started: Option<Timestamp>,
         status: Option<RunStatus>,
     },
+    /// Launch a run's project again with the run's parameters and options. What is sent is
+    /// frozen when the dialog opens: it shows every parameter and option, and `y` sends exactly
+    /// that.
+    Relaunch {
+        /// The run it repeats.
+        of: RunKey,
+        /// Its project, as the runs list names it.
+        project: String,
+        /// Who started the run it repeats (the relaunch itself is this dashboard's).
+        origin: Option<crate::journal::Origin>,
+        request: Box<crate::engine::LaunchRequest>,
+    },
     /// Cancel this pipeline run: its running steps until dead, nothing more launched.
     CancelPipeline {
         id: String,
@@ -146,7 +159,8 @@ pub struct Filter {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProjectsState {
     pub load: Load<Vec<ProjectRow>>,
-    pub cursor: usize,
+    /// The selected project, by id.
+    pub cursor: Cursor<String>,
     pub filter: Filter,
     pub sort: ProjectSort,
     /// What Hex said is each project's newest run, asked lazily (see [`Model::last_run_wanted`]).
@@ -200,8 +214,26 @@ pub struct RunRow {
 pub struct RunsState {
     pub rows: IndexMap<RunKey, RunRow>,
     /// The selected run, by id, so the cursor stays on it when rows move.
-    pub cursor: Option<RunKey>,
+    pub cursor: Cursor<RunKey>,
     pub filter: Filter,
+}
+
+impl RunsState {
+    /// The position in `shown` (as [`Model::visible_runs`] lists them) of the row under the
+    /// cursor: the one the runs screen draws with the cursor and the keys act on.
+    pub fn pick(&self, shown: &[&RunRow]) -> Option<usize> {
+        let ids: Vec<&RunKey> = shown.iter().map(|r| &r.view.key).collect();
+        self.cursor.pick(&ids, &self.filter.text)
+    }
+}
+
+impl ProjectsState {
+    /// The position in `shown` (as [`Model::visible_projects`] lists them) of the row under the
+    /// cursor.
+    pub fn pick(&self, shown: &[&ProjectRow]) -> Option<usize> {
+        let ids: Vec<&String> = shown.iter().map(|r| &r.project.id).collect();
+        self.cursor.pick(&ids, &self.filter.text)
+    }
 }
 
 /// A message in the status bar.
@@ -340,8 +372,12 @@ impl Model {
         shown
     }
 
+    /// The project under the cursor: the row drawn with it, and the one keys act on.
     pub fn selected_project(&self) -> Option<&ProjectRow> {
-        self.visible_projects().get(self.projects.cursor).copied()
+        let shown = self.visible_projects();
+        self.projects
+            .pick(&shown)
+            .and_then(|i| shown.get(i).copied())
     }
 
     /// The project under the cursor, when Hex should be asked for its newest run: it is shown
@@ -405,9 +441,23 @@ impl Model {
         shown
     }
 
+    /// The run under the cursor: the row the runs screen draws with it, and the one keys act
+    /// on. `None` when no run is shown.
     pub fn selected_run(&self) -> Option<&RunRow> {
-        let key = self.runs.cursor.as_ref()?;
-        self.runs.rows.get(key)
+        // Without sorting ten thousand rows, the usual answer: the row wanted, else the row
+        // settled on, when it is shown. Otherwise the list decides (see `Cursor::pick`).
+        let needle = self.runs.filter.text.to_lowercase();
+        let shown_row = |key: Option<&RunKey>| {
+            key.and_then(|k| self.runs.rows.get(k))
+                .filter(|r| needle.is_empty() || run_matches(r, &needle))
+        };
+        if let Some(row) =
+            shown_row(self.runs.cursor.wanted()).or_else(|| shown_row(self.runs.cursor.id()))
+        {
+            return Some(row);
+        }
+        let shown = self.visible_runs();
+        self.runs.pick(&shown).and_then(|i| shown.get(i).copied())
     }
 
     /// The run the current screen is about: the detail's run, or the runs cursor.

@@ -11,6 +11,7 @@ use indexmap::IndexMap;
 use jiff::Timestamp;
 use serde_json::Value;
 
+use super::cursor::Cursor;
 use super::model::Load;
 use crate::hex::ParamSpec;
 use crate::pipeline::machine::{Attempt, PipelineStatus, StepStatus};
@@ -61,6 +62,17 @@ pub struct StepView {
     pub retries: u32,
 }
 
+impl PipelineDef {
+    /// What the list's cursor keeps: the name and the file, since two files may (wrongly)
+    /// define the same name.
+    pub fn id(&self) -> DefId {
+        (self.name.clone(), self.file.clone())
+    }
+}
+
+/// A definition's identity on the list.
+pub type DefId = (String, Option<PathBuf>);
+
 impl StepView {
     /// The run of the newest attempt that made one.
     pub fn last_run_id(&self) -> Option<&str> {
@@ -98,11 +110,11 @@ pub struct PipelinesState {
     /// This profile's pipeline runs, oldest first; `None` until first read.
     pub runs: Option<Vec<PipelineRunView>>,
     /// The definition under the cursor on the list.
-    pub cursor: usize,
+    pub cursor: Cursor<DefId>,
     /// The pipeline run the run view shows.
     pub open: Option<String>,
-    /// The step under the cursor in the run view.
-    pub step: usize,
+    /// The step under the cursor in the run view, by step id.
+    pub step: Cursor<String>,
     /// A start from the form is in flight.
     pub starting: bool,
     /// Runs started or resumed from this dashboard: a bell when they end.
@@ -114,8 +126,28 @@ impl PipelinesState {
         self.defs.data().map_or(&[], Vec::as_slice)
     }
 
+    /// The position of the definition under the cursor: the row drawn with it.
+    pub fn selected_index(&self) -> Option<usize> {
+        let ids: Vec<DefId> = self.rows().iter().map(PipelineDef::id).collect();
+        let ids: Vec<&DefId> = ids.iter().collect();
+        self.cursor.pick(&ids, "")
+    }
+
+    /// The definition under the cursor: the one keys act on.
     pub fn selected(&self) -> Option<&PipelineDef> {
-        self.rows().get(self.cursor)
+        self.rows().get(self.selected_index()?)
+    }
+
+    /// The position of the open run's step under the cursor.
+    pub fn selected_step_index(&self) -> Option<usize> {
+        let run = self.open_run()?;
+        let ids: Vec<&String> = run.steps.iter().map(|s| &s.id).collect();
+        self.step.pick(&ids, "")
+    }
+
+    /// The open run's step under the cursor: the one keys act on.
+    pub fn selected_step(&self) -> Option<&StepView> {
+        self.open_run()?.steps.get(self.selected_step_index()?)
     }
 
     /// Runs of the pipeline called `name`, newest first.

@@ -39,8 +39,8 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::ProjectsLoaded(Ok(rows)) => {
-            model.projects.cursor = model.projects.cursor.min(rows.len().saturating_sub(1));
             model.projects.load = Load::Loaded(rows);
+            title_untitled_runs(model);
             Vec::new()
         }
         Msg::ProjectsLoaded(Err(error)) => {
@@ -237,8 +237,36 @@ fn ask_last_run(model: &mut Model) -> Vec<Effect> {
     vec![Effect::FetchLastRun(id)]
 }
 
+/// Runs journalled without a title (`hexdash run ALIAS`, runs found on Hex) take their project's
+/// from the projects list: lists, filters (a project's `enter` filters by its title) and dialogs
+/// name them like any other.
+fn title_untitled_runs(model: &mut Model) {
+    let Some(projects) = model.projects.load.data() else {
+        return;
+    };
+    let titles: std::collections::HashMap<&str, &str> = projects
+        .iter()
+        .map(|p| (p.project.id.as_str(), p.project.title.as_str()))
+        .collect();
+    for row in model.runs.rows.values_mut() {
+        if row.view.project_title.is_none()
+            && let Some(title) = titles.get(row.view.key.project_id.as_str())
+        {
+            row.view.project_title = Some((*title).to_string());
+        }
+    }
+}
+
 /// Upserts a run row; false when the update was older than what the row shows.
-fn merge(model: &mut Model, view: RunView, followed: bool) -> bool {
+fn merge(model: &mut Model, mut view: RunView, followed: bool) -> bool {
+    if view.project_title.is_none() {
+        view.project_title = model
+            .projects
+            .load
+            .data()
+            .and_then(|rows| rows.iter().find(|p| p.project.id == view.key.project_id))
+            .map(|p| p.project.title.clone());
+    }
     let key = view.key.clone();
     if let Some(row) = model.runs.rows.get_mut(&key) {
         let older = match (row.view.observed_at, view.observed_at) {
@@ -265,9 +293,6 @@ fn merge(model: &mut Model, view: RunView, followed: bool) -> bool {
                 followed,
             },
         );
-    }
-    if model.runs.cursor.is_none() {
-        model.runs.cursor = model.visible_runs().first().map(|r| r.view.key.clone());
     }
     true
 }
@@ -311,7 +336,8 @@ fn launched(
                 ));
             }
             inform(model, Level::Info, text);
-            model.runs.cursor = Some(key.clone());
+            // Its row may arrive after this answer: the cursor goes to it when it shows.
+            model.runs.cursor.want(key.clone());
             model.runs.filter.text.clear();
             if from_form || model.screen == Screen::Runs {
                 return super::show(model, Screen::Runs);

@@ -10,6 +10,7 @@ mod events;
 mod pipelines;
 mod presets;
 mod screens;
+mod selection;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -20,10 +21,20 @@ use super::msg::{Effect, Msg};
 
 /// Applies `msg` to `model`; returns what the app loop must do.
 pub fn update(model: &mut Model, msg: Msg, keys: &KeyMap) -> Vec<Effect> {
-    match msg {
+    let before = model.runs.cursor.id().cloned();
+    let mut effects = match msg {
         Msg::Key(key) => on_key(model, &key, keys),
         other => events::on_event(model, other),
+    };
+    // Whatever changed what the lists show, each cursor is now on a row that is shown, and the
+    // engine polls fast the run under it.
+    selection::settle(model);
+    if model.runs.cursor.id() != before.as_ref() {
+        // `c` starts again from the URL on another run.
+        model.copy_next = 0;
     }
+    effects.extend(screens::refocus(model));
+    effects
 }
 
 fn on_key(model: &mut Model, key: &KeyEvent, keys: &KeyMap) -> Vec<Effect> {
@@ -87,7 +98,8 @@ fn on_overlay_key(
         Overlay::Confirm(confirm) => {
             if has(Action::Confirm) {
                 confirmed(model, confirm)
-            } else if has(Action::Decline) || has(Action::Back) {
+            } else if has(Action::Decline) || has(Action::Back) || key.code == KeyCode::Enter {
+                // Enter takes the default answer, which is no.
                 Vec::new()
             } else {
                 // Any other key leaves the question open: default no, never yes by accident.
@@ -105,6 +117,12 @@ fn confirmed(model: &mut Model, confirm: Confirm) -> Vec<Effect> {
             Vec::new()
         }
         Confirm::CancelPipeline { id, .. } => pipelines::confirmed_cancel(model, id),
+        Confirm::Relaunch {
+            project, request, ..
+        } => {
+            inform(model, Level::Info, format!("relaunching {project}…"));
+            vec![Effect::Launch(*request)]
+        }
         Confirm::CancelRun { key, .. } => {
             // The dialog froze its target; refuse if that run ended while it was open.
             let still_active = model
@@ -254,6 +272,14 @@ pub(super) fn short(id: &str) -> &str {
 }
 
 #[cfg(test)]
+mod cursor_tests;
+#[cfg(test)]
 mod pipeline_tests;
+#[cfg(test)]
+mod prefill_tests;
+#[cfg(test)]
+mod relaunch_tests;
+#[cfg(test)]
+mod test_kit;
 #[cfg(test)]
 mod tests;

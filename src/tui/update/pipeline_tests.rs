@@ -69,15 +69,15 @@ fn enter_opens_the_newest_run_on_the_step_to_look_at() {
     assert_eq!(m.screen, Screen::PipelineRun);
     assert_eq!(m.pipelines.open.as_deref(), Some(RUNNING));
     // extract succeeded (after a retry); transform is the one running.
-    assert_eq!(m.pipelines.step, 1);
+    assert_eq!(m.pipelines.selected_step_index(), Some(1));
     assert!(effects.contains(&Effect::LoadPipelineRuns));
     // Steps move and clamp.
     for _ in 0..5 {
         press(&mut m, &keys, 'j');
     }
-    assert_eq!(m.pipelines.step, 2);
+    assert_eq!(m.pipelines.selected_step_index(), Some(2));
     press(&mut m, &keys, 'k');
-    assert_eq!(m.pipelines.step, 1);
+    assert_eq!(m.pipelines.selected_step_index(), Some(1));
     key(&mut m, &keys, KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!(m.screen, Screen::Pipelines);
     // A pipeline that never ran says so.
@@ -128,11 +128,11 @@ fn r_opens_the_pipeline_form_and_ctrl_s_starts_it() {
     let mut runs = m.pipelines.runs.clone().unwrap();
     runs.push(new);
     update(&mut m, Msg::PipelineRunsLoaded(runs.clone()), &keys);
-    assert_eq!(m.pipelines.step, 1);
+    assert_eq!(m.pipelines.selected_step_index(), Some(1));
     // Later reads leave the cursor where the person put it.
     press(&mut m, &keys, 'k');
     update(&mut m, Msg::PipelineRunsLoaded(runs), &keys);
-    assert_eq!(m.pipelines.step, 0);
+    assert_eq!(m.pipelines.selected_step_index(), Some(0));
 }
 
 #[test]
@@ -292,7 +292,7 @@ fn read_only_refuses_launch_cancel_and_resume() {
 fn enter_on_a_step_opens_its_runs_detail_when_the_dashboard_has_it() {
     let (mut m, keys) = model();
     m.pipelines.open = Some(RUNNING.into());
-    m.pipelines.step = 1;
+    m.pipelines.step = crate::tui::cursor::Cursor::at(1);
     m.screen = Screen::PipelineRun;
     key(&mut m, &keys, KeyCode::Enter, KeyModifiers::NONE);
     assert_eq!(m.screen, Screen::PipelineRun);
@@ -382,7 +382,7 @@ fn pipeline_ids_open_from_the_command_line() {
     assert_eq!(m.screen, Screen::PipelineRun);
     assert_eq!(m.pipelines.open.as_deref(), Some(FAILED));
     // The failed step is where the cursor lands.
-    assert_eq!(m.pipelines.step, 2);
+    assert_eq!(m.pipelines.selected_step_index(), Some(2));
     press(&mut m, &keys, ':');
     for c in "pipeline zzz".chars() {
         press(&mut m, &keys, c);

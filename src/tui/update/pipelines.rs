@@ -11,6 +11,7 @@ use super::screens::refused_read_only;
 use super::{inform, short, show};
 use crate::pipeline::machine::{PipelineStatus, StepStatus};
 use crate::tui::action::Action;
+use crate::tui::cursor::Cursor;
 use crate::tui::form::Form;
 use crate::tui::model::{Confirm, Level, Load, Model, Overlay, Screen};
 use crate::tui::msg::{Effect, Msg};
@@ -37,6 +38,26 @@ pub(super) fn show_list(model: &mut Model) -> Vec<Effect> {
 /// Actions on the two pipelines screens; `None` when the action means nothing there.
 pub(super) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     let on_run = model.screen == Screen::PipelineRun;
+    let selected = if on_run {
+        model.pipelines.selected_step().is_some()
+    } else {
+        model.pipelines.selected().is_some()
+    };
+    let needs_one = match action {
+        Action::Open | Action::OpenUrl => true,
+        Action::Launch | Action::CancelRun | Action::ResumePipeline => !on_run,
+        _ => false,
+    };
+    if needs_one && !selected {
+        // Nothing is drawn under the cursor (no definitions, or the run not read yet).
+        let what = if on_run {
+            "no step selected"
+        } else {
+            "no pipeline selected"
+        };
+        inform(model, Level::Warning, what.into());
+        return Some(Vec::new());
+    }
     match action {
         Action::MoveUp => Some(move_by(model, -1)),
         Action::MoveDown => Some(move_by(model, 1)),
@@ -64,26 +85,17 @@ pub(super) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
 }
 
 fn move_by(model: &mut Model, delta: i64) -> Vec<Effect> {
-    let (at, len) = if model.screen == Screen::PipelineRun {
-        let len = model.pipelines.open_run().map_or(0, |r| r.steps.len());
-        (&mut model.pipelines.step, len)
-    } else {
-        let len = model.pipelines.rows().len();
-        (&mut model.pipelines.cursor, len)
-    };
-    let target = i64::try_from(*at).unwrap_or(0).saturating_add(delta);
-    let last = i64::try_from(len.saturating_sub(1)).unwrap_or(0);
-    *at = usize::try_from(target.clamp(0, last)).unwrap_or(0);
+    super::selection::move_by(model, delta);
     Vec::new()
 }
 
 fn selected_step(model: &Model) -> Option<&crate::tui::pipeline_data::StepView> {
-    model.pipelines.open_run()?.steps.get(model.pipelines.step)
+    model.pipelines.selected_step()
 }
 
 /// Opens the run view on `id`, the cursor on the step that needs looking at first.
 pub(super) fn open_run(model: &mut Model, id: String) -> Vec<Effect> {
-    model.pipelines.step = first_interesting(model.pipelines.run(&id)).unwrap_or(0);
+    model.pipelines.step = Cursor::at(first_interesting(model.pipelines.run(&id)).unwrap_or(0));
     model.pipelines.open = Some(id);
     let mut effects = show(model, Screen::PipelineRun);
     effects.push(Effect::LoadPipelineRuns);
@@ -202,8 +214,8 @@ fn open_form(model: &mut Model) -> Vec<Effect> {
     for (k, v) in &def.defaults {
         values.entry(k.clone()).or_insert_with(|| v.clone());
     }
-    model.form = Some(Form::for_pipeline(&name, &file, &def.specs, &values));
-    show(model, Screen::Form)
+    let form = Form::for_pipeline(&name, &file, &def.specs, &values);
+    super::screens::show_form(model, form)
 }
 
 fn ask_cancel(model: &mut Model) -> Vec<Effect> {
@@ -319,7 +331,6 @@ fn resume(model: &mut Model) -> Vec<Effect> {
 pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::PipelinesLoaded(Ok(defs)) => {
-            model.pipelines.cursor = model.pipelines.cursor.min(defs.len().saturating_sub(1));
             model.pipelines.defs = Load::Loaded(defs);
             Vec::new()
         }
@@ -372,11 +383,9 @@ fn runs_loaded(model: &mut Model, runs: Vec<PipelineRunView>) -> Vec<Effect> {
         .collect();
     let open_was_read = model.pipelines.open_run().is_some();
     model.pipelines.runs = Some(runs);
-    let steps = model.pipelines.open_run().map_or(0, |r| r.steps.len());
-    model.pipelines.step = model.pipelines.step.min(steps.saturating_sub(1));
     if !open_was_read && let Some(at) = first_interesting(model.pipelines.open_run()) {
         // The run view opened before its run was read (just started, or :pipeline ID).
-        model.pipelines.step = at;
+        model.pipelines.step = Cursor::at(at);
     }
     let mut effects = Vec::new();
     for (id, name, status) in ended {

@@ -137,7 +137,18 @@ fn load(model: &mut Model, name: &str) -> Vec<Effect> {
         Some(&preset.options),
     );
     next.rerun_of = form.rerun_of.clone();
+    let (level, text) = if next.prefill_notes.is_empty() {
+        (Level::Info, format!("loaded preset {name:?}"))
+    } else {
+        (
+            Level::Warning,
+            format!(
+                "loaded preset {name:?} but not, no longer valid here: {}",
+                next.prefill_notes.join("; ")
+            ),
+        )
+    };
     model.form = Some(next);
-    inform(model, Level::Info, format!("loaded preset {name:?}"));
+    inform(model, level, text);
     Vec::new()
 }

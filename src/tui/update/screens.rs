@@ -4,7 +4,6 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::{inform, short, show};
-use crate::engine::RunKey;
 use crate::hex::params::display_value;
 use crate::journal::{LaunchOptions, Origin};
 use crate::tui::action::Action;
@@ -36,26 +35,8 @@ pub(super) fn on_filter_key(model: &mut Model, key: &KeyEvent) -> Option<Vec<Eff
         KeyCode::Char(c) => filter.text.push(c),
         _ => {}
     }
-    // The list changed under the cursor: keep it on a visible row, so enter, x or p never act
-    // on a run the filter hides.
-    model.projects.cursor = model
-        .projects
-        .cursor
-        .min(model.visible_projects().len().saturating_sub(1));
-    let visible: Vec<_> = model
-        .visible_runs()
-        .iter()
-        .map(|r| r.view.key.clone())
-        .collect();
-    if model
-        .runs
-        .cursor
-        .as_ref()
-        .is_none_or(|k| !visible.contains(k))
-    {
-        model.runs.cursor = visible.first().cloned();
-    }
-    Some(refocus(model))
+    // The list changed under the cursor: `update` settles the cursor on a row still shown.
+    Some(Vec::new())
 }
 
 pub(super) fn on_form_key(
@@ -152,12 +133,23 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
             model.projects.sort = model.projects.sort.next();
             Some(Vec::new())
         }
+        (Screen::Projects, Action::Open) if model.selected_project().is_none() => {
+            inform(model, Level::Warning, "no project selected".into());
+            Some(Vec::new())
+        }
         (Screen::Projects, Action::Launch) => Some(open_form(model, None)),
         (Screen::Projects, Action::Open) => {
             // A project's runs: the runs screen filtered to it.
             let title = model.selected_project()?.project.title.to_lowercase();
             model.runs.filter.text = title;
             Some(show(model, Screen::Runs))
+        }
+        (Screen::Runs | Screen::Detail, action)
+            if acts_on_a_run(model.screen, action) && model.current_run().is_none() =>
+        {
+            // Nothing is drawn under the cursor (a filter matches nothing): nothing to act on.
+            inform(model, Level::Warning, "no run selected".into());
+            Some(Vec::new())
         }
         (Screen::Runs, Action::Open) => {
             let key = model.selected_run()?.view.key.clone();
@@ -172,7 +164,7 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
             };
             Some(show(model, back))
         }
-        (Screen::Runs | Screen::Detail, Action::Launch) => Some(rerun(model)),
+        (Screen::Runs | Screen::Detail, Action::Launch) => Some(ask_relaunch(model)),
         (Screen::Runs | Screen::Detail, Action::RerunWithEdits) => {
             let row = model.current_run()?.clone();
             Some(open_form(model, Some(&row)))
@@ -211,39 +203,23 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
     }
 }
 
-fn move_by(model: &mut Model, delta: i64) -> Vec<Effect> {
-    match model.screen {
-        Screen::Projects => {
-            let n = model.visible_projects().len();
-            model.projects.cursor = step(model.projects.cursor, delta, n);
-            Vec::new()
-        }
-        Screen::Runs => {
-            let keys: Vec<RunKey> = model
-                .visible_runs()
-                .iter()
-                .map(|r| r.view.key.clone())
-                .collect();
-            let at = model
-                .runs
-                .cursor
-                .as_ref()
-                .and_then(|k| keys.iter().position(|x| x == k))
-                .unwrap_or(0);
-            model.runs.cursor = keys.get(step(at, delta, keys.len())).cloned();
-            model.copy_next = 0;
-            refocus(model)
-        }
-        Screen::Detail | Screen::Form | Screen::Pipelines | Screen::PipelineRun => Vec::new(),
+/// The actions that act on the run under the cursor (or the detail's run).
+fn acts_on_a_run(screen: Screen, action: Action) -> bool {
+    match action {
+        Action::Open => screen == Screen::Runs,
+        Action::Launch
+        | Action::RerunWithEdits
+        | Action::CancelRun
+        | Action::OpenUrl
+        | Action::Copy
+        | Action::Pin => true,
+        _ => false,
     }
 }
 
-fn step(at: usize, delta: i64, len: usize) -> usize {
-    if len == 0 {
-        return 0;
-    }
-    let target = i64::try_from(at).unwrap_or(0).saturating_add(delta);
-    usize::try_from(target.clamp(0, i64::try_from(len - 1).unwrap_or(0))).unwrap_or(0)
+fn move_by(model: &mut Model, delta: i64) -> Vec<Effect> {
+    super::selection::move_by(model, delta);
+    Vec::new()
 }
 
 /// Focus follows the run on screen: the engine polls it at the focused rate.
@@ -307,12 +283,26 @@ fn open_form(model: &mut Model, rerun: Option<&RunRow>) -> Vec<Effect> {
             )
         }
     };
+    show_form(model, form)
+}
+
+/// Opens `form`, saying which values from history it did not take.
+pub(super) fn show_form(model: &mut Model, form: Form) -> Vec<Effect> {
+    if !form.prefill_notes.is_empty() {
+        let text = format!(
+            "not prefilled, no longer valid here: {}",
+            form.prefill_notes.join("; ")
+        );
+        inform(model, Level::Warning, text);
+    }
     model.form = Some(form);
     show(model, Screen::Form)
 }
 
-/// `r` on a run: launch again with the same parameters and options.
-fn rerun(model: &mut Model) -> Vec<Effect> {
+/// `r` on a run: ask to launch it again with the same parameters and options, showing exactly
+/// what would be sent. A run whose parameters are unknown (not launched by hexdash) opens the
+/// form instead, to fill them in.
+fn ask_relaunch(model: &mut Model) -> Vec<Effect> {
     if refused_read_only(model, "launching") {
         return Vec::new();
     }
@@ -320,7 +310,6 @@ fn rerun(model: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     let Some(params) = row.view.params.clone() else {
-        // Not launched by hexdash: its parameters are unknown, so ask for them.
         inform(
             model,
             Level::Info,
@@ -328,14 +317,9 @@ fn rerun(model: &mut Model) -> Vec<Effect> {
         );
         return open_form(model, Some(&row));
     };
-    let mut options = row.view.options.clone().unwrap_or_default();
+    let mut options = crate::tui::form::launchable(row.view.options.as_ref());
     options.dry_run = false;
-    inform(
-        model,
-        Level::Info,
-        format!("relaunching {}…", title_of(&row)),
-    );
-    vec![Effect::Launch(crate::engine::LaunchRequest {
+    let request = crate::engine::LaunchRequest {
         project_id: row.view.key.project_id.clone(),
         project_title: row.view.project_title.clone(),
         params,
@@ -343,7 +327,14 @@ fn rerun(model: &mut Model) -> Vec<Effect> {
         origin: Origin::Tui,
         duplicates: crate::engine::DuplicatePolicy::Warn,
         focused: true,
-    })]
+    };
+    model.overlay = Some(Overlay::Confirm(Confirm::Relaunch {
+        of: row.view.key.clone(),
+        project: title_of(&row),
+        origin: row.view.origin.clone(),
+        request: Box::new(request),
+    }));
+    Vec::new()
 }
 
 fn ask_cancel(model: &mut Model) -> Vec<Effect> {

@@ -1,117 +1,20 @@
 //! Pure tests of `update`: a message in, the model and the effects out.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use indexmap::IndexMap;
-use jiff::Timestamp;
+use crossterm::event::{KeyCode, KeyModifiers};
 use serde_json::json;
 
 use super::update;
-use crate::engine::{CancelSent, Change, Health, LaunchNotice, Launched, RunKey, RunView, Update};
+use crate::engine::{CancelSent, Change, Health, LaunchNotice, Launched, RunKey, Update};
 use crate::hex::RunStatus;
-use crate::hex::params::{ParamKind, ParamSpec};
-use crate::hex::types::{InvalidParam, Project};
-use crate::journal::{CancelState, LaunchOptions, Origin};
+use crate::hex::types::InvalidParam;
+use crate::journal::{CancelState, Origin};
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{
-    Confirm, LastRun, LastShown, Level, Load, Model, Overlay, ProjectRow, ProjectSort, Screen,
+    Confirm, LastRun, LastShown, Level, Load, Model, Overlay, ProjectSort, Screen,
 };
 use crate::tui::msg::{Effect, LaunchFailure, Msg};
 
-fn t(secs: i64) -> Timestamp {
-    Timestamp::from_second(1_800_000_000 + secs).unwrap()
-}
-
-fn project(id: &str, title: &str, specs: Vec<ParamSpec>) -> ProjectRow {
-    let project: Project = serde_json::from_value(json!({
-        "id": id, "title": title, "type": "PROJECT",
-        "lastPublishedAt": "2026-11-01T00:00:00Z"
-    }))
-    .unwrap();
-    ProjectRow {
-        project,
-        alias: None,
-        last_status: None,
-        last_run_at: None,
-        last_duration_secs: None,
-        trend: Vec::new(),
-        specs,
-        last_params: None,
-        last_options: None,
-    }
-}
-
-fn view(project: &str, run: &str, status: RunStatus, observed: i64) -> RunView {
-    RunView {
-        key: RunKey::new(project, run),
-        project_title: Some(format!("Project {project}")),
-        launch_id: Some(format!("launch-{run}")),
-        origin: Some(Origin::Tui),
-        params: Some(IndexMap::from([("day".to_string(), json!("2026-11-27"))])),
-        options: Some(LaunchOptions::default()),
-        run_url: Some(format!("https://app.hex.tech/x/{run}")),
-        trace_id: None,
-        project_version: None,
-        status: Some(status),
-        start_time: Some(t(0)),
-        end_time: None,
-        elapsed_ms: None,
-        observed_at: Some(t(observed)),
-        first_seen: t(0),
-        stale: None,
-        cancel: CancelState::None,
-        timeline: Vec::new(),
-        timed_out: false,
-        adopted: false,
-    }
-}
-
-fn date_spec() -> ParamSpec {
-    let mut s = ParamSpec::new("day", ParamKind::Date);
-    s.required = true;
-    s
-}
-
-/// A model with two projects loaded and one running run selected on the runs screen.
-fn model() -> (Model, KeyMap) {
-    let mut m = Model::new("default", false, t(10));
-    m.projects.load = Load::Loaded(vec![
-        project("p1", "Load warehouse", vec![date_spec()]),
-        project("p2", "Churn model", Vec::new()),
-    ]);
-    let keys = KeyMap::defaults();
-    update(
-        &mut m,
-        Msg::Engine(Update::Run {
-            change: Change::Watching,
-            view: Box::new(view("p1", "run-aaaa-1", RunStatus::Running, 5)),
-        }),
-        &keys,
-    );
-    (m, keys)
-}
-
-fn press(m: &mut Model, keys: &KeyMap, c: char) -> Vec<Effect> {
-    update(
-        m,
-        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
-        keys,
-    )
-}
-
-fn code(m: &mut Model, keys: &KeyMap, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
-    update(m, Msg::Key(KeyEvent::new(code, mods)), keys)
-}
-
-fn run_update(m: &mut Model, keys: &KeyMap, change: Change, v: RunView) -> Vec<Effect> {
-    update(
-        m,
-        Msg::Engine(Update::Run {
-            change,
-            view: Box::new(v),
-        }),
-        keys,
-    )
-}
+use super::test_kit::*;
 
 #[test]
 fn number_keys_switch_screens_and_projects_load_on_demand() {
@@ -123,25 +26,35 @@ fn number_keys_switch_screens_and_projects_load_on_demand() {
     assert_eq!(m.screen, Screen::Projects);
 }
 
+/// The run under the cursor.
+fn selected(m: &Model) -> Option<RunKey> {
+    m.selected_run().map(|r| r.view.key.clone())
+}
+
 #[test]
 fn moving_clamps_and_the_runs_cursor_follows_the_run_id() {
     let (mut m, keys) = model();
     press(&mut m, &keys, 'j');
     press(&mut m, &keys, 'j');
-    assert_eq!(m.projects.cursor, 1, "clamped at the last project");
+    let project = |m: &Model| m.selected_project().map(|p| p.project.id.clone());
+    assert_eq!(
+        project(&m).as_deref(),
+        Some("p1"),
+        "clamped at the last project"
+    );
     press(&mut m, &keys, 'k');
-    assert_eq!(m.projects.cursor, 0);
+    assert_eq!(project(&m).as_deref(), Some("p2"));
 
     press(&mut m, &keys, '2');
-    assert_eq!(m.runs.cursor, Some(RunKey::new("p1", "run-aaaa-1")));
+    assert_eq!(selected(&m), Some(RunKey::new("p1", "run-aaaa-1")));
     // A newer run appears above: the cursor stays on the same run, not the same row.
     let mut newer = view("p2", "run-bbbb-2", RunStatus::Pending, 6);
     newer.first_seen = t(5);
     run_update(&mut m, &keys, Change::Watching, newer);
     assert_eq!(m.visible_runs()[0].view.key.run_id, "run-bbbb-2");
-    assert_eq!(m.runs.cursor, Some(RunKey::new("p1", "run-aaaa-1")));
+    assert_eq!(selected(&m), Some(RunKey::new("p1", "run-aaaa-1")));
     press(&mut m, &keys, 'k');
-    assert_eq!(m.runs.cursor, Some(RunKey::new("p2", "run-bbbb-2")));
+    assert_eq!(selected(&m), Some(RunKey::new("p2", "run-bbbb-2")));
 }
 
 #[test]
@@ -267,8 +180,15 @@ fn a_launch_result_goes_to_the_runs_screen_and_a_422_to_the_fields() {
     assert_eq!(m.screen, Screen::Runs);
     assert!(m.form.is_none());
     assert!(m.session_runs.contains(&key));
-    assert_eq!(m.runs.cursor, Some(key));
     assert!(effects.iter().all(|e| matches!(e, Effect::Focus(..))));
+    // Its row may come after the answer; the cursor goes to it when it does.
+    run_update(
+        &mut m,
+        &keys,
+        Change::Watching,
+        view("p1", "run-new-3", RunStatus::Pending, 11),
+    );
+    assert_eq!(selected(&m), Some(key));
     // The next form for the project starts from what was launched.
     let Load::Loaded(rows) = &m.projects.load else {
         panic!()
@@ -389,10 +309,11 @@ fn a_session_or_pinned_run_rings_when_it_ends() {
 }
 
 #[test]
-fn rerun_relaunches_with_the_same_parameters_and_e_opens_the_form() {
+fn rerun_asks_then_relaunches_with_the_same_parameters_and_e_opens_the_form() {
     let (mut m, keys) = model();
     press(&mut m, &keys, '2');
-    let effects = press(&mut m, &keys, 'r');
+    assert!(press(&mut m, &keys, 'r').is_empty(), "r asks first");
+    let effects = press(&mut m, &keys, 'y');
     let [Effect::Launch(req)] = effects.as_slice() else {
         panic!("{effects:?}");
     };
@@ -661,12 +582,12 @@ fn filtering_runs_moves_the_cursor_off_hidden_rows_and_1_again_refreshes_project
         view("p2", "r-other", RunStatus::Running, 6),
     );
     press(&mut m, &keys, '2');
-    m.runs.cursor = Some(RunKey::new("p1", "run-aaaa-1"));
+    m.runs.cursor = crate::tui::cursor::Cursor::on(RunKey::new("p1", "run-aaaa-1"));
     press(&mut m, &keys, '/');
     for c in "project p2".chars() {
         press(&mut m, &keys, c);
     }
-    assert_eq!(m.runs.cursor, Some(RunKey::new("p2", "r-other")));
+    assert_eq!(selected(&m), Some(RunKey::new("p2", "r-other")));
     code(&mut m, &keys, KeyCode::Esc, KeyModifiers::NONE);
     press(&mut m, &keys, '1');
     assert_eq!(press(&mut m, &keys, '1'), vec![Effect::FetchProjects]);

@@ -14,6 +14,7 @@ use crate::engine::{Health, Overdue, RunKey, RunView};
 use crate::hex::types::{Project, ProjectVersion};
 use crate::hex::{BudgetSnapshot, Limits, ParamKind, ParamSpec, RunStatus};
 use crate::journal::{CancelState, LaunchOptions, Origin};
+use crate::tui::cursor::Cursor;
 use crate::tui::form::Form;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{Load, Model, ProjectRow, RunRow, Screen};
@@ -178,7 +179,7 @@ pub fn project_rows() -> Vec<ProjectRow> {
 pub fn projects_model() -> Model {
     let mut m = base();
     m.projects.load = Load::Loaded(project_rows());
-    m.projects.cursor = 1;
+    m.projects.cursor = Cursor::at(1);
     m
 }
 
@@ -268,7 +269,7 @@ pub fn runs_model() -> Model {
     let etl = add(&mut m, etl_running(), true);
     m.session_runs.insert(etl.clone());
     m.pinned.insert(etl.clone());
-    m.runs.cursor = Some(etl);
+    m.runs.cursor = Cursor::on(etl);
 
     let mut pending = run(1, 0x9b8a7c6d, Some(RunStatus::Pending));
     pending.origin = Some(Origin::Cli);
@@ -379,7 +380,7 @@ pub fn many_runs(n: u32) -> Model {
         .view
         .key
         .clone();
-    m.runs.cursor = Some(middle);
+    m.runs.cursor = Cursor::on(middle);
     m
 }
 

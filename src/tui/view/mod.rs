@@ -103,7 +103,7 @@ mod tests {
         let mut models = vec![projects_model(), runs_model(), form_model()];
         let mut detail = runs_model();
         detail.screen = Screen::Detail;
-        detail.detail = detail.runs.cursor.clone();
+        detail.detail = detail.runs.cursor.id().cloned();
         models.push(detail);
         for (screen, open) in [
             (Screen::Pipelines, None),
@@ -120,7 +120,7 @@ mod tests {
             let mut m = runs_model();
             m.pipelines = crate::tui::pipeline_fixtures::state();
             m.pipelines.open = open.map(str::to_string);
-            m.pipelines.step = 4;
+            m.pipelines.step = crate::tui::cursor::Cursor::at(4);
             m.screen = screen;
             models.push(m);
         }

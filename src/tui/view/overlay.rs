@@ -3,7 +3,9 @@
 //!
 //! Help lists every [`Action`] with the keys bound to it now and its config name, so it can
 //! never disagree with the bindings. The cancel dialog shows the target frozen when it opened
-//! (project, run, start, status, elapsed), and says which key does what, no being the default.
+//! (project, run, start, status, elapsed); the relaunch dialog shows what `y` sends (project,
+//! every parameter, the options that are not the defaults) and the profile. Each says which key
+//! does what, no being the default; a prod-like profile is drawn as a warning.
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -13,6 +15,10 @@ use ratatui::widgets::{Block, BorderType, Clear};
 
 use super::chrome::{self, Hint};
 use super::style::{self, ERROR, WARN};
+use crate::config::format_duration;
+use crate::engine::RunKey;
+use crate::hex::params::display_value;
+use crate::journal::{LaunchOptions, Origin};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{Confirm, Model};
@@ -253,11 +259,16 @@ pub fn command_line(frame: &mut Frame, area: Rect, text: &str) {
 
 pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &Confirm) {
     let yes = keys.label(Action::Confirm);
-    let no = format!(
-        "{}/{}",
-        keys.label(Action::Decline),
-        keys.label(Action::Back)
-    );
+    // Enter takes the default answer, no, unless it is bound to yes (see `update`).
+    let mut no_keys: Vec<String> = Vec::new();
+    let bound = [keys.label(Action::Decline), keys.label(Action::Back)];
+    for k in bound.iter().flat_map(|l| l.split('/')).chain(["enter"]) {
+        let taken = no_keys.iter().any(|n| n == k) || yes.split('/').any(|y| y == k);
+        if !k.is_empty() && !taken {
+            no_keys.push(k.to_string());
+        }
+    }
+    let no = no_keys.join("/");
     let field = |label: &str, value: Span<'static>| {
         Line::from(vec![
             Span::styled(format!("  {label:<8} "), style::dim()),
@@ -325,6 +336,95 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
             );
             put(frame, inner, lines);
         }
+        Confirm::Relaunch {
+            of,
+            project,
+            origin,
+            request,
+        } => {
+            let mut lines = vec![
+                Line::raw(""),
+                field("project", Span::styled(printable(project), style::bold())),
+                field("repeats", Span::raw(repeats(of, origin.as_ref()))),
+            ];
+            if matches!(origin, Some(Origin::Pipeline { .. })) {
+                lines.push(Line::styled(
+                    "           a pipeline step's run: this launch is not part of the pipeline",
+                    style::dim(),
+                ));
+            }
+            // Room for a value: the dialog's inner width less the label column.
+            let room = usize::from(area.width).saturating_sub(4 + 11);
+            let params: Vec<String> = request
+                .params
+                .iter()
+                .map(|(name, value)| {
+                    let text = format!("{}={}", printable(name), printable(&display_value(value)));
+                    style::fit(&text, room).into_owned()
+                })
+                .collect();
+            // The rest of the dialog: options, profile, a blank, the answer, and the border.
+            let fixed = lines.len() + 4 + 2;
+            let fits = usize::from(area.height).saturating_sub(fixed).max(1);
+            let shown = if params.len() > fits {
+                fits.saturating_sub(1).max(1)
+            } else {
+                params.len()
+            };
+            if params.is_empty() {
+                lines.push(field(
+                    "params",
+                    Span::styled("none (the project's defaults)", style::dim()),
+                ));
+            }
+            for (i, text) in params.iter().take(shown).enumerate() {
+                let label = if i == 0 { "params" } else { "" };
+                lines.push(field(label, Span::raw(text.clone())));
+            }
+            if shown < params.len() {
+                lines.push(field(
+                    "",
+                    Span::styled(
+                        format!("… and {} more (e shows them all)", params.len() - shown),
+                        style::dim(),
+                    ),
+                ));
+            }
+            let options = changed_options(&request.options);
+            lines.push(field(
+                "options",
+                if options.is_empty() {
+                    Span::styled("defaults", style::dim())
+                } else {
+                    Span::raw(options.join(" · "))
+                },
+            ));
+            lines.push(field(
+                "profile",
+                if model.status.prod_like {
+                    prod_profile(model)
+                } else {
+                    Span::raw(printable(&model.status.profile))
+                },
+            ));
+            lines.push(Line::raw(""));
+            lines.push(answer("launch it again", "do nothing"));
+            let width = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
+            let color = if model.status.prod_like {
+                WARN
+            } else {
+                style::ACCENT
+            };
+            let inner = dialog(
+                frame,
+                area,
+                to_u16(width.max(44)),
+                to_u16(lines.len() + 2),
+                "Relaunch this run?",
+                color,
+            );
+            put(frame, inner, lines);
+        }
         Confirm::CancelPipeline { id, name, running } => {
             let steps = match running {
                 0 => "no step is running now".to_string(),
@@ -384,20 +484,63 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
     }
 }
 
+/// `3f2a9c1d, started from the CLI`: the run a relaunch repeats.
+fn repeats(of: &RunKey, origin: Option<&Origin>) -> String {
+    let by = match origin {
+        Some(Origin::Tui) => ", launched from a dashboard",
+        Some(Origin::Cli) => ", launched from the command line",
+        Some(Origin::Pipeline { .. }) => ", launched by a pipeline step",
+        Some(Origin::Other) | None => "",
+    };
+    format!("{}{by}", style::short_id(&of.run_id))
+}
+
+/// The run options a relaunch sends that are not Hex's defaults, in words.
+fn changed_options(o: &LaunchOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    if o.use_cached_sql_results == Some(false) {
+        out.push("no cached SQL results".to_string());
+    }
+    if o.update_published_results == Some(true) {
+        out.push("updates the published results".to_string());
+    }
+    if let Some(secs) = o.timeout_secs {
+        let after = format_duration(std::time::Duration::from_secs(secs));
+        out.push(if o.kill_on_timeout {
+            format!("timeout {after}, then killed")
+        } else {
+            format!("timeout {after}, then left running")
+        });
+    }
+    out
+}
+
+/// Text from outside (titles, parameter names and values) without control characters, so
+/// nothing in it can move the cursor or restyle the terminal.
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
+}
+
 /// The profile, drawn as a warning, in dialogs that act on a prod-like one.
 fn prod_profile(model: &Model) -> Span<'static> {
     Span::styled(
-        format!("⚠ {}", model.status.profile),
+        format!("⚠ {}", printable(&model.status.profile)),
         Style::new().fg(WARN).add_modifier(Modifier::BOLD),
     )
 }
 
 #[cfg(test)]
 mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
     use super::super::fixtures::{etl_running, render, render_with, runs_model};
+    use super::WARN;
     use crate::config::{Config, KeyBindingValue};
+    use crate::tui::cursor::Cursor;
     use crate::tui::keymap::KeyMap;
-    use crate::tui::model::{Confirm, Overlay};
+    use crate::tui::model::{Confirm, Model, Overlay};
+    use crate::tui::msg::Msg;
+    use crate::tui::update::update;
 
     #[test]
     fn help_lists_every_action_with_its_keys() {
@@ -467,6 +610,140 @@ mod tests {
             status: v.status.clone(),
         }));
         insta::assert_snapshot!(render(&m, 80, 24).backend());
+    }
+
+    /// `r` pressed on the runs fixture's cursor run (Daily ETL, four parameters, no SQL cache,
+    /// a 30m timeout that kills): the dialog as `update` opens it.
+    fn relaunch_asked(mut m: Model) -> Model {
+        let keys = KeyMap::defaults();
+        let r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE);
+        update(&mut m, Msg::Key(r), &keys);
+        assert!(
+            matches!(m.overlay, Some(Overlay::Confirm(Confirm::Relaunch { .. }))),
+            "{:?}",
+            m.overlay
+        );
+        m
+    }
+
+    #[test]
+    fn confirm_relaunch_shows_every_parameter_the_options_and_the_profile() {
+        let m = relaunch_asked(runs_model());
+        let t = render(&m, 100, 24);
+        let text = format!("{}", t.backend());
+        for shown in [
+            "Relaunch this run?",
+            "Daily ETL",
+            "3f2a9c1d, launched from a dashboard",
+            "run_date=2026-11-27",
+            "schema=prod",
+            "sources=shop,crm",
+            "full_refresh=false",
+            "no cached SQL results · timeout 30m, then killed",
+            "staging",
+            "y = launch it again, n/esc/enter = do nothing (default)",
+        ] {
+            assert!(text.contains(shown), "{shown:?} missing:\n{text}");
+        }
+        insta::assert_snapshot!(t.backend());
+    }
+
+    #[test]
+    fn confirm_relaunch_of_a_pipeline_steps_run_on_a_prod_profile_narrow() {
+        let mut m = runs_model();
+        m.status.profile = "prod".into();
+        m.status.prod_like = true;
+        // The pipeline's ETL step run, its parameters known, options the defaults.
+        let step = m
+            .runs
+            .rows
+            .values()
+            .find(|r| {
+                matches!(r.view.origin, Some(crate::journal::Origin::Pipeline { .. }))
+                    && !r.view.is_active()
+            })
+            .map(|r| r.view.key.clone())
+            .unwrap();
+        if let Some(row) = m.runs.rows.get_mut(&step) {
+            row.view.params = Some(indexmap::IndexMap::from([(
+                "run_date".to_string(),
+                serde_json::json!("2026-11-28"),
+            )]));
+            row.view.options = Some(crate::journal::LaunchOptions {
+                kill_on_timeout: true,
+                ..Default::default()
+            });
+        }
+        m.runs.cursor = Cursor::on(step);
+        let m = relaunch_asked(m);
+        let t = render(&m, 80, 24);
+        let text = format!("{}", t.backend());
+        assert!(text.contains("⚠ prod"), "{text}");
+        assert!(text.contains("not part of the pipeline"), "{text}");
+        // A step's kill-on-timeout without a timeout is nothing to send, nor to show.
+        assert!(text.contains("options  defaults"), "{text}");
+        let profile = t
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .find(|c| c.symbol() == "⚠")
+            .map(|c| c.fg);
+        assert_eq!(
+            profile,
+            Some(WARN),
+            "the prod-like profile is drawn as a warning"
+        );
+        insta::assert_snapshot!(t.backend());
+    }
+
+    #[test]
+    fn confirm_relaunch_draws_no_control_characters_from_titles_or_values() {
+        let mut m = runs_model();
+        let Some(key) = m.runs.cursor.id().cloned() else {
+            panic!("the fixture has a cursor")
+        };
+        if let Some(row) = m.runs.rows.get_mut(&key) {
+            row.view.project_title = Some("Daily\u{1b}[2J ETL\u{7}".into());
+            row.view.params = Some(indexmap::IndexMap::from([(
+                "note\u{1b}]0;x".to_string(),
+                serde_json::json!("a\u{1b}[31mb\r\nc"),
+            )]));
+        }
+        let t = render(&relaunch_asked(m), 100, 24);
+        let cells = t.backend().buffer().content();
+        assert!(
+            cells
+                .iter()
+                .all(|c| !c.symbol().chars().any(char::is_control)),
+            "a control character reached the screen"
+        );
+        let text = format!("{}", t.backend());
+        assert!(text.contains("Daily[2J ETL"), "{text}");
+        assert!(text.contains("note]0;x=a[31mbc"), "{text}");
+    }
+
+    #[test]
+    fn confirm_relaunch_with_more_parameters_than_fit_says_how_many_more() {
+        let mut m = runs_model();
+        let Some(key) = m.runs.cursor.id().cloned() else {
+            panic!("the fixture has a cursor")
+        };
+        if let Some(row) = m.runs.rows.get_mut(&key) {
+            row.view.params = Some(
+                (0..40)
+                    .map(|i| (format!("p{i:02}"), serde_json::json!(i)))
+                    .collect(),
+            );
+        }
+        let t = render(&relaunch_asked(m), 80, 24);
+        let text = format!("{}", t.backend());
+        assert!(text.contains("p00=0"), "{text}");
+        assert!(text.contains("more (e shows them all)"), "{text}");
+        assert!(
+            text.contains("y = launch it again"),
+            "the answer line stays: {text}"
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         chrome::notice(frame, area, vec![Line::styled(text, style::dim())]);
         return;
     };
-    let selected = model.pipelines.step.min(run.steps.len().saturating_sub(1));
+    let selected = model.pipelines.selected_step_index().unwrap_or(0);
     let width = area.width;
     let mut top = vec![summary(run, model), Line::raw("")];
     let details = step_details(run.steps.get(selected), model, usize::from(width));
@@ -221,7 +221,7 @@ mod tests {
         let mut m = base();
         m.pipelines = pipeline_fixtures::state();
         m.pipelines.open = Some(id.into());
-        m.pipelines.step = step;
+        m.pipelines.step = crate::tui::cursor::Cursor::at(step);
         m.screen = Screen::PipelineRun;
         m
     }

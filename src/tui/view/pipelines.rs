@@ -63,7 +63,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
         );
         return;
     }
-    let selected = model.pipelines.cursor.min(defs.len() - 1);
+    let selected = model.pipelines.selected_index().unwrap_or(0);
     let below = usize::from(area.height / 3).clamp(3, RECENT + 2);
     let list_h = u16::try_from((defs.len() + 1).min(usize::from(area.height))).unwrap_or(0);
     let [list, _, recent] = Layout::vertical([
@@ -210,8 +210,12 @@ pub fn summary(model: &Model) -> String {
 }
 
 pub fn hints(model: &Model, keys: &KeyMap) -> Vec<Hint> {
-    let mut list = vec![Hint::new(keys, Action::Open, "newest run")];
-    if !model.status.read_only {
+    let mut list = Vec::new();
+    // Keys that act on a pipeline only while one is under the cursor.
+    if model.pipelines.selected().is_some() {
+        list.push(Hint::new(keys, Action::Open, "newest run"));
+    }
+    if !model.status.read_only && model.pipelines.selected().is_some() {
         list.extend([
             Hint::new(keys, Action::Launch, "launch"),
             Hint::new(keys, Action::CancelRun, "cancel"),
@@ -247,7 +251,7 @@ mod tests {
     #[test]
     fn an_invalid_definition_shows_its_error() {
         let mut m = list_model();
-        m.pipelines.cursor = 2;
+        m.pipelines.cursor = crate::tui::cursor::Cursor::at(2);
         let t = render(&m, 100, 16);
         let text = format!("{}", t.backend());
         assert!(text.contains("✗ invalid"), "{text}");

@@ -90,7 +90,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
         return;
     }
     let height = usize::from(body.height.saturating_sub(1));
-    let cursor = model.projects.cursor.min(shown.len() - 1);
+    let cursor = model.projects.pick(&shown).unwrap_or(0);
     let top = table::window(shown.len(), cursor, height);
     let cells: Vec<Vec<Span<'static>>> = shown
         .iter()
@@ -223,9 +223,13 @@ pub fn hints(model: &Model, keys: &KeyMap) -> Vec<Hint> {
             Hint::new(keys, Action::Quit, "quit"),
         ];
     }
-    let mut list = vec![Hint::new(keys, Action::Open, "runs")];
-    if !model.status.read_only {
-        list.push(Hint::new(keys, Action::Launch, "launch"));
+    let mut list = Vec::new();
+    // Keys that act on a project only while one is under the cursor.
+    if model.selected_project().is_some() {
+        list.push(Hint::new(keys, Action::Open, "runs"));
+        if !model.status.read_only {
+            list.push(Hint::new(keys, Action::Launch, "launch"));
+        }
     }
     list.extend([
         Hint::new(keys, Action::Filter, "filter"),
@@ -326,7 +330,7 @@ mod tests {
         let mut m = projects_model();
         m.projects.filter.text = "re".into();
         m.projects.filter.editing = true;
-        m.projects.cursor = 0;
+        m.projects.cursor = crate::tui::cursor::Cursor::at(0);
         insta::assert_snapshot!(render(&m, 120, 12).backend());
     }
 

@@ -63,11 +63,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
         return;
     }
     let height = usize::from(area.height.saturating_sub(1));
-    let cursor = model
-        .runs
-        .cursor
-        .as_ref()
-        .and_then(|k| shown.iter().position(|r| r.view.key == *k));
+    // The same answer the keys get (`Model::selected_run`).
+    let cursor = model.runs.pick(&shown);
     let top = table::window(shown.len(), cursor.unwrap_or(0), height);
     let cells: Vec<Vec<Span<'static>>> = shown
         .iter()

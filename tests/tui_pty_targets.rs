@@ -1,0 +1,235 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The real dashboard in a pseudo-terminal, against the harness's emulator: which run a key acts
+//! on is the run drawn under the cursor (`›`), also after a filter hides the one it was on,
+//! with nothing shown, and after a cancelled run leaves a `running` filter; and `r` on a run asks
+//! first, showing what it would launch, launching only on `y`. What the emulator received is
+//! the proof that nothing else was launched.
+
+mod common;
+#[path = "common/pty.rs"]
+mod pty;
+
+use std::time::Duration;
+
+use common::{Emu, Home, TOKEN, wait_until};
+use pty::Pty;
+
+const LOAD: &str = "c0000000-0000-4000-8000-000000000001";
+const TRANSFORM: &str = "c0000000-0000-4000-8000-000000000002";
+
+/// Two projects whose runs stay RUNNING until cancelled.
+fn scenario() -> String {
+    let project = |id: &str, title: &str| {
+        format!(
+            r#"
+[[projects]]
+id = "{id}"
+title = "{title}"
+owner = "ops@acme.example"
+published_hours_ago = 3
+[[projects.params]]
+name = "day"
+type = "date"
+default = "2026-01-01"
+[projects.run]
+pending_secs = [0, 0]
+hangs = true
+"#
+        )
+    };
+    format!(
+        "tokens = [\"{TOKEN}\"]\nseed = 3\n{}{}",
+        project(LOAD, "Load warehouse"),
+        project(TRANSFORM, "Transform orders")
+    )
+}
+
+fn config() -> String {
+    format!(
+        r#"
+[[projects]]
+id = "{LOAD}"
+alias = "load"
+params = [{{ name = "day", type = "date" }}]
+
+[[projects]]
+id = "{TRANSFORM}"
+alias = "transform"
+params = [{{ name = "day", type = "date" }}]
+"#
+    )
+}
+
+/// The line of the screen that has the cursor mark.
+fn cursor_line(screen: &str) -> &str {
+    screen.lines().find(|l| l.contains('›')).unwrap_or("")
+}
+
+/// The runs list's rows (not the messages, which may name a run too).
+fn rows(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .filter(|l| l.contains(" cli ") || l.contains(" tui "))
+        .collect()
+}
+
+/// The run id (short) on a row.
+fn run_id(row: &str) -> String {
+    row.split_whitespace()
+        .find(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_hexdigit()))
+        .unwrap_or_else(|| panic!("a run id on {row:?}"))
+        .to_string()
+}
+
+/// The `run` line of an open cancel dialog.
+fn dialog_run(screen: &str) -> String {
+    let line = screen
+        .lines()
+        .find(|l| l.contains("│  run "))
+        .unwrap_or_else(|| panic!("a cancel dialog:\n{screen}"));
+    run_id(line.split("│  run ").nth(1).unwrap_or(""))
+}
+
+/// Transform's run, then Load's (newer, so on top): the dashboard starts on them.
+fn started() -> (Emu, Home, Pty) {
+    let emu = Emu::start(&scenario());
+    let home = Home::with_config(&config());
+    let url = emu.base_url();
+    for (alias, day) in [("transform", "2026-11-28"), ("load", "2026-11-27")] {
+        let out = home.against(&url, TOKEN, &["run", alias, "-p", &format!("day={day}")]);
+        common::Outcome::run(out).expect_code(0);
+    }
+    let data = home.data_dir();
+    let config = home.config_dir();
+    let pty = Pty::spawn(
+        &[],
+        &[
+            ("HEX_API_URL", url.as_str()),
+            ("HEX_API_TOKEN", TOKEN),
+            ("HEXDASH_DATA_DIR", data.to_str().unwrap()),
+            ("HEXDASH_CONFIG_DIR", config.to_str().unwrap()),
+        ],
+    );
+    pty.wait_for("the projects", |s| s.contains("Transform orders"));
+    (emu, home, pty)
+}
+
+fn quit(mut pty: Pty) {
+    pty.send("\x03"); // ctrl-c: asks only for runs launched in this session
+    pty.wait_for("the quit question or the end", |s| {
+        s.contains("Quit hexdash?") || !s.contains("hexdash  1 Projects")
+    });
+    if pty.screen().contains("Quit hexdash?") {
+        pty.type_keys("y");
+    }
+    assert_eq!(pty.wait_exit(), 0, "screen:\n{}", pty.screen());
+    pty.assert_restored();
+}
+
+#[test]
+fn keys_act_on_the_run_under_the_cursor_and_r_asks_before_relaunching() {
+    let (emu, _home, mut pty) = started();
+    let before: Vec<String> = emu.runs().into_iter().map(|r| r.run_id).collect();
+    assert_eq!(before.len(), 2);
+    pty.type_keys("2");
+    pty.wait_for("both runs RUNNING", |s| {
+        s.matches("RUNNING").count() >= 2 && cursor_line(s).contains("Load warehouse")
+    });
+
+    // The issue's steps: the cursor on Load's run, then a filter that hides it.
+    pty.type_keys("1/transform\r\r");
+    pty.wait_for("Transform's runs only", |s| {
+        s.contains("/ transform orders") && !s.contains("Load warehouse")
+    });
+    let screen = pty.screen();
+    assert!(
+        cursor_line(&screen).contains("Transform orders"),
+        "the cursor is drawn on the row shown:\n{screen}"
+    );
+    pty.type_keys("x");
+    pty.wait_for("the cancel dialog", |s| s.contains("Cancel this run?"));
+    assert!(pty.screen().contains("project  Transform orders"));
+    pty.type_keys("n");
+    pty.wait_for("the dialog closed", |s| !s.contains("Cancel this run?"));
+
+    // r asks, showing what it would send; n launches nothing.
+    pty.type_keys("r");
+    pty.wait_for("the relaunch dialog", |s| s.contains("Relaunch this run?"));
+    let dialog = pty.screen();
+    println!("{dialog}");
+    for shown in [
+        "project  Transform orders",
+        "day=2026-11-28",
+        "launched from the command line",
+        "options  defaults",
+        "profile  default",
+        "n/esc/enter = do nothing (default)",
+    ] {
+        assert!(dialog.contains(shown), "{shown:?} missing:\n{dialog}");
+    }
+    pty.type_keys("n");
+    pty.wait_for("the dialog closed", |s| !s.contains("Relaunch this run?"));
+    // Enter answers no too.
+    pty.type_keys("r");
+    pty.wait_for("the relaunch dialog", |s| s.contains("Relaunch this run?"));
+    pty.type_keys("\r");
+    pty.wait_for("the dialog closed", |s| !s.contains("Relaunch this run?"));
+    assert_eq!(emu.runs().len(), 2, "no answer but y launches");
+
+    // y launches exactly what the dialog showed.
+    pty.type_keys("r");
+    pty.wait_for("the relaunch dialog", |s| s.contains("Relaunch this run?"));
+    pty.type_keys("y");
+    wait_until(
+        "the relaunch at the emulator",
+        Duration::from_secs(30),
+        || emu.runs().len() == 3,
+    );
+    let runs = emu.runs();
+    let new = runs.iter().find(|r| !before.contains(&r.run_id)).unwrap();
+    assert_eq!(new.project_id, TRANSFORM);
+    let sent = serde_json::to_value(&new.input_params).unwrap();
+    assert_eq!(sent["day"], serde_json::json!("2026-11-28"), "{sent}");
+
+    // A filter nothing matches: nothing under the cursor, and keys say so.
+    pty.type_keys("/zzz\r");
+    pty.wait_for("no match", |s| s.contains("0 of 3 match"));
+    assert!(!pty.screen().contains('›'), "{}", pty.screen());
+    pty.type_keys("\r");
+    pty.wait_for("the refusal", |s| s.contains("no run selected"));
+    pty.type_keys("r");
+    pty.type_keys("x");
+    pty.wait_for("keys still refused", |s| {
+        s.contains("no run selected") && !s.contains("Relaunch this run?")
+    });
+    assert!(!pty.screen().contains("Cancel this run?"));
+
+    // The running ones; cancel the one under the cursor: once KILLED it leaves the filter and
+    // the cursor, and the next x is about the run now drawn under it.
+    pty.type_keys("/running\r");
+    pty.wait_for("three running", |s| s.contains("3 of 3 match"));
+    let killed_id = run_id(cursor_line(&pty.screen()));
+    pty.type_keys("x");
+    pty.wait_for("the cancel dialog", |s| s.contains("Cancel this run?"));
+    assert_eq!(dialog_run(&pty.screen()), killed_id);
+    pty.type_keys("y");
+    pty.wait_for("the killed run gone from the filter", |s| {
+        s.contains("2 of 3 match") && rows(s).iter().all(|r| !r.contains(&killed_id))
+    });
+    let screen = pty.screen();
+    let now_under = run_id(cursor_line(&screen));
+    assert_ne!(now_under, killed_id, "{screen}");
+    assert!(cursor_line(&screen).contains("RUNNING"), "{screen}");
+    pty.type_keys("x");
+    pty.wait_for("the cancel dialog", |s| s.contains("Cancel this run?"));
+    assert_eq!(
+        dialog_run(&pty.screen()),
+        now_under,
+        "the run under the cursor is the target, not the killed one"
+    );
+    pty.type_keys("n");
+    pty.wait_for("the dialog closed", |s| !s.contains("Cancel this run?"));
+
+    quit(pty);
+    assert_eq!(emu.runs().len(), 3, "nothing more was launched");
+}
