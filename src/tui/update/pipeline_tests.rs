@@ -390,3 +390,35 @@ fn pipeline_ids_open_from_the_command_line() {
     key(&mut m, &keys, KeyCode::Enter, KeyModifiers::NONE);
     assert_eq!(message(&m).0, Level::Error);
 }
+
+#[test]
+fn a_preset_loaded_into_a_pipeline_form_keeps_it_a_pipeline_form() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, 'r');
+    let type_line = |m: &mut Model, text: &str| {
+        key(m, &keys, KeyCode::Char('p'), KeyModifiers::CONTROL);
+        for c in text.chars() {
+            press(m, &keys, c);
+        }
+        key(m, &keys, KeyCode::Enter, KeyModifiers::NONE)
+    };
+    type_line(&mut m, "save eom");
+    // Change the date, then load the preset back.
+    key(&mut m, &keys, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    for c in "2026-11-30".chars() {
+        press(&mut m, &keys, c);
+    }
+    type_line(&mut m, "eom");
+    let form = m.form.as_ref().unwrap();
+    assert_eq!(form.fields[0].text, "2026-11-27");
+    assert_eq!(
+        form.pipeline.as_deref(),
+        Some(PathBuf::from("/cfg/pipelines/daily-etl.toml").as_path()),
+        "still the pipeline's form"
+    );
+    let effects = key(&mut m, &keys, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert!(
+        matches!(effects.as_slice(), [Effect::StartPipeline { .. }]),
+        "ctrl-s starts the pipeline, not a project: {effects:?}"
+    );
+}

@@ -122,20 +122,37 @@ fn load(model: &mut Model, name: &str) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    let specs = model
-        .projects
-        .load
-        .data()
-        .and_then(|rows| rows.iter().find(|r| r.project.id == form.project_id))
-        .map(|r| r.specs.clone())
-        .unwrap_or_default();
-    let mut next = Form::new(
-        &form.project_id,
-        form.project_title.as_deref(),
-        &specs,
-        Some(&preset.params),
-        Some(&preset.options),
-    );
+    let mut next = match &form.pipeline {
+        // A pipeline's form stays a pipeline's form: its parameters are the definition's, and
+        // ctrl-s must start the pipeline, not a project named `pipeline:NAME`.
+        Some(file) => {
+            let name = form.project_title.clone().unwrap_or_default();
+            let specs = model
+                .pipelines
+                .rows()
+                .iter()
+                .find(|d| d.file.as_deref() == Some(file.as_path()))
+                .map(|d| d.specs.clone())
+                .unwrap_or_default();
+            Form::for_pipeline(&name, file, &specs, &preset.params)
+        }
+        None => {
+            let specs = model
+                .projects
+                .load
+                .data()
+                .and_then(|rows| rows.iter().find(|r| r.project.id == form.project_id))
+                .map(|r| r.specs.clone())
+                .unwrap_or_default();
+            Form::new(
+                &form.project_id,
+                form.project_title.as_deref(),
+                &specs,
+                Some(&preset.params),
+                Some(&preset.options),
+            )
+        }
+    };
     next.rerun_of = form.rerun_of.clone();
     let (level, text) = if next.prefill_notes.is_empty() {
         (Level::Info, format!("loaded preset {name:?}"))
