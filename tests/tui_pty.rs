@@ -50,6 +50,7 @@ fn demo_lists_launches_cancels_and_quits_restoring_the_terminal() {
     pty.assert_restored();
 }
 
+#[cfg_attr(not(debug_assertions), ignore = "needs the debug build's test panic")]
 #[test]
 fn a_panic_restores_the_terminal() {
     let mut pty = Pty::spawn(&["demo"], &[("HEXDASH_TEST_PANIC_AFTER_MS", "1500")]);

@@ -164,7 +164,12 @@ fn first_message(engine: &crate::engine::Engine, key_warnings: &[String]) -> Opt
 }
 
 /// `HEXDASH_TEST_PANIC_AFTER_MS=N` panics in a background task after N ms: the pseudo-terminal
-/// test proves that a panic anywhere restores the terminal. Unset, it does nothing.
+/// test proves that a panic anywhere restores the terminal. Unset, it does nothing; a release
+/// build has no such hook at all.
+#[cfg(not(debug_assertions))]
+fn forced_panic_for_tests() {}
+
+#[cfg(debug_assertions)]
 fn forced_panic_for_tests() {
     let Some(ms) = std::env::var("HEXDASH_TEST_PANIC_AFTER_MS")
         .ok()
