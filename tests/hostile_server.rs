@@ -256,7 +256,7 @@ fn watch_keeps_following_through_an_absurd_retry_after_on_a_poll() {
 
 /// The panic safety net, through a test-only panic in the poll task (`HEXDASH_TEST_PANIC_AT`,
 /// compiled into debug builds only, which is what `cargo test` runs).
-#[cfg(debug_assertions)]
+#[cfg_attr(not(debug_assertions), ignore = "needs the debug build's test panic")]
 #[test]
 fn a_panic_in_a_background_task_ends_the_process_with_one_clear_line() {
     let emu = Emu::start(&format!(
