@@ -165,11 +165,22 @@ pub async fn cancel(cli: &Cli, args: &PipelineCancelArgs) -> Result<Exit, Failur
         );
         return wait_for_end_elsewhere(&ctx, &id).await;
     }
-    let mut conductor = Conductor::reopened(engine.clone(), &loaded)
-        .await
-        .map_err(|e| Failure::api(e.to_string()))?;
+    // The cancel is journalled before the steps the last driver left are settled: a step that
+    // ended meanwhile must not start the next one (hardening item 6).
+    let mut conductor = Conductor::reopen(
+        engine.clone(),
+        &loaded.id,
+        Arc::clone(&loaded.pipeline),
+        loaded.recorded.header.params.clone(),
+        &loaded.recorded.inputs,
+    )
+    .map_err(|e| Failure::api(e.to_string()))?;
     conductor
         .cancel()
+        .map_err(|e| Failure::api(e.to_string()))?;
+    conductor
+        .reattach()
+        .await
         .map_err(|e| Failure::api(e.to_string()))?;
     eprintln!("pipeline run {id}: cancelling its running steps");
     drive(&ctx, conductor, false).await
