@@ -15,11 +15,12 @@ use indexmap::IndexMap;
 use toml::Spanned;
 
 use super::definition::{self, FileParam, FileStep, PipelineFile};
-use super::diagnostic::{Diagnostic, Source};
+use super::diagnostic::{Diagnostic, Quoted, Source, list, suggest};
 use super::model::{
     DEFAULT_MAX_PARALLEL, DEFAULT_RETRY_BACKOFF, MAX_RETRIES, OnFailure, ParamDefault, Pipeline,
     PipelineParam, ProjectRef, Step,
 };
+use super::name::{NAME_RULE, is_plain_name};
 use super::template::is_name;
 use crate::config::{Config, did_you_mean, parse_duration};
 use crate::hex::types::Project;
@@ -42,13 +43,34 @@ pub fn validate(
     origin: &Path,
     projects: &Projects<'_>,
 ) -> Result<Pipeline, Vec<Diagnostic>> {
-    let src = Source { origin, text };
+    check(text, origin, projects, true)
+}
+
+/// As [`validate`], for a definition recorded with a pipeline run in the journal: its name is
+/// not held to today's rule (see [`super::name`]), so runs journalled before the rule, under a
+/// name it refuses, stay readable. Nothing reads a file by a recorded name.
+pub fn validate_recorded(
+    text: &str,
+    origin: &Path,
+    projects: &Projects<'_>,
+) -> Result<Pipeline, Vec<Diagnostic>> {
+    check(text, origin, projects, false)
+}
+
+fn check(
+    text: &str,
+    origin: &Path,
+    projects: &Projects<'_>,
+    plain_name: bool,
+) -> Result<Pipeline, Vec<Diagnostic>> {
+    let src = Source::new(origin, text);
     let file = definition::parse(&src).map_err(|d| vec![d])?;
     let mut checker = Checker {
         src,
         projects,
         found: Vec::new(),
         used: HashSet::new(),
+        plain_name,
     };
     let pipeline = checker.pipeline(file);
     let mut found = checker.found;
@@ -78,6 +100,8 @@ struct Checker<'a> {
     found: Vec<Diagnostic>,
     /// Pipeline parameters some template names, valid or not (for the "unused" warning).
     used: HashSet<String>,
+    /// Hold the pipeline's name to the plain-name rule.
+    plain_name: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -97,6 +121,15 @@ impl<'a> Checker<'a> {
                 file.name.span(),
                 "the pipeline's name is empty",
                 "give it a short name, e.g. name = \"daily-etl\"",
+            );
+        } else if self.plain_name && !is_plain_name(file.name.get_ref()) {
+            self.error(
+                file.name.span(),
+                format!(
+                    "pipeline name {:?} is not a plain name",
+                    Quoted(file.name.get_ref())
+                ),
+                format!("use {NAME_RULE}, e.g. name = \"daily-etl\""),
             );
         }
         let max_parallel = match &file.max_parallel {
@@ -137,7 +170,10 @@ impl<'a> Checker<'a> {
             if !self.used.contains(&p.name) {
                 self.warning(
                     span,
-                    format!("pipeline parameter {:?} is not used by any step", p.name),
+                    format!(
+                        "pipeline parameter {:?} is not used by any step",
+                        Quoted(&p.name)
+                    ),
                     format!(
                         "pass it to a step, e.g. params = {{ {0} = \"{{{{ params.{0} }}}}\" }}, \
                          or remove it",
@@ -173,17 +209,20 @@ impl<'a> Checker<'a> {
         for spanned in file {
             let p = spanned.get_ref();
             let name = p.name.get_ref().clone();
+            let shown = Quoted(&name);
             if !is_name(&name) {
                 self.error(
                     p.name.span(),
-                    format!("parameter name {name:?} cannot be used in a template"),
+                    format!("parameter name {shown:?} cannot be used in a template"),
                     "use letters, digits, _ and -, e.g. name = \"run_date\"",
                 );
             }
             if let Some(line) = seen.get(&name) {
                 self.error(
                     p.name.span(),
-                    format!("pipeline parameter {name:?} is declared twice (first at line {line})"),
+                    format!(
+                        "pipeline parameter {shown:?} is declared twice (first at line {line})"
+                    ),
                     "remove one of the two [[params]]",
                 );
                 continue;
@@ -199,7 +238,10 @@ impl<'a> Checker<'a> {
                     .unwrap_or_default();
                 self.error(
                     p.kind.span(),
-                    format!("parameter {name:?} has unknown type {:?}", p.kind.get_ref()),
+                    format!(
+                        "parameter {shown:?} has unknown type {:?}",
+                        Quoted(p.kind.get_ref())
+                    ),
                     format!("{hint}use one of: {}", kinds.join(", ")),
                 );
                 continue;
@@ -207,7 +249,7 @@ impl<'a> Checker<'a> {
             if kind.has_options() && p.options.is_empty() {
                 self.error(
                     p.kind.span(),
-                    format!("parameter {name:?} is a {kind} but has no options"),
+                    format!("parameter {shown:?} is a {kind} but has no options"),
                     "list them, e.g. options = [\"us\", \"eu\"]",
                 );
             }
@@ -245,7 +287,11 @@ impl<'a> Checker<'a> {
                 };
                 self.error(
                     d.span(),
-                    format!("default of parameter {:?} does not fit: {}", spec.name, e),
+                    format!(
+                        "default of parameter {:?} does not fit: {}",
+                        Quoted(&spec.name),
+                        e
+                    ),
                     format!("give a {}{extra}", kind_example(spec.kind)),
                 );
                 None
@@ -262,6 +308,7 @@ impl<'a> Checker<'a> {
         ids: &IndexMap<String, usize>,
     ) -> Step {
         let id = s.id.get_ref().clone();
+        let sid = Quoted(s.id.get_ref());
         let resolved = self.project(s);
         let declared = match &resolved {
             Some(Resolved::Declared(p)) if !p.params.is_empty() => Some(*p),
@@ -277,16 +324,18 @@ impl<'a> Checker<'a> {
                     None => {
                         let declared: Vec<&str> =
                             p.params.iter().map(|q| q.name.as_str()).collect();
-                        let hint = did_you_mean(name, declared.iter().copied())
+                        let listed = list(declared.iter().copied());
+                        let hint = suggest(name, declared.iter().copied())
                             .map(|h| format!("{h} "))
                             .unwrap_or_default();
                         self.error(
                             key.span(),
                             format!(
-                                "step {id:?}: project {:?} has no parameter {name:?}",
-                                p.display_name()
+                                "step {sid:?}: project {:?} has no parameter {:?}",
+                                p.display_name(),
+                                Quoted(name)
                             ),
-                            format!("{hint}its parameters: {}", declared.join(", ")),
+                            format!("{hint}its parameters: {listed}"),
                         );
                         continue;
                     }
@@ -314,7 +363,7 @@ impl<'a> Checker<'a> {
                     self.error(
                         s.id.span(),
                         format!(
-                            "step {id:?}: project {:?} requires parameter {:?}",
+                            "step {sid:?}: project {:?} requires parameter {:?}",
                             p.display_name(),
                             spec.name
                         ),
@@ -336,7 +385,7 @@ impl<'a> Checker<'a> {
         {
             self.warning(
                 k.span(),
-                format!("step {id:?}: kill_on_timeout has no effect without a timeout"),
+                format!("step {sid:?}: kill_on_timeout has no effect without a timeout"),
                 "add timeout = \"30m\" or remove kill_on_timeout",
             );
         }
@@ -347,7 +396,7 @@ impl<'a> Checker<'a> {
                 _ => {
                     self.error(
                         r.span(),
-                        format!("step {id:?}: retries = {} is out of range", r.get_ref()),
+                        format!("step {sid:?}: retries = {} is out of range", r.get_ref()),
                         format!("use 0 to {MAX_RETRIES}; a step failing more often is broken"),
                     );
                     0
@@ -370,7 +419,10 @@ impl<'a> Checker<'a> {
                         .unwrap_or_default();
                     self.error(
                         f.span(),
-                        format!("step {id:?}: on_failure = {other:?} is not valid"),
+                        format!(
+                            "step {sid:?}: on_failure = {:?} is not valid",
+                            Quoted(other)
+                        ),
                         format!("{hint}use \"stop\" or \"continue\""),
                     );
                     OnFailure::default()
@@ -421,7 +473,10 @@ impl<'a> Checker<'a> {
             Ok(d) if d.is_zero() && !zero_ok => {
                 self.error(
                     value.span(),
-                    format!("step {step:?}: {key} = 0 would time the step out at once"),
+                    format!(
+                        "step {:?}: {key} = 0 would time the step out at once",
+                        Quoted(step)
+                    ),
                     "use e.g. \"30m\", or leave it out for no timeout",
                 );
                 None
@@ -430,7 +485,7 @@ impl<'a> Checker<'a> {
             Err(message) => {
                 self.error(
                     value.span(),
-                    format!("step {step:?}: {message}"),
+                    format!("step {:?}: {message}", Quoted(step)),
                     "write a number of seconds or a duration like \"30s\", \"10m\", \"1h30m\"",
                 );
                 None

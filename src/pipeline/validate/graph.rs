@@ -8,8 +8,8 @@ use indexmap::IndexMap;
 use toml::Spanned;
 
 use super::Checker;
-use crate::config::did_you_mean;
 use crate::pipeline::definition::FileStep;
+use crate::pipeline::diagnostic::{Quoted, list, suggest};
 use crate::pipeline::template::is_name;
 
 /// A step's dependency as written (or implied), with where to point.
@@ -29,7 +29,10 @@ impl Checker<'_> {
             if !is_name(id) {
                 self.error(
                     span.clone(),
-                    format!("step id {id:?} cannot be used in depends_on or a template"),
+                    format!(
+                        "step id {:?} cannot be used in depends_on or a template",
+                        Quoted(id)
+                    ),
                     "use letters, digits, _ and -, e.g. id = \"extract\"",
                 );
             }
@@ -40,7 +43,10 @@ impl Checker<'_> {
                     .line;
                 self.error(
                     span,
-                    format!("step id {id:?} is used twice (first at line {line})"),
+                    format!(
+                        "step id {:?} is used twice (first at line {line})",
+                        Quoted(id)
+                    ),
                     "give each step its own id",
                 );
             } else {
@@ -90,18 +96,17 @@ impl Checker<'_> {
                         }
                     }
                     None => {
-                        let hint = did_you_mean(&edge.target, ids.keys().map(String::as_str))
+                        let hint = suggest(&edge.target, ids.keys().map(String::as_str))
                             .map(|h| format!("{h} "))
                             .unwrap_or_default();
-                        let known: Vec<&str> = ids.keys().map(String::as_str).collect();
                         self.error(
                             edge.span,
                             format!(
                                 "step {:?} depends on {:?}, which is not a step of this pipeline",
-                                s.id.get_ref(),
-                                edge.target
+                                Quoted(s.id.get_ref()),
+                                Quoted(&edge.target)
                             ),
-                            format!("{hint}steps: {}", known.join(", ")),
+                            format!("{hint}steps: {}", list(ids.keys().map(String::as_str))),
                         );
                     }
                 }
@@ -175,8 +180,8 @@ impl Checker<'_> {
             let implied = if edge.implicit {
                 format!(
                     " ({:?} depends on {:?} because it has no depends_on)",
-                    id(first),
-                    id(next)
+                    Quoted(id(first)),
+                    Quoted(id(next))
                 )
             } else {
                 String::new()
