@@ -31,7 +31,14 @@ async fn validate(cli: &Cli, args: &PipelineValidateArgs) -> Result<Exit, Failur
     let Source {
         file, pipeline: p, ..
     } = load(cli, &args.source).await?;
-    let order: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
+    // The first steps of the order; a generated pipeline's full order is no use on a line.
+    const SHOWN: usize = 20;
+    let mut order: Vec<&str> = p.steps.iter().take(SHOWN).map(|s| s.id.as_str()).collect();
+    let more = p.steps.len().saturating_sub(SHOWN);
+    let rest = format!("… ({more} more)");
+    if more > 0 {
+        order.push(&rest);
+    }
     println!(
         "{} is valid: {} step(s), in order {} (max_parallel {})",
         display(&file),

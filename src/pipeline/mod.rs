@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use model::{
-    DEFAULT_MAX_PARALLEL, DEFAULT_RETRY_BACKOFF, MAX_RETRIES, OnFailure, ParamDefault, Pipeline,
-    PipelineParam, ProjectRef, Step, StepValue,
+    DEFAULT_MAX_PARALLEL, DEFAULT_RETRY_BACKOFF, MAX_RETRIES, MAX_STEPS, OnFailure, ParamDefault,
+    Pipeline, PipelineParam, ProjectRef, Step, StepValue,
 };
 pub use validate::{Projects, validate, validate_recorded};
 

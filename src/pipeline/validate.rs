@@ -17,8 +17,8 @@ use toml::Spanned;
 use super::definition::{self, FileParam, FileStep, PipelineFile};
 use super::diagnostic::{Diagnostic, Quoted, Source, list, suggest};
 use super::model::{
-    DEFAULT_MAX_PARALLEL, DEFAULT_RETRY_BACKOFF, MAX_RETRIES, OnFailure, ParamDefault, Pipeline,
-    PipelineParam, ProjectRef, Step,
+    DEFAULT_MAX_PARALLEL, DEFAULT_RETRY_BACKOFF, MAX_RETRIES, MAX_STEPS, OnFailure, ParamDefault,
+    Pipeline, PipelineParam, ProjectRef, Step,
 };
 use super::name::{NAME_RULE, is_plain_name};
 use super::template::is_name;
@@ -43,7 +43,7 @@ pub fn validate(
     origin: &Path,
     projects: &Projects<'_>,
 ) -> Result<Pipeline, Vec<Diagnostic>> {
-    check(text, origin, projects, true)
+    check(text, origin, projects, true, MAX_STEPS)
 }
 
 /// As [`validate`], for a definition recorded with a pipeline run in the journal: its name is
@@ -54,7 +54,7 @@ pub fn validate_recorded(
     origin: &Path,
     projects: &Projects<'_>,
 ) -> Result<Pipeline, Vec<Diagnostic>> {
-    check(text, origin, projects, false)
+    check(text, origin, projects, false, MAX_STEPS)
 }
 
 fn check(
@@ -62,9 +62,23 @@ fn check(
     origin: &Path,
     projects: &Projects<'_>,
     plain_name: bool,
+    max_steps: usize,
 ) -> Result<Pipeline, Vec<Diagnostic>> {
     let src = Source::new(origin, text);
     let file = definition::parse(&src).map_err(|d| vec![d])?;
+    if file.steps.len() > max_steps {
+        // Refused before any checking: everything past here is linear in the steps, but a
+        // pipeline this long is a generator's mistake, and its run would outlast any budget.
+        let at = file.steps.get(max_steps).map_or(0..0, Spanned::span);
+        return Err(vec![src.error(
+            at,
+            format!(
+                "the pipeline has {} steps, more than {max_steps}, the most one pipeline may have",
+                file.steps.len()
+            ),
+            "split it into several pipelines",
+        )]);
+    }
     let mut checker = Checker {
         src,
         projects,
@@ -90,7 +104,7 @@ fn check(
     })
 }
 
-use graph::{Edge, ancestors, topological_order};
+use graph::{Edge, Upstream, topological_order};
 use project::Resolved;
 use values::{ValueContext, kind_example, to_json};
 
@@ -155,10 +169,16 @@ impl<'a> Checker<'a> {
         let ids = self.step_ids(&file.steps);
         let edges = self.edges(&file.steps, &ids);
         let cyclic = self.cycles(&file.steps, &edges);
-        let upstream = ancestors(&edges);
+        let order = if cyclic {
+            (0..file.steps.len()).collect()
+        } else {
+            topological_order(&edges, &ids)
+        };
+        let upstream = Upstream::new(&edges, (!cyclic).then_some(order.as_slice()));
         let mut steps = Vec::with_capacity(file.steps.len());
         for (i, step) in file.steps.iter().enumerate() {
-            steps.push(self.step(step.get_ref(), &edges[i], &upstream[i], &params, &ids));
+            let ctx = (i, &upstream);
+            steps.push(self.step(step.get_ref(), &edges[i], ctx, &params, &ids));
         }
         for p in &params {
             let span = file
@@ -182,11 +202,6 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        let order = if cyclic {
-            (0..steps.len()).collect()
-        } else {
-            topological_order(&edges, &ids)
-        };
         let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
         let steps = order
             .into_iter()
@@ -303,7 +318,7 @@ impl<'a> Checker<'a> {
         &mut self,
         s: &FileStep,
         edges: &[(usize, Edge)],
-        upstream: &HashSet<usize>,
+        upstream: (usize, &Upstream<'_>),
         params: &[PipelineParam],
         ids: &IndexMap<String, usize>,
     ) -> Step {

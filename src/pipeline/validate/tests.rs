@@ -359,6 +359,30 @@ fn messages_quote_one_line_of_the_file_at_most() {
 }
 
 #[test]
+fn more_steps_than_the_limit_are_refused_naming_the_file_and_the_limit() {
+    let config = Config::from_toml_str(CONFIG, Path::new("demo-config.toml")).unwrap();
+    let projects = Projects {
+        config: &config,
+        workspace: None,
+    };
+    let mut text = String::from("name = \"long\"\n");
+    for i in 0..4 {
+        text.push_str(&format!(
+            "[[steps]]\nid = \"s{i}\"\nproject = \"etl-extract\"\n"
+        ));
+    }
+    let found = super::check(&text, Path::new("long.toml"), &projects, true, 3).unwrap_err();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].to_string(),
+        "long.toml:11:1: the pipeline has 4 steps, more than 3, the most one pipeline may have \
+         (split it into several pipelines)"
+    );
+    super::check(&text, Path::new("long.toml"), &projects, true, 4).unwrap();
+    assert_eq!(MAX_STEPS, 50_000);
+}
+
+#[test]
 fn a_long_unknown_key_is_cut_too() {
     let key = "k".repeat(3_000);
     let found = errors(&format!("name = \"t\"\n{key} = 1\n"));

@@ -2,7 +2,6 @@
 //! checked for what they reference (defined parameters, upstream steps) and, when a template is
 //! the whole value, for the type it brings. Part of [`super`]; reports through its `Checker`.
 
-use std::collections::HashSet;
 use std::ops::Range;
 
 use indexmap::IndexMap;
@@ -10,6 +9,7 @@ use serde_json::Value;
 use toml::Spanned;
 
 use super::Checker;
+use super::graph::Upstream;
 use crate::hex::{ParamKind, ParamSpec};
 use crate::pipeline::diagnostic::{Quoted, list, suggest};
 use crate::pipeline::model::{PipelineParam, StepValue};
@@ -17,7 +17,8 @@ use crate::pipeline::template::{Reference, StepField, Template};
 
 pub(super) struct ValueContext<'a> {
     pub step: &'a str,
-    pub upstream: &'a HashSet<usize>,
+    /// This step's index and what answers which steps it waits for.
+    pub upstream: (usize, &'a Upstream<'a>),
     pub params: &'a [PipelineParam],
     pub ids: &'a IndexMap<String, usize>,
 }
@@ -150,7 +151,8 @@ impl Checker<'_> {
                     );
                     return false;
                 };
-                if ctx.upstream.contains(&index) {
+                let (this, upstream) = ctx.upstream;
+                if upstream.contains(this, index) {
                     return true;
                 }
                 self.error(
