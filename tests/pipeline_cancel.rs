@@ -409,3 +409,36 @@ fn a_cancelled_pipeline_launches_nothing_more_however_its_driver_stopped() {
         plans.len()
     );
 }
+
+/// `pipeline run` without `--wait` hands the run to a background `pipeline resume ID --wait`.
+/// When that one gets the journal only after a `pipeline cancel` ended the run, it must not
+/// resume the cancelled run (which would launch its steps again).
+#[test]
+fn a_background_driver_arriving_after_the_cancel_does_not_resume_the_run() {
+    let h = Harness::new();
+    let file = h.file.display().to_string();
+    let child = h
+        .command(&[
+            "pipeline", "run", "--file", &file, "-p", "iter=100", "--wait",
+        ])
+        .spawn()
+        .unwrap();
+    wait_until("a running", GUARD, || h.has_run(100, "a", "RUNNING"));
+    signal(&child, "-INT");
+    finish(child);
+    let id = h.new_pipeline_id(&HashSet::new()).unwrap();
+    h.run(&["pipeline", "cancel", &id]).expect_code(2);
+    // What `detach` starts, arriving late.
+    let mut late = h.command(&["pipeline", "resume", &id, "--wait"]);
+    late.env("HEXDASH_PIPELINE_CARRY_ON_ONLY", "1");
+    let out = Outcome::of(finish(late.spawn().unwrap()));
+    assert!(out.stdout.contains("already ended"), "{out:?}");
+    check_nothing_launched_after_cancel(&h, 100, &id, Plan::CancelBackground(Duration::ZERO));
+    let runs = h.runs_of(100);
+    assert!(
+        runs.iter().all(|(step, _, _)| step == "a"),
+        "launched after the cancel: {runs:?}"
+    );
+    let status = h.run(&["pipeline", "status", &id, "--json"]);
+    assert_eq!(status.json()["status"], "CANCELLED", "{}", status.stdout);
+}

@@ -80,6 +80,11 @@ pub async fn run(cli: &Cli, args: &PipelineRunArgs) -> Result<Exit, Failure> {
     }
 }
 
+/// Set by [`detach`] for the background hexdash it starts: that one only carries an unfinished
+/// run on. Without it, a background hexdash that got the journal only after a `pipeline cancel`
+/// had ended the run would resume the cancelled run, launching its steps again.
+const CARRY_ON_ONLY: &str = "HEXDASH_PIPELINE_CARRY_ON_ONLY";
+
 pub async fn resume(cli: &Cli, args: &PipelineResumeArgs) -> Result<Exit, Failure> {
     let ctx = Context::load(cli)?;
     refuse_read_only(&ctx)?;
@@ -94,6 +99,13 @@ pub async fn resume(cli: &Cli, args: &PipelineResumeArgs) -> Result<Exit, Failur
         .map_err(|e| Failure::usage(e.to_string()))?;
     let id = loaded.id.clone();
     let status = loaded.machine.status();
+    if status.is_ended() && std::env::var_os(CARRY_ON_ONLY).is_some() {
+        println!(
+            "pipeline run {id} already ended: {}; nothing to carry on",
+            status.as_str()
+        );
+        return Ok(exit_for(status));
+    }
     let mut conductor = Conductor::reopened(engine.clone(), &loaded)
         .await
         .map_err(|e| Failure::api(e.to_string()))?;
@@ -332,6 +344,7 @@ fn detach(cli: &Cli, engine: &Engine, id: &str, json: bool) -> Result<Exit, Fail
     }
     command
         .args(["pipeline", "resume", id, "--wait"])
+        .env(CARRY_ON_ONLY, "1")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
