@@ -390,3 +390,31 @@ fn a_long_unknown_key_is_cut_too() {
     assert!(found[0].chars().count() < 1_200, "{:.300}", found[0]);
     assert!(found[0].contains('…'), "{:.300}", found[0]);
 }
+
+/// The cycle search used to recurse once per step of a chain: a long chain overflowed the
+/// stack (this one, a 256 KiB stack, in a debug build). Validated on a thread with a small
+/// stack; figures for size and time are in BENCHMARKS.md, not asserted.
+#[test]
+fn a_long_sequence_validates_on_a_small_stack() {
+    // Written last step first: each step waits for the one written after it, so a search from
+    // the first step goes the whole chain deep.
+    let mut text = String::from("name = \"long\"\n");
+    for i in 0..10_000 {
+        let after = if i < 9_999 {
+            format!("\"s{}\"", i + 1)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "[[steps]]\nid = \"s{i}\"\nproject = \"etl-extract\"\ndepends_on = [{after}]\n\
+             params = {{ run_date = \"2026-01-01\" }}\n"
+        ));
+    }
+    let steps = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || check(&text).map(|p| p.steps.len()).map_err(|d| d.len()))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(steps, Ok(10_000));
+}
