@@ -92,6 +92,7 @@ impl State {
     /// Records `event` in the journal (or, for a read-only journal, only in memory) and folds it
     /// into `book`. An error means it is not on disk: the caller must not act on it.
     pub fn record(&mut self, event: Event) -> Result<(), journal::Error> {
+        self.book.check_append(&event)?;
         let env = if self.journal.is_writer() {
             self.journal.append(event)?
         } else {

@@ -31,7 +31,14 @@ async fn validate(cli: &Cli, args: &PipelineValidateArgs) -> Result<Exit, Failur
     let Source {
         file, pipeline: p, ..
     } = load(cli, &args.source).await?;
-    let order: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
+    // The first steps of the order; a generated pipeline's full order is no use on a line.
+    const SHOWN: usize = 20;
+    let mut order: Vec<&str> = p.steps.iter().take(SHOWN).map(|s| s.id.as_str()).collect();
+    let more = p.steps.len().saturating_sub(SHOWN);
+    let rest = format!("… ({more} more)");
+    if more > 0 {
+        order.push(&rest);
+    }
     println!(
         "{} is valid: {} step(s), in order {} (max_parallel {})",
         display(&file),
@@ -62,12 +69,9 @@ pub(super) async fn load(cli: &Cli, source: &PipelineSource) -> Result<Source, F
     let file = match (&source.file, &source.name) {
         (Some(f), _) => f.clone(),
         (None, Some(name)) => {
-            let file = if name.ends_with(".toml") {
-                name.clone()
-            } else {
-                format!("{name}.toml")
-            };
-            paths.pipelines_dir().join(file)
+            // A NAME is a plain name, so it cannot reach outside pipelines/ (`../../x`).
+            let name = pipeline::name::from_argument(name).map_err(Failure::usage)?;
+            paths.pipelines_dir().join(format!("{name}.toml"))
         }
         (None, None) => return Err(Failure::usage("give a pipeline NAME or --file FILE")),
     };
@@ -80,9 +84,7 @@ pub(super) async fn load(cli: &Cli, source: &PipelineSource) -> Result<Source, F
         config: &config,
         workspace: workspace.as_deref(),
     };
-    let text = std::fs::read_to_string(&file).map_err(|e| {
-        Failure::usage(format!("cannot read pipeline file {}: {e}", display(&file)))
-    })?;
+    let text = pipeline::read_file(&file).map_err(|e| Failure::usage(e.to_string()))?;
     match pipeline::validate(&text, &file, &projects)
         .map_err(|diagnostics| pipeline::Error::Invalid { diagnostics })
     {

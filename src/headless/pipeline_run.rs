@@ -80,6 +80,11 @@ pub async fn run(cli: &Cli, args: &PipelineRunArgs) -> Result<Exit, Failure> {
     }
 }
 
+/// Set by [`detach`] for the background hexdash it starts: that one only carries an unfinished
+/// run on. Without it, a background hexdash that got the journal only after a `pipeline cancel`
+/// had ended the run would resume the cancelled run, launching its steps again.
+const CARRY_ON_ONLY: &str = "HEXDASH_PIPELINE_CARRY_ON_ONLY";
+
 pub async fn resume(cli: &Cli, args: &PipelineResumeArgs) -> Result<Exit, Failure> {
     let ctx = Context::load(cli)?;
     refuse_read_only(&ctx)?;
@@ -94,6 +99,13 @@ pub async fn resume(cli: &Cli, args: &PipelineResumeArgs) -> Result<Exit, Failur
         .map_err(|e| Failure::usage(e.to_string()))?;
     let id = loaded.id.clone();
     let status = loaded.machine.status();
+    if status.is_ended() && std::env::var_os(CARRY_ON_ONLY).is_some() {
+        println!(
+            "pipeline run {id} already ended: {}; nothing to carry on",
+            status.as_str()
+        );
+        return Ok(exit_for(status));
+    }
     let mut conductor = Conductor::reopened(engine.clone(), &loaded)
         .await
         .map_err(|e| Failure::api(e.to_string()))?;
@@ -165,11 +177,22 @@ pub async fn cancel(cli: &Cli, args: &PipelineCancelArgs) -> Result<Exit, Failur
         );
         return wait_for_end_elsewhere(&ctx, &id).await;
     }
-    let mut conductor = Conductor::reopened(engine.clone(), &loaded)
-        .await
-        .map_err(|e| Failure::api(e.to_string()))?;
+    // The cancel is journalled before the steps the last driver left are settled: a step that
+    // ended meanwhile must not start the next one (hardening item 6).
+    let mut conductor = Conductor::reopen(
+        engine.clone(),
+        &loaded.id,
+        Arc::clone(&loaded.pipeline),
+        loaded.recorded.header.params.clone(),
+        &loaded.recorded.inputs,
+    )
+    .map_err(|e| Failure::api(e.to_string()))?;
     conductor
         .cancel()
+        .map_err(|e| Failure::api(e.to_string()))?;
+    conductor
+        .reattach()
+        .await
         .map_err(|e| Failure::api(e.to_string()))?;
     eprintln!("pipeline run {id}: cancelling its running steps");
     drive(&ctx, conductor, false).await
@@ -321,6 +344,7 @@ fn detach(cli: &Cli, engine: &Engine, id: &str, json: bool) -> Result<Exit, Fail
     }
     command
         .args(["pipeline", "resume", id, "--wait"])
+        .env(CARRY_ON_ONLY, "1")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());

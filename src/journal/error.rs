@@ -60,6 +60,17 @@ pub enum Error {
         holder: Option<LockHolder>,
     },
 
+    /// A launch intent for a step of a pipeline run that was cancelled: refused, so nothing is
+    /// sent. Not a failure of the journal; the pipeline driver settles the step as not launched.
+    #[error(
+        "step {step:?} of pipeline run {pipeline_run_id} was not launched: the pipeline run was \
+         cancelled (resume it to run its steps again)"
+    )]
+    PipelineCancelled {
+        pipeline_run_id: String,
+        step: String,
+    },
+
     /// An earlier failed append could not be rolled back, so the file may end in a torn line.
     /// Further appends would glue onto it; reopening the journal repairs the tail.
     #[error(

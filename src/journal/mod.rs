@@ -36,5 +36,11 @@ pub use replay::{
 /// pipeline kind the journal reads: compaction never drops a pipeline run that lacks it.
 pub const PIPELINE_FINISHED: &str = "finished";
 
+/// The `kind` of the pipeline entry that cancels a pipeline run: from it on, no launch intent of
+/// the run is recorded (until a `resume` entry starts a new round).
+pub const PIPELINE_CANCEL: &str = "cancel";
+/// The `kind` of the pipeline entry that starts a new round of an ended pipeline run.
+pub const PIPELINE_RESUME: &str = "resume";
+
 /// The journal's file name inside the data dir.
 pub const FILE_NAME: &str = "journal.jsonl";

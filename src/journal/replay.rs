@@ -12,13 +12,15 @@
 //! - `cancel_confirmed` carries the terminal status Hex reported, so it ends the run too.
 //! - Pipeline and compaction events are not folded here; the pipeline module reads its own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::{Equivalent, IndexMap};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
+use super::error::Error;
 use super::event::{Envelope, Event, LaunchIntent, LaunchOptions, Origin, StatusChange};
+use super::{PIPELINE_CANCEL, PIPELINE_RESUME};
 use crate::hex::types::{ProjectVersion, RunStatus};
 
 /// A run's identity: run ids are only unique within a project's API calls.
@@ -207,6 +209,9 @@ pub struct JournalState {
     /// Pipeline entries by pipeline run id, in order of first appearance. Their payloads belong
     /// to the pipeline module; the journal only groups them.
     pipelines: IndexMap<String, Vec<PipelineEntry>>,
+    /// Pipeline runs with a `cancel` entry not followed by a `resume`: no step of theirs may be
+    /// launched (see [`JournalState::check_append`]).
+    cancelled_pipelines: HashSet<String>,
     last_seq: u64,
 }
 
@@ -421,9 +426,40 @@ impl JournalState {
                         self.pipelines.insert(pipeline_run_id.clone(), vec![entry]);
                     }
                 }
+                if kind == PIPELINE_CANCEL {
+                    self.cancelled_pipelines.insert(pipeline_run_id.clone());
+                } else if kind == PIPELINE_RESUME {
+                    self.cancelled_pipelines.remove(pipeline_run_id.as_str());
+                }
             }
             Event::Compacted { .. } => {}
         }
+    }
+
+    /// Refuses an event that must not be recorded after what is already folded: a launch intent
+    /// for a step of a pipeline run whose cancel is journalled (until a resume). The engine asks
+    /// under the same lock it records with, so a launch handed to it before the cancel, still
+    /// waiting for its turn when the cancel is written, is never sent.
+    pub fn check_append(&self, event: &Event) -> Result<(), Error> {
+        if let Event::LaunchIntent(intent) = event
+            && let Origin::Pipeline {
+                pipeline_run_id,
+                step_id,
+                ..
+            } = &intent.origin
+            && self.cancelled_pipelines.contains(pipeline_run_id.as_str())
+        {
+            return Err(Error::PipelineCancelled {
+                pipeline_run_id: pipeline_run_id.clone(),
+                step: step_id.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether pipeline run `id` has a journalled cancel not followed by a resume.
+    pub fn is_pipeline_cancelled(&self, pipeline_run_id: &str) -> bool {
+        self.cancelled_pipelines.contains(pipeline_run_id)
     }
 
     /// The entries of one pipeline run, in journal order.
@@ -543,6 +579,46 @@ mod tests {
 
     fn run_ids<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Vec<String> {
         runs.map(|r| r.run_id.clone()).collect()
+    }
+
+    #[test]
+    fn a_step_launch_is_refused_from_its_pipelines_cancel_until_a_resume() {
+        let entry = |kind: &str| Event::Pipeline {
+            pipeline_run_id: "a".into(),
+            kind: kind.into(),
+            data: serde_json::json!({}),
+        };
+        let step_intent = |pipeline: &str| {
+            let mut e = intent("l1", "p");
+            if let Event::LaunchIntent(i) = &mut e {
+                i.origin = Origin::Pipeline {
+                    pipeline_run_id: pipeline.into(),
+                    step_id: "c".into(),
+                    attempt: 1,
+                };
+            }
+            e
+        };
+        let mut state = JournalState::default();
+        let fold = |state: &mut JournalState, e: Event| {
+            for env in envelopes(vec![e]) {
+                state.apply(&env);
+            }
+        };
+        fold(&mut state, entry("started"));
+        assert!(state.check_append(&step_intent("a")).is_ok());
+        fold(&mut state, entry(PIPELINE_CANCEL));
+        let refused = state.check_append(&step_intent("a")).unwrap_err();
+        assert!(
+            matches!(&refused, Error::PipelineCancelled { step, .. } if step == "c"),
+            "{refused}"
+        );
+        assert!(state.is_pipeline_cancelled("a"));
+        // Other pipelines and launches from elsewhere are not affected.
+        assert!(state.check_append(&step_intent("b")).is_ok());
+        assert!(state.check_append(&intent("l2", "p")).is_ok());
+        fold(&mut state, entry(PIPELINE_RESUME));
+        assert!(state.check_append(&step_intent("a")).is_ok());
     }
 
     #[test]

@@ -35,8 +35,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::diagnostic::{Diagnostic, Source};
-use crate::config::did_you_mean;
+use super::diagnostic::{Diagnostic, Quoted, Source, list, suggest};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,11 +88,14 @@ fn schema_error(src: &Source<'_>, e: &toml::de::Error) -> Diagnostic {
     let span = e.span().unwrap_or(0..0);
     let raw = e.message().trim();
     if let Some((field, expected)) = split_listing(raw, "unknown field ") {
-        let mut fix = did_you_mean(&field, expected.iter().map(String::as_str))
+        let mut fix = suggest(&field, expected.iter().map(String::as_str))
             .map(|h| format!("{h} "))
             .unwrap_or_default();
-        fix.push_str(&format!("valid keys there: {}", expected.join(", ")));
-        return src.error(span, format!("unknown key {field:?}"), fix);
+        fix.push_str(&format!(
+            "valid keys there: {}",
+            list(expected.iter().map(String::as_str))
+        ));
+        return src.error(span, format!("unknown key {:?}", Quoted(&field)), fix);
     }
     if let Some((field, _)) = split_listing(raw, "missing field ") {
         let example = match field.as_str() {
@@ -103,7 +105,7 @@ fn schema_error(src: &Source<'_>, e: &toml::de::Error) -> Diagnostic {
             "type" => "add type = \"date\" (or text, number, checkbox, dropdown, multiselect)",
             _ => "add it",
         };
-        return src.error(span, format!("missing key {field:?}"), example);
+        return src.error(span, format!("missing key {:?}", Quoted(&field)), example);
     }
     if span.is_empty() && span.start == 0 && raw.contains("expected") {
         return src.error(span, raw.replace('`', "\""), "");
@@ -130,10 +132,7 @@ mod tests {
     use super::*;
 
     fn parse_str(text: &str) -> Result<PipelineFile, Diagnostic> {
-        parse(&Source {
-            origin: Path::new("p.toml"),
-            text,
-        })
+        parse(&Source::new(Path::new("p.toml"), text))
     }
 
     #[test]

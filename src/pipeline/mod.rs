@@ -13,6 +13,7 @@ mod diagnostic;
 pub mod exec;
 pub mod machine;
 mod model;
+pub mod name;
 pub mod template;
 mod validate;
 
@@ -20,10 +21,10 @@ use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use model::{
-    DEFAULT_MAX_PARALLEL, DEFAULT_RETRY_BACKOFF, MAX_RETRIES, OnFailure, ParamDefault, Pipeline,
-    PipelineParam, ProjectRef, Step, StepValue,
+    DEFAULT_MAX_PARALLEL, DEFAULT_RETRY_BACKOFF, MAX_RETRIES, MAX_STEPS, OnFailure, ParamDefault,
+    Pipeline, PipelineParam, ProjectRef, Step, StepValue,
 };
-pub use validate::{Projects, validate};
+pub use validate::{Projects, validate, validate_recorded};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -46,11 +47,17 @@ fn render(diagnostics: &[Diagnostic]) -> String {
         .join("\n")
 }
 
-/// Reads and validates a pipeline file.
-pub fn load_file(path: &Path, projects: &Projects<'_>) -> Result<Pipeline, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+/// Reads a pipeline file's text, refusing one larger than [`crate::files::PIPELINE_MAX_BYTES`]
+/// (a runaway generated file, or `/dev/zero`, is refused instead of filling memory).
+pub fn read_file(path: &Path) -> Result<String, Error> {
+    crate::files::read_text(path, crate::files::PIPELINE_MAX_BYTES).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    })
+}
+
+/// Reads and validates a pipeline file.
+pub fn load_file(path: &Path, projects: &Projects<'_>) -> Result<Pipeline, Error> {
+    let text = read_file(path)?;
     validate(&text, path, projects).map_err(|diagnostics| Error::Invalid { diagnostics })
 }

@@ -18,6 +18,12 @@ use crate::hex::ParamKind;
 /// Without `max_parallel`, up to this many independent steps run at once. Launches still go
 /// through the profile's launch budget, so a wide fan-out waits for the budget, not for this.
 pub const DEFAULT_MAX_PARALLEL: usize = 4;
+/// The most steps one pipeline may have. Validation, the state machine and the journal are
+/// linear in the steps (BENCHMARKS.md: 10,000 steps validate in tens of milliseconds), so this
+/// is not a performance cliff: it bounds what a runaway generator can ask for (a run of 50,000
+/// steps takes days of Hex's launch budget) and the one part that is not linear, checking a
+/// template reference to a step far upstream across a long chain.
+pub const MAX_STEPS: usize = 50_000;
 /// More retries than this is a loop, not resilience: the step is broken.
 pub const MAX_RETRIES: u32 = 10;
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_secs(30);

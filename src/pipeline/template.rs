@@ -173,7 +173,13 @@ pub(crate) fn is_name(s: &str) -> bool {
 }
 
 fn parse_reference(inner: &str) -> Result<Reference, String> {
-    let shown = format!("{{{{ {inner} }}}}");
+    // Quoted in a message: one line of it at most, cut if long.
+    let line = inner.lines().next().unwrap_or("");
+    let mut cut: String = line.chars().take(super::diagnostic::QUOTE_MAX).collect();
+    if cut.len() < inner.len() {
+        cut.push('…');
+    }
+    let shown = format!("{{{{ {cut} }}}}");
     let segments: Vec<&str> = inner.split('.').map(str::trim).collect();
     match segments.as_slice() {
         ["params", name] if is_name(name) => Ok(Reference::Param((*name).to_string())),

@@ -15,11 +15,12 @@ use indexmap::IndexMap;
 use toml::Spanned;
 
 use super::definition::{self, FileParam, FileStep, PipelineFile};
-use super::diagnostic::{Diagnostic, Source};
+use super::diagnostic::{Diagnostic, Quoted, Source, list, suggest};
 use super::model::{
-    DEFAULT_MAX_PARALLEL, DEFAULT_RETRY_BACKOFF, MAX_RETRIES, OnFailure, ParamDefault, Pipeline,
-    PipelineParam, ProjectRef, Step,
+    DEFAULT_MAX_PARALLEL, DEFAULT_RETRY_BACKOFF, MAX_RETRIES, MAX_STEPS, OnFailure, ParamDefault,
+    Pipeline, PipelineParam, ProjectRef, Step,
 };
+use super::name::{NAME_RULE, is_plain_name};
 use super::template::is_name;
 use crate::config::{Config, did_you_mean, parse_duration};
 use crate::hex::types::Project;
@@ -42,13 +43,48 @@ pub fn validate(
     origin: &Path,
     projects: &Projects<'_>,
 ) -> Result<Pipeline, Vec<Diagnostic>> {
-    let src = Source { origin, text };
+    check(text, origin, projects, true, MAX_STEPS)
+}
+
+/// As [`validate`], for a definition recorded with a pipeline run in the journal: its name is
+/// not held to today's rule (see [`super::name`]), so runs journalled before the rule, under a
+/// name it refuses, stay readable. Nothing reads a file by a recorded name.
+pub fn validate_recorded(
+    text: &str,
+    origin: &Path,
+    projects: &Projects<'_>,
+) -> Result<Pipeline, Vec<Diagnostic>> {
+    check(text, origin, projects, false, MAX_STEPS)
+}
+
+fn check(
+    text: &str,
+    origin: &Path,
+    projects: &Projects<'_>,
+    plain_name: bool,
+    max_steps: usize,
+) -> Result<Pipeline, Vec<Diagnostic>> {
+    let src = Source::new(origin, text);
     let file = definition::parse(&src).map_err(|d| vec![d])?;
+    if file.steps.len() > max_steps {
+        // Refused before any checking: everything past here is linear in the steps, but a
+        // pipeline this long is a generator's mistake, and its run would outlast any budget.
+        let at = file.steps.get(max_steps).map_or(0..0, Spanned::span);
+        return Err(vec![src.error(
+            at,
+            format!(
+                "the pipeline has {} steps, more than {max_steps}, the most one pipeline may have",
+                file.steps.len()
+            ),
+            "split it into several pipelines",
+        )]);
+    }
     let mut checker = Checker {
         src,
         projects,
         found: Vec::new(),
         used: HashSet::new(),
+        plain_name,
     };
     let pipeline = checker.pipeline(file);
     let mut found = checker.found;
@@ -68,7 +104,7 @@ pub fn validate(
     })
 }
 
-use graph::{Edge, ancestors, topological_order};
+use graph::{Edge, Upstream, topological_order};
 use project::Resolved;
 use values::{ValueContext, kind_example, to_json};
 
@@ -78,6 +114,8 @@ struct Checker<'a> {
     found: Vec<Diagnostic>,
     /// Pipeline parameters some template names, valid or not (for the "unused" warning).
     used: HashSet<String>,
+    /// Hold the pipeline's name to the plain-name rule.
+    plain_name: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -97,6 +135,15 @@ impl<'a> Checker<'a> {
                 file.name.span(),
                 "the pipeline's name is empty",
                 "give it a short name, e.g. name = \"daily-etl\"",
+            );
+        } else if self.plain_name && !is_plain_name(file.name.get_ref()) {
+            self.error(
+                file.name.span(),
+                format!(
+                    "pipeline name {:?} is not a plain name",
+                    Quoted(file.name.get_ref())
+                ),
+                format!("use {NAME_RULE}, e.g. name = \"daily-etl\""),
             );
         }
         let max_parallel = match &file.max_parallel {
@@ -122,10 +169,16 @@ impl<'a> Checker<'a> {
         let ids = self.step_ids(&file.steps);
         let edges = self.edges(&file.steps, &ids);
         let cyclic = self.cycles(&file.steps, &edges);
-        let upstream = ancestors(&edges);
+        let order = if cyclic {
+            (0..file.steps.len()).collect()
+        } else {
+            topological_order(&edges, &ids)
+        };
+        let upstream = Upstream::new(&edges, (!cyclic).then_some(order.as_slice()));
         let mut steps = Vec::with_capacity(file.steps.len());
         for (i, step) in file.steps.iter().enumerate() {
-            steps.push(self.step(step.get_ref(), &edges[i], &upstream[i], &params, &ids));
+            let ctx = (i, &upstream);
+            steps.push(self.step(step.get_ref(), &edges[i], ctx, &params, &ids));
         }
         for p in &params {
             let span = file
@@ -137,7 +190,10 @@ impl<'a> Checker<'a> {
             if !self.used.contains(&p.name) {
                 self.warning(
                     span,
-                    format!("pipeline parameter {:?} is not used by any step", p.name),
+                    format!(
+                        "pipeline parameter {:?} is not used by any step",
+                        Quoted(&p.name)
+                    ),
                     format!(
                         "pass it to a step, e.g. params = {{ {0} = \"{{{{ params.{0} }}}}\" }}, \
                          or remove it",
@@ -146,11 +202,6 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        let order = if cyclic {
-            (0..steps.len()).collect()
-        } else {
-            topological_order(&edges, &ids)
-        };
         let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
         let steps = order
             .into_iter()
@@ -173,17 +224,20 @@ impl<'a> Checker<'a> {
         for spanned in file {
             let p = spanned.get_ref();
             let name = p.name.get_ref().clone();
+            let shown = Quoted(&name);
             if !is_name(&name) {
                 self.error(
                     p.name.span(),
-                    format!("parameter name {name:?} cannot be used in a template"),
+                    format!("parameter name {shown:?} cannot be used in a template"),
                     "use letters, digits, _ and -, e.g. name = \"run_date\"",
                 );
             }
             if let Some(line) = seen.get(&name) {
                 self.error(
                     p.name.span(),
-                    format!("pipeline parameter {name:?} is declared twice (first at line {line})"),
+                    format!(
+                        "pipeline parameter {shown:?} is declared twice (first at line {line})"
+                    ),
                     "remove one of the two [[params]]",
                 );
                 continue;
@@ -199,7 +253,10 @@ impl<'a> Checker<'a> {
                     .unwrap_or_default();
                 self.error(
                     p.kind.span(),
-                    format!("parameter {name:?} has unknown type {:?}", p.kind.get_ref()),
+                    format!(
+                        "parameter {shown:?} has unknown type {:?}",
+                        Quoted(p.kind.get_ref())
+                    ),
                     format!("{hint}use one of: {}", kinds.join(", ")),
                 );
                 continue;
@@ -207,7 +264,7 @@ impl<'a> Checker<'a> {
             if kind.has_options() && p.options.is_empty() {
                 self.error(
                     p.kind.span(),
-                    format!("parameter {name:?} is a {kind} but has no options"),
+                    format!("parameter {shown:?} is a {kind} but has no options"),
                     "list them, e.g. options = [\"us\", \"eu\"]",
                 );
             }
@@ -245,7 +302,11 @@ impl<'a> Checker<'a> {
                 };
                 self.error(
                     d.span(),
-                    format!("default of parameter {:?} does not fit: {}", spec.name, e),
+                    format!(
+                        "default of parameter {:?} does not fit: {}",
+                        Quoted(&spec.name),
+                        e
+                    ),
                     format!("give a {}{extra}", kind_example(spec.kind)),
                 );
                 None
@@ -257,11 +318,12 @@ impl<'a> Checker<'a> {
         &mut self,
         s: &FileStep,
         edges: &[(usize, Edge)],
-        upstream: &HashSet<usize>,
+        upstream: (usize, &Upstream<'_>),
         params: &[PipelineParam],
         ids: &IndexMap<String, usize>,
     ) -> Step {
         let id = s.id.get_ref().clone();
+        let sid = Quoted(s.id.get_ref());
         let resolved = self.project(s);
         let declared = match &resolved {
             Some(Resolved::Declared(p)) if !p.params.is_empty() => Some(*p),
@@ -277,16 +339,18 @@ impl<'a> Checker<'a> {
                     None => {
                         let declared: Vec<&str> =
                             p.params.iter().map(|q| q.name.as_str()).collect();
-                        let hint = did_you_mean(name, declared.iter().copied())
+                        let listed = list(declared.iter().copied());
+                        let hint = suggest(name, declared.iter().copied())
                             .map(|h| format!("{h} "))
                             .unwrap_or_default();
                         self.error(
                             key.span(),
                             format!(
-                                "step {id:?}: project {:?} has no parameter {name:?}",
-                                p.display_name()
+                                "step {sid:?}: project {:?} has no parameter {:?}",
+                                p.display_name(),
+                                Quoted(name)
                             ),
-                            format!("{hint}its parameters: {}", declared.join(", ")),
+                            format!("{hint}its parameters: {listed}"),
                         );
                         continue;
                     }
@@ -314,7 +378,7 @@ impl<'a> Checker<'a> {
                     self.error(
                         s.id.span(),
                         format!(
-                            "step {id:?}: project {:?} requires parameter {:?}",
+                            "step {sid:?}: project {:?} requires parameter {:?}",
                             p.display_name(),
                             spec.name
                         ),
@@ -336,7 +400,7 @@ impl<'a> Checker<'a> {
         {
             self.warning(
                 k.span(),
-                format!("step {id:?}: kill_on_timeout has no effect without a timeout"),
+                format!("step {sid:?}: kill_on_timeout has no effect without a timeout"),
                 "add timeout = \"30m\" or remove kill_on_timeout",
             );
         }
@@ -347,7 +411,7 @@ impl<'a> Checker<'a> {
                 _ => {
                     self.error(
                         r.span(),
-                        format!("step {id:?}: retries = {} is out of range", r.get_ref()),
+                        format!("step {sid:?}: retries = {} is out of range", r.get_ref()),
                         format!("use 0 to {MAX_RETRIES}; a step failing more often is broken"),
                     );
                     0
@@ -370,7 +434,10 @@ impl<'a> Checker<'a> {
                         .unwrap_or_default();
                     self.error(
                         f.span(),
-                        format!("step {id:?}: on_failure = {other:?} is not valid"),
+                        format!(
+                            "step {sid:?}: on_failure = {:?} is not valid",
+                            Quoted(other)
+                        ),
                         format!("{hint}use \"stop\" or \"continue\""),
                     );
                     OnFailure::default()
@@ -421,7 +488,10 @@ impl<'a> Checker<'a> {
             Ok(d) if d.is_zero() && !zero_ok => {
                 self.error(
                     value.span(),
-                    format!("step {step:?}: {key} = 0 would time the step out at once"),
+                    format!(
+                        "step {:?}: {key} = 0 would time the step out at once",
+                        Quoted(step)
+                    ),
                     "use e.g. \"30m\", or leave it out for no timeout",
                 );
                 None
@@ -430,7 +500,7 @@ impl<'a> Checker<'a> {
             Err(message) => {
                 self.error(
                     value.span(),
-                    format!("step {step:?}: {message}"),
+                    format!("step {:?}: {message}", Quoted(step)),
                     "write a number of seconds or a duration like \"30s\", \"10m\", \"1h30m\"",
                 );
                 None

@@ -21,9 +21,12 @@ use crate::engine::{
     Change, DuplicatePolicy, Engine, LaunchError, LaunchRequest, Launched, PipelineRecordError,
     RunKey, RunView, Update,
 };
-use crate::journal::{LaunchEnd, LaunchOptions, Origin};
+use crate::journal::{self, LaunchEnd, LaunchOptions, Origin};
 use crate::pipeline::machine::{Command, Input, Machine, MachineError, StepLaunch, StepStatus};
 use crate::pipeline::{Pipeline, ProjectRef};
+
+/// Why a step's attempt that was about to launch made no run.
+const NOT_LAUNCHED: &str = "not launched: the pipeline run was cancelled first";
 
 /// How often the loop looks for a cancel request from another process and for runs whose end
 /// it may have missed.
@@ -190,17 +193,30 @@ impl Conductor {
         self.feed(Input::Cancel { at })
     }
 
-    /// Lets the machine act on `input` and journals it; its commands are queued. An input the
+    /// Journals `input` and lets the machine act on it; its commands are queued. An input the
     /// machine refuses is not journalled (a replay would refuse it too), and a journal failure
-    /// leaves the machine as it was, so state and journal never disagree.
+    /// leaves the machine as it was, so state and journal never disagree. The machine checks
+    /// first and changes only after the entry is on disk (it used to be copied whole for each
+    /// input, which made a long pipeline quadratic).
     fn feed(&mut self, input: Input) -> Result<(), ConductError> {
-        let mut next = self.machine.clone();
-        let commands = next.handle(&input)?;
+        self.machine.check(&input)?;
         let (kind, data) = record::encode(&input);
         self.engine.record_pipeline(&self.id, &kind, data)?;
-        self.machine = next;
+        let commands = self.machine.apply(&input);
         self.queue.extend(commands);
         Ok(())
+    }
+
+    /// Settles a launching attempt whose launch is not sent because the run is being cancelled:
+    /// the machine ends the step as cancelled.
+    fn not_launched(&mut self, step: String, attempt: u32) -> Result<(), ConductError> {
+        let at = self.engine.now();
+        self.feed(Input::LaunchFailed {
+            step,
+            attempt,
+            error: NOT_LAUNCHED.to_string(),
+            at,
+        })
     }
 
     fn report(&self, p: Progress) {
@@ -290,6 +306,9 @@ impl Conductor {
         } else if let Some(command) = self.machine.launch_command(step) {
             // No intent was ever written, so nothing was sent: launching now is the first send.
             self.queue.push(command);
+        } else if self.machine.is_cancelling() {
+            // Never sent, and now never will be.
+            self.not_launched(step.to_string(), attempt)?;
         }
         Ok(())
     }
@@ -355,7 +374,7 @@ impl Conductor {
     }
 
     fn project_id(&self, step: &str) -> Result<String, ConductError> {
-        match self.pipeline.step(step).map(|s| &s.project) {
+        match self.machine.step_def(step).map(|s| &s.project) {
             Some(ProjectRef::Id(id)) => Ok(id.clone()),
             Some(ProjectRef::Title(title)) => Err(ConductError::Unresolved {
                 step: step.to_string(),
@@ -375,6 +394,9 @@ impl Conductor {
         let mut check = tokio::time::interval(CHECK_EVERY);
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            // A cancel asked while this hexdash was busy (or down) is known before anything
+            // queued is carried out.
+            self.cancel_if_asked(control)?;
             for command in std::mem::take(&mut self.queue) {
                 if let Some(status) = self.carry_out(command)? {
                     return Ok(Some(status));
@@ -462,7 +484,11 @@ impl Conductor {
         let Some((step, _)) = self.runs.get(&view.key) else {
             return Ok(());
         };
-        if self.pipeline.step(step).is_none_or(|s| s.kill_on_timeout) {
+        if self
+            .machine
+            .step_def(step)
+            .is_none_or(|s| s.kill_on_timeout)
+        {
             return Ok(());
         }
         self.give_up(
@@ -524,7 +550,21 @@ impl Conductor {
         Ok(None)
     }
 
+    /// Hands a launch to the engine, unless the run is being cancelled or the step moved on:
+    /// a launch queued before a cancel was known must not be sent after it. (The journal
+    /// refuses the intent too, for a launch already handed over: see `launch_done`.)
     fn launch(&mut self, launch: StepLaunch) -> Result<(), ConductError> {
+        if !self.machine.may_launch(&launch.step, launch.attempt) {
+            if self.machine.step(&launch.step).is_some_and(|s| {
+                s.status
+                    == (StepStatus::Launching {
+                        attempt: launch.attempt,
+                    })
+            }) {
+                return self.not_launched(launch.step, launch.attempt);
+            }
+            return Ok(());
+        }
         let project_id = match launch.project {
             ProjectRef::Id(id) => id,
             ProjectRef::Title(title) => {
@@ -537,8 +577,8 @@ impl Conductor {
         // The project as the definition names it (alias or title), so lists show more than
         // an id; Hex's own title is not known here without a request.
         let project_title = self
-            .pipeline
-            .step(&launch.step)
+            .machine
+            .step_def(&launch.step)
             .map(|s| s.project_name.clone())
             .filter(|name| *name != project_id);
         let request = LaunchRequest {
@@ -602,6 +642,16 @@ impl Conductor {
                     step,
                     why: e.to_string(),
                 });
+            }
+            // The cancel was journalled while this launch waited its turn in the engine: the
+            // journal refused its intent, so nothing was sent.
+            Err(LaunchError::Journal(journal::Error::PipelineCancelled { .. })) => {
+                self.report(Progress::StepLaunchFailed {
+                    step: step.clone(),
+                    attempt,
+                    error: NOT_LAUNCHED.to_string(),
+                });
+                self.not_launched(step, attempt)?;
             }
             Err(LaunchError::Journal(e)) => {
                 return Err(PipelineRecordError::Journal(e).into());

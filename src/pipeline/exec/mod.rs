@@ -133,16 +133,17 @@ pub fn load_entries(
     projects: &Projects<'_>,
 ) -> Result<Loaded, LoadError> {
     let recorded = record::decode(id, entries)?;
-    let pipeline = super::validate(&recorded.header.source, &recorded.header.file, projects)
-        .map_err(|diagnostics| LoadError::Invalid {
-            id: id.to_string(),
-            why: diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "),
-        })?;
+    let pipeline =
+        super::validate_recorded(&recorded.header.source, &recorded.header.file, projects)
+            .map_err(|diagnostics| LoadError::Invalid {
+                id: id.to_string(),
+                why: diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            })?;
     let pipeline = Arc::new(pipeline);
     let machine = Machine::replay(
         Arc::clone(&pipeline),

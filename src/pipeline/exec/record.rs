@@ -110,3 +110,20 @@ pub fn decode(id: &str, entries: &[PipelineEntry]) -> Result<Recorded, RecordErr
         skipped,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The journal refuses step launches after a cancel by these kinds (`journal::PIPELINE_*`).
+    #[test]
+    fn cancel_and_resume_are_journalled_with_the_kinds_the_journal_watches() {
+        let at = Timestamp::UNIX_EPOCH;
+        assert_eq!(
+            encode(&Input::Cancel { at }).0,
+            crate::journal::PIPELINE_CANCEL
+        );
+        let resume = Input::Resume { from: None, at };
+        assert_eq!(encode(&resume).0, crate::journal::PIPELINE_RESUME);
+    }
+}

@@ -7,7 +7,10 @@
 //! here, so replaying the journalled inputs rebuilds the same state after a crash
 //! ([`Machine::replay`]). Must not know how launches or cancels are carried out.
 
+#[cfg(test)]
+mod cancel_tests;
 mod render;
+mod schedule;
 #[cfg(test)]
 mod tests;
 
@@ -18,6 +21,8 @@ use indexmap::IndexMap;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use schedule::{Graph, Schedule};
 
 use super::{OnFailure, Pipeline, ProjectRef};
 use crate::hex::RunStatus;
@@ -187,13 +192,6 @@ impl StepStatus {
                 | StepStatus::Cancelled
         )
     }
-
-    fn is_active(&self) -> bool {
-        matches!(
-            self,
-            StepStatus::Launching { .. } | StepStatus::Running { .. }
-        )
-    }
 }
 
 /// One attempt of a step: a run, or a launch that made none.
@@ -261,18 +259,26 @@ pub struct Machine {
     steps: Vec<StepState>,
     status: PipelineStatus,
     finished_sent: bool,
+    /// Built once from the pipeline; shared by clones.
+    graph: Arc<Graph>,
+    /// What may launch next, kept up to date with `steps`.
+    schedule: Schedule,
 }
 
 impl Machine {
     /// A run of `pipeline` with its parameters resolved (defaults filled in).
     pub fn new(pipeline: Arc<Pipeline>, params: IndexMap<String, Value>) -> Machine {
-        let steps = pipeline.steps.iter().map(|_| StepState::new()).collect();
+        let steps: Vec<StepState> = pipeline.steps.iter().map(|_| StepState::new()).collect();
+        let graph = Arc::new(Graph::new(&pipeline));
+        let schedule = Schedule::rebuild(&pipeline, &graph, &steps);
         Machine {
             pipeline,
             params,
             steps,
             status: PipelineStatus::Pending,
             finished_sent: false,
+            graph,
+            schedule,
         }
     }
 
@@ -318,38 +324,88 @@ impl Machine {
         self.index(id).ok().map(|i| &self.steps[i])
     }
 
-    /// When the earliest waiting retry is due, so the driver can send a `Tick` then.
+    /// The definition of step `id` (by index, where `Pipeline::step` searches).
+    pub fn step_def(&self, id: &str) -> Option<&super::Step> {
+        self.index(id).ok().map(|i| &self.pipeline.steps[i])
+    }
+
+    /// When the earliest waiting retry is due, so the driver can send a `Tick` then. A retry
+    /// already due waits for a free slot, which a step's end brings, not the clock.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         if self.status != PipelineStatus::Running {
             return None;
         }
-        self.steps
-            .iter()
-            .filter_map(|s| match s.status {
-                StepStatus::RetryWaiting { due } => Some(due),
-                _ => None,
+        self.schedule.next_retry()
+    }
+
+    /// Whether the driver may hand this attempt's launch to the engine now: the step is still
+    /// launching that attempt and the run is not being cancelled. The driver asks right before
+    /// every launch it carries out, because commands queued before a cancel was known (or
+    /// before a crash) must not launch after it.
+    pub fn may_launch(&self, step: &str, attempt: u32) -> bool {
+        self.status == PipelineStatus::Running
+            && self.index(step).is_ok_and(|i| {
+                let state = &self.steps[i];
+                state.status == (StepStatus::Launching { attempt }) && !state.cancel_on_launch
             })
-            .min()
     }
 
     /// The launch of a step whose attempt is in flight, again: for a driver that finds, after a
-    /// restart, that the launch never reached the engine's journal (so was never sent).
+    /// restart, that the launch never reached the engine's journal (so was never sent). None
+    /// once the run is being cancelled: that attempt is never sent (the driver settles it as a
+    /// launch that made no run).
     pub fn launch_command(&self, step: &str) -> Option<Command> {
         let index = self.index(step).ok()?;
         match self.steps[index].status {
-            StepStatus::Launching { attempt } => self.step_launch(index, attempt).ok(),
+            StepStatus::Launching { attempt } if self.may_launch(step, attempt) => {
+                self.step_launch(index, attempt).ok()
+            }
             _ => None,
         }
     }
 
+    /// Whether [`Machine::handle`] would accept `input`, without changing anything: the driver
+    /// checks, journals, then applies, so a refused input is never journalled and nothing has
+    /// to be copied to roll back.
+    pub fn check(&self, input: &Input) -> Result<(), MachineError> {
+        match input {
+            Input::Launched { step, .. }
+            | Input::LaunchFailed { step, .. }
+            | Input::RunEnded { step, .. }
+            | Input::GaveUp { step, .. } => self.index(step).map(|_| ()),
+            Input::Resume { from, .. } => {
+                if self.status == PipelineStatus::Pending {
+                    return Err(MachineError::NotStarted);
+                }
+                if !self.status.is_ended() {
+                    return Err(MachineError::NotEnded(self.status.as_str()));
+                }
+                match from {
+                    Some(step) => self.index(step).map(|_| ()),
+                    None if self.status == PipelineStatus::Succeeded => {
+                        Err(MachineError::NothingToResume)
+                    }
+                    None => Ok(()),
+                }
+            }
+            Input::Start { .. } | Input::Tick { .. } | Input::Cancel { .. } => Ok(()),
+        }
+    }
+
     pub fn handle(&mut self, input: &Input) -> Result<Vec<Command>, MachineError> {
+        self.check(input)?;
+        Ok(self.apply(input))
+    }
+
+    /// Acts on an input [`Machine::check`] accepted.
+    pub fn apply(&mut self, input: &Input) -> Vec<Command> {
         match input {
             Input::Start { at } => {
                 if self.status != PipelineStatus::Pending {
-                    return Ok(Vec::new());
+                    return Vec::new();
                 }
                 self.status = PipelineStatus::Running;
-                Ok(self.advance(*at))
+                self.advance(*at)
             }
             Input::Launched {
                 step,
@@ -358,10 +414,12 @@ impl Machine {
                 run_url,
                 at,
             } => {
-                let index = self.index(step)?;
+                let Ok(index) = self.index(step) else {
+                    return Vec::new();
+                };
                 let state = &mut self.steps[index];
                 if state.status != (StepStatus::Launching { attempt: *attempt }) {
-                    return Ok(Vec::new());
+                    return Vec::new();
                 }
                 if let Some(a) = state.attempts.last_mut() {
                     a.run_id = Some(run_id.clone());
@@ -370,13 +428,13 @@ impl Machine {
                 }
                 state.status = StepStatus::Running { attempt: *attempt };
                 if state.cancel_on_launch {
-                    return Ok(vec![Command::Cancel {
+                    return vec![Command::Cancel {
                         step: step.clone(),
                         attempt: *attempt,
                         run_id: run_id.clone(),
-                    }]);
+                    }];
                 }
-                Ok(Vec::new())
+                Vec::new()
             }
             Input::LaunchFailed {
                 step,
@@ -395,7 +453,9 @@ impl Machine {
                 end_time,
                 at,
             } => {
-                let index = self.index(step)?;
+                let Ok(index) = self.index(step) else {
+                    return Vec::new();
+                };
                 let state = &mut self.steps[index];
                 let current = state.status == (StepStatus::Running { attempt: *attempt })
                     && state
@@ -403,19 +463,20 @@ impl Machine {
                         .last()
                         .is_some_and(|a| a.run_id.as_deref() == Some(run_id.as_str()));
                 if !current || !status.is_terminal() {
-                    return Ok(Vec::new());
+                    return Vec::new();
                 }
                 if let Some(a) = state.attempts.last_mut() {
                     a.status = Some(status.clone());
                     a.end_time = *end_time;
                     a.ended_at = Some(*at);
                 }
+                self.schedule.stopped();
                 if status.is_success() {
-                    state.status = StepStatus::Succeeded;
+                    self.succeed(index);
                 } else {
                     self.attempt_failed(index, *at);
                 }
-                Ok(self.advance(*at))
+                self.advance(*at)
             }
             Input::GaveUp {
                 step,
@@ -426,8 +487,8 @@ impl Machine {
                 let expected = StepStatus::Running { attempt: *attempt };
                 self.fail_attempt(step, &expected, reason, *at)
             }
-            Input::Tick { at } => Ok(self.advance(*at)),
-            Input::Cancel { at } => Ok(self.cancel(*at)),
+            Input::Tick { at } => self.advance(*at),
+            Input::Cancel { at } => self.cancel(*at),
             Input::Resume { from, at } => self.resume(from.as_deref(), *at),
         }
     }
@@ -440,26 +501,34 @@ impl Machine {
         expected: &StepStatus,
         why: &str,
         at: Timestamp,
-    ) -> Result<Vec<Command>, MachineError> {
-        let index = self.index(step)?;
+    ) -> Vec<Command> {
+        let Ok(index) = self.index(step) else {
+            return Vec::new();
+        };
         let state = &mut self.steps[index];
         if &state.status != expected {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         if let Some(a) = state.attempts.last_mut() {
             a.error = Some(why.to_string());
             a.ended_at = Some(at);
         }
+        self.schedule.stopped();
         self.attempt_failed(index, at);
-        Ok(self.advance(at))
+        self.advance(at)
     }
 
     fn index(&self, step: &str) -> Result<usize, MachineError> {
-        self.pipeline
-            .steps
-            .iter()
-            .position(|s| s.id == step)
+        self.graph
+            .index
+            .get(step)
+            .copied()
             .ok_or_else(|| MachineError::UnknownStep(step.to_string()))
+    }
+
+    fn succeed(&mut self, index: usize) {
+        self.steps[index].status = StepStatus::Succeeded;
+        self.schedule.satisfied(&self.graph, &self.steps, index);
     }
 
     /// The step's latest attempt failed: retry it if this round allows, else fail it.
@@ -478,6 +547,7 @@ impl Machine {
                 SignedDuration::try_from(step.retry_backoff).unwrap_or(SignedDuration::MAX);
             let due = at.checked_add(backoff).unwrap_or(Timestamp::MAX);
             state.status = StepStatus::RetryWaiting { due };
+            self.schedule.retry_at(due, index);
             return;
         }
         self.fail(index);
@@ -485,59 +555,32 @@ impl Machine {
 
     fn fail(&mut self, index: usize) {
         self.steps[index].status = StepStatus::Failed;
-        if self.pipeline.steps[index].on_failure == OnFailure::Stop {
-            for d in self.downstream(index) {
-                if self.steps[d].status == StepStatus::Waiting {
-                    self.steps[d].status = StepStatus::Skipped;
+        match self.pipeline.steps[index].on_failure {
+            OnFailure::Continue => self.schedule.satisfied(&self.graph, &self.steps, index),
+            OnFailure::Stop => {
+                for d in self.schedule.downstream_once(&self.graph, index) {
+                    if self.steps[d].status == StepStatus::Waiting {
+                        self.steps[d].status = StepStatus::Skipped;
+                    }
                 }
             }
         }
-    }
-
-    /// Every step that depends on `index`, directly or not.
-    fn downstream(&self, index: usize) -> Vec<usize> {
-        let steps = &self.pipeline.steps;
-        let mut marked = vec![false; steps.len()];
-        marked[index] = true;
-        // Topological order: one forward pass sees every dependency before its dependants.
-        for (i, step) in steps.iter().enumerate().skip(index + 1) {
-            if step
-                .depends_on
-                .iter()
-                .any(|d| self.index(d).is_ok_and(|j| marked[j]))
-            {
-                marked[i] = true;
-            }
-        }
-        marked[index] = false;
-        (0..steps.len()).filter(|&i| marked[i]).collect()
-    }
-
-    fn ready(&self, index: usize) -> bool {
-        self.pipeline.steps[index].depends_on.iter().all(|d| {
-            self.index(d).is_ok_and(|j| match self.steps[j].status {
-                StepStatus::Succeeded => true,
-                StepStatus::Failed => self.pipeline.steps[j].on_failure == OnFailure::Continue,
-                _ => false,
-            })
-        })
     }
 
     /// Launches what may launch now, and finishes the round when nothing is left to do.
     fn advance(&mut self, at: Timestamp) -> Vec<Command> {
         let mut commands = Vec::new();
         if self.status == PipelineStatus::Running {
-            let mut active = self.steps.iter().filter(|s| s.status.is_active()).count();
-            for index in 0..self.steps.len() {
-                if active >= self.pipeline.max_parallel {
+            self.schedule.release_due(at);
+            while self.schedule.active() < self.pipeline.max_parallel {
+                let Some(index) = self.schedule.take_ready() else {
                     break;
-                }
-                let launchable = match self.steps[index].status {
-                    StepStatus::Waiting => self.ready(index),
-                    StepStatus::RetryWaiting { due } => due <= at,
-                    _ => false,
                 };
-                if !launchable {
+                if !matches!(
+                    self.steps[index].status,
+                    StepStatus::Waiting | StepStatus::RetryWaiting { .. }
+                ) {
+                    // Skipped since it became ready.
                     continue;
                 }
                 let attempt =
@@ -551,7 +594,7 @@ impl Machine {
                             ..Attempt::default()
                         });
                         state.status = StepStatus::Launching { attempt };
-                        active += 1;
+                        self.schedule.started();
                         commands.push(command);
                     }
                     Err(error) => {
@@ -574,7 +617,7 @@ impl Machine {
 
     fn step_launch(&self, index: usize, attempt: u32) -> Result<Command, String> {
         let step = &self.pipeline.steps[index];
-        let params = render::step_params(&self.pipeline, &self.params, &self.steps, step)?;
+        let params = render::step_params(&self.graph.index, &self.params, &self.steps, step)?;
         Ok(Command::Launch(StepLaunch {
             step: step.id.clone(),
             attempt,
@@ -596,11 +639,9 @@ impl Machine {
         {
             return None;
         }
-        if self
-            .steps
-            .iter()
-            .any(|s| s.status.is_active() || matches!(s.status, StepStatus::RetryWaiting { .. }))
-        {
+        // After `advance` nothing ready is left while no step is active (a free slot took it),
+        // so no step active and no retry waiting means nothing more can happen this round.
+        if self.schedule.active() > 0 || self.schedule.next_retry().is_some() {
             return None;
         }
         // Nothing runs: a step still waiting can never become ready (its upstream did not
@@ -614,6 +655,7 @@ impl Machine {
                 };
             }
         }
+        self.schedule.clear_waiting();
         self.status = if self.status == PipelineStatus::Cancelling {
             PipelineStatus::Cancelled
         } else if self.steps.iter().all(|s| s.status.is_succeeded()) {
@@ -630,6 +672,7 @@ impl Machine {
             return Vec::new();
         }
         self.status = PipelineStatus::Cancelling;
+        self.schedule.clear_waiting();
         let mut commands = Vec::new();
         for (step, state) in self.pipeline.steps.iter().zip(&mut self.steps) {
             match state.status {
@@ -653,25 +696,17 @@ impl Machine {
         commands
     }
 
-    fn resume(&mut self, from: Option<&str>, at: Timestamp) -> Result<Vec<Command>, MachineError> {
-        if self.status == PipelineStatus::Pending {
-            return Err(MachineError::NotStarted);
-        }
-        if !self.status.is_ended() {
-            return Err(MachineError::NotEnded(self.status.as_str()));
-        }
-        match from {
-            Some(step) => {
-                let index = self.index(step)?;
+    /// A resume [`Machine::check`] accepted.
+    fn resume(&mut self, from: Option<&str>, at: Timestamp) -> Vec<Command> {
+        match from.map(|step| self.index(step)) {
+            Some(Ok(index)) => {
                 self.steps[index].reset();
-                for d in self.downstream(index) {
+                for d in schedule::downstream(&self.graph, index) {
                     self.steps[d].reset();
                 }
             }
+            Some(Err(_)) => return Vec::new(),
             None => {
-                if self.status == PipelineStatus::Succeeded {
-                    return Err(MachineError::NothingToResume);
-                }
                 for state in &mut self.steps {
                     if !state.status.is_succeeded() {
                         state.reset();
@@ -681,6 +716,7 @@ impl Machine {
         }
         self.status = PipelineStatus::Running;
         self.finished_sent = false;
-        Ok(self.advance(at))
+        self.schedule = Schedule::rebuild(&self.pipeline, &self.graph, &self.steps);
+        self.advance(at)
     }
 }

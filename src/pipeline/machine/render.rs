@@ -4,17 +4,19 @@
 //!
 //! Pure. Must not decide whether a step may launch; the machine does.
 
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::{Attempt, StepState};
 use crate::hex::{ParamKind, ParamSpec};
 use crate::pipeline::template::{Reference, StepField, Template};
-use crate::pipeline::{Pipeline, Step, StepValue};
+use crate::pipeline::{Step, StepValue};
 
 /// Every parameter of `step`, or why one cannot be given a value.
 pub(super) fn step_params(
-    pipeline: &Pipeline,
+    index: &HashMap<String, usize>,
     params: &IndexMap<String, Value>,
     states: &[StepState],
     step: &Step,
@@ -23,8 +25,7 @@ pub(super) fn step_params(
         match reference {
             Reference::Param(name) => params.get(name).cloned(),
             Reference::Step { step, field } => {
-                let index = pipeline.steps.iter().position(|s| &s.id == step)?;
-                let attempt = states.get(index)?.attempts.last()?;
+                let attempt = states.get(*index.get(step)?)?.attempts.last()?;
                 field_value(attempt, *field)
             }
         }

@@ -14,7 +14,7 @@ fn pipeline(steps: &str) -> Arc<Pipeline> {
 }
 
 /// As [`pipeline`], with pipeline-level keys (`top`) before the tables.
-fn pipeline_with(top: &str, steps: &str) -> Arc<Pipeline> {
+pub(super) fn pipeline_with(top: &str, steps: &str) -> Arc<Pipeline> {
     let config = Config::default();
     let text = format!(
         "name = \"t\"\n{top}\n[[params]]\nname = \"date\"\ntype = \"date\"\ndefault = \"2026-03-01\"\n{steps}"
@@ -31,15 +31,15 @@ fn pipeline_with(top: &str, steps: &str) -> Arc<Pipeline> {
     Arc::new(p)
 }
 
-fn step(id: &str, extra: &str) -> String {
+pub(super) fn step(id: &str, extra: &str) -> String {
     format!("[[steps]]\nid = \"{id}\"\nproject = \"{A}\"\n{extra}\n")
 }
 
-fn t(secs: i64) -> Timestamp {
+pub(super) fn t(secs: i64) -> Timestamp {
     Timestamp::from_second(1_800_000_000 + secs).unwrap()
 }
 
-fn params() -> IndexMap<String, Value> {
+pub(super) fn params() -> IndexMap<String, Value> {
     IndexMap::from([("date".to_string(), json!("2026-03-01"))])
 }
 

@@ -1,15 +1,16 @@
 //! The shape of the DAG: step ids, dependencies (written or implied), cycles, what is upstream
 //! of what, and the order steps can run in. Part of [`super`]; reports through its `Checker`.
 
-use std::collections::HashSet;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet};
 use std::ops::Range;
 
 use indexmap::IndexMap;
 use toml::Spanned;
 
 use super::Checker;
-use crate::config::did_you_mean;
 use crate::pipeline::definition::FileStep;
+use crate::pipeline::diagnostic::{Quoted, list, suggest};
 use crate::pipeline::template::is_name;
 
 /// A step's dependency as written (or implied), with where to point.
@@ -29,7 +30,10 @@ impl Checker<'_> {
             if !is_name(id) {
                 self.error(
                     span.clone(),
-                    format!("step id {id:?} cannot be used in depends_on or a template"),
+                    format!(
+                        "step id {:?} cannot be used in depends_on or a template",
+                        Quoted(id)
+                    ),
                     "use letters, digits, _ and -, e.g. id = \"extract\"",
                 );
             }
@@ -40,7 +44,10 @@ impl Checker<'_> {
                     .line;
                 self.error(
                     span,
-                    format!("step id {id:?} is used twice (first at line {line})"),
+                    format!(
+                        "step id {:?} is used twice (first at line {line})",
+                        Quoted(id)
+                    ),
                     "give each step its own id",
                 );
             } else {
@@ -82,26 +89,27 @@ impl Checker<'_> {
                     .collect(),
             };
             let mut edges = Vec::new();
+            // A set, not a search of `edges`: a join of 10,000 steps lists 10,000 of them.
+            let mut seen = HashSet::new();
             for edge in written {
                 match ids.get(&edge.target) {
                     Some(&j) => {
-                        if !edges.iter().any(|(k, _)| *k == j) {
+                        if seen.insert(j) {
                             edges.push((j, edge));
                         }
                     }
                     None => {
-                        let hint = did_you_mean(&edge.target, ids.keys().map(String::as_str))
+                        let hint = suggest(&edge.target, ids.keys().map(String::as_str))
                             .map(|h| format!("{h} "))
                             .unwrap_or_default();
-                        let known: Vec<&str> = ids.keys().map(String::as_str).collect();
                         self.error(
                             edge.span,
                             format!(
                                 "step {:?} depends on {:?}, which is not a step of this pipeline",
-                                s.id.get_ref(),
-                                edge.target
+                                Quoted(s.id.get_ref()),
+                                Quoted(&edge.target)
                             ),
-                            format!("{hint}steps: {}", known.join(", ")),
+                            format!("{hint}steps: {}", list(ids.keys().map(String::as_str))),
                         );
                     }
                 }
@@ -123,34 +131,39 @@ impl Checker<'_> {
             OnStack,
             Done,
         }
-        pub(super) fn visit(
-            n: usize,
-            edges: &[Vec<(usize, Edge)>],
-            mark: &mut [Mark],
-            stack: &mut Vec<usize>,
-            cycles: &mut Vec<Vec<usize>>,
-        ) {
-            mark[n] = Mark::OnStack;
-            stack.push(n);
-            for (m, _) in &edges[n] {
-                match mark[*m] {
-                    Mark::New => visit(*m, edges, mark, stack, cycles),
-                    Mark::OnStack => {
-                        if let Some(pos) = stack.iter().position(|s| s == m) {
-                            cycles.push(stack[pos..].to_vec());
-                        }
+        // Depth-first, with an explicit stack: a 50,000-step sequence is 50,000 deep, too deep
+        // for recursion on a thread's stack.
+        let mut mark = vec![Mark::New; edges.len()];
+        let mut depth_of = vec![0usize; edges.len()];
+        let mut cycles: Vec<Vec<usize>> = Vec::new();
+        for root in 0..edges.len() {
+            if mark[root] != Mark::New {
+                continue;
+            }
+            // (step, index of its next edge to follow); `path` holds the steps on the stack.
+            let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+            let mut path: Vec<usize> = vec![root];
+            mark[root] = Mark::OnStack;
+            while let Some(top) = stack.last_mut() {
+                let (n, next) = *top;
+                let Some((m, _)) = edges[n].get(next) else {
+                    mark[n] = Mark::Done;
+                    stack.pop();
+                    path.pop();
+                    continue;
+                };
+                top.1 += 1;
+                let m = *m;
+                match mark[m] {
+                    Mark::New => {
+                        mark[m] = Mark::OnStack;
+                        depth_of[m] = path.len();
+                        path.push(m);
+                        stack.push((m, 0));
                     }
+                    Mark::OnStack => cycles.push(path[depth_of[m]..].to_vec()),
                     Mark::Done => {}
                 }
-            }
-            stack.pop();
-            mark[n] = Mark::Done;
-        }
-        let mut mark = vec![Mark::New; edges.len()];
-        let mut cycles = Vec::new();
-        for n in 0..edges.len() {
-            if mark[n] == Mark::New {
-                visit(n, edges, &mut mark, &mut Vec::new(), &mut cycles);
             }
         }
         for cycle in &cycles {
@@ -175,8 +188,8 @@ impl Checker<'_> {
             let implied = if edge.implicit {
                 format!(
                     " ({:?} depends on {:?} because it has no depends_on)",
-                    id(first),
-                    id(next)
+                    Quoted(id(first)),
+                    Quoted(id(next))
                 )
             } else {
                 String::new()
@@ -194,38 +207,89 @@ impl Checker<'_> {
     }
 }
 
-/// For each step, every step it waits for, directly or not.
-pub(super) fn ancestors(edges: &[Vec<(usize, Edge)>]) -> Vec<HashSet<usize>> {
-    (0..edges.len())
-        .map(|start| {
-            let mut seen = HashSet::new();
-            let mut todo: Vec<usize> = edges[start].iter().map(|(t, _)| *t).collect();
-            while let Some(n) = todo.pop() {
-                if seen.insert(n) {
-                    todo.extend(edges[n].iter().map(|(t, _)| *t));
-                }
-            }
-            seen
-        })
-        .collect()
+/// Answers "does this step wait for that one, directly or not?" for template references.
+///
+/// It used to be a set of every ancestor of every step: a 10,000-step sequence made 50 million
+/// entries (780 MB). Now each question walks back from the step along its dependencies, never
+/// below the other step's place in the run order (nothing there can lead to it), and stops at
+/// the first path found: one step back for the usual `{{ steps.<the step before>.run_id }}`.
+/// The walk is longer only for a reference to a step far upstream across a long chain.
+pub(super) struct Upstream<'a> {
+    edges: &'a [Vec<(usize, Edge)>],
+    /// Each step's place in the run order; None when there is a cycle (already reported), and
+    /// the walk then goes everywhere it can.
+    position: Option<Vec<usize>>,
 }
 
-/// Kahn's algorithm, taking the first ready step in file order each time. Duplicate-id steps
-/// (already reported) are left out.
+impl<'a> Upstream<'a> {
+    pub fn new(edges: &'a [Vec<(usize, Edge)>], order: Option<&[usize]>) -> Upstream<'a> {
+        let position = order.map(|order| {
+            let mut position = vec![usize::MAX; edges.len()];
+            for (place, &step) in order.iter().enumerate() {
+                position[step] = place;
+            }
+            position
+        });
+        Upstream { edges, position }
+    }
+
+    /// Whether `step` waits for `target`.
+    pub fn contains(&self, step: usize, target: usize) -> bool {
+        let floor = self.position.as_ref().map(|p| p[target]);
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut todo = vec![step];
+        while let Some(n) = todo.pop() {
+            for (m, _) in &self.edges[n] {
+                if *m == target {
+                    return true;
+                }
+                if let (Some(position), Some(floor)) = (&self.position, floor)
+                    && position[*m] < floor
+                {
+                    continue;
+                }
+                if seen.insert(*m) {
+                    todo.push(*m);
+                }
+            }
+        }
+        false
+    }
+}
+
+/// Kahn's algorithm, taking the first ready step in file order each time (a heap of ready
+/// steps, not a search of every step per step placed). Duplicate-id steps (already reported)
+/// are left out.
 pub(super) fn topological_order(
     edges: &[Vec<(usize, Edge)>],
     ids: &IndexMap<String, usize>,
 ) -> Vec<usize> {
-    let keep: HashSet<usize> = ids.values().copied().collect();
-    let mut done: HashSet<usize> = HashSet::new();
-    let mut order = Vec::new();
-    while order.len() < keep.len() {
-        let next = (0..edges.len()).find(|i| {
-            keep.contains(i) && !done.contains(i) && edges[*i].iter().all(|(t, _)| done.contains(t))
-        });
-        let Some(n) = next else { break };
-        done.insert(n);
-        order.push(n);
+    let n = edges.len();
+    let mut keep = vec![false; n];
+    for &i in ids.values() {
+        keep[i] = true;
+    }
+    let mut waiting_for = vec![0usize; n];
+    let mut dependants: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, deps) in edges.iter().enumerate().filter(|(i, _)| keep[*i]) {
+        waiting_for[i] = deps.len();
+        for (t, _) in deps {
+            dependants[*t].push(i);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..n)
+        .filter(|&i| keep[i] && waiting_for[i] == 0)
+        .map(Reverse)
+        .collect();
+    let mut order = Vec::with_capacity(ids.len());
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(i);
+        for &d in &dependants[i] {
+            waiting_for[d] -= 1;
+            if waiting_for[d] == 0 {
+                ready.push(Reverse(d));
+            }
+        }
     }
     order
 }

@@ -3,9 +3,10 @@
 //! [`super`]; reports through its `Checker`.
 
 use super::Checker;
-use crate::config::{ProjectConfig, did_you_mean};
+use crate::config::ProjectConfig;
 use crate::hex::types::Project;
 use crate::pipeline::definition::FileStep;
+use crate::pipeline::diagnostic::{Quoted, suggest};
 
 /// What a project name resolved to.
 pub(super) enum Resolved<'a> {
@@ -58,9 +59,10 @@ impl<'a> Checker<'a> {
                     self.error(
                         span,
                         format!(
-                            "step {:?}: {} projects are titled {name:?}",
-                            s.id.get_ref(),
-                            many.len()
+                            "step {:?}: {} projects are titled {:?}",
+                            Quoted(s.id.get_ref()),
+                            many.len(),
+                            Quoted(name)
                         ),
                         format!("name the project by id instead: {}", ids.join(", ")),
                     );
@@ -79,14 +81,15 @@ impl<'a> Checker<'a> {
         if let Some(workspace) = self.projects.workspace {
             known.extend(workspace.iter().map(|p| p.title.as_str()));
         }
-        let hint = did_you_mean(name, known.iter().copied());
+        let hint = suggest(name, known.iter().copied());
         if self.projects.workspace.is_none() && hint.is_none() {
             self.warning(
                 span,
                 format!(
-                    "step {:?}: project {name:?} is not an alias, id or title in the config, so \
+                    "step {:?}: project {:?} is not an alias, id or title in the config, so \
                      it must be a project's exact title; cannot check without the project list",
-                    s.id.get_ref()
+                    Quoted(s.id.get_ref()),
+                    Quoted(name)
                 ),
                 "validate with access to Hex to check it, or use an alias from config.toml",
             );
@@ -105,8 +108,9 @@ impl<'a> Checker<'a> {
         self.error(
             span,
             format!(
-                "step {:?}: unknown project {name:?}: not an alias, id or title of a known project",
-                s.id.get_ref()
+                "step {:?}: unknown project {:?}: not an alias, id or title of a known project",
+                Quoted(s.id.get_ref()),
+                Quoted(name)
             ),
             fix,
         );

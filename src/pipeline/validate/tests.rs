@@ -301,3 +301,120 @@ project = "board-kpi"
         "{joined:?}"
     );
 }
+
+#[test]
+fn a_pipeline_name_must_be_a_plain_name_except_in_a_recorded_run() {
+    let text =
+        |name: &str| format!("name = {name:?}\n[[steps]]\nid = \"a\"\nproject = \"etl-extract\"\n");
+    for bad in ["../../etc/evil", "a b", "x.toml", &"n".repeat(65)] {
+        let found = errors(&text(bad));
+        assert!(
+            found
+                .iter()
+                .any(|e| e.starts_with("p.toml:1:8: pipeline name") && e.contains("not a plain")),
+            "{bad}: {found:?}"
+        );
+    }
+    check(&text(&"n".repeat(64))).unwrap();
+    check(&text("daily_etl-2")).unwrap();
+    // A run journalled before the rule, under such a name, still loads.
+    let config = Config::from_toml_str(CONFIG, Path::new("demo-config.toml")).unwrap();
+    let projects = Projects {
+        config: &config,
+        workspace: None,
+    };
+    let old = validate_recorded(&text("Daily ETL (old)"), Path::new("p.toml"), &projects);
+    assert_eq!(old.unwrap().name, "Daily ETL (old)");
+}
+
+#[test]
+fn messages_quote_one_line_of_the_file_at_most() {
+    let long = "x".repeat(5_000);
+    // A long bad step id, a long unknown dependency, a template spread over lines.
+    let text = format!(
+        "name = \"t\"\n[[steps]]\nid = \"{long}!\"\nproject = \"etl-extract\"\n\
+         [[steps]]\nid = \"b\"\nproject = \"etl-extract\"\ndepends_on = [\"{long}\"]\n\
+         params = {{ run_date = \"\"\"{{{{ params.\n{long}\nmore }}}}\"\"\" }}\n"
+    );
+    let found = errors(&text);
+    assert!(found.len() >= 3, "{found:?}");
+    for e in &found {
+        assert!(!e.contains('\n'), "more than one line: {e}");
+        assert!(
+            e.chars().count() < 1_200,
+            "{} characters: {e:.300}",
+            e.len()
+        );
+    }
+    let id = found
+        .iter()
+        .find(|e| e.contains("cannot be used in depends_on"))
+        .unwrap();
+    assert!(
+        id.contains(&format!("\"{}…\"", "x".repeat(200))),
+        "{id:.400}"
+    );
+    let unknown = found.iter().find(|e| e.contains("not a step")).unwrap();
+    assert!(unknown.contains('…'), "{unknown:.400}");
+}
+
+#[test]
+fn more_steps_than_the_limit_are_refused_naming_the_file_and_the_limit() {
+    let config = Config::from_toml_str(CONFIG, Path::new("demo-config.toml")).unwrap();
+    let projects = Projects {
+        config: &config,
+        workspace: None,
+    };
+    let mut text = String::from("name = \"long\"\n");
+    for i in 0..4 {
+        text.push_str(&format!(
+            "[[steps]]\nid = \"s{i}\"\nproject = \"etl-extract\"\n"
+        ));
+    }
+    let found = super::check(&text, Path::new("long.toml"), &projects, true, 3).unwrap_err();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].to_string(),
+        "long.toml:11:1: the pipeline has 4 steps, more than 3, the most one pipeline may have \
+         (split it into several pipelines)"
+    );
+    super::check(&text, Path::new("long.toml"), &projects, true, 4).unwrap();
+    assert_eq!(MAX_STEPS, 50_000);
+}
+
+#[test]
+fn a_long_unknown_key_is_cut_too() {
+    let key = "k".repeat(3_000);
+    let found = errors(&format!("name = \"t\"\n{key} = 1\n"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].chars().count() < 1_200, "{:.300}", found[0]);
+    assert!(found[0].contains('…'), "{:.300}", found[0]);
+}
+
+/// The cycle search used to recurse once per step of a chain: a long chain overflowed the
+/// stack (this one, a 256 KiB stack, in a debug build). Validated on a thread with a small
+/// stack; figures for size and time are in BENCHMARKS.md, not asserted.
+#[test]
+fn a_long_sequence_validates_on_a_small_stack() {
+    // Written last step first: each step waits for the one written after it, so a search from
+    // the first step goes the whole chain deep.
+    let mut text = String::from("name = \"long\"\n");
+    for i in 0..10_000 {
+        let after = if i < 9_999 {
+            format!("\"s{}\"", i + 1)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "[[steps]]\nid = \"s{i}\"\nproject = \"etl-extract\"\ndepends_on = [{after}]\n\
+             params = {{ run_date = \"2026-01-01\" }}\n"
+        ));
+    }
+    let steps = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || check(&text).map(|p| p.steps.len()).map_err(|d| d.len()))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(steps, Ok(10_000));
+}

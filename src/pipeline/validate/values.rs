@@ -2,7 +2,6 @@
 //! checked for what they reference (defined parameters, upstream steps) and, when a template is
 //! the whole value, for the type it brings. Part of [`super`]; reports through its `Checker`.
 
-use std::collections::HashSet;
 use std::ops::Range;
 
 use indexmap::IndexMap;
@@ -10,14 +9,16 @@ use serde_json::Value;
 use toml::Spanned;
 
 use super::Checker;
-use crate::config::did_you_mean;
+use super::graph::Upstream;
 use crate::hex::{ParamKind, ParamSpec};
+use crate::pipeline::diagnostic::{Quoted, list, suggest};
 use crate::pipeline::model::{PipelineParam, StepValue};
 use crate::pipeline::template::{Reference, StepField, Template};
 
 pub(super) struct ValueContext<'a> {
     pub step: &'a str,
-    pub upstream: &'a HashSet<usize>,
+    /// This step's index and what answers which steps it waits for.
+    pub upstream: (usize, &'a Upstream<'a>),
     pub params: &'a [PipelineParam],
     pub ids: &'a IndexMap<String, usize>,
 }
@@ -44,7 +45,7 @@ impl Checker<'_> {
                         Err(e) => {
                             self.error(
                                 span,
-                                format!("step {:?}: {e}", ctx.step),
+                                format!("step {:?}: {e}", Quoted(ctx.step)),
                                 format!("give a {}", kind_example(spec.kind)),
                             );
                             None
@@ -57,7 +58,11 @@ impl Checker<'_> {
             Ok(t) => t,
             Err(e) => {
                 let at = self.src.offset_in_string(&span, text, e.offset);
-                self.error(at..at, format!("step {:?}: {}", ctx.step, e.message), "");
+                self.error(
+                    at..at,
+                    format!("step {:?}: {}", Quoted(ctx.step), e.message),
+                    "",
+                );
                 return None;
             }
         };
@@ -73,7 +78,7 @@ impl Checker<'_> {
                 Err(e) => {
                     self.error(
                         span,
-                        format!("step {:?}: {e}", ctx.step),
+                        format!("step {:?}: {e}", Quoted(ctx.step)),
                         format!("give a {}", kind_example(spec.kind)),
                     );
                     None
@@ -107,17 +112,18 @@ impl Checker<'_> {
                 if ctx.params.iter().any(|q| &q.name == p) {
                     return true;
                 }
-                let hint = did_you_mean(p, ctx.params.iter().map(|q| q.name.as_str()))
+                let hint = suggest(p, ctx.params.iter().map(|q| q.name.as_str()))
                     .map(|h| format!("{h} or "))
                     .unwrap_or_default();
                 self.error(
                     at,
                     format!(
                         "step {:?}: {reference} names no pipeline parameter",
-                        ctx.step
+                        Quoted(ctx.step)
                     ),
                     format!(
-                        "{hint}declare it in a [[params]] table with name = {p:?} and its type"
+                        "{hint}declare it in a [[params]] table with name = {:?} and its type",
+                        Quoted(p)
                     ),
                 );
                 false
@@ -128,34 +134,39 @@ impl Checker<'_> {
                         at,
                         format!(
                             "step {:?}: {reference} uses the step's own output",
-                            ctx.step
+                            Quoted(ctx.step)
                         ),
                         "a step can only use outputs of steps that run before it",
                     );
                     return false;
                 }
                 let Some(&index) = ctx.ids.get(step) else {
-                    let hint = did_you_mean(step, ctx.ids.keys().map(String::as_str))
+                    let hint = suggest(step, ctx.ids.keys().map(String::as_str))
                         .map(|h| format!("{h} "))
                         .unwrap_or_default();
-                    let known: Vec<&str> = ctx.ids.keys().map(String::as_str).collect();
                     self.error(
                         at,
-                        format!("step {:?}: {reference} names no step", ctx.step),
-                        format!("{hint}steps: {}", known.join(", ")),
+                        format!("step {:?}: {reference} names no step", Quoted(ctx.step)),
+                        format!("{hint}steps: {}", list(ctx.ids.keys().map(String::as_str))),
                     );
                     return false;
                 };
-                if ctx.upstream.contains(&index) {
+                let (this, upstream) = ctx.upstream;
+                if upstream.contains(this, index) {
                     return true;
                 }
                 self.error(
                     at,
                     format!(
-                        "step {:?}: {reference} uses step {step:?}, which does not run before it",
-                        ctx.step
+                        "step {:?}: {reference} uses step {:?}, which does not run before it",
+                        Quoted(ctx.step),
+                        Quoted(step)
                     ),
-                    format!("add {step:?} to the depends_on of {:?}", ctx.step),
+                    format!(
+                        "add {:?} to the depends_on of {:?}",
+                        Quoted(step),
+                        Quoted(ctx.step)
+                    ),
                 );
                 false
             }
@@ -173,7 +184,10 @@ impl Checker<'_> {
     ) -> bool {
         let (source, what) = match reference {
             Reference::Param(p) => match ctx.params.iter().find(|q| &q.name == p) {
-                Some(q) => (q.kind, format!("pipeline parameter {p:?} is a {}", q.kind)),
+                Some(q) => (
+                    q.kind,
+                    format!("pipeline parameter {:?} is a {}", Quoted(p), q.kind),
+                ),
                 None => return false,
             },
             Reference::Step { field, .. } => {
@@ -195,11 +209,12 @@ impl Checker<'_> {
                 at,
                 format!(
                     "step {:?}: {name} is a {target} parameter but {reference} is not: {what}",
-                    ctx.step
+                    Quoted(ctx.step)
                 ),
                 match reference {
                     Reference::Param(p) => format!(
-                        "declare {p:?} with type = \"{target}\", or pass a {} instead",
+                        "declare {:?} with type = \"{target}\", or pass a {} instead",
+                        Quoted(p),
                         kind_example(target)
                     ),
                     Reference::Step { .. } => format!("pass a {}", kind_example(target)),
@@ -223,8 +238,9 @@ impl Checker<'_> {
                 self.error(
                     at,
                     format!(
-                        "step {:?}: pipeline parameter {p:?} allows {} that {name} does not accept",
-                        ctx.step,
+                        "step {:?}: pipeline parameter {:?} allows {} that {name} does not accept",
+                        Quoted(ctx.step),
+                        Quoted(p),
                         missing.join(", ")
                     ),
                     format!("limit its options to {}", spec.options.join(", ")),
