@@ -332,3 +332,45 @@ fn config_check_warns_about_the_key_bindings_the_dashboard_would_ignore() {
     );
     assert!(!out.stdout.contains("warnings:     none"), "{}", out.stdout);
 }
+
+#[test]
+fn pipeline_commands_escape_control_characters_and_exit_4_on_a_local_journal_problem() {
+    let (emu, home) = setup();
+    let file = home.path().join("p.toml");
+    std::fs::write(
+        &file,
+        "name = \"p\"\n[[steps]]\nid = \"a\"\nproject = \"load\"\n\
+         params = { day = \"2026-01-01\" }\n\
+         [[steps]]\nid = \"b\"\nproject = \"Evil \\u001b]0;pwned\\u0007\"\n",
+    )
+    .unwrap();
+    let out = hexdash(
+        &emu,
+        &home,
+        &["pipeline", "validate", "--file", file.to_str().unwrap()],
+    );
+    assert_no_raw_controls("pipeline validate", &out.all());
+    assert!(out.all().contains("step \"b\""), "{}", out.all());
+
+    std::fs::write(
+        &file,
+        "name = \"p\"\n[[steps]]\nid = \"a\"\nproject = \"load\"\n\
+         params = { day = \"2026-01-01\" }\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(home.data_dir().join("journal.jsonl")).unwrap();
+    let out = hexdash(
+        &emu,
+        &home,
+        &[
+            "pipeline",
+            "run",
+            "--file",
+            file.to_str().unwrap(),
+            "--wait",
+        ],
+    );
+    out.expect_code(4);
+    assert!(out.stderr.contains("journal"), "{}", out.stderr);
+    assert!(emu.runs().is_empty(), "nothing launched: {:?}", emu.runs());
+}

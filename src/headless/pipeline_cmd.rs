@@ -39,7 +39,7 @@ async fn validate(cli: &Cli, args: &PipelineValidateArgs) -> Result<Exit, Failur
     if more > 0 {
         order.push(&rest);
     }
-    println!(
+    crate::outln!(
         "{} is valid: {} step(s), in order {} (max_parallel {})",
         display(&file),
         p.steps.len(),
@@ -90,7 +90,7 @@ pub(super) async fn load(cli: &Cli, source: &PipelineSource) -> Result<Source, F
     {
         Ok(p) => {
             for w in &p.warnings {
-                eprintln!("{w}");
+                crate::errln!("{w}");
             }
             Ok(Source {
                 file,
@@ -100,7 +100,7 @@ pub(super) async fn load(cli: &Cli, source: &PipelineSource) -> Result<Source, F
         }
         Err(pipeline::Error::Invalid { diagnostics }) => {
             for d in &diagnostics {
-                eprintln!("{d}");
+                crate::errln!("{d}");
             }
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
             Err(Failure::usage(format!(
@@ -118,7 +118,7 @@ async fn workspace_projects(cli: &Cli) -> Option<Vec<crate::hex::types::Project>
     let ctx = match Context::load(cli) {
         Ok(ctx) => ctx,
         Err(f) => {
-            eprintln!(
+            crate::errln!(
                 "note: checking projects against the config only ({})",
                 f.message
             );
@@ -128,7 +128,9 @@ async fn workspace_projects(cli: &Cli) -> Option<Vec<crate::hex::types::Project>
     match ctx.client.list_all_projects().await {
         Ok(projects) => Some(projects),
         Err(e) => {
-            eprintln!("note: checking projects against the config only (cannot list them: {e})");
+            crate::errln!(
+                "note: checking projects against the config only (cannot list them: {e})"
+            );
             None
         }
     }

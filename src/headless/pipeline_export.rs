@@ -24,7 +24,7 @@ pub async fn run(cli: &Cli, args: &PipelineExportArgs) -> Result<Exit, Failure> 
         Ok(export) => export,
         Err(e) => {
             for problem in &e.problems {
-                eprintln!("{}: {problem}", display(&file));
+                crate::errln!("{}: {problem}", display(&file));
             }
             return Err(Failure::usage(format!(
                 "{} cannot be exported to Airflow: {} problem(s)",
@@ -34,7 +34,7 @@ pub async fn run(cli: &Cli, args: &PipelineExportArgs) -> Result<Exit, Failure> 
         }
     };
     for note in &export.notes {
-        eprintln!("note: {note}");
+        crate::errln!("note: {note}");
     }
     match &args.output {
         None => {
@@ -45,7 +45,7 @@ pub async fn run(cli: &Cli, args: &PipelineExportArgs) -> Result<Exit, Failure> 
         }
         Some(path) => {
             replace(path, export.text.as_bytes())?;
-            println!(
+            crate::outln!(
                 "wrote {}: Airflow DAG {:?} with {} step(s)",
                 display(path),
                 pipeline.name,

@@ -69,10 +69,10 @@ pub async fn run(cli: &Cli, args: &PipelineRunArgs) -> Result<Exit, Failure> {
         params: resolved,
         profile: ctx.profile.name.clone(),
     };
-    let conductor = Conductor::begin(engine.clone(), Arc::new(pipeline), &header)
-        .map_err(|e| Failure::api(e.to_string()))?;
+    let conductor =
+        Conductor::begin(engine.clone(), Arc::new(pipeline), &header).map_err(conduct_failure)?;
     let id = conductor.id().to_string();
-    eprintln!("pipeline {}: run {id} started", header.name);
+    crate::errln!("pipeline {}: run {id} started", header.name);
     if args.wait {
         drive(&ctx, conductor, args.json).await
     } else {
@@ -100,7 +100,7 @@ pub async fn resume(cli: &Cli, args: &PipelineResumeArgs) -> Result<Exit, Failur
     let id = loaded.id.clone();
     let status = loaded.machine.status();
     if status.is_ended() && std::env::var_os(CARRY_ON_ONLY).is_some() {
-        println!(
+        crate::outln!(
             "pipeline run {id} already ended: {}; nothing to carry on",
             status.as_str()
         );
@@ -108,11 +108,11 @@ pub async fn resume(cli: &Cli, args: &PipelineResumeArgs) -> Result<Exit, Failur
     }
     let mut conductor = Conductor::reopened(engine.clone(), &loaded)
         .await
-        .map_err(|e| Failure::api(e.to_string()))?;
+        .map_err(conduct_failure)?;
     match (status.is_ended(), &args.from) {
         (true, from) => {
             if status == PipelineStatus::Succeeded && from.is_none() {
-                println!(
+                crate::outln!(
                     "pipeline run {id} already succeeded; give --from STEP to rerun a step and \
                      everything downstream of it"
                 );
@@ -121,7 +121,7 @@ pub async fn resume(cli: &Cli, args: &PipelineResumeArgs) -> Result<Exit, Failur
             conductor
                 .resume(from.clone())
                 .map_err(|e| Failure::usage(e.to_string()))?;
-            eprintln!("pipeline {}: run {id} resumed", loaded.pipeline.name);
+            crate::errln!("pipeline {}: run {id} resumed", loaded.pipeline.name);
         }
         (false, Some(_)) => {
             return Err(Failure::usage(format!(
@@ -130,7 +130,7 @@ pub async fn resume(cli: &Cli, args: &PipelineResumeArgs) -> Result<Exit, Failur
             )));
         }
         (false, None) => {
-            eprintln!(
+            crate::errln!(
                 "pipeline {}: carrying on run {id} where it stopped",
                 loaded.pipeline.name
             );
@@ -156,7 +156,7 @@ pub async fn cancel(cli: &Cli, args: &PipelineCancelArgs) -> Result<Exit, Failur
         .map_err(|e| Failure::usage(e.to_string()))?;
     let id = loaded.id.clone();
     if loaded.machine.status().is_ended() {
-        println!(
+        crate::outln!(
             "pipeline run {id} already ended: {}",
             loaded.machine.status().as_str()
         );
@@ -166,12 +166,12 @@ pub async fn cancel(cli: &Cli, args: &PipelineCancelArgs) -> Result<Exit, Failur
         // Another hexdash drives it: leave it a request and watch the journal for the end.
         let data_dir = data_dir(&ctx.paths);
         control::request_cancel(&data_dir, &id).map_err(|e| {
-            Failure::api(format!(
+            Failure::local(format!(
                 "cannot write a cancel request in {}: {e}",
                 data_dir.display()
             ))
         })?;
-        eprintln!(
+        crate::errln!(
             "pipeline run {id} is driven by another hexdash; asked it to cancel, waiting for the \
              steps to stop"
         );
@@ -186,24 +186,19 @@ pub async fn cancel(cli: &Cli, args: &PipelineCancelArgs) -> Result<Exit, Failur
         loaded.recorded.header.params.clone(),
         &loaded.recorded.inputs,
     )
-    .map_err(|e| Failure::api(e.to_string()))?;
-    conductor
-        .cancel()
-        .map_err(|e| Failure::api(e.to_string()))?;
-    conductor
-        .reattach()
-        .await
-        .map_err(|e| Failure::api(e.to_string()))?;
-    eprintln!("pipeline run {id}: cancelling its running steps");
+    .map_err(conduct_failure)?;
+    conductor.cancel().map_err(conduct_failure)?;
+    conductor.reattach().await.map_err(conduct_failure)?;
+    crate::errln!("pipeline run {id}: cancelling its running steps");
     drive(&ctx, conductor, false).await
 }
 
 pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
     let (paths, config) = offline_context(cli)?;
     let (journal, warnings) = crate::journal::load_state(paths.journal_file())
-        .map_err(|e| Failure::api(format!("cannot read the journal: {e}")))?;
+        .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
     for w in &warnings {
-        eprintln!("hexdash: warning: journal: {w}");
+        crate::errln!("hexdash: warning: journal: {w}");
     }
     let projects = Projects {
         config: &config,
@@ -229,14 +224,17 @@ pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
         return Ok(Exit::Completed);
     }
     if all.is_empty() {
-        println!(
+        crate::outln!(
             "no pipeline runs in the journal yet (start one with `hexdash pipeline run NAME`)"
         );
         return Ok(Exit::Completed);
     }
-    println!(
+    crate::outln!(
         "{:<10} {:<20} {:<10} {:<22} STEPS",
-        "ID", "PIPELINE", "STATUS", "STARTED"
+        "ID",
+        "PIPELINE",
+        "STATUS",
+        "STARTED"
     );
     for r in &all {
         match r {
@@ -246,7 +244,7 @@ pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
                     .steps()
                     .filter(|(_, s)| s.status.is_succeeded())
                     .count();
-                println!(
+                crate::outln!(
                     "{:<10} {:<20} {:<10} {:<22} {done}/{} succeeded",
                     short_id(&l.id),
                     l.pipeline.name,
@@ -255,7 +253,7 @@ pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
                     l.pipeline.steps.len()
                 );
             }
-            Err(e) => println!("{:<10} {e}", "?"),
+            Err(e) => crate::outln!("{:<10} {e}", "?"),
         }
     }
     Ok(Exit::Completed)
@@ -264,7 +262,7 @@ pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
 pub fn status(cli: &Cli, args: &PipelineStatusArgs) -> Result<Exit, Failure> {
     let (paths, config) = offline_context(cli)?;
     let (journal, _) = crate::journal::load_state(paths.journal_file())
-        .map_err(|e| Failure::api(format!("cannot read the journal: {e}")))?;
+        .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
     let projects = Projects {
         config: &config,
         workspace: None,
@@ -288,7 +286,7 @@ async fn drive(ctx: &Context, mut conductor: Conductor, json: bool) -> Result<Ex
     conductor.report_to(tx);
     let printer = tokio::spawn(async move {
         while let Some(p) = rx.recv().await {
-            eprintln!("{}", progress_line(&p));
+            crate::errln!("{}", progress_line(&p));
         }
     });
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -319,13 +317,28 @@ async fn drive(ctx: &Context, mut conductor: Conductor, json: bool) -> Result<Ex
             Ok(exit_for(status))
         }
         Ok(None) => {
-            eprintln!(
+            crate::errln!(
                 "stopped driving pipeline run {id}; its running steps go on. Carry it on with \
                  `hexdash pipeline resume {id} --wait`"
             );
             Ok(Exit::Interrupted)
         }
-        Err(e) => Err(Failure::api(e.to_string())),
+        Err(e) => Err(conduct_failure(e)),
+    }
+}
+
+/// Exit codes for a pipeline that could not be started or driven: the journal and this machine
+/// are the operator's to fix (4), like a project named by title; an unsettled launch waits on Hex
+/// (5); a state-machine refusal is a bug's or a damaged journal's, reported as a local problem.
+fn conduct_failure(e: exec::ConductError) -> Failure {
+    use crate::engine::PipelineRecordError as R;
+    use exec::ConductError as C;
+    match e {
+        C::Record(R::ReadOnly { .. } | R::Journal(_)) | C::Machine(_) => {
+            Failure::local(e.to_string())
+        }
+        C::Unresolved { .. } => Failure::usage(e.to_string()),
+        C::Unsettled { .. } => Failure::api(e.to_string()),
     }
 }
 
@@ -334,7 +347,7 @@ fn detach(cli: &Cli, engine: &Engine, id: &str, json: bool) -> Result<Exit, Fail
     // The background hexdash needs the journal this process holds.
     engine.close();
     let exe = std::env::current_exe()
-        .map_err(|e| Failure::api(format!("cannot find the hexdash executable: {e}")))?;
+        .map_err(|e| Failure::local(format!("cannot find the hexdash executable: {e}")))?;
     let mut command = std::process::Command::new(exe);
     if let Some(config) = &cli.config {
         command.arg("--config").arg(config);
@@ -355,7 +368,7 @@ fn detach(cli: &Cli, engine: &Engine, id: &str, json: bool) -> Result<Exit, Fail
         command.process_group(0);
     }
     let child = command.spawn().map_err(|e| {
-        Failure::api(format!(
+        Failure::local(format!(
             "cannot start a background hexdash to carry pipeline run {id} on ({e}); run \
              `hexdash pipeline resume {id} --wait` yourself"
         ))
@@ -366,8 +379,8 @@ fn detach(cli: &Cli, engine: &Engine, id: &str, json: bool) -> Result<Exit, Fail
             serde_json::json!({ "pipelineRunId": id, "driverPid": child.id() })
         );
     } else {
-        println!("{id}");
-        eprintln!(
+        crate::outln!("{id}");
+        crate::errln!(
             "a background hexdash (pid {}) carries it on; follow it with `hexdash pipeline \
              status {id}` or the dashboard",
             child.id()
@@ -385,7 +398,7 @@ async fn wait_for_end_elsewhere(ctx: &Context, id: &str) -> Result<Exit, Failure
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
         let (journal, _) = crate::journal::load_state(ctx.paths.journal_file())
-            .map_err(|e| Failure::api(format!("cannot read the journal: {e}")))?;
+            .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
         let loaded =
             exec::load(&journal, id, &projects).map_err(|e| Failure::usage(e.to_string()))?;
         if loaded.machine.status().is_ended() {
@@ -489,7 +502,7 @@ fn retry_note(attempt: u32) -> String {
 }
 
 fn print_summary(id: &str, name: &str, machine: &Machine) {
-    println!("pipeline {name} · run {id}: {}", machine.status().as_str());
+    crate::outln!("pipeline {name} · run {id}: {}", machine.status().as_str());
     for (step, state) in machine.steps() {
         let last = state.attempts.last();
         let run = last
@@ -499,7 +512,7 @@ fn print_summary(id: &str, name: &str, machine: &Machine) {
             .and_then(|a| a.error.clone())
             .map(|e| format!("  {e}"))
             .unwrap_or_default();
-        println!(
+        crate::outln!(
             "  {:<16} {:<12} run {run:<8} attempts {}{detail}",
             step.id,
             state.status.as_str(),

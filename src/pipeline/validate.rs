@@ -457,7 +457,10 @@ impl<'a> Checker<'a> {
             depends_on: edges.iter().map(|(_, e)| e.target.clone()).collect(),
             params: values,
             timeout,
-            kill_on_timeout: s.kill_on_timeout.as_ref().is_none_or(|k| *k.get_ref()),
+            // Only with a timeout: a run journalled with kill-on-timeout and no timeout prefilled
+            // a launch form that refused itself (the option means nothing without one).
+            kill_on_timeout: timeout.is_some()
+                && s.kill_on_timeout.as_ref().is_none_or(|k| *k.get_ref()),
             retries,
             retry_backoff,
             on_failure,

@@ -295,7 +295,7 @@ async fn start_pipeline(
     file: &std::path::Path,
     params: indexmap::IndexMap<String, serde_json::Value>,
 ) -> Result<String, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read it: {e}"))?;
+    let text = crate::pipeline::read_file(file).map_err(|e| e.to_string())?;
     let validate = |workspace: Option<&[crate::hex::types::Project]>| {
         let projects = Projects { config, workspace };
         crate::pipeline::validate(&text, file, &projects).map_err(|diagnostics| {

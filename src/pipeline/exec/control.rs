@@ -47,9 +47,13 @@ impl Control {
 /// Leaves a cancel request for whichever hexdash drives `pipeline_run_id`.
 pub fn request_cancel(data_dir: &Path, pipeline_run_id: &str) -> std::io::Result<PathBuf> {
     let dir = data_dir.join(DIR);
-    std::fs::create_dir_all(&dir)?;
+    crate::files::create_private_dir_all(&dir)?;
     let path = dir.join(file_name(pipeline_run_id));
-    std::fs::write(&path, b"")?;
+    crate::files::private_file_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)?;
     Ok(path)
 }
 

@@ -418,3 +418,26 @@ fn a_long_sequence_validates_on_a_small_stack() {
         .unwrap();
     assert_eq!(steps, Ok(10_000));
 }
+
+#[test]
+fn kill_on_timeout_is_only_set_with_a_timeout() {
+    let p = check(
+        r#"name = "etl"
+[[steps]]
+id = "a"
+project = "etl-extract"
+[[steps]]
+id = "b"
+project = "etl-extract"
+timeout = "30m"
+"#,
+    )
+    .unwrap();
+    // Journalled launch options are what a relaunch form is prefilled with: kill-on-timeout
+    // without a timeout made a form that refused itself.
+    assert!(
+        !p.steps[0].kill_on_timeout,
+        "no timeout, nothing to kill on"
+    );
+    assert!(p.steps[1].kill_on_timeout, "the default with a timeout");
+}
