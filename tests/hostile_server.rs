@@ -484,3 +484,59 @@ fn other_unexpected_4xx_statuses_are_named_not_called_malformed() {
         );
     }
 }
+
+/// A Hex that launches, reports the run RUNNING forever, and refuses every cancel (403).
+fn refuses_cancels() -> Hostile {
+    let runs_path = format!("/api/v1/projects/{PROJECT}/runs");
+    let run_path = format!("{runs_path}/{RUN}");
+    let launched = AtomicBool::new(false);
+    Hostile::start(move |req: &Request| {
+        let path = req.path.split('?').next().unwrap_or_default();
+        match req.method.as_str() {
+            "POST" if path == runs_path => {
+                launched.store(true, Ordering::SeqCst);
+                Reply::http(201, &[("Content-Type", "application/json")], &run_created())
+            }
+            "GET" if path == runs_path => {
+                Reply::json(&runs_listing(launched.load(Ordering::SeqCst)))
+            }
+            "GET" if path == run_path => Reply::json(&format!(
+                r#"{{"projectId":"{PROJECT}","runId":"{RUN}","status":"RUNNING",
+"startTime":"2026-01-01T00:00:00.000Z","endTime":null,"elapsedTime":1000,"traceId":"t"}}"#
+            )),
+            "DELETE" => Reply::http(403, &[], r#"{"reason":"Forbidden"}"#),
+            _ => Reply::http(404, &[], r#"{"reason":"Not found"}"#),
+        }
+    })
+}
+
+#[test]
+fn run_wait_with_kill_on_timeout_ends_when_the_kill_fails() {
+    let server = refuses_cancels();
+    let home = Home::with_config(SHORT_HTTP);
+    let out = Outcome::run(home.against(
+        &server.base_url(),
+        TOKEN,
+        &[
+            "run",
+            PROJECT,
+            "--wait",
+            "--timeout",
+            "2s",
+            "--kill-on-timeout",
+        ],
+    ));
+    assert_no_panic(&out, "run --wait --kill-on-timeout with a refused cancel");
+    // It used to say "still waiting" and wait forever for an end nothing would bring.
+    out.expect_code(3);
+    assert!(
+        out.stderr.contains("the cancel failed"),
+        "the reason is named:\n{}",
+        out.stderr
+    );
+    assert!(
+        server.requests().iter().any(|r| r.method == "DELETE"),
+        "the kill was tried: {:?}",
+        server.requests()
+    );
+}

@@ -369,7 +369,7 @@ impl State {
             view.stale = Some(text);
         }
         let mut updates = vec![Update::Health(self.health.clone())];
-        updates.extend(self.run_update(key, Change::Stale));
+        updates.extend(self.run_update(key, Change::KillFailed));
         updates
     }
 

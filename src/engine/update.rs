@@ -123,6 +123,9 @@ pub enum Change {
     CancelConfirmed,
     /// The cancel deadline passed with the run still active; the caller may re-send.
     CancelNotConfirmed,
+    /// A kill on timeout could not be sent (the reason is the view's `stale`); the run goes on
+    /// in Hex and nothing here will kill it. Whoever waits for its end must stop waiting.
+    KillFailed,
     /// Hex reported a terminal status; the engine no longer polls it.
     Ended,
     /// Hex no longer knows the run (404 several times in a row); the engine stopped polling it.

@@ -153,6 +153,12 @@ pub async fn follow(engine: &Engine, key: &RunKey, progress: &mut Progress) -> O
                         progress.note(view.stale.as_deref().unwrap_or("Hex no longer knows the run"));
                         return Some(outcome(*view, cancel_sent));
                     }
+                    // Nothing will end it from here: waiting on would never return (a server
+                    // that refuses every request made `run --wait --kill-on-timeout` hang).
+                    Change::KillFailed => {
+                        progress.note(view.stale.as_deref().unwrap_or("the cancel failed"));
+                        return Some(outcome(*view, false));
+                    }
                     _ => {}
                 },
                 Ok(Update::Health(h)) => progress.warn(h.error.as_deref()),

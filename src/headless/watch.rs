@@ -160,6 +160,7 @@ fn note(engine: &Engine, change: &Change, view: &RunView) -> String {
         Change::CancelRequested => parts.push("cancel requested".into()),
         Change::CancelConfirmed => parts.push("cancel confirmed".into()),
         Change::CancelNotConfirmed => parts.push("cancel NOT confirmed".into()),
+        Change::KillFailed => parts.push("kill on timeout FAILED".into()),
         Change::Lost => parts.push("lost: Hex no longer knows this run".into()),
         _ => {}
     }

@@ -427,6 +427,11 @@ impl Conductor {
                         } else if change == Change::Lost {
                             self.give_up(&view, "Hex no longer knows this run (404); it is not \
                                 followed any more")?;
+                        } else if change == Change::KillFailed {
+                            // No KILLED end will come: the attempt fails like a timeout
+                            // without kill, and the run is left as it is.
+                            self.give_up(&view, "timed out, and the kill on timeout failed; the \
+                                run may still be running in Hex")?;
                         } else if view.timed_out {
                             self.timed_out(&view)?;
                         }

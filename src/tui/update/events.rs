@@ -183,6 +183,14 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
             Level::Warning,
             format!("run {} passed its timeout", short(&key.run_id)),
         ),
+        Change::KillFailed => inform(
+            model,
+            Level::Error,
+            format!(
+                "run {} passed its timeout but could not be cancelled; press x to try again",
+                short(&key.run_id)
+            ),
+        ),
         Change::Lost => inform(
             model,
             Level::Error,
