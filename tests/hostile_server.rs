@@ -8,7 +8,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::hostile::{Hostile, Reply, Request};
@@ -323,6 +323,33 @@ fn an_endless_body_is_cut_at_the_cap() {
         out.stderr.contains("larger than") && out.stderr.contains("4 MiB"),
         "the message names the cap, not a timeout:\n{}",
         out.stderr
+    );
+}
+
+#[test]
+fn a_server_paging_forever_cannot_fill_memory() {
+    // Each page just under the per-answer cap, each with a new cursor: ~4 MiB more per page.
+    let page = AtomicUsize::new(0);
+    let server = Hostile::start(move |_| {
+        let n = page.fetch_add(1, Ordering::SeqCst);
+        let padding = " ".repeat(4 * 1024 * 1024 - 200);
+        Reply::json(&format!(
+            r#"{{"values":[{padding}],"pagination":{{"after":"cursor-{n}","before":null}}}}"#
+        ))
+    });
+    let home = Home::with_config(SHORT_HTTP);
+    let out = Outcome::run(home.against(&server.base_url(), TOKEN, &["projects"]));
+    assert_no_panic(&out, "endless paging");
+    out.expect_code(5);
+    assert!(
+        out.stderr.contains("project list passed 32 MiB"),
+        "the message names the total cap:\n{}",
+        out.stderr
+    );
+    assert!(
+        server.requests().len() <= 10,
+        "{} pages read",
+        server.requests().len()
     );
 }
 

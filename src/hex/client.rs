@@ -28,6 +28,9 @@ use super::types::{
 
 /// Safety stop for ListProjects paging, in case a server keeps handing out cursors.
 const MAX_PAGES: usize = 1000;
+/// The most ListProjects bytes read for one listing of the workspace, over all its pages. 1,000
+/// projects are about 1 MB; this leaves room for tens of thousands.
+const MAX_LISTING_BYTES: usize = 32 << 20;
 
 /// A Hex API client. Clones share the HTTP connection pool and the request budget.
 #[derive(Debug, Clone)]
@@ -122,13 +125,22 @@ impl Client {
 
     /// ListProjects: one page.
     pub async fn list_projects(&self, query: &ListProjectsQuery) -> Result<ProjectsPage, Error> {
+        self.list_projects_sized(query).await.map(|(page, _)| page)
+    }
+
+    /// One page and the size of its body, so a listing can bound its total.
+    async fn list_projects_sized(
+        &self,
+        query: &ListProjectsQuery,
+    ) -> Result<(ProjectsPage, usize), Error> {
         let url = self.url(&["projects"]);
         let reply = self
             .send(Operation::ListProjects, self.priority, || {
                 self.request(Method::GET, url.clone()).query(query)
             })
             .await?;
-        decode(Operation::ListProjects, reply)
+        let bytes = reply.body.len();
+        decode(Operation::ListProjects, reply).map(|page| (page, bytes))
     }
 
     /// ListProjects, following `pagination.after` until the last page.
@@ -138,8 +150,16 @@ impl Client {
             limit: Some(100),
             ..ListProjectsQuery::default()
         };
-        for _ in 0..MAX_PAGES {
-            let page = self.list_projects(&query).await?;
+        let mut read = 0usize;
+        for pages in 1..=MAX_PAGES {
+            let (page, bytes) = self.list_projects_sized(&query).await?;
+            read = read.saturating_add(bytes);
+            if read > MAX_LISTING_BYTES {
+                return Err(Error::ListTooLarge {
+                    pages,
+                    limit: MAX_LISTING_BYTES,
+                });
+            }
             all.extend(page.values);
             match page.pagination.after {
                 Some(after) if Some(&after) != query.after.as_ref() => query.after = Some(after),

@@ -190,6 +190,14 @@ pub enum Error {
         status: u16,
         limit: usize,
     },
+    /// ListProjects kept handing out pages past what any workspace needs: each page is capped,
+    /// but a server paging forever would still fill memory.
+    #[error(
+        "ListProjects: the project list passed {} over {pages} pages, far more than a workspace \
+         has; stopped reading it. Check that the base URL points at Hex's API",
+        size(limit)
+    )]
+    ListTooLarge { pages: usize, limit: usize },
     #[error(
         "RunProject: Hex could not start a kernel (503: {message}); no run was created. Too many \
          runs or sessions are open for this user (limit 25): wait for some to finish{}",
@@ -258,6 +266,7 @@ impl Error {
             | Error::Transport { .. }
             | Error::Redirected { .. }
             | Error::TooLarge { .. }
+            | Error::ListTooLarge { .. }
             | Error::Setup(_) => None,
         }
     }
@@ -279,7 +288,10 @@ impl Error {
             | Error::Redirected { status, .. }
             | Error::TooLarge { status, .. } => Some(*status),
             Error::LaunchOutcomeUnknown { cause } => cause.status(),
-            Error::Timeout { .. } | Error::Transport { .. } | Error::Setup(_) => None,
+            Error::Timeout { .. }
+            | Error::Transport { .. }
+            | Error::ListTooLarge { .. }
+            | Error::Setup(_) => None,
         }
     }
 
