@@ -85,14 +85,16 @@ impl<'de> Deserialize<'de> for DurationValue {
                 f.write_str(r#"a duration: whole seconds (30) or text such as "30s", "2m", "1h""#)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                u64::try_from(v)
-                    .map(|s| DurationValue(Duration::from_secs(s)))
-                    .map_err(|_| {
-                        E::custom(format!("{v} is negative; a duration must be 0 or more"))
-                    })
+                let secs = u64::try_from(v).map_err(|_| {
+                    E::custom(format!("{v} is negative; a duration must be 0 or more"))
+                })?;
+                self.visit_u64(secs)
             }
+            // Whole seconds meet the same 30-day ceiling as text.
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(DurationValue(Duration::from_secs(v)))
+                parse_duration(&v.to_string())
+                    .map(DurationValue)
+                    .map_err(E::custom)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
                 Err(E::custom(format!(

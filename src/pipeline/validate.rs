@@ -477,9 +477,15 @@ impl<'a> Checker<'a> {
         zero_ok: bool,
     ) -> Option<Duration> {
         let parsed = match value.get_ref() {
+            // The same 30-day ceiling as a written duration: an integer is no way around it.
             toml::Value::Integer(n) => u64::try_from(*n)
-                .map(Duration::from_secs)
-                .map_err(|_| format!("{key} = {n} is negative")),
+                .map_err(|_| format!("{key} = {n} is negative"))
+                .and_then(|secs| {
+                    parse_duration(&secs.to_string()).map_err(|e| {
+                        let short = e.split(": use a number").next().unwrap_or(&e).to_string();
+                        format!("{key} = {short}")
+                    })
+                }),
             // parse_duration's message ends with the accepted forms, which the fix says.
             toml::Value::String(s) => parse_duration(s).map_err(|e| {
                 let short = e.split(": use a number").next().unwrap_or(&e).to_string();

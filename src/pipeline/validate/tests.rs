@@ -441,3 +441,23 @@ timeout = "30m"
     );
     assert!(p.steps[1].kill_on_timeout, "the default with a timeout");
 }
+
+#[test]
+fn durations_past_thirty_days_are_refused_as_integers_too() {
+    for (key, value) in [
+        ("timeout", "9223372036854775807"),
+        ("timeout", "2592001"),
+        ("retry_backoff", "2592001"),
+        ("timeout", "\"721h\""),
+    ] {
+        let text = format!(
+            "name = \"etl\"\n[[steps]]\nid = \"a\"\nproject = \"etl-extract\"\nretries = 1\n{key} = {value}\n"
+        );
+        let errs = errors(&text);
+        assert!(
+            errs.iter()
+                .any(|e| e.contains("too large") && e.contains("30 days")),
+            "{key} = {value}: {errs:?}"
+        );
+    }
+}
