@@ -53,6 +53,14 @@ fn sequence(n: usize) -> String {
     s
 }
 
+/// A sequence whose every step also reads the *first* step's run id: the references that used to
+/// cost a walk down the whole chain each.
+fn sequence_from_first(n: usize) -> String {
+    sequence(n)
+        .replace(" }\n", ", first = \"{{ steps.s0.run_id }}\" }\n")
+        .replacen(", first = \"{{ steps.s0.run_id }}\"", "", 1)
+}
+
 fn fan_out(n: usize) -> String {
     let mut s = String::from(
         "name = \"fan\"\nmax_parallel = 50\n[[params]]\nname = \"date\"\ntype = \"date\"\n\
@@ -168,9 +176,10 @@ fn entries(text: &str, inputs: &[(String, Value)]) -> Vec<PipelineEntry> {
 fn write_fixtures(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let config = Config::default();
-    for n in [1_000, 10_000, 20_000] {
+    for n in [1_000, 10_000, 20_000, 50_000] {
         std::fs::write(dir.join(format!("seq-{n}.toml")), sequence(n))?;
         std::fs::write(dir.join(format!("fan-{n}.toml")), fan_out(n))?;
+        std::fs::write(dir.join(format!("first-{n}.toml")), sequence_from_first(n))?;
         if n > 10_000 {
             continue;
         }

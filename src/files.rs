@@ -13,7 +13,8 @@ use std::path::Path;
 /// far below what would hurt.
 pub const CONFIG_MAX_BYTES: u64 = 1 << 20;
 pub const PARAMS_MAX_BYTES: u64 = 1 << 20;
-pub const PIPELINE_MAX_BYTES: u64 = 8 << 20;
+/// Room for the 50,000 steps a pipeline may have (`pipeline::MAX_STEPS`) at ~300 bytes each.
+pub const PIPELINE_MAX_BYTES: u64 = 16 << 20;
 pub const SCENARIO_MAX_BYTES: u64 = 8 << 20;
 pub const TOKEN_MAX_BYTES: u64 = 64 << 10;
 

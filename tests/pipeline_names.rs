@@ -99,16 +99,16 @@ fn a_definition_whose_name_is_not_plain_does_not_run() {
 fn a_pipeline_file_past_its_size_cap_is_refused_with_the_cap() {
     let home = home();
     let big = home.path().join("big.toml");
-    // A valid pipeline followed by 9 MiB of comment.
+    // A valid pipeline followed by 17 MiB of comment.
     let mut text = pipeline("big");
     let line = format!("# {}\n", "x".repeat(1_022));
-    text.push_str(&line.repeat(9 * 1024));
+    text.push_str(&line.repeat(17 * 1024));
     std::fs::write(&big, text).unwrap();
     let file = big.display().to_string();
     let out = home.offline(&["pipeline", "validate", "--offline", "--file", &file]);
     out.expect_code(4);
     assert!(
-        out.stderr.contains("larger than 8 MiB") && out.stderr.contains("big.toml"),
+        out.stderr.contains("larger than 16 MiB") && out.stderr.contains("big.toml"),
         "{}",
         out.stderr
     );
