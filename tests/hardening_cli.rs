@@ -220,11 +220,18 @@ fn a_token_in_the_url_is_refused_and_never_printed() {
         out.stderr
     );
 
-    let mut cmd = home.command(&["config", "check"]);
-    cmd.env("HEX_API_URL", url).env("HEX_API_TOKEN", TOKEN);
-    let out = Outcome::run(cmd);
-    out.expect_code(4);
-    assert!(!out.all().contains("URLSECRET"), "{}", out.all());
+    // Anywhere else in the URL too: a query or a path segment.
+    for url in [
+        url,
+        "http://127.0.0.1:9/api/v1?t=hxtp_URLSECRET42",
+        "https://app.hex.tech/hxtp_URLSECRET42/api/v1",
+    ] {
+        let mut cmd = home.command(&["config", "check"]);
+        cmd.env("HEX_API_URL", url).env("HEX_API_TOKEN", TOKEN);
+        let out = Outcome::run(cmd);
+        out.expect_code(4);
+        assert!(!out.all().contains("URLSECRET"), "{url}: {}", out.all());
+    }
 }
 
 #[test]

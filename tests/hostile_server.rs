@@ -477,6 +477,26 @@ fn a_redirect_target_is_shown_without_control_characters() {
     );
 }
 
+#[test]
+fn a_redirect_target_is_shown_without_its_user_info() {
+    let server = Hostile::start(|_| {
+        Reply::http(
+            302,
+            &[("Location", "https://ops:p4ssw0rdSECRET@evil.example/x")],
+            "",
+        )
+    });
+    let home = Home::new();
+    let out = Outcome::run(home.against(&server.base_url(), TOKEN, &["projects"]));
+    out.expect_code(5);
+    assert!(
+        out.stderr.contains("https://***@evil.example/x"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.all().contains("SECRET"), "{}", out.all());
+}
+
 // ----- item 19: statuses are named for what they are -----------------------------------------
 
 #[test]

@@ -97,7 +97,8 @@ fn location(response: &Response) -> String {
         .url()
         .join(raw.trim())
         .map_or_else(|_| raw.to_string(), |url| url.to_string());
-    clean(&target, FIELD_CHARS)
+    // `https://user:secret@elsewhere/` must not print its secret either.
+    clean(&super::settings::redact_userinfo(&target), FIELD_CHARS)
 }
 
 /// Server text made safe to print: at most `max` characters, control characters (C0, DEL, C1)

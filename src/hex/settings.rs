@@ -67,7 +67,7 @@ impl ClientSettings {
 pub fn check_base_url(raw: &str) -> Result<Url, String> {
     // Every message quotes the URL with any `user:password@` masked: people paste tokens there.
     // Cut to a line too: a runaway value must not become a 400 KB message.
-    let shown = crate::safe_text::one_line(&redact_userinfo(raw.trim()), 200);
+    let shown = crate::safe_text::one_line(&mask_tokens(&redact_userinfo(raw.trim())), 200);
     let url = Url::parse(raw.trim()).map_err(|e| {
         format!("{shown:?} is not a URL ({e}); use e.g. https://app.hex.tech/api/v1")
     })?;
@@ -76,6 +76,23 @@ pub fn check_base_url(raw: &str) -> Result<Url, String> {
             "{shown:?} has a user name or password in it; hexdash never takes the token from a \
              URL (it would be shown and logged with it): remove the part before '@' and put the \
              token in HEX_API_TOKEN or a token_file"
+        ));
+    }
+    // A token anywhere in the URL (`?token=hxtp_…`, a path segment) would be printed and logged
+    // with it, like one before '@'.
+    let lower = raw.to_ascii_lowercase();
+    if lower.contains("hxtp_") || lower.contains("hxtw_") {
+        return Err(
+            "the base URL holds what looks like a Hex API token (hxtp_/hxtw_); hexdash never \
+             takes the token from a URL (it would be shown and logged with it): remove it and put \
+             the token in HEX_API_TOKEN or a token_file"
+                .to_string(),
+        );
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{shown:?} has a query or fragment (after '?' or '#'); a base URL is only \
+             https://host/api/v1"
         ));
     }
     match url.scheme() {
@@ -102,6 +119,30 @@ pub fn check_base_url(raw: &str) -> Result<Url, String> {
         return Err(format!("{shown:?} cannot be used as a base URL"));
     }
     Ok(url)
+}
+
+/// `…/hxtp_abc123/…` → `…/hxtp_***/…`: a token-like run anywhere in a text, masked.
+fn mask_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        let Some(i) = ["hxtp_", "hxtw_"]
+            .iter()
+            .filter_map(|p| lower.find(p))
+            .min()
+        else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..i + 5]);
+        out.push_str("***");
+        let tail = &rest[i + 5..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
 }
 
 /// `https://user:secret@host/x` → `https://***@host/x`: what a message may quote of a URL.
@@ -145,6 +186,17 @@ mod tests {
         assert!(e.contains("https://***@app.hex.tech/api/v1"), "{e}");
         assert!(e.contains("user name or password"), "{e}");
         assert_eq!(redact_userinfo("https://h/x@y"), "https://h/x@y");
+        for raw in [
+            "http://127.0.0.1:1/api/v1?t=hxtp_SECRET123",
+            "https://app.hex.tech/hxtw_SECRET123/api/v1",
+        ] {
+            let e = check_base_url(raw).unwrap_err();
+            assert!(!e.contains("SECRET"), "{raw}: {e}");
+        }
+        assert!(check_base_url("https://app.hex.tech/api/v1?x=1").is_err());
+        let e = check_base_url("https://exa mple.com/hxtp_SECRET123/v1").unwrap_err();
+        assert!(!e.contains("SECRET") && e.contains("hxtp_***"), "{e}");
+        assert!(check_base_url("https://app.hex.tech/api/v1#frag").is_err());
     }
 
     #[test]
