@@ -64,6 +64,24 @@ pub fn private_file_options() -> OpenOptions {
     options
 }
 
+/// Makes a file hexdash owns private (0600) if an older hexdash or a copy left it readable by
+/// others; the data dir's files hold run parameters. Best effort: a file this user cannot chmod
+/// keeps its mode (and the data dir's warning still names the problem).
+pub fn make_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.is_file()
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 /// A warning when `dir` lets other users in (group or other permission bits set), naming the fix.
 /// `None` when it is private, missing, or on a platform without Unix modes.
 pub fn looser_than_private(dir: &Path) -> Option<String> {

@@ -78,6 +78,7 @@ fn open_file(cli: &Cli) -> Option<(tracing_appender::non_blocking::NonBlocking, 
         .create(true)
         .open(dir.join(LOG_FILE))
         .ok()?;
+    crate::files::make_private(&dir.join(LOG_FILE));
     let appender = tracing_appender::rolling::never(&dir, LOG_FILE);
     // The default queue (128,000 lines) is allocated up front: 4 MB for a log that writes a few
     // lines a minute. A burst beyond this many lines drops lines rather than block the UI.

@@ -197,7 +197,11 @@ fn the_data_dir_is_private_and_a_loose_one_is_named() {
     }
     assert_eq!(mode(&data.join("logs")), 0o700);
 
+    // As an older hexdash left it: a loose data dir and loose files in it.
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for file in files_under(&data) {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let out = hexdash(&emu, &home, &["run", "load", "-p", "day=2026-01-03"]);
     out.expect_code(0);
     assert!(
@@ -205,6 +209,16 @@ fn the_data_dir_is_private_and_a_loose_one_is_named() {
         "{}",
         out.stderr
     );
+    // The files hexdash writes are made private again; the dir it did not create is named.
+    for file in files_under(&data) {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    // Offline readers warn too.
+    for args in [&["history"][..], &["pipeline", "list"][..]] {
+        let out = home.offline(args);
+        out.expect_code(0);
+        assert!(out.stderr.contains("chmod 700"), "{args:?}: {}", out.stderr);
+    }
 }
 
 #[test]

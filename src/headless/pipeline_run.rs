@@ -261,8 +261,11 @@ pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
 
 pub fn status(cli: &Cli, args: &PipelineStatusArgs) -> Result<Exit, Failure> {
     let (paths, config) = offline_context(cli)?;
-    let (journal, _) = crate::journal::load_state(paths.journal_file())
+    let (journal, warnings) = crate::journal::load_state(paths.journal_file())
         .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
+    for w in &warnings {
+        crate::errln!("hexdash: warning: journal: {w}");
+    }
     let projects = Projects {
         config: &config,
         workspace: None,

@@ -99,7 +99,9 @@ pub fn load_state(path: impl AsRef<Path>) -> Result<(JournalState, Vec<String>),
     };
     let (state, summary) =
         fold_state(BufReader::new(file)).map_err(Error::io("read the journal", path))?;
-    Ok((state, summary.warnings))
+    let mut warnings = summary.warnings;
+    warnings.extend(dir_warning(path));
+    Ok((state, warnings))
 }
 
 /// The data dir's permissions, checked where every process opens the journal.
@@ -240,6 +242,8 @@ impl Journal {
             .create(true)
             .open(&path)
             .map_err(Error::io("open the journal", &path))?;
+        crate::files::make_private(&path);
+        crate::files::make_private(&lock::lock_path(&path));
         if created {
             // A new file's directory entry must be durable before the first intent is trusted,
             // or power loss could take the whole file with it.
