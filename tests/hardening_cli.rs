@@ -352,6 +352,11 @@ fn config_check_warns_about_the_key_bindings_the_dashboard_would_ignore() {
         out.stdout
     );
     assert!(!out.stdout.contains("warnings:     none"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(r#"(did you mean "cancel_run"?)"#),
+        "one hint, said once: {}",
+        out.stdout
+    );
 }
 
 #[test]

@@ -126,7 +126,7 @@ impl Key {
             KeyCodeOrd::Named(named)
         } else {
             let hint = did_you_mean(&name, NAMED.iter().copied().chain(["space"]))
-                .map(|s| format!(" (did you mean {s}?)"))
+                .map(|s| format!(" ({s})"))
                 .unwrap_or_default();
             return Err(format!("unknown key {last:?}{hint}"));
         };
@@ -237,7 +237,7 @@ impl KeyMap {
                 .unwrap_or_default();
             let Some(action) = Action::from_name(name) else {
                 let hint = did_you_mean(name, Action::ALL.iter().map(|a| a.name()))
-                    .map(|s| format!(" (did you mean {s}?)"))
+                    .map(|s| format!(" ({s})"))
                     .unwrap_or_default();
                 warnings.push(format!(
                     "{place}unknown key binding action {name:?}{hint}; it is ignored"

@@ -243,7 +243,7 @@ fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
                     "quit",
                 ],
             )
-            .map(|s| format!(" (did you mean {s}?)"))
+            .map(|s| format!(" ({s})"))
             .unwrap_or_default();
             inform(
                 model,

@@ -113,7 +113,7 @@ fn load(model: &mut Model, name: &str) -> Vec<Effect> {
             .map(|p| p.keys().cloned().collect())
             .unwrap_or_default();
         let hint = crate::config::did_you_mean(name, known.iter().map(String::as_str))
-            .map(|s| format!(" (did you mean {s}?)"))
+            .map(|s| format!(" ({s})"))
             .unwrap_or_default();
         inform(
             model,
