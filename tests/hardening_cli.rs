@@ -315,6 +315,26 @@ fn a_journal_that_cannot_be_opened_is_a_local_error_not_an_api_error() {
         "{}",
         out.stderr
     );
+
+    // A device in its place is refused, not read forever.
+    #[cfg(unix)]
+    {
+        std::fs::remove_dir(home.data_dir().join("journal.jsonl")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", home.data_dir().join("journal.jsonl")).unwrap();
+        for args in [
+            &["history"][..],
+            &["run", "load", "-p", "day=2026-01-02"][..],
+        ] {
+            let out = hexdash(&emu, &home, args);
+            out.expect_code(4);
+            assert!(
+                out.stderr.contains("not a regular file"),
+                "{args:?}: {}",
+                out.stderr
+            );
+        }
+    }
+    assert!(emu.runs().is_empty());
 }
 
 #[test]

@@ -90,6 +90,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Loaded, Error> {
 /// taking the lock: for readers such as `hexdash history`.
 pub fn load_state(path: impl AsRef<Path>) -> Result<(JournalState, Vec<String>), Error> {
     let path = path.as_ref();
+    regular_or_absent(path)?;
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -112,7 +113,19 @@ fn dir_warning(journal: &Path) -> Option<String> {
         .and_then(crate::files::looser_than_private)
 }
 
+/// A journal is a regular file (or not there yet): a device or a pipe in its place
+/// (`/dev/zero`) would be read forever.
+fn regular_or_absent(path: &Path) -> Result<(), Error> {
+    match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(Error::io("read the journal", path)(
+            std::io::Error::other("it is not a regular file; move it away and start again"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn read_if_exists(path: &Path) -> Result<Vec<u8>, Error> {
+    regular_or_absent(path)?;
     match fs::read(path) {
         Ok(bytes) => Ok(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -214,6 +227,7 @@ impl Journal {
             crate::files::create_private_dir_all(dir)
                 .map_err(Error::io("create the journal directory", dir))?;
         }
+        regular_or_absent(&path)?;
         let lock = match lock::try_acquire(&path, clock.now())? {
             LockOutcome::Acquired(lock) => lock,
             LockOutcome::HeldBy(holder) => {

@@ -156,11 +156,27 @@ pub(crate) fn fold(
     let mut line = Vec::new();
     loop {
         line.clear();
-        let read = input.read_until(b'\n', &mut line)?;
+        let (read, overlong, ended) = read_line_capped(&mut input, &mut line, MAX_LINE_BYTES)?;
         if read == 0 {
             break;
         }
         number += 1;
+        if overlong {
+            if !ended {
+                // A torn last line: left out of the complete length, as below.
+                warnings.push(format!(
+                    "line {number}: ignored an incomplete last line ({read} bytes)"
+                ));
+                break;
+            }
+            complete_len += read;
+            warnings.push(format!(
+                "line {number}: skipped a line of more than {} MiB, far beyond any event \
+                 hexdash writes (a damaged or foreign journal)",
+                MAX_LINE_BYTES >> 20
+            ));
+            continue;
+        }
         let Some(content) = line.strip_suffix(b"\n") else {
             warnings.extend(torn_warning(&line, 0, number));
             break;
@@ -183,6 +199,44 @@ pub(crate) fn fold(
         last_seq: order.last_seq,
         complete_len,
     })
+}
+
+/// The longest journal line read into memory. The longest event hexdash writes is a pipeline's
+/// start, which carries the pipeline file's text (at most 16 MiB, a little more once escaped).
+const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// Reads one line (with its newline) into `line`, keeping at most `cap` bytes of it: a longer
+/// line is read to its end without being kept, and reported as overlong. Returns the bytes read,
+/// whether the line was too long, and whether it ended with a newline.
+fn read_line_capped(
+    input: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<(usize, bool, bool)> {
+    let (mut read, mut overlong) = (0, false);
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((read, overlong, false));
+        }
+        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..=i], true),
+            None => (buf, false),
+        };
+        let n = chunk.len();
+        if !overlong && line.len() + n > cap {
+            overlong = true;
+            line.clear();
+        }
+        if !overlong {
+            line.extend_from_slice(chunk);
+        }
+        input.consume(n);
+        read += n;
+        if done {
+            return Ok((read, overlong, true));
+        }
+    }
 }
 
 /// Tracks the highest `seq` seen, in file order.
@@ -281,6 +335,28 @@ fn parse_line(line: &[u8]) -> (Parsed, Option<String>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_overlong_line_is_skipped_without_being_held() {
+        let mut input = std::io::Cursor::new(b"abcdefgh\nok\nxyz".to_vec());
+        let mut line = Vec::new();
+        assert_eq!(
+            super::read_line_capped(&mut input, &mut line, 4).unwrap(),
+            (9, true, true)
+        );
+        assert!(line.is_empty());
+        line.clear();
+        assert_eq!(
+            super::read_line_capped(&mut input, &mut line, 4).unwrap(),
+            (3, false, true)
+        );
+        assert_eq!(line, b"ok\n");
+        line.clear();
+        assert_eq!(
+            super::read_line_capped(&mut input, &mut line, 4).unwrap(),
+            (3, false, false)
+        );
+    }
+
     use super::*;
 
     const GOOD: &str = r#"{"v":1,"seq":1,"at":"2026-01-01T00:00:00Z","event":"cancel_not_confirmed","project_id":"p","run_id":"r"}"#;
