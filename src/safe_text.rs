@@ -4,8 +4,8 @@
 //! write the clipboard through OSC 52, reorder text with bidi overrides).
 //!
 //! Owns only the escaping. The dashboard draws through ratatui, which strips controls on its own;
-//! headless text output, error messages and log lines go through here. `--json` output never
-//! does: serde already escapes C0 controls, and escaping again would change the JSON's values.
+//! headless text output, error messages and log lines go through here. `--json` output goes
+//! through [`escape_json`] instead, which writes what serde leaves raw as `\uXXXX`: the same JSON.
 
 use std::borrow::Cow;
 
@@ -55,6 +55,24 @@ pub fn escape_block(text: &str) -> Cow<'_, str> {
     escape_where(text, |c| c == '\n' || c == '\t')
 }
 
+/// serde_json's output with the controls it leaves raw (DEL, C1, bidi overrides; it escapes only
+/// C0) written as `\u009b` escapes: the same JSON values, nothing a terminal would obey. Such
+/// characters can only stand inside JSON strings, where `\uXXXX` means the very same character.
+pub fn escape_json(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(|c| is_unsafe(c) && c != '\n') {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if is_unsafe(c) && c != '\n' {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// The first line of `text`, at most `max` characters (then `…`): what an error message quotes of
 /// something long it did not write itself (a parser's message, a value from a file).
 pub fn one_line(text: &str, max: usize) -> String {
@@ -97,6 +115,17 @@ mod tests {
         );
         assert_eq!(escape_line("a\nb\rc"), "a\\nb\\rc");
         assert_eq!(escape_line("run \u{202e}fdp.exe"), "run \\u{202e}fdp.exe");
+    }
+
+    #[test]
+    fn json_keeps_its_values_and_loses_its_raw_controls() {
+        let value = serde_json::json!({"title": "a\u{9b}31m\u{202e}b\u{7f}\x1b"});
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let safe = escape_json(&text);
+        assert!(!safe.chars().any(|c| is_unsafe(c) && c != '\n'), "{safe:?}");
+        assert!(safe.contains("\n"), "pretty lines stay");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, value);
     }
 
     #[test]

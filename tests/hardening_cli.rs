@@ -126,6 +126,7 @@ fn control_characters_from_the_server_are_shown_escaped_never_obeyed() {
     // --json stays exact JSON: the title round-trips to the very same string.
     let out = hexdash(&emu, &home, &["projects", "--json"]);
     out.expect_code(0);
+    assert_no_raw_controls("projects --json", &out.stdout);
     let titles: Vec<String> = out
         .json()
         .as_array()

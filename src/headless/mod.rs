@@ -100,5 +100,6 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Failure::api(format!("cannot encode JSON output: {e}")))?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}").map_err(|e| Failure::local(format!("cannot write output: {e}")))
+    writeln!(out, "{}", crate::safe_text::escape_json(&text))
+        .map_err(|e| Failure::local(format!("cannot write output: {e}")))
 }

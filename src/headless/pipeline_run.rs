@@ -217,10 +217,7 @@ pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
                 Err(e) => serde_json::json!({ "error": e.to_string() }),
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).unwrap_or_default()
-        );
+        super::print_json(&rows)?;
         return Ok(Exit::Completed);
     }
     if all.is_empty() {
@@ -273,10 +270,7 @@ pub fn status(cli: &Cli, args: &PipelineStatusArgs) -> Result<Exit, Failure> {
     let loaded =
         exec::load(&journal, &args.id, &projects).map_err(|e| Failure::usage(e.to_string()))?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&Report::of(&loaded)).unwrap_or_default()
-        );
+        super::print_json(&Report::of(&loaded))?;
     } else {
         print_summary(&loaded.id, &loaded.pipeline.name, &loaded.machine);
     }
@@ -310,10 +304,7 @@ async fn drive(ctx: &Context, mut conductor: Conductor, json: bool) -> Result<Ex
             control::clear_request(&data_dir, &id);
             if json {
                 let report = Report::from_machine(&id, &name, machine);
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).unwrap_or_default()
-                );
+                super::print_json(&report)?;
             } else {
                 print_summary(&id, &name, machine);
             }

@@ -128,7 +128,7 @@ impl Printer {
             json.overdue = overdue.as_ref();
             let line = serde_json::to_string(&json)
                 .map_err(|e| Failure::api(format!("cannot encode JSON output: {e}")))?;
-            println!("{line}"); // JSON: serde escaped it already
+            println!("{}", crate::safe_text::escape_json(&line));
             return Ok(());
         }
         let when = view
