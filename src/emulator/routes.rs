@@ -273,17 +273,18 @@ async fn run_project(
             RunProjectRequest::default()
         } else {
             // Hex's schema wants an object. serde alone would also take `[]` (a struct may be
-            // read from a sequence) and launch with every default.
-            let object = serde_json::from_slice::<serde_json::Value>(&body).and_then(|v| {
-                if v.is_object() {
-                    serde_json::from_value::<RunProjectRequest>(v)
-                } else {
-                    Err(serde::de::Error::custom(format!(
-                        "the body must be a JSON object, got {}",
-                        json_kind(&v)
-                    )))
-                }
-            });
+            // read from a sequence) and launch with every default. Read from the bytes, not a
+            // `Value`, so a duplicate key stays an error rather than the last one winning.
+            let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+            let object = if first == Some(b'{') {
+                serde_json::from_slice::<RunProjectRequest>(&body)
+            } else {
+                let kind = serde_json::from_slice::<serde_json::Value>(&body)
+                    .map_or("not JSON", |v| json_kind(&v));
+                Err(serde::de::Error::custom(format!(
+                    "the body must be a JSON object, got {kind}"
+                )))
+            };
             match object {
                 Ok(r) => r,
                 Err(e) => {

@@ -385,7 +385,10 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
                 lines.push(field(
                     "",
                     Span::styled(
-                        format!("… and {} more (e shows them all)", params.len() - shown),
+                        format!(
+                            "… and {} more (n, then e shows them all)",
+                            params.len() - shown
+                        ),
                         style::dim(),
                     ),
                 ));
@@ -739,7 +742,7 @@ mod tests {
         let t = render(&relaunch_asked(m), 80, 24);
         let text = format!("{}", t.backend());
         assert!(text.contains("p00=0"), "{text}");
-        assert!(text.contains("more (e shows them all)"), "{text}");
+        assert!(text.contains("more (n, then e shows them all)"), "{text}");
         assert!(
             text.contains("y = launch it again"),
             "the answer line stays: {text}"
