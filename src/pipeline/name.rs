@@ -29,10 +29,10 @@ pub fn from_argument(argument: &str) -> Result<&str, String> {
         "{:?} is not a pipeline name: a name is {NAME_RULE} and names a file in the pipelines \
          directory; give a file elsewhere as a path with --file {}",
         super::diagnostic::Quoted(argument),
-        if argument.is_empty() {
-            "FILE"
+        if argument.is_empty() || argument.chars().any(char::is_control) {
+            "FILE".to_string()
         } else {
-            argument
+            crate::safe_text::one_line(argument, 200)
         }
     ))
 }

@@ -21,6 +21,9 @@ pub(super) struct Edge {
     pub implicit: bool,
 }
 
+/// The longest step id (ASCII, so bytes are characters).
+const MAX_STEP_ID_LEN: usize = 100;
+
 impl Checker<'_> {
     /// Step id → index of its first declaration; reports bad and duplicate ids.
     pub(super) fn step_ids(&mut self, steps: &[Spanned<FileStep>]) -> IndexMap<String, usize> {
@@ -36,6 +39,17 @@ impl Checker<'_> {
                         Quoted(id)
                     ),
                     "use letters, digits, _ and -, e.g. id = \"extract\"",
+                );
+            } else if id.len() > MAX_STEP_ID_LEN {
+                // Ids are printed in every progress line, table and message.
+                self.error(
+                    span.clone(),
+                    format!(
+                        "step id {:?} is {} characters long, more than {MAX_STEP_ID_LEN}",
+                        Quoted(id),
+                        id.len()
+                    ),
+                    "use a short id, e.g. id = \"extract\"",
                 );
             }
             if let Some(&first) = ids.get(id) {

@@ -461,3 +461,12 @@ fn durations_past_thirty_days_are_refused_as_integers_too() {
         );
     }
 }
+
+#[test]
+fn a_step_id_past_a_hundred_characters_is_refused_and_not_quoted_whole() {
+    let long = "s".repeat(500_000);
+    let text = format!("name = \"etl\"\n[[steps]]\nid = \"{long}\"\nproject = \"etl-extract\"\n");
+    let errs = errors(&text);
+    assert!(errs.iter().any(|e| e.contains("more than 100")), "{errs:?}");
+    assert!(errs.iter().all(|e| e.len() < 2_000), "messages stay short");
+}
