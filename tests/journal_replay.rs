@@ -233,7 +233,8 @@ proptest! {
         keep_pipeline_runs in 0usize..3,
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(journal::FILE_NAME);
+        // A data dir of its own: Journal::open creates it private, as the data dir is.
+        let path = dir.path().join("data").join(journal::FILE_NAME);
         let clock = Arc::new(ManualClock::new(minutes(0)));
         let mut journal = Journal::open_with_clock(&path, clock.clone()).unwrap().journal;
 
