@@ -139,6 +139,12 @@ impl Paths {
         self.data_dir.join("journal.jsonl")
     }
 
+    /// The SQLite store every hexdash process on this data dir shares: events, run state and
+    /// the cached project list.
+    pub fn store_file(&self) -> PathBuf {
+        self.data_dir.join("hexdash.db")
+    }
+
     pub fn log_dir(&self) -> PathBuf {
         self.data_dir.join("logs")
     }
