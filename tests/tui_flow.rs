@@ -134,7 +134,7 @@ impl Flow {
         let client = Client::new(settings).unwrap();
         let engine = Engine::start(
             client,
-            EngineOptions::new("default", dir.path().join("journal.jsonl")),
+            EngineOptions::new("default", dir.path().join(hexdash::journal::FILE_NAME)),
         )
         .unwrap()
         .engine;
