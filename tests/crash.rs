@@ -9,6 +9,9 @@
 //! right after Hex's 201, before the run id is journalled (the run must be `adopted`). The rest are
 //! random delays (before the launch, while following, after the end).
 //!
+//! In every iteration a second `run --wait` of the same project starts at the same moment on the
+//! same data dir (a rival, never killed), so two processes launch at once.
+//!
 //! After every restart it proves: (a) no run is lost: every run the emulator created is in the
 //! journal as launched or adopted, by the very launch that created it (matched on `iter`); (b) none
 //! was launched twice: at most one emulator run per iteration, one more at most per iteration, and
@@ -31,6 +34,8 @@ use serde_json::Value;
 const TOKEN: &str = "hxtp_crash_test_token_0001";
 const DEFAULT_SEED: u64 = 0x5eed_c4a5;
 const ITERATIONS: usize = 24;
+/// The rival launch of iteration N carries `iter = N + RIVAL`.
+const RIVAL: u64 = 1000;
 /// Runs take `duration_secs / SPEED`: 1–3 s of RUNNING after up to 0.4 s PENDING.
 const SPEED: f64 = 4.0;
 
@@ -381,6 +386,13 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
         };
 
         let mut child = Reaped::spawn(&mut cmd);
+        // A second process launches the same project at the same moment, on the same store, and
+        // runs to its end: the killed launch must never take its run, nor it the killed one's.
+        let rival_iter = format!("iter={}", iter + RIVAL);
+        let rival_name = format!("{iter:02}-rival");
+        let mut rival = Reaped::spawn(
+            &mut h.command(&rival_name, &["run", alias, "-p", &rival_iter, "--wait"]),
+        );
         let mut exited_by_itself = None;
         match aim {
             Aim::AfterIntent => {
@@ -426,6 +438,14 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
         } else {
             Some(Moment::AfterRunEnded)
         };
+
+        let rival_status = rival.wait_guarded(WATCH_GUARD);
+        assert!(
+            rival_status.is_some_and(|s| matches!(s.code(), Some(0 | 1))),
+            "{}\n{}",
+            context(&format!("the rival run ended with {rival_status:?}")),
+            h.output_of(&rival_name)
+        );
 
         // Restart: `watch` re-attaches, settles the launch, follows until nothing is active.
         let watch_name = format!("{iter:02}-watch");
@@ -482,10 +502,10 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
             context("emulator runs and journal runs with a launch id differ")
         );
         assert!(
-            on_hex.len() <= runs_before + 1,
+            on_hex.len() <= runs_before + 2,
             "{}",
             context(&format!(
-                "{} runs created by one iteration",
+                "{} runs created by one iteration and its rival",
                 on_hex.len() - runs_before
             ))
         );
@@ -523,6 +543,21 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
             ([], 0, 1) => "failed",
             _ => panic!("{}", context(&format!("launch settled oddly: {facts:?}"))),
         };
+        let rival_facts = launch_facts(&book, iter + RIVAL);
+        assert!(
+            matches!(
+                (
+                    rival_facts.runs.as_slice(),
+                    rival_facts.abandoned,
+                    rival_facts.failed
+                ),
+                ([(false, false)], 0, 0)
+            ),
+            "{}",
+            context(&format!(
+                "the rival's launch settled oddly: {rival_facts:?}"
+            ))
+        );
         let moment = landed.unwrap_or(if emulator_runs_of(&on_hex, iter) == 1 {
             Moment::AfterPostBeforeRecord
         } else {
