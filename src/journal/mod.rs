@@ -15,6 +15,7 @@ mod error;
 mod event;
 mod file;
 mod lock;
+pub mod project_cache;
 mod replay;
 mod scan;
 #[cfg(test)]
@@ -27,6 +28,7 @@ pub use event::{
 };
 pub use file::{CompactReport, Journal, Loaded, Opened, Replayed, load, load_state};
 pub use lock::LockHolder;
+pub use project_cache::{CachedProjects, ProjectCache, Scope as CacheScope};
 pub use replay::{
     CancelState, EndedLaunch, JournalState, LastLaunch, LaunchEnd, PendingLaunch, PipelineEntry,
     RunDuration, RunKey, RunRecord, UnknownOutcome,
