@@ -569,14 +569,12 @@ impl Harness {
     }
 
     fn journal_kinds(&self) -> Vec<String> {
-        let text = std::fs::read_to_string(self.data_dir().join("journal.jsonl")).unwrap();
-        text.lines()
-            .map(|l| {
-                serde_json::from_str::<Value>(l).unwrap()["event"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
+        let store = self.data_dir().join(hexdash::journal::FILE_NAME);
+        hexdash::journal::load(store)
+            .unwrap()
+            .events
+            .iter()
+            .map(|e| e.event.kind().to_string())
             .collect()
     }
 }

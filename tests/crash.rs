@@ -242,8 +242,19 @@ impl Harness {
         JournalState::replay(&loaded.events)
     }
 
+    /// The store's events, one JSON object per line, for failure messages.
     fn journal_text(&self) -> String {
-        std::fs::read_to_string(self.journal_path()).unwrap_or_default()
+        if !self.journal_path().exists() {
+            return String::new();
+        }
+        journal::load(self.journal_path())
+            .map(|l| {
+                l.events
+                    .iter()
+                    .map(|e| serde_json::to_string(e).unwrap_or_default() + "\n")
+                    .collect()
+            })
+            .unwrap_or_else(|e| format!("(unreadable: {e})"))
     }
 }
 

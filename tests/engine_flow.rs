@@ -27,8 +27,8 @@ use std::time::Duration;
 use hexdash::clock::{ManualClock, SharedClock};
 use hexdash::emulator::{EmulatorOptions, Faults, RequestRecord, RunningEmulator, Scenario, start};
 use hexdash::engine::{
-    CancelError, Change, DuplicatePolicy, Engine, EngineOptions, LaunchError, LaunchRequest,
-    PollPolicy, RunKey, RunView, Started, Update,
+    Change, DuplicatePolicy, Engine, EngineOptions, LaunchError, LaunchRequest, PollPolicy, RunKey,
+    RunView, Started, Update,
 };
 use hexdash::hex::types::RunProjectRequest;
 use hexdash::hex::{Client, ClientSettings, Limits, Operation, RunStatus};
@@ -182,12 +182,7 @@ impl Env {
     }
 
     fn engine(&self) -> Engine {
-        let started = self.start_with(self.options());
-        assert!(
-            started.engine.is_writer(),
-            "a fresh journal has no other writer"
-        );
-        started.engine
+        self.start_with(self.options()).engine
     }
 
     fn set_faults(&self, faults: Value) {
@@ -347,23 +342,10 @@ async fn launch_running(
     key
 }
 
-/// Starts an engine that holds the journal. A dropped engine lets go of the journal lock only
-/// once its poll driver and any poll still in flight have been torn down by the runtime, which
-/// happens asynchronously after the last handle is dropped; until then a new engine would open
-/// read-only. Retrying here is what a restarted process never needs (the kernel releases the
-/// lock with the process).
+/// Starts an engine again on the same store, as a restarted hexdash would. (Any number of
+/// engines may share a store, so there is nothing to wait for.)
 async fn start_writer(env: &Env, options: &EngineOptions) -> Started {
-    guard("the old engine to release the journal", async {
-        loop {
-            let started = env.start_with(options.clone());
-            if started.engine.is_writer() {
-                return started;
-            }
-            drop(started);
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
+    env.start_with(options.clone())
 }
 
 /// The happy path, and what it leaves behind in the journal and on Hex's side.
@@ -598,61 +580,64 @@ async fn the_duplicate_guard_refuses_or_warns() {
     }
 }
 
-/// A second engine on a journal another engine writes is read-only: it sees and follows
-/// the runs, but refuses to launch or cancel.
+/// Two engines on one store (two hexdash processes on one data dir) both launch and cancel,
+/// and each follows what the other did, through the store.
 #[tokio::test]
-async fn a_second_engine_on_the_same_journal_is_read_only() {
+async fn two_engines_on_one_store_launch_cancel_and_see_each_other() {
     let env = env(11).await;
-    let writer = env.engine();
-    let launched = guard("launch", writer.launch(request(SLOW, 11)))
+    let first = env.engine();
+    let launched = guard("launch", first.launch(request(SLOW, 11)))
         .await
         .unwrap();
 
     let second = env.start_with(env.options());
     assert_eq!(second.reattached, 1);
-    let reader = second.engine;
-    assert!(!reader.is_writer());
-    let holder = reader.journal_holder().expect("the writer left its pid");
-    assert_eq!(holder.pid, std::process::id());
-    let snapshot = reader.snapshot();
+    let second = second.engine;
+    let snapshot = second.snapshot();
     assert_eq!(snapshot.len(), 1);
     assert_eq!(snapshot[0].key, launched.key);
     assert_eq!(
-        snapshot[0].launch_id.as_deref(),
-        Some(launched.launch_id.as_str())
+        snapshot[0].launched_by.as_ref().map(|l| l.pid),
+        Some(std::process::id())
     );
 
-    match guard("read-only launch", reader.launch(request(FAST, 12))).await {
-        Err(e @ LaunchError::ReadOnly { .. }) => {
-            assert!(e.to_string().contains("read-only"), "{e}");
-        }
-        other => panic!("expected ReadOnly, got {other:?}"),
-    }
-    match guard(
-        "read-only cancel",
-        reader.cancel(&launched.key, Origin::Cli),
+    // The second launches too; the first follows that run without being told.
+    let mut first_rx = first.subscribe();
+    let other = guard("second launch", second.launch(request(FAST, 12)))
+        .await
+        .unwrap();
+    until(
+        &mut first_rx,
+        "the first engine to follow the second's run",
+        |u| match u {
+            Update::Run { view, .. } if view.key == other.key => Some(()),
+            _ => None,
+        },
     )
-    .await
-    {
-        Err(CancelError::ReadOnly { .. }) => {}
-        other => panic!("expected ReadOnly, got {other:?}"),
-    }
+    .await;
 
-    // It still follows the run to its end, as does the writer.
-    let seen_by_reader = wait_ended(&reader, &launched.key).await;
-    assert_eq!(seen_by_reader.status, Some(RunStatus::Completed));
-    let seen_by_writer = wait_ended(&writer, &launched.key).await;
-    assert_eq!(seen_by_writer.status, Some(RunStatus::Completed));
+    // The second cancels the first's run; the first sees the cancel and the end.
+    guard("cancel", second.cancel(&launched.key, Origin::Cli))
+        .await
+        .unwrap();
+    let seen_by_first = wait_ended(&first, &launched.key).await;
+    assert_eq!(seen_by_first.status, Some(RunStatus::Killed));
+    assert!(
+        !matches!(seen_by_first.cancel, CancelState::None),
+        "the first engine saw the cancel: {:?}",
+        seen_by_first.cancel
+    );
+    let seen_by_second = wait_ended(&second, &launched.key).await;
+    assert_eq!(seen_by_second.status, Some(RunStatus::Killed));
 
-    assert_eq!(env.requests(Operation::RunProject).len(), 1);
-    assert_eq!(env.requests(Operation::CancelRun).len(), 0);
-    assert_eq!(env.emu.control().runs().len(), 1);
+    assert_eq!(env.requests(Operation::RunProject).len(), 2);
+    assert_eq!(env.requests(Operation::CancelRun).len(), 1);
     let intents = env
         .envelopes()
         .iter()
         .filter(|e| matches!(e.event, Event::LaunchIntent(_)))
         .count();
-    assert_eq!(intents, 1, "the read-only engine journalled no launch");
+    assert_eq!(intents, 2);
 }
 
 /// 429s on the status polls pause polling (shown in the health update), and polling
@@ -721,29 +706,18 @@ async fn rate_limited_polls_pause_and_then_resume() {
     );
 }
 
-/// `close` hands the journal over at once (the dashboard switching profile relies on it), even
-/// while a run is being polled.
+/// `close` stops this engine's polling at once (the dashboard switching profile relies on
+/// it); the next engine on the store re-attaches to the run.
 #[tokio::test]
-async fn close_releases_the_journal_to_the_next_engine_at_once() {
+async fn close_stops_polling_and_the_next_engine_reattaches() {
     let env = env(13).await;
     let first = env.engine();
-    guard("launch", first.launch(request(SLOW, 13)))
+    let launched = guard("launch", first.launch(request(SLOW, 13)))
         .await
         .unwrap();
     first.close();
     let second = env.start_with(env.options());
-    assert!(
-        second.engine.is_writer(),
-        "the closed engine still held the journal"
-    );
     assert_eq!(second.reattached, 1);
-    match guard(
-        "launch on the closed engine",
-        first.launch(request(FAST, 14)),
-    )
-    .await
-    {
-        Err(LaunchError::ReadOnly { .. }) => {}
-        other => panic!("a closed engine must not launch: {other:?}"),
-    }
+    let ended = wait_ended(&second.engine, &launched.key).await;
+    assert_eq!(ended.status, Some(RunStatus::Completed));
 }

@@ -101,7 +101,7 @@ async fn ten_runs_at_real_speed_confirm_the_simulation() {
     let dir = tempfile::tempdir().unwrap();
     let started = Engine::start(
         client,
-        EngineOptions::new("bench", dir.path().join("journal.jsonl")),
+        EngineOptions::new("bench", dir.path().join(hexdash::journal::FILE_NAME)),
     )
     .unwrap();
     let engine = started.engine;

@@ -146,22 +146,31 @@ fn control_characters_from_the_server_are_shown_escaped_never_obeyed() {
     out.expect_code(0);
     assert_no_raw_controls("history", &out.all());
 
+    // The log is text: escaped. The store is binary, but every event in it is JSON text, where
+    // ESC and BEL can only appear escaped (a `sqlite3` user sees `\u001b`, not a colour change).
     for file in files_under(&home.data_dir()) {
-        // The SQLite store is binary (any byte may occur in its pages): its text is checked below.
-        let name = file.file_name().unwrap().to_string_lossy();
-        if name.starts_with("hexdash.db") {
-            continue;
+        if file.extension().is_some_and(|e| e == "log") {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(
+                !bytes.contains(&0x1b) && !bytes.contains(&0x07),
+                "{} holds a raw control character",
+                file.display()
+            );
         }
-        let bytes = std::fs::read(&file).unwrap();
-        assert!(
-            !bytes.contains(&0x1b) && !bytes.contains(&0x07),
-            "{} holds a raw control character",
-            file.display()
-        );
     }
-    // The cached project list holds the title as JSON, escaped like the journal's.
-    let store = rusqlite::Connection::open(home.data_dir().join("hexdash.db")).unwrap();
-    let cached: String = store
+    let conn = rusqlite::Connection::open(home.store_file()).unwrap();
+    let mut stmt = conn.prepare("SELECT body FROM events").unwrap();
+    let bodies: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(bodies.iter().any(|b| b.contains(r"\u001b")), "{bodies:?}");
+    for body in bodies {
+        assert!(!body.contains('\x1b') && !body.contains('\x07'), "{body}");
+    }
+    // The cached project list holds the title as JSON, escaped like the events.
+    let cached: String = conn
         .query_row("SELECT projects FROM project_cache", [], |row| row.get(0))
         .unwrap();
     assert!(cached.contains(r"Evil \u001b[2J"), "{cached}");
@@ -201,10 +210,7 @@ fn the_data_dir_is_private_and_a_loose_one_is_named() {
     let data = home.data_dir();
     assert_eq!(mode(&data), 0o700, "the data dir");
     let files = files_under(&data);
-    assert!(
-        files.len() >= 3,
-        "journal, lock and log expected: {files:?}"
-    );
+    assert!(files.len() >= 2, "store and log expected: {files:?}");
     for file in files {
         assert_eq!(mode(&file), 0o600, "{}", file.display());
     }
@@ -320,11 +326,11 @@ fn endless_and_huge_files_are_refused_with_one_line() {
 fn a_journal_that_cannot_be_opened_is_a_local_error_not_an_api_error() {
     let (emu, home) = setup();
     // A directory where the journal file should be: unopenable, also for root.
-    std::fs::create_dir_all(home.data_dir().join("journal.jsonl")).unwrap();
+    std::fs::create_dir_all(home.store_file()).unwrap();
     let out = hexdash(&emu, &home, &["run", "load", "-p", "day=2026-01-02"]);
     out.expect_code(4);
     assert!(
-        out.stderr.contains("cannot open the journal"),
+        out.stderr.contains("cannot open the store"),
         "{}",
         out.stderr
     );
@@ -332,8 +338,8 @@ fn a_journal_that_cannot_be_opened_is_a_local_error_not_an_api_error() {
     // A device in its place is refused, not read forever.
     #[cfg(unix)]
     {
-        std::fs::remove_dir(home.data_dir().join("journal.jsonl")).unwrap();
-        std::os::unix::fs::symlink("/dev/zero", home.data_dir().join("journal.jsonl")).unwrap();
+        std::fs::remove_dir(home.store_file()).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", home.store_file()).unwrap();
         for args in [
             &["history"][..],
             &["run", "load", "-p", "day=2026-01-02"][..],
@@ -417,7 +423,11 @@ fn pipeline_commands_escape_control_characters_and_exit_4_on_a_local_journal_pro
          params = { day = \"2026-01-01\" }\n",
     )
     .unwrap();
-    std::fs::create_dir_all(home.data_dir().join("journal.jsonl")).unwrap();
+    // `validate` cached the project list (step b's title) in the store: a directory in its place.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(home.data_dir().join(format!("hexdash.db{suffix}")));
+    }
+    std::fs::create_dir_all(home.store_file()).unwrap();
     let out = hexdash(
         &emu,
         &home,

@@ -151,11 +151,7 @@ impl Harness {
     }
 
     fn journal(&self) -> Vec<Value> {
-        let path = self.home.data_dir().join("journal.jsonl");
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        text.lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
+        self.home.events_json()
     }
 
     /// Runs of iteration `iter` as the emulator recorded them: (step, run id, status).

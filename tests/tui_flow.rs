@@ -154,7 +154,7 @@ impl Flow {
         );
         let engine = Engine::start(
             client,
-            EngineOptions::new("default", dir.path().join("journal.jsonl")),
+            EngineOptions::new("default", dir.path().join(hexdash::journal::FILE_NAME)),
         )
         .unwrap()
         .engine;

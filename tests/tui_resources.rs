@@ -108,6 +108,7 @@ fn write_journal(path: &Path, ended: usize, active: &[String]) -> usize {
             options: LaunchOptions::default(),
             origin: Origin::Cli,
             profile: "default".into(),
+            launched_by: None,
         })
     };
     for i in 0..ended {

@@ -135,10 +135,6 @@ impl Paths {
         }
     }
 
-    pub fn journal_file(&self) -> PathBuf {
-        self.data_dir.join("journal.jsonl")
-    }
-
     /// The SQLite store every hexdash process on this data dir shares: events, run state and
     /// the cached project list.
     pub fn store_file(&self) -> PathBuf {
@@ -166,7 +162,7 @@ mod tests {
         let p = Paths::resolve(None, &env).unwrap();
         assert_eq!(p.config_dir, PathBuf::from("/etc/hd"));
         assert_eq!(p.config_file, PathBuf::from("/etc/hd/config.toml"));
-        assert_eq!(p.journal_file(), PathBuf::from("/var/hd/journal.jsonl"));
+        assert_eq!(p.store_file(), PathBuf::from("/var/hd/hexdash.db"));
         assert_eq!(p.log_dir(), PathBuf::from("/var/hd/logs"));
         assert_eq!(p.pipelines_dir(), PathBuf::from("/etc/hd/pipelines"));
 

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use super::handle::Inner;
 use super::scheduler::{Poll, RunKey};
 use crate::hex::Error as HexError;
-use crate::journal::{self, LockHolder, Origin};
+use crate::journal::{self, Origin};
 
 /// A cancel that Hex accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,12 +27,6 @@ pub struct CancelSent {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CancelError {
-    #[error(
-        "this hexdash is read-only: another hexdash{} holds the journal, so cancelling is \
-         disabled (close it, or cancel from there)",
-        holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
-    )]
-    ReadOnly { holder: Option<LockHolder> },
     #[error(transparent)]
     Journal(#[from] journal::Error),
     #[error(transparent)]
@@ -46,11 +40,6 @@ pub(crate) async fn cancel(
 ) -> Result<CancelSent, CancelError> {
     {
         let mut st = inner.lock();
-        if !st.journal.is_writer() {
-            return Err(CancelError::ReadOnly {
-                holder: st.journal.holder().cloned(),
-            });
-        }
         if !st.scheduler.is_watched(key) {
             if st.book.run(&key.project_id, &key.run_id).is_none() {
                 st.record(journal::Event::Watch {

@@ -83,9 +83,31 @@ pub(crate) async fn drive(inner: Arc<Inner>) {
     }
 }
 
-/// Sends one poll and reports its outcome.
+/// Sends one poll and reports its outcome, unless another hexdash process asked Hex about the
+/// same runs moments ago: its answer reaches this one through the store, so the machine asks
+/// about each run once per interval however many processes follow it.
 async fn send(inner: Arc<Inner>, poll: Poll) {
     super::failpoint::panic_at("poll");
+    {
+        let mut st = inner.lock();
+        let runs: Vec<(&str, &str)> = poll
+            .runs()
+            .iter()
+            .map(|k| (k.project_id.as_str(), k.run_id.as_str()))
+            .collect();
+        let fresh = st.scheduler.config().policy.shared_poll_window;
+        match st.journal.claim_poll(&runs, fresh) {
+            Ok(true) => {}
+            Ok(false) => {
+                st.skipped(Instant::now(), &poll);
+                drop(st);
+                inner.wake.notify_one();
+                return;
+            }
+            // The store is a courtesy here: without it, ask Hex.
+            Err(e) => tracing::debug!(error = %e, "could not claim a poll"),
+        }
+    }
     let result = match &poll {
         Poll::Run(key) => inner
             .poller

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -21,10 +22,10 @@ use super::scheduler::{RunKey, Scheduler, SchedulerConfig};
 use super::state::State;
 use super::stats::{self, DurationStats, Overdue};
 use super::update::{Health, RunView, Update};
-use super::{cancel, driver};
+use super::{cancel, driver, sync};
 use crate::clock::SharedClock;
 use crate::hex::{Client, Error as HexError};
-use crate::journal::{self, Event, Journal, JournalState, LockHolder, Origin};
+use crate::journal::{self, Event, Journal, JournalState, Origin};
 
 /// How many updates a slow subscriber may fall behind before it is told it lagged (and should
 /// re-read [`Engine::snapshot`]).
@@ -104,6 +105,8 @@ pub(crate) struct Inner {
     /// Becomes true once the launches left unresolved by earlier sessions are settled (or could
     /// not be, for now).
     settled: tokio::sync::watch::Sender<bool>,
+    /// Set by [`Engine::close`]: the store sync stops with the driver.
+    pub closed: AtomicBool,
 }
 
 impl Inner {
@@ -139,6 +142,7 @@ impl Engine {
         });
         let now = Instant::now();
         let state = State::new(
+            options.profile.clone(),
             opened.journal,
             book,
             options.clock.clone(),
@@ -156,6 +160,7 @@ impl Engine {
             updates,
             project_locks: Mutex::new(HashMap::new()),
             settled: tokio::sync::watch::Sender::new(false),
+            closed: AtomicBool::new(false),
         });
         let reattached = {
             let mut st = inner.lock();
@@ -178,17 +183,13 @@ impl Engine {
             inner,
             _driver: Arc::new(DriverGuard(driver)),
         };
-        if engine.is_writer() {
-            // Holds only `Inner`, so dropping every handle still stops the driver.
-            let background = Arc::clone(&engine.inner);
-            tokio::spawn(async move {
-                launch::reconcile_pending(&background).await;
-                background.settled.send_replace(true);
-            });
-        } else {
-            // A read-only engine cannot record what it would find; the writer settles them.
-            engine.inner.settled.send_replace(true);
-        }
+        // Holds only `Inner`, so dropping every handle still stops these tasks.
+        let background = Arc::clone(&engine.inner);
+        tokio::spawn(async move {
+            launch::reconcile_pending(&background).await;
+            background.settled.send_replace(true);
+        });
+        tokio::spawn(sync::keep_in_sync(Arc::downgrade(&engine.inner)));
         Ok(Started {
             engine,
             warnings: opened.warnings,
@@ -204,22 +205,45 @@ impl Engine {
         let _ = rx.wait_for(|done| *done).await;
     }
 
-    /// Stops polling and gives up the journal lock now, so another engine (e.g. the dashboard
-    /// switching profile) can become the writer at once. Handles still work for reading.
+    /// Stops polling now (e.g. the dashboard switching profile); handles still work for
+    /// reading. Other processes take over polling the runs this one followed.
     pub fn close(&self) {
         self._driver.0.abort();
-        self.inner.lock().journal.release();
+        self.inner.closed.store(true, Ordering::Relaxed);
     }
 
-    /// Whether this engine holds the journal. A read-only engine (another hexdash writes)
-    /// watches but cannot launch or cancel.
-    pub fn is_writer(&self) -> bool {
-        self.inner.lock().journal.is_writer()
+    /// Makes this process the driver of pipeline run `id`; `Ok(Some(p))` when another live
+    /// hexdash process `p` drives it (then this one must not).
+    pub fn claim_pipeline(&self, id: &str) -> Result<Option<journal::Launcher>, journal::Error> {
+        self.inner
+            .lock()
+            .journal
+            .claim_pipeline(id, sync::ALIVE_GRACE)
     }
 
-    /// Who writes the journal, when this engine is read-only.
-    pub fn journal_holder(&self) -> Option<LockHolder> {
-        self.inner.lock().journal.holder().cloned()
+    /// Stops driving pipeline run `id`, so another process may carry it on at once.
+    pub fn release_pipeline(&self, id: &str) {
+        if let Err(e) = self.inner.lock().journal.release_pipeline(id) {
+            tracing::warn!(pipeline_run = id, error = %e, "could not release a pipeline run");
+        }
+    }
+
+    /// The live hexdash process other than this one that drives pipeline run `id`, if any.
+    pub fn pipeline_driver(&self, id: &str) -> Option<journal::Launcher> {
+        self.inner
+            .lock()
+            .journal
+            .pipeline_driver(id, sync::ALIVE_GRACE)
+            .unwrap_or_default()
+    }
+
+    /// Every hexdash process on this data dir that is alive now, this one included.
+    pub fn processes(&self) -> Vec<journal::Launcher> {
+        self.inner
+            .lock()
+            .journal
+            .live_processes(sync::ALIVE_GRACE)
+            .unwrap_or_default()
     }
 
     pub fn client(&self) -> &Client {
@@ -268,11 +292,6 @@ impl Engine {
         data: serde_json::Value,
     ) -> Result<(), PipelineRecordError> {
         let mut st = self.inner.lock();
-        if !st.journal.is_writer() {
-            return Err(PipelineRecordError::ReadOnly {
-                holder: st.journal.holder().cloned(),
-            });
-        }
         st.record(Event::Pipeline {
             pipeline_run_id: pipeline_run_id.to_string(),
             kind: kind.to_string(),
@@ -427,12 +446,6 @@ pub enum WatchError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineRecordError {
-    #[error(
-        "this hexdash is read-only: another hexdash{} holds the journal, so it cannot run \
-         pipelines (close it, or use another data dir with HEXDASH_DATA_DIR)",
-        holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
-    )]
-    ReadOnly { holder: Option<journal::LockHolder> },
     #[error(transparent)]
     Journal(#[from] journal::Error),
 }

@@ -23,7 +23,7 @@ use super::state::State;
 use super::update::{LaunchNotice, Update};
 use crate::hex::types::{ProjectRunsQuery, RunProjectRequest, RunStatusResponse};
 use crate::hex::{Client, Error as HexError};
-use crate::journal::{self, Event, LaunchIntent, LaunchOptions, LockHolder, Origin};
+use crate::journal::{self, Event, LaunchIntent, LaunchOptions, Launcher, Origin, PendingLaunch};
 
 /// How many times one launch may be sent when reconciliation proves the earlier sends created
 /// nothing.
@@ -73,12 +73,6 @@ pub struct Launched {
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
     #[error(
-        "this hexdash is read-only: another hexdash{} holds the journal, so launching is \
-         disabled (close it, or use another data dir with HEXDASH_DATA_DIR)",
-        holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
-    )]
-    ReadOnly { holder: Option<LockHolder> },
-    #[error(
         "{} of this project with the same parameters {} still running ({}); launch again \
          without the duplicate guard to start another",
         plural(runs.len()),
@@ -92,6 +86,17 @@ pub enum LaunchError {
     /// Hex refused, or certainly created nothing; recorded as a failed launch.
     #[error(transparent)]
     Hex(HexError),
+    /// The answer was lost and the listing cannot say which new run is this launch's: nothing
+    /// was re-sent, and every candidate is watched.
+    #[error(
+        "{cause}; hexdash cannot tell which run this launch created: {why}. Nothing was \
+         re-sent (launch {launch_id})"
+    )]
+    Ambiguous {
+        launch_id: String,
+        cause: HexError,
+        why: String,
+    },
     #[error(
         "{cause}; and the project's runs could not be listed to find out whether a run was \
          created ({list_error}). Nothing will be re-sent: the next hexdash start (or `hexdash \
@@ -140,14 +145,6 @@ pub(crate) async fn launch(
     inner: &Arc<Inner>,
     request: LaunchRequest,
 ) -> Result<Launched, LaunchError> {
-    {
-        let st = inner.lock();
-        if !st.journal.is_writer() {
-            return Err(LaunchError::ReadOnly {
-                holder: st.journal.holder().cloned(),
-            });
-        }
-    }
     let body = RunProjectRequest {
         input_params: (!request.params.is_empty()).then(|| request.params.clone()),
         dry_run: request.options.dry_run.then_some(true),
@@ -211,6 +208,7 @@ pub(crate) async fn launch(
                 options: request.options.clone(),
                 origin: request.origin.clone(),
                 profile: inner.options.profile.clone(),
+                launched_by: Some(Launcher::this_process().clone()),
             }))?;
             st.now_ts()
         };
@@ -265,18 +263,27 @@ pub(crate) async fn launch(
                 });
             }
         };
-        let settled = settle(inner, &request.project_id, &listed, Some(&launch_id));
-        if let Some(run) = settled {
-            let key = RunKey::new(&request.project_id, &run.run_id);
-            return Ok(Launched {
-                key,
-                launch_id,
-                run_url: run.run_url,
-                trace_id: run.trace_id,
-                adopted: true,
-                duplicates: dups,
-                dry_run: false,
-            });
+        match settle(inner, &request.project_id, &listed, Some(&launch_id)) {
+            Settled::Adopted(run) => {
+                let key = RunKey::new(&request.project_id, &run.run_id);
+                return Ok(Launched {
+                    key,
+                    launch_id,
+                    run_url: run.run_url,
+                    trace_id: run.trace_id,
+                    adopted: true,
+                    duplicates: dups,
+                    dry_run: false,
+                });
+            }
+            Settled::Undecided(why) => {
+                return Err(LaunchError::Ambiguous {
+                    launch_id,
+                    cause,
+                    why,
+                });
+            }
+            Settled::Abandoned => {}
         }
         tracing::info!(project = %request.project_id, %intent_at, "no run appeared after the intent");
         if sends >= MAX_SENDS {
@@ -334,95 +341,210 @@ async fn list_with_retries(
     }
 }
 
-/// Settles this project's pending launches from a fresh listing (newest first): each, oldest
-/// first, adopts the oldest run that appeared after its intent and that the journal does not
-/// know; the rest are abandoned (no run was created). Returns the run adopted for `wanted`.
-/// Call with the project's launch lock held.
+/// What reconciling one launch found.
+enum Settled {
+    /// This run, which nobody else claims, appeared inside the launch's window.
+    Adopted(Box<RunStatusResponse>),
+    /// No run appeared inside the window: Hex created none.
+    Abandoned,
+    /// It cannot be told yet (the reason): nothing is adopted, nothing re-sent.
+    Undecided(String),
+}
+
+/// Whether `launch` is this project's to settle here: launched by this process, or by a
+/// hexdash that is gone (or by one from before launches named their process). A live other
+/// process settles its own launches; reconciling them here would race it for its own run.
+pub(crate) fn settles_here(st: &State, launch: &PendingLaunch) -> bool {
+    let Some(by) = launch.intent.as_ref().and_then(|i| i.launched_by.as_ref()) else {
+        return true;
+    };
+    by.process == Launcher::this_process().process
+        || !st
+            .journal
+            .is_alive(&by.process, super::sync::ALIVE_GRACE)
+            .unwrap_or(true)
+}
+
+/// Settles this project's pending launches that are this process's to settle, from a fresh
+/// listing (newest first). A run is a candidate for a launch only if no process recorded it
+/// (runs other hexdash processes launched are in the store) and it started inside the launch's
+/// window (from its intent to when its outcome became unknown, with clock skew either side).
+/// One launch, one candidate: adopted; no candidate: abandoned; otherwise (other API clients
+/// launched the project meanwhile, or another hexdash's launch of it is still in flight) it
+/// cannot be told: every candidate is watched and nothing is adopted or re-sent.
+/// Returns what was found for `wanted`. Call with the project's launch lock held.
 fn settle(
     inner: &Arc<Inner>,
     project_id: &str,
     listed: &[RunStatusResponse],
     wanted: Option<&str>,
-) -> Option<RunStatusResponse> {
+) -> Settled {
     let mut st = inner.lock();
-    let mut pending: Vec<(String, Timestamp)> = st
+    // Runs other processes launched since this one last looked must not look unclaimed.
+    let mut updates = st.sync(Instant::now());
+    let now_ts = st.now_ts();
+    let (mut pending, in_flight): (Vec<PendingLaunch>, Vec<PendingLaunch>) = st
         .book
         .pending_launches()
         .filter(|p| p.project_id == project_id)
-        .map(|p| (p.launch_id.clone(), p.recorded_at))
-        .collect();
-    pending.sort_by_key(|(_, at)| *at);
-    let mut unclaimed: Vec<&RunStatusResponse> = listed
+        .cloned()
+        .partition(|p| settles_here(&st, p));
+    pending.sort_by_key(|p| p.recorded_at);
+    let window = |p: &PendingLaunch| {
+        let since = p
+            .recorded_at
+            .checked_sub(CLOCK_SKEW)
+            .unwrap_or(p.recorded_at);
+        let end = p.unknown_outcome.as_ref().map_or(now_ts, |u| u.at);
+        let until = end.checked_add(CLOCK_SKEW).unwrap_or(end);
+        (since, until)
+    };
+    let unclaimed: Vec<&RunStatusResponse> = listed
         .iter()
         .rev()
         .filter(|r| st.book.run(project_id, &r.run_id).is_none())
         .filter(|r| r.run_trigger.as_deref().is_none_or(|t| t == "API"))
         .collect();
-    let mut found = None;
-    let mut updates = Vec::new();
+    let inside = |r: &RunStatusResponse, (since, until): (Timestamp, Timestamp)| {
+        r.start_time.is_none_or(|t| t >= since && t <= until)
+    };
+    let mut taken: Vec<String> = Vec::new();
+    let mut outcome_for_wanted = None;
     let now = Instant::now();
-    for (launch_id, recorded_at) in pending {
-        let since = recorded_at.checked_sub(CLOCK_SKEW).unwrap_or(recorded_at);
-        let pick = unclaimed
+    for launch in &pending {
+        let w = window(launch);
+        let candidates: Vec<&RunStatusResponse> = unclaimed
             .iter()
-            .position(|r| r.start_time.is_none_or(|t| t >= since));
-        let event = match pick {
-            Some(i) => {
-                let run = unclaimed.remove(i);
-                if wanted == Some(launch_id.as_str()) {
-                    found = Some(run.clone());
+            .copied()
+            .filter(|r| inside(r, w) && !taken.contains(&r.run_id))
+            .collect();
+        let overlapping = in_flight
+            .iter()
+            .filter(|other| {
+                let o = window(other);
+                o.0 <= w.1 && w.0 <= o.1
+            })
+            .count();
+        let rivals = pending
+            .iter()
+            .filter(|p| {
+                p.launch_id != launch.launch_id && {
+                    let o = window(p);
+                    o.0 <= w.1 && w.0 <= o.1
                 }
-                Event::Adopted {
-                    launch_id: launch_id.clone(),
+            })
+            .count();
+        let (settled, event) = if candidates.is_empty() {
+            (
+                Settled::Abandoned,
+                Some(Event::Abandoned {
+                    launch_id: launch.launch_id.clone(),
+                    project_id: project_id.to_string(),
+                    reason: "no run appeared in the project's runs during the launch, so Hex \
+                             created none"
+                        .into(),
+                }),
+            )
+        } else if overlapping > 0 {
+            // Another live hexdash's launch of this project overlaps: its run may be among the
+            // candidates and it records it within seconds. Ask again then.
+            (
+                Settled::Undecided(format!(
+                    "another hexdash is launching this project at the same time; its launch \
+                     is settled first ({} new run(s) seen)",
+                    candidates.len()
+                )),
+                None,
+            )
+        } else if candidates.len() == 1 || candidates.len() <= rivals + 1 {
+            // Oldest launch, oldest run: the order Hex created them in.
+            let run = candidates[0];
+            taken.push(run.run_id.clone());
+            (
+                Settled::Adopted(Box::new(run.clone())),
+                Some(Event::Adopted {
+                    launch_id: launch.launch_id.clone(),
                     project_id: project_id.to_string(),
                     run_id: run.run_id.clone(),
                     run_url: run.run_url.clone(),
+                }),
+            )
+        } else {
+            let ids: Vec<&str> = candidates.iter().map(|r| r.run_id.as_str()).collect();
+            for run in &candidates {
+                let key = RunKey::new(project_id, &run.run_id);
+                if st
+                    .record(Event::Watch {
+                        project_id: project_id.to_string(),
+                        run_id: run.run_id.clone(),
+                        origin: Origin::Other,
+                    })
+                    .is_ok()
+                {
+                    updates.extend(st.follow(&key, now, false));
                 }
+                taken.push(run.run_id.clone());
             }
-            None => Event::Abandoned {
-                launch_id: launch_id.clone(),
-                project_id: project_id.to_string(),
-                reason: "no run appeared in the project's runs after the launch intent, so \
-                         Hex created none"
-                    .into(),
-            },
+            let reason = format!(
+                "{} runs of the project started during the launch ({}), launched by other API \
+                 clients too; hexdash cannot tell which is this launch's, so all are watched \
+                 and it was not re-sent",
+                ids.len(),
+                ids.join(", ")
+            );
+            (
+                Settled::Undecided(reason.clone()),
+                Some(Event::Abandoned {
+                    launch_id: launch.launch_id.clone(),
+                    project_id: project_id.to_string(),
+                    reason,
+                }),
+            )
         };
-        let adopted = match &event {
-            Event::Adopted { run_id, .. } => Some(RunKey::new(project_id, run_id)),
-            _ => None,
+        let message = match (&settled, &event) {
+            (Settled::Adopted(run), _) => {
+                format!("adopted run {} for an unanswered launch", run.run_id)
+            }
+            (Settled::Abandoned, _) => {
+                "an unanswered launch created no run; it was not re-sent".to_string()
+            }
+            (Settled::Undecided(why), _) => format!("an unanswered launch is unresolved: {why}"),
         };
-        let message = match &adopted {
-            Some(key) => format!("adopted run {} for an unanswered launch", key.run_id),
-            None => "an unanswered launch created no run; it was not re-sent".to_string(),
-        };
-        if let Err(e) = st.record(event) {
-            tracing::error!(error = %e, "could not record a reconciled launch");
-            continue;
+        let announce = event.is_some() || wanted == Some(launch.launch_id.as_str());
+        if let Some(event) = event {
+            let adopted = match &event {
+                Event::Adopted { run_id, .. } => Some(RunKey::new(project_id, run_id)),
+                _ => None,
+            };
+            if let Err(e) = st.record(event) {
+                tracing::error!(error = %e, "could not record a reconciled launch");
+                continue;
+            }
+            if let Some(key) = adopted {
+                updates.extend(st.follow(&key, now, false));
+            }
         }
-        updates.push(Update::Launch(LaunchNotice {
-            launch_id,
-            project_id: project_id.to_string(),
-            message,
-        }));
-        if let Some(key) = adopted {
-            updates.extend(st.follow(&key, now, false));
+        if announce {
+            updates.push(Update::Launch(LaunchNotice {
+                launch_id: launch.launch_id.clone(),
+                project_id: project_id.to_string(),
+                message,
+            }));
+        }
+        if wanted == Some(launch.launch_id.as_str()) {
+            outcome_for_wanted = Some(settled);
         }
     }
     drop(st);
     inner.publish(updates);
     inner.wake.notify_one();
-    found
+    outcome_for_wanted.unwrap_or(Settled::Abandoned)
 }
 
 /// Settles a project's pending launches if it has any (lock held by the caller). Fails with
 /// the listing error when they could not be settled.
 async fn settle_project(inner: &Arc<Inner>, project_id: &str) -> Result<(), HexError> {
-    let any = inner
-        .lock()
-        .book
-        .pending_launches()
-        .any(|p| p.project_id == project_id);
-    if !any {
+    if !has_pending_here(inner, project_id) {
         return Ok(());
     }
     match list_with_retries(&inner.client, project_id).await {
@@ -437,19 +559,45 @@ async fn settle_project(inner: &Arc<Inner>, project_id: &str) -> Result<(), HexE
     }
 }
 
-/// At start: settles every project's pending launches, each under its project lock.
-pub(crate) async fn reconcile_pending(inner: &Arc<Inner>) {
-    let mut projects: Vec<String> = inner
-        .lock()
-        .book
-        .pending_launches()
-        .filter(|p| {
-            p.intent
+/// Whether `project_id` has a pending launch of this engine's profile that is this process's
+/// to settle (see [`settles_here`]).
+fn has_pending_here(inner: &Arc<Inner>, project_id: &str) -> bool {
+    let st = inner.lock();
+    st.book.pending_launches().any(|p| {
+        p.project_id == project_id
+            && p.intent
                 .as_ref()
                 .is_none_or(|i| i.profile == inner.options.profile)
-        })
-        .map(|p| p.project_id.clone())
-        .collect();
+            && settles_here(&st, p)
+    })
+}
+
+/// At start: settles every project's pending launches left by processes that are gone, each
+/// under its project lock.
+pub(crate) async fn reconcile_pending(inner: &Arc<Inner>) {
+    reconcile(inner, true).await;
+}
+
+/// Now and then: settles launches of processes that died since (a cron job killed mid-launch),
+/// saying nothing when they still cannot be settled (the start-up pass said so once).
+pub(crate) async fn reconcile_orphans(inner: &Arc<Inner>) {
+    reconcile(inner, false).await;
+}
+
+async fn reconcile(inner: &Arc<Inner>, announce: bool) {
+    let mut projects: Vec<String> = {
+        let st = inner.lock();
+        st.book
+            .pending_launches()
+            .filter(|p| {
+                p.intent
+                    .as_ref()
+                    .is_none_or(|i| i.profile == inner.options.profile)
+                    && settles_here(&st, p)
+            })
+            .map(|p| p.project_id.clone())
+            .collect()
+    };
     projects.sort();
     projects.dedup();
     for project_id in projects {
@@ -457,12 +605,7 @@ pub(crate) async fn reconcile_pending(inner: &Arc<Inner>) {
         let _guard = lock.lock().await;
         // A failure is reported below, as whatever is left pending.
         let _ = settle_project(inner, &project_id).await;
-        let left = inner
-            .lock()
-            .book
-            .pending_launches()
-            .any(|p| p.project_id == project_id);
-        if left {
+        if announce && has_pending_here(inner, &project_id) {
             inner.publish([Update::Launch(LaunchNotice {
                 launch_id: String::new(),
                 project_id: project_id.clone(),

@@ -16,6 +16,7 @@ pub mod scheduler;
 pub mod sim;
 mod state;
 pub mod stats;
+mod sync;
 pub mod tick;
 mod update;
 

@@ -46,6 +46,9 @@ pub struct PollPolicy {
     /// Consecutive failed polls (of any runs, no success in between) after which the failure is
     /// treated as global (network down, token revoked) and all polling backs off.
     pub global_failure_streak: u32,
+    /// A run some other hexdash process asked Hex about less than this long ago is not asked
+    /// about again here (the answer reaches every process through the store).
+    pub shared_poll_window: Duration,
 }
 
 impl Default for PollPolicy {
@@ -67,6 +70,7 @@ impl Default for PollPolicy {
             rate_limit_fallback: Duration::from_secs(10),
             ordinary_share: 0.7,
             global_failure_streak: 3,
+            shared_poll_window: Duration::from_secs(3),
         }
     }
 }

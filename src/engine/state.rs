@@ -21,9 +21,7 @@ use super::update::{Change, Health, RunView, Update};
 use crate::clock::SharedClock;
 use crate::hex::types::RunStatusResponse;
 use crate::hex::{Error as HexError, RunStatus};
-use crate::journal::{
-    self, CancelState, Envelope, Event, FORMAT_VERSION, Journal, JournalState, StatusChange,
-};
+use crate::journal::{self, CancelState, Envelope, Event, Journal, JournalState, StatusChange};
 
 /// A run is given up on after this many "not found" answers in a row.
 const LOST_AFTER: u32 = 3;
@@ -37,6 +35,9 @@ struct Timers {
 }
 
 pub(crate) struct State {
+    /// The config profile this engine launches under: runs another process launched under a
+    /// different profile belong to another workspace (and token) and are not followed here.
+    profile: String,
     pub journal: Journal,
     pub book: JournalState,
     pub clock: SharedClock,
@@ -50,10 +51,13 @@ pub(crate) struct State {
     stats: HashMap<String, Option<DurationStats>>,
     expected: HashMap<String, Option<Duration>>,
     health: Health,
+    /// Events other processes recorded, folded into `book` but not yet into the views.
+    backlog: Vec<Envelope>,
 }
 
 impl State {
     pub fn new(
+        profile: String,
         journal: Journal,
         book: JournalState,
         clock: SharedClock,
@@ -62,6 +66,7 @@ impl State {
         cancel_deadline: Duration,
     ) -> State {
         State {
+            profile,
             journal,
             book,
             clock,
@@ -78,6 +83,7 @@ impl State {
                 error: None,
                 paused_until: None,
             },
+            backlog: Vec::new(),
         }
     }
 
@@ -89,22 +95,145 @@ impl State {
         self.clock.now()
     }
 
-    /// Records `event` in the journal (or, for a read-only journal, only in memory) and folds it
-    /// into `book`. An error means it is not on disk: the caller must not act on it.
+    /// Records `event` in the store and folds it into `book`, after what other processes
+    /// recorded before it (kept for [`State::sync`] to show). An error means it is not in the
+    /// store: the caller must not act on it.
     pub fn record(&mut self, event: Event) -> Result<(), journal::Error> {
-        self.book.check_append(&event)?;
-        let env = if self.journal.is_writer() {
-            self.journal.append(event)?
-        } else {
-            Envelope {
-                v: FORMAT_VERSION,
-                seq: self.book.last_seq() + 1,
-                at: self.clock.now(),
-                event,
-            }
-        };
-        self.book.apply(&env);
+        let recorded = self.journal.record(&mut self.book, event)?;
+        self.backlog.extend(recorded.foreign);
         Ok(())
+    }
+
+    /// Brings this engine up to date with what other hexdash processes recorded: runs they
+    /// launched are followed here too, statuses they observed and cancels they sent are shown
+    /// without asking Hex again.
+    pub fn sync(&mut self, now: Instant) -> Vec<Update> {
+        match self.journal.catch_up(&mut self.book) {
+            Ok(foreign) => self.backlog.extend(foreign),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the store");
+                self.health.error = Some(e.to_string());
+                return vec![Update::Health(self.health.clone())];
+            }
+        }
+        let backlog = std::mem::take(&mut self.backlog);
+        let mut updates = Vec::new();
+        for env in &backlog {
+            updates.extend(self.absorb_foreign(now, env));
+        }
+        updates
+    }
+
+    /// One event another process recorded, already in `book`.
+    fn absorb_foreign(&mut self, now: Instant, env: &Envelope) -> Vec<Update> {
+        let Some((project_id, run_id)) = env.event.run() else {
+            return Vec::new();
+        };
+        let key = RunKey::new(project_id, run_id);
+        if !self.views.contains_key(&key) {
+            let mine = self
+                .book
+                .run(project_id, run_id)
+                .is_some_and(|r| r.intent.as_ref().is_none_or(|i| i.profile == self.profile));
+            return if mine {
+                self.follow(&key, now, false)
+            } else {
+                Vec::new()
+            };
+        }
+        match &env.event {
+            Event::StatusChanged(change) => self.observed_elsewhere(now, &key, change),
+            Event::CancelRequested { .. } => {
+                self.sync_cancel(&key);
+                self.scheduler.expect_end(&key);
+                self.run_update(&key, Change::CancelRequested)
+                    .into_iter()
+                    .collect()
+            }
+            Event::CancelConfirmed { .. } => {
+                self.sync_cancel(&key);
+                self.run_update(&key, Change::CancelConfirmed)
+                    .into_iter()
+                    .collect()
+            }
+            Event::CancelNotConfirmed { .. } => {
+                self.sync_cancel(&key);
+                self.run_update(&key, Change::CancelNotConfirmed)
+                    .into_iter()
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Another process saw `change`: show it, and count it as a poll of that run here, so the
+    /// machine does not ask Hex twice.
+    fn observed_elsewhere(
+        &mut self,
+        now: Instant,
+        key: &RunKey,
+        change: &StatusChange,
+    ) -> Vec<Update> {
+        let Some(record) = self.book.run(&key.project_id, &key.run_id) else {
+            return Vec::new();
+        };
+        let mut fresh = RunView::from(record);
+        let Some(view) = self.views.get_mut(key) else {
+            return Vec::new();
+        };
+        fresh.timed_out = view.timed_out;
+        fresh.project_title = fresh.project_title.or(view.project_title.take());
+        let changed = fresh.status != view.status;
+        *view = fresh;
+        let tick = self.tick(now);
+        let listed = Poll::Project {
+            project_id: key.project_id.clone(),
+            runs: Vec::new(),
+        };
+        let applied = if self.scheduler.is_watched(key) {
+            self.scheduler
+                .on_result(tick, &listed, &[(key.clone(), change.status.clone())])
+        } else {
+            Default::default()
+        };
+        let mut updates = Vec::new();
+        if change.status.is_terminal() {
+            self.timers.remove(key);
+            self.stats.remove(&key.project_id);
+            self.expected.remove(&key.project_id);
+            if applied.ended.is_empty() {
+                self.scheduler.unwatch(key);
+            }
+            self.sync_cancel(key);
+            updates.extend(self.run_update(key, Change::Ended));
+        } else {
+            let change = if changed {
+                Change::Status
+            } else {
+                Change::Refreshed
+            };
+            updates.extend(self.run_update(key, change));
+        }
+        updates
+    }
+
+    /// A poll was not sent because another process asked Hex about the same runs moments ago
+    /// (its answer reaches this process through the store): reschedule as if answered.
+    pub fn skipped(&mut self, now: Instant, poll: &Poll) {
+        let tick = self.tick(now);
+        let same: Vec<(RunKey, RunStatus)> = poll
+            .runs()
+            .iter()
+            .map(|k| {
+                let status = self
+                    .views
+                    .get(k)
+                    .and_then(|v| v.status.clone())
+                    .unwrap_or(RunStatus::Pending);
+                (k.clone(), status)
+            })
+            .collect();
+        self.scheduler.on_result(tick, poll, &same);
     }
 
     /// Records an event whose loss only costs history (a status change, a cancel outcome): a
@@ -268,9 +397,20 @@ impl State {
         updates
     }
 
+    /// Folds in what other processes recorded, now, without showing it yet (the next
+    /// [`State::sync`] does): for decisions that must see a cancel another process sent.
+    fn catch_up_now(&mut self) {
+        match self.journal.catch_up(&mut self.book) {
+            Ok(foreign) => self.backlog.extend(foreign),
+            Err(e) => tracing::warn!(error = %e, "could not read the store"),
+        }
+    }
+
     /// A watched run reached `status`: confirm a pending cancel, drop its timers.
     fn ended(&mut self, key: &RunKey, status: &RunStatus) -> Vec<Update> {
         let mut updates = Vec::new();
+        // A cancel from another process, or its confirmation, may be in the store already.
+        self.catch_up_now();
         self.timers.remove(key);
         self.stats.remove(&key.project_id);
         self.expected.remove(&key.project_id);
@@ -286,6 +426,8 @@ impl State {
             self.sync_cancel(key);
             updates.extend(self.run_update(key, Change::CancelConfirmed));
         }
+        // Whoever confirmed it, the view shows the cancel as the store has it.
+        self.sync_cancel(key);
         updates.extend(self.run_update(key, Change::Ended));
         updates
     }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::scheduler::RunKey;
 use crate::hex::RunStatus;
 use crate::hex::types::{ProjectVersion, RunStatusResponse};
-use crate::journal::{CancelState, LaunchOptions, Origin, RunRecord};
+use crate::journal::{CancelState, LaunchOptions, Launcher, Origin, RunRecord};
 
 /// Everything the engine knows about one run, as of an update.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +24,8 @@ pub struct RunView {
     /// hexdash's launch id, when this hexdash (or an earlier one) launched it.
     pub launch_id: Option<String>,
     pub origin: Option<Origin>,
+    /// The hexdash process that launched it (pid, user, host), when one did.
+    pub launched_by: Option<Launcher>,
     pub params: Option<IndexMap<String, Value>>,
     pub options: Option<LaunchOptions>,
     pub run_url: Option<String>,
@@ -84,6 +86,7 @@ impl From<&RunRecord> for RunView {
             project_title: record.project_title().map(str::to_string),
             launch_id: record.launch_id.clone(),
             origin: record.origin().cloned(),
+            launched_by: record.intent.as_ref().and_then(|i| i.launched_by.clone()),
             params: record.params().cloned(),
             options: record.intent.as_ref().map(|i| i.options.clone()),
             run_url: record.run_url.clone(),

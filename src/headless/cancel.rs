@@ -29,7 +29,6 @@ pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<Exit, Failure> {
         .await
         .map_err(|e| match e {
             CancelError::Hex(h) => Failure::from(h),
-            CancelError::ReadOnly { .. } => Failure::usage(e.to_string()),
             CancelError::Journal(_) => Failure::local(e.to_string()),
         })?;
     let confirmed = if sent.already_ended {

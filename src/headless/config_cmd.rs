@@ -18,7 +18,7 @@ pub fn run(cli: &Cli, action: &ConfigAction, env: &dyn Env) -> Result<Exit, Fail
             );
             crate::outln!("config dir:  {}", paths.config_dir.display());
             crate::outln!("data dir:    {}", paths.data_dir.display());
-            crate::outln!("journal:     {}", paths.journal_file().display());
+            crate::outln!("store:       {}", paths.store_file().display());
             crate::outln!("logs:        {}", paths.log_dir().display());
             crate::outln!("pipelines:   {}", paths.pipelines_dir().display());
         }

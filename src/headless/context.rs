@@ -63,7 +63,7 @@ impl Context {
     /// earlier sessions left active and settles their unanswered launches in the background.
     /// Damaged journal lines are reported on stderr and skipped.
     pub fn engine(&self) -> Result<Engine, Failure> {
-        let options = EngineOptions::new(&self.profile.name, self.paths.journal_file());
+        let options = EngineOptions::new(&self.profile.name, self.paths.store_file());
         let started = Engine::start(self.client.clone(), options)
             .map_err(|e| Failure::local(format!("cannot open the journal: {e}")))?;
         for w in &started.warnings {

@@ -43,7 +43,7 @@ struct Entry<'a> {
 }
 
 pub fn run(paths: &Paths, config: &Config, args: &HistoryArgs) -> Result<Exit, Failure> {
-    let (state, warnings) = journal::load_state(paths.journal_file())
+    let (state, warnings) = journal::load_state(paths.store_file())
         .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
     for w in &warnings {
         crate::errln!("hexdash: warning: journal: {w}");
@@ -88,7 +88,7 @@ pub fn run(paths: &Paths, config: &Config, args: &HistoryArgs) -> Result<Exit, F
                 .as_deref()
                 .map(|p| format!(" for {p:?}"))
                 .unwrap_or_default(),
-            paths.journal_file().display()
+            paths.store_file().display()
         );
         return Ok(Exit::Completed);
     }

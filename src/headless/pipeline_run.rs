@@ -74,6 +74,7 @@ pub async fn run(cli: &Cli, args: &PipelineRunArgs) -> Result<Exit, Failure> {
     let id = conductor.id().to_string();
     crate::errln!("pipeline {}: run {id} started", header.name);
     if args.wait {
+        claim(&engine, &id)?;
         drive(&ctx, conductor, args.json).await
     } else {
         detach(cli, &engine, &id, args.json)
@@ -111,6 +112,7 @@ pub async fn resume(cli: &Cli, args: &PipelineResumeArgs) -> Result<Exit, Failur
         );
         return Ok(exit_for(status));
     }
+    claim(&engine, &id)?;
     let mut conductor = Conductor::reopened(engine.clone(), &loaded)
         .await
         .map_err(conduct_failure)?;
@@ -167,8 +169,8 @@ pub async fn cancel(cli: &Cli, args: &PipelineCancelArgs) -> Result<Exit, Failur
         );
         return Ok(Exit::Completed);
     }
-    if !engine.is_writer() {
-        // Another hexdash drives it: leave it a request and watch the journal for the end.
+    if let Some(by) = engine.pipeline_driver(&id) {
+        // Another hexdash drives it: leave it a request and watch the store for the end.
         let data_dir = data_dir(&ctx.paths);
         control::request_cancel(&data_dir, &id).map_err(|e| {
             Failure::local(format!(
@@ -177,11 +179,13 @@ pub async fn cancel(cli: &Cli, args: &PipelineCancelArgs) -> Result<Exit, Failur
             ))
         })?;
         crate::errln!(
-            "pipeline run {id} is driven by another hexdash; asked it to cancel, waiting for the \
-             steps to stop"
+            "pipeline run {id} is driven by another hexdash ({}); asked it to cancel, waiting \
+             for the steps to stop",
+            by.describe()
         );
         return wait_for_end_elsewhere(&ctx, &id).await;
     }
+    claim(&engine, &id)?;
     // The cancel is journalled before the steps the last driver left are settled: a step that
     // ended meanwhile must not start the next one (hardening item 6).
     let mut conductor = Conductor::reopen(
@@ -200,7 +204,7 @@ pub async fn cancel(cli: &Cli, args: &PipelineCancelArgs) -> Result<Exit, Failur
 
 pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
     let (paths, config) = offline_context(cli)?;
-    let (journal, warnings) = crate::journal::load_state(paths.journal_file())
+    let (journal, warnings) = crate::journal::load_state(paths.store_file())
         .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
     for w in &warnings {
         crate::errln!("hexdash: warning: journal: {w}");
@@ -263,7 +267,7 @@ pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
 
 pub fn status(cli: &Cli, args: &PipelineStatusArgs) -> Result<Exit, Failure> {
     let (paths, config) = offline_context(cli)?;
-    let (journal, warnings) = crate::journal::load_state(paths.journal_file())
+    let (journal, warnings) = crate::journal::load_state(paths.store_file())
         .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
     for w in &warnings {
         crate::errln!("hexdash: warning: journal: {w}");
@@ -300,6 +304,8 @@ async fn drive(ctx: &Context, mut conductor: Conductor, json: bool) -> Result<Ex
     let mut control = control::Control::new(&data_dir, stop_rx);
     let outcome = conductor.drive(&mut control).await;
     let id = conductor.id().to_string();
+    // Another process may carry it on at once if this one stopped before its end.
+    conductor.engine().release_pipeline(&id);
     drop(conductor.take_reporter());
     let _ = printer.await;
     let machine = conductor.machine();
@@ -333,9 +339,7 @@ fn conduct_failure(e: exec::ConductError) -> Failure {
     use crate::engine::PipelineRecordError as R;
     use exec::ConductError as C;
     match e {
-        C::Record(R::ReadOnly { .. } | R::Journal(_)) | C::Machine(_) => {
-            Failure::local(e.to_string())
-        }
+        C::Record(R::Journal(_)) | C::Machine(_) => Failure::local(e.to_string()),
         C::Unresolved { .. } => Failure::usage(e.to_string()),
         C::Unsettled { .. } => Failure::api(e.to_string()),
     }
@@ -396,7 +400,7 @@ async fn wait_for_end_elsewhere(ctx: &Context, id: &str) -> Result<Exit, Failure
     };
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
-        let (journal, _) = crate::journal::load_state(ctx.paths.journal_file())
+        let (journal, _) = crate::journal::load_state(ctx.paths.store_file())
             .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
         let loaded =
             exec::load(&journal, id, &projects).map_err(|e| Failure::usage(e.to_string()))?;
@@ -434,21 +438,26 @@ fn refuse_read_only(ctx: &Context) -> Result<(), Failure> {
 }
 
 fn writer_engine(ctx: &Context) -> Result<Engine, Failure> {
-    let engine = ctx.engine()?;
-    if !engine.is_writer() {
-        return Err(Failure::usage(format!(
-            "another hexdash holds the journal in {}, so this one cannot run pipelines; close it \
-             (or let it drive: the dashboard carries pipelines on), or use another data dir with \
-             HEXDASH_DATA_DIR",
-            data_dir(&ctx.paths).display()
-        )));
+    ctx.engine()
+}
+
+/// Makes this process the one that drives pipeline run `id`; refused while another live
+/// hexdash drives it (two drivers would launch its steps twice).
+fn claim(engine: &Engine, id: &str) -> Result<(), Failure> {
+    match engine.claim_pipeline(id) {
+        Ok(None) => Ok(()),
+        Ok(Some(by)) => Err(Failure::usage(format!(
+            "pipeline run {id} is driven by another hexdash ({}); watch it with `hexdash \
+             pipeline status {id}`, or cancel it with `hexdash pipeline cancel {id}`",
+            by.describe()
+        ))),
+        Err(e) => Err(Failure::local(e.to_string())),
     }
-    Ok(engine)
 }
 
 fn data_dir(paths: &Paths) -> std::path::PathBuf {
     paths
-        .journal_file()
+        .store_file()
         .parent()
         .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf)
 }

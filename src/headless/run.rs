@@ -180,12 +180,10 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
 fn launch_failure(e: LaunchError) -> Failure {
     match e {
         LaunchError::Hex(h) => h.into(),
-        LaunchError::Duplicate { .. } | LaunchError::ReadOnly { .. } => {
-            Failure::usage(e.to_string())
-        }
+        LaunchError::Duplicate { .. } => Failure::usage(e.to_string()),
         LaunchError::Journal(_) => Failure::local(e.to_string()),
-        LaunchError::Unresolved { .. } | LaunchError::Unsettled { .. } => {
-            Failure::api(e.to_string())
-        }
+        LaunchError::Unresolved { .. }
+        | LaunchError::Unsettled { .. }
+        | LaunchError::Ambiguous { .. } => Failure::api(e.to_string()),
     }
 }

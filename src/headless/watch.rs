@@ -27,15 +27,6 @@ pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
         filter.push(resolve::resolve(ctx, p).await?);
     }
     let engine = ctx.engine()?;
-    if !engine.is_writer() {
-        let who = engine
-            .journal_holder()
-            .map(|h| format!(" ({h})"))
-            .unwrap_or_default();
-        crate::errln!(
-            "hexdash: note: another hexdash{who} writes the journal; following without recording"
-        );
-    }
     let mut rx = engine.subscribe();
     for p in &filter {
         engine

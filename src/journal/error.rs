@@ -1,4 +1,4 @@
-//! What can go wrong with the journal file, as types a caller can react to.
+//! What can go wrong with the store, as types a caller can react to.
 //!
 //! Only I/O and locking fail: damaged content is never an error (the loader skips it with a
 //! warning), because refusing to start over a torn line would hide every run the rest of the file
@@ -6,15 +6,6 @@
 
 use std::io;
 use std::path::PathBuf;
-
-use super::lock::LockHolder;
-
-fn by_whom(h: &Option<LockHolder>) -> String {
-    match h {
-        Some(h) => format!(" ({h})"),
-        None => String::new(),
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -27,7 +18,7 @@ pub enum Error {
         source: io::Error,
     },
 
-    /// Appending failed. The event was not recorded, so the caller must not act on it (for a
+    /// Recording failed. The event was not recorded, so the caller must not act on it (for a
     /// launch intent: must not send the launch).
     #[error(
         "cannot record a {kind} event in {}: {source}. Nothing was launched or changed because of \
@@ -38,7 +29,27 @@ pub enum Error {
         kind: &'static str,
         path: PathBuf,
         #[source]
-        source: io::Error,
+        source: rusqlite::Error,
+    },
+
+    /// The store could not be opened, read or configured.
+    #[error("cannot {action} the store {}: {source}{}", path.display(), store_hint(source))]
+    Store {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error(
+        "the store {} was written by a newer hexdash (schema {found}; this one knows up to \
+         {known}): upgrade hexdash, or point this one at another data dir with HEXDASH_DATA_DIR",
+        path.display()
+    )]
+    NewerStore {
+        path: PathBuf,
+        found: u32,
+        known: u32,
     },
 
     #[error("cannot serialise a {kind} journal event: {source}")]
@@ -46,18 +57,6 @@ pub enum Error {
         kind: &'static str,
         #[source]
         source: serde_json::Error,
-    },
-
-    #[error(
-        "the journal {} is in use by another hexdash{}; this one is read-only and cannot launch \
-         or cancel. Close the other hexdash, or point this one at another data dir with \
-         HEXDASH_DATA_DIR",
-        path.display(),
-        by_whom(holder)
-    )]
-    ReadOnly {
-        path: PathBuf,
-        holder: Option<LockHolder>,
     },
 
     /// A launch intent for a step of a pipeline run that was cancelled: refused, so nothing is
@@ -70,17 +69,40 @@ pub enum Error {
         pipeline_run_id: String,
         step: String,
     },
+}
 
-    /// An earlier failed append could not be rolled back, so the file may end in a torn line.
-    /// Further appends would glue onto it; reopening the journal repairs the tail.
-    #[error(
-        "the journal {} could not be repaired after a failed write; restart hexdash to reopen it",
-        path.display()
-    )]
-    Broken { path: PathBuf },
+/// What an operator can do about the SQLite errors they can do something about.
+fn store_hint(e: &rusqlite::Error) -> &'static str {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            ". Another hexdash held it for more than 10 s; if one is stuck, stop it"
+        }
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+            ". The file is not a hexdash store or is damaged: move it away (hexdash starts a new \
+             one) and keep it for inspection"
+        }
+        Some(rusqlite::ErrorCode::DiskFull) => ". The disk is full",
+        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::PermissionDenied) => {
+            ". Check the permissions of the data directory and the file"
+        }
+        _ => "",
+    }
 }
 
 impl Error {
+    /// Wraps a SQLite error with what hexdash was doing and on which store, for `map_err`.
+    pub(crate) fn store(
+        action: &'static str,
+        path: &std::path::Path,
+    ) -> impl FnOnce(rusqlite::Error) -> Error + use<> {
+        let path = path.to_path_buf();
+        move |source| Error::Store {
+            action,
+            path,
+            source,
+        }
+    }
+
     /// Wraps an I/O error with what hexdash was doing and on which file, for `map_err`.
     pub(crate) fn io(
         action: &'static str,

@@ -208,6 +208,9 @@ pub struct LaunchIntent {
     pub origin: Origin,
     /// The config profile (workspace) the launch used. A name, never a credential.
     pub profile: String,
+    /// The hexdash process that sent it. None in journals from before the shared store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launched_by: Option<super::process::Launcher>,
 }
 
 /// RunProject's options besides the inputs, plus hexdash's own timeout handling.
@@ -291,6 +294,7 @@ pub(crate) mod tests {
                 },
                 origin: pipeline.clone(),
                 profile: "default".into(),
+                launched_by: None,
             }),
             Event::Launched {
                 launch_id: "l1".into(),

@@ -1,12 +1,11 @@
-//! Reading the journal's bytes into events, never failing on content.
+//! Reading the old JSON-lines journal (`journal.jsonl`) into events, never failing on content:
+//! what the one-time import into the store reads with.
 //!
 //! Owns the rules for damaged input: an incomplete last line (a crash mid-write) is ignored, a
 //! damaged line elsewhere is skipped and named by its line number, and an event kind from a newer
-//! hexdash is skipped but remembered (compaction copies it verbatim, so a downgrade does not erase
-//! what the newer version recorded). It does no I/O; `file.rs` hands it the bytes.
+//! hexdash is skipped with a warning. It reads from any `BufRead`; `import` hands it the file.
 
 use std::io::BufRead;
-use std::ops::Range;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -26,22 +25,6 @@ pub(crate) enum Parsed {
     Corrupt,
 }
 
-pub(crate) struct Line {
-    /// Byte range in the scanned buffer, without the trailing newline.
-    pub range: Range<usize>,
-    pub parsed: Parsed,
-}
-
-pub(crate) struct Scan {
-    pub lines: Vec<Line>,
-    pub warnings: Vec<String>,
-    /// The highest `seq` on any readable line, unknown kinds included, so the writer never reuses
-    /// a number a newer hexdash already wrote.
-    pub last_seq: u64,
-    /// Length of the buffer up to and including its last newline: everything after is torn.
-    pub complete_len: usize,
-}
-
 /// Just enough of a line to tell an unknown kind from damage, on the slow path only.
 #[derive(Deserialize)]
 struct Header {
@@ -51,96 +34,9 @@ struct Header {
     _v: IgnoredAny,
 }
 
-/// Below this size a file is parsed on one thread: spawning would cost more than it saves.
-const PARALLEL_MIN_BYTES: usize = 1 << 20;
-
-/// Lines of one stretch of the file, and warnings keyed by line number for merging in order.
-#[derive(Default)]
-struct Chunk {
-    lines: Vec<(usize, Line)>,
-    warnings: Vec<(usize, String)>,
-}
-
-pub(crate) fn scan(bytes: &[u8]) -> Scan {
-    // Parsing JSON is nearly all of a load's time, and lines are independent: a big journal is
-    // cut at newlines into one stretch per core and parsed in parallel.
-    let threads = match std::thread::available_parallelism() {
-        Ok(n) if bytes.len() >= PARALLEL_MIN_BYTES => n.get().min(8),
-        _ => 1,
-    };
-    scan_on(bytes, threads)
-}
-
-fn scan_on(bytes: &[u8], threads: usize) -> Scan {
-    let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let threads = threads.max(1);
-    let mut stretches = Vec::with_capacity(threads);
-    let (mut start, mut first_number) = (0, 1);
-    for k in 1..=threads {
-        let end = if k == threads {
-            complete_len
-        } else {
-            let target = (complete_len * k / threads).max(start);
-            bytes[target..complete_len]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(complete_len, |i| target + i + 1)
-        };
-        stretches.push((start..end, first_number));
-        first_number += bytes[start..end].iter().filter(|&&b| b == b'\n').count();
-        start = end;
-    }
-    let chunks: Vec<Chunk> = if threads == 1 {
-        stretches
-            .into_iter()
-            .map(|(range, first)| scan_lines(bytes, range, first))
-            .collect()
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = stretches
-                .into_iter()
-                .map(|(range, first)| scope.spawn(move || scan_lines(bytes, range, first)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        })
-    };
-
-    let mut out = Scan {
-        lines: Vec::with_capacity(chunks.iter().map(|c| c.lines.len()).sum()),
-        warnings: Vec::new(),
-        last_seq: 0,
-        complete_len,
-    };
-    let mut order = SeqOrder::default();
-    let mut warnings = Vec::new();
-    for chunk in chunks {
-        warnings.extend(chunk.warnings);
-        for (number, line) in chunk.lines {
-            if let Some(w) = order.see(number, &line.parsed) {
-                warnings.push((number, w));
-            }
-            out.lines.push(line);
-        }
-    }
-    warnings.sort_by_key(|(number, _)| *number);
-    out.warnings = warnings.into_iter().map(|(_, w)| w).collect();
-    out.last_seq = order.last_seq;
-    out.warnings
-        .extend(torn_warning(bytes, complete_len, first_number));
-    out
-}
-
 /// What a streamed read found besides its events.
 pub(crate) struct Summary {
     pub warnings: Vec<String>,
-    pub last_seq: u64,
-    pub complete_len: usize,
 }
 
 /// Hands each event to `each` as soon as its line is read and parsed, on this thread: only the
@@ -152,7 +48,7 @@ pub(crate) fn fold(
 ) -> std::io::Result<Summary> {
     let mut order = SeqOrder::default();
     let mut warnings = Vec::new();
-    let (mut number, mut complete_len) = (0, 0);
+    let mut number = 0;
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -169,7 +65,6 @@ pub(crate) fn fold(
                 ));
                 break;
             }
-            complete_len += read;
             warnings.push(format!(
                 "line {number}: skipped a line of more than {} MiB, far beyond any event \
                  hexdash writes (a damaged or foreign journal)",
@@ -181,7 +76,6 @@ pub(crate) fn fold(
             warnings.extend(torn_warning(&line, 0, number));
             break;
         };
-        complete_len += read;
         if content.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -194,11 +88,7 @@ pub(crate) fn fold(
             each(env);
         }
     }
-    Ok(Summary {
-        warnings,
-        last_seq: order.last_seq,
-        complete_len,
-    })
+    Ok(Summary { warnings })
 }
 
 /// The longest journal line read into memory. The longest event hexdash writes is a pipeline's
@@ -282,29 +172,6 @@ fn torn_warning(bytes: &[u8], complete_len: usize, number: usize) -> Option<Stri
     })
 }
 
-/// Parses the lines in `range` (which ends just after a newline); `first_number` is the line
-/// number of its first line.
-fn scan_lines(bytes: &[u8], range: Range<usize>, first_number: usize) -> Chunk {
-    let mut chunk = Chunk::default();
-    let mut start = range.start;
-    for (index, line) in bytes[range].split(|&b| b == b'\n').enumerate() {
-        let range = start..start + line.len();
-        start = range.end + 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let number = first_number + index;
-        let (parsed, warning) = parse_line(line);
-        if let Some(warning) = warning {
-            chunk
-                .warnings
-                .push((number, format!("line {number}: {warning}")));
-        }
-        chunk.lines.push((number, Line { range, parsed }));
-    }
-    chunk
-}
-
 /// What a line holds, and for anything but an event a warning (without the line number).
 fn parse_line(line: &[u8]) -> (Parsed, Option<String>) {
     let error = match serde_json::from_slice::<Envelope>(line) {
@@ -362,126 +229,72 @@ mod tests {
     const GOOD: &str = r#"{"v":1,"seq":1,"at":"2026-01-01T00:00:00Z","event":"cancel_not_confirmed","project_id":"p","run_id":"r"}"#;
     const GOOD2: &str = r#"{"v":1,"seq":2,"at":"2026-01-01T00:00:01Z","event":"cancel_not_confirmed","project_id":"p","run_id":"r2"}"#;
 
-    fn events(scan: &Scan) -> Vec<u64> {
-        scan.lines
-            .iter()
-            .filter_map(|l| match &l.parsed {
-                Parsed::Event(e) => Some(e.seq),
-                _ => None,
-            })
-            .collect()
+    /// The seqs folded and what the fold said.
+    fn run(text: &str) -> (Vec<u64>, Summary) {
+        let mut seqs = Vec::new();
+        let summary = fold(text.as_bytes(), |env| seqs.push(env.seq)).unwrap();
+        (seqs, summary)
     }
 
     #[test]
     fn torn_last_line_is_ignored_with_a_warning() {
-        let text = format!("{GOOD}\n{}", &GOOD2[..40]);
-        let scan = scan(text.as_bytes());
-        assert_eq!(events(&scan), [1]);
-        assert_eq!(scan.complete_len, GOOD.len() + 1);
-        assert_eq!(scan.warnings.len(), 1);
-        assert!(scan.warnings[0].starts_with("line 2: ignored an incomplete last line"));
+        let (seqs, summary) = run(&format!("{GOOD}\n{}", &GOOD2[..40]));
+        assert_eq!(seqs, [1]);
+        assert_eq!(summary.warnings.len(), 1);
+        assert!(summary.warnings[0].starts_with("line 2: ignored an incomplete last line"));
     }
 
     #[test]
     fn complete_json_without_newline_is_still_torn() {
-        // The newline is part of the one write; without it the append never returned success.
-        let text = format!("{GOOD}\n{GOOD2}");
-        let scan = scan(text.as_bytes());
-        assert_eq!(events(&scan), [1]);
-        assert_eq!(scan.last_seq, 1);
+        // The newline was part of the one write; without it the append never returned success.
+        let (seqs, summary) = run(&format!("{GOOD}\n{GOOD2}"));
+        assert_eq!(seqs, [1]);
+        assert!(summary.warnings[0].contains("incomplete last line"));
     }
 
     #[test]
     fn damaged_middle_line_is_skipped_and_named() {
-        let text = format!("{GOOD}\n{{\"v\":1,\"se\n\n{GOOD2}\n");
-        let scan = scan(text.as_bytes());
-        assert_eq!(events(&scan), [1, 2]);
-        assert_eq!(scan.warnings.len(), 1, "{:?}", scan.warnings);
-        assert!(scan.warnings[0].starts_with("line 2: skipped a damaged line"));
+        let (seqs, summary) = run(&format!("{GOOD}\n{{\"v\":1,\"se\n\n{GOOD2}\n"));
+        assert_eq!(seqs, [1, 2]);
+        assert_eq!(summary.warnings.len(), 1, "{:?}", summary.warnings);
+        assert!(summary.warnings[0].starts_with("line 2: skipped a damaged line"));
     }
 
     #[test]
     fn known_kind_with_a_broken_body_is_damage_not_a_new_kind() {
         let bad =
             r#"{"v":1,"seq":3,"at":"2026-01-01T00:00:00Z","event":"launched","project_id":"p"}"#;
-        let scan = scan(format!("{bad}\n").as_bytes());
-        assert!(matches!(scan.lines[0].parsed, Parsed::Corrupt));
+        let (seqs, summary) = run(&format!("{bad}\n"));
+        assert!(seqs.is_empty());
         assert!(
-            scan.warnings[0].starts_with("line 1: skipped a damaged launched event (seq 3)"),
+            summary.warnings[0].starts_with("line 1: skipped a damaged launched event (seq 3)"),
             "{:?}",
-            scan.warnings
+            summary.warnings
         );
     }
 
     #[test]
-    fn unknown_kind_is_skipped_but_its_seq_counts() {
+    fn unknown_kind_is_skipped_with_a_warning() {
         let newer =
             r#"{"v":2,"seq":9,"at":"2026-01-01T00:00:00Z","event":"run_pinned","run_id":"r"}"#;
-        let scan = scan(format!("{GOOD}\n{newer}\n").as_bytes());
-        assert_eq!(events(&scan), [1]);
-        assert!(matches!(scan.lines[1].parsed, Parsed::Unknown { seq: 9 }));
-        assert_eq!(scan.last_seq, 9);
+        let (seqs, summary) = run(&format!("{GOOD}\n{newer}\n"));
+        assert_eq!(seqs, [1]);
         assert_eq!(
-            scan.warnings,
+            summary.warnings,
             ["line 2: skipped a \"run_pinned\" event (seq 9) written by a newer hexdash"]
         );
     }
 
     #[test]
     fn out_of_order_seq_is_kept_with_a_warning() {
-        let scan = scan(format!("{GOOD2}\n{GOOD}\n").as_bytes());
-        assert_eq!(events(&scan), [2, 1]);
-        assert_eq!(scan.last_seq, 2);
-        assert!(scan.warnings[0].starts_with("line 2: sequence number 1"));
-    }
-
-    #[test]
-    fn parallel_and_streamed_scans_match_sequential_including_line_numbers() {
-        let mut text = String::new();
-        for seq in 1..=2000u64 {
-            match seq {
-                700 => text.push_str("not json\n"),
-                1500 => text.push('\n'),
-                _ => {}
-            }
-            let seq = if seq == 1800 { 5 } else { seq };
-            text.push_str(&GOOD.replace("\"seq\":1", &format!("\"seq\":{seq}")));
-            text.push('\n');
-        }
-        text.push_str("{\"v\":1,");
-        let one = scan_on(text.as_bytes(), 1);
-        assert_eq!(
-            one.warnings,
-            [
-                "line 700: skipped a damaged line: expected ident at line 1 column 2",
-                "line 1802: sequence number 5 is not above the previous 1799; kept in file order",
-                "line 2003: ignored an incomplete last line (7 bytes), most likely cut off by a \
-                 crash while it was being written",
-            ]
-        );
-        let mut streamed = Vec::new();
-        let summary = fold(text.as_bytes(), |env| streamed.push(env.seq)).unwrap();
-        assert_eq!(summary.warnings, one.warnings, "streamed");
-        assert_eq!(streamed, events(&one), "streamed");
-        assert_eq!(
-            (summary.last_seq, summary.complete_len),
-            (one.last_seq, one.complete_len)
-        );
-        for threads in [2, 3, 7] {
-            let many = scan_on(text.as_bytes(), threads);
-            assert_eq!(many.warnings, one.warnings, "{threads} threads");
-            assert_eq!(events(&many), events(&one), "{threads} threads");
-            let ranges = |s: &Scan| s.lines.iter().map(|l| l.range.clone()).collect::<Vec<_>>();
-            assert_eq!(ranges(&many), ranges(&one));
-            assert_eq!(many.last_seq, 2000);
-            assert_eq!(many.complete_len, one.complete_len);
-        }
+        let (seqs, summary) = run(&format!("{GOOD2}\n{GOOD}\n"));
+        assert_eq!(seqs, [2, 1]);
+        assert!(summary.warnings[0].starts_with("line 2: sequence number 1"));
     }
 
     #[test]
     fn empty_input_is_an_empty_journal() {
-        let scan = scan(b"");
-        assert!(scan.lines.is_empty() && scan.warnings.is_empty());
-        assert_eq!((scan.last_seq, scan.complete_len), (0, 0));
+        let (seqs, summary) = run("");
+        assert!(seqs.is_empty() && summary.warnings.is_empty());
     }
 }

@@ -35,6 +35,7 @@ pub(crate) fn intent(launch: &str, project: &str) -> Event {
         options: LaunchOptions::default(),
         origin: Origin::Tui,
         profile: "default".into(),
+        launched_by: None,
     })
 }
 

@@ -80,21 +80,19 @@ pub async fn open(
         .draw(|f| super::view::draw(f, &model, &keys))
         .map_err(|e| Failure::usage(format!("cannot draw on the terminal: {e}")))?;
     let engine = ctx.engine()?;
-    model.status.read_only |= !engine.is_writer();
-    model.status.message =
-        notice
-            .or_else(|| first_message(&engine, &key_warnings))
-            .or(presets_warning.map(|text| Message {
-                text,
-                level: Level::Warning,
-            }));
+    model.status.message = notice
+        .or_else(|| first_message(&key_warnings))
+        .or(presets_warning.map(|text| Message {
+            text,
+            level: Level::Warning,
+        }));
     let projects = ctx.project_list();
     let config = Arc::new(ctx.config);
-    // Pipelines an earlier hexdash left unfinished are carried on while the dashboard runs (only
-    // the journal's writer may drive them); quitting stops driving, and the next hexdash goes on.
+    // Pipelines an earlier hexdash left unfinished (whose driver is gone) are carried on while
+    // the dashboard runs; quitting stops driving, and the next hexdash goes on.
     let (stop_pipelines, stop) = tokio::sync::watch::channel(false);
-    let pipelines = (engine.is_writer() && !model.status.read_only)
-        .then(|| crate::pipeline::exec::Runner::new(engine.clone(), stop));
+    let pipelines =
+        (!model.status.read_only).then(|| crate::pipeline::exec::Runner::new(engine.clone(), stop));
     if let Some(runner) = pipelines.clone() {
         let (config, engine, list) = (Arc::clone(&config), engine.clone(), projects.clone());
         tokio::spawn(async move {
@@ -136,20 +134,8 @@ pub async fn open(
     result.map_err(|e| Failure::api(format!("the dashboard stopped: {e}")))
 }
 
-/// What the status bar says first: why this dashboard is read-only, or a bad key binding.
-fn first_message(engine: &crate::engine::Engine, key_warnings: &[String]) -> Option<Message> {
-    if !engine.is_writer() {
-        let who = engine
-            .journal_holder()
-            .map(|h| format!(" ({h})"))
-            .unwrap_or_default();
-        return Some(Message {
-            text: format!(
-                "read-only: another hexdash{who} writes the journal; launching and cancelling are off"
-            ),
-            level: Level::Warning,
-        });
-    }
+/// What the status bar says first: a bad key binding.
+fn first_message(key_warnings: &[String]) -> Option<Message> {
     let first = key_warnings.first()?;
     let more = match key_warnings.len() {
         1 => String::new(),

@@ -140,8 +140,6 @@ fn of_pipeline(p: &Pipeline, file: &Path, today: Date) -> PipelineDef {
 #[derive(Default)]
 pub struct RunCache {
     built: HashMap<String, (usize, Option<PipelineRunView>)>,
-    /// Size and modification time of the journal file when a read-only engine last read it.
-    disk_stamp: Option<(u64, Option<std::time::SystemTime>)>,
 }
 
 type Built = HashMap<String, (usize, Option<PipelineRunView>)>;
@@ -160,29 +158,10 @@ fn changed_in(journal: &JournalState, built: &Built) -> Vec<(String, Vec<Pipelin
 }
 
 impl RunCache {
-    /// The changed runs. A read-only engine's journal state only holds what it read at start
-    /// (another hexdash writes the file), so it reads the file again, when the file changed.
+    /// The changed runs. The engine's state follows the store, other processes' pipeline
+    /// entries included.
     fn changed(&mut self, engine: &Engine) -> Vec<(String, Vec<PipelineEntry>)> {
-        if engine.is_writer() {
-            return engine.with_journal(|journal| changed_in(journal, &self.built));
-        }
-        let path = engine.journal_path();
-        let stamp = std::fs::metadata(path)
-            .ok()
-            .map(|m| (m.len(), m.modified().ok()));
-        if stamp.is_some() && stamp == self.disk_stamp {
-            return Vec::new();
-        }
-        match crate::journal::load_state(path) {
-            Ok((journal, _)) => {
-                self.disk_stamp = stamp;
-                changed_in(&journal, &self.built)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the journal again for pipeline runs");
-                engine.with_journal(|journal| changed_in(journal, &self.built))
-            }
-        }
+        engine.with_journal(|journal| changed_in(journal, &self.built))
     }
 
     /// This profile's pipeline runs, oldest first, rebuilt where the journal changed.

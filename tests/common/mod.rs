@@ -47,6 +47,22 @@ impl Home {
         self.dir.path().join("data")
     }
 
+    /// The store every hexdash process on this home's data dir shares.
+    pub fn store_file(&self) -> PathBuf {
+        self.data_dir().join(hexdash::journal::FILE_NAME)
+    }
+
+    /// Every event in the store, each as the JSON object of the old journal's lines (its kind
+    /// under `event`); empty when no hexdash has created the store yet.
+    pub fn events_json(&self) -> Vec<serde_json::Value> {
+        events_json(&self.store_file())
+    }
+
+    /// The store's bytes, its write-ahead log's included: what a leak check must search.
+    pub fn store_bytes(&self) -> Vec<u8> {
+        store_bytes(&self.store_file())
+    }
+
     pub fn write_config(&self, config_toml: &str) {
         std::fs::write(self.config_dir().join("config.toml"), config_toml).unwrap();
     }
@@ -194,4 +210,26 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Every event in the store at `path` as JSON objects (see [`Home::events_json`]).
+pub fn events_json(path: &Path) -> Vec<serde_json::Value> {
+    if !path.exists() {
+        return Vec::new();
+    }
+    hexdash::journal::load(path)
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect()
+}
+
+/// The bytes of the store at `path` and of its write-ahead log.
+pub fn store_bytes(path: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap_or_default();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    bytes.extend(std::fs::read(PathBuf::from(wal)).unwrap_or_default());
+    bytes
 }

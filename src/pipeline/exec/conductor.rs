@@ -158,6 +158,11 @@ impl Conductor {
         }
     }
 
+    /// The engine this conductor records and launches through.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -660,9 +665,6 @@ impl Conductor {
             }
             Err(LaunchError::Journal(e)) => {
                 return Err(PipelineRecordError::Journal(e).into());
-            }
-            Err(LaunchError::ReadOnly { holder }) => {
-                return Err(PipelineRecordError::ReadOnly { holder }.into());
             }
             Err(e) => {
                 let error = e.to_string();

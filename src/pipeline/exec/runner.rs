@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::control::{self, Control};
 use super::{ConductError, Conductor, Header, LoadError};
-use crate::engine::{Engine, PipelineRecordError};
+use crate::engine::Engine;
 use crate::pipeline::{Pipeline, Projects};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +25,12 @@ pub enum RunnerError {
     Load(#[from] LoadError),
     #[error("pipeline run {0} is already being driven here")]
     Busy(String),
+    #[error(
+        "pipeline run {id} is driven by another hexdash ({by}); cancel it from anywhere, it stops there"
+    )]
+    DrivenElsewhere { id: String, by: String },
+    #[error(transparent)]
+    Journal(#[from] crate::journal::Error),
     #[error("cannot leave a cancel request for pipeline run {id}: {source}")]
     Request {
         id: String,
@@ -69,17 +75,16 @@ impl Runner {
     /// Starts driving every unfinished pipeline run of this profile. Returns one message per
     /// run it could not carry on.
     pub async fn carry_on_unfinished(&self, projects: &Projects<'_>) -> Vec<String> {
-        if !self.engine.is_writer() {
-            return Vec::new();
-        }
         let profile = self.engine.profile().to_string();
         let loaded = self.engine.with_journal(|j| super::load_all(j, projects));
         let mut problems = Vec::new();
         for result in loaded {
             match result {
                 Ok(l) if !l.machine.status().is_ended() && l.recorded.header.profile == profile => {
-                    if let Err(e) = self.reopen_and_drive(&l, None).await {
-                        problems.push(e.to_string());
+                    match self.reopen_and_drive(&l, None).await {
+                        // Its driver is alive in another process: it carries it on.
+                        Ok(()) | Err(RunnerError::DrivenElsewhere { .. }) => {}
+                        Err(e) => problems.push(e.to_string()),
                     }
                 }
                 Ok(_) => {}
@@ -93,6 +98,8 @@ impl Runner {
     pub fn start(&self, pipeline: Arc<Pipeline>, header: &Header) -> Result<String, RunnerError> {
         let conductor = Conductor::begin(self.engine.clone(), pipeline, header)?;
         let id = conductor.id().to_string();
+        // A new id: nobody else can hold it.
+        self.claim(&id)?;
         self.spawn(conductor);
         Ok(id)
     }
@@ -144,7 +151,14 @@ impl Runner {
         loaded: &super::Loaded,
         resume: Option<Option<String>>,
     ) -> Result<(), RunnerError> {
-        let mut conductor = Conductor::reopened(self.engine.clone(), loaded).await?;
+        self.claim(&loaded.id)?;
+        let mut conductor = match Conductor::reopened(self.engine.clone(), loaded).await {
+            Ok(c) => c,
+            Err(e) => {
+                self.engine.release_pipeline(&loaded.id);
+                return Err(e.into());
+            }
+        };
         if let Some(from) = resume {
             // A cancel asked as the run ended was never carried out; it must not cancel this
             // new round.
@@ -155,21 +169,32 @@ impl Runner {
         Ok(())
     }
 
+    /// Becomes the one process that drives `id`, or says which live process does.
+    fn claim(&self, id: &str) -> Result<(), RunnerError> {
+        match self.engine.claim_pipeline(id)? {
+            None => Ok(()),
+            Some(by) => Err(RunnerError::DrivenElsewhere {
+                id: id.to_string(),
+                by: by.describe(),
+            }),
+        }
+    }
+
     fn spawn(&self, mut conductor: Conductor) {
         let id = conductor.id().to_string();
         let mut control = Control::new(&self.data_dir, self.stop.clone());
         let data_dir = self.data_dir.clone();
         let task_id = id.clone();
+        let engine = self.engine.clone();
         let task = tokio::spawn(async move {
-            match conductor.drive(&mut control).await {
+            let driven = conductor.drive(&mut control).await;
+            engine.release_pipeline(&task_id);
+            match driven {
                 Ok(Some(status)) => {
                     control::clear_request(&data_dir, &task_id);
                     tracing::info!(pipeline_run = %task_id, status = status.as_str(), "pipeline ended");
                 }
                 Ok(None) => tracing::info!(pipeline_run = %task_id, "stopped driving"),
-                Err(ConductError::Record(PipelineRecordError::ReadOnly { .. })) => {
-                    tracing::warn!(pipeline_run = %task_id, "journal is read-only; not driving");
-                }
                 Err(e) => {
                     tracing::warn!(pipeline_run = %task_id, error = %e, "pipeline driver stopped")
                 }

@@ -303,6 +303,7 @@ fn enter_on_a_step_opens_its_runs_detail_when_the_dashboard_has_it() {
         project_title: Some("ETL transform".into()),
         launch_id: None,
         origin: Some(Origin::Tui),
+        launched_by: None,
         params: None,
         options: None,
         run_url: None,

@@ -36,6 +36,7 @@ fn journal_of_a_step_launch() -> JournalState {
             attempt: 1,
         },
         profile: "default".into(),
+        launched_by: None,
     };
     let launched = Event::Launched {
         launch_id: "l-step".into(),

@@ -45,6 +45,7 @@ pub fn view(project: &str, run: &str, status: RunStatus, observed: i64) -> RunVi
         project_title: Some(format!("Project {project}")),
         launch_id: Some(format!("launch-{run}")),
         origin: Some(Origin::Tui),
+        launched_by: None,
         params: Some(IndexMap::from([("day".to_string(), json!("2026-11-27"))])),
         options: Some(LaunchOptions::default()),
         run_url: Some(format!("https://app.hex.tech/x/{run}")),

@@ -206,9 +206,17 @@ fn launch_section(v: &RunView, w: usize) -> Vec<Line<'static>> {
         Some(o) => (options(o), Style::new()),
         None => ("- (unknown)".to_string(), style::dim()),
     };
+    let (by, byst) = match &v.launched_by {
+        Some(l) if l.process == crate::journal::Launcher::this_process().process => {
+            (format!("this hexdash ({})", l.describe()), Style::new())
+        }
+        Some(l) => (l.describe(), Style::new()),
+        None => ("-".to_string(), style::dim()),
+    };
     vec![
         section("Launch"),
         field("origin", origin, Style::new(), w),
+        field("process", by, byst, w),
         field("launch id", launch_id, st, w),
         field("adopted", adopted.0, adopted.1, w),
         field("options", options, ost, w),

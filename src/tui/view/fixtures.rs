@@ -193,6 +193,7 @@ pub fn run(project: usize, n: u32, status: Option<RunStatus>) -> RunView {
         project_title: Some(p.title.clone()),
         launch_id: None,
         origin: None,
+        launched_by: None,
         params: None,
         options: None,
         run_url: Some(format!(

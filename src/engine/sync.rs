@@ -1,0 +1,59 @@
+//! Keeping one engine in step with the other hexdash processes on the data dir.
+//!
+//! Every half second: fold in what other processes recorded (runs they launched are followed
+//! here too; statuses they saw count as polls here), give a heartbeat, and now and then settle
+//! launches that a process which died mid-launch left unresolved. Half a second keeps a run
+//! launched by cron on an open dashboard "within about a second" and costs one indexed read.
+
+use std::sync::Weak;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::handle::Inner;
+use super::launch;
+
+/// How often the store is read for other processes' events.
+const PERIOD: Duration = Duration::from_millis(500);
+
+/// A heartbeat every this many periods.
+const HEARTBEAT_EVERY: u64 = 2;
+
+/// Launches left behind by dead processes are looked for every this many periods.
+const ORPHANS_EVERY: u64 = 20;
+
+/// A process without a heartbeat for this long is gone (crashed, killed, or its machine
+/// asleep): its unresolved launches may be reconciled by another process. Ten heartbeats'
+/// worth, so a busy machine does not declare a live process dead.
+pub(crate) const ALIVE_GRACE: Duration = Duration::from_secs(10);
+
+pub(crate) async fn keep_in_sync(inner: Weak<Inner>) {
+    let mut count: u64 = 0;
+    loop {
+        tokio::time::sleep(PERIOD).await;
+        count = count.wrapping_add(1);
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        if inner.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let updates = {
+            let mut st = inner.lock();
+            if count.is_multiple_of(HEARTBEAT_EVERY)
+                && let Err(e) = st.journal.heartbeat()
+            {
+                tracing::warn!(error = %e, "could not write a heartbeat");
+            }
+            st.sync(Instant::now())
+        };
+        if !updates.is_empty() {
+            inner.publish(updates);
+            inner.wake.notify_one();
+        }
+        if count.is_multiple_of(ORPHANS_EVERY) {
+            launch::reconcile_orphans(&inner).await;
+        }
+    }
+}
