@@ -4,8 +4,8 @@
 //!
 //! Owns the `project_cache` table only: one row per API scope (a SHA-256 of base URL and token,
 //! so the token itself is never stored), holding the list as JSON and the wall-clock time it was
-//! fetched. The rest of the store's schema, and its `user_version`, belong to another module:
-//! nothing here creates other tables or sets the version. Must not talk to Hex or decide when a
+//! fetched. The rest of the store's schema, and its `user_version`, belong to `schema`: nothing
+//! here creates other tables or sets the version, so either may create the file first. Must not talk to Hex or decide when a
 //! list is too old to use beyond [`CachedProjects::is_fresh`]; callers fetch and store.
 //!
 //! Every failure is an [`Error`] for the caller to log and go around (fetch directly); a row that
