@@ -54,6 +54,7 @@ fn full_config_has_everything() {
     assert_eq!(c.profiles["staging"].limits.requests_per_minute, Some(30));
     assert_eq!(c.limits.requests_per_minute, Some(55));
     assert_eq!(c.http.max_backoff.as_secs(), 90);
+    assert_eq!(c.cache.projects_ttl.as_secs(), 120);
     assert_eq!(c.project("etl-extract").unwrap().params.len(), 6);
     assert_eq!(
         c.project("etl-extract")

@@ -169,6 +169,12 @@ fn control_characters_from_the_server_are_shown_escaped_never_obeyed() {
     for body in bodies {
         assert!(!body.contains('\x1b') && !body.contains('\x07'), "{body}");
     }
+    // The cached project list holds the title as JSON, escaped like the events.
+    let cached: String = conn
+        .query_row("SELECT projects FROM project_cache", [], |row| row.get(0))
+        .unwrap();
+    assert!(cached.contains(r"Evil \u001b[2J"), "{cached}");
+    assert!(!cached.contains(['\x1b', '\x07']), "{cached}");
 }
 
 #[test]
@@ -417,6 +423,10 @@ fn pipeline_commands_escape_control_characters_and_exit_4_on_a_local_journal_pro
          params = { day = \"2026-01-01\" }\n",
     )
     .unwrap();
+    // `validate` cached the project list (step b's title) in the store: a directory in its place.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(home.data_dir().join(format!("hexdash.db{suffix}")));
+    }
     std::fs::create_dir_all(home.store_file()).unwrap();
     let out = hexdash(
         &emu,

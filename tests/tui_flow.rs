@@ -13,7 +13,10 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use hexdash::config::Config;
 use hexdash::emulator::{EmulatorOptions, RunningEmulator, Scenario, start};
 use hexdash::engine::{Engine, EngineOptions};
+use hexdash::headless::ProjectList;
+use hexdash::hex::types::{Operation, Project};
 use hexdash::hex::{Client, ClientSettings};
+use hexdash::journal::{CacheScope, ProjectCache};
 use hexdash::tui::app::{App, AppExit};
 use hexdash::tui::effects::Io;
 use hexdash::tui::keymap::KeyMap;
@@ -119,6 +122,11 @@ struct Flow {
 
 impl Flow {
     async fn start() -> Flow {
+        Flow::start_with(None).await
+    }
+
+    /// With `cached` in the shared store (as fetched at that time) before the dashboard opens.
+    async fn start_with(cached: Option<(Vec<Project>, jiff::Timestamp)>) -> Flow {
         let scenario = Scenario::from_toml_str(&scenario(), "tui-flow.toml").unwrap();
         let emu = start(
             "127.0.0.1:0".parse().unwrap(),
@@ -131,7 +139,19 @@ impl Flow {
             Url::parse(&emu.base_url()).unwrap(),
             SecretString::from(TOKEN.to_string()),
         );
-        let client = Client::new(settings).unwrap();
+        let client = Client::new(settings.clone()).unwrap();
+        let store = dir.path().join("hexdash.db");
+        if let Some((list, fetched_at)) = cached {
+            let scope = CacheScope::new(client.base_url().as_str(), TOKEN);
+            let cache = ProjectCache::open(&store).unwrap();
+            cache.store(&scope, &list, fetched_at).unwrap();
+        }
+        let projects = ProjectList::new(
+            client.clone(),
+            store,
+            &settings.token,
+            Duration::from_secs(600),
+        );
         let engine = Engine::start(
             client,
             EngineOptions::new("default", dir.path().join(hexdash::journal::FILE_NAME)),
@@ -162,6 +182,7 @@ impl Flow {
             presets_path: None,
             pipelines: None,
             pipelines_dir: None,
+            projects,
             observer: Some(Box::new(move |m: &Model| {
                 let _ = models_tx.send(Some(m.clone()));
             })),
@@ -378,5 +399,61 @@ async fn a_422_from_hex_is_shown_at_the_field_it_names() {
     let screen = flow.screen(&m);
     assert!(screen.contains("Hex rejected"), "{screen}");
     assert!(flow.emu.control().runs().is_empty(), "nothing ran");
+    flow.quit().await;
+}
+
+fn list_walks(emu: &RunningEmulator) -> usize {
+    emu.control()
+        .requests()
+        .iter()
+        .filter(|r| r.operation == Some(Operation::ListProjects))
+        .count()
+}
+
+/// A list another hexdash cached a minute ago: shown at once, no ListProjects; `1` on the
+/// projects screen lists anew from Hex, whatever the cache holds.
+#[tokio::test]
+async fn the_dashboard_shows_a_fresh_cached_list_without_asking_and_1_lists_anew() {
+    let cached: Vec<Project> = serde_json::from_value(serde_json::json!([
+        {"id": LOAD, "title": "Load warehouse (as cached)"},
+    ]))
+    .unwrap();
+    let minute_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60);
+    let mut flow = Flow::start_with(Some((cached, minute_ago))).await;
+    flow.until("the cached list", |_, screen| {
+        screen.contains("Load warehouse (as cached)")
+    })
+    .await;
+    assert_eq!(
+        list_walks(&flow.emu),
+        0,
+        "a fresh cached list is not listed again"
+    );
+    flow.chars("1");
+    let m = flow
+        .until("the list from Hex", |_, screen| {
+            screen.contains("Inventory recon") && !screen.contains("(as cached)")
+        })
+        .await;
+    assert_eq!(m.projects.load.data().map(Vec::len), Some(3));
+    assert_eq!(list_walks(&flow.emu), 1);
+    flow.quit().await;
+}
+
+/// A list cached an hour ago (older than the 10-minute TTL): shown at once, then replaced by
+/// Hex's without a key.
+#[tokio::test]
+async fn the_dashboard_shows_a_stale_cached_list_then_lists_it_in_the_background() {
+    let cached: Vec<Project> = serde_json::from_value(serde_json::json!([
+        {"id": LOAD, "title": "Load warehouse (as cached)"},
+    ]))
+    .unwrap();
+    let hour_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3600);
+    let mut flow = Flow::start_with(Some((cached, hour_ago))).await;
+    flow.until("the list from Hex", |_, screen| {
+        screen.contains("Inventory recon") && !screen.contains("(as cached)")
+    })
+    .await;
+    assert_eq!(list_walks(&flow.emu), 1);
     flow.quit().await;
 }

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::Error;
 use super::duration::format_duration;
-use super::model::{Config, HttpConfig};
+use super::model::{CacheConfig, Config, HttpConfig};
 use super::paths::{Env, Paths};
 use crate::hex::Limits;
 
@@ -27,6 +27,7 @@ pub struct CheckReport {
     pub key_bindings: usize,
     pub limits: Limits,
     pub http: HttpConfig,
+    pub cache: CacheConfig,
     pub data_dir: PathBuf,
     pub warnings: Vec<String>,
 }
@@ -64,6 +65,7 @@ pub fn check(paths: &Paths, profile: Option<&str>, env: &dyn Env) -> Result<Chec
         key_bindings: config.keys.len(),
         limits: resolved.limits,
         http: config.http,
+        cache: config.cache,
         data_dir: paths.data_dir.clone(),
         warnings,
     })
@@ -110,6 +112,15 @@ impl fmt::Display for CheckReport {
             format_duration(h.request_timeout),
             h.max_retries,
             format_duration(h.max_backoff)
+        )?;
+        writeln!(
+            f,
+            "cache:        project list kept {}",
+            if self.cache.projects_ttl.is_zero() {
+                "for no time (listed every time)".to_string()
+            } else {
+                format!("for {}", format_duration(self.cache.projects_ttl))
+            }
         )?;
         if self.warnings.is_empty() {
             writeln!(f, "warnings:     none")?;

@@ -29,6 +29,8 @@ pub(crate) struct FileConfig {
     #[serde(default)]
     pub http: FileHttp,
     #[serde(default)]
+    pub cache: FileCache,
+    #[serde(default)]
     pub keys: IndexMap<String, Spanned<KeyBindingValue>>,
 }
 
@@ -60,6 +62,12 @@ pub(crate) struct FileHttp {
     pub request_timeout: Option<Spanned<DurationValue>>,
     pub max_retries: Option<Spanned<u32>>,
     pub max_backoff: Option<Spanned<DurationValue>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileCache {
+    pub projects_ttl: Option<Spanned<DurationValue>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -15,11 +15,13 @@ use toml::Spanned;
 use toml::de::DeTable;
 
 use super::error::{Error, Location};
-use super::file::{DurationValue, FileConfig, FileHttp, FileLimits, FileProfile, FileProject};
+use super::file::{
+    DurationValue, FileCache, FileConfig, FileHttp, FileLimits, FileProfile, FileProject,
+};
 use super::leak::find_leak;
 use super::locate::{KeyPath, entry_at};
 use super::model::{
-    Config, HttpConfig, LimitsConfig, ProfileConfig, ProjectConfig, default_base_url,
+    CacheConfig, Config, HttpConfig, LimitsConfig, ProfileConfig, ProjectConfig, default_base_url,
 };
 use super::suggest::did_you_mean;
 use crate::hex::{Limits, ParamSpec, check_base_url};
@@ -172,6 +174,7 @@ fn split_listing(message: &str, lead: &str) -> Option<(String, Vec<String>)> {
 fn build(src: &Source<'_>, file: FileConfig) -> Result<Config, Error> {
     let limits = check_limits(src, &[&file.limits], &KeyPath::keys(&["limits"]))?;
     let http = build_http(src, &file.http)?;
+    let cache = build_cache(&file.cache);
 
     let mut profiles = IndexMap::new();
     for (name, profile) in &file.profiles {
@@ -218,6 +221,7 @@ fn build(src: &Source<'_>, file: FileConfig) -> Result<Config, Error> {
         projects,
         limits,
         http,
+        cache,
         keys,
         key_locations,
         source: Some(src.origin.to_path_buf()),
@@ -367,6 +371,17 @@ fn build_http(src: &Source<'_>, http: &FileHttp) -> Result<HttpConfig, Error> {
             .map_or(d.max_retries, |s| *s.get_ref()),
         max_backoff: positive("max_backoff", &http.max_backoff, d.max_backoff)?,
     })
+}
+
+/// Any duration the parser takes (at most 30 days); 0 means "always list again".
+fn build_cache(cache: &FileCache) -> CacheConfig {
+    let d = CacheConfig::default();
+    CacheConfig {
+        projects_ttl: cache
+            .projects_ttl
+            .as_ref()
+            .map_or(d.projects_ttl, |s| s.get_ref().0),
+    }
 }
 
 fn build_projects(

@@ -25,7 +25,9 @@ use std::path::{Path, PathBuf};
 pub use check::{CheckReport, check};
 pub use duration::{format_duration, parse_duration};
 pub use error::{Error, Location};
-pub use model::{Config, HttpConfig, KeyBindingValue, LimitsConfig, ProfileConfig, ProjectConfig};
+pub use model::{
+    CacheConfig, Config, HttpConfig, KeyBindingValue, LimitsConfig, ProfileConfig, ProjectConfig,
+};
 pub use paths::{
     API_TOKEN_ENV, API_URL_ENV, CONFIG_DIR_ENV, DATA_DIR_ENV, Env, MapEnv, PROFILE_ENV, Paths,
     ProcessEnv,

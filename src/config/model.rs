@@ -23,6 +23,7 @@ pub struct Config {
     /// Top-level `[limits]`; each profile's own `limits` are laid over these.
     pub limits: LimitsConfig,
     pub http: HttpConfig,
+    pub cache: CacheConfig,
     /// `[keys]`: action name → key(s), kept as written; the TUI checks actions and key syntax.
     pub keys: IndexMap<String, KeyBindingValue>,
     /// Where each `[keys]` entry was written, so the TUI's errors can point at it.
@@ -39,6 +40,7 @@ impl Default for Config {
             projects: Vec::new(),
             limits: LimitsConfig::default(),
             http: HttpConfig::default(),
+            cache: CacheConfig::default(),
             keys: IndexMap::new(),
             key_locations: IndexMap::new(),
             source: None,
@@ -117,6 +119,22 @@ impl Default for HttpConfig {
             request_timeout: Duration::from_secs(30),
             max_retries: 4,
             max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `[cache]`, with defaults filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// How long the project list in the data dir's store is used before it is listed again;
+    /// zero lists it every time.
+    pub projects_ttl: Duration,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            projects_ttl: Duration::from_secs(600),
         }
     }
 }

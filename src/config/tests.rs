@@ -283,6 +283,7 @@ fn check_summarises_without_the_token() {
     assert_eq!(r.active_profile, "staging");
     assert!(r.to_string().contains("read-only:    yes"), "{r}");
     assert!(r.to_string().contains("request timeout 45s"), "{r}");
+    assert!(r.to_string().contains("project list kept for 10m"), "{r}");
 }
 
 /// The shipped file loads as it is, and also with every commented-out setting switched on, so
@@ -315,6 +316,7 @@ fn default_config_loads_commented_and_uncommented() {
         HttpConfig::default(),
         "documented defaults must be the real ones"
     );
+    assert_eq!(full.cache, crate::config::CacheConfig::default());
     let kinds: Vec<_> = full.projects[0].params.iter().map(|p| p.kind).collect();
     for kind in crate::hex::ParamKind::ALL {
         assert!(

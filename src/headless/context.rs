@@ -7,6 +7,7 @@ use crate::engine::{Engine, EngineOptions};
 use crate::hex::Client;
 
 use super::exit::Failure;
+use super::project_list::ProjectList;
 
 pub struct Context {
     pub paths: Paths,
@@ -46,6 +47,16 @@ impl Context {
             profile,
             client,
         })
+    }
+
+    /// The workspace's project list through the data dir's shared cache.
+    pub fn project_list(&self) -> ProjectList {
+        ProjectList::new(
+            self.client.clone(),
+            self.paths.store_file(),
+            &self.profile.token,
+            self.config.cache.projects_ttl,
+        )
     }
 
     /// Starts the run engine on this profile and the data dir's journal: re-attaches to runs

@@ -14,6 +14,7 @@ mod params;
 mod pipeline_cmd;
 mod pipeline_export;
 mod pipeline_run;
+mod project_list;
 mod projects;
 mod resolve;
 mod run;
@@ -32,6 +33,7 @@ use crate::config::{Config, Paths, ProcessEnv};
 
 pub use context::Context;
 pub use exit::{Exit, Failure};
+pub use project_list::{Kept, ProjectList};
 pub use resolve::{Match, Resolved, match_projects};
 
 /// Runs a parsed command line and returns how it ended. Errors are printed here, once.

@@ -2,14 +2,16 @@
 //! the loading every pipeline command shares (the file by name or path, the config, the
 //! projects to check against).
 //!
-//! Works without a token (config only); with one, and without `--offline`, it also asks Hex for
-//! the project list so steps named by title can be checked. Every problem is printed as
-//! `file:line:col: message (fix)`; any error exits 4, warnings alone exit 0.
+//! Works without a token (config only); with one, and without `--offline`, steps named by title
+//! are checked against the project list (the shared cache's when fresh and it knows every such
+//! title, else Hex's); a file whose steps all name config aliases or ids needs no list. Every
+//! problem is printed as `file:line:col: message (fix)`; any error exits 4, warnings alone exit 0.
 
 use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, PipelineAction, PipelineArgs, PipelineSource, PipelineValidateArgs};
 use crate::config::{Config, Paths, ProcessEnv};
+use crate::hex::types::Project;
 use crate::pipeline::{self, Pipeline, Projects};
 
 use super::context::Context;
@@ -75,16 +77,24 @@ pub(super) async fn load(cli: &Cli, source: &PipelineSource) -> Result<Source, F
         }
         (None, None) => return Err(Failure::usage("give a pipeline NAME or --file FILE")),
     };
-    let workspace = if source.offline {
+    let text = pipeline::read_file(&file).map_err(|e| Failure::usage(e.to_string()))?;
+    let lacks = |workspace: Option<&[Project]>| {
+        let projects = Projects {
+            config: &config,
+            workspace,
+        };
+        pipeline::lacks_project(&text, &file, &projects)
+    };
+    // Nothing to look up when every step is a config alias or an id (or the file is broken).
+    let workspace = if source.offline || !lacks(None) {
         None
     } else {
-        workspace_projects(cli).await
+        workspace_projects(cli, |list| lacks(Some(list))).await
     };
     let projects = Projects {
         config: &config,
         workspace: workspace.as_deref(),
     };
-    let text = pipeline::read_file(&file).map_err(|e| Failure::usage(e.to_string()))?;
     match pipeline::validate(&text, &file, &projects)
         .map_err(|diagnostics| pipeline::Error::Invalid { diagnostics })
     {
@@ -113,8 +123,8 @@ pub(super) async fn load(cli: &Cli, source: &PipelineSource) -> Result<Source, F
 }
 
 /// The workspace's projects when a profile with a token is usable; `None` (config only) when
-/// not, with a note saying so.
-async fn workspace_projects(cli: &Cli) -> Option<Vec<crate::hex::types::Project>> {
+/// not, with a note saying so. A cached list that `lacks` a step's project is listed again.
+async fn workspace_projects(cli: &Cli, lacks: impl Fn(&[Project]) -> bool) -> Option<Vec<Project>> {
     let ctx = match Context::load(cli) {
         Ok(ctx) => ctx,
         Err(f) => {
@@ -125,7 +135,7 @@ async fn workspace_projects(cli: &Cli) -> Option<Vec<crate::hex::types::Project>
             return None;
         }
     };
-    match ctx.client.list_all_projects().await {
+    match ctx.project_list().lookup(lacks).await {
         Ok(projects) => Some(projects),
         Err(e) => {
             crate::errln!(

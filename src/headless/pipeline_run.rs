@@ -90,7 +90,12 @@ pub async fn resume(cli: &Cli, args: &PipelineResumeArgs) -> Result<Exit, Failur
     let ctx = Context::load(cli)?;
     refuse_read_only(&ctx)?;
     let engine = writer_engine(&ctx)?;
-    let workspace = ctx.client.list_all_projects().await.ok();
+    let workspace = ctx
+        .project_list()
+        .for_recorded_pipelines(&engine, &ctx.config, |run_id, _| {
+            run_id.starts_with(&args.id)
+        })
+        .await;
     let projects = Projects {
         config: &ctx.config,
         workspace: workspace.as_deref(),

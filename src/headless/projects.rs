@@ -1,4 +1,5 @@
 //! `hexdash projects`: every project of the workspace (all pages), as a table or Hex's JSON.
+//! Always listed anew, and stored in the shared cache for the commands that follow.
 
 use crate::cli::ProjectsArgs;
 use crate::hex::types::{Project, Schedule};
@@ -8,7 +9,7 @@ use super::exit::{Exit, Failure};
 use super::output::{opt_time, print_table};
 
 pub async fn run(ctx: &Context, args: &ProjectsArgs) -> Result<Exit, Failure> {
-    let projects = ctx.client.list_all_projects().await?;
+    let projects = ctx.project_list().refresh().await?;
     if args.json {
         super::print_json(&projects)?;
         return Ok(Exit::Completed);

@@ -1,6 +1,7 @@
 //! Turning what a person typed for PROJECT into a project id: a config alias, a project id, or an
 //! exact title (case-insensitive). Ambiguity is an error that lists the candidates; nothing is
-//! guessed. The matching is pure; only a title lookup costs a ListProjects walk.
+//! guessed. The matching is pure; only a title lookup needs the project list, from the shared
+//! cache when it is fresh and knows the title (`project_list`), else one ListProjects walk.
 
 use crate::config::{Config, ProjectConfig};
 use crate::hex::types::Project;
@@ -87,7 +88,7 @@ fn describe(list: &[Resolved]) -> String {
 }
 
 /// Resolves PROJECT for a command, asking the API only when the config and the id shape do not
-/// settle it.
+/// settle it, and the cached list cannot either.
 pub async fn resolve(ctx: &Context, query: &str) -> Result<Resolved, Failure> {
     if query.trim().is_empty() {
         return Err(Failure::usage(
@@ -103,7 +104,9 @@ pub async fn resolve(ctx: &Context, query: &str) -> Result<Resolved, Failure> {
             title: None,
         });
     }
-    let projects = ctx.client.list_all_projects().await?;
+    let not_found =
+        |list: &[Project]| matches!(match_projects(list, query), Match::NotFound { .. });
+    let projects = ctx.project_list().lookup(not_found).await?;
     match match_projects(&projects, query) {
         Match::Found(r) => Ok(r),
         Match::Ambiguous(list) => Err(Failure::usage(format!(

@@ -15,6 +15,7 @@ mod error;
 mod event;
 mod import;
 mod process;
+pub mod project_cache;
 mod replay;
 mod scan;
 mod schema;
@@ -28,6 +29,7 @@ pub use event::{
 };
 pub use import::LEGACY_FILE_NAME;
 pub use process::Launcher;
+pub use project_cache::{CachedProjects, ProjectCache, Scope as CacheScope};
 pub use replay::{
     CancelState, EndedLaunch, JournalState, LastLaunch, LaunchEnd, PendingLaunch, PipelineEntry,
     RunDuration, RunKey, RunRecord, UnknownOutcome,

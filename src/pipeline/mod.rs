@@ -24,7 +24,7 @@ pub use model::{
     DEFAULT_MAX_PARALLEL, DEFAULT_RETRY_BACKOFF, MAX_RETRIES, MAX_STEPS, OnFailure, ParamDefault,
     Pipeline, PipelineParam, ProjectRef, Step, StepValue,
 };
-pub use validate::{Projects, validate, validate_recorded};
+pub use validate::{Projects, lacks_project, validate, validate_recorded};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

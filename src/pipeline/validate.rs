@@ -106,6 +106,7 @@ fn check(
 
 use graph::{Edge, Upstream, topological_order};
 use project::Resolved;
+pub use project::lacks_project;
 use values::{ValueContext, kind_example, to_json};
 
 struct Checker<'a> {

@@ -61,6 +61,9 @@ pub struct App {
     pub pipelines: Option<crate::pipeline::exec::Runner>,
     /// Where pipeline definitions are (`pipelines/` in the config dir).
     pub pipelines_dir: Option<std::path::PathBuf>,
+    /// The project list, through the data dir's shared cache (`ProjectList::uncached` in tests
+    /// that count requests).
+    pub projects: crate::headless::ProjectList,
 }
 
 impl App {
@@ -85,6 +88,7 @@ impl App {
             pipelines: self.pipelines.clone(),
             pipelines_dir: self.pipelines_dir.clone(),
             pipeline_runs: Arc::default(),
+            projects: self.projects.clone(),
         };
         let known = known_runs(&self.engine);
         let mut effects = update(&mut self.model, Msg::RunsKnown(known), &self.keys);

@@ -86,6 +86,7 @@ pub async fn open(
             text,
             level: Level::Warning,
         }));
+    let projects = ctx.project_list();
     let config = Arc::new(ctx.config);
     // Pipelines an earlier hexdash left unfinished (whose driver is gone) are carried on while
     // the dashboard runs; quitting stops driving, and the next hexdash goes on.
@@ -93,22 +94,18 @@ pub async fn open(
     let pipelines =
         (!model.status.read_only).then(|| crate::pipeline::exec::Runner::new(engine.clone(), stop));
     if let Some(runner) = pipelines.clone() {
-        let (config, engine) = (Arc::clone(&config), engine.clone());
+        let (config, engine, list) = (Arc::clone(&config), engine.clone(), projects.clone());
         tokio::spawn(async move {
             // A step may name its project by title, which needs the project list; asked only
-            // when something is unfinished.
-            let unfinished = engine.with_journal(|j| {
-                j.pipelines().any(|(_, entries)| {
-                    entries
-                        .last()
-                        .is_some_and(|e| e.kind != crate::journal::PIPELINE_FINISHED)
-                })
-            });
-            let workspace = if unfinished {
-                engine.client().list_all_projects().await.ok()
-            } else {
-                None
+            // when an unfinished run has such a step the cached list does not know.
+            let unfinished = |_: &str, entries: &[crate::journal::PipelineEntry]| {
+                entries
+                    .last()
+                    .is_some_and(|e| e.kind != crate::journal::PIPELINE_FINISHED)
             };
+            let workspace = list
+                .for_recorded_pipelines(&engine, &config, unfinished)
+                .await;
             let projects = crate::pipeline::Projects {
                 config: &config,
                 workspace: workspace.as_deref(),
@@ -129,6 +126,7 @@ pub async fn open(
         observer: None,
         pipelines,
         pipelines_dir: Some(ctx.paths.pipelines_dir()),
+        projects,
     };
     let result = app.run(&mut terminal, EventStream::new()).await;
     stop_pipelines.send_replace(true);

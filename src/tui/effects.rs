@@ -15,6 +15,7 @@ use super::msg::{Effect, LaunchFailure, Msg};
 use super::terminal;
 use crate::config::Config;
 use crate::engine::{Engine, LaunchError};
+use crate::headless::ProjectList;
 use crate::headless::output::short_id;
 use crate::hex::Error as HexError;
 use crate::hex::types::ProjectRunsQuery;
@@ -57,28 +58,16 @@ pub struct Runner {
     /// Where pipeline definitions are read from; `None` lists none.
     pub pipelines_dir: Option<PathBuf>,
     pub pipeline_runs: SharedRunCache,
+    /// The project list, through the data dir's shared cache.
+    pub projects: ProjectList,
 }
 
 impl Runner {
     /// Starts `effect`. Returns the profile to switch to for `SwitchProfile`.
     pub fn run(&self, effect: Effect) -> Option<String> {
         match effect {
-            Effect::FetchProjects => {
-                let (engine, config, tx) = (
-                    self.engine.clone(),
-                    Arc::clone(&self.config),
-                    self.tx.clone(),
-                );
-                tokio::spawn(async move {
-                    let result = match engine.client().list_all_projects().await {
-                        Ok(projects) => Ok(engine.with_journal(|journal| {
-                            catalog::project_rows(projects, &config, journal)
-                        })),
-                        Err(e) => Err(e.to_string()),
-                    };
-                    let _ = tx.send(Msg::ProjectsLoaded(result));
-                });
-            }
+            Effect::FetchProjects => self.fetch_projects(false),
+            Effect::RefreshProjects => self.fetch_projects(true),
             Effect::FetchLastRun(project_id) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {
@@ -140,8 +129,8 @@ impl Runner {
             Effect::LoadPipelines => self.load_pipelines(true),
             Effect::LoadPipelineRuns => self.load_pipelines(false),
             Effect::StartPipeline { file, params } => self.pipeline_task(
-                move |engine, config, runner| async move {
-                    start_pipeline(&engine, &config, &runner, &file, params)
+                move |engine, config, runner, list| async move {
+                    start_pipeline(&engine, &config, &runner, &list, &file, params)
                         .await
                         .map_err(|e| format!("{}: {e}", file.display()))
                 },
@@ -150,8 +139,8 @@ impl Runner {
             Effect::CancelPipeline(id) => {
                 let short = short_id(&id).to_string();
                 self.pipeline_task(
-                    move |engine, config, runner| async move {
-                        cancel_pipeline(&engine, &config, &runner, &id).await
+                    move |engine, config, runner, list| async move {
+                        cancel_pipeline(&engine, &config, &runner, &list, &id).await
                     },
                     move |result| {
                         let e = result.err()?;
@@ -164,8 +153,8 @@ impl Runner {
             Effect::ResumePipeline(id) => {
                 let answer_id = id.clone();
                 self.pipeline_task(
-                    move |engine, config, runner| async move {
-                        resume_pipeline(&engine, &config, &runner, &id).await
+                    move |engine, config, runner, list| async move {
+                        resume_pipeline(&engine, &config, &runner, &list, &id).await
                     },
                     move |result| {
                         Some(Msg::PipelineResumed {
@@ -184,12 +173,37 @@ impl Runner {
 const READ_ONLY: &str = "read-only: pipelines cannot be started, resumed or cancelled here";
 
 impl Runner {
+    /// Sends the project rows: unless `refresh`, the cached list at once (any age), and then,
+    /// when it was stale or missing or `refresh`, the list from Hex (stored for the next one).
+    fn fetch_projects(&self, refresh: bool) {
+        let (engine, config, tx, list) = (
+            self.engine.clone(),
+            Arc::clone(&self.config),
+            self.tx.clone(),
+            self.projects.clone(),
+        );
+        tokio::spawn(async move {
+            let rows = |projects| {
+                engine.with_journal(|journal| catalog::project_rows(projects, &config, journal))
+            };
+            if !refresh && let Some(kept) = list.kept().await {
+                let fresh = kept.fresh;
+                let _ = tx.send(Msg::ProjectsLoaded(Ok(rows(kept.projects))));
+                if fresh {
+                    return;
+                }
+            }
+            let result = list.refresh().await.map(rows).map_err(|e| e.to_string());
+            let _ = tx.send(Msg::ProjectsLoaded(result));
+        });
+    }
+
     /// Runs `work` on the pipeline runner in a task and sends what `answer` makes of its
     /// result. A read-only dashboard has no runner: `work` is not run and the answer is
     /// [`READ_ONLY`].
     fn pipeline_task<T, Fut>(
         &self,
-        work: impl FnOnce(Engine, Arc<Config>, PipelineRunner) -> Fut + Send + 'static,
+        work: impl FnOnce(Engine, Arc<Config>, PipelineRunner, ProjectList) -> Fut + Send + 'static,
         answer: impl FnOnce(Result<T, String>) -> Option<Msg> + Send + 'static,
     ) where
         Fut: std::future::Future<Output = Result<T, String>> + Send + 'static,
@@ -200,10 +214,10 @@ impl Runner {
             Arc::clone(&self.config),
             self.tx.clone(),
         );
-        let runner = self.pipelines.clone();
+        let (runner, list) = (self.pipelines.clone(), self.projects.clone());
         tokio::spawn(async move {
             let result = match runner {
-                Some(runner) => work(engine, config, runner).await,
+                Some(runner) => work(engine, config, runner, list).await,
                 None => Err(READ_ONLY.into()),
             };
             if let Some(msg) = answer(result) {
@@ -250,13 +264,16 @@ async fn cancel_pipeline(
     engine: &Engine,
     config: &Config,
     runner: &PipelineRunner,
+    list: &ProjectList,
     id: &str,
 ) -> Result<(), String> {
     runner.cancel(id).map_err(|e| e.to_string())?;
     if runner.is_driving(id) {
         return Ok(());
     }
-    let workspace = engine.client().list_all_projects().await.ok();
+    let workspace = list
+        .for_recorded_pipelines(engine, config, |run_id, _| run_id.starts_with(id))
+        .await;
     let projects = Projects {
         config,
         workspace: workspace.as_deref(),
@@ -273,9 +290,12 @@ async fn resume_pipeline(
     engine: &Engine,
     config: &Config,
     runner: &PipelineRunner,
+    list: &ProjectList,
     id: &str,
 ) -> Result<(), String> {
-    let workspace = engine.client().list_all_projects().await.ok();
+    let workspace = list
+        .for_recorded_pipelines(engine, config, |run_id, _| run_id.starts_with(id))
+        .await;
     let projects = Projects {
         config,
         workspace: workspace.as_deref(),
@@ -292,6 +312,7 @@ async fn start_pipeline(
     engine: &Engine,
     config: &Config,
     runner: &PipelineRunner,
+    list: &ProjectList,
     file: &std::path::Path,
     params: indexmap::IndexMap<String, serde_json::Value>,
 ) -> Result<String, String> {
@@ -315,7 +336,15 @@ async fn start_pipeline(
     };
     if by_title(&pipeline) {
         // Only titles need the workspace's project list; aliases and ids do not spend requests.
-        let workspace = engine.client().list_all_projects().await.map_err(|e| {
+        // A cached list is used when fresh and it knows every step's project.
+        let lacks = |workspace: &[crate::hex::types::Project]| {
+            let projects = Projects {
+                config,
+                workspace: Some(workspace),
+            };
+            crate::pipeline::lacks_project(&text, file, &projects)
+        };
+        let workspace = list.lookup(lacks).await.map_err(|e| {
             format!("a step names its project by title, and Hex cannot list projects: {e}")
         })?;
         pipeline = validate(Some(&workspace))?;

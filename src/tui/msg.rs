@@ -74,7 +74,10 @@ pub enum LaunchFailure {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// The project list: the shared cache's at once, then Hex's when that is stale or missing.
     FetchProjects,
+    /// The project list from Hex, whatever the cache holds (the explicit refresh).
+    RefreshProjects,
     /// Ask Hex for one project's newest run.
     FetchLastRun(String),
     Launch(LaunchRequest),

@@ -126,6 +126,22 @@ pub fn load_all(journal: &JournalState, projects: &Projects<'_>) -> Vec<Result<L
         .collect()
 }
 
+/// Whether a recorded pipeline run that `which` picks (by id and entries) has a step naming a
+/// project that `projects` cannot resolve (see [`super::lacks_project`]): loading it needs the
+/// project list, or a newer one. Runs whose header cannot be read lack nothing here; loading
+/// them fails on its own.
+pub fn recorded_lack(
+    journal: &JournalState,
+    projects: &Projects<'_>,
+    which: impl Fn(&str, &[crate::journal::PipelineEntry]) -> bool,
+) -> bool {
+    journal
+        .pipelines()
+        .filter(|(id, entries)| which(id, entries))
+        .filter_map(|(id, entries)| record::decode(id, entries).ok())
+        .any(|r| super::lacks_project(&r.header.source, &r.header.file, projects))
+}
+
 /// Rebuilds pipeline run `id` from its journal entries.
 pub fn load_entries(
     id: &str,

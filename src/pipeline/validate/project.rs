@@ -2,11 +2,13 @@
 //! workspace's project list when one is given, then a full UUID taken as an id. Part of
 //! [`super`]; reports through its `Checker`.
 
-use super::Checker;
-use crate::config::ProjectConfig;
+use std::path::Path;
+
+use super::{Checker, Projects};
+use crate::config::{Config, ProjectConfig};
 use crate::hex::types::Project;
-use crate::pipeline::definition::FileStep;
-use crate::pipeline::diagnostic::{Quoted, suggest};
+use crate::pipeline::definition::{self, FileStep};
+use crate::pipeline::diagnostic::{Quoted, Source, suggest};
 
 /// What a project name resolved to.
 pub(super) enum Resolved<'a> {
@@ -22,28 +24,14 @@ impl<'a> Checker<'a> {
         let config = self.projects.config;
         let name = s.project.get_ref().trim();
         let span = s.project.span();
-        let in_config = config
-            .projects
-            .iter()
-            .find(|p| p.alias.as_deref() == Some(name))
-            .or_else(|| config.projects.iter().find(|p| p.id == name))
-            .or_else(|| {
-                config
-                    .projects
-                    .iter()
-                    .find(|p| p.title.as_deref().is_some_and(|t| t.trim() == name))
-            });
-        if let Some(p) = in_config {
+        if let Some(p) = declared(config, name) {
             return Some(Resolved::Declared(p));
         }
         if let Some(workspace) = self.projects.workspace {
             if let Some(p) = workspace.iter().find(|p| p.id == name) {
                 return Some(Resolved::Id(p.id.clone()));
             }
-            let titled: Vec<&Project> = workspace
-                .iter()
-                .filter(|p| p.title.trim() == name)
-                .collect();
+            let titled: Vec<&Project> = workspace.iter().filter(|p| titled(p, name)).collect();
             match titled.as_slice() {
                 [one] => {
                     // A project declared in config by id but named here by title still gets its
@@ -116,4 +104,40 @@ impl<'a> Checker<'a> {
         );
         None
     }
+}
+
+/// A project declared in the config by alias, id or title, in that order.
+fn declared<'a>(config: &'a Config, name: &str) -> Option<&'a ProjectConfig> {
+    let projects = &config.projects;
+    projects
+        .iter()
+        .find(|p| p.alias.as_deref() == Some(name))
+        .or_else(|| projects.iter().find(|p| p.id == name))
+        .or_else(|| {
+            projects
+                .iter()
+                .find(|p| p.title.as_deref().is_some_and(|t| t.trim() == name))
+        })
+}
+
+fn titled(p: &Project, name: &str) -> bool {
+    p.title.trim() == name
+}
+
+/// Whether a step of the pipeline in `text` names a project that only the workspace's list
+/// could resolve and that `projects.workspace` does not hold: not declared in the config, not
+/// an id or title in the list, not a UUID. [`super::validate`] would call it unknown; a caller
+/// holding a cached list asks Hex again first. A file that does not parse lacks nothing (no list
+/// would make it valid).
+pub fn lacks_project(text: &str, origin: &Path, projects: &Projects<'_>) -> bool {
+    let Ok(file) = definition::parse(&Source::new(origin, text)) else {
+        return false;
+    };
+    let workspace = projects.workspace.unwrap_or_default();
+    file.steps.iter().any(|s| {
+        let name = s.get_ref().project.get_ref().trim();
+        declared(projects.config, name).is_none()
+            && !workspace.iter().any(|p| p.id == name || titled(p, name))
+            && uuid::Uuid::parse_str(name).is_err()
+    })
 }

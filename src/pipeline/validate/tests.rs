@@ -195,6 +195,54 @@ fn titles_are_checked_against_the_workspace_list_when_given() {
 }
 
 #[test]
+fn a_list_lacks_a_project_only_when_validation_would_call_it_unknown() {
+    let config = Config::from_toml_str(CONFIG, Path::new("demo-config.toml")).unwrap();
+    let workspace: Vec<Project> = serde_json::from_value(serde_json::json!([
+        {"id": "p-1", "title": "Revenue"},
+    ]))
+    .unwrap();
+    let lacks = |project: &str, workspace: Option<&[Project]>| {
+        let text = format!("name = \"t\"\n[[steps]]\nid = \"a\"\nproject = {project:?}\n");
+        let projects = Projects {
+            config: &config,
+            workspace,
+        };
+        let lacks = lacks_project(&text, Path::new("p.toml"), &projects);
+        let unknown = validate(&text, Path::new("p.toml"), &projects)
+            .is_err_and(|e| e.iter().any(|d| d.to_string().contains("unknown project")));
+        if workspace.is_some() {
+            assert_eq!(lacks, unknown, "{project}: the validator disagrees");
+        }
+        lacks
+    };
+    let list = Some(workspace.as_slice());
+    // Config alias, config title, list title, list id, a UUID: nothing to ask Hex for.
+    for known in [
+        "etl-extract",
+        "Daily ETL · Transform",
+        " Revenue ",
+        "p-1",
+        "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0999",
+    ] {
+        assert!(!lacks(known, list), "{known}");
+    }
+    assert!(lacks("Revenue (new)", list));
+    assert!(lacks("Revenue", Some(&[])), "an empty list knows no title");
+    assert!(lacks("Revenue", None), "no list knows no title");
+    assert!(
+        !lacks_project(
+            "not toml [",
+            Path::new("p.toml"),
+            &Projects {
+                config: &config,
+                workspace: list
+            }
+        ),
+        "a file that does not parse needs no list"
+    );
+}
+
+#[test]
 fn templates_must_name_params_and_upstream_steps() {
     let e = errors(
         r#"name = "t"

@@ -155,8 +155,8 @@ fn confirmed(model: &mut Model, confirm: Confirm) -> Vec<Effect> {
 fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     match action {
         Action::ShowProjects if model.screen == Screen::Projects => {
-            // Pressed again: refresh the list. The rows on screen stay until the answer.
-            Some(vec![Effect::FetchProjects])
+            // Pressed again: list anew from Hex. The rows on screen stay until the answer.
+            Some(vec![Effect::RefreshProjects])
         }
         Action::ShowProjects => Some(show(model, Screen::Projects)),
         Action::ShowRuns => Some(show(model, Screen::Runs)),

@@ -590,7 +590,7 @@ fn filtering_runs_moves_the_cursor_off_hidden_rows_and_1_again_refreshes_project
     assert_eq!(selected(&m), Some(RunKey::new("p2", "r-other")));
     code(&mut m, &keys, KeyCode::Esc, KeyModifiers::NONE);
     press(&mut m, &keys, '1');
-    assert_eq!(press(&mut m, &keys, '1'), vec![Effect::FetchProjects]);
+    assert_eq!(press(&mut m, &keys, '1'), vec![Effect::RefreshProjects]);
     assert!(
         m.projects.load.data().is_some(),
         "the rows stay while refreshing"
