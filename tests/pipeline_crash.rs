@@ -4,7 +4,9 @@
 //! engine's test pauses between a step's synced intent and its POST, or right after Hex's 201),
 //! at least 20 times over one data dir and one in-process emulator. After each kill the next
 //! hexdash (`pipeline resume ID --wait`) must finish the pipeline, and at the end every step of
-//! every pipeline run has run exactly once (counted in the emulator's own record of runs).
+//! every pipeline run has run exactly once (counted in the emulator's own record of runs). In
+//! every iteration a rival `pipeline run` of the same pipeline starts at the same moment on the
+//! same data dir and runs to its end, so two processes launch the same projects at once.
 //!
 //! `HEXDASH_CRASH_SEED=<u64>` replays another plan; the seed is printed either way.
 
@@ -19,6 +21,8 @@ use serde_json::Value;
 const TOKEN: &str = "hxtp_pipeline_crash_0001";
 const DEFAULT_SEED: u64 = 0x91fe_c4a5;
 const ITERATIONS: u64 = 20;
+/// The rival pipeline run of iteration N carries `iter = N + RIVAL`.
+const RIVAL: u64 = 100;
 const STEPS: [&str; 4] = ["extract", "left", "right", "load"];
 /// Guards against hangs only; nothing here is a timed assertion.
 const GUARD: Duration = Duration::from_secs(90);
@@ -155,18 +159,22 @@ impl Harness {
         cmd
     }
 
-    /// Runs to the end (killed at the guard), returning exit code, stdout and stderr.
+    /// Runs to the end (killed at the guard), returning exit code, stdout and stderr. Output is
+    /// read while it runs: a listing can be larger than a pipe holds.
     fn run(&self, args: &[&str]) -> (Option<i32>, String, String) {
-        let mut child = self.command(args).spawn().unwrap();
-        let deadline = Instant::now() + GUARD;
-        while child.try_wait().unwrap().is_none() {
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                break;
+        let child = self.command(args).spawn().unwrap();
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        let out = match rx.recv_timeout(GUARD) {
+            Ok(out) => out.unwrap(),
+            Err(_) => {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+                rx.recv().unwrap().unwrap()
             }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let out = child.wait_with_output().unwrap();
+        };
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -229,6 +237,7 @@ fn a_pipeline_killed_at_random_moments_is_finished_by_the_next_hexdash_with_each
     let h = Harness::new();
     let mut known: HashSet<String> = HashSet::new();
     let mut started: Vec<i64> = Vec::new();
+    let mut rivals: Vec<i64> = Vec::new();
     for iter in 0..ITERATIONS {
         let iter_text = iter.to_string();
         let param = format!("iter={iter_text}");
@@ -247,7 +256,28 @@ fn a_pipeline_killed_at_random_moments_is_finished_by_the_next_hexdash_with_each
         };
         cmd.env("HEXDASH_TEST_PAUSE_MS", "60000");
         let mut child = cmd.spawn().unwrap();
+        // A second pipeline run of the same pipeline starts at the same moment on the same store
+        // and is never killed: two processes launch the same projects at once.
+        let rival_param = format!("iter={}", iter + RIVAL);
+        let rival = h
+            .command(&["pipeline", "run", "crashpipe", "-p", &rival_param, "--wait"])
+            .spawn()
+            .unwrap();
         kill_after(&mut child, delay);
+        let rival = rival.wait_with_output().unwrap();
+        let rival_err = String::from_utf8_lossy(&rival.stderr).into_owned();
+        assert_eq!(
+            rival.status.code(),
+            Some(0),
+            "iteration {iter}: rival\n{rival_err}"
+        );
+        let rival_id = rival_err
+            .lines()
+            .find_map(|l| l.split("run ").nth(1)?.strip_suffix(" started"))
+            .unwrap_or_else(|| panic!("iteration {iter}: no rival id in\n{rival_err}"))
+            .to_string();
+        known.insert(rival_id);
+        rivals.push((iter + RIVAL) as i64);
 
         let ids = h.pipeline_ids();
         let new: Vec<&String> = ids.iter().filter(|id| !known.contains(*id)).collect();
@@ -278,7 +308,7 @@ fn a_pipeline_killed_at_random_moments_is_finished_by_the_next_hexdash_with_each
         "too few kills landed after the start: {started:?}"
     );
     let runs = h.runs_by_step();
-    for iter in &started {
+    for iter in started.iter().chain(&rivals) {
         for step in STEPS {
             let statuses = runs
                 .get(&(*iter, step.to_string()))

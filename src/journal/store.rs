@@ -200,6 +200,29 @@ impl Journal {
         Ok(envelope)
     }
 
+    /// Records many events in one transaction (and their runs' rows), without checks: for
+    /// tools, benchmarks and tests that write a whole history at once.
+    pub fn append_batch(&mut self, events: impl IntoIterator<Item = Event>) -> Result<u64, Error> {
+        let at = self.clock.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::store("write to", &self.path))?;
+        let mut state = JournalState::default();
+        let mut count = 0;
+        for event in events {
+            let env = insert(&tx, &self.path, at, event)?;
+            state.apply(&env);
+            count += 1;
+        }
+        for record in state.runs() {
+            write_run(&tx, record, at, state.last_seq())
+                .map_err(Error::store("write to", &self.path))?;
+        }
+        tx.commit().map_err(Error::store("write to", &self.path))?;
+        Ok(count)
+    }
+
     /// Records `event` durably and folds it into `book`, after folding in whatever other
     /// processes recorded first and checking `event` against all of it, in one transaction. An
     /// error means it is not in the store: the caller must not act on it.
