@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used)] // a benchmark, like a test: a failed setup should stop it loudly
 //! `cargo bench --bench store`: what the shared SQLite store costs (issue 12; figures in
 //! BENCHMARKS.md), on a real disk (the store is made under `target/`).
 //!
