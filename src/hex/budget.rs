@@ -3,7 +3,11 @@
 //! HEX_API.md: 60 requests per minute overall, and RunProject 20/min and 60/hour. Hex counts in
 //! a window that resets 60 s after its first request; we keep a sliding log of send times instead,
 //! which is never looser than Hex's fixed window whatever its phase, so staying inside our model
-//! means no 429 from Hex. Background polling may not spend the last `reserved_for_actions`
+//! means no 429 from Hex. Hex counts a request when it arrives, which is after we let it go (a
+//! busy machine, the network): a request that is answered ([`Budget::answered`]) moves in the log
+//! to its answer time, so a slot is only given again a window after the request certainly
+//! arrived, and one sent promptly cannot reach Hex inside the window of one sent a minute earlier
+//! that travelled slowly. Background polling may not spend the last `reserved_for_actions`
 //! requests of a minute, so launches and cancels are never starved. A 429 pauses everyone until
 //! Retry-After.
 //!
@@ -37,6 +41,17 @@ pub const MAX_PAUSE: Duration = Duration::from_secs(5 * 60);
 /// The most a shared budget adds to a wait, at random: processes told to wait for the same freed
 /// slot then do not all wake in the same millisecond to queue for the ledger's lock.
 const WAKE_JITTER_MS: u64 = 25;
+
+/// One request's place in the budget, from [`Budget::acquire_slot`]: given back to
+/// [`Budget::answered`] when its answer (or failure) arrives.
+#[derive(Debug)]
+#[must_use = "hand the slot to Budget::answered when the answer arrives"]
+pub struct Slot {
+    priority: Priority,
+    at: Instant,
+    /// Its row in the ledger, when it was taken there.
+    row: Option<i64>,
+}
 
 /// Who is asking, which decides how much of the budget they may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -156,6 +171,19 @@ impl<T: Stamp> Window<T> {
     fn used(&self) -> u32 {
         u32::try_from(self.sent.len()).unwrap_or(u32::MAX)
     }
+
+    /// Moves one send at `from` to `to` (later), keeping the log in time order. A send that has
+    /// already left the window stays gone.
+    fn move_later(&mut self, from: T, to: T) {
+        if to <= from {
+            return;
+        }
+        if let Some(i) = self.sent.iter().rposition(|t| *t == from) {
+            self.sent.remove(i);
+            let at = self.sent.partition_point(|t| *t <= to);
+            self.sent.insert(at, to);
+        }
+    }
 }
 
 /// The three windows and the pause: the whole model, whichever store its times come from.
@@ -225,6 +253,14 @@ impl<T: Stamp> State<T> {
         }
         self.take(priority, now);
         Ok(())
+    }
+
+    fn answered(&mut self, priority: Priority, sent: T, now: T) {
+        self.all.move_later(sent, now);
+        if priority == Priority::Launch {
+            self.launch_minute.move_later(sent, now);
+            self.launch_hour.move_later(sent, now);
+        }
     }
 
     fn pause(&mut self, pause: Duration, now: T) {
@@ -382,6 +418,11 @@ impl Budget {
         self.problem.get().map(String::as_str)
     }
 
+    /// The ledger file, when this budget is shared through one.
+    pub fn ledger_path(&self) -> Option<&std::path::Path> {
+        self.shared.as_ref().map(|s| s.ledger.path())
+    }
+
     pub fn sharing(&self) -> Sharing {
         match (&self.shared, self.problem.get()) {
             (_, Some(_)) => Sharing::Unavailable,
@@ -431,6 +472,15 @@ impl Budget {
 
     /// Takes a slot now if one is free; otherwise says how long to wait.
     pub fn try_acquire(&self, priority: Priority, now: Instant) -> Result<(), Duration> {
+        self.try_slot(priority, now).map(drop)
+    }
+
+    fn try_slot(&self, priority: Priority, now: Instant) -> Result<Slot, Duration> {
+        let mut slot = Slot {
+            priority,
+            at: now,
+            row: None,
+        };
         if let Some(shared) = self.ledger() {
             let now_ms = shared.clock.ms(now);
             let decided = shared.ledger.decide(now_ms, |record| {
@@ -441,22 +491,30 @@ impl Budget {
                 }
             });
             match decided {
-                Ok(Ok(())) => {
+                Ok((Ok(()), row)) => {
                     self.lock().take(priority, now);
-                    return Ok(());
+                    slot.row = row;
+                    return Ok(slot);
                 }
-                Ok(Err(wait)) => return Err(wait),
+                Ok((Err(wait), _)) => return Err(wait),
                 Err(e) => self.give_up(&e),
             }
         }
-        self.lock().try_take(&self.limits, priority, now)
+        self.lock().try_take(&self.limits, priority, now)?;
+        Ok(slot)
     }
 
     /// Waits until a slot is free and takes it.
     pub async fn acquire(&self, priority: Priority) {
+        drop(self.acquire_slot(priority).await);
+    }
+
+    /// Waits until a slot is free and takes it, for a request whose answer will be reported to
+    /// [`Budget::answered`].
+    pub async fn acquire_slot(&self, priority: Priority) -> Slot {
         loop {
-            match self.try_acquire(priority, Instant::now()) {
-                Ok(()) => return,
+            match self.try_slot(priority, Instant::now()) {
+                Ok(slot) => return slot,
                 Err(wait) => {
                     let jitter = if self.ledger().is_some() {
                         Duration::from_millis(fastrand::u64(0..=WAKE_JITTER_MS))
@@ -465,6 +523,18 @@ impl Budget {
                     };
                     tokio::time::sleep(wait + jitter).await;
                 }
+            }
+        }
+    }
+
+    /// The request of `slot` was answered (or failed) at `now`: it counts from then, because
+    /// Hex may have counted it as late as that.
+    pub fn answered(&self, slot: Slot, now: Instant) {
+        self.lock().answered(slot.priority, slot.at, now);
+        if let (Some(shared), Some(row)) = (self.ledger(), slot.row) {
+            let now_ms = shared.clock.ms(now);
+            if let Err(e) = shared.ledger.answered(row, now_ms) {
+                self.give_up(&e);
             }
         }
     }
@@ -593,6 +663,31 @@ mod tests {
         assert_eq!(b.snapshot_at(t0).paused_for, Some(MAX_PAUSE));
         assert_eq!(b.try_acquire(Priority::Action, t0).unwrap_err(), MAX_PAUSE);
         b.try_acquire(Priority::Action, t0 + MAX_PAUSE).unwrap();
+    }
+
+    #[test]
+    fn an_answered_request_counts_from_its_answer() {
+        let b = Budget::new(limits(2, 0));
+        let t0 = Instant::now();
+        let secs = Duration::from_secs;
+        let slow = b.try_slot(Priority::Launch, t0).unwrap();
+        b.try_acquire(Priority::Action, t0 + secs(1)).unwrap();
+        // Hex may have counted the first one as late as its answer, 3 s after it was sent.
+        b.answered(slow, t0 + secs(3));
+        assert_eq!(
+            b.try_acquire(Priority::Action, t0 + secs(60)).unwrap_err(),
+            secs(1)
+        );
+        b.try_acquire(Priority::Action, t0 + secs(61)).unwrap();
+        assert_eq!(
+            b.try_acquire(Priority::Action, t0 + secs(61)).unwrap_err(),
+            secs(2)
+        );
+        // The launch windows moved with it.
+        assert_eq!(b.wait_time(Priority::Launch, t0 + secs(62)), secs(1));
+        let snap = b.snapshot_at(t0 + secs(62));
+        assert_eq!(snap.launches_left_this_minute, 1);
+        assert_eq!(snap.launches_left_this_hour, 2);
     }
 
     #[tokio::test(start_paused = true)]

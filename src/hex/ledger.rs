@@ -7,9 +7,9 @@
 //! in the user's runtime (or cache) dir, one per base URL and token, named by a hash of the two:
 //! the token itself is never in the file, its name, logs or errors. It holds the send times of
 //! the last hour (wall-clock milliseconds: `Instant`s mean nothing to another process), who sent
-//! them (pid), and a 429 pause. Each decision is one short `BEGIN IMMEDIATE` transaction (prune,
-//! read, maybe insert), in WAL mode with a busy timeout, so processes queue for a few
-//! milliseconds at most.
+//! them (pid; a send moves to its answer time when that arrives), and a 429 pause. Each decision
+//! is one short `BEGIN IMMEDIATE` transaction (prune, read, maybe insert), in WAL mode with a busy
+//! timeout, so processes queue for a few milliseconds at most.
 //!
 //! It owns the file and its SQL only: what a row means for a request (windows, priorities,
 //! reserve) stays in `budget`, the same for the shared and the in-process budget. It must not
@@ -213,14 +213,14 @@ impl Ledger {
     }
 
     /// One write transaction at `now_ms`: drops rows no window counts, reads the rest, and
-    /// records one send (a launch when `Some(true)`) if `decide` asks for it.
+    /// records one send (a launch when `Some(true)`) if `decide` asks for it, returning its row.
     pub(crate) fn decide<R>(
         &self,
         now_ms: i64,
         decide: impl FnOnce(&Record) -> (R, Option<bool>),
-    ) -> Result<R, Error> {
+    ) -> Result<(R, Option<i64>), Error> {
         let mut conn = self.lock();
-        let result: rusqlite::Result<R> = (|| {
+        let result: rusqlite::Result<(R, Option<i64>)> = (|| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.prepare_cached("DELETE FROM sends WHERE at_ms <= ?1")?
                 .execute([now_ms.saturating_sub(KEEP_MS)])?;
@@ -234,12 +234,14 @@ impl Ledger {
                 .execute([cap])?;
             let record = load(&tx, now_ms)?;
             let (result, insert) = decide(&record);
+            let mut row = None;
             if let Some(launch) = insert {
                 tx.prepare_cached("INSERT INTO sends (at_ms, launch, pid) VALUES (?1, ?2, ?3)")?
                     .execute(params![now_ms, launch, self.pid])?;
+                row = Some(tx.last_insert_rowid());
             }
             tx.commit()?;
-            Ok(result)
+            Ok((result, row))
         })();
         result.map_err(|e| self.sqlite(e))
     }
@@ -254,6 +256,15 @@ impl Ledger {
             Ok(record)
         })();
         result.map_err(|e| self.sqlite(e))
+    }
+
+    /// The send of `row` was answered at `at_ms`: it counts from then (never earlier).
+    pub(crate) fn answered(&self, row: i64, at_ms: i64) -> Result<(), Error> {
+        self.lock()
+            .prepare_cached("UPDATE sends SET at_ms = max(at_ms, ?2) WHERE rowid = ?1")
+            .and_then(|mut st| st.execute([row, at_ms]))
+            .map(|_| ())
+            .map_err(|e| self.sqlite(e))
     }
 
     /// Stops every process's requests until `until_ms` (or keeps a later pause in force).

@@ -14,7 +14,7 @@ mod retry_after;
 pub mod settings;
 pub mod types;
 
-pub use budget::{Budget, BudgetSnapshot, Priority, Sharing};
+pub use budget::{Budget, BudgetSnapshot, Priority, Sharing, Slot};
 pub use client::Client;
 pub use error::Error;
 pub use ledger::Ledger;

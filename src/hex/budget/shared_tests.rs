@@ -143,6 +143,24 @@ fn a_pause_from_one_stops_the_other() {
 }
 
 #[test]
+fn an_answer_moves_the_send_for_every_handle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = pair(tmp.path(), limits(2, 0));
+    let t0 = Instant::now();
+    let secs = Duration::from_secs;
+    let slow = a.try_slot(Priority::Action, t0).unwrap();
+    b.try_acquire(Priority::Action, t0 + secs(1)).unwrap();
+    a.answered(slow, t0 + secs(3));
+    // b's own send frees at t0 + 61 s; a's, answered at t0 + 3 s, only at t0 + 63 s.
+    let wait = b.try_acquire(Priority::Action, t0 + secs(60)).unwrap_err();
+    assert!(about(wait, secs(1)), "{wait:?}");
+    let later = t0 + secs(61) + Duration::from_millis(10);
+    b.try_acquire(Priority::Action, later).unwrap();
+    let wait = a.try_acquire(Priority::Action, later).unwrap_err();
+    assert!(about(wait, secs(2) - Duration::from_millis(10)), "{wait:?}");
+}
+
+#[test]
 fn wall_clock_mapping_keeps_distances_exact() {
     let clock = WallClock::new();
     let t0 = Instant::now();
