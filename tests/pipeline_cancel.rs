@@ -131,6 +131,7 @@ impl Harness {
         cmd.args(args)
             .env("HEXDASH_CONFIG_DIR", self.home.config_dir())
             .env("HEXDASH_DATA_DIR", self.home.data_dir())
+            .env("HEXDASH_LEDGER_DIR", self.home.ledger_dir())
             .env("HEX_API_URL", self.emu.base_url())
             .env("HEX_API_TOKEN", TOKEN)
             .env("RUST_BACKTRACE", "0")

@@ -146,6 +146,7 @@ impl Harness {
             .env("HEX_API_TOKEN", TOKEN)
             .env("HEXDASH_CONFIG_DIR", self.home.path().join("config"))
             .env("HEXDASH_DATA_DIR", self.home.path().join("data"))
+            .env("HEXDASH_LEDGER_DIR", self.home.path().join("ledger"))
             .env_remove("HEXDASH_PROFILE")
             .env_remove("HEXDASH_CONFIG")
             .env_remove("HEXDASH_TEST_PAUSE_AT")
