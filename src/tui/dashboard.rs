@@ -81,13 +81,12 @@ pub async fn open(
         .map_err(|e| Failure::usage(format!("cannot draw on the terminal: {e}")))?;
     let engine = ctx.engine()?;
     model.status.read_only |= !engine.is_writer();
-    model.status.message =
-        notice
-            .or_else(|| first_message(&engine, &key_warnings))
-            .or(presets_warning.map(|text| Message {
-                text,
-                level: Level::Warning,
-            }));
+    model.status.message = notice
+        .or_else(|| first_message(&engine, &ctx.client, &key_warnings))
+        .or(presets_warning.map(|text| Message {
+            text,
+            level: Level::Warning,
+        }));
     let config = Arc::new(ctx.config);
     // Pipelines an earlier hexdash left unfinished are carried on while the dashboard runs (only
     // the journal's writer may drive them); quitting stops driving, and the next hexdash goes on.
@@ -138,8 +137,13 @@ pub async fn open(
     result.map_err(|e| Failure::api(format!("the dashboard stopped: {e}")))
 }
 
-/// What the status bar says first: why this dashboard is read-only, or a bad key binding.
-fn first_message(engine: &crate::engine::Engine, key_warnings: &[String]) -> Option<Message> {
+/// What the status bar says first: why this dashboard is read-only, why its request budget is
+/// not shared with other hexdash processes, or a bad key binding.
+fn first_message(
+    engine: &crate::engine::Engine,
+    client: &crate::hex::Client,
+    key_warnings: &[String],
+) -> Option<Message> {
     if !engine.is_writer() {
         let who = engine
             .journal_holder()
@@ -149,6 +153,12 @@ fn first_message(engine: &crate::engine::Engine, key_warnings: &[String]) -> Opt
             text: format!(
                 "read-only: another hexdash{who} writes the journal; launching and cancelling are off"
             ),
+            level: Level::Warning,
+        });
+    }
+    if let Some(problem) = client.budget().problem() {
+        return Some(Message {
+            text: problem.to_string(),
             level: Level::Warning,
         });
     }
