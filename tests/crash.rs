@@ -86,8 +86,17 @@ failure_rate = {failure_rate}
     s
 }
 
+const LIMITS: &str = r#"
+# As the emulator's limits: this test is about crashes, not the request budget its processes
+# share (one token, one ledger).
+[limits]
+requests_per_minute = 100000
+launches_per_minute = 10000
+launches_per_hour = 100000
+"#;
+
 fn config_text() -> String {
-    let mut s = String::new();
+    let mut s = String::from(LIMITS);
     for (id, alias) in PROJECTS {
         let _ = write!(
             s,
