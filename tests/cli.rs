@@ -124,6 +124,7 @@ impl Harness {
             .env("HEX_API_TOKEN", token)
             .env("HEXDASH_CONFIG_DIR", self.config_dir())
             .env("HEXDASH_DATA_DIR", self.data_dir())
+            .env("HEXDASH_LEDGER_DIR", self.home.path().join("ledger"))
             .env_remove("HEXDASH_PROFILE")
             .env_remove("HEXDASH_CONFIG")
             .env_remove("HEXDASH_LOG")
@@ -189,6 +190,7 @@ fn offline(home: &Path, args: &[&str]) -> Outcome {
         .env("HEX_API_TOKEN", TOKEN)
         .env("HEXDASH_CONFIG_DIR", home.join("config"))
         .env("HEXDASH_DATA_DIR", home.join("data"))
+        .env("HEXDASH_LEDGER_DIR", home.join("ledger"))
         .env_remove("HEX_API_URL")
         .env_remove("HEXDASH_PROFILE")
         .env_remove("HEXDASH_CONFIG")
@@ -484,6 +486,12 @@ fn config_path_init_and_check() {
         path.stdout
             .contains(&home.path().join("data").display().to_string()),
         "config path must print HEXDASH_DATA_DIR: {}",
+        path.stdout
+    );
+    assert!(
+        path.stdout
+            .contains(&home.path().join("ledger").display().to_string()),
+        "config path must print HEXDASH_LEDGER_DIR: {}",
         path.stdout
     );
 

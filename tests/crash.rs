@@ -91,8 +91,17 @@ failure_rate = {failure_rate}
     s
 }
 
+const LIMITS: &str = r#"
+# As the emulator's limits: this test is about crashes, not the request budget its processes
+# share (one token, one ledger).
+[limits]
+requests_per_minute = 100000
+launches_per_minute = 10000
+launches_per_hour = 100000
+"#;
+
 fn config_text() -> String {
-    let mut s = String::new();
+    let mut s = String::from(LIMITS);
     for (id, alias) in PROJECTS {
         let _ = write!(
             s,
@@ -216,6 +225,7 @@ impl Harness {
             .env("HEX_API_TOKEN", TOKEN)
             .env("HEXDASH_CONFIG_DIR", self.home.path().join("config"))
             .env("HEXDASH_DATA_DIR", self.home.path().join("data"))
+            .env("HEXDASH_LEDGER_DIR", self.home.path().join("ledger"))
             .env_remove("HEXDASH_PROFILE")
             .env_remove("HEXDASH_CONFIG")
             .env_remove("HEXDASH_LOG")

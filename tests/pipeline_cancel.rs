@@ -51,6 +51,13 @@ duration_secs = [1.2, 1.6]
 }
 
 const CONFIG: &str = r#"
+# As the emulator's limits: this test is about cancels, not the request budget its processes
+# share (one token, one ledger).
+[limits]
+requests_per_minute = 100000
+launches_per_minute = 10000
+launches_per_hour = 100000
+
 [[projects]]
 id = "cccccccc-0000-4000-8000-000000000001"
 alias = "seq"
@@ -131,6 +138,7 @@ impl Harness {
         cmd.args(args)
             .env("HEXDASH_CONFIG_DIR", self.home.config_dir())
             .env("HEXDASH_DATA_DIR", self.home.data_dir())
+            .env("HEXDASH_LEDGER_DIR", self.home.ledger_dir())
             .env("HEX_API_URL", self.emu.base_url())
             .env("HEX_API_TOKEN", TOKEN)
             .env("RUST_BACKTRACE", "0")

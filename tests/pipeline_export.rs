@@ -46,6 +46,7 @@ fn hexdash(home: &Path, args: &[&str]) -> Outcome {
         .current_dir(root())
         .env("HEXDASH_CONFIG_DIR", home.join("config"))
         .env("HEXDASH_DATA_DIR", home.join("data"))
+        .env("HEXDASH_LEDGER_DIR", home.join("ledger"))
         .env_remove("HEX_API_URL")
         .env_remove("HEX_API_TOKEN")
         .env_remove("HEXDASH_PROFILE")

@@ -81,6 +81,10 @@ impl Harness {
                 "HEXDASH_DATA_DIR",
                 self.home.path().join("data").display().to_string(),
             ),
+            (
+                "HEXDASH_LEDGER_DIR",
+                self.home.path().join("ledger").display().to_string(),
+            ),
         ]
     }
 

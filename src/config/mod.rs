@@ -29,8 +29,8 @@ pub use model::{
     CacheConfig, Config, HttpConfig, KeyBindingValue, LimitsConfig, ProfileConfig, ProjectConfig,
 };
 pub use paths::{
-    API_TOKEN_ENV, API_URL_ENV, CONFIG_DIR_ENV, DATA_DIR_ENV, Env, MapEnv, PROFILE_ENV, Paths,
-    ProcessEnv,
+    API_TOKEN_ENV, API_URL_ENV, CONFIG_DIR_ENV, DATA_DIR_ENV, Env, LEDGER_DIR_ENV, MapEnv,
+    PROFILE_ENV, Paths, ProcessEnv,
 };
 pub use profile::{BUILTIN_PROFILE, Profile};
 pub use suggest::did_you_mean;

@@ -1,8 +1,9 @@
 //! Where hexdash keeps its files, and the environment it reads them from.
 //!
 //! Owns the choice of directories: the platform's (via `directories`), overridden by
-//! `HEXDASH_CONFIG_DIR`, `HEXDASH_DATA_DIR` and `--config FILE`. Also owns the [`Env`] seam that
-//! lets tests supply environment variables without touching the process. Creates nothing.
+//! `HEXDASH_CONFIG_DIR`, `HEXDASH_DATA_DIR`, `HEXDASH_LEDGER_DIR` and `--config FILE`. Also owns
+//! the [`Env`] seam that lets tests supply environment variables without touching the process.
+//! Creates nothing.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -16,6 +17,10 @@ use super::Error;
 pub const CONFIG_DIR_ENV: &str = "HEXDASH_CONFIG_DIR";
 /// Overrides the directory that holds the journal and logs.
 pub const DATA_DIR_ENV: &str = "HEXDASH_DATA_DIR";
+/// Overrides the directory of the request ledger, which every hexdash process of the user with
+/// the same token shares (so it is not in the data dir: two processes on different data dirs
+/// with one token still share one budget).
+pub const LEDGER_DIR_ENV: &str = "HEXDASH_LEDGER_DIR";
 /// Names the profile to use when `--profile` is not given (read by the caller).
 pub const PROFILE_ENV: &str = "HEXDASH_PROFILE";
 /// Overrides the active profile's base URL.
@@ -89,20 +94,25 @@ pub struct Paths {
     pub config_dir: PathBuf,
     pub data_dir: PathBuf,
     pub config_file: PathBuf,
+    /// Where the request ledgers are (one file per base URL and token); `None` when the
+    /// platform has neither a runtime nor a cache dir and `HEXDASH_LEDGER_DIR` is not set.
+    pub ledger_dir: Option<PathBuf>,
 }
 
 impl Paths {
-    /// Platform directories, then `HEXDASH_CONFIG_DIR` / `HEXDASH_DATA_DIR`, then `--config FILE`
-    /// (which moves only the file: pipelines stay in the config dir).
+    /// Platform directories, then `HEXDASH_CONFIG_DIR` / `HEXDASH_DATA_DIR` /
+    /// `HEXDASH_LEDGER_DIR`, then `--config FILE` (which moves only the file: pipelines stay in
+    /// the config dir).
     ///
     /// The platform directories come from the process environment (`$HOME`, `$XDG_*`), not from
-    /// `env`; tests should set the two HEXDASH variables.
+    /// `env`; tests should set the HEXDASH variables.
     pub fn resolve(config_file_override: Option<&Path>, env: &dyn Env) -> Result<Paths, Error> {
         let config_env = non_empty_var(env, CONFIG_DIR_ENV).map(PathBuf::from);
         let data_env = non_empty_var(env, DATA_DIR_ENV).map(PathBuf::from);
+        let ledger_env = non_empty_var(env, LEDGER_DIR_ENV).map(PathBuf::from);
         // Only ask the platform when something is still missing, so a machine without a home
-        // directory works once both variables are set.
-        let platform = if config_env.is_none() || data_env.is_none() {
+        // directory works once the variables are set.
+        let platform = if config_env.is_none() || data_env.is_none() || ledger_env.is_none() {
             ProjectDirs::from("", "", "hexdash")
         } else {
             None
@@ -114,6 +124,15 @@ impl Paths {
         let data_dir = data_env
             .or_else(|| platform.as_ref().map(|p| p.data_local_dir().to_path_buf()))
             .ok_or(Error::NoConfigDir)?;
+        // The runtime dir ($XDG_RUNTIME_DIR/hexdash) is private to the user, in memory and
+        // emptied at logout: right for request times of the last hour. Else the cache dir.
+        let ledger_dir = ledger_env.or_else(|| {
+            platform.as_ref().map(|p| {
+                p.runtime_dir()
+                    .unwrap_or_else(|| p.cache_dir())
+                    .to_path_buf()
+            })
+        });
         let config_file = config_file_override
             .map(Path::to_path_buf)
             .unwrap_or_else(|| config_dir.join("config.toml"));
@@ -121,17 +140,19 @@ impl Paths {
             config_dir,
             data_dir,
             config_file,
+            ledger_dir,
         })
     }
 
-    /// Everything under two given directories, with `config.toml` in the first (for tests and
-    /// the demo).
+    /// Everything under two given directories, with `config.toml` in the first (for tests). No
+    /// ledger dir: a client built on these paths counts its requests in process.
     pub fn in_dirs(config_dir: impl Into<PathBuf>, data_dir: impl Into<PathBuf>) -> Paths {
         let config_dir = config_dir.into();
         Paths {
             config_file: config_dir.join("config.toml"),
             config_dir,
             data_dir: data_dir.into(),
+            ledger_dir: None,
         }
     }
 
@@ -158,9 +179,11 @@ mod tests {
     fn env_overrides_platform_dirs_and_flag_overrides_file() {
         let env = MapEnv::new()
             .with(CONFIG_DIR_ENV, "/etc/hd")
-            .with(DATA_DIR_ENV, "/var/hd");
+            .with(DATA_DIR_ENV, "/var/hd")
+            .with(LEDGER_DIR_ENV, "/run/hd");
         let p = Paths::resolve(None, &env).unwrap();
         assert_eq!(p.config_dir, PathBuf::from("/etc/hd"));
+        assert_eq!(p.ledger_dir, Some(PathBuf::from("/run/hd")));
         assert_eq!(p.config_file, PathBuf::from("/etc/hd/config.toml"));
         assert_eq!(p.store_file(), PathBuf::from("/var/hd/hexdash.db"));
         assert_eq!(p.log_dir(), PathBuf::from("/var/hd/logs"));
@@ -180,6 +203,21 @@ mod tests {
             assert_ne!(p.config_dir, PathBuf::from(" "));
             assert!(p.config_dir.ends_with("hexdash"), "{p:?}");
         }
+    }
+
+    #[test]
+    fn the_ledger_dir_is_the_platforms_not_the_data_dir() {
+        let env = MapEnv::new()
+            .with(CONFIG_DIR_ENV, "/etc/hd")
+            .with(DATA_DIR_ENV, "/var/hd")
+            .with(LEDGER_DIR_ENV, " ");
+        let p = Paths::resolve(None, &env).unwrap();
+        // Two data dirs with one token share one budget: the ledger never follows the data dir.
+        if let Some(dir) = &p.ledger_dir {
+            assert!(dir.ends_with("hexdash"), "{p:?}");
+            assert!(!dir.starts_with("/var/hd"), "{p:?}");
+        }
+        assert_eq!(Paths::in_dirs("/etc/hd", "/var/hd").ledger_dir, None);
     }
 
     #[test]

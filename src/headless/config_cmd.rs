@@ -21,6 +21,10 @@ pub fn run(cli: &Cli, action: &ConfigAction, env: &dyn Env) -> Result<Exit, Fail
             crate::outln!("store:       {}", paths.store_file().display());
             crate::outln!("logs:        {}", paths.log_dir().display());
             crate::outln!("pipelines:   {}", paths.pipelines_dir().display());
+            match &paths.ledger_dir {
+                Some(dir) => crate::outln!("ledger dir:  {}", dir.display()),
+                None => crate::outln!("ledger dir:  none (set HEXDASH_LEDGER_DIR)"),
+            }
         }
         ConfigAction::Check => {
             let mut report = config::check(&paths, cli.profile.as_deref(), env)?;

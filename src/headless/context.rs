@@ -1,10 +1,14 @@
 //! What every API-facing headless command needs: paths, the loaded config, the active profile
-//! and a client built from it. Loading fails with exit code 4 and a message that says the fix.
+//! and a client built from it, whose request budget is shared with every other hexdash process
+//! of the user on the same token (the ledger in `Paths::ledger_dir`). Loading fails with exit
+//! code 4 and a message that says the fix; a budget that cannot be shared is only a warning.
+
+use std::sync::Arc;
 
 use crate::cli::Cli;
 use crate::config::{Config, Env, Paths, ProcessEnv, Profile};
 use crate::engine::{Engine, EngineOptions};
-use crate::hex::Client;
+use crate::hex::{Budget, Client, ClientSettings, Ledger, ledger};
 
 use super::exit::Failure;
 use super::project_list::ProjectList;
@@ -16,21 +20,54 @@ pub struct Context {
     pub client: Client,
 }
 
+/// Who hears, once, that the request budget could not be shared: a headless command on stderr;
+/// the dashboard owns the terminal, so it shows `Budget::problem` in its message line instead.
+/// Both log it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    Headless,
+    Dashboard,
+}
+
+/// A client for `settings` whose budget is shared, through the ledger in `paths.ledger_dir`,
+/// with every hexdash process of this user using the same base URL and token.
+pub fn shared_client(
+    paths: &Paths,
+    settings: &ClientSettings,
+    surface: Surface,
+) -> Result<Client, Failure> {
+    let ledger = match &paths.ledger_dir {
+        Some(dir) => Ledger::open(dir, &settings.base_url, &settings.token),
+        None => Err(ledger::Error::NoDir),
+    };
+    let tell: fn(&str) = match surface {
+        Surface::Headless => |text| crate::errln!("hexdash: warning: {text}"),
+        Surface::Dashboard => |_| {},
+    };
+    let budget = Arc::new(Budget::shared(settings.limits, ledger, tell));
+    Ok(Client::with_budget(settings.clone(), budget)?)
+}
+
 impl Context {
     pub fn load(cli: &Cli) -> Result<Context, Failure> {
         Self::load_with(cli, &ProcessEnv)
     }
 
-    /// As [`Context::load`], on `profile` instead of the command line's.
+    /// As [`Context::load`], on `profile` instead of the command line's, for the dashboard.
     pub fn load_for_profile(cli: &Cli, profile: Option<&str>) -> Result<Context, Failure> {
-        Self::load_profile(cli, profile, &ProcessEnv)
+        Self::load_profile(cli, profile, &ProcessEnv, Surface::Dashboard)
     }
 
     pub fn load_with(cli: &Cli, env: &dyn Env) -> Result<Context, Failure> {
-        Self::load_profile(cli, cli.profile.as_deref(), env)
+        Self::load_profile(cli, cli.profile.as_deref(), env, Surface::Headless)
     }
 
-    fn load_profile(cli: &Cli, profile: Option<&str>, env: &dyn Env) -> Result<Context, Failure> {
+    fn load_profile(
+        cli: &Cli,
+        profile: Option<&str>,
+        env: &dyn Env,
+        surface: Surface,
+    ) -> Result<Context, Failure> {
         let paths = Paths::resolve(cli.config.as_deref(), env)?;
         // A file named with --config must exist; the default location may be absent (defaults).
         let config = if cli.config.is_some() {
@@ -40,7 +77,7 @@ impl Context {
         };
         let mut profile = config.profile(profile, env)?;
         profile.read_only |= cli.read_only;
-        let client = Client::new(profile.settings.clone())?;
+        let client = shared_client(&paths, &profile.settings, surface)?;
         Ok(Context {
             paths,
             config,

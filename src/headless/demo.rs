@@ -10,11 +10,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{DemoArgs, DemoCommand, ProjectsArgs, RunArgs};
-use crate::config::{Config, MapEnv, Paths};
+use crate::config::{Config, LEDGER_DIR_ENV, MapEnv, Paths};
 use crate::emulator::{self, EmulatorOptions, Scenario};
-use crate::hex::Client;
 
-use super::context::Context;
+use super::context::{Context, Surface, shared_client};
 use super::exit::{Exit, Failure};
 use super::{cancel, projects, run, status};
 
@@ -67,7 +66,7 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
         .data_dir
         .clone()
         .unwrap_or_else(|| scratch.0.join("data"));
-    let env = MapEnv(HashMap::from([
+    let mut env = MapEnv(HashMap::from([
         ("HEX_API_URL".to_string(), running.base_url()),
         ("HEX_API_TOKEN".to_string(), token),
         (
@@ -79,6 +78,13 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
             scratch.0.join("config").display().to_string(),
         ),
     ]));
+    // A ledger dir the user chose (their runtime dir may be unusable) holds the demo's too.
+    if let Some(dir) = std::env::var_os(LEDGER_DIR_ENV) {
+        env.0.insert(
+            LEDGER_DIR_ENV.to_string(),
+            dir.to_string_lossy().into_owned(),
+        );
+    }
     let paths = Paths::resolve(None, &env)?;
     let pipelines = paths.pipelines_dir();
     std::fs::create_dir_all(&pipelines)
@@ -95,7 +101,16 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
         })?;
     let config = Config::from_toml_str(DEMO_CONFIG, Path::new("assets/demo-config.toml"))?;
     let profile = config.profile(Some("demo"), &env)?;
-    let client = Client::new(profile.settings.clone())?;
+    // The emulator's URL (a fresh port) and token name a ledger of their own, shared by nothing
+    // else: the demo still shows the budget as every hexdash counts it.
+    let dashboard = args.command.is_none() && crate::tui::dashboard::has_terminal();
+    let surface = if dashboard {
+        Surface::Dashboard
+    } else {
+        Surface::Headless
+    };
+    let client = shared_client(&paths, &profile.settings, surface)?;
+    let ledger = client.budget().ledger_path().map(Path::to_path_buf);
     let ctx = Context {
         paths,
         config,
@@ -117,6 +132,15 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
         None | Some(DemoCommand::Tour) => tour(&ctx, args.speed).await,
     };
     running.shutdown().await;
+    // Nothing else can use the ledger of an emulator that is gone (it is named by the
+    // emulator's URL, port included).
+    if let Some(ledger) = ledger {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = ledger.as_os_str().to_owned();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
     drop(scratch);
     result
 }

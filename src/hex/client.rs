@@ -261,8 +261,13 @@ impl Client {
     ) -> Result<Reply, Error> {
         let mut attempt: u32 = 0;
         loop {
-            self.inner.budget.acquire(priority).await;
-            let err = match self.exchange(op, build()).await {
+            let slot = self.inner.budget.acquire_slot(priority).await;
+            let result = self.exchange(op, build()).await;
+            // Hex counted the request when it arrived, at the latest now.
+            self.inner
+                .budget
+                .answered(slot, tokio::time::Instant::now());
+            let err = match result {
                 Ok(reply) => return Ok(reply),
                 Err(err) => err,
             };

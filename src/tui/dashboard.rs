@@ -81,7 +81,7 @@ pub async fn open(
         .map_err(|e| Failure::usage(format!("cannot draw on the terminal: {e}")))?;
     let engine = ctx.engine()?;
     model.status.message = notice
-        .or_else(|| first_message(&key_warnings))
+        .or_else(|| first_message(&ctx.client, &key_warnings))
         .or(presets_warning.map(|text| Message {
             text,
             level: Level::Warning,
@@ -134,8 +134,15 @@ pub async fn open(
     result.map_err(|e| Failure::api(format!("the dashboard stopped: {e}")))
 }
 
-/// What the status bar says first: a bad key binding.
-fn first_message(key_warnings: &[String]) -> Option<Message> {
+/// What the status bar says first: why its request budget is not shared with other hexdash
+/// processes, or a bad key binding.
+fn first_message(client: &crate::hex::Client, key_warnings: &[String]) -> Option<Message> {
+    if let Some(problem) = client.budget().problem() {
+        return Some(Message {
+            text: problem.to_string(),
+            level: Level::Warning,
+        });
+    }
     let first = key_warnings.first()?;
     let more = match key_warnings.len() {
         1 => String::new(),

@@ -63,6 +63,12 @@ impl Home {
         store_bytes(&self.store_file())
     }
 
+    /// The request ledgers of every hexdash this home starts: one budget per token for all of
+    /// them (whatever their data dir), and none shared with the machine's or other tests'.
+    pub fn ledger_dir(&self) -> PathBuf {
+        self.dir.path().join("ledger")
+    }
+
     pub fn write_config(&self, config_toml: &str) {
         std::fs::write(self.config_dir().join("config.toml"), config_toml).unwrap();
     }
@@ -81,6 +87,7 @@ impl Home {
         cmd.args(args)
             .env("HEXDASH_CONFIG_DIR", self.config_dir())
             .env("HEXDASH_DATA_DIR", self.data_dir())
+            .env("HEXDASH_LEDGER_DIR", self.ledger_dir())
             .env("RUST_BACKTRACE", "0")
             .env_remove("HEX_API_URL")
             .env_remove("HEX_API_TOKEN")

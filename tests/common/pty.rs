@@ -41,6 +41,7 @@ impl Pty {
         cmd.env("RUST_BACKTRACE", "0");
         cmd.env("HEXDASH_DATA_DIR", home.path().join("data"));
         cmd.env("HEXDASH_CONFIG_DIR", home.path().join("config"));
+        cmd.env("HEXDASH_LEDGER_DIR", home.path().join("ledger"));
         cmd.env_remove("HEX_API_TOKEN");
         cmd.env_remove("HEX_API_URL");
         for (k, v) in env {

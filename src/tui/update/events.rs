@@ -6,6 +6,7 @@
 
 use super::{inform, refocus_after_change, short};
 use crate::engine::{Change, RunKey, RunView, Update};
+use crate::hex::Sharing;
 use crate::tui::model::{Confirm, HexLast, Level, Load, Model, Overlay, RunRow, Screen};
 use crate::tui::msg::{Effect, LaunchFailure, Msg};
 
@@ -82,7 +83,23 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Budget(b) => {
+            // The ledger failed under a running dashboard (the budget says so once, in the log):
+            // from now on other hexdash processes' requests are not counted.
+            let lost = b.sharing == Sharing::Unavailable
+                && model
+                    .status
+                    .budget
+                    .is_some_and(|old| old.sharing == Sharing::Shared);
             model.status.budget = Some(b);
+            if lost {
+                inform(
+                    model,
+                    Level::Warning,
+                    "the request budget is no longer shared with other hexdash processes (the \
+                     log says why); several at once may get 429s"
+                        .into(),
+                );
+            }
             Vec::new()
         }
         Msg::LaunchFinished { project_id, result } => launched(model, &project_id, result),

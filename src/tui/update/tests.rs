@@ -487,6 +487,40 @@ fn engine_health_budget_notices_and_cancel_results_reach_the_status_bar() {
 }
 
 #[test]
+fn a_budget_that_stops_being_shared_says_so_once() {
+    use crate::hex::{BudgetSnapshot, Limits, Sharing};
+    let (mut m, keys) = model();
+    m.status.message = None;
+    let shared = BudgetSnapshot {
+        requests_left_this_minute: 29,
+        launches_left_this_minute: 20,
+        launches_left_this_hour: 60,
+        paused_for: None,
+        limits: Limits::default(),
+        used_this_minute: 31,
+        processes: 4,
+        sharing: Sharing::Shared,
+    };
+    update(&mut m, Msg::Budget(shared), &keys);
+    assert_eq!(m.status.message, None);
+    let alone = BudgetSnapshot {
+        sharing: Sharing::Unavailable,
+        processes: 1,
+        ..shared
+    };
+    update(&mut m, Msg::Budget(alone), &keys);
+    let message = m.status.message.take().unwrap();
+    assert_eq!(message.level, Level::Warning);
+    assert!(
+        message.text.contains("no longer shared"),
+        "{}",
+        message.text
+    );
+    update(&mut m, Msg::Budget(alone), &keys);
+    assert_eq!(m.status.message, None);
+}
+
+#[test]
 fn ctrl_c_quits_from_anywhere_even_the_form() {
     let (mut m, keys) = model();
     press(&mut m, &keys, 'r');

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::engine::{Health, Overdue, RunKey, RunView};
 use crate::hex::types::{Project, ProjectVersion};
-use crate::hex::{BudgetSnapshot, Limits, ParamKind, ParamSpec, RunStatus};
+use crate::hex::{BudgetSnapshot, Limits, ParamKind, ParamSpec, RunStatus, Sharing};
 use crate::journal::{CancelState, LaunchOptions, Origin};
 use crate::tui::cursor::Cursor;
 use crate::tui::form::Form;
@@ -44,6 +44,9 @@ pub fn base() -> Model {
         launches_left_this_hour: 57,
         paused_for: None,
         limits: Limits::default(),
+        used_this_minute: 13,
+        processes: 1,
+        sharing: Sharing::Shared,
     });
     m
 }

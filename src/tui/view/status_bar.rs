@@ -2,9 +2,10 @@
 //!
 //! The bar answers "where am I and can I trust what I see": the profile (a warning colour and a
 //! `⚠` on prod-like ones), read-only, the API's health (error with its reason, a rate-limit
-//! pause counting down, or ok), the request budget left, and how long ago a poll last got an
-//! answer. When the terminal is narrow the budget and the poll age are shortened first, then
-//! the reason of an error is cut; the profile and the health state always show.
+//! pause counting down, or ok), the request budget left (or, when other hexdash processes share
+//! it, how much of it everyone used and how many processes they are), and how long ago a poll
+//! last got an answer. When the terminal is narrow the budget and the poll age are shortened
+//! first, then the reason of an error is cut; the profile and the health state always show.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,6 +13,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::style::{self, ERROR, OK, WARN};
+use crate::hex::Sharing;
 use crate::tui::model::{Level, Model};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
@@ -42,7 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
                 .add_modifier(Modifier::BOLD),
         ));
     }
-    let (budget_long, budget_short, budget_style) = budget(model);
+    let (budget_forms, budget_style) = budget(model);
     let (poll_long, poll_short, poll_style) = last_poll(model);
     let used: usize = left.iter().map(Span::width).sum();
     let (health, health_style) = health(model);
@@ -50,10 +52,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let needs =
         |a: &str, b: &str| used + 1 + style::width(&health) + style::width(a) + style::width(b) + 6;
     let mut poll_text = poll_long;
-    let mut budget_text = budget_long;
-    if needs(&budget_text, &poll_text) > width {
-        budget_text = budget_short;
-    }
+    // The longest form of the budget that fits, else the shortest.
+    let budget_text = budget_forms
+        .iter()
+        .find(|form| needs(form, &poll_text) <= width)
+        .or(budget_forms.last())
+        .cloned()
+        .unwrap_or_default();
     if needs(&budget_text, &poll_text) > width {
         poll_text = poll_short;
     }
@@ -116,10 +121,15 @@ fn health(model: &Model) -> (String, Style) {
     }
 }
 
-/// Requests left this minute and launches left this hour: long and short forms.
-fn budget(model: &Model) -> (String, String, Style) {
+/// The budget, in the forms to try from the longest, and its colour: requests left this minute
+/// and launches left this hour; when other processes share the budget, the requests everyone
+/// used this minute and by how many processes.
+fn budget(model: &Model) -> (Vec<String>, Style) {
     let Some(b) = model.status.budget else {
-        return ("budget unknown".into(), "budget ?".into(), style::dim());
+        return (
+            vec!["budget unknown".into(), "budget ?".into()],
+            style::dim(),
+        );
     };
     let l = b.limits;
     let st = if b.requests_left_this_minute == 0 || b.launches_left_this_hour == 0 {
@@ -129,20 +139,39 @@ fn budget(model: &Model) -> (String, String, Style) {
     } else {
         Style::new()
     };
-    (
-        format!(
-            "{}/{} req/min · {}/{} launches/h",
-            b.requests_left_this_minute,
-            l.requests_per_minute,
-            b.launches_left_this_hour,
-            l.launches_per_hour
-        ),
-        format!(
-            "{}/min {}/h",
-            b.requests_left_this_minute, b.launches_left_this_hour
-        ),
-        st,
-    )
+    let launches = format!(
+        "{}/{} launches/h",
+        b.launches_left_this_hour, l.launches_per_hour
+    );
+    let short = format!(
+        "{}/min {}/h",
+        b.requests_left_this_minute, b.launches_left_this_hour
+    );
+    let requests = format!(
+        "{}/{} req/min",
+        b.requests_left_this_minute, l.requests_per_minute
+    );
+    let forms = if b.sharing == Sharing::Shared && b.processes > 1 {
+        let shared = format!(
+            "req/min: {} used by {} processes",
+            b.used_this_minute, b.processes
+        );
+        vec![
+            format!("{shared} · {launches}"),
+            shared,
+            format!("{}/min used by {}", b.used_this_minute, b.processes),
+        ]
+    } else if b.sharing == Sharing::Unavailable {
+        // Meant to be shared but not: other processes' requests are not in these numbers.
+        vec![
+            format!("{requests} (not shared) · {launches}"),
+            format!("{requests} · {launches}"),
+            short,
+        ]
+    } else {
+        vec![format!("{requests} · {launches}"), short]
+    };
+    (forms, st)
 }
 
 /// How long since a poll got an answer; a warning once that is long while runs are active.
@@ -205,6 +234,32 @@ mod tests {
             level: Level::Error,
         });
         insta::assert_snapshot!(render(&m, 80, 6).backend());
+    }
+
+    #[test]
+    fn a_budget_shared_by_four_processes_fits_80_columns() {
+        let mut m = model();
+        if let Some(b) = m.status.budget.as_mut() {
+            b.used_this_minute = 31;
+            b.requests_left_this_minute = 29;
+            b.processes = 4;
+        }
+        let wide = render(&m, 110, 5);
+        insta::assert_snapshot!("shared_budget_wide", wide.backend());
+        let narrow = render(&m, 80, 5);
+        insta::assert_snapshot!("shared_budget_80", narrow.backend());
+        // Narrower still, with an error to show: the shortest form, still saying it is shared.
+        m.status.health.error = Some("GetRunStatus: connection reset".into());
+        insta::assert_snapshot!("shared_budget_error_80", render(&m, 80, 5).backend());
+    }
+
+    #[test]
+    fn a_budget_that_could_not_be_shared_says_so_when_there_is_room() {
+        let mut m = model();
+        if let Some(b) = m.status.budget.as_mut() {
+            b.sharing = crate::hex::Sharing::Unavailable;
+        }
+        insta::assert_snapshot!(render(&m, 110, 5).backend());
     }
 
     #[test]
