@@ -1,0 +1,132 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! One machine, many hexdash processes on one data dir and one token, as operators run them:
+//! the dashboard open, twelve cron-style `hexdash run --wait` launching at once, and a `hexdash
+//! watch`. Nobody is read-only, every run exits 0, Hex (the emulator) never answers 429 and never
+//! sees more than 60 requests in a minute, and the dashboard lists every run the others launched.
+
+mod common;
+#[path = "common/pty.rs"]
+mod pty;
+
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use common::{Emu, Home, TOKEN, wait_until};
+use jiff::Timestamp;
+
+const ETL: &str = "dddddddd-0000-4000-8000-000000000001";
+
+fn scenario() -> String {
+    format!(
+        r#"
+tokens = ["{TOKEN}"]
+
+[[projects]]
+id = "{ETL}"
+title = "Nightly ETL"
+owner = "data@acme.example"
+published_hours_ago = 3
+[projects.run]
+pending_secs = [1, 2]
+duration_secs = [4, 8]
+"#
+    )
+}
+
+fn config() -> String {
+    format!(
+        r#"
+[[projects]]
+id = "{ETL}"
+alias = "etl"
+"#
+    )
+}
+
+fn spawn(home: &Home, emu: &Emu, args: &[&str]) -> Child {
+    home.std_command(args)
+        .env("HEX_API_URL", emu.base_url())
+        .env("HEX_API_TOKEN", TOKEN)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The most requests the emulator saw in any 60 s window, and how many it refused with 429.
+fn request_figures(emu: &Emu) -> (usize, usize) {
+    let requests = emu.emu.control().requests();
+    let times: Vec<Timestamp> = requests.iter().map(|r| r.at.parse().unwrap()).collect();
+    let mut most = 0;
+    for (i, start) in times.iter().enumerate() {
+        let end = start
+            .checked_add(jiff::SignedDuration::from_secs(60))
+            .unwrap();
+        let n = times[i..].iter().take_while(|t| **t < end).count();
+        most = most.max(n);
+    }
+    let refused = requests.iter().filter(|r| r.status == Some(429)).count();
+    (most, refused)
+}
+
+#[test]
+fn a_dashboard_twelve_runs_and_a_watch_share_one_data_dir_and_one_budget() {
+    let emu = Emu::start(&scenario());
+    let home = Home::with_config(&config());
+    let data = home.data_dir().display().to_string();
+    let conf = home.config_dir().display().to_string();
+    let url = emu.base_url();
+    let ledger = home.ledger_dir().display().to_string();
+    let env = [
+        ("HEXDASH_LEDGER_DIR", ledger.as_str()),
+        ("HEXDASH_DATA_DIR", data.as_str()),
+        ("HEXDASH_CONFIG_DIR", conf.as_str()),
+        ("HEX_API_URL", url.as_str()),
+        ("HEX_API_TOKEN", TOKEN),
+    ];
+    let mut ui = pty::Pty::spawn(&[], &env);
+    ui.wait_for("the dashboard", |s| s.contains("Projects"));
+    assert!(!ui.screen().contains("read-only"), "{}", ui.screen());
+
+    let runs: Vec<Child> = (0..12)
+        .map(|_| spawn(&home, &emu, &["run", "etl", "--wait"]))
+        .collect();
+    wait_until("the first launch", Duration::from_secs(30), || {
+        !emu.runs().is_empty()
+    });
+    let watch = spawn(&home, &emu, &["watch"]);
+
+    for (i, run) in runs.into_iter().enumerate() {
+        let out = run.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "run {i}: {err}");
+        assert!(!err.contains("read-only"), "run {i}: {err}");
+    }
+    let out = watch.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "watch: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(emu.runs().len(), 12, "each process launched once");
+
+    // The dashboard lists every run the others launched, ended, from the shared store.
+    ui.type_keys("2");
+    ui.wait_for("twelve runs on the dashboard", |s| s.contains("12 runs"));
+    let screen = ui.screen();
+    let completed = screen.matches("COMPLETED").count();
+    assert!(completed >= 10, "{screen}");
+    ui.type_keys("q");
+    assert_eq!(ui.wait_exit(), 0, "{}", ui.screen());
+    ui.assert_restored();
+
+    let (most, refused) = request_figures(&emu);
+    println!(
+        "{} requests in all, at most {most} in any 60 s, {refused} refused",
+        emu.emu.control().requests().len()
+    );
+    assert_eq!(refused, 0, "Hex refused requests: the budget is not shared");
+    assert!(most <= 60, "{most} requests in one minute");
+}
