@@ -535,20 +535,38 @@ fn read_rows(
         warnings: Vec::new(),
     };
     let (mut unknown, mut damaged) = (0usize, 0usize);
-    while let Some(row) = rows.next().map_err(Error::store("read", path))? {
-        let seq: i64 = row.get(0).map_err(Error::store("read", path))?;
-        let seq = u64::try_from(seq).unwrap_or(0);
-        read.last_seq = read.last_seq.max(seq);
-        match parse_row(row) {
-            Ok(env) => each(Envelope { seq, ..env }),
-            Err(kind) if !Event::KINDS.contains(&kind.as_str()) => unknown += 1,
-            Err(kind) => {
-                damaged += 1;
-                if damaged <= MAX_NAMED_WARNINGS {
-                    read.warnings.push(format!(
-                        "event {seq}: skipped a damaged {} event",
-                        crate::safe_text::one_line(&kind, 40)
-                    ));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let mut chunk: Vec<RawRow> = Vec::with_capacity(CHUNK);
+    loop {
+        chunk.clear();
+        while chunk.len() < CHUNK {
+            let Some(row) = rows.next().map_err(Error::store("read", path))? else {
+                break;
+            };
+            chunk.push(RawRow::of(row).map_err(Error::store("read", path))?);
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        for (raw, parsed) in chunk.iter().zip(parse_all(&chunk, threads)) {
+            read.last_seq = read.last_seq.max(raw.seq);
+            match parsed {
+                Some(event) => each(Envelope {
+                    v: raw.v,
+                    seq: raw.seq,
+                    at: raw.at.unwrap_or_default(),
+                    event,
+                }),
+                None if !Event::KINDS.contains(&raw.kind.as_str()) => unknown += 1,
+                None => {
+                    damaged += 1;
+                    if damaged <= MAX_NAMED_WARNINGS {
+                        read.warnings.push(format!(
+                            "event {}: skipped a damaged {} event",
+                            raw.seq,
+                            crate::safe_text::one_line(&raw.kind, 40)
+                        ));
+                    }
                 }
             }
         }
@@ -568,19 +586,59 @@ fn read_rows(
     Ok(read)
 }
 
-/// One row as an envelope (its `seq` filled in by the caller), or the row's kind if unreadable.
-fn parse_row(row: &rusqlite::Row<'_>) -> Result<Envelope, String> {
-    let kind: String = row.get(3).unwrap_or_default();
-    let v: u32 = row.get(1).map_err(|_| kind.clone())?;
-    let at: String = row.get(2).map_err(|_| kind.clone())?;
-    let body: String = row.get(4).map_err(|_| kind.clone())?;
-    let at: Timestamp = at.parse().map_err(|_| kind.clone())?;
-    let event: Event = serde_json::from_str(&body).map_err(|_| kind.clone())?;
-    Ok(Envelope {
-        v,
-        seq: 0,
-        at,
-        event,
+/// Rows are read in stretches of this many, their JSON parsed on every core, then folded in
+/// order: parsing is most of a start's work, and rows are independent.
+const CHUNK: usize = 4096;
+
+/// One row as read, before its event is parsed.
+struct RawRow {
+    seq: u64,
+    v: u32,
+    /// None when the time does not parse (the row is then damaged).
+    at: Option<Timestamp>,
+    kind: String,
+    body: String,
+}
+
+impl RawRow {
+    fn of(row: &rusqlite::Row<'_>) -> Result<RawRow, rusqlite::Error> {
+        let text = |i: usize| row.get_ref(i).ok().and_then(|v| v.as_str().ok());
+        let seq: i64 = row.get(0)?;
+        Ok(RawRow {
+            seq: u64::try_from(seq).unwrap_or(0),
+            v: row.get(1).unwrap_or(0),
+            at: text(2).and_then(|t| t.parse().ok()),
+            kind: text(3).unwrap_or_default().to_string(),
+            body: text(4).unwrap_or_default().to_string(),
+        })
+    }
+
+    /// The event, if the row is whole.
+    fn event(&self) -> Option<Event> {
+        self.at?;
+        serde_json::from_str(&self.body).ok()
+    }
+}
+
+/// Each row's event (None when damaged or of an unknown kind), in order, parsed on up to
+/// `threads` threads.
+fn parse_all(rows: &[RawRow], threads: usize) -> Vec<Option<Event>> {
+    if threads < 2 || rows.len() < 256 {
+        return rows.iter().map(RawRow::event).collect();
+    }
+    let per = rows.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = rows
+            .chunks(per)
+            .map(|part| scope.spawn(move || part.iter().map(RawRow::event).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .zip(rows.chunks(per))
+            // A parser thread cannot panic on input (serde returns errors); if one did, its
+            // rows count as damaged rather than taking the process down.
+            .flat_map(|(p, part)| p.join().unwrap_or_else(|_| vec![None; part.len()]))
+            .collect()
     })
 }
 
