@@ -85,3 +85,65 @@ fn a_data_dir_from_the_json_lines_journal_opens_with_everything_in_it() {
     assert_eq!(std::fs::read(&legacy).unwrap(), old);
     assert_eq!(home.events_json().len(), 35);
 }
+
+/// `history --limit N` reads only the newest runs (and the launches without a run), yet shows
+/// exactly the first N entries of the whole history, unresolved launches included.
+#[test]
+fn a_limited_history_is_the_head_of_the_whole_one() {
+    let home = Home::new();
+    hexdash::files::create_private_dir_all(&home.data_dir()).unwrap();
+    std::fs::copy(
+        format!("{FIXTURE}/journal.jsonl"),
+        home.data_dir().join(hexdash::journal::LEGACY_FILE_NAME),
+    )
+    .unwrap();
+    // An unresolved launch and a watched run on top of the imported history.
+    let mut store = hexdash::journal::Journal::open(home.store_file())
+        .unwrap()
+        .journal;
+    let intent = serde_json::json!({
+        "event": "launch_intent", "launch_id": "l-unresolved",
+        "project_id": "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0005", "project_title": "Marketing",
+        "params": {"day": "2026-12-02"}, "profile": "default", "origin": {"kind": "cli"},
+        "options": {"dry_run": false, "use_cached_sql_results": null,
+                    "update_published_results": null, "timeout_secs": null,
+                    "kill_on_timeout": false}
+    });
+    store
+        .append(serde_json::from_value(intent).unwrap())
+        .unwrap();
+    let watch = serde_json::json!({
+        "event": "watch", "project_id": "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0002",
+        "run_id": "watched-run", "origin": {"kind": "cli"}
+    });
+    store
+        .append(serde_json::from_value(watch).unwrap())
+        .unwrap();
+    drop(store);
+
+    let whole = home.offline(&["history", "--json", "--limit", "0"]);
+    whole.expect_code(0);
+    let whole = whole.json();
+    let all = whole.as_array().unwrap();
+    assert_eq!(all.len(), 9, "{whole}");
+    for limit in 1..=10 {
+        let head = home.offline(&["history", "--json", "--limit", &limit.to_string()]);
+        head.expect_code(0);
+        let expected: Vec<_> = all.iter().take(limit).cloned().collect();
+        assert_eq!(
+            head.json(),
+            serde_json::Value::Array(expected),
+            "--limit {limit}"
+        );
+    }
+    let only = home.offline(&[
+        "history",
+        "--json",
+        "--limit",
+        "3",
+        "--project",
+        "Marketing",
+    ]);
+    only.expect_code(0);
+    assert_eq!(only.json().as_array().unwrap().len(), 1, "{}", only.stdout);
+}

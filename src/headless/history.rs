@@ -1,4 +1,4 @@
-//! `hexdash history [--project P] [--limit N] [--json]`: the journal, newest first.
+//! `hexdash history [--project P] [--limit N] [--json]`: the store's history, newest first.
 //!
 //! Reads the journal without locking it (works while another hexdash writes) and without asking
 //! Hex anything, so it answers offline. Shows runs (launched, adopted or watched) with their last
@@ -43,18 +43,24 @@ struct Entry<'a> {
 }
 
 pub fn run(paths: &Paths, config: &Config, args: &HistoryArgs) -> Result<Exit, Failure> {
-    let (state, warnings) = journal::load_state(paths.store_file())
-        .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
-    for w in &warnings {
-        crate::errln!("hexdash: warning: journal: {w}");
-    }
-    let views: Vec<RunView> = state.history().map(RunView::from).collect();
     let project = args
         .project
         .as_deref()
         .map(|q| ProjectFilter::new(config, q));
     let keep =
         |id: &str, title: Option<&str>| project.as_ref().is_none_or(|p| p.matches(id, title));
+    // With a limit only the newest runs are read: years of history cost nothing here.
+    let loaded = if args.limit > 0 {
+        journal::load_recent(paths.store_file(), args.limit, &keep)
+    } else {
+        journal::load_state(paths.store_file())
+    };
+    let (state, warnings) =
+        loaded.map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
+    for w in &warnings {
+        crate::errln!("hexdash: warning: journal: {w}");
+    }
+    let views: Vec<RunView> = state.history().map(RunView::from).collect();
     let mut entries: Vec<Entry<'_>> = Vec::new();
     for v in views
         .iter()

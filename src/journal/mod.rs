@@ -16,6 +16,7 @@ mod event;
 mod import;
 mod process;
 pub mod project_cache;
+mod recent;
 mod replay;
 mod scan;
 mod schema;
@@ -30,6 +31,7 @@ pub use event::{
 pub use import::LEGACY_FILE_NAME;
 pub use process::Launcher;
 pub use project_cache::{CachedProjects, ProjectCache, Scope as CacheScope};
+pub use recent::load_recent;
 pub use replay::{
     CancelState, EndedLaunch, JournalState, LastLaunch, LaunchEnd, PendingLaunch, PipelineEntry,
     RunDuration, RunKey, RunRecord, UnknownOutcome,

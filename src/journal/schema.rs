@@ -34,13 +34,17 @@ CREATE TABLE events (
     kind       TEXT NOT NULL,
     project_id TEXT,
     run_id     TEXT,
+    launch_id  TEXT,
     process    TEXT,
     body       TEXT NOT NULL
 );
 CREATE INDEX events_by_run ON events (project_id, run_id, seq);
+CREATE INDEX events_by_launch ON events (launch_id) WHERE launch_id IS NOT NULL;
+CREATE INDEX events_by_kind ON events (kind, seq);
 CREATE TABLE runs (
     project_id  TEXT NOT NULL,
     run_id      TEXT NOT NULL,
+    project_title TEXT,
     status      TEXT,
     active      INTEGER NOT NULL,
     origin      TEXT,

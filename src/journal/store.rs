@@ -181,8 +181,17 @@ impl Journal {
         Ok((journal, warnings))
     }
 
+    /// Opens the store without reading its events (readers that query only part of it).
+    pub fn attach(path: impl Into<PathBuf>) -> Result<(Journal, Vec<String>), Error> {
+        Journal::connect(path.into(), clock::system())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub(super) fn conn(&self) -> &Connection {
+        &self.conn
     }
 
     /// Records `event` without checking it against the state: for tests and tools that write
@@ -195,6 +204,9 @@ impl Journal {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(Error::store("write to", &self.path))?;
         let envelope = insert(&tx, &self.path, at, event)?;
+        if let Some((project, run)) = envelope.event.run() {
+            refresh_run(&tx, &self.path, project, run, &envelope)?;
+        }
         tx.commit()
             .map_err(write_error(&envelope.event, &self.path))?;
         Ok(envelope)
@@ -512,9 +524,9 @@ impl Journal {
 }
 
 /// What reading a stretch of `events` found besides the events themselves.
-struct Read {
-    last_seq: u64,
-    warnings: Vec<String>,
+pub(super) struct Read {
+    pub last_seq: u64,
+    pub warnings: Vec<String>,
 }
 
 /// Hands every event after `after` to `each`, in order. An event that does not parse is skipped
@@ -523,13 +535,30 @@ fn read_rows(
     conn: &Connection,
     path: &Path,
     after: u64,
+    each: impl FnMut(Envelope),
+) -> Result<Read, Error> {
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    read_query(
+        conn,
+        path,
+        "SELECT seq, v, at, kind, body FROM events WHERE seq > ?1 ORDER BY seq",
+        [after],
+        each,
+    )
+}
+
+/// Hands every event `sql` selects (columns seq, v, at, kind, body, in seq order) to `each`.
+pub(super) fn read_query(
+    conn: &Connection,
+    path: &Path,
+    sql: &str,
+    params: impl rusqlite::Params,
     mut each: impl FnMut(Envelope),
 ) -> Result<Read, Error> {
     let mut stmt = conn
-        .prepare_cached("SELECT seq, v, at, kind, body FROM events WHERE seq > ?1 ORDER BY seq")
+        .prepare_cached(sql)
         .map_err(Error::store("read", path))?;
-    let after = i64::try_from(after).unwrap_or(i64::MAX);
-    let mut rows = stmt.query([after]).map_err(Error::store("read", path))?;
+    let mut rows = stmt.query(params).map_err(Error::store("read", path))?;
     let mut read = Read {
         last_seq: 0,
         warnings: Vec::new(),
@@ -657,14 +686,15 @@ pub(super) fn insert(
         _ => (None, None),
     };
     tx.execute(
-        "INSERT INTO events (v, at, kind, project_id, run_id, process, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO events (v, at, kind, project_id, run_id, launch_id, process, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             FORMAT_VERSION,
             at.to_string(),
             kind,
             project,
             run,
+            event.launch_id(),
             Launcher::this_process().process,
             body
         ],
@@ -692,6 +722,35 @@ pub(super) fn upsert_run(
     write_run(tx, record, env.at, env.seq).map_err(write_error(&env.event, path))
 }
 
+/// Writes the `runs` row of one run from its own events (and its launch's): for writers that
+/// keep no folded state of the whole store.
+fn refresh_run(
+    tx: &Transaction<'_>,
+    path: &Path,
+    project: &str,
+    run: &str,
+    env: &Envelope,
+) -> Result<(), Error> {
+    let mut state = JournalState::default();
+    read_query(
+        tx,
+        path,
+        "SELECT seq, v, at, kind, body FROM events
+         WHERE (project_id = ?1 AND run_id = ?2)
+            OR launch_id IN (SELECT launch_id FROM events
+                             WHERE project_id = ?1 AND run_id = ?2 AND launch_id IS NOT NULL)
+         ORDER BY seq",
+        params![project, run],
+        |e| state.apply(&e),
+    )?;
+    match state.run(project, run) {
+        Some(record) => {
+            write_run(tx, record, env.at, env.seq).map_err(write_error(&env.event, path))
+        }
+        None => Ok(()),
+    }
+}
+
 /// Writes one run's current state into `runs`.
 pub(super) fn write_run(
     tx: &Transaction<'_>,
@@ -707,12 +766,12 @@ pub(super) fn write_run(
         .and_then(|l| serde_json::to_string(l).ok());
     tx.execute(
         "INSERT INTO runs (project_id, run_id, status, active, origin, launched_by, first_at,
-                           updated_at, last_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                           updated_at, last_seq, project_title)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (project_id, run_id) DO UPDATE SET
            status = excluded.status, active = excluded.active, origin = excluded.origin,
            launched_by = excluded.launched_by, updated_at = excluded.updated_at,
-           last_seq = excluded.last_seq",
+           last_seq = excluded.last_seq, project_title = excluded.project_title",
         params![
             record.project_id,
             record.run_id,
@@ -723,6 +782,7 @@ pub(super) fn write_run(
             record.first_at.to_string(),
             updated_at.to_string(),
             i64::try_from(last_seq).unwrap_or(i64::MAX),
+            record.project_title(),
         ],
     )?;
     Ok(())
