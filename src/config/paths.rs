@@ -15,7 +15,7 @@ use super::Error;
 
 /// Overrides the directory that holds `config.toml` and `pipelines/`.
 pub const CONFIG_DIR_ENV: &str = "HEXDASH_CONFIG_DIR";
-/// Overrides the directory that holds the journal and logs.
+/// Overrides the directory that holds the store and logs.
 pub const DATA_DIR_ENV: &str = "HEXDASH_DATA_DIR";
 /// Overrides the directory of the request ledger, which every hexdash process of the user with
 /// the same token shares (so it is not in the data dir: two processes on different data dirs

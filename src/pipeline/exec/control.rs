@@ -18,7 +18,7 @@ pub struct Control {
 }
 
 impl Control {
-    /// `data_dir` holds the journal; `stop` turning true makes the driver return without
+    /// `data_dir` holds the store; `stop` turning true makes the driver return without
     /// ending the pipeline (it is carried on later).
     pub fn new(data_dir: &Path, stop: watch::Receiver<bool>) -> Control {
         Control {

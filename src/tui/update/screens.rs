@@ -452,7 +452,7 @@ pub(super) fn title_of(row: &RunRow) -> String {
         .unwrap_or_else(|| row.view.key.project_id.clone())
 }
 
-/// Read-only (flag, profile, or another hexdash holds the journal): say so and do nothing.
+/// Read-only (the flag or the profile): say so and do nothing.
 pub(super) fn refused_read_only(model: &mut Model, what: &str) -> bool {
     if model.status.read_only {
         inform(
