@@ -349,3 +349,84 @@ fn loads_and_replays_100k_events_quickly() {
         text.len()
     );
 }
+
+const CLAIM_CHILD_ENV: &str = "HEXDASH_TEST_STORE_CLAIMER";
+
+/// Not a test on its own: the other process of the test below. Claims a poll of run `r` and the
+/// driving of pipeline run `pl`, says so, and stays alive until its stdin closes.
+#[test]
+fn store_claimer_child() {
+    let Some(path) = std::env::var_os(CLAIM_CHILD_ENV) else {
+        return;
+    };
+    let mut j = Journal::open(PathBuf::from(path)).unwrap().journal;
+    assert!(
+        j.claim_poll(&[("p", "r")], std::time::Duration::from_secs(60))
+            .unwrap()
+    );
+    assert!(
+        j.claim_pipeline("pl", std::time::Duration::from_secs(60))
+            .unwrap()
+            .is_none()
+    );
+    println!("claimed");
+    let mut sink = String::new();
+    std::io::stdin().read_line(&mut sink).unwrap();
+}
+
+/// Across processes: a run another process just asked Hex about is not asked again here (until
+/// the window passes), and a pipeline run a live process drives is not driven here until that
+/// process is gone.
+#[test]
+fn another_process_holds_a_fresh_poll_and_its_pipeline_until_it_is_gone() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let path = journal_path(&dir);
+    drop(writer(&path));
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "store_claimer_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CLAIM_CHILD_ENV, &path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let claimed = out
+        .by_ref()
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.contains("claimed"));
+    assert!(claimed, "the other process never claimed");
+
+    let mut j = Journal::open(&path).unwrap().journal;
+    let grace = Duration::from_secs(60);
+    assert!(!j.claim_poll(&[("p", "r")], grace).unwrap(), "polled twice");
+    assert!(j.claim_poll(&[("p", "other")], grace).unwrap());
+    assert!(
+        j.claim_poll(&[("p", "r")], Duration::ZERO).unwrap(),
+        "window passed"
+    );
+    // This process's own claim never holds it back.
+    assert!(j.claim_poll(&[("p", "r")], grace).unwrap());
+    let driver = j.claim_pipeline("pl", grace).unwrap();
+    assert_eq!(driver.map(|d| d.pid), Some(child.id()), "driven twice");
+    assert_eq!(
+        j.pipeline_driver("pl", grace).unwrap().map(|d| d.pid),
+        Some(child.id())
+    );
+
+    drop(child.stdin.take());
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{rest}");
+    // Gone (and reaped): its pipeline run is free at once, without waiting out the grace.
+    if std::path::Path::new("/proc/self").exists() {
+        assert!(j.claim_pipeline("pl", grace).unwrap().is_none());
+    }
+}
