@@ -38,12 +38,7 @@ pub(super) fn import_legacy(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(Error::store("import the old journal into", store_path))?;
     // Another process may have imported it while this one waited for the write lock.
-    if tx
-        .query_row("SELECT 1 FROM meta WHERE key = ?1", [DONE_KEY], |_| Ok(()))
-        .optional()
-        .map_err(Error::store("import the old journal into", store_path))?
-        .is_some()
-    {
+    if done(&tx, store_path)? {
         return Ok(Vec::new());
     }
     let file = File::open(&legacy).map_err(Error::io("read the old journal", &legacy))?;
@@ -67,10 +62,8 @@ pub(super) fn import_legacy(
         return Err(e);
     }
     let now = jiff::Timestamp::now();
-    for record in state.runs() {
-        store::write_run(&tx, record, now, state.last_seq())
-            .map_err(Error::store("import the old journal into", store_path))?;
-    }
+    store::write_runs(&tx, &state, now)
+        .map_err(Error::store("import the old journal into", store_path))?;
     let note = format!(
         "imported {count} events from {} on {now}; the file is kept as a backup",
         legacy.display()

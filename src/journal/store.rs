@@ -102,7 +102,7 @@ impl Journal {
     pub fn open_with_clock(path: impl Into<PathBuf>, clock: SharedClock) -> Result<Opened, Error> {
         let (journal, mut warnings) = Journal::connect(path.into(), clock)?;
         let mut events = Vec::new();
-        let read = journal.read_after(0, |env| events.push(env))?;
+        let read = read_rows(&journal.conn, &journal.path, 0, |env| events.push(env))?;
         warnings.extend(read.warnings);
         let loaded = Loaded {
             events,
@@ -116,11 +116,9 @@ impl Journal {
     /// holding them all: the way to open a big store to work from it.
     pub fn open_replayed(path: impl Into<PathBuf>, clock: SharedClock) -> Result<Replayed, Error> {
         let (journal, mut warnings) = Journal::connect(path.into(), clock)?;
-        let mut state = JournalState::default();
-        let read = journal.read_after(0, |env| state.apply(&env))?;
-        state.note_seq(read.last_seq);
+        let (mut state, read) = fold_all(&journal.conn, &journal.path)?;
         state.shrink_to_fit();
-        warnings.extend(read.warnings);
+        warnings.extend(read);
         Ok(Replayed {
             journal,
             state,
@@ -231,10 +229,7 @@ impl Journal {
             state.apply(&env);
             count += 1;
         }
-        for record in state.runs() {
-            write_run(&tx, record, at, state.last_seq())
-                .map_err(Error::store("write to", &self.path))?;
-        }
+        write_runs(&tx, &state, at).map_err(Error::store("write to", &self.path))?;
         tx.commit().map_err(Error::store("write to", &self.path))?;
         Ok(count)
     }
@@ -249,15 +244,7 @@ impl Journal {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(write_error(&event, &self.path))?;
-        let mut foreign = Vec::new();
-        let read = read_rows(&tx, &self.path, book.last_seq(), |env| {
-            book.apply(&env);
-            foreign.push(env);
-        })?;
-        book.note_seq(read.last_seq);
-        for w in read.warnings {
-            tracing::warn!("{w}");
-        }
+        let foreign = fold_new(&tx, &self.path, book)?;
         book.check_append(&event)?;
         let envelope = insert(&tx, &self.path, self.clock.now(), event)?;
         book.apply(&envelope);
@@ -273,16 +260,7 @@ impl Journal {
     /// and returns those events in order.
     pub fn catch_up(&mut self, book: &mut JournalState) -> Result<Vec<Envelope>, Error> {
         self.refold_if_needed(book)?;
-        let mut foreign = Vec::new();
-        let read = self.read_after(book.last_seq(), |env| {
-            book.apply(&env);
-            foreign.push(env);
-        })?;
-        book.note_seq(read.last_seq);
-        for w in read.warnings {
-            tracing::warn!("{w}");
-        }
-        Ok(foreign)
+        fold_new(&self.conn, &self.path, book)
     }
 
     /// Says this process is alive (see `processes` in the schema). The engine calls it about
@@ -352,7 +330,7 @@ impl Journal {
             return Ok(true);
         }
         let now = now_ms(&self.clock);
-        let fresh = i64::try_from(fresh.as_millis()).unwrap_or(i64::MAX);
+        let fresh = millis(fresh);
         let me = &Launcher::this_process().process;
         let tx = self
             .conn
@@ -448,8 +426,7 @@ impl Journal {
 
     /// The live process other than this one that drives pipeline run `id`, if any.
     pub fn pipeline_driver(&self, id: &str, grace: Duration) -> Result<Option<Launcher>, Error> {
-        let since = now_ms(&self.clock)
-            .saturating_sub(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX));
+        let since = now_ms(&self.clock).saturating_sub(millis(grace));
         self.conn
             .query_row(
                 "SELECT p.process, p.pid, p.host, p.user
@@ -472,8 +449,7 @@ impl Journal {
 
     /// Processes that gave a heartbeat within `grace`, this one included.
     pub fn live_processes(&self, grace: Duration) -> Result<Vec<Launcher>, Error> {
-        let since = now_ms(&self.clock)
-            .saturating_sub(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX));
+        let since = now_ms(&self.clock).saturating_sub(millis(grace));
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -513,18 +489,41 @@ impl Journal {
 
     fn refold_if_needed(&mut self, book: &mut JournalState) -> Result<(), Error> {
         if self.refold {
-            let mut state = JournalState::default();
-            let read = self.read_after(0, |env| state.apply(&env))?;
-            state.note_seq(read.last_seq);
+            let (state, warnings) = fold_all(&self.conn, &self.path)?;
+            for w in warnings {
+                tracing::warn!("{w}");
+            }
             *book = state;
             self.refold = false;
         }
         Ok(())
     }
+}
 
-    fn read_after(&self, after: u64, each: impl FnMut(Envelope)) -> Result<Read, Error> {
-        read_rows(&self.conn, &self.path, after, each)
+/// Folds every event of the store into a new state; the warnings of what was skipped.
+fn fold_all(conn: &Connection, path: &Path) -> Result<(JournalState, Vec<String>), Error> {
+    let mut state = JournalState::default();
+    let read = read_rows(conn, path, 0, |env| state.apply(&env))?;
+    state.note_seq(read.last_seq);
+    Ok((state, read.warnings))
+}
+
+/// Folds into `book` what was recorded after it (by other processes) and returns those events.
+fn fold_new(
+    conn: &Connection,
+    path: &Path,
+    book: &mut JournalState,
+) -> Result<Vec<Envelope>, Error> {
+    let mut foreign = Vec::new();
+    let read = read_rows(conn, path, book.last_seq(), |env| {
+        book.apply(&env);
+        foreign.push(env);
+    })?;
+    book.note_seq(read.last_seq);
+    for w in read.warnings {
+        tracing::warn!("{w}");
     }
+    Ok(foreign)
 }
 
 /// What reading a stretch of `events` found besides the events themselves.
@@ -697,7 +696,7 @@ pub(super) fn insert(
 }
 
 /// Writes the current state of the run `env` is about (if any) into `runs`.
-pub(super) fn upsert_run(
+fn upsert_run(
     tx: &Transaction<'_>,
     path: &Path,
     book: &JournalState,
@@ -738,8 +737,19 @@ fn refresh_run(
     }
 }
 
+/// Writes every run of `state` (a history written in one transaction) into `runs`.
+pub(super) fn write_runs(
+    tx: &Transaction<'_>,
+    state: &JournalState,
+    updated_at: Timestamp,
+) -> Result<(), rusqlite::Error> {
+    state
+        .runs()
+        .try_for_each(|record| write_run(tx, record, updated_at, state.last_seq()))
+}
+
 /// Writes one run's current state into `runs`.
-pub(super) fn write_run(
+fn write_run(
     tx: &Transaction<'_>,
     record: &super::replay::RunRecord,
     updated_at: Timestamp,
@@ -784,8 +794,12 @@ fn write_error(event: &Event, path: &Path) -> impl FnOnce(rusqlite::Error) -> Er
 /// A process is alive while its heartbeat is younger than `grace` and, on this machine, the
 /// kernel still runs it.
 fn alive(beat: i64, pid: u32, host: &str, now: i64, grace: Duration) -> bool {
-    let grace = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
-    now.saturating_sub(beat) <= grace && !super::process::is_gone(pid, host)
+    now.saturating_sub(beat) <= millis(grace) && !super::process::is_gone(pid, host)
+}
+
+/// A span in the store's unit (milliseconds), saturating.
+fn millis(span: Duration) -> i64 {
+    i64::try_from(span.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn now_ms(clock: &SharedClock) -> i64 {
