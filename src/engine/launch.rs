@@ -418,21 +418,14 @@ fn settle(
             .copied()
             .filter(|r| inside(r, w) && !taken.contains(&r.run_id))
             .collect();
-        let overlapping = in_flight
-            .iter()
-            .filter(|other| {
-                let o = window(other);
-                o.0 <= w.1 && w.0 <= o.1
-            })
-            .count();
+        let overlaps = |other: &PendingLaunch| {
+            let o = window(other);
+            o.0 <= w.1 && w.0 <= o.1
+        };
+        let overlapping = in_flight.iter().filter(|other| overlaps(other)).count();
         let rivals = pending
             .iter()
-            .filter(|p| {
-                p.launch_id != launch.launch_id && {
-                    let o = window(p);
-                    o.0 <= w.1 && w.0 <= o.1
-                }
-            })
+            .filter(|p| p.launch_id != launch.launch_id && overlaps(p))
             .count();
         let (settled, event) = if candidates.is_empty() {
             (

@@ -108,13 +108,9 @@ impl State {
     /// launched are followed here too, statuses they observed and cancels they sent are shown
     /// without asking Hex again.
     pub fn sync(&mut self, now: Instant) -> Vec<Update> {
-        match self.journal.catch_up(&mut self.book) {
-            Ok(foreign) => self.backlog.extend(foreign),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the store");
-                self.health.error = Some(e.to_string());
-                return vec![Update::Health(self.health.clone())];
-            }
+        if let Err(e) = self.catch_up_now() {
+            self.health.error = Some(e.to_string());
+            return vec![Update::Health(self.health.clone())];
         }
         let backlog = std::mem::take(&mut self.backlog);
         let mut updates = Vec::new();
@@ -198,9 +194,7 @@ impl State {
         };
         let mut updates = Vec::new();
         if change.status.is_terminal() {
-            self.timers.remove(key);
-            self.stats.remove(&key.project_id);
-            self.expected.remove(&key.project_id);
+            self.forget_ended(key);
             if applied.ended.is_empty() {
                 self.scheduler.unwatch(key);
             }
@@ -399,21 +393,28 @@ impl State {
 
     /// Folds in what other processes recorded, now, without showing it yet (the next
     /// [`State::sync`] does): for decisions that must see a cancel another process sent.
-    fn catch_up_now(&mut self) {
-        match self.journal.catch_up(&mut self.book) {
-            Ok(foreign) => self.backlog.extend(foreign),
-            Err(e) => tracing::warn!(error = %e, "could not read the store"),
-        }
+    fn catch_up_now(&mut self) -> Result<(), journal::Error> {
+        let foreign = self.journal.catch_up(&mut self.book).inspect_err(|e| {
+            tracing::warn!(error = %e, "could not read the store");
+        })?;
+        self.backlog.extend(foreign);
+        Ok(())
+    }
+
+    /// A run ended: its timers go, and its project's duration figures are worked out again.
+    fn forget_ended(&mut self, key: &RunKey) {
+        self.timers.remove(key);
+        self.stats.remove(&key.project_id);
+        self.expected.remove(&key.project_id);
     }
 
     /// A watched run reached `status`: confirm a pending cancel, drop its timers.
     fn ended(&mut self, key: &RunKey, status: &RunStatus) -> Vec<Update> {
         let mut updates = Vec::new();
-        // A cancel from another process, or its confirmation, may be in the store already.
-        self.catch_up_now();
-        self.timers.remove(key);
-        self.stats.remove(&key.project_id);
-        self.expected.remove(&key.project_id);
+        // A cancel from another process, or its confirmation, may be in the store already
+        // (if the store cannot be read now, the cancel shows at the next sync).
+        let _ = self.catch_up_now();
+        self.forget_ended(key);
         if matches!(
             record_cancel(&self.book, key),
             CancelState::Requested { .. } | CancelState::NotConfirmed { .. }
