@@ -61,7 +61,7 @@ pub async fn run(cli: &Cli, args: &PipelineRunArgs) -> Result<Exit, Failure> {
             step.id, step.project_name
         )));
     }
-    let engine = writer_engine(&ctx)?;
+    let engine = ctx.engine()?;
     let header = Header {
         name: pipeline.name.clone(),
         file,
@@ -89,7 +89,7 @@ const CARRY_ON_ONLY: &str = "HEXDASH_PIPELINE_CARRY_ON_ONLY";
 pub async fn resume(cli: &Cli, args: &PipelineResumeArgs) -> Result<Exit, Failure> {
     let ctx = Context::load(cli)?;
     refuse_read_only(&ctx)?;
-    let engine = writer_engine(&ctx)?;
+    let engine = ctx.engine()?;
     let workspace = ctx
         .project_list()
         .for_recorded_pipelines(&engine, &ctx.config, |run_id, _| {
@@ -435,10 +435,6 @@ fn refuse_read_only(ctx: &Context) -> Result<(), Failure> {
         )));
     }
     Ok(())
-}
-
-fn writer_engine(ctx: &Context) -> Result<Engine, Failure> {
-    ctx.engine()
 }
 
 /// Makes this process the one that drives pipeline run `id`; refused while another live
