@@ -19,4 +19,5 @@ pub mod panic_hook;
 pub mod pipeline;
 pub mod safe_text;
 pub mod signals;
+pub mod sqlite;
 pub mod tui;

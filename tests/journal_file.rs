@@ -430,3 +430,28 @@ fn another_process_holds_a_fresh_poll_and_its_pipeline_until_it_is_gone() {
         assert!(j.claim_pipeline("pl", grace).unwrap().is_none());
     }
 }
+
+/// Processes starting at the same moment on a data dir with no store yet: the first ones
+/// turn the new file to WAL while the others read it, which SQLite answers with "database is
+/// locked" at once (a reader is never made to wait for a writer's upgrade). Nobody may fail.
+#[test]
+fn many_first_opens_at_once_all_succeed() {
+    for round in 0..40 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal_path(&dir);
+        let gate = Arc::new(std::sync::Barrier::new(8));
+        let openers: Vec<_> = (0..8)
+            .map(|_| {
+                let (path, gate) = (path.clone(), gate.clone());
+                std::thread::spawn(move || {
+                    gate.wait();
+                    Journal::open(path).map(|_| ()).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for opener in openers {
+            let opened = opener.join().unwrap();
+            assert!(opened.is_ok(), "round {round}: {opened:?}");
+        }
+    }
+}

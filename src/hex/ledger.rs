@@ -173,9 +173,7 @@ impl Ledger {
         }
         // WAL: readers (status bars) never wait for a writer. Where WAL is impossible (some
         // network file systems) SQLite keeps its rollback journal, which is slower, not wrong.
-        let _mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(sqlite)?;
+        crate::sqlite::enter_wal(&conn, BUSY_TIMEOUT).map_err(sqlite)?;
         // A lost last transaction (power cut) only forgets a request time or two.
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sqlite)?;

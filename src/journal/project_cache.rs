@@ -154,10 +154,7 @@ impl ProjectCache {
         };
         let conn = Connection::open(path).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
-        // journal_mode answers with the mode in force; it is a row, so it is queried, not run.
-        let _mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(sql)?;
+        crate::sqlite::enter_wal(&conn, BUSY_TIMEOUT).map_err(sql)?;
         conn.execute(SCHEMA, []).map_err(sql)?;
         for suffix in ["-wal", "-shm"] {
             let mut side = path.as_os_str().to_owned();

@@ -141,8 +141,7 @@ impl Journal {
             .map_err(Error::store("configure", &path))?;
         // journal_mode answers with the mode it set; anything but WAL (a read-only medium, a
         // filesystem without shared memory) would make writers block readers: say so.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        let mode = crate::sqlite::enter_wal(&conn, BUSY_TIMEOUT)
             .map_err(Error::store("configure", &path))?;
         if !mode.eq_ignore_ascii_case("wal") {
             warnings.push(format!(
