@@ -227,6 +227,17 @@ fn idle_cpu_with_10_active_runs_and_memory_with_10k_runs() {
     let ended = std::env::var("HEXDASH_BENCH_ENDED").map_or(9_990, |v| v.parse().unwrap());
     write_journal(&home.path().join("data/journal.jsonl"), ended, &active);
     import(home.path());
+    // `HEXDASH_BENCH_KEEP=DIR` leaves a copy of the store there, for a heap profile of
+    // `hexdash demo --data-dir DIR` (the runs launched in this test's emulator show as lost).
+    if let Some(keep) = std::env::var_os("HEXDASH_BENCH_KEEP") {
+        let store = hexdash::journal::FILE_NAME;
+        fs::create_dir_all(&keep).unwrap();
+        fs::copy(
+            home.path().join("data").join(store),
+            Path::new(&keep).join(store),
+        )
+        .unwrap();
+    }
     let mut pty = dashboard(&emu, home);
     pty.wait_for("the dashboard", |s| s.contains("Projects"));
     pty.send("2");
@@ -234,7 +245,9 @@ fn idle_cpu_with_10_active_runs_and_memory_with_10k_runs() {
     std::thread::sleep(Duration::from_secs(5));
     let pid = pty.pid();
     let (cpu0, t0) = (cpu_secs(pid), Instant::now());
-    std::thread::sleep(Duration::from_secs(60));
+    // `HEXDASH_BENCH_IDLE_SECS` shortens the idle window when only the memory figure matters.
+    let idle = std::env::var("HEXDASH_BENCH_IDLE_SECS").map_or(60, |v| v.parse().unwrap());
+    std::thread::sleep(Duration::from_secs(idle));
     let (cpu1, wall) = (cpu_secs(pid), t0.elapsed());
     let rss = proc_field(pid, "status", "VmRSS:");
     let hwm = proc_field(pid, "status", "VmHWM:");
