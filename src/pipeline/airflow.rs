@@ -46,7 +46,6 @@
 
 mod dag;
 mod plan;
-mod python;
 
 use std::collections::HashSet;
 
@@ -54,13 +53,7 @@ use super::model::{OnFailure, ParamDefault, Pipeline, ProjectRef, StepValue};
 use super::template::Reference;
 use crate::hex::ParamKind;
 
-/// The generated DAG file, and what of the pipeline it could not express (also commented in
-/// the file), for the caller to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Export {
-    pub text: String,
-    pub notes: Vec<String>,
-}
+pub use super::export::Export;
 
 /// Why a pipeline cannot be exported: every problem found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

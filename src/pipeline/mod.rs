@@ -11,6 +11,7 @@ pub mod airflow;
 pub mod definition;
 mod diagnostic;
 pub mod exec;
+mod export;
 pub mod machine;
 mod model;
 pub mod name;

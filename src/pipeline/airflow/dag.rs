@@ -5,15 +5,12 @@
 use std::time::Duration;
 
 use super::plan::{DONE_SUFFIX, FAILED_TASK, Plan};
-use super::python::{self, Piece};
 use super::{Export, jinja_string, param_expr};
 use crate::hex::ParamKind;
+use crate::pipeline::export::python::{self, INDENT, Piece, call, seconds};
+use crate::pipeline::export::{poll_seconds, watch_commands};
 use crate::pipeline::model::{ParamDefault, Pipeline, PipelineParam, ProjectRef, Step, StepValue};
 use crate::pipeline::template::{Part, Reference, StepField};
-
-/// A line longer than this is split, one argument a line.
-const WIDTH: usize = 99;
-const INDENT: &str = "    ";
 
 pub(super) fn write(pipeline: &Pipeline) -> Export {
     let plan = Plan::new(pipeline);
@@ -46,11 +43,10 @@ impl Writer<'_> {
         self.out.push('\n');
     }
 
-    /// `# text` lines at `indent`, wrapped at WIDTH.
+    /// `# text` lines at `indent`, wrapped.
     fn comment(&mut self, indent: &str, text: &str) {
-        let room = WIDTH.saturating_sub(indent.len() + 2).max(20);
-        for line in wrap(&python::comment(text), room) {
-            self.line(format!("{indent}# {line}").trim_end());
+        for line in python::comment_lines(indent, text) {
+            self.line(&line);
         }
     }
 
@@ -78,17 +74,9 @@ impl Writer<'_> {
             "The runs it starts are ordinary Hex API runs, so hexdash can still watch and \
              cancel them:",
         );
-        let mut projects: Vec<String> = Vec::new();
-        for s in &p.steps {
-            let shown = shell_word(s);
-            if !projects.contains(&shown) {
-                projects.push(shown);
-            }
+        for command in watch_commands(p) {
+            self.line(&format!("#   {command}"));
         }
-        let first = projects.first().cloned().unwrap_or_default();
-        self.line(&format!("#   hexdash watch {}", projects.join(" ")));
-        self.line(&format!("#   hexdash runs {first} --status RUNNING"));
-        self.line(&format!("#   hexdash cancel {first} RUN_ID"));
         self.comment(
             "",
             "A cancelled run fails its task, and Airflow retries the task if it has retries left. \
@@ -126,7 +114,7 @@ impl Writer<'_> {
         // pace would cause (HEX_API.md: 60 requests a minute per user). Budget 30 a minute for
         // the steps that can run at once; the rest is for launches and hexdash.
         let at_once = self.plan.at_once;
-        let poll = (at_once * 2).max(3);
+        let poll = poll_seconds(self.pipeline);
         self.line("HEX_CONN_ID = \"hex_default\"");
         self.comment(
             "",
@@ -501,32 +489,6 @@ fn group(vars: &[&str]) -> String {
     }
 }
 
-/// `head(a, b)` at `indent`, on one line when it fits, else one argument a line.
-fn call(indent: &str, head: &str, args: &[String]) -> String {
-    let one = format!("{indent}{head}({})", args.join(", "));
-    if one.chars().count() <= WIDTH {
-        return one;
-    }
-    let mut out = format!("{indent}{head}(\n");
-    for a in args {
-        out.push_str(&format!("{indent}{INDENT}{a},\n"));
-    }
-    out.push_str(&format!("{indent})"));
-    out
-}
-
-/// Seconds as a Python int expression that reads as the duration: `30 * 60`, `2 * 60 * 60`.
-fn seconds(d: Duration) -> String {
-    let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-    if s >= 3600 && s.is_multiple_of(3600) {
-        format!("{} * 60 * 60", s / 3600)
-    } else if s >= 60 && s.is_multiple_of(60) {
-        format!("{} * 60", s / 60)
-    } else {
-        s.to_string()
-    }
-}
-
 fn timedelta(d: Duration) -> String {
     let s = d.as_secs();
     if d.subsec_nanos() > 0 {
@@ -538,36 +500,4 @@ fn timedelta(d: Duration) -> String {
     } else {
         format!("timedelta(seconds={s})")
     }
-}
-
-/// How to name the step's project on a shell command line: as written when that is one plain
-/// word (an alias or an id), else its id.
-fn shell_word(step: &Step) -> String {
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    };
-    match &step.project {
-        _ if plain(&step.project_name) => step.project_name.clone(),
-        ProjectRef::Id(id) if plain(id) => id.clone(),
-        ProjectRef::Id(id) | ProjectRef::Title(id) => format!("'{}'", id.replace('\'', "'\\''")),
-    }
-}
-
-/// Greedy word wrap; a word longer than `width` gets a line of its own.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    lines.push(line);
-    lines
 }
