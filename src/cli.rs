@@ -269,10 +269,20 @@ pub struct PipelineValidateArgs {
 pub struct PipelineExportArgs {
     #[command(flatten)]
     pub source: PipelineSource,
-    /// Write an Airflow DAG (Python) that runs each step with HexRunProjectOperator from Hex's
-    /// Airflow provider (airflow-provider-hex). Required: the only format so far.
+    /// Write an Airflow DAG (Python) for Airflow 3, or 2 with --airflow-version 2. Required: the
+    /// only format so far.
     #[arg(long, required = true)]
     pub airflow: bool,
+    /// The Airflow major version to write for: 3 (each step a HexRunOperator defined in the
+    /// file) or 2 (Hex's provider, airflow-provider-hex, which does not import on Airflow 3).
+    #[arg(
+        long,
+        value_name = "MAJOR",
+        default_value_t = 3,
+        value_parser = clap::value_parser!(u8).range(2..=3),
+        requires = "airflow"
+    )]
+    pub airflow_version: u8,
     /// Write to this file (replaced atomically) instead of stdout.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
@@ -422,6 +432,10 @@ mod tests {
             panic!("not an export: {ok:?}");
         };
         assert!(e.airflow && !e.source.offline);
+        assert_eq!(e.airflow_version, 3, "Airflow 3 unless asked");
         assert_eq!(e.output.as_deref(), Some(std::path::Path::new("dag.py")));
+        let two = |v: &str| parse(&["export", "x", "--airflow", "--airflow-version", v]);
+        assert!(two("2").is_ok());
+        assert!(two("1").is_err() && two("4").is_err() && two("3.0").is_err());
     }
 }

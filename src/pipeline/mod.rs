@@ -5,7 +5,7 @@
 //! `file:line:col` and its fix, and what remains is a [`Pipeline`] whose steps are in a
 //! runnable order); the pure run state machine ([`machine`]); its driver on the run engine
 //! ([`exec`], the only part that launches, cancels or journals, always through the engine); and
-//! the Airflow export ([`airflow`]).
+//! the export to Airflow ([`airflow`]).
 
 pub mod airflow;
 pub mod definition;

@@ -152,20 +152,34 @@ impl Plan {
     }
 }
 
-/// Names the generated file defines itself.
-const RESERVED: [&str; 12] = [
+/// Names the generated file defines or imports itself, on either Airflow.
+pub(super) const RESERVED: [&str; 26] = [
     "DAG",
     "HexRunProjectOperator",
+    "HexRunOperator",
+    "BaseOperator",
+    "BaseHook",
     "Param",
     "EmptyOperator",
+    "AirflowException",
     "AirflowFailException",
     "task",
     "timedelta",
     "pendulum",
+    "json",
+    "random",
+    "time",
+    "urllib",
     "dag",
     "HEX_CONN_ID",
     "POLL_SECONDS",
     "pipeline_failed",
+    "_ENDED_FAILED",
+    "_HexApi",
+    "_api_root",
+    "_problem",
+    "_quote",
+    "_retry_after",
 ];
 
 fn continues(step: &Step) -> bool {
