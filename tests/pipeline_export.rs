@@ -1,9 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! `hexdash pipeline export --airflow` end to end: the example pipelines, exported offline with
-//! the demo config, match the reviewed files in `tests/golden/airflow3/` (the default) and
-//! `tests/golden/airflow2/` (`--airflow-version 2`), and are valid Python (`python3 -m
-//! py_compile`); `--output` writes the same file; what cannot be exported fails with exit 4 and
-//! says why, as reviewed in `tests/golden/refused-airflow.txt`.
+//! `hexdash pipeline export --airflow | --dagster` end to end: the example pipelines, exported
+//! offline with the demo config, match the reviewed files in `tests/golden/airflow3/` (the
+//! default), `tests/golden/airflow2/` (`--airflow-version 2`) and `tests/golden/dagster/`, and are
+//! valid Python (`python3 -m py_compile`); `--output` writes the same file; what cannot be
+//! exported fails with exit 4 and says why, as reviewed in `tests/golden/refused-*.txt`.
+//! Whether the files run is `scripts/check-exports`' job: it runs them on the real engines.
 //!
 //! After a deliberate change to a generator, `HEXDASH_BLESS=1 cargo test --test
 //! pipeline_export` rewrites the golden files; review their diff before committing it.
@@ -17,9 +18,10 @@ use assert_cmd::Command;
 const EXAMPLES: [&str; 2] = ["daily-etl", "fan-out"];
 
 /// Each export, by its golden directory and its flags.
-const FORMATS: [(&str, &[&str]); 2] = [
+const FORMATS: [(&str, &[&str]); 3] = [
     ("airflow3", &["--airflow"]),
     ("airflow2", &["--airflow", "--airflow-version", "2"]),
+    ("dagster", &["--dagster"]),
 ];
 
 fn root() -> &'static Path {
@@ -242,16 +244,18 @@ fn what_airflow_2_cannot_express_is_a_note_on_stderr() {
 }
 
 #[test]
-fn airflow_3_sends_every_run_option() {
+fn airflow_3_and_dagster_send_every_run_option() {
     let home = tempfile::tempdir().unwrap();
-    let out = export_example(home.path(), "daily-etl", &["--airflow"]);
-    out.expect_code(0);
-    assert!(out.stderr.is_empty(), "{}", out.stderr);
-    assert!(
-        out.stdout.contains("update_published_results=True,"),
-        "{}",
-        out.stdout
-    );
+    for flags in [&["--airflow"][..], &["--dagster"]] {
+        let out = export_example(home.path(), "daily-etl", flags);
+        out.expect_code(0);
+        assert!(out.stderr.is_empty(), "{flags:?}: {}", out.stderr);
+        assert!(
+            out.stdout.contains("update_published_results=True,"),
+            "{flags:?}: {}",
+            out.stdout
+        );
+    }
 }
 
 #[test]
@@ -412,31 +416,36 @@ fn the_format_flag_is_required() {
         ],
     );
     out.expect_code(4);
-    assert!(out.stderr.contains("--airflow"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--airflow") && out.stderr.contains("--dagster"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// A pipeline with every problem either export refuses, and what each says, reviewed in
-/// `tests/golden/refused-airflow.txt`.
+/// `tests/golden/refused-airflow.txt` and `refused-dagster.txt`.
 #[test]
 fn refusals_match_the_golden_messages() {
     let home = tempfile::tempdir().unwrap();
-    let (format, flags) = ("airflow", &["--airflow"][..]);
-    let mut args = vec![
-        "--config",
-        "assets/demo-config.toml",
-        "pipeline",
-        "export",
-        "--file",
-        "tests/golden/refused.toml",
-        "--offline",
-    ];
-    args.extend_from_slice(flags);
-    let out = hexdash(home.path(), &args);
-    out.expect_code(4);
-    assert!(out.stdout.is_empty(), "{}", out.stdout);
-    compare_golden(
-        &root().join(format!("tests/golden/refused-{format}.txt")),
-        &out.stderr,
-        &format!("what the {format} export refuses"),
-    );
+    for (format, flags) in [("airflow", &["--airflow"][..]), ("dagster", &["--dagster"])] {
+        let mut args = vec![
+            "--config",
+            "assets/demo-config.toml",
+            "pipeline",
+            "export",
+            "--file",
+            "tests/golden/refused.toml",
+            "--offline",
+        ];
+        args.extend_from_slice(flags);
+        let out = hexdash(home.path(), &args);
+        out.expect_code(4);
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+        compare_golden(
+            &root().join(format!("tests/golden/refused-{format}.txt")),
+            &out.stderr,
+            &format!("what the {format} export refuses"),
+        );
+    }
 }

@@ -1,9 +1,10 @@
-//! `hexdash pipeline export NAME|--file F --airflow [--airflow-version 2|3] [--output PATH]`:
-//! the pipeline as an Airflow DAG file, so a team can run it on Airflow and keep watching and
-//! cancelling its runs with hexdash.
+//! `hexdash pipeline export NAME|--file F --airflow [--airflow-version 2|3] | --dagster
+//! [--output PATH]`: the pipeline as an Airflow DAG file or a Dagster job module, so a team can
+//! run it on the engine it already has and keep watching and cancelling its runs with hexdash.
 //!
 //! Loads and validates the pipeline as `validate` does (projects by title are looked up in Hex
-//! unless `--offline`), then hands it to [`crate::pipeline::airflow`]. Prints the file on stdout, or replaces `--output` atomically: a
+//! unless `--offline`), then hands it to [`crate::pipeline::airflow`] or
+//! [`crate::pipeline::dagster`]. Prints the file on stdout, or replaces `--output` atomically: a
 //! reader (Airflow's DAG processor scans its folder all the time) sees the old file or the new
 //! one, never half of one. What cannot be exported fails with exit 4 and every reason; what is
 //! left out is a note on stderr and a comment in the file.
@@ -13,14 +14,18 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, PipelineExportArgs};
-use crate::pipeline::{Pipeline, airflow};
+use crate::pipeline::{Pipeline, airflow, dagster};
 
 use super::exit::{Exit, Failure};
 use super::pipeline_cmd::{display, load};
 
 pub async fn run(cli: &Cli, args: &PipelineExportArgs) -> Result<Exit, Failure> {
     let super::pipeline_cmd::Source { file, pipeline, .. } = load(cli, &args.source).await?;
-    let (engine, what) = ("Airflow", "Airflow DAG");
+    let (engine, what) = if args.dagster {
+        ("Dagster", "Dagster job")
+    } else {
+        ("Airflow", "Airflow DAG")
+    };
     let export = match exported(&pipeline, args) {
         Ok(export) => export,
         Err(problems) => {
@@ -64,6 +69,9 @@ fn exported(
 ) -> Result<airflow::Export, Vec<String>> {
     fn messages(problems: &[impl ToString]) -> Vec<String> {
         problems.iter().map(ToString::to_string).collect()
+    }
+    if args.dagster {
+        return dagster::export(pipeline).map_err(|e| messages(&e.problems));
     }
     let version = match args.airflow_version {
         2 => airflow::Version::Two,
