@@ -281,9 +281,9 @@ def _problem(method, path, code, text):
         wrong = {k: body[k] for k in ("invalid", "notFound") if body.get(k)}
         if wrong:
             said.append(json.dumps(wrong))
-        if body.get("traceId"):
-            said.append(f"trace id {body['traceId']}")
         said = ": ".join(str(s) for s in said if s)
+        if body.get("traceId"):
+            said += f" (trace id {body['traceId']})"
     except (ValueError, AttributeError):
         said = text[:300]
     said = "".join(c if c.isprintable() else " " for c in said)

@@ -140,7 +140,13 @@ class _HexRuns(HexResource):
         )
         if self._publish is not None:
             kwargs["update_published_results"] = self._publish
-        response = once.run_project(project_id, **kwargs)
+        try:
+            response = once.run_project(project_id, **kwargs)
+        except Failure as failure:
+            raise Failure(
+                f"launching Hex project {project_id} failed ({failure.description}); Hex's "
+                "answer is in the log above"
+            ) from None
         self.started = (project_id, response["runId"])
         self._logger.info(f"Hex run {response['runId']} started: {response.get('runUrl')}")
         return response
