@@ -449,3 +449,39 @@ fn refusals_match_the_golden_messages() {
         );
     }
 }
+
+/// The headers say which releases the exports were run on; scripts/check-exports must install
+/// those same releases, or the headers would claim runs that never happened.
+#[test]
+fn the_check_script_pins_the_releases_the_headers_name() {
+    use hexdash::pipeline::{airflow, dagster};
+    let script = std::fs::read_to_string(root().join("scripts/check-exports")).unwrap();
+    for pin in [
+        format!("apache-airflow=={}", airflow::CHECKED_AIRFLOW_2),
+        format!("airflow-provider-hex=={}", airflow::CHECKED_PROVIDER),
+        format!("apache-airflow=={}", airflow::CHECKED_AIRFLOW_3),
+        format!("dagster=={}", dagster::CHECKED_DAGSTER),
+        format!("dagster-hex=={}", dagster::CHECKED_DAGSTER_HEX),
+    ] {
+        assert!(
+            script.contains(&format!("\"{pin}\"")),
+            "scripts/check-exports does not pin {pin}"
+        );
+        let constraints = if pin.starts_with("dagster") {
+            "dagster"
+        } else if pin.contains("==2.") || pin.starts_with("airflow-provider") {
+            "airflow2"
+        } else {
+            "airflow3"
+        };
+        let file = root().join(format!(
+            "scripts/check-exports.constraints/{constraints}.txt"
+        ));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.lines().any(|l| l == pin),
+            "{} does not hold {pin}",
+            file.display()
+        );
+    }
+}
