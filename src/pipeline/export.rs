@@ -27,14 +27,23 @@ pub(crate) fn poll_seconds(p: &Pipeline) -> usize {
     (at_once(p) * 2).max(3)
 }
 
+/// Past this many steps the graph's width is not worked out: its cost grows with the square of
+/// the steps (a chain of 4,000 took 20 s), and max_parallel alone still bounds how many steps
+/// run at once, so the poll interval only errs on the slow side.
+const WIDTH_STEPS_MAX: usize = 1000;
+
 /// The most steps that can run at once: max_parallel, or fewer when the graph is narrower.
 pub(crate) fn at_once(p: &Pipeline) -> usize {
+    if p.steps.len() > WIDTH_STEPS_MAX {
+        return p.max_parallel.max(1);
+    }
     p.max_parallel.min(width(p)).max(1)
 }
 
 /// The largest set of steps none of which depends on another, directly or not. By Dilworth's
 /// theorem it is the number of steps minus a maximum matching of "runs before" pairs, found
-/// here with augmenting paths (Kuhn); pipelines are small.
+/// here with augmenting paths (Kuhn) over the transitive "runs before" sets, quadratic in the
+/// steps at least, hence [`WIDTH_STEPS_MAX`].
 fn width(p: &Pipeline) -> usize {
     let index: HashMap<&str, usize> = p
         .steps

@@ -2,7 +2,7 @@
 //! the resource and helpers (`hex_runs.py`, the same in every export), one op per step, the
 //! config mapping and the job. Part of [`super`]; runs only on a pipeline its `check` accepted.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -21,9 +21,16 @@ const HEX_RUNS: &str = include_str!("hex_runs.py");
 
 pub(super) fn write(pipeline: &Pipeline) -> Export {
     let names = Names::new(pipeline);
+    let index = pipeline
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
     let mut w = Writer {
         p: pipeline,
         names: &names,
+        index,
         bridged: bridged(pipeline),
         out: String::new(),
     };
@@ -65,6 +72,8 @@ fn bridged(p: &Pipeline) -> Vec<usize> {
 struct Writer<'a> {
     p: &'a Pipeline,
     names: &'a Names,
+    /// Step id → index, so a large pipeline is written in linear time.
+    index: HashMap<&'a str, usize>,
     bridged: Vec<usize>,
     out: String,
 }
@@ -424,7 +433,7 @@ impl Writer<'_> {
     fn inputs(&self, i: usize) -> (Vec<(usize, bool)>, Vec<usize>) {
         let p = self.p;
         let step = &p.steps[i];
-        let index = |id: &str| p.steps.iter().position(|s| s.id == id);
+        let index = |id: &str| self.index.get(id).copied();
         let mut data: Vec<usize> = Vec::new();
         for value in step.params.values() {
             if let StepValue::Template { template, .. } = value {
@@ -534,11 +543,9 @@ impl Writer<'_> {
                     StepField::RunUrl => "runUrl",
                 };
                 let var = self
-                    .p
-                    .steps
-                    .iter()
-                    .position(|s| s.id == *step)
-                    .map_or(step.as_str(), |u| self.names.ops[u].as_str());
+                    .index
+                    .get(step.as_str())
+                    .map_or(step.as_str(), |u| self.names.ops[*u].as_str());
                 let mut e = format!("{var}[{}]", python::string(key));
                 if whole_date && *field == StepField::EndTime {
                     // Hex's endTime is ISO-8601 UTC: its first ten characters are the date.

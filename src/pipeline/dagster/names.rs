@@ -76,15 +76,6 @@ const MODULE: [&str; 42] = [
     "range",
 ];
 
-/// Python keywords (identifier() already appends `_` to these, but a parameter name is not
-/// passed through it).
-const KEYWORDS: [&str; 35] = [
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield",
-];
-
 /// Attributes of Dagster's `Config` (a pydantic model) that a field would shadow.
 const CONFIG_ATTRIBUTES: [&str; 14] = [
     "construct",
@@ -111,7 +102,7 @@ pub(super) fn field_problem(name: &str) -> Option<&'static str> {
         Some("a Python name cannot start with a digit")
     } else if name.starts_with('_') || name.starts_with("model_") {
         Some("pydantic keeps names starting with _ or model_ for itself")
-    } else if KEYWORDS.contains(&name)
+    } else if python::KEYWORDS.contains(&name)
         || DAGSTER_RESERVED.contains(&name)
         || CONFIG_ATTRIBUTES.contains(&name)
     {

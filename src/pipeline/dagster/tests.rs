@@ -380,3 +380,18 @@ fn every_name_the_helpers_define_is_kept_from_op_names() {
         );
     }
 }
+
+#[test]
+fn a_long_pipeline_polls_as_max_parallel_allows_without_working_out_its_width() {
+    let chain = |n: usize| {
+        let mut text = String::from("name = \"t\"\n");
+        for i in 0..n {
+            text.push_str(&format!("[[steps]]\nid = \"s{i}\"\nproject = {A:?}\n"));
+        }
+        module(&text)
+    };
+    // A chain runs one step at a time: 3 s. Past 1,000 steps the width is not worked out (it
+    // costs the square of the steps), and max_parallel (4) sets the pace: 8 s.
+    assert!(chain(3).contains("\nPOLL_SECONDS = 3\n"));
+    assert!(chain(1500).contains("\nPOLL_SECONDS = 8\n"));
+}

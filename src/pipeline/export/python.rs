@@ -133,7 +133,8 @@ pub(crate) fn seconds(d: Duration) -> String {
     }
 }
 
-const KEYWORDS: [&str; 35] = [
+/// Python's keywords: no name of the generated code may be one.
+pub(crate) const KEYWORDS: [&str; 35] = [
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
     "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
     "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
