@@ -176,7 +176,8 @@ pub struct PipelineArgs {
 pub enum PipelineAction {
     /// Check a pipeline file and report every problem with file:line:col and its fix.
     Validate(PipelineValidateArgs),
-    /// Write the pipeline as a DAG for another scheduler (so far: Airflow, with --airflow).
+    /// Write the pipeline for another scheduler: an Airflow DAG (--airflow) or a Dagster job
+    /// (--dagster).
     Export(PipelineExportArgs),
     /// Start a pipeline run: its steps launch in dependency order, each exactly once.
     Run(PipelineRunArgs),
@@ -266,13 +267,27 @@ pub struct PipelineValidateArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("format").required(true).args(["airflow", "dagster"])))]
 pub struct PipelineExportArgs {
     #[command(flatten)]
     pub source: PipelineSource,
-    /// Write an Airflow DAG (Python) that runs each step with HexRunProjectOperator from Hex's
-    /// Airflow provider (airflow-provider-hex). Required: the only format so far.
-    #[arg(long, required = true)]
+    /// Write an Airflow DAG (Python) for Airflow 3, or 2 with --airflow-version 2.
+    #[arg(long)]
     pub airflow: bool,
+    /// The Airflow major version to write for: 3 (each step a HexRunOperator defined in the
+    /// file) or 2 (Hex's provider, airflow-provider-hex, which does not import on Airflow 3).
+    #[arg(
+        long,
+        value_name = "MAJOR",
+        default_value_t = 3,
+        value_parser = clap::value_parser!(u8).range(2..=3),
+        conflicts_with = "dagster"
+    )]
+    pub airflow_version: u8,
+    /// Write a Dagster job (a Python module) on Hex's dagster-hex; run it with `dagster job
+    /// execute -f FILE`.
+    #[arg(long)]
+    pub dagster: bool,
     /// Write to this file (replaced atomically) instead of stdout.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
@@ -407,8 +422,10 @@ mod tests {
         let parse = |args: &[&str]| Cli::try_parse_from([&["hexdash", "pipeline"], args].concat());
         assert!(
             parse(&["export", "daily-etl"]).is_err(),
-            "--airflow is required"
+            "--airflow or --dagster is required"
         );
+        assert!(parse(&["export", "x", "--airflow", "--dagster"]).is_err());
+        assert!(parse(&["export", "x", "--dagster", "--airflow-version", "2"]).is_err());
         assert!(
             parse(&["export", "--airflow"]).is_err(),
             "NAME or --file is required"
@@ -422,6 +439,18 @@ mod tests {
             panic!("not an export: {ok:?}");
         };
         assert!(e.airflow && !e.source.offline);
+        assert_eq!(e.airflow_version, 3, "Airflow 3 unless asked");
         assert_eq!(e.output.as_deref(), Some(std::path::Path::new("dag.py")));
+        let two = |v: &str| parse(&["export", "x", "--airflow", "--airflow-version", v]);
+        assert!(two("2").is_ok());
+        assert!(two("1").is_err() && two("4").is_err() && two("3.0").is_err());
+        let dagster = parse(&["export", "x", "--dagster"]).unwrap();
+        let Some(Command::Pipeline(PipelineArgs {
+            action: PipelineAction::Export(e),
+        })) = dagster.command
+        else {
+            panic!("not an export: {dagster:?}");
+        };
+        assert!(e.dagster && !e.airflow);
     }
 }

@@ -1,10 +1,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! `hexdash pipeline export --airflow` end to end: the example pipelines, exported offline with
-//! the demo config, match the reviewed DAGs in `tests/golden/airflow/` and are valid Python
-//! (`python3 -m py_compile`); `--output` writes the same file; what cannot be exported fails
-//! with exit 4 and says why.
+//! `hexdash pipeline export --airflow | --dagster` end to end: the example pipelines, exported
+//! offline with the demo config, match the reviewed files in `tests/golden/airflow3/` (the
+//! default), `tests/golden/airflow2/` (`--airflow-version 2`) and `tests/golden/dagster/`, and are
+//! valid Python (`python3 -m py_compile`); `--output` writes the same file; what cannot be
+//! exported fails with exit 4 and says why, as reviewed in `tests/golden/refused-*.txt`.
+//! Whether the files run is `scripts/check-exports`' job: it runs them on the real engines.
 //!
-//! After a deliberate change to the generator, `HEXDASH_BLESS=1 cargo test --test
+//! After a deliberate change to a generator, `HEXDASH_BLESS=1 cargo test --test
 //! pipeline_export` rewrites the golden files; review their diff before committing it.
 
 use std::path::{Path, PathBuf};
@@ -14,6 +16,13 @@ use std::time::Duration;
 use assert_cmd::Command;
 
 const EXAMPLES: [&str; 2] = ["daily-etl", "fan-out"];
+
+/// Each export, by its golden directory and its flags.
+const FORMATS: [(&str, &[&str]); 3] = [
+    ("airflow3", &["--airflow"]),
+    ("airflow2", &["--airflow", "--airflow-version", "2"]),
+    ("dagster", &["--dagster"]),
+];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,6 +71,7 @@ fn hexdash(home: &Path, args: &[&str]) -> Outcome {
     }
 }
 
+/// `extra` holds the format's flags and any more.
 fn export_example(home: &Path, example: &str, extra: &[&str]) -> Outcome {
     let file = format!("assets/pipelines/{example}.toml");
     let mut args = vec![
@@ -71,15 +81,38 @@ fn export_example(home: &Path, example: &str, extra: &[&str]) -> Outcome {
         "export",
         "--file",
         &file,
-        "--airflow",
         "--offline",
     ];
     args.extend_from_slice(extra);
     hexdash(home, &args)
 }
 
-fn golden_path(example: &str) -> PathBuf {
-    root().join(format!("tests/golden/airflow/{example}.py"))
+fn golden_path(format: &str, example: &str) -> PathBuf {
+    root().join(format!("tests/golden/{format}/{example}.py"))
+}
+
+/// Writes `got` to `path` when blessing; else fails with a diff unless they are the same.
+fn compare_golden(path: &Path, got: &str, what: &str) {
+    if std::env::var_os("HEXDASH_BLESS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; create it with HEXDASH_BLESS=1 cargo test --test \
+             pipeline_export, then review it",
+            path.display()
+        )
+    });
+    assert!(
+        want == got,
+        "{what} differs from {} (- golden, + now, by line):\n{}\n\
+         If the change is intended, run HEXDASH_BLESS=1 cargo test --test pipeline_export \
+         and review the golden file's diff.",
+        path.display(),
+        diff(&want, got)
+    );
 }
 
 /// Compiles `source` with `python3 -m py_compile`, failing the test with Python's message.
@@ -100,7 +133,7 @@ fn py_compile(dir: &Path, name: &str, source: &str) {
     };
     assert!(
         out.status.success(),
-        "the Airflow export of {name} is not valid Python:\n{}",
+        "the export {name} is not valid Python:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
 }
@@ -157,51 +190,42 @@ fn diff(want: &str, got: &str) -> String {
 }
 
 #[test]
-fn examples_match_the_golden_dags_and_compile() {
+fn examples_match_the_golden_files_and_compile() {
     let home = tempfile::tempdir().unwrap();
-    let bless = std::env::var_os("HEXDASH_BLESS").is_some_and(|v| v == "1");
-    for example in EXAMPLES {
-        let out = export_example(home.path(), example, &[]);
-        out.expect_code(0);
-        py_compile(home.path(), example, &out.stdout);
-        let golden = golden_path(example);
-        if bless {
-            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
-            std::fs::write(&golden, &out.stdout).unwrap();
-            continue;
+    for (format, flags) in FORMATS {
+        for example in EXAMPLES {
+            let out = export_example(home.path(), example, flags);
+            out.expect_code(0);
+            py_compile(home.path(), &format!("{format}-{example}"), &out.stdout);
+            compare_golden(
+                &golden_path(format, example),
+                &out.stdout,
+                &format!("the {format} export of {example}"),
+            );
         }
-        let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
-            panic!(
-                "cannot read {}: {e}; create it with HEXDASH_BLESS=1 cargo test --test \
-                 pipeline_export, then review it",
-                golden.display()
-            )
-        });
-        assert!(
-            want == out.stdout,
-            "the Airflow export of {example} differs from {} (- golden, + now, by line):\n{}\n\
-             If the change is intended, run HEXDASH_BLESS=1 cargo test --test pipeline_export \
-             and review the golden file's diff.",
-            golden.display(),
-            diff(&want, &out.stdout)
-        );
     }
 }
 
 #[test]
-fn golden_dags_are_valid_python() {
+fn golden_files_are_valid_python() {
     // The reviewed files themselves, so a hand edit to one cannot slip through unchecked.
     let dir = tempfile::tempdir().unwrap();
-    for example in EXAMPLES {
-        let text = std::fs::read_to_string(golden_path(example)).unwrap();
-        py_compile(dir.path(), &format!("golden-{example}"), &text);
+    for (format, _) in FORMATS {
+        for example in EXAMPLES {
+            let text = std::fs::read_to_string(golden_path(format, example)).unwrap();
+            py_compile(dir.path(), &format!("golden-{format}-{example}"), &text);
+        }
     }
 }
 
 #[test]
-fn what_cannot_be_expressed_is_a_note_on_stderr() {
+fn what_airflow_2_cannot_express_is_a_note_on_stderr() {
     let home = tempfile::tempdir().unwrap();
-    let out = export_example(home.path(), "daily-etl", &[]);
+    let out = export_example(
+        home.path(),
+        "daily-etl",
+        &["--airflow", "--airflow-version", "2"],
+    );
     out.expect_code(0);
     assert!(
         out.stderr.contains(
@@ -220,17 +244,32 @@ fn what_cannot_be_expressed_is_a_note_on_stderr() {
 }
 
 #[test]
+fn airflow_3_and_dagster_send_every_run_option() {
+    let home = tempfile::tempdir().unwrap();
+    for flags in [&["--airflow"][..], &["--dagster"]] {
+        let out = export_example(home.path(), "daily-etl", flags);
+        out.expect_code(0);
+        assert!(out.stderr.is_empty(), "{flags:?}: {}", out.stderr);
+        assert!(
+            out.stdout.contains("update_published_results=True,"),
+            "{flags:?}: {}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
 fn output_replaces_the_file_with_the_same_dag() {
     let home = tempfile::tempdir().unwrap();
     let dags = home.path().join("dags");
     std::fs::create_dir_all(&dags).unwrap();
     let target = dags.join("fan_out.py");
     std::fs::write(&target, "# an older export\n").unwrap();
-    let shown = export_example(home.path(), "fan-out", &[]);
+    let shown = export_example(home.path(), "fan-out", &["--airflow"]);
     let written = export_example(
         home.path(),
         "fan-out",
-        &["--output", target.to_str().unwrap()],
+        &["--airflow", "--output", target.to_str().unwrap()],
     );
     written.expect_code(0);
     assert!(
@@ -283,6 +322,7 @@ fn a_pipeline_is_found_by_name_in_the_config_dir() {
     );
 }
 
+/// `extra` holds the format's flags and any more.
 fn export_text(home: &Path, pipeline: &str, extra: &[&str]) -> Outcome {
     let file = home.join("p.toml");
     std::fs::write(&file, pipeline).unwrap();
@@ -294,7 +334,6 @@ fn export_text(home: &Path, pipeline: &str, extra: &[&str]) -> Outcome {
         "export",
         "--file",
         &file,
-        "--airflow",
         "--offline",
     ];
     args.extend_from_slice(extra);
@@ -312,7 +351,7 @@ fn a_title_that_cannot_be_resolved_offline_is_refused() {
 id = "report"
 project = "Quarterly revenue report"
 "#,
-        &["--output", target.to_str().unwrap()],
+        &["--airflow", "--output", target.to_str().unwrap()],
     );
     out.expect_code(4);
     assert!(
@@ -348,7 +387,7 @@ id = "note"
 project = "churn-retrain"
 params = { model_note = "after sync run {{ steps.sync.run_id }}" }
 "#,
-        &[],
+        &["--airflow"],
     );
     out.expect_code(4);
     assert!(
@@ -377,5 +416,72 @@ fn the_format_flag_is_required() {
         ],
     );
     out.expect_code(4);
-    assert!(out.stderr.contains("--airflow"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--airflow") && out.stderr.contains("--dagster"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A pipeline with every problem either export refuses, and what each says, reviewed in
+/// `tests/golden/refused-airflow.txt` and `refused-dagster.txt`.
+#[test]
+fn refusals_match_the_golden_messages() {
+    let home = tempfile::tempdir().unwrap();
+    for (format, flags) in [("airflow", &["--airflow"][..]), ("dagster", &["--dagster"])] {
+        let mut args = vec![
+            "--config",
+            "assets/demo-config.toml",
+            "pipeline",
+            "export",
+            "--file",
+            "tests/golden/refused.toml",
+            "--offline",
+        ];
+        args.extend_from_slice(flags);
+        let out = hexdash(home.path(), &args);
+        out.expect_code(4);
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+        compare_golden(
+            &root().join(format!("tests/golden/refused-{format}.txt")),
+            &out.stderr,
+            &format!("what the {format} export refuses"),
+        );
+    }
+}
+
+/// The headers say which releases the exports were run on; scripts/check-exports must install
+/// those same releases, or the headers would claim runs that never happened.
+#[test]
+fn the_check_script_pins_the_releases_the_headers_name() {
+    use hexdash::pipeline::{airflow, dagster};
+    let script = std::fs::read_to_string(root().join("scripts/check-exports")).unwrap();
+    for pin in [
+        format!("apache-airflow=={}", airflow::CHECKED_AIRFLOW_2),
+        format!("airflow-provider-hex=={}", airflow::CHECKED_PROVIDER),
+        format!("apache-airflow=={}", airflow::CHECKED_AIRFLOW_3),
+        format!("dagster=={}", dagster::CHECKED_DAGSTER),
+        format!("dagster-hex=={}", dagster::CHECKED_DAGSTER_HEX),
+    ] {
+        assert!(
+            script.contains(&format!("\"{pin}\"")),
+            "scripts/check-exports does not pin {pin}"
+        );
+        let constraints = if pin.starts_with("dagster") {
+            "dagster"
+        } else if pin.contains("==2.") || pin.starts_with("airflow-provider") {
+            "airflow2"
+        } else {
+            "airflow3"
+        };
+        let file = root().join(format!(
+            "scripts/check-exports.constraints/{constraints}.txt"
+        ));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.lines().any(|l| l == pin),
+            "{} does not hold {pin}",
+            file.display()
+        );
+    }
 }

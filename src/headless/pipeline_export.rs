@@ -1,35 +1,41 @@
-//! `hexdash pipeline export NAME|--file F --airflow [--output PATH]`: the pipeline as an Airflow
-//! DAG file, so a team can schedule it on Airflow and keep watching and cancelling its runs with
-//! hexdash.
+//! `hexdash pipeline export NAME|--file F --airflow [--airflow-version 2|3] | --dagster
+//! [--output PATH]`: the pipeline as an Airflow DAG file or a Dagster job module, so a team can
+//! run it on the engine it already has and keep watching and cancelling its runs with hexdash.
 //!
 //! Loads and validates the pipeline as `validate` does (projects by title are looked up in Hex
-//! unless `--offline`), then hands it to [`crate::pipeline::airflow`]. Prints the DAG on stdout,
-//! or replaces `--output` atomically: a reader (Airflow's DAG processor scans its folder all the
-//! time) sees the old file or the new one, never half of one. What cannot be exported fails with
-//! exit 4 and every reason; what is left out is a note on stderr and a comment in the file.
+//! unless `--offline`), then hands it to [`crate::pipeline::airflow`] or
+//! [`crate::pipeline::dagster`]. Prints the file on stdout, or replaces `--output` atomically: a
+//! reader (Airflow's DAG processor scans its folder all the time) sees the old file or the new
+//! one, never half of one. What cannot be exported fails with exit 4 and every reason; what is
+//! left out is a note on stderr and a comment in the file.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, PipelineExportArgs};
-use crate::pipeline::airflow;
+use crate::pipeline::{Pipeline, airflow, dagster};
 
 use super::exit::{Exit, Failure};
 use super::pipeline_cmd::{display, load};
 
 pub async fn run(cli: &Cli, args: &PipelineExportArgs) -> Result<Exit, Failure> {
     let super::pipeline_cmd::Source { file, pipeline, .. } = load(cli, &args.source).await?;
-    let export = match airflow::export(&pipeline) {
+    let (engine, what) = if args.dagster {
+        ("Dagster", "Dagster job")
+    } else {
+        ("Airflow", "Airflow DAG")
+    };
+    let export = match exported(&pipeline, args) {
         Ok(export) => export,
-        Err(e) => {
-            for problem in &e.problems {
+        Err(problems) => {
+            for problem in &problems {
                 crate::errln!("{}: {problem}", display(&file));
             }
             return Err(Failure::usage(format!(
-                "{} cannot be exported to Airflow: {} problem(s)",
+                "{} cannot be exported to {engine}: {} problem(s)",
                 display(&file),
-                e.problems.len()
+                problems.len()
             )));
         }
     };
@@ -41,12 +47,12 @@ pub async fn run(cli: &Cli, args: &PipelineExportArgs) -> Result<Exit, Failure> 
             let mut out = std::io::stdout().lock();
             out.write_all(export.text.as_bytes())
                 .and_then(|()| out.flush())
-                .map_err(|e| Failure::api(format!("cannot write the DAG to stdout: {e}")))?;
+                .map_err(|e| Failure::api(format!("cannot write the {what} to stdout: {e}")))?;
         }
         Some(path) => {
             replace(path, export.text.as_bytes())?;
             crate::outln!(
-                "wrote {}: Airflow DAG {:?} with {} step(s)",
+                "wrote {}: {what} {:?} with {} step(s)",
                 display(path),
                 pipeline.name,
                 pipeline.steps.len()
@@ -54,6 +60,24 @@ pub async fn run(cli: &Cli, args: &PipelineExportArgs) -> Result<Exit, Failure> 
         }
     }
     Ok(Exit::Completed)
+}
+
+/// The file for the engine asked for, or every problem as its message.
+fn exported(
+    pipeline: &Pipeline,
+    args: &PipelineExportArgs,
+) -> Result<airflow::Export, Vec<String>> {
+    fn messages(problems: &[impl ToString]) -> Vec<String> {
+        problems.iter().map(ToString::to_string).collect()
+    }
+    if args.dagster {
+        return dagster::export(pipeline).map_err(|e| messages(&e.problems));
+    }
+    let version = match args.airflow_version {
+        2 => airflow::Version::Two,
+        _ => airflow::Version::Three,
+    };
+    airflow::export(pipeline, version).map_err(|e| messages(&e.problems))
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over `path`.

@@ -5,12 +5,14 @@
 //! `file:line:col` and its fix, and what remains is a [`Pipeline`] whose steps are in a
 //! runnable order); the pure run state machine ([`machine`]); its driver on the run engine
 //! ([`exec`], the only part that launches, cancels or journals, always through the engine); and
-//! the Airflow export ([`airflow`]).
+//! the exports to Airflow ([`airflow`]) and Dagster ([`dagster`]).
 
 pub mod airflow;
+pub mod dagster;
 pub mod definition;
 mod diagnostic;
 pub mod exec;
+mod export;
 pub mod machine;
 mod model;
 pub mod name;

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::python;
+use crate::pipeline::export::{at_once, python};
 use crate::pipeline::model::{OnFailure, Pipeline, Step};
 
 /// Task ids of the generated helpers. Step ids cannot hold a `.` (template::is_name), so these
@@ -134,7 +134,7 @@ impl Plan {
                     .then(|| unique(format!("{}_done", names[i])))
             })
             .collect();
-        let at_once = p.max_parallel.min(width(p, &index)).max(1);
+        let at_once = at_once(p);
         Plan {
             names,
             done_names,
@@ -152,70 +152,36 @@ impl Plan {
     }
 }
 
-/// Names the generated file defines itself.
-const RESERVED: [&str; 12] = [
+/// Names the generated file defines or imports itself, on either Airflow.
+pub(super) const RESERVED: [&str; 26] = [
     "DAG",
     "HexRunProjectOperator",
+    "HexRunOperator",
+    "BaseOperator",
+    "BaseHook",
     "Param",
     "EmptyOperator",
+    "AirflowException",
     "AirflowFailException",
     "task",
     "timedelta",
     "pendulum",
+    "json",
+    "random",
+    "time",
+    "urllib",
     "dag",
     "HEX_CONN_ID",
     "POLL_SECONDS",
     "pipeline_failed",
+    "_ENDED_FAILED",
+    "_HexApi",
+    "_api_root",
+    "_problem",
+    "_quote",
+    "_retry_after",
 ];
 
 fn continues(step: &Step) -> bool {
     step.on_failure == OnFailure::Continue
-}
-
-/// The largest set of steps none of which depends on another, directly or not: how many can run
-/// at once when max_parallel allows. By Dilworth's theorem it is the number of steps minus a
-/// maximum matching of "runs before" pairs, found here with augmenting paths (Kuhn); pipelines
-/// are small.
-fn width(p: &Pipeline, index: &HashMap<&str, usize>) -> usize {
-    let n = p.steps.len();
-    // after[u]: every step that runs after u (steps are in topological order).
-    let mut after: Vec<HashSet<usize>> = vec![HashSet::new(); n];
-    for (i, step) in p.steps.iter().enumerate().rev() {
-        for dep in &step.depends_on {
-            if let Some(&u) = index.get(dep.as_str()) {
-                let reach = after[i].clone();
-                after[u].insert(i);
-                after[u].extend(reach);
-            }
-        }
-    }
-    let mut matched: Vec<Option<usize>> = vec![None; n];
-    fn augment(
-        u: usize,
-        after: &[HashSet<usize>],
-        seen: &mut [bool],
-        matched: &mut [Option<usize>],
-    ) -> bool {
-        let mut next: Vec<usize> = after[u].iter().copied().collect();
-        next.sort_unstable();
-        for v in next {
-            if seen[v] {
-                continue;
-            }
-            seen[v] = true;
-            if matched[v].is_none_or(|w| augment(w, after, seen, matched)) {
-                matched[v] = Some(u);
-                return true;
-            }
-        }
-        false
-    }
-    let mut matching = 0;
-    for u in 0..n {
-        let mut seen = vec![false; n];
-        if augment(u, &after, &mut seen, &mut matched) {
-            matching += 1;
-        }
-    }
-    n - matching
 }

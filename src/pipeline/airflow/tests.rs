@@ -17,8 +17,14 @@ fn pipeline(text: &str) -> Pipeline {
         .unwrap_or_else(|d| panic!("invalid test pipeline: {d:?}"))
 }
 
+/// For Airflow 2, with Hex's provider.
 fn dag(text: &str) -> Export {
-    export(&pipeline(text)).unwrap_or_else(|e| panic!("export failed: {e}"))
+    export(&pipeline(text), Version::Two).unwrap_or_else(|e| panic!("export failed: {e}"))
+}
+
+/// For Airflow 3, with the operator in the file.
+fn dag3(text: &str) -> Export {
+    export(&pipeline(text), Version::Three).unwrap_or_else(|e| panic!("export failed: {e}"))
 }
 
 /// Export problems; the name is not held to the plain-name rule here (as for a pipeline run
@@ -31,7 +37,7 @@ fn problems(text: &str) -> Vec<String> {
     };
     let pipeline = validate_recorded(text, Path::new("p.toml"), &projects)
         .unwrap_or_else(|d| panic!("invalid test pipeline: {d:?}"));
-    export(&pipeline)
+    export(&pipeline, Version::Three)
         .unwrap_err()
         .problems
         .iter()
@@ -448,4 +454,140 @@ fn polls_are_spaced_by_how_many_steps_can_run_at_once() {
         ("e", "b", "stop"),
     ]);
     assert_eq!(poll(&diamond), 4);
+}
+
+#[test]
+fn airflow_3_runs_steps_on_the_operator_in_the_file() {
+    let e = dag3(&format!(
+        r#"name = "t"
+[[steps]]
+id = "a"
+project = "etl-extract"
+timeout = "10m"
+retries = 1
+[[steps]]
+id = "b"
+project = {A:?}
+update_published_results = true
+use_cached_sql_results = false
+params = {{ x = 1 }}
+"#
+    ));
+    let t = &e.text;
+    assert!(
+        t.contains("Written for Airflow 3 and run on Airflow 3.3.2"),
+        "{t}"
+    );
+    assert!(t.contains("\nclass HexRunOperator(BaseOperator):\n"), "{t}");
+    assert!(
+        t.contains("from airflow.sdk import DAG, BaseHook, BaseOperator\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("from airflow.sdk.exceptions import AirflowException\n"),
+        "{t}"
+    );
+    assert!(!t.contains("airflow_provider_hex"), "{t}");
+    assert!(!t.contains("HexRunProjectOperator"), "{t}");
+    assert!(
+        t.contains(
+            "    a = HexRunOperator(\n        task_id=\"a\",\n        \
+             project_id=\"5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0001\",  # etl-extract\n        \
+             hex_conn_id=HEX_CONN_ID,\n        poll_seconds=POLL_SECONDS,\n        \
+             timeout=10 * 60,\n        kill_on_timeout=True,\n        retries=1,\n        \
+             retry_delay=timedelta(seconds=30),\n    )"
+        ),
+        "{t}"
+    );
+    // The operator sends Hex's run options as they are, so nothing is left out.
+    assert!(
+        t.contains(
+            "        update_published_results=True,\n        use_cached_sql_results=False,\n"
+        ),
+        "{t}"
+    );
+    assert!(e.notes.is_empty(), "{:?}", e.notes);
+    assert!(
+        t.contains(
+            "# Airflow stops (marked failed or cleared, or past an execution_timeout) cancels"
+        ),
+        "{t}"
+    );
+}
+
+#[test]
+fn airflow_3_dates_fall_back_to_when_a_run_without_a_logical_date_was_triggered() {
+    let text = format!(
+        r#"name = "t"
+[[params]]
+name = "day"
+type = "date"
+default = "today"
+[[params]]
+name = "since"
+type = "date"
+default = "yesterday"
+[[steps]]
+id = "a"
+project = {A:?}
+params = {{ day = "{{{{ params.day }}}}", since = "{{{{ params.since }}}}" }}
+"#
+    );
+    let t = dag3(&text).text;
+    for line in [
+        r#""day": "{{ params['day'] or (dag_run.logical_date or dag_run.run_after) | ds }}","#,
+        r#""since": "{{ params['since'] or macros.ds_add((dag_run.logical_date or dag_run.run_after) | ds, -1) }}","#,
+    ] {
+        assert!(t.contains(line), "missing {line}\n{t}");
+    }
+    let two = dag(&text).text;
+    assert!(
+        two.contains(r#""day": "{{ params['day'] or ds }}","#),
+        "{two}"
+    );
+}
+
+#[test]
+fn airflow_3_bridges_import_from_the_sdk_and_the_standard_provider() {
+    let t = dag3(&steps(&[
+        ("a", "-", "stop"),
+        ("x", "a", "continue"),
+        ("d", "x", "stop"),
+    ]))
+    .text;
+    for line in [
+        "from airflow.providers.standard.operators.empty import EmptyOperator\n",
+        "from airflow.sdk import DAG, BaseHook, BaseOperator, task\n",
+        "from airflow.sdk.exceptions import AirflowException, AirflowFailException\n",
+    ] {
+        assert!(t.contains(line), "missing {line}\n{t}");
+    }
+}
+
+#[test]
+fn every_name_the_operator_defines_is_kept_from_step_variables() {
+    // A step named like a helper of the operator must not replace it.
+    let source = include_str!("hex_operator.py");
+    let defined: Vec<&str> = source
+        .lines()
+        .filter_map(|l| {
+            let l = l
+                .strip_prefix("class ")
+                .or_else(|| l.strip_prefix("def "))
+                .unwrap_or(l);
+            let end = l.find(|c: char| !(c.is_alphanumeric() || c == '_'))?;
+            (end > 0 && !l.starts_with(' ') && l[end..].starts_with([' ', '(', ':']))
+                .then(|| &l[..end])
+        })
+        .collect();
+    assert!(defined.contains(&"HexRunOperator") && defined.contains(&"_HexApi"));
+    for name in defined {
+        assert!(
+            super::plan::RESERVED.contains(&name),
+            "{name} is defined by the operator but not reserved"
+        );
+    }
+    let e = dag3(&steps(&[("_quote", "-", "stop"), ("time", "-", "stop")]));
+    assert!(e.text.contains("_quote_2 = HexRunOperator("), "{}", e.text);
+    assert!(e.text.contains("time_2 = HexRunOperator("), "{}", e.text);
 }

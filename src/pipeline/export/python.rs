@@ -1,16 +1,17 @@
-//! Python source text for the Airflow export: string and value literals, identifiers, comments,
-//! and Jinja text that renders to exactly the characters it was given. Part of [`super`].
+//! Python source text for the exports: string and value literals, identifiers, comments, and
+//! (for Airflow) Jinja text that renders to exactly the characters it was given.
 //!
 //! Owns escaping, so that no value from a pipeline file can break out of a string, a comment or
-//! a template. Must not decide what a value means in Airflow; that is the mapping's job.
+//! a template. Must not decide what a value means in Airflow or Dagster; the mappings do.
 
 use std::fmt::Write;
+use std::time::Duration;
 
 use serde_json::Value;
 
 /// A double-quoted Python `str` literal. Control and line-separator characters are escaped so
 /// the literal stays on one line whatever the text holds.
-pub(super) fn string(s: &str) -> String {
+pub(crate) fn string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -45,7 +46,7 @@ fn needs_escape(c: char) -> bool {
 /// A JSON value as a Python literal: null → None, booleans → True/False, numbers as written,
 /// lists and dicts recursively. `text` writes each string (keys excepted), so a caller can pass
 /// strings through [`jinja_text`] where Airflow will render them.
-pub(super) fn value(v: &Value, text: &dyn Fn(&str) -> String) -> String {
+pub(crate) fn value(v: &Value, text: &dyn Fn(&str) -> String) -> String {
     match v {
         Value::Null => "None".into(),
         Value::Bool(true) => "True".into(),
@@ -69,13 +70,71 @@ pub(super) fn value(v: &Value, text: &dyn Fn(&str) -> String) -> String {
 }
 
 /// Text as it may appear after `# ` on one line.
-pub(super) fn comment(s: &str) -> String {
+pub(crate) fn comment(s: &str) -> String {
     s.chars()
         .map(|c| if needs_escape(c) { ' ' } else { c })
         .collect()
 }
 
-const KEYWORDS: [&str; 35] = [
+/// A line longer than this is split: one argument a line, comments wrapped.
+pub(crate) const WIDTH: usize = 99;
+pub(crate) const INDENT: &str = "    ";
+
+/// `head(a, b)` at `indent`, on one line when it fits, else one argument a line.
+pub(crate) fn call(indent: &str, head: &str, args: &[String]) -> String {
+    let one = format!("{indent}{head}({})", args.join(", "));
+    if one.chars().count() <= WIDTH {
+        return one;
+    }
+    let mut out = format!("{indent}{head}(\n");
+    for a in args {
+        out.push_str(&format!("{indent}{INDENT}{a},\n"));
+    }
+    out.push_str(&format!("{indent})"));
+    out
+}
+
+/// `# text` lines at `indent`, wrapped at [`WIDTH`].
+pub(crate) fn comment_lines(indent: &str, text: &str) -> Vec<String> {
+    let room = WIDTH.saturating_sub(indent.len() + 2).max(20);
+    wrap(&comment(text), room)
+        .into_iter()
+        .map(|line| format!("{indent}# {line}").trim_end().to_string())
+        .collect()
+}
+
+/// Greedy word wrap; a word longer than `width` gets a line of its own.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+/// Seconds as a Python int expression that reads as the duration: `30 * 60`, `2 * 60 * 60`
+/// (a fraction of a second rounds up).
+pub(crate) fn seconds(d: Duration) -> String {
+    let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    if s >= 3600 && s.is_multiple_of(3600) {
+        format!("{} * 60 * 60", s / 3600)
+    } else if s >= 60 && s.is_multiple_of(60) {
+        format!("{} * 60", s / 60)
+    } else {
+        s.to_string()
+    }
+}
+
+/// Python's keywords: no name of the generated code may be one.
+pub(crate) const KEYWORDS: [&str; 35] = [
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
     "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
     "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
@@ -84,7 +143,7 @@ const KEYWORDS: [&str; 35] = [
 
 /// A Python variable name for a task id: `-` becomes `_`, a leading digit gets a `step_` prefix
 /// and a keyword a trailing `_`. Not unique by itself; the caller dedupes.
-pub(super) fn identifier(name: &str) -> String {
+pub(crate) fn identifier(name: &str) -> String {
     let mut id: String = name
         .chars()
         .map(|c| {
@@ -106,7 +165,7 @@ pub(super) fn identifier(name: &str) -> String {
 
 /// One piece of a string Airflow renders with Jinja.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Piece<'a> {
+pub(crate) enum Piece<'a> {
     /// Text that must come out exactly as it is.
     Text(&'a str),
     /// A Jinja expression, written as `{{ expr }}`.
@@ -120,7 +179,7 @@ pub(super) enum Piece<'a> {
 /// `{{`, `{%` or `{#` (also with the `{{` of a following expression), a `\r` (Jinja turns
 /// `\r\n` into `\n`), and a final `\n` (Jinja drops one trailing newline). Each is written as an
 /// expression printing that character.
-pub(super) fn jinja(pieces: &[Piece<'_>]) -> String {
+pub(crate) fn jinja(pieces: &[Piece<'_>]) -> String {
     let mut out = String::new();
     for (i, piece) in pieces.iter().enumerate() {
         let text = match piece {
@@ -153,7 +212,7 @@ pub(super) fn jinja(pieces: &[Piece<'_>]) -> String {
 }
 
 /// Jinja source for plain text (see [`jinja`]).
-pub(super) fn jinja_text(s: &str) -> String {
+pub(crate) fn jinja_text(s: &str) -> String {
     jinja(&[Piece::Text(s)])
 }
 

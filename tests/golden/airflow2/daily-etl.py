@@ -2,9 +2,11 @@
 # assets/pipelines/daily-etl.toml. Change the pipeline file and export it again rather than editing
 # this file.
 #
-# Each step runs as a HexRunProjectOperator of Hex's Airflow provider (pip install
-# airflow-provider-hex; written for 0.1.9) on Airflow 2.6 or later. The Airflow connection
-# HEX_CONN_ID must hold the Hex workspace's URL and an API token.
+# Written for Airflow 2 and run on Airflow 2.11.2 with Hex's provider 0.1.9 (hexdash's
+# scripts/check-exports): each step runs as a HexRunProjectOperator (pip install
+# airflow-provider-hex). The provider does not import on Airflow 3; export without
+# --airflow-version 2 for that. The Airflow connection HEX_CONN_ID must hold the Hex URL without
+# /api/v1 (host, e.g. https://app.hex.tech) and an API token (password).
 #
 # The runs it starts are ordinary Hex API runs, so hexdash can still watch and cancel them:
 #   hexdash watch etl-extract etl-transform etl-load
@@ -24,7 +26,7 @@ from airflow_provider_hex.operators.hex import HexRunProjectOperator
 HEX_CONN_ID = "hex_default"
 # Seconds between status polls of a running step. Hex allows 60 API requests a minute per user;
 # with at most 1 step running at once this stays under 30, leaving room for launches and for
-# hexdash.
+# hexdash (the provider fails a task on Hex's 429).
 POLL_SECONDS = 3
 
 with DAG(
