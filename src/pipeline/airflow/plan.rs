@@ -112,16 +112,8 @@ impl Plan {
             gates[i] = kept;
         }
 
-        let mut taken: HashSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
-        let mut unique = |base: String| {
-            let mut name = base.clone();
-            let mut k = 2;
-            while !taken.insert(name.clone()) {
-                name = format!("{base}_{k}");
-                k += 1;
-            }
-            name
-        };
+        let mut taken = python::UniqueNames::new(RESERVED.iter().copied());
+        let mut unique = |base: String| taken.unique(base);
         let names: Vec<String> = p
             .steps
             .iter()

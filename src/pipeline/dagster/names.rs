@@ -6,8 +6,6 @@
 //! (`dagster._core.definitions.utils.DISALLOWED_NAMES`: Python keywords and a few more), so a
 //! step id `load-warehouse` becomes the op `load_warehouse`; the step id stays in the op's tags.
 
-use std::collections::HashSet;
-
 use crate::pipeline::export::python;
 use crate::pipeline::model::Pipeline;
 
@@ -135,20 +133,9 @@ pub(super) struct Names {
 
 impl Names {
     pub fn new(p: &Pipeline) -> Names {
-        let mut taken: HashSet<String> = MODULE
-            .iter()
-            .chain(DAGSTER_RESERVED.iter())
-            .map(|s| s.to_string())
-            .collect();
-        let mut unique = |base: String| {
-            let mut name = base.clone();
-            let mut k = 2;
-            while !taken.insert(name.clone()) {
-                name = format!("{base}_{k}");
-                k += 1;
-            }
-            name
-        };
+        let mut names =
+            python::UniqueNames::new(MODULE.iter().chain(DAGSTER_RESERVED.iter()).copied());
+        let mut unique = |base: String| names.unique(base);
         let job = unique(python::identifier(&p.name));
         let ops: Vec<String> = p
             .steps

@@ -103,6 +103,32 @@ pub(crate) fn comment_lines(indent: &str, text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Names handed out in one generated module, each unique: a clash (with a name the module
+/// defines, or one handed out before) gets `_2`, `_3`, ... appended.
+pub(crate) struct UniqueNames {
+    taken: std::collections::HashSet<String>,
+}
+
+impl UniqueNames {
+    /// Never hands out any of `reserved`.
+    pub fn new<'a>(reserved: impl IntoIterator<Item = &'a str>) -> UniqueNames {
+        UniqueNames {
+            taken: reserved.into_iter().map(str::to_string).collect(),
+        }
+    }
+
+    /// `base`, or `base_K` for the smallest K from 2 that is still free.
+    pub fn unique(&mut self, base: String) -> String {
+        let mut name = base.clone();
+        let mut k = 2;
+        while !self.taken.insert(name.clone()) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        name
+    }
+}
+
 /// Greedy word wrap; a word longer than `width` gets a line of its own.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
