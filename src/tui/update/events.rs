@@ -63,6 +63,11 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             inform(model, Level::Info, notice.message);
             Vec::new()
         }
+        Msg::HistoryRead(records) => {
+            let views = records.iter().map(RunView::from).collect();
+            drop(records);
+            on_event(model, Msg::RunsKnown(views))
+        }
         Msg::RunsKnown(views) => {
             // Thousands of history rows at once: grown by doubling, the table would keep up to
             // half of itself (megabytes) as slack for the whole session.
