@@ -308,7 +308,8 @@ impl Engine {
         }
         let known = {
             let st = &mut *st;
-            st.journal.hydrate(&mut st.book, &key.project_id, &key.run_id)?
+            st.journal
+                .hydrate(&mut st.book, &key.project_id, &key.run_id)?
         };
         if !known {
             st.record(Event::Watch {

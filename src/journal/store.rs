@@ -25,8 +25,8 @@ use super::event::{Envelope, Event, FORMAT_VERSION};
 use super::import;
 use super::process::Launcher;
 use super::replay::{JournalState, RunRecord};
-use super::working;
 use super::schema::{self, Migrated};
+use super::working;
 use crate::clock::{self, SharedClock};
 
 /// How long a writer waits for another process's transaction before giving up. Transactions
@@ -151,6 +151,17 @@ impl Journal {
             warnings.extend(crate::files::looser_than_private(dir));
         }
         regular_or_absent(&path)?;
+        // Created private before SQLite opens it: SQLite gives its -wal and -shm files the main
+        // file's mode, and a chmod after the open would leave a moment where others can read it.
+        match crate::files::private_file_options()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("create the store", &path)(e)),
+        }
         let mut conn = Connection::open(&path).map_err(Error::store("open", &path))?;
         crate::files::make_private(&path);
         conn.busy_timeout(BUSY_TIMEOUT)

@@ -94,7 +94,11 @@ impl Picked {
     }
 
     /// The launches [`WORKING_LAUNCHES`] names (see there).
-    pub fn add_launches_without_run(&mut self, conn: &Connection, path: &Path) -> Result<(), Error> {
+    pub fn add_launches_without_run(
+        &mut self,
+        conn: &Connection,
+        path: &Path,
+    ) -> Result<(), Error> {
         let mut stmt = conn
             .prepare(WORKING_LAUNCHES)
             .map_err(Error::store("read", path))?;
@@ -102,7 +106,8 @@ impl Picked {
             .query_map([], |r| r.get::<_, Option<String>>(0))
             .map_err(Error::store("read", path))?;
         for id in ids {
-            self.launches.extend(id.map_err(Error::store("read", path))?);
+            self.launches
+                .extend(id.map_err(Error::store("read", path))?);
         }
         Ok(())
     }
@@ -110,7 +115,12 @@ impl Picked {
     /// Every event of the launches picked so far, and of the runs they created, written before
     /// `before`: a launch is never folded without its run's statuses (nor a run without its
     /// launch, see [`Picked::add_run`]).
-    pub fn add_launches(&mut self, conn: &Connection, path: &Path, before: i64) -> Result<(), Error> {
+    pub fn add_launches(
+        &mut self,
+        conn: &Connection,
+        path: &Path,
+        before: i64,
+    ) -> Result<(), Error> {
         let mut done: HashSet<String> = HashSet::new();
         let mut runs_done: HashSet<(String, String)> = HashSet::new();
         loop {
