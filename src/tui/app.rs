@@ -30,7 +30,10 @@ use crate::journal::Journal;
 /// How many ended runs from the journal the runs screen starts with.
 const HISTORY_ROWS: usize = 10_000;
 /// History rows handed to the loop at once: each chunk is one update and, at most, one frame.
-const HISTORY_CHUNK: usize = 500;
+/// Small, so little is in flight between the reading thread and the loop (read, not yet rows):
+/// with 10,000 runs, chunks of 100 ended at 28.7-29.2 MB resident against 29.1-29.9 MB with
+/// 500, and the history was on screen no later.
+const HISTORY_CHUNK: usize = 100;
 
 /// Why the loop ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
