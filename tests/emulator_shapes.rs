@@ -927,3 +927,152 @@ async fn off_loopback_the_control_endpoints_need_a_token() {
     }
     emu.shutdown().await;
 }
+
+/// `POST /_emulator/runs` starts a run as another client, Hex's scheduler or an app refresh
+/// would: it shows in Hex's API under its trigger, runs and can be cancelled like any other,
+/// and is neither rate-limited nor logged as a request.
+#[tokio::test]
+async fn a_run_started_elsewhere_shows_with_its_trigger_and_costs_no_request() {
+    // Four starts where Hex's limits allow one launch: none of them is a RunProject request.
+    let e = emulator("run_per_minute = 1").await;
+    let mut started = Vec::new();
+    for (trigger, project) in [
+        ("SCHEDULED", P1),
+        ("APP_REFRESH", P1),
+        ("API", HANGS),
+        ("SCHEDULED", P1),
+    ] {
+        let body = json!({"projectId": project, "trigger": trigger,
+                          "inputParams": {"day": "2026-02-28"}});
+        let body = if project == HANGS {
+            json!({"projectId": project})
+        } else {
+            body
+        };
+        let a = e.post("/_emulator/runs", body).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+        let run = a.json();
+        assert_eq!(run["runTrigger"], trigger);
+        assert_eq!(run["projectId"], project);
+        assert_eq!(run["status"], "PENDING");
+        started.push((project, trigger, run["runId"].as_str().unwrap().to_string()));
+    }
+    assert!(
+        e.get("/_emulator/requests").await.json()["requests"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nobody sent these to Hex's API"
+    );
+
+    // Hex's API lists each under its trigger; the default filter shows API runs only.
+    let all = e
+        .get(&format!(
+            "/projects/{P1}/runs?runTriggerFilter=ALL&limit=100"
+        ))
+        .await
+        .json();
+    let ids: Vec<&str> = all["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["runId"].as_str().unwrap())
+        .collect();
+    for (project, trigger, id) in &started {
+        if *project == P1 {
+            assert!(ids.contains(&id.as_str()), "{trigger} run {id} in {ids:?}");
+        }
+    }
+    let scheduled = e
+        .get(&format!(
+            "/projects/{P1}/runs?runTriggerFilter=SCHEDULED&limit=100"
+        ))
+        .await
+        .json();
+    let scheduled = scheduled["runs"].as_array().unwrap();
+    assert!(scheduled.iter().all(|r| r["runTrigger"] == "SCHEDULED"));
+    assert_eq!(
+        scheduled
+            .iter()
+            .filter(|r| started.iter().any(|(_, _, id)| r["runId"] == json!(id)))
+            .count(),
+        2
+    );
+    let (_, _, first) = &started[0];
+    let status = e.get(&format!("/projects/{P1}/runs/{first}")).await.json();
+    assert_eq!(status["runTrigger"], "SCHEDULED");
+
+    // It runs on the emulator's clock and can be cancelled through the API.
+    e.advance(60);
+    let hanging = &started[2].2;
+    assert_eq!(
+        e.get(&format!("/projects/{HANGS}/runs/{hanging}"))
+            .await
+            .json()["status"],
+        "RUNNING"
+    );
+    let a = e.delete(&format!("/projects/{HANGS}/runs/{hanging}")).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.text);
+    assert_eq!(
+        e.get(&format!("/projects/{HANGS}/runs/{hanging}"))
+            .await
+            .json()["status"],
+        "KILLED"
+    );
+}
+
+#[tokio::test]
+async fn a_run_that_cannot_start_elsewhere_is_refused_with_the_reason() {
+    let e = emulator("max_concurrent_kernels = 1").await;
+    for (body, status, says) in [
+        (
+            json!({"projectId": MISSING}),
+            StatusCode::NOT_FOUND,
+            MISSING,
+        ),
+        (
+            json!({"projectId": P1, "trigger": "CRON"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "API, SCHEDULED, APP_REFRESH",
+        ),
+        (
+            json!({"projectId": UNPUBLISHED}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not published",
+        ),
+        (
+            json!({"projectId": P1, "inputParams": {"n": "many"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "n",
+        ),
+        (json!({"project": P1}), StatusCode::BAD_REQUEST, "projectId"),
+        (json!([]), StatusCode::BAD_REQUEST, "projectId"),
+    ] {
+        let a = e.post("/_emulator/runs", body.clone()).await;
+        assert_eq!(a.status, status, "{body}: {}", a.text);
+        let details = a.json()["details"].as_str().unwrap().to_string();
+        assert!(details.contains(says), "{body}: {details}");
+    }
+    let a = e.post("/_emulator/runs", json!({"projectId": HANGS})).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let a = e.post("/_emulator/runs", json!({"projectId": HANGS})).await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text);
+    assert!(
+        a.json()["details"]
+            .as_str()
+            .unwrap()
+            .contains("1 of 1 kernels")
+    );
+    let runs = e.get("/_emulator/runs").await.json();
+    let created: Vec<_> = runs["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["createdAt"] == "2026-03-01T12:00:00.000Z")
+        .collect();
+    assert_eq!(
+        created.len(),
+        1,
+        "refused starts create nothing: {created:?}"
+    );
+}

@@ -455,3 +455,37 @@ fn many_first_opens_at_once_all_succeed() {
         }
     }
 }
+
+/// The store holds run parameters: it and the -wal and -shm files SQLite makes beside it are
+/// private from the start, also in a data dir an older hexdash left open to others, and so is
+/// the old journal kept as a backup.
+#[cfg(unix)]
+#[test]
+fn the_open_store_its_sidecars_and_the_old_journal_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let path = journal_path(&dir);
+    let data = path.parent().unwrap();
+    fs::create_dir_all(data).unwrap();
+    fs::set_permissions(data, fs::Permissions::from_mode(0o755)).unwrap();
+    let legacy = path.with_file_name(journal::LEGACY_FILE_NAME);
+    fs::write(&legacy, format!("{}\n", legacy_line(1, &watch("r1")))).unwrap();
+    fs::set_permissions(&legacy, fs::Permissions::from_mode(0o644)).unwrap();
+
+    let mut journal = writer(&path);
+    journal
+        .record(&mut JournalState::default(), watch("r2"))
+        .unwrap();
+    let reader = writer(&path);
+    for name in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(name);
+        let side = PathBuf::from(side);
+        assert!(side.exists(), "{} while the store is open", side.display());
+        assert_eq!(mode(&side), 0o600, "{}", side.display());
+    }
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&legacy), 0o600, "the old journal kept as a backup");
+    drop((journal, reader));
+}

@@ -17,9 +17,10 @@ use serde_json::Value;
 use super::faults::Faults;
 use super::limits::RateLimiter;
 use super::scenario::Scenario;
-use super::state::{Transition, Workspace};
+use super::scenario::TRIGGERS;
+use super::state::{LaunchError, Run, Transition, Workspace};
 use crate::clock::{Clock, SharedClock};
-use crate::hex::types::hex_time;
+use crate::hex::types::{RunProjectRequest, hex_time};
 use crate::hex::{Operation, RunStatus};
 
 /// The request log keeps this many entries; older ones are dropped so a long demo stays small.
@@ -64,6 +65,62 @@ pub struct RunRecord {
     pub created_at: String,
     /// Every status change so far with its true (emulated) time.
     pub transitions: Vec<Transition>,
+}
+
+fn record(r: &Run, now: Timestamp) -> RunRecord {
+    RunRecord {
+        project_id: r.project_id.clone(),
+        run_id: r.run_id.clone(),
+        status: r.status_at(now),
+        run_trigger: r.trigger.clone(),
+        project_version: r.project_version,
+        input_params: r.input_params.clone(),
+        effective_params: r.effective_params.clone(),
+        options: r.options.clone(),
+        created_at: hex_time::format(&r.created_at),
+        transitions: r.transitions_at(now),
+    }
+}
+
+/// Why [`EmulatorControl::start_run`] started nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartRefused {
+    /// No such project.
+    NotFound(String),
+    /// A bad trigger, an unpublished project or parameters the project would refuse.
+    Invalid(String),
+    /// Every kernel is busy.
+    Busy(String),
+}
+
+impl StartRefused {
+    fn from_launch(project_id: &str, e: LaunchError) -> StartRefused {
+        match e {
+            LaunchError::ProjectNotFound => {
+                StartRefused::NotFound(format!("no project {project_id} in this workspace"))
+            }
+            LaunchError::NotPublished => StartRefused::Invalid(format!(
+                "project {project_id} is not published; only published projects run"
+            )),
+            LaunchError::ViewWithParams => {
+                StartRefused::Invalid("viewId cannot be combined with inputParams".to_string())
+            }
+            LaunchError::InvalidParams(invalid) => StartRefused::Invalid(format!(
+                "invalid input parameters: {}",
+                invalid
+                    .iter()
+                    .map(|p| match (&p.param_value, &p.data_type) {
+                        (Some(v), Some(t)) => format!("{} = {v} is not a valid {t}", p.param_name),
+                        _ => format!("{} is not valid", p.param_name),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+            LaunchError::KernelLimit { active, max } => StartRefused::Busy(format!(
+                "{active} of {max} kernels are running; wait for one to end"
+            )),
+        }
+    }
 }
 
 pub(crate) struct Inner {
@@ -169,19 +226,42 @@ impl EmulatorControl {
             .workspace
             .runs()
             .iter()
-            .map(|r| RunRecord {
-                project_id: r.project_id.clone(),
-                run_id: r.run_id.clone(),
-                status: r.status_at(now),
-                run_trigger: r.trigger.clone(),
-                project_version: r.project_version,
-                input_params: r.input_params.clone(),
-                effective_params: r.effective_params.clone(),
-                options: r.options.clone(),
-                created_at: hex_time::format(&r.created_at),
-                transitions: r.transitions_at(now),
-            })
+            .map(|r| record(r, now))
             .collect()
+    }
+
+    /// Starts a run as someone other than the caller would: another API client (`API`), Hex's
+    /// scheduler (`SCHEDULED`) or an app refresh (`APP_REFRESH`). The same checks as RunProject
+    /// (project, published, parameters, kernels), but neither counted in the rate windows nor
+    /// logged as a request: nobody sent it to Hex's API.
+    pub fn start_run(
+        &self,
+        project_id: &str,
+        trigger: &str,
+        input_params: Option<IndexMap<String, Value>>,
+    ) -> Result<RunRecord, StartRefused> {
+        if !TRIGGERS.contains(&trigger) {
+            return Err(StartRefused::Invalid(format!(
+                "trigger {:?} is not one of {}",
+                crate::safe_text::one_line(trigger, 40),
+                TRIGGERS.join(", ")
+            )));
+        }
+        let now = self.app.now();
+        let request = RunProjectRequest {
+            input_params,
+            ..RunProjectRequest::default()
+        };
+        let mut inner = self.app.lock();
+        let launched = inner
+            .workspace
+            .launch_as(project_id, &request, trigger, now)
+            .map_err(|e| StartRefused::from_launch(project_id, e))?;
+        inner
+            .workspace
+            .run(project_id, &launched.run_id)
+            .map(|r| record(r, now))
+            .ok_or_else(|| StartRefused::Invalid("the new run vanished".to_string()))
     }
 
     /// The request log, oldest first.

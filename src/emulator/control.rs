@@ -1,7 +1,7 @@
 //! The control surface under `/_emulator/`: what tests and other Hex clients use to look inside
 //! the emulator and steer it over HTTP.
 //!
-//! `GET runs`, `GET requests`, `GET|POST faults`, `POST reset`, `GET clock`,
+//! `GET|POST runs`, `GET requests`, `GET|POST faults`, `POST reset`, `GET clock`,
 //! `POST clock/advance`. Every endpoint is a thin wrapper over [`EmulatorControl`], so in-process
 //! and HTTP control cannot disagree. No rate limits here: this is not Hex's API, and it must never
 //! be counted in the request log or the rate windows. On a loopback address no auth either (tests
@@ -20,14 +20,14 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::app::{App, EmulatorControl};
+use super::app::{App, EmulatorControl, StartRefused};
 use super::faults::Faults;
 use crate::hex::types::hex_time;
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     let guard = axum::middleware::from_fn_with_state(Arc::clone(&app), require_token_off_loopback);
     Router::new()
-        .route("/_emulator/runs", get(runs))
+        .route("/_emulator/runs", get(runs).post(start_run))
         .route("/_emulator/requests", get(requests))
         .route("/_emulator/faults", get(get_faults).post(set_faults))
         .route("/_emulator/reset", post(reset))
@@ -71,6 +71,44 @@ fn problem(status: StatusCode, reason: &str, details: String) -> Response {
 
 async fn runs(State(app): State<Arc<App>>) -> Response {
     Json(json!({"runs": control(app).runs()})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct StartRun {
+    project_id: String,
+    #[serde(default = "api_trigger")]
+    trigger: String,
+    #[serde(default)]
+    input_params: Option<indexmap::IndexMap<String, serde_json::Value>>,
+}
+
+fn api_trigger() -> String {
+    "API".to_string()
+}
+
+/// Starts a run as another client, Hex's scheduler or an app refresh would (201 with the run,
+/// in `GET runs`'s shape): what hexdash must find without having launched it.
+async fn start_run(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let start: StartRun = match serde_json::from_slice(&body) {
+        Ok(s) => s,
+        Err(e) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Invalid body",
+                format!(
+                    "{e}; expected e.g. {{\"projectId\": \"...\", \"trigger\": \"SCHEDULED\", \
+                     \"inputParams\": {{\"day\": \"2026-01-02\"}}}}"
+                ),
+            );
+        }
+    };
+    match control(app).start_run(&start.project_id, &start.trigger, start.input_params) {
+        Ok(run) => (StatusCode::CREATED, Json(run)).into_response(),
+        Err(StartRefused::NotFound(m)) => problem(StatusCode::NOT_FOUND, "Project not found", m),
+        Err(StartRefused::Invalid(m)) => problem(StatusCode::UNPROCESSABLE_ENTITY, "Refused", m),
+        Err(StartRefused::Busy(m)) => problem(StatusCode::CONFLICT, "Kernel limit", m),
+    }
 }
 
 async fn requests(State(app): State<Arc<App>>) -> Response {

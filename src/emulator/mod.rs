@@ -36,7 +36,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-pub use app::{EmulatorControl, RequestRecord, RunRecord};
+pub use app::{EmulatorControl, RequestRecord, RunRecord, StartRefused};
 pub use error::Error;
 pub use faults::{FaultSpec, Faults};
 pub use scenario::{HistorySpec, LimitsSpec, ProjectSpec, RunBehaviour, Scenario};

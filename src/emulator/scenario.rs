@@ -453,6 +453,16 @@ mod tests {
     }
 
     #[test]
+    fn a_parse_error_quotes_one_short_line_of_a_huge_value() {
+        // A 400 KB multi-line string where a list of tokens belongs.
+        let text = format!("tokens = \"\"\"{}\"\"\"\n", "secret\nvalue ".repeat(30_000));
+        let message = err(&text);
+        assert!(message.contains("s.toml"), "{message}");
+        assert!(!message.contains('\n'), "one line: {message}");
+        assert!(message.len() < 400, "{} bytes: {message}", message.len());
+    }
+
+    #[test]
     fn the_demo_scenario_is_valid() {
         let demo = Scenario::demo().unwrap();
         assert!(

@@ -210,6 +210,18 @@ impl Workspace {
         request: &RunProjectRequest,
         now: Timestamp,
     ) -> Result<Launched, LaunchError> {
+        self.launch_as(project_id, request, "API", now)
+    }
+
+    /// A launch as `trigger` (`API`, `SCHEDULED`, `APP_REFRESH`): what another client, Hex's
+    /// scheduler or an app refresh would start, through the same checks as RunProject.
+    pub fn launch_as(
+        &mut self,
+        project_id: &str,
+        request: &RunProjectRequest,
+        trigger: &str,
+        now: Timestamp,
+    ) -> Result<Launched, LaunchError> {
         let entry = self
             .project(project_id)
             .ok_or(LaunchError::ProjectNotFound)?;
@@ -250,7 +262,7 @@ impl Workspace {
             run_id: run_id.clone(),
             project_id: project_id.to_string(),
             project_version: version,
-            trigger: "API".to_string(),
+            trigger: trigger.to_string(),
             input_params: received,
             effective_params: effective,
             options,

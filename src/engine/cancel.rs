@@ -41,7 +41,11 @@ pub(crate) async fn cancel(
     {
         let mut st = inner.lock();
         if !st.scheduler.is_watched(key) {
-            if st.book.run(&key.project_id, &key.run_id).is_none() {
+            let st = &mut *st;
+            if !st
+                .journal
+                .hydrate(&mut st.book, &key.project_id, &key.run_id)?
+            {
                 st.record(journal::Event::Watch {
                     project_id: key.project_id.clone(),
                     run_id: key.run_id.clone(),

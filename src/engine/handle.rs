@@ -134,7 +134,7 @@ impl Engine {
     /// Opens the journal, re-attaches to its active runs, reconciles its unresolved launches in
     /// the background, and starts polling. Must be called inside a tokio runtime.
     pub fn start(client: Client, options: EngineOptions) -> Result<Started, StartError> {
-        let opened = Journal::open_replayed(&options.journal_path, options.clock.clone())?;
+        let opened = Journal::open_working(&options.journal_path, options.clock.clone())?;
         let book = opened.state;
         let scheduler = Scheduler::new(SchedulerConfig {
             limits: client.budget().limits(),
@@ -306,7 +306,12 @@ impl Engine {
         if st.view(key).is_some_and(RunView::is_active) && st.scheduler.is_watched(key) {
             return Ok(());
         }
-        if st.book.run(&key.project_id, &key.run_id).is_none() {
+        let known = {
+            let st = &mut *st;
+            st.journal
+                .hydrate(&mut st.book, &key.project_id, &key.run_id)?
+        };
+        if !known {
             st.record(Event::Watch {
                 project_id: key.project_id.clone(),
                 run_id: key.run_id.clone(),

@@ -399,10 +399,22 @@ fn settle(
         let until = end.checked_add(CLOCK_SKEW).unwrap_or(end);
         (since, until)
     };
+    // Known to the store (if the store cannot be read, taken as known: never adopted).
+    let known: Vec<bool> = listed
+        .iter()
+        .map(|r| {
+            let st = &mut *st;
+            st.journal
+                .hydrate(&mut st.book, project_id, &r.run_id)
+                .unwrap_or(true)
+        })
+        .collect();
     let unclaimed: Vec<&RunStatusResponse> = listed
         .iter()
+        .zip(&known)
         .rev()
-        .filter(|r| st.book.run(project_id, &r.run_id).is_none())
+        .filter(|(_, known)| !**known)
+        .map(|(r, _)| r)
         .filter(|r| r.run_trigger.as_deref().is_none_or(|t| t == "API"))
         .collect();
     let inside = |r: &RunStatusResponse, (since, until): (Timestamp, Timestamp)| {

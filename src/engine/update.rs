@@ -25,7 +25,8 @@ pub struct RunView {
     pub launch_id: Option<String>,
     pub origin: Option<Origin>,
     /// The hexdash process that launched it (pid, user, host), when one did.
-    pub launched_by: Option<Launcher>,
+    /// Boxed: most rows have none, and every row of a long history carries the field.
+    pub launched_by: Option<Box<Launcher>>,
     pub params: Option<IndexMap<String, Value>>,
     pub options: Option<LaunchOptions>,
     pub run_url: Option<String>,
@@ -86,7 +87,10 @@ impl From<&RunRecord> for RunView {
             project_title: record.project_title().map(str::to_string),
             launch_id: record.launch_id.clone(),
             origin: record.origin().cloned(),
-            launched_by: record.intent.as_ref().and_then(|i| i.launched_by.clone()),
+            launched_by: record
+                .intent
+                .as_ref()
+                .and_then(|i| i.launched_by.clone().map(Box::new)),
             params: record.params().cloned(),
             options: record.intent.as_ref().map(|i| i.options.clone()),
             run_url: record.run_url.clone(),

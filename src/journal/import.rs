@@ -31,7 +31,12 @@ pub(super) fn import_legacy(
     let Some(legacy) = store_path.parent().map(|d| d.join(LEGACY_FILE_NAME)) else {
         return Ok(Vec::new());
     };
-    if !legacy.is_file() || done(conn, store_path)? {
+    if !legacy.is_file() {
+        return Ok(Vec::new());
+    }
+    // The backup holds run parameters like the store; an older hexdash may have left it 0644.
+    crate::files::make_private(&legacy);
+    if done(conn, store_path)? {
         return Ok(Vec::new());
     }
     let tx = conn

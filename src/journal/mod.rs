@@ -9,7 +9,8 @@
 //!
 //! Pieces: `event` (the event format), `schema` (tables, migrations), `store` (open, record,
 //! catch up with other processes, heartbeats, poll claims), `import` and `scan` (the old JSON-lines
-//! journal, tolerant of damage), `process` (who this process is), `replay` (events to state).
+//! journal, tolerant of damage), `process` (who this process is), `replay` (events to state),
+//! `working` (the part of the store a running process folds) and `recent` (`history`'s part).
 
 mod error;
 mod event;
@@ -23,6 +24,7 @@ mod schema;
 mod store;
 #[cfg(test)]
 mod testing;
+mod working;
 
 pub use error::Error;
 pub use event::{
@@ -37,6 +39,7 @@ pub use replay::{
     RunDuration, RunKey, RunRecord, UnknownOutcome,
 };
 pub use store::{Journal, Loaded, Opened, Recorded, Replayed, load, load_state};
+pub use working::RECENT_COMPLETED;
 
 /// The `kind` of the pipeline entry that ends a pipeline run (until it is resumed).
 pub const PIPELINE_FINISHED: &str = "finished";

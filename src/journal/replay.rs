@@ -185,6 +185,9 @@ pub struct LastLaunch {
     pub params: IndexMap<String, Value>,
     pub options: LaunchOptions,
     pub at: Timestamp,
+    /// The intent's place in the store: an older launch read in later (a run hydrated on
+    /// demand) does not replace a newer one.
+    pub seq: u64,
 }
 
 /// One ended run's timing, input for a project's duration statistics.
@@ -284,15 +287,22 @@ impl JournalState {
         self.last_seq = self.last_seq.max(env.seq);
         match &env.event {
             Event::LaunchIntent(intent) => {
-                self.last_launch.insert(
-                    intent.project_id.clone(),
-                    LastLaunch {
-                        launch_id: intent.launch_id.clone(),
-                        params: intent.params.clone(),
-                        options: intent.options.clone(),
-                        at: env.at,
-                    },
-                );
+                let newer = self
+                    .last_launch
+                    .get(&intent.project_id)
+                    .is_none_or(|last| last.seq <= env.seq);
+                if newer {
+                    self.last_launch.insert(
+                        intent.project_id.clone(),
+                        LastLaunch {
+                            launch_id: intent.launch_id.clone(),
+                            params: intent.params.clone(),
+                            options: intent.options.clone(),
+                            at: env.at,
+                            seq: env.seq,
+                        },
+                    );
+                }
                 let pending = self
                     .pending
                     .entry(intent.launch_id.clone())
@@ -520,6 +530,12 @@ impl JournalState {
 
     pub fn run(&self, project_id: &str, run_id: &str) -> Option<&RunRecord> {
         self.runs.get(&RunRef(project_id, run_id))
+    }
+
+    /// Takes run `project_id`/`run_id` out of the state (a fold of one run's events, read for
+    /// display, hands its record over without a copy).
+    pub(crate) fn take_run(&mut self, project_id: &str, run_id: &str) -> Option<RunRecord> {
+        self.runs.swap_remove(&RunRef(project_id, run_id))
     }
 
     /// Every known run, oldest first.

@@ -24,8 +24,9 @@ use super::error::Error;
 use super::event::{Envelope, Event, FORMAT_VERSION};
 use super::import;
 use super::process::Launcher;
-use super::replay::JournalState;
+use super::replay::{JournalState, RunRecord};
 use super::schema::{self, Migrated};
+use super::working;
 use crate::clock::{self, SharedClock};
 
 /// How long a writer waits for another process's transaction before giving up. Transactions
@@ -126,6 +127,21 @@ impl Journal {
         })
     }
 
+    /// Opens like [`Journal::open_replayed`], folding only the working set (see `working`):
+    /// what a process that follows and launches runs needs, whatever the size of the history.
+    /// Runs outside it are read in when they come up (see [`Journal::hydrate`]).
+    pub fn open_working(path: impl Into<PathBuf>, clock: SharedClock) -> Result<Replayed, Error> {
+        let (journal, mut warnings) = Journal::connect(path.into(), clock)?;
+        let (mut state, read) = working::fold_working(&journal.conn, &journal.path)?;
+        state.shrink_to_fit();
+        warnings.extend(read);
+        Ok(Replayed {
+            journal,
+            state,
+            warnings,
+        })
+    }
+
     /// Opens the connection, migrates, imports the old journal once, and says hello.
     fn connect(path: PathBuf, clock: SharedClock) -> Result<(Journal, Vec<String>), Error> {
         let mut warnings = Vec::new();
@@ -135,6 +151,17 @@ impl Journal {
             warnings.extend(crate::files::looser_than_private(dir));
         }
         regular_or_absent(&path)?;
+        // Created private before SQLite opens it: SQLite gives its -wal and -shm files the main
+        // file's mode, and a chmod after the open would leave a moment where others can read it.
+        match crate::files::private_file_options()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("create the store", &path)(e)),
+        }
         let mut conn = Connection::open(&path).map_err(Error::store("open", &path))?;
         crate::files::make_private(&path);
         conn.busy_timeout(BUSY_TIMEOUT)
@@ -245,6 +272,12 @@ impl Journal {
             .map_err(write_error(&event, &self.path))?;
         let foreign = fold_new(&tx, &self.path, book)?;
         book.check_append(&event)?;
+        // A run outside the book (an old one cancelled or watched again) is read in first, so
+        // the event lands on its whole record and its `runs` row is not rewritten from a part.
+        if let Some((project, run)) = event.run() {
+            let before = book.last_seq().saturating_add(1);
+            working::hydrate(&tx, &self.path, book, project, run, before)?;
+        }
         let envelope = insert(&tx, &self.path, self.clock.now(), event)?;
         book.apply(&envelope);
         upsert_run(&tx, &self.path, book, &envelope)?;
@@ -253,6 +286,30 @@ impl Journal {
             return Err(write_error(&envelope.event, &self.path)(e));
         }
         Ok(Recorded { envelope, foreign })
+    }
+
+    /// Reads run `project`/`run` into `book` if the book does not hold it (a book folded by
+    /// [`Journal::open_working`] holds only the working set). Whether the store knows the run.
+    pub fn hydrate(
+        &self,
+        book: &mut JournalState,
+        project: &str,
+        run: &str,
+    ) -> Result<bool, Error> {
+        let before = book.last_seq().saturating_add(1);
+        working::hydrate(&self.conn, &self.path, book, project, run, before)
+    }
+
+    /// Hands `each` the store's newest `limit` ended runs that `skip` does not reject, newest
+    /// first, each folded from its own events, one at a time (see `working`); `each` answers
+    /// whether to go on. The warnings of events that could not be read.
+    pub fn each_ended_run(
+        &self,
+        limit: usize,
+        skip: &dyn Fn(&str, &str) -> bool,
+        each: &mut dyn FnMut(RunRecord) -> bool,
+    ) -> Result<Vec<String>, Error> {
+        working::each_ended_run(&self.conn, &self.path, limit, skip, each)
     }
 
     /// Folds into `book` what other processes recorded since it was last brought up to date,
@@ -488,7 +545,7 @@ impl Journal {
 
     fn refold_if_needed(&mut self, book: &mut JournalState) -> Result<(), Error> {
         if self.refold {
-            let (state, warnings) = fold_all(&self.conn, &self.path)?;
+            let (state, warnings) = working::fold_working(&self.conn, &self.path)?;
             for w in warnings {
                 tracing::warn!("{w}");
             }
@@ -514,10 +571,18 @@ fn fold_new(
     book: &mut JournalState,
 ) -> Result<Vec<Envelope>, Error> {
     let mut foreign = Vec::new();
+    let mut hydrated = Ok(true);
     let read = read_rows(conn, path, book.last_seq(), |env| {
+        // As in `record`: a run outside the book is read in before its new event is folded.
+        if let Some((project, run)) = env.event.run()
+            && hydrated.is_ok()
+        {
+            hydrated = working::hydrate(conn, path, book, project, run, env.seq);
+        }
         book.apply(&env);
         foreign.push(env);
     })?;
+    hydrated?;
     book.note_seq(read.last_seq);
     for w in read.warnings {
         tracing::warn!("{w}");
@@ -750,7 +815,7 @@ pub(super) fn write_runs(
 /// Writes one run's current state into `runs`.
 fn write_run(
     tx: &Transaction<'_>,
-    record: &super::replay::RunRecord,
+    record: &RunRecord,
     updated_at: Timestamp,
     last_seq: u64,
 ) -> Result<(), rusqlite::Error> {

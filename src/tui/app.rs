@@ -24,11 +24,16 @@ use super::model::Model;
 use super::msg::{Effect, Msg};
 use super::update::update;
 use crate::config::Config;
-use crate::engine::{Engine, RunView};
-use crate::journal::RunRecord;
+use crate::engine::{Engine, RunKey, RunView};
+use crate::journal::Journal;
 
 /// How many ended runs from the journal the runs screen starts with.
 const HISTORY_ROWS: usize = 10_000;
+/// History rows handed to the loop at once: each chunk is one update and, at most, one frame.
+/// Small, so little is in flight between the reading thread and the loop (read, not yet rows):
+/// with 10,000 runs, chunks of 100 ended at 28.7-29.2 MB resident against 29.1-29.9 MB with
+/// 500, and the history was on screen no later.
+const HISTORY_CHUNK: usize = 100;
 
 /// Why the loop ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +95,8 @@ impl App {
             pipeline_runs: Arc::default(),
             projects: self.projects.clone(),
         };
-        let known = known_runs(&self.engine);
+        let known = self.engine.snapshot();
+        load_history(&self.engine, &known, runner.tx.clone());
         let mut effects = update(&mut self.model, Msg::RunsKnown(known), &self.keys);
         effects.push(Effect::FetchProjects);
         self.model.projects.load = super::model::Load::Loading;
@@ -187,27 +193,45 @@ fn perform(runner: &Runner, effects: Vec<Effect>) -> Option<AppExit> {
     None
 }
 
-/// The engine's runs (active and re-attached) and recent ended ones from the journal.
-fn known_runs(engine: &Engine) -> Vec<RunView> {
-    let mut views = engine.snapshot();
-    // Few (the engine's active runs), so a scan beats hashing an allocated key per history row.
-    let followed: Vec<_> = views.iter().map(|v| v.key.clone()).collect();
-    let is_followed = |r: &RunRecord| {
-        followed
-            .iter()
-            .any(|k| k.project_id == r.project_id && k.run_id == r.run_id)
-    };
-    engine.with_journal(|journal| {
-        let ended = || {
-            journal
-                .history()
-                .filter(|r| !r.is_active() && !is_followed(r))
-                .take(HISTORY_ROWS)
+/// Reads the newest ended runs from the store in the background and hands them to the loop a
+/// chunk at a time: one run is folded at a time and only the rows are kept, so ten thousand
+/// runs of history cost their rows and nothing more, and the first frames do not wait for them.
+/// Runs the engine follows (`followed`) come from the engine, not from here.
+fn load_history(engine: &Engine, followed: &[RunView], tx: mpsc::UnboundedSender<Msg>) {
+    let path = engine.journal_path().to_path_buf();
+    let followed: Vec<RunKey> = followed.iter().map(|v| v.key.clone()).collect();
+    tokio::task::spawn_blocking(move || {
+        let journal = match Journal::attach(path) {
+            Ok((journal, _)) => journal,
+            Err(e) => {
+                let _ = tx.send(Msg::EffectFailed(format!("cannot read the history: {e}")));
+                return;
+            }
         };
-        // Sized exactly: grown by doubling, ten thousand rows would briefly cost twice their
-        // size, and the allocator keeps such peaks.
-        views.reserve_exact(ended().count());
-        views.extend(ended().map(RunView::from));
+        // Few (the engine's active runs), so a scan beats hashing a key per history row.
+        let skip = |project: &str, run: &str| {
+            followed
+                .iter()
+                .any(|k| k.project_id == project && k.run_id == run)
+        };
+        let mut chunk = Vec::with_capacity(HISTORY_CHUNK);
+        let read = journal.each_ended_run(HISTORY_ROWS, &skip, &mut |record| {
+            chunk.push(record);
+            if chunk.len() < HISTORY_CHUNK {
+                return true;
+            }
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(HISTORY_CHUNK));
+            // The dashboard is gone: stop reading.
+            tx.send(Msg::HistoryRead(full)).is_ok()
+        });
+        if !chunk.is_empty() {
+            let _ = tx.send(Msg::HistoryRead(chunk));
+        }
+        match read {
+            Ok(warnings) => warnings.iter().for_each(|w| tracing::warn!("{w}")),
+            Err(e) => {
+                let _ = tx.send(Msg::EffectFailed(format!("cannot read the history: {e}")));
+            }
+        }
     });
-    views
 }

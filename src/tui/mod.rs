@@ -22,6 +22,7 @@ pub mod pipeline_data;
 #[cfg(test)]
 pub(crate) mod pipeline_fixtures;
 pub mod presets;
+pub mod run_rows;
 pub mod terminal;
 pub mod update;
 pub mod view;

@@ -212,7 +212,7 @@ pub struct RunRow {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunsState {
-    pub rows: IndexMap<RunKey, RunRow>,
+    pub rows: super::run_rows::RunRows,
     /// The selected run, by id, so the cursor stays on it when rows move.
     pub cursor: Cursor<RunKey>,
     pub filter: Filter,
@@ -493,7 +493,7 @@ impl Model {
             .filter(|k| {
                 self.runs
                     .rows
-                    .get(*k)
+                    .get(k)
                     .is_some_and(|r| r.view.is_active() && r.followed)
             })
             .count()

@@ -24,6 +24,9 @@ pub enum Msg {
     Engine(Update),
     /// Runs known before this dashboard subscribed (journal history, re-attached runs).
     RunsKnown(Vec<RunView>),
+    /// Ended runs read from the store for the runs list, a chunk at a time. Turned into rows
+    /// here, on the loop's thread, so the reader's thread keeps none of their memory.
+    HistoryRead(Vec<crate::journal::RunRecord>),
     /// Overdue flags, recomputed on ticks from the projects' duration statistics.
     OverdueChecked(Vec<(RunKey, Option<Overdue>)>),
     Budget(BudgetSnapshot),

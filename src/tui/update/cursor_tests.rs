@@ -294,14 +294,11 @@ fn enter_on_a_project_lists_its_runs_even_those_journalled_without_a_title() {
     let key = RunKey::new("p1", "run-early-8");
     let mut early = view("p1", "run-early-8", RunStatus::Running, 5);
     early.project_title = None;
-    m.runs.rows.insert(
-        key.clone(),
-        crate::tui::model::RunRow {
-            view: early,
-            overdue: None,
-            followed: true,
-        },
-    );
+    m.runs.rows.insert(crate::tui::model::RunRow {
+        view: early,
+        overdue: None,
+        followed: true,
+    });
     let Some(rows) = m.projects.load.data().cloned() else {
         panic!("loaded")
     };

@@ -63,6 +63,11 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             inform(model, Level::Info, notice.message);
             Vec::new()
         }
+        Msg::HistoryRead(records) => {
+            let views = records.iter().map(RunView::from).collect();
+            drop(records);
+            on_event(model, Msg::RunsKnown(views))
+        }
         Msg::RunsKnown(views) => {
             // Thousands of history rows at once: grown by doubling, the table would keep up to
             // half of itself (megabytes) as slack for the whole session.
@@ -273,13 +278,13 @@ fn title_untitled_runs(model: &mut Model) {
         .iter()
         .map(|p| (p.project.id.as_str(), p.project.title.as_str()))
         .collect();
-    for row in model.runs.rows.values_mut() {
+    model.runs.rows.for_each_mut(|row| {
         if row.view.project_title.is_none()
             && let Some(title) = titles.get(row.view.key.project_id.as_str())
         {
             row.view.project_title = Some((*title).to_string());
         }
-    }
+    });
 }
 
 /// Upserts a run row; false when the update was older than what the row shows.
@@ -292,8 +297,7 @@ fn merge(model: &mut Model, mut view: RunView, followed: bool) -> bool {
             .and_then(|rows| rows.iter().find(|p| p.project.id == view.key.project_id))
             .map(|p| p.project.title.clone());
     }
-    let key = view.key.clone();
-    if let Some(row) = model.runs.rows.get_mut(&key) {
+    if let Some(row) = model.runs.rows.get_mut(&view.key) {
         let older = match (row.view.observed_at, view.observed_at) {
             (Some(have), Some(got)) => got < have,
             (Some(_), None) => true,
@@ -310,14 +314,11 @@ fn merge(model: &mut Model, mut view: RunView, followed: bool) -> bool {
         row.view = view;
         row.followed = followed;
     } else {
-        model.runs.rows.insert(
-            key.clone(),
-            RunRow {
-                view,
-                overdue: None,
-                followed,
-            },
-        );
+        model.runs.rows.insert(RunRow {
+            view,
+            overdue: None,
+            followed,
+        });
     }
     true
 }

@@ -321,14 +321,11 @@ fn enter_on_a_step_opens_its_runs_detail_when_the_dashboard_has_it() {
         timed_out: false,
         adopted: false,
     };
-    m.runs.rows.insert(
-        key_.clone(),
-        RunRow {
-            view,
-            overdue: None,
-            followed: true,
-        },
-    );
+    m.runs.rows.insert(RunRow {
+        view,
+        overdue: None,
+        followed: true,
+    });
     key(&mut m, &keys, KeyCode::Enter, KeyModifiers::NONE);
     assert_eq!(m.screen, Screen::Detail);
     assert_eq!(m.detail, Some(key_));

@@ -225,14 +225,11 @@ fn style_short(id: &str) -> &str {
 
 fn add(m: &mut Model, view: RunView, followed: bool) -> RunKey {
     let key = view.key.clone();
-    m.runs.rows.insert(
-        key.clone(),
-        RunRow {
-            view,
-            overdue: None,
-            followed,
-        },
-    );
+    m.runs.rows.insert(RunRow {
+        view,
+        overdue: None,
+        followed,
+    });
     key
 }
 

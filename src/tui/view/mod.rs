@@ -24,7 +24,7 @@ mod style;
 mod table;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
