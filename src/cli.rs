@@ -334,7 +334,7 @@ pub struct EmulatorArgs {
     /// Scenario TOML file (defaults to the built-in demo workspace).
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
-    /// Time factor for run durations (10 = ten times faster).
+    /// Time factor for run durations and schedules (10 = ten times faster).
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     pub speed: f64,
     /// An extra API token to accept, besides the scenario's.
@@ -344,7 +344,7 @@ pub struct EmulatorArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Time factor for the demo's run durations.
+    /// Time factor for the demo's run durations and schedules.
     #[arg(long, default_value_t = 20.0, value_name = "FACTOR")]
     pub speed: f64,
     /// Keep the demo's journal, logs and presets in DIR instead of a throw-away directory

@@ -104,7 +104,8 @@ fn next_cron(expression: &str, tz: &TimeZone, after: Timestamp) -> Option<Timest
             0,
         )
         .ok()?;
-        if next_civil.year() > civil.year() + 1 {
+        // croner searches a few years ahead; past the next leap day nothing more will come.
+        if next_civil.year() > civil.year() + 4 {
             return None;
         }
         let at = next_civil.to_zoned(tz.clone()).ok()?.timestamp();
