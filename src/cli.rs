@@ -131,16 +131,22 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct RunsArgs {
-    /// Project id, alias or exact title.
-    pub project: String,
+    /// Project id, alias or exact title. Without it: the active runs of every published project
+    /// (one request per project, within the shared budget), whoever started them.
+    pub project: Option<String>,
     /// Only runs in this status (PENDING, RUNNING, COMPLETED, ERRORED, KILLED,
     /// UNABLE_TO_ALLOCATE_KERNEL).
     #[arg(long, value_name = "STATUS")]
     pub status: Option<String>,
-    /// How many runs to list (1-100).
+    /// Only runs started this way: API (launched through the API, by hexdash or any other
+    /// client), SCHEDULED (Hex's schedules), APP_REFRESH, or ALL.
+    #[arg(long, value_name = "TRIGGER", default_value = "ALL")]
+    pub trigger: String,
+    /// How many of the project's newest runs to list (1-100).
     #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub limit: u32,
-    /// Print JSON (Hex's run status objects).
+    /// Print JSON (Hex's run status objects; without PROJECT, each with its project's title and
+    /// who started it).
     #[arg(long)]
     pub json: bool,
 }
