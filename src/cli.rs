@@ -131,16 +131,22 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct RunsArgs {
-    /// Project id, alias or exact title.
-    pub project: String,
+    /// Project id, alias or exact title. Without it: the active runs of every published project
+    /// (one request per project, within the shared budget), whoever started them.
+    pub project: Option<String>,
     /// Only runs in this status (PENDING, RUNNING, COMPLETED, ERRORED, KILLED,
     /// UNABLE_TO_ALLOCATE_KERNEL).
     #[arg(long, value_name = "STATUS")]
     pub status: Option<String>,
-    /// How many runs to list (1-100).
+    /// Only runs started this way: API (launched through the API, by hexdash or any other
+    /// client), SCHEDULED (Hex's schedules), APP_REFRESH, or ALL.
+    #[arg(long, value_name = "TRIGGER", default_value = "ALL")]
+    pub trigger: String,
+    /// How many of the project's newest runs to list (1-100).
     #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub limit: u32,
-    /// Print JSON (Hex's run status objects).
+    /// Print JSON (Hex's run status objects; without PROJECT, each with its project's title and
+    /// who started it).
     #[arg(long)]
     pub json: bool,
 }
@@ -334,7 +340,7 @@ pub struct EmulatorArgs {
     /// Scenario TOML file (defaults to the built-in demo workspace).
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
-    /// Time factor for run durations (10 = ten times faster).
+    /// Time factor for run durations and schedules (10 = ten times faster).
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     pub speed: f64,
     /// An extra API token to accept, besides the scenario's.
@@ -344,7 +350,7 @@ pub struct EmulatorArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Time factor for the demo's run durations.
+    /// Time factor for the demo's run durations and schedules.
     #[arg(long, default_value_t = 20.0, value_name = "FACTOR")]
     pub speed: f64,
     /// Keep the demo's journal, logs and presets in DIR instead of a throw-away directory

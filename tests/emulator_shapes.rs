@@ -76,6 +76,11 @@ id = "55555555-5555-4555-8555-555555555555"
 title = "Extra 1"
 owner = "b@acme.example"
 published_hours_ago = 1
+# Fires at 18:00 UTC, six hours after the tests' clock starts: only the schedule test gets there.
+[[projects.schedules]]
+cadence = "CUSTOM"
+enabled = true
+custom = {{ cron = "0 18 * * *", timezone = "UTC" }}
 
 [[projects]]
 id = "66666666-6666-4666-8666-666666666666"
@@ -1074,5 +1079,54 @@ async fn a_run_that_cannot_start_elsewhere_is_refused_with_the_reason() {
         created.len(),
         1,
         "refused starts create nothing: {created:?}"
+    );
+}
+
+/// Hex's scheduler, emulated: a schedule in the scenario starts a SCHEDULED run at its fire time,
+/// which Hex's API then lists and reports like any other (and the request log does not show,
+/// since no client asked for it).
+#[tokio::test]
+async fn a_schedule_starts_its_run_at_the_fire_time() {
+    let e = emulator("").await;
+    const EXTRA: &str = "55555555-5555-4555-8555-555555555555";
+    let scheduled = |answer: Value| -> Vec<Value> {
+        answer["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["runTrigger"] == "SCHEDULED")
+            .cloned()
+            .collect()
+    };
+    let path = format!("/projects/{EXTRA}/runs?runTriggerFilter=ALL");
+    assert!(scheduled(e.get(&path).await.json()).is_empty());
+    e.advance(6 * 3600 - 1);
+    assert!(scheduled(e.get(&path).await.json()).is_empty(), "17:59:59");
+    e.advance(1);
+    let runs = scheduled(e.get(&path).await.json());
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["status"], "PENDING");
+    let id = runs[0]["runId"].as_str().unwrap();
+    e.advance(120);
+    let status = e.get(&format!("/projects/{EXTRA}/runs/{id}")).await.json();
+    assert_eq!(status["runTrigger"], "SCHEDULED");
+    assert_ne!(status["status"], "PENDING", "{status}");
+    let runs = e.get("/_emulator/runs").await.json();
+    let record = runs["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["runId"] == json!(id))
+        .unwrap()
+        .clone();
+    assert_eq!(record["createdAt"], "2026-03-01T18:00:00.000Z");
+    let requests = e.get("/_emulator/requests").await.json();
+    assert!(
+        requests["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["operation"] != "RunProject"),
+        "nobody launched it through the API"
     );
 }

@@ -164,8 +164,11 @@ impl App {
 
     /// A panic while holding the lock leaves consistent-enough data (each change is one small
     /// step), so a poisoned lock is used anyway rather than taking the whole emulator down.
+    /// Scheduled runs due by now are started first, so whoever holds the lock sees them.
     pub fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.workspace.fire_due(self.now());
+        inner
     }
 
     pub fn now(&self) -> Timestamp {

@@ -400,6 +400,46 @@ fn validate_project(p: &ProjectSpec) -> Result<(), String> {
             ));
         }
     }
+    for (i, s) in p.schedules.iter().enumerate().filter(|(_, s)| s.enabled) {
+        validate_schedule(s).map_err(|e| format!("project {who:?}: schedules[{i}]: {e}"))?;
+    }
+    Ok(())
+}
+
+/// An enabled schedule fires scheduled runs, so its next time must be computable.
+fn validate_schedule(s: &Schedule) -> Result<(), String> {
+    use crate::hex::schedule;
+    let Some(t) = schedule::timing(s) else {
+        return Err(format!(
+            "cadence {} has no timing; add e.g. daily = {{ hour = 2, minute = 0 }}",
+            s.cadence
+        ));
+    };
+    if let Some(cron) = &t.cron {
+        schedule::check_cron(cron).map_err(|e| {
+            format!(
+                "cron {:?} does not parse ({e}); use five fields, e.g. \"*/5 * * * *\"",
+                crate::safe_text::one_line(cron, 60)
+            )
+        })?;
+    }
+    if let Some(name) = &t.timezone
+        && !schedule::zone(t).1
+    {
+        return Err(format!(
+            "timezone {:?} is not known here; use an IANA name like \"Europe/Stockholm\"",
+            crate::safe_text::one_line(name, 60)
+        ));
+    }
+    // Any fixed instant will do: a schedule that fires at all fires within a year of it.
+    let from = jiff::Timestamp::UNIX_EPOCH;
+    if schedule::next_fire(s, from).is_none() {
+        return Err(format!(
+            "cadence {} never fires as given (a weekly schedule needs day_of_week, a cron \
+             expression a date that exists)",
+            s.cadence
+        ));
+    }
     Ok(())
 }
 
@@ -450,6 +490,38 @@ mod tests {
             "{HEAD}[[projects]]\nid = \"00000000-0000-4000-8000-000000000001\"\ntitle = \"P\"\n\
              owner = \"a@b.c\"\n{extra}"
         )
+    }
+
+    #[test]
+    fn a_schedule_that_cannot_fire_is_refused_naming_the_project_and_the_fix() {
+        let sched = |body: &str| {
+            err(&format!(
+                "{}published_hours_ago = 1\n[[projects.schedules]]\nenabled = true\n{body}",
+                project("")
+            ))
+        };
+        let e = sched("cadence = \"CUSTOM\"\ncustom = { cron = \"every tuesday\" }");
+        assert!(e.contains("\"P\"") && e.contains("schedules[0]"), "{e}");
+        assert!(
+            e.contains("every tuesday") && e.contains("five fields"),
+            "{e}"
+        );
+        let e = sched("cadence = \"DAILY\"\ndaily = { hour = 2, timezone = \"Mars/Olympus\" }");
+        assert!(e.contains("Mars/Olympus") && e.contains("IANA"), "{e}");
+        let e = sched("cadence = \"WEEKLY\"\nweekly = { hour = 2 }");
+        assert!(
+            e.contains("never fires") && e.contains("day_of_week"),
+            "{e}"
+        );
+        let e = sched("cadence = \"DAILY\"");
+        assert!(e.contains("no timing"), "{e}");
+        // Disabled schedules are only shown, never fired: no check.
+        let text = format!(
+            "{}[[projects.schedules]]\nenabled = false\ncadence = \"CUSTOM\"\n\
+             custom = {{ cron = \"nonsense\" }}",
+            project("")
+        );
+        assert!(Scenario::from_toml_str(&text, "s.toml").is_ok());
     }
 
     #[test]

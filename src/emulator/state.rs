@@ -6,6 +6,8 @@
 //! A cancel cuts the timeline at the moment of the cancel. This module knows nothing of HTTP,
 //! tokens, limits or faults; `routes` maps its outcomes to answers.
 
+mod scheduled;
+
 use indexmap::IndexMap;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -153,23 +155,28 @@ pub struct Workspace {
     rng: fastrand::Rng,
     speed: f64,
     max_kernels: u32,
+    /// Hex's scheduler: starts SCHEDULED runs at the projects' fire times.
+    schedules: scheduled::Clocks,
 }
 
 impl Workspace {
     /// Builds the scenario's initial state as of `now`: projects, then seeded history.
     pub fn new(scenario: &Scenario, speed: f64, now: Timestamp) -> Workspace {
+        let projects: Vec<ProjectEntry> = scenario
+            .projects()
+            .map(|spec| ProjectEntry {
+                spec: spec.clone(),
+                wire: wire_project(spec, now),
+            })
+            .collect();
+        let schedules = scheduled::Clocks::new(&projects, now, speed, scenario.seed);
         let mut ws = Workspace {
-            projects: scenario
-                .projects()
-                .map(|spec| ProjectEntry {
-                    spec: spec.clone(),
-                    wire: wire_project(spec, now),
-                })
-                .collect(),
+            projects,
             runs: Vec::new(),
             rng: fastrand::Rng::with_seed(scenario.seed),
             speed,
             max_kernels: scenario.limits.max_concurrent_kernels,
+            schedules,
         };
         ws.seed_history(now);
         ws

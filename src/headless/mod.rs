@@ -22,6 +22,7 @@ mod status;
 mod view_json;
 mod wait;
 mod watch;
+mod workspace_runs;
 
 use std::io::Write;
 

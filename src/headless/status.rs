@@ -1,4 +1,5 @@
-//! `hexdash status PROJECT RUN_ID` and `hexdash runs PROJECT`: what Hex says about runs.
+//! `hexdash status PROJECT RUN_ID` and `hexdash runs [PROJECT]`: what Hex says about runs (the
+//! workspace-wide form is `workspace_runs`'s).
 
 use crate::cli::{RunsArgs, StatusArgs};
 use crate::hex::RunStatus;
@@ -7,7 +8,7 @@ use crate::hex::types::{ProjectRunsQuery, RunStatusResponse};
 use super::context::Context;
 use super::exit::{Exit, Failure};
 use super::output::{duration_ms, opt_time, print_table};
-use super::resolve;
+use super::{resolve, workspace_runs};
 
 pub async fn status(ctx: &Context, args: &StatusArgs) -> Result<Exit, Failure> {
     let project = resolve::resolve(ctx, &args.project).await?;
@@ -76,10 +77,24 @@ pub async fn runs(ctx: &Context, args: &RunsArgs) -> Result<Exit, Failure> {
         })?),
         None => None,
     };
-    let project = resolve::resolve(ctx, &args.project).await?;
+    let trigger = args.trigger.trim().to_ascii_uppercase();
+    if !TRIGGERS.contains(&trigger.as_str()) {
+        return Err(Failure::usage(format!(
+            "--trigger {:?} is not one of {}",
+            crate::safe_text::one_line(&args.trigger, 40),
+            TRIGGERS.join(", ")
+        )));
+    }
+    let Some(project) = &args.project else {
+        return workspace_runs::workspace_runs(ctx, &trigger, status_filter, args.json).await;
+    };
+    let project = resolve::resolve(ctx, project).await?;
+    // Every trigger unless asked otherwise: Hex lists only API-launched runs by default, which
+    // would hide the schedules' runs (HEX_API.md, GetProjectRuns).
     let query = ProjectRunsQuery {
         limit: Some(args.limit),
         status_filter,
+        run_trigger_filter: Some(trigger),
         ..ProjectRunsQuery::default()
     };
     let page = ctx.client.get_project_runs(&project.id, &query).await?;
@@ -91,10 +106,13 @@ pub async fn runs(ctx: &Context, args: &RunsArgs) -> Result<Exit, Failure> {
         crate::outln!("no runs");
         return Ok(Exit::Completed);
     }
-    let rows: Vec<Vec<String>> = page
-        .runs
+    let listed: Vec<(String, RunStatusResponse)> =
+        page.runs.into_iter().map(|r| (String::new(), r)).collect();
+    let known = workspace_runs::known_runs(ctx, &listed);
+    let rows: Vec<Vec<String>> = listed
         .iter()
-        .map(|r| {
+        .map(|(_, r)| {
+            let record = known.get(&(r.project_id.clone(), r.run_id.clone()));
             vec![
                 r.run_id.clone(),
                 r.status.to_string(),
@@ -103,10 +121,24 @@ pub async fn runs(ctx: &Context, args: &RunsArgs) -> Result<Exit, Failure> {
                     .map(duration_ms)
                     .unwrap_or_else(|| "-".into()),
                 r.run_trigger.clone().unwrap_or_default(),
+                workspace_runs::started_by(record, r.run_trigger.as_deref()),
             ]
         })
         .collect();
-    print_table(&["RUN", "STATUS", "STARTED", "ELAPSED", "TRIGGER"], &rows)
-        .map_err(|e| Failure::local(format!("cannot write output: {e}")))?;
+    print_table(
+        &[
+            "RUN",
+            "STATUS",
+            "STARTED",
+            "ELAPSED",
+            "TRIGGER",
+            "STARTED BY",
+        ],
+        &rows,
+    )
+    .map_err(|e| Failure::local(format!("cannot write output: {e}")))?;
     Ok(Exit::Completed)
 }
+
+/// What `--trigger` takes: Hex's `runTriggerFilter` values.
+const TRIGGERS: [&str; 4] = ["ALL", "API", "SCHEDULED", "APP_REFRESH"];

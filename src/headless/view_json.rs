@@ -80,10 +80,5 @@ pub fn cancel_word(cancel: &CancelState) -> &'static str {
 }
 
 pub fn origin_word(origin: &Origin) -> &'static str {
-    match origin {
-        Origin::Tui => "tui",
-        Origin::Cli => "cli",
-        Origin::Pipeline { .. } => "pipeline",
-        Origin::Other => "other",
-    }
+    origin.word()
 }

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod params;
 mod response;
 mod retry_after;
+pub mod schedule;
 pub mod settings;
 pub mod types;
 

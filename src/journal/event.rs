@@ -247,6 +247,18 @@ fn first_attempt() -> u32 {
     1
 }
 
+impl Origin {
+    /// The one word lists and `--json` show: `tui`, `cli`, `pipeline`, `other`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Origin::Tui => "tui",
+            Origin::Cli => "cli",
+            Origin::Pipeline { .. } => "pipeline",
+            Origin::Other => "other",
+        }
+    }
+}
+
 /// One observation of a run's status (GetRunStatus / GetProjectRuns), written when it changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusChange {

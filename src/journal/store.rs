@@ -300,6 +300,18 @@ impl Journal {
         working::hydrate(&self.conn, &self.path, book, project, run, before)
     }
 
+    /// Reads run `project`/`run` into `book` from all the store holds, for a book that was not
+    /// folded from this store (a listing that only asks who launched some runs). Whether the
+    /// store knows the run.
+    pub fn look_up(
+        &self,
+        book: &mut JournalState,
+        project: &str,
+        run: &str,
+    ) -> Result<bool, Error> {
+        working::hydrate(&self.conn, &self.path, book, project, run, u64::MAX)
+    }
+
     /// Hands `each` the store's newest `limit` ended runs that `skip` does not reject, newest
     /// first, each folded from its own events, one at a time (see `working`); `each` answers
     /// whether to go on. The warnings of events that could not be read.

@@ -184,7 +184,8 @@ fn cells(row: &ProjectRow, model: &Model) -> Vec<Span<'static>> {
                 "in {}",
                 style::duration(style::secs_between(model.now, at))
             )),
-            None => Span::raw("cron"),
+            // A cron expression that does not parse, a weekly schedule without a day.
+            None => Span::styled("unknown", style::dim()),
         },
         None => none(),
     };

@@ -1,20 +1,18 @@
-//! When a project's schedules fire next, for the projects list.
-//!
-//! Hex returns each schedule as a cadence with a timing object (HEX_API.md, ListProjects:
-//! `hourly|daily|weekly|monthly|custom`, nullable). This works out the next time for the fixed
-//! cadences in the schedule's own time zone (UTC when it names none or one this machine does
-//! not know); a CUSTOM cron is shown as written, never guessed at. Pure: `now` is passed in.
+//! When a project's schedules fire next, for the projects list: the soonest one and a label
+//! (`daily 02:00 Europe/Stockholm`, `cron 0 */2 * * *`). The times come from
+//! [`crate::hex::schedule`]; this only chooses and names. Pure: `now` is passed in.
 
-use jiff::civil::{Date, Weekday};
-use jiff::tz::TimeZone;
-use jiff::{Timestamp, ToSpan, Zoned};
+use jiff::Timestamp;
+use jiff::civil::Weekday;
 
+use crate::hex::schedule;
 use crate::hex::types::{Schedule, ScheduleTiming};
 
 /// The soonest enabled schedule of a project.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Upcoming {
-    /// `None` for a cron schedule, whose next time is not worked out.
+    /// `None` when it cannot be worked out (a cron expression that does not parse, a weekly
+    /// schedule without a day).
     pub at: Option<Timestamp>,
     /// `daily 02:00`, `weekly Mon 06:30 Europe/Stockholm`, `cron 0 */2 * * *`.
     pub label: String,
@@ -27,142 +25,43 @@ pub fn next(schedules: &[Schedule], now: Timestamp) -> Option<Upcoming> {
         .filter(|s| s.enabled)
         .map(|s| upcoming(s, now))
         .collect();
-    // Known times first, soonest first; cron schedules after them.
+    // Known times first, soonest first; those that cannot be worked out after them.
     all.sort_by_key(|u| (u.at.is_none(), u.at));
     all.into_iter().next()
 }
 
 fn upcoming(s: &Schedule, now: Timestamp) -> Upcoming {
-    let cadence = s.cadence.to_ascii_uppercase();
-    let timing = match cadence.as_str() {
-        "HOURLY" => s.hourly.as_ref(),
-        "DAILY" => s.daily.as_ref(),
-        "WEEKLY" => s.weekly.as_ref(),
-        "MONTHLY" => s.monthly.as_ref(),
-        _ => s.custom.as_ref(),
-    }
-    .or_else(|| {
-        [&s.hourly, &s.daily, &s.weekly, &s.monthly, &s.custom]
-            .into_iter()
-            .flatten()
-            .next()
-    });
     let default = ScheduleTiming::default();
-    let t = timing.unwrap_or(&default);
+    let t = schedule::timing(s).unwrap_or(&default);
+    let at = schedule::next_fire(s, now);
+    let tz_label = match (t.timezone.as_deref(), schedule::zone(t)) {
+        (None | Some("UTC" | "Etc/UTC"), _) => String::new(),
+        (Some(name), (_, true)) => format!(" {name}"),
+        (Some(name), (_, false)) => format!(" UTC ({name} unknown here)"),
+    };
     if let Some(cron) = &t.cron {
         return Upcoming {
-            at: None,
-            label: format!("cron {cron}"),
+            at,
+            label: format!("cron {cron}{tz_label}"),
         };
     }
-    let (tz, tz_label) = match t.timezone.as_deref() {
-        None | Some("UTC" | "Etc/UTC") => (TimeZone::UTC, String::new()),
-        Some(name) => match TimeZone::get(name) {
-            Ok(tz) => (tz, format!(" {name}")),
-            Err(_) => (TimeZone::UTC, format!(" UTC ({name} unknown here)")),
-        },
-    };
-    let here = now.to_zoned(tz.clone());
     let minute = t.minute.unwrap_or(0).min(59);
     let hour = t.hour.unwrap_or(0).min(23);
     let hm = format!("{hour:02}:{minute:02}");
-    let (at, label) = match cadence.as_str() {
-        "HOURLY" => (next_hourly(&here, minute), format!("hourly :{minute:02}")),
-        "DAILY" => (
-            next_day(&here, &tz, hour, minute, |_| true),
-            format!("daily {hm}"),
-        ),
-        "WEEKLY" => match t.day_of_week.as_deref().and_then(weekday) {
-            Some(day) => (
-                next_day(&here, &tz, hour, minute, |d| d.weekday() == day),
-                format!("weekly {} {hm}", weekday_label(day)),
-            ),
-            None => (None, "weekly".to_string()),
+    let label = match s.cadence.to_ascii_uppercase().as_str() {
+        "HOURLY" => format!("hourly :{minute:02}"),
+        "DAILY" => format!("daily {hm}"),
+        "WEEKLY" => match t.day_of_week.as_deref().and_then(schedule::weekday) {
+            Some(day) => format!("weekly {} {hm}", weekday_label(day)),
+            None => "weekly".to_string(),
         },
-        "MONTHLY" => {
-            let day = t.day.unwrap_or(1);
-            (
-                next_monthly(&here, &tz, day, hour, minute),
-                format!("monthly day {day} {hm}"),
-            )
-        }
-        _ => (None, s.cadence.to_lowercase()),
+        "MONTHLY" => format!("monthly day {} {hm}", t.day.unwrap_or(1)),
+        _ => s.cadence.to_lowercase(),
     };
     Upcoming {
         at,
         label: format!("{label}{tz_label}"),
     }
-}
-
-fn next_hourly(here: &Zoned, minute: u8) -> Option<Timestamp> {
-    let at = here
-        .with()
-        .minute(i8::try_from(minute).ok()?)
-        .second(0)
-        .subsec_nanosecond(0)
-        .build()
-        .ok()?;
-    let at = if at.timestamp() <= here.timestamp() {
-        at.checked_add(1.hour()).ok()?
-    } else {
-        at
-    };
-    Some(at.timestamp())
-}
-
-/// The first day from today (within eight days) that `fits`, at `hour:minute`, still ahead.
-fn next_day(
-    here: &Zoned,
-    tz: &TimeZone,
-    hour: u8,
-    minute: u8,
-    fits: impl Fn(Date) -> bool,
-) -> Option<Timestamp> {
-    let mut day = here.date();
-    for _ in 0..9 {
-        if fits(day) {
-            let at = at_time(day, tz, hour, minute)?;
-            if at > here.timestamp() {
-                return Some(at);
-            }
-        }
-        day = day.tomorrow().ok()?;
-    }
-    None
-}
-
-fn next_monthly(here: &Zoned, tz: &TimeZone, day: u8, hour: u8, minute: u8) -> Option<Timestamp> {
-    let mut month = here.date().first_of_month();
-    // Months without that day (the 31st) are skipped, as a calendar would.
-    for _ in 0..13 {
-        if let Ok(date) = Date::new(month.year(), month.month(), i8::try_from(day).ok()?)
-            && let Some(at) = at_time(date, tz, hour, minute)
-            && at > here.timestamp()
-        {
-            return Some(at);
-        }
-        month = month.checked_add(1.month()).ok()?;
-    }
-    None
-}
-
-fn at_time(day: Date, tz: &TimeZone, hour: u8, minute: u8) -> Option<Timestamp> {
-    let dt = day.at(i8::try_from(hour).ok()?, i8::try_from(minute).ok()?, 0, 0);
-    Some(dt.to_zoned(tz.clone()).ok()?.timestamp())
-}
-
-fn weekday(text: &str) -> Option<Weekday> {
-    let t = text.trim().to_ascii_lowercase();
-    Some(match t.get(..3)? {
-        "mon" => Weekday::Monday,
-        "tue" => Weekday::Tuesday,
-        "wed" => Weekday::Wednesday,
-        "thu" => Weekday::Thursday,
-        "fri" => Weekday::Friday,
-        "sat" => Weekday::Saturday,
-        "sun" => Weekday::Sunday,
-        _ => return None,
-    })
 }
 
 fn weekday_label(day: Weekday) -> &'static str {
@@ -245,7 +144,7 @@ mod tests {
     }
 
     #[test]
-    fn soonest_wins_cron_is_shown_as_written_and_disabled_ones_do_not_count() {
+    fn soonest_wins_cron_gets_its_time_and_disabled_ones_do_not_count() {
         let now = ts(NOW);
         let cron = schedule(
             "CUSTOM",
@@ -255,13 +154,29 @@ mod tests {
             },
         );
         let up = next(std::slice::from_ref(&cron), now).unwrap();
-        assert_eq!((up.at, up.label.as_str()), (None, "cron 0 */2 * * *"));
+        assert_eq!(
+            (up.at, up.label.as_str()),
+            (Some(ts("2026-11-28T14:00:00Z")), "cron 0 */2 * * *")
+        );
         let soon = schedule("DAILY", hm(13, 0));
         assert_eq!(
-            next(&[cron, schedule("DAILY", hm(2, 0)), soon], now)
+            next(&[cron.clone(), schedule("DAILY", hm(2, 0)), soon], now)
                 .unwrap()
                 .at,
             Some(ts("2026-11-28T13:00:00Z"))
+        );
+        let broken = schedule(
+            "CUSTOM",
+            ScheduleTiming {
+                cron: Some("every tuesday".into()),
+                ..ScheduleTiming::default()
+            },
+        );
+        let up = next(&[broken, cron], now).unwrap();
+        assert_eq!(
+            up.at,
+            Some(ts("2026-11-28T14:00:00Z")),
+            "a known time first"
         );
         let mut off = schedule("DAILY", hm(2, 0));
         off.enabled = false;

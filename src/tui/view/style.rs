@@ -184,13 +184,7 @@ pub fn full_time(ts: Timestamp, tz: &TimeZone) -> String {
 }
 
 pub fn origin_label(origin: Option<&Origin>) -> &'static str {
-    match origin {
-        Some(Origin::Tui) => "tui",
-        Some(Origin::Cli) => "cli",
-        Some(Origin::Pipeline { .. }) => "pipeline",
-        Some(Origin::Other) => "other",
-        None => "-",
-    }
+    origin.map_or("-", Origin::word)
 }
 
 /// The first 8 characters of a run id, as every list and message shows it.

@@ -1,0 +1,231 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `hexdash runs` without a project: every active run of the workspace, whoever started it — a
+//! schedule, an app refresh, another API client, or hexdash itself — found with one request per
+//! published project, each named by who started it. And `runs PROJECT` lists every trigger.
+
+mod common;
+
+use common::{Emu, Home, Outcome, TOKEN};
+use serde_json::Value;
+
+const ETL: &str = "eeeeeeee-0000-4000-8000-000000000001";
+const STUCK: &str = "eeeeeeee-0000-4000-8000-000000000002";
+const QUIET: &str = "eeeeeeee-0000-4000-8000-000000000003";
+const DRAFT: &str = "eeeeeeee-0000-4000-8000-000000000004";
+
+fn scenario() -> String {
+    format!(
+        r#"
+tokens = ["{TOKEN}"]
+
+[[projects]]
+id = "{ETL}"
+title = "Nightly ETL"
+owner = "data@acme.example"
+published_hours_ago = 3
+[projects.run]
+pending_secs = [0, 0]
+hangs = true
+[projects.history]
+count = 3
+every_hours = 24
+trigger = "SCHEDULED"
+
+[[projects]]
+id = "{STUCK}"
+title = "Stuck Job"
+owner = "data@acme.example"
+published_hours_ago = 3
+[projects.run]
+pending_secs = [0, 0]
+hangs = true
+
+[[projects]]
+id = "{QUIET}"
+title = "Quiet One"
+owner = "data@acme.example"
+published_hours_ago = 3
+
+[[projects]]
+id = "{DRAFT}"
+title = "Draft"
+owner = "data@acme.example"
+"#
+    )
+}
+
+fn config() -> String {
+    format!("[[projects]]\nid = \"{ETL}\"\nalias = \"etl\"\n")
+}
+
+/// Starts a run as someone other than hexdash would.
+fn start_elsewhere(emu: &Emu, project: &str, trigger: &str) -> String {
+    let run = emu
+        .emu
+        .control()
+        .start_run(project, trigger, None)
+        .expect("started");
+    run.run_id
+}
+
+fn hexdash(emu: &Emu, home: &Home, args: &[&str]) -> Outcome {
+    Outcome::run(home.against(&emu.base_url(), TOKEN, args))
+}
+
+#[test]
+fn every_active_run_is_listed_with_who_started_it() {
+    let emu = Emu::start(&scenario());
+    let home = Home::with_config(&config());
+    let scheduled = start_elsewhere(&emu, ETL, "SCHEDULED");
+    let refresh = start_elsewhere(&emu, STUCK, "APP_REFRESH");
+    let colleague = start_elsewhere(&emu, STUCK, "API");
+    let launched = hexdash(&emu, &home, &["run", "etl", "--json"]);
+    launched.expect_code(0);
+    let mine = launched.json()["runId"].as_str().unwrap().to_string();
+    // An ended run is not active: started elsewhere and cancelled.
+    let ended = start_elsewhere(&emu, ETL, "API");
+    hexdash(&emu, &home, &["cancel", "etl", &ended]).expect_code(0);
+    let ctl = emu.emu.control();
+    let before = ctl.requests().len();
+
+    let out = hexdash(&emu, &home, &["runs", "--json"]);
+    out.expect_code(0);
+    let found = out.json();
+    let found = found.as_array().unwrap();
+    let by_id = |id: &str| -> &Value {
+        found
+            .iter()
+            .find(|f| f["run"]["runId"] == id)
+            .unwrap_or_else(|| panic!("run {id} missing from {found:#?}"))
+    };
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert_eq!(by_id(&scheduled)["startedBy"], "schedule");
+    assert_eq!(by_id(&scheduled)["projectTitle"], "Nightly ETL");
+    assert_eq!(by_id(&refresh)["startedBy"], "app refresh");
+    assert_eq!(by_id(&colleague)["startedBy"], "api");
+    assert_eq!(by_id(&mine)["startedBy"], "cli");
+    assert!(by_id(&mine)["launchedBy"]["pid"].is_u64(), "{found:#?}");
+    assert!(by_id(&colleague).get("launchedBy").is_none());
+    assert!(found.iter().all(|f| f["run"]["runId"] != ended.as_str()));
+
+    // One GetProjectRuns per published project (not the draft), every trigger asked for; the
+    // project list came from the cache `run etl` left.
+    let asked: Vec<String> = ctl.requests()[before..]
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    let runs_asked: Vec<&String> = asked.iter().filter(|p| p.contains("/runs")).collect();
+    assert_eq!(runs_asked.len(), 3, "{asked:#?}");
+    assert!(
+        runs_asked
+            .iter()
+            .all(|p| p.contains("runTriggerFilter=ALL")),
+        "{asked:#?}"
+    );
+    assert!(!asked.iter().any(|p| p.contains(DRAFT)), "{asked:#?}");
+
+    // The table: the same runs, oldest first, with the project titles.
+    let out = hexdash(&emu, &home, &["runs"]);
+    out.expect_code(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].contains("STARTED BY"), "{}", out.stdout);
+    assert_eq!(lines.len(), 5, "{}", out.stdout);
+    assert!(
+        lines[4].contains(&mine) && lines[4].contains("cli"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Stuck Job"), "{}", out.stdout);
+
+    // Narrowed by trigger or status.
+    let out = hexdash(&emu, &home, &["runs", "--trigger", "scheduled", "--json"]);
+    out.expect_code(0);
+    let only = out.json();
+    assert_eq!(only.as_array().unwrap().len(), 1, "{only:#?}");
+    assert_eq!(only[0]["run"]["runId"], scheduled.as_str());
+    // KILLED: the one cancelled above, and the hanging project's seeded history (Hex's users
+    // cancelled those).
+    let out = hexdash(&emu, &home, &["runs", "--status", "KILLED", "--json"]);
+    out.expect_code(0);
+    let killed = out.json();
+    let killed = killed.as_array().unwrap();
+    assert!(
+        killed.iter().all(|f| f["run"]["status"] == "KILLED"),
+        "{killed:#?}"
+    );
+    assert!(
+        killed.iter().any(|f| f["run"]["runId"] == ended.as_str()),
+        "{killed:#?}"
+    );
+    assert_eq!(killed.len(), 1 + 3, "{killed:#?}");
+    let out = hexdash(&emu, &home, &["runs", "--trigger", "CRON"]);
+    out.expect_code(4);
+    assert!(out.stderr.contains("SCHEDULED"), "{}", out.stderr);
+}
+
+#[test]
+fn a_projects_runs_include_every_trigger_and_who_started_them() {
+    let emu = Emu::start(&scenario());
+    let home = Home::with_config(&config());
+    let scheduled = start_elsewhere(&emu, ETL, "SCHEDULED");
+    let launched = hexdash(&emu, &home, &["run", "etl", "--json"]);
+    launched.expect_code(0);
+    let mine = launched.json()["runId"].as_str().unwrap().to_string();
+
+    let out = hexdash(&emu, &home, &["runs", "etl"]);
+    out.expect_code(0);
+    let line = |id: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.contains(id))
+            .unwrap_or_else(|| panic!("{id} missing:\n{}", out.stdout))
+            .to_string()
+    };
+    assert!(line(&scheduled).contains("SCHEDULED") && line(&scheduled).contains("schedule"));
+    assert!(
+        line(&mine).contains("API") && line(&mine).ends_with("cli"),
+        "{}",
+        line(&mine)
+    );
+    // The seeded scheduled history is there too: 3 past runs, plus the 2 above.
+    assert_eq!(out.stdout.lines().count(), 1 + 5, "{}", out.stdout);
+
+    let out = hexdash(&emu, &home, &["runs", "etl", "--trigger", "API", "--json"]);
+    out.expect_code(0);
+    let api = out.json();
+    assert_eq!(api.as_array().unwrap().len(), 1, "{api:#?}");
+    assert_eq!(api[0]["runId"], mine.as_str());
+}
+
+#[test]
+fn an_empty_workspace_says_so_and_a_project_that_cannot_be_asked_fails_the_command() {
+    let emu = Emu::start(&scenario());
+    let home = Home::with_config(&config());
+    let out = hexdash(&emu, &home, &["runs"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout
+            .contains("no active runs in 3 published projects"),
+        "{}",
+        out.stdout
+    );
+
+    // Every GetProjectRuns fails: the command says which projects, and exits 5.
+    emu.emu
+        .control()
+        .set_faults(
+            serde_json::from_value(serde_json::json!({
+                "GetProjectRuns": {"error_rate": 1.0, "error_statuses": [500]}
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+    let out = hexdash(&emu, &home, &["runs"]);
+    out.expect_code(5);
+    assert!(out.stderr.contains("\"Stuck Job\""), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("3 of 3 projects could not be asked"),
+        "{}",
+        out.stderr
+    );
+}
