@@ -142,6 +142,11 @@ pub struct RunsArgs {
     /// client), SCHEDULED (Hex's schedules), APP_REFRESH, or ALL.
     #[arg(long, value_name = "TRIGGER", default_value = "ALL")]
     pub trigger: String,
+    /// Only runs that look stuck (without PROJECT): running well past their project's usual
+    /// time (1.5 × the p95 of its recent completed runs), or PENDING over 5 minutes since a
+    /// hexdash first saw them.
+    #[arg(long, conflicts_with = "status")]
+    pub overdue: bool,
     /// How many of the project's newest runs to list (1-100).
     #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub limit: u32,

@@ -38,6 +38,8 @@ impl Harness {
             p.run.failure_rate = if p.id == FLAKY { 1.0 } else { 0.0 };
             p.run.pending_secs = [0.0, 1.0];
             p.run.duration_secs = [1.0, 2.0];
+            // The demo's colleague left a load RUNNING; these tests count each step's runs.
+            p.stuck = None;
         }
         let mut options = EmulatorOptions::new(scenario);
         options.extra_tokens.push(TOKEN.into());

@@ -161,6 +161,24 @@ fn every_active_run_is_listed_with_who_started_it() {
     let out = hexdash(&emu, &home, &["runs", "--trigger", "CRON"]);
     out.expect_code(4);
     assert!(out.stderr.contains("SCHEDULED"), "{}", out.stderr);
+
+    // Nothing here has run long: no project has completed history to judge by (the hanging
+    // project's past runs were killed), so nothing is called overdue, and the JSON says none.
+    let out = hexdash(&emu, &home, &["runs", "--overdue"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout
+            .contains("no overdue runs in 3 published projects"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        found.iter().all(|f| f.get("overdue").is_none()),
+        "{found:#?}"
+    );
+    let out = hexdash(&emu, &home, &["runs", "etl", "--overdue"]);
+    out.expect_code(4);
+    assert!(out.stderr.contains("leave out PROJECT"), "{}", out.stderr);
 }
 
 #[test]

@@ -143,6 +143,25 @@ pub struct ProjectSpec {
     pub run: RunBehaviour,
     #[serde(default)]
     pub history: Option<HistorySpec>,
+    /// A run somebody else started before the emulator did, still RUNNING and never ending on
+    /// its own: the stuck run an operator must find and cancel.
+    #[serde(default)]
+    pub stuck: Option<StuckSpec>,
+}
+
+/// `[projects.stuck]`: one run that started `started_minutes_ago` (real minutes, before the
+/// emulator started) and hangs until cancelled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StuckSpec {
+    pub started_minutes_ago: f64,
+    /// `API` (another client, the default), `SCHEDULED` or `APP_REFRESH`.
+    #[serde(default = "api_trigger")]
+    pub trigger: String,
+}
+
+fn api_trigger() -> String {
+    "API".to_string()
 }
 
 fn project_kind() -> String {
@@ -400,6 +419,28 @@ fn validate_project(p: &ProjectSpec) -> Result<(), String> {
             ));
         }
     }
+    if let Some(stuck) = &p.stuck {
+        if !TRIGGERS.contains(&stuck.trigger.as_str()) {
+            return Err(format!(
+                "project {who:?}: stuck.trigger = {:?}; use one of {}",
+                stuck.trigger,
+                TRIGGERS.join(", ")
+            ));
+        }
+        if !(stuck.started_minutes_ago.is_finite() && stuck.started_minutes_ago > 0.0) {
+            return Err(format!(
+                "project {who:?}: stuck.started_minutes_ago = {} must be a positive number of \
+                 minutes",
+                stuck.started_minutes_ago
+            ));
+        }
+        if p.published_hours_ago.is_none() {
+            return Err(format!(
+                "project {who:?}: has a stuck run but is not published; give it \
+                 published_hours_ago"
+            ));
+        }
+    }
     for (i, s) in p.schedules.iter().enumerate().filter(|(_, s)| s.enabled) {
         validate_schedule(s).map_err(|e| format!("project {who:?}: schedules[{i}]: {e}"))?;
     }
@@ -490,6 +531,31 @@ mod tests {
             "{HEAD}[[projects]]\nid = \"00000000-0000-4000-8000-000000000001\"\ntitle = \"P\"\n\
              owner = \"a@b.c\"\n{extra}"
         )
+    }
+
+    #[test]
+    fn a_stuck_run_needs_a_time_a_trigger_and_a_published_project() {
+        let stuck = |published: &str, body: &str| {
+            err(&format!(
+                "{}{published}[projects.stuck]\n{body}",
+                project("")
+            ))
+        };
+        let e = stuck("published_hours_ago = 1\n", "started_minutes_ago = -5");
+        assert!(
+            e.contains("stuck.started_minutes_ago") && e.contains("positive"),
+            "{e}"
+        );
+        let e = stuck(
+            "published_hours_ago = 1\n",
+            "started_minutes_ago = 5\ntrigger = \"CRON\"",
+        );
+        assert!(
+            e.contains("stuck.trigger") && e.contains("SCHEDULED"),
+            "{e}"
+        );
+        let e = stuck("", "started_minutes_ago = 5");
+        assert!(e.contains("not published"), "{e}");
     }
 
     #[test]

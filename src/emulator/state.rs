@@ -179,6 +179,7 @@ impl Workspace {
             schedules,
         };
         ws.seed_history(now);
+        ws.seed_stuck(now);
         ws
     }
 
@@ -356,6 +357,45 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// The runs the scenario says were left RUNNING by someone else before the start: they
+    /// hang until cancelled. Drawn from the workspace's RNG after the history, so a scenario
+    /// without them gives the same outcomes as before.
+    fn seed_stuck(&mut self, now: Timestamp) {
+        let stuck: Vec<(ProjectSpec, super::scenario::StuckSpec)> = self
+            .projects
+            .iter()
+            .filter_map(|p| p.spec.stuck.clone().map(|s| (p.spec.clone(), s)))
+            .collect();
+        for (spec, stuck) in stuck {
+            let created = after(now, -stuck.started_minutes_ago * 60.0);
+            let behaviour = RunBehaviour {
+                hangs: true,
+                cannot_allocate_kernel: false,
+                ..spec.run.clone()
+            };
+            let planned = plan(&behaviour, created, 1.0, &mut self.rng);
+            let params: IndexMap<String, Value> = spec
+                .params()
+                .filter_map(|p| p.default.clone().map(|d| (p.name.clone(), d)))
+                .collect();
+            let run_id = self.next_id();
+            self.runs.push(Run {
+                run_id,
+                project_id: spec.id.clone(),
+                project_version: spec.version,
+                trigger: stuck.trigger.clone(),
+                input_params: params.clone(),
+                effective_params: params,
+                options: Value::Object(serde_json::Map::new()),
+                created_at: created,
+                planned,
+                killed_at: None,
+            });
+        }
+    }
+}
+
 /// `at + secs`, saturating; durations come from validated scenario numbers.
 fn after(at: Timestamp, secs: f64) -> Timestamp {
     let d = SignedDuration::try_from_secs_f64(secs).unwrap_or(SignedDuration::ZERO);
@@ -500,6 +540,37 @@ mod tests {
 
     fn secs(n: f64) -> Timestamp {
         after(t0(), n)
+    }
+
+    #[test]
+    fn a_stuck_run_is_running_since_before_the_start_until_cancelled() {
+        let text = format!(
+            "tokens = [\"t\"]\n[[projects]]\nid = \"{P}\"\ntitle = \"P\"\nowner = \"a@b.c\"\n\
+             published_hours_ago = 1\n[projects.run]\npending_secs = [5, 5]\n\
+             duration_secs = [30, 30]\n[projects.stuck]\nstarted_minutes_ago = 50\n"
+        );
+        let s = Scenario::from_toml_str(&text, "test").unwrap();
+        let mut ws = Workspace::new(&s, 10.0, t0());
+        let run = ws.runs()[0].clone();
+        assert_eq!(run.trigger, "API");
+        assert_eq!(run.created_at, secs(-3000.0));
+        // Its pending time is real seconds (it began before the emulator), and it never ends.
+        assert_eq!(
+            run.transitions_at(secs(86_400.0))
+                .iter()
+                .map(|t| (t.status.clone(), t.at))
+                .collect::<Vec<_>>(),
+            vec![
+                (RunStatus::Pending, secs(-3000.0)),
+                (RunStatus::Running, secs(-2995.0))
+            ]
+        );
+        assert_eq!(ws.active_kernels(t0()), 1);
+        ws.cancel(P, &run.run_id, secs(10.0)).unwrap();
+        assert_eq!(
+            ws.run(P, &run.run_id).unwrap().status_at(secs(11.0)),
+            RunStatus::Killed
+        );
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl EngineOptions {
             clock: crate::clock::system(),
             policy: PollPolicy::default(),
             cancel_deadline: Duration::from_secs(60),
-            pending_limit: Duration::from_secs(300),
+            pending_limit: super::stats::PENDING_LIMIT,
         }
     }
 }

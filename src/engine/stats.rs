@@ -19,6 +19,8 @@ use crate::journal::JournalState;
 const RECENT: usize = 50;
 /// Fewer completed runs than this say too little to call anything overdue.
 const MIN_COUNT: usize = 3;
+/// PENDING longer than this is flagged overdue (the engine's default; a queue or kernel problem).
+pub const PENDING_LIMIT: Duration = Duration::from_secs(300);
 
 /// Duration statistics of one project's recent completed runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -86,8 +86,19 @@ pub async fn runs(ctx: &Context, args: &RunsArgs) -> Result<Exit, Failure> {
         )));
     }
     let Some(project) = &args.project else {
-        return workspace_runs::workspace_runs(ctx, &trigger, status_filter, args.json).await;
+        let ask = workspace_runs::Ask {
+            trigger,
+            status: status_filter,
+            overdue_only: args.overdue,
+            json: args.json,
+        };
+        return workspace_runs::workspace_runs(ctx, ask).await;
     };
+    if args.overdue {
+        return Err(Failure::usage(
+            "--overdue lists the workspace's stuck runs; leave out PROJECT",
+        ));
+    }
     let project = resolve::resolve(ctx, project).await?;
     // Every trigger unless asked otherwise: Hex lists only API-launched runs by default, which
     // would hide the schedules' runs (HEX_API.md, GetProjectRuns).

@@ -7,13 +7,15 @@
 //! budget shared with every other hexdash of the token), and keeps the active ones. What the
 //! store knows about a run (who launched it here) names its origin; otherwise its trigger does.
 //! A project that could not be asked is named on stderr and makes the exit code 5, after
-//! everything that was found is printed.
+//! everything that was found is printed. A run is flagged overdue by the dashboard's rule, with
+//! the project's usual time taken from the COMPLETED runs in the same answer (no extra request).
 
 use std::collections::HashMap;
 
 use futures::StreamExt;
 use serde::Serialize;
 
+use crate::engine::stats::{self, DurationStats, Overdue};
 use crate::hex::RunStatus;
 use crate::hex::types::{Project, ProjectRunsQuery, RunStatusResponse};
 use crate::journal::{Journal, JournalState, Launcher, RunRecord};
@@ -43,6 +45,10 @@ pub struct FoundRun {
     /// The hexdash process that launched it, when one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub launched_by: Option<Launcher>,
+    /// Why it looks stuck: running well past its project's usual time (judged by the project's
+    /// recent completed runs in the same answer), or PENDING too long since hexdash first saw it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue: Option<Overdue>,
     /// Hex's run status object, as Hex sent it.
     pub run: RunStatusResponse,
 }
@@ -61,12 +67,26 @@ pub fn started_by(record: Option<&RunRecord>, trigger: Option<&str>) -> String {
     .to_string()
 }
 
-pub async fn workspace_runs(
-    ctx: &Context,
-    trigger: &str,
-    status: Option<RunStatus>,
-    json: bool,
-) -> Result<Exit, Failure> {
+/// What `hexdash runs` without a project was asked for.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    /// Hex's `runTriggerFilter` value.
+    pub trigger: String,
+    /// Only runs in this status; `None`: active runs.
+    pub status: Option<RunStatus>,
+    /// Only runs that look stuck.
+    pub overdue_only: bool,
+    pub json: bool,
+}
+
+pub async fn workspace_runs(ctx: &Context, ask: Ask) -> Result<Exit, Failure> {
+    let Ask {
+        trigger,
+        status,
+        overdue_only,
+        json,
+    } = ask;
+    let trigger = trigger.as_str();
     let projects: Vec<Project> = ctx
         .project_list()
         .get()
@@ -97,18 +117,24 @@ pub async fn workspace_runs(
         .collect()
         .await;
     let mut found = Vec::new();
+    let mut usual: HashMap<String, DurationStats> = HashMap::new();
     let mut failed = Vec::new();
     for (project, answer) in answers {
         match answer {
-            Ok(page) => found.extend(
-                page.runs
-                    .into_iter()
-                    .filter(|r| match &status {
-                        Some(wanted) => &r.status == wanted,
-                        None => r.status.is_active(),
-                    })
-                    .map(|r| (project.title.clone(), r)),
-            ),
+            Ok(page) => {
+                if let Some(stats) = usual_durations(&page.runs) {
+                    usual.insert(project.id.clone(), stats);
+                }
+                found.extend(
+                    page.runs
+                        .into_iter()
+                        .filter(|r| match &status {
+                            Some(wanted) => &r.status == wanted,
+                            None => r.status.is_active(),
+                        })
+                        .map(|r| (project.title.clone(), r)),
+                );
+            }
             Err(e) => failed.push((project.title.clone(), e)),
         }
     }
@@ -119,24 +145,32 @@ pub async fn workspace_runs(
         (a.start_time.is_none(), a.start_time, ta).cmp(&(b.start_time.is_none(), b.start_time, tb))
     });
     let known = known_runs(ctx, &found);
+    let now = jiff::Timestamp::now();
     let found: Vec<FoundRun> = found
         .into_iter()
         .map(|(title, run)| {
             let record = known.get(&(run.project_id.clone(), run.run_id.clone()));
+            let overdue = judge(&run, record, usual.get(&run.project_id), now);
             FoundRun {
                 project_title: title,
                 started_by: started_by(record, run.run_trigger.as_deref()),
                 launched_by: record
                     .and_then(|r| r.intent.as_ref())
                     .and_then(|i| i.launched_by.clone()),
+                overdue,
                 run,
             }
         })
+        .filter(|f| !overdue_only || f.overdue.is_some())
         .collect();
     if json {
         super::print_json(&found)?;
     } else if found.is_empty() {
-        let what = status.as_ref().map_or("active", RunStatus::as_str);
+        let what = match (&status, overdue_only) {
+            (_, true) => "overdue",
+            (Some(s), false) => s.as_str(),
+            (None, false) => "active",
+        };
         crate::outln!(
             "no {what} runs in {} published projects{}",
             projects.len(),
@@ -176,6 +210,7 @@ fn print_found(found: &[FoundRun]) -> Result<(), Failure> {
                     .elapsed_time
                     .map(duration_ms)
                     .unwrap_or_else(|| "-".into()),
+                f.overdue.as_ref().map(short_why).unwrap_or_default(),
             ]
         })
         .collect();
@@ -187,10 +222,56 @@ fn print_found(found: &[FoundRun]) -> Result<(), Failure> {
             "STARTED BY",
             "STARTED",
             "ELAPSED",
+            "OVERDUE",
         ],
         &rows,
     )
     .map_err(|e| Failure::local(format!("cannot write output: {e}")))
+}
+
+/// Whether `run` looks stuck at `now`, by the dashboard's rule. Hex gives no creation time, so a
+/// PENDING run's wait is known only from when a hexdash first saw it (`record`).
+fn judge(
+    run: &RunStatusResponse,
+    record: Option<&RunRecord>,
+    usual: Option<&DurationStats>,
+    now: jiff::Timestamp,
+) -> Option<Overdue> {
+    if record.is_none() && run.status == RunStatus::Pending {
+        return None;
+    }
+    stats::overdue(
+        Some(&run.status),
+        run.start_time,
+        record.map_or(now, |r| r.first_at),
+        usual,
+        stats::PENDING_LIMIT,
+        now,
+    )
+}
+
+/// `running 45m (usually ≤ 12m)`, `pending 6m`.
+fn short_why(o: &Overdue) -> String {
+    let span = |d: &std::time::Duration| duration_ms(d.as_secs_f64() * 1000.0);
+    match o {
+        Overdue::PastUsual { running, p95 } => {
+            format!("running {} (usually ≤ {})", span(running), span(p95))
+        }
+        Overdue::PendingTooLong { pending } => format!("pending {}", span(pending)),
+    }
+}
+
+/// The project's usual running time, from the COMPLETED runs among its newest (Hex's
+/// `elapsedTime`): the same statistic the dashboard uses for runs with local history.
+fn usual_durations(runs: &[RunStatusResponse]) -> Option<DurationStats> {
+    let mut durations: Vec<std::time::Duration> = runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Completed)
+        .filter_map(|r| r.elapsed_time)
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+        .map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0))
+        .collect();
+    stats::stats_of(&mut durations)
 }
 
 /// What the store knows of these runs (those a hexdash launched or watched), by project and run
@@ -227,4 +308,96 @@ pub fn known_runs(
         }
     }
     known
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{Envelope, Event, Origin};
+    use jiff::{SignedDuration, Timestamp};
+
+    fn at(minutes: i64) -> Timestamp {
+        "2026-12-03T12:00:00Z"
+            .parse::<Timestamp>()
+            .unwrap()
+            .checked_add(SignedDuration::from_mins(minutes))
+            .unwrap()
+    }
+
+    fn run(
+        status: RunStatus,
+        started: Option<i64>,
+        elapsed_secs: Option<f64>,
+    ) -> RunStatusResponse {
+        serde_json::from_value(serde_json::json!({
+            "projectId": "p",
+            "runId": format!("r{}", fastrand::u32(..)),
+            "status": status.as_str(),
+            "startTime": started.map(|m| crate::hex::types::hex_time::format(&at(m))),
+            "endTime": null,
+            "elapsedTime": elapsed_secs.map(|s| s * 1000.0),
+        }))
+        .unwrap()
+    }
+
+    /// A record as the store holds a run a hexdash watched since `minutes`.
+    fn seen_since(minutes: i64) -> RunRecord {
+        let mut book = JournalState::default();
+        book.apply(&Envelope {
+            v: 1,
+            seq: 1,
+            at: at(minutes),
+            event: Event::Watch {
+                project_id: "p".into(),
+                run_id: "r".into(),
+                origin: Origin::Cli,
+            },
+        });
+        book.take_run("p", "r").unwrap()
+    }
+
+    #[test]
+    fn the_usual_time_comes_from_completed_runs_only() {
+        let page = [
+            run(RunStatus::Completed, Some(-100), Some(60.0)),
+            run(RunStatus::Completed, Some(-90), Some(70.0)),
+            run(RunStatus::Errored, Some(-80), Some(5.0)),
+            run(RunStatus::Killed, Some(-70), Some(3000.0)),
+        ];
+        assert_eq!(
+            usual_durations(&page),
+            None,
+            "two completed runs say too little"
+        );
+        let mut page = page.to_vec();
+        page.push(run(RunStatus::Completed, Some(-60), Some(80.0)));
+        let usual = usual_durations(&page).unwrap();
+        assert_eq!(usual.count, 3);
+        assert_eq!(usual.p95.as_secs(), 80);
+    }
+
+    #[test]
+    fn a_run_far_past_its_usual_time_or_long_pending_is_overdue() {
+        let page: Vec<_> = [60.0, 60.0, 60.0]
+            .into_iter()
+            .map(|s| run(RunStatus::Completed, Some(-100), Some(s)))
+            .collect();
+        let usual = usual_durations(&page);
+        // Usually 60 s: past max(1.5 x 60 s, 60 s + 1 min) = 2 min it is overdue.
+        let stuck = run(RunStatus::Running, Some(-10), None);
+        let why = judge(&stuck, None, usual.as_ref(), at(0)).unwrap();
+        assert_eq!(short_why(&why), "running 10m 00s (usually ≤ 1m 00s)");
+        let fine = run(RunStatus::Running, Some(-1), None);
+        assert_eq!(judge(&fine, None, usual.as_ref(), at(0)), None);
+        // No history: nothing is called overdue while it runs.
+        assert_eq!(judge(&stuck, None, None, at(0)), None);
+        // PENDING: only a run a hexdash saw waiting has a known wait.
+        let waiting = run(RunStatus::Pending, None, None);
+        assert_eq!(judge(&waiting, None, usual.as_ref(), at(0)), None);
+        let record = seen_since(-6);
+        let why = judge(&waiting, Some(&record), usual.as_ref(), at(0)).unwrap();
+        assert_eq!(short_why(&why), "pending 6m 00s");
+        let record = seen_since(-2);
+        assert_eq!(judge(&waiting, Some(&record), usual.as_ref(), at(0)), None);
+    }
 }
