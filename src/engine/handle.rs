@@ -325,13 +325,13 @@ impl Engine {
         Ok(())
     }
 
-    /// Follows every active run Hex lists for `project_id` (up to its newest 100).
+    /// Follows every active run Hex lists for `project_id` (up to its newest 100, any trigger).
     pub async fn watch_project(
         &self,
         project_id: &str,
         origin: Origin,
     ) -> Result<usize, WatchError> {
-        let runs = launch::recent_runs(&self.inner.client, project_id).await?;
+        let runs = launch::recent_runs(&self.inner.client, project_id, true).await?;
         let mut count = 0;
         for run in runs.iter().filter(|r| r.status.is_active()) {
             self.watch(&RunKey::new(project_id, &run.run_id), origin.clone())?;

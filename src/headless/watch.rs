@@ -1,4 +1,5 @@
-//! `hexdash watch [PROJECT...] [--json]`: follow active runs until none is left.
+//! `hexdash watch [PROJECT...|--all] [--json]`: follow active runs until none is left, or with
+//! `--all` the whole workspace until interrupted.
 //!
 //! Starts the engine, which re-attaches to every run earlier sessions left active and settles
 //! their unanswered launches; with PROJECTs it also follows every active run Hex lists for them,
@@ -7,6 +8,7 @@
 //! nothing it follows is active any more, 130 on Ctrl-C/SIGTERM/SIGHUP (runs go on in Hex).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use tokio::sync::broadcast::error::RecvError;
 
@@ -33,6 +35,16 @@ pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
             .watch_project(&p.id, Origin::Cli)
             .await
             .map_err(|e| Failure::api(e.to_string()))?;
+    }
+    if args.all {
+        let workspace = Workspace::load(ctx).await?;
+        workspace.sweep(&engine).await;
+        engine.settled().await;
+        let printer = Printer {
+            json: args.json,
+            printed: HashMap::new(),
+        };
+        return follow_workspace(&engine, workspace, printer, rx).await;
     }
     engine.settled().await;
     let wanted = |key: &RunKey| filter.is_empty() || filter.iter().any(|p| p.id == key.project_id);
@@ -75,6 +87,85 @@ pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
         }
     }
     Ok(Exit::Completed)
+}
+
+/// The published projects `watch --all` sweeps, and how often.
+struct Workspace {
+    projects: Vec<(String, String)>,
+    every: Duration,
+}
+
+impl Workspace {
+    async fn load(ctx: &Context) -> Result<Workspace, Failure> {
+        let projects: Vec<(String, String)> = ctx
+            .project_list()
+            .get()
+            .await?
+            .into_iter()
+            .filter(|p| p.is_published() && p.archived_at.is_none() && p.trashed_at.is_none())
+            .map(|p| (p.id, p.title))
+            .collect();
+        // Half of Hex's 60 requests a minute at most, the rest for polling, launches and
+        // cancels; never more often than once a minute.
+        let every =
+            SWEEP_FLOOR.max(SWEEP_COST_EACH * u32::try_from(projects.len()).unwrap_or(u32::MAX));
+        Ok(Workspace { projects, every })
+    }
+
+    /// Follows every active run Hex lists for each project; a project that cannot be asked is
+    /// said on stderr and asked again next time.
+    async fn sweep(&self, engine: &Engine) {
+        for (id, title) in &self.projects {
+            if let Err(e) = engine.watch_project(id, Origin::Cli).await {
+                crate::errln!("hexdash: could not list the runs of {title:?}: {e}");
+            }
+        }
+    }
+}
+
+/// `watch --all` asks every project again at most this often...
+const SWEEP_FLOOR: Duration = Duration::from_secs(60);
+/// ...and gives each project this much of the interval (30 projects: a sweep a minute).
+const SWEEP_COST_EACH: Duration = Duration::from_secs(2);
+
+/// Prints every run of the workspace as it changes, sweeping for new ones, until interrupted.
+async fn follow_workspace(
+    engine: &Engine,
+    workspace: Workspace,
+    mut printer: Printer,
+    mut rx: tokio::sync::broadcast::Receiver<Update>,
+) -> Result<Exit, Failure> {
+    for view in engine.snapshot().iter().filter(|v| v.is_active()) {
+        printer.print(engine, &Change::Watching, view)?;
+    }
+    if !printer.json {
+        crate::errln!(
+            "hexdash: following {} active runs in {} projects; asking for new ones every {}s \
+             (ctrl-c stops)",
+            engine.snapshot().iter().filter(|v| v.is_active()).count(),
+            workspace.projects.len(),
+            workspace.every.as_secs()
+        );
+    }
+    let shutdown = signals::wait_for_shutdown();
+    tokio::pin!(shutdown);
+    let mut sweep = tokio::time::interval(workspace.every);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    sweep.tick().await;
+    loop {
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Ok(Update::Run { change, view }) => printer.print(engine, &change, &view)?,
+                Ok(Update::Launch(notice)) if !printer.json => {
+                    crate::errln!("{}: {}", notice.project_id, notice.message);
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return Ok(Exit::Completed),
+            },
+            _ = sweep.tick() => workspace.sweep(engine).await,
+            () = &mut shutdown => return Ok(Exit::Interrupted),
+        }
+    }
 }
 
 fn any_followed(engine: &Engine, wanted: &impl Fn(&RunKey) -> bool) -> bool {
