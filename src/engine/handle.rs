@@ -134,7 +134,13 @@ impl Engine {
     /// Opens the journal, re-attaches to its active runs, reconciles its unresolved launches in
     /// the background, and starts polling. Must be called inside a tokio runtime.
     pub fn start(client: Client, options: EngineOptions) -> Result<Started, StartError> {
-        let opened = Journal::open_working(&options.journal_path, options.clock.clone())?;
+        let mut opened = Journal::open_working(&options.journal_path, options.clock.clone())?;
+        // Alive on the store before anything is launched: another hexdash that starts while this
+        // one's first launch is in flight must see a live launcher and leave the launch to it,
+        // not settle it as a dead process's (the periodic heartbeat only begins a second later).
+        if let Err(e) = opened.journal.heartbeat() {
+            tracing::warn!(error = %e, "could not write a heartbeat");
+        }
         let book = opened.state;
         let scheduler = Scheduler::new(SchedulerConfig {
             limits: client.budget().limits(),
