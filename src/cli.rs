@@ -177,6 +177,10 @@ pub struct WatchArgs {
     /// project each time, at most about 30 a minute).
     #[arg(long, conflicts_with = "projects")]
     pub all: bool,
+    /// With --all: ask every project again this often, in seconds (default 60; never more than
+    /// one project every 2 s, whatever is asked).
+    #[arg(long, value_name = "SECS", requires = "all", value_parser = clap::value_parser!(u64).range(1..))]
+    pub every: Option<u64>,
     /// One JSON object per line and change, instead of text.
     #[arg(long)]
     pub json: bool,

@@ -63,7 +63,7 @@ owner = "data@acme.example"
 published_hours_ago = 3
 [projects.run]
 pending_secs = [0, 0]
-duration_secs = [2, 2]
+duration_secs = [8, 8]
 "#
     )
 }
@@ -297,7 +297,7 @@ fn watching_the_workspace_follows_every_active_run_until_interrupted() {
     let refresh = start_elsewhere(&emu, STUCK, "APP_REFRESH");
     let quick = start_elsewhere(&emu, QUICK, "API");
     let mut child = home
-        .std_command(&["watch", "--all", "--json"])
+        .std_command(&["watch", "--all", "--every", "1", "--json"])
         .env("HEX_API_URL", emu.base_url())
         .env("HEX_API_TOKEN", TOKEN)
         .stdout(Stdio::piped())
@@ -328,8 +328,16 @@ fn watching_the_workspace_follows_every_active_run_until_interrupted() {
             Err(e) => panic!("{e}: only {seen:#?}"),
         }
     }
-    // Still running, whatever it printed: it follows until interrupted.
+    // Still running, whatever it printed: it follows until interrupted, and the next sweep
+    // (5 projects, 4 live: every 8 s at the least) finds a run started after the first.
     assert!(child.try_wait().unwrap().is_none(), "{seen:#?}");
+    let later = start_elsewhere(&emu, STUCK, "SCHEDULED");
+    while !seen.iter().any(|l| l["runId"] == later.as_str()) {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("{e}: the next sweep did not find {later}: {seen:#?}"),
+        }
+    }
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -14,11 +14,13 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::cli::WatchArgs;
 use crate::engine::{Change, Engine, RunKey, RunView, Update};
+use crate::hex::types::Project;
 use crate::journal::Origin;
 
 use super::context::Context;
 use super::exit::{Exit, Failure};
 use super::output::{duration_ms, local_time, short_id};
+use super::project_list::ProjectList;
 use super::resolve;
 use super::view_json::ViewJson;
 use crate::signals;
@@ -37,14 +39,29 @@ pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
             .map_err(|e| Failure::api(e.to_string()))?;
     }
     if args.all {
-        let workspace = Workspace::load(ctx).await?;
-        workspace.sweep(&engine).await;
+        let list = ctx.project_list();
+        let projects = live_projects(&list).await?;
+        sweep(&engine, &projects).await;
         engine.settled().await;
+        let every = sweep_interval(args.every, projects.len());
         let printer = Printer {
             json: args.json,
             printed: HashMap::new(),
         };
-        return follow_workspace(&engine, workspace, printer, rx).await;
+        if !args.json {
+            crate::errln!(
+                "hexdash: following the active runs of {} projects; asking for new ones every \
+                 {}s (ctrl-c stops)",
+                projects.len(),
+                every.as_secs()
+            );
+        }
+        // Sweeps run beside the printing, so a long one (many projects, a busy budget) never
+        // holds up the lines or ctrl-c.
+        let sweeper = tokio::spawn(keep_sweeping(engine.clone(), list, args.every, every));
+        let outcome = follow_workspace(&engine, printer, rx).await;
+        sweeper.abort();
+        return outcome;
     }
     engine.settled().await;
     let wanted = |key: &RunKey| filter.is_empty() || filter.iter().any(|p| p.id == key.project_id);
@@ -89,69 +106,66 @@ pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
     Ok(Exit::Completed)
 }
 
-/// The published projects `watch --all` sweeps, and how often.
-struct Workspace {
-    projects: Vec<(String, String)>,
-    every: Duration,
+/// The projects `watch --all` sweeps: every live one, by id and title.
+async fn live_projects(list: &ProjectList) -> Result<Vec<(String, String)>, Failure> {
+    Ok(list
+        .get()
+        .await?
+        .into_iter()
+        .filter(Project::is_live)
+        .map(|p| (p.id, p.title))
+        .collect())
 }
 
-impl Workspace {
-    async fn load(ctx: &Context) -> Result<Workspace, Failure> {
-        let projects: Vec<(String, String)> = ctx
-            .project_list()
-            .get()
-            .await?
-            .into_iter()
-            .filter(|p| p.is_published() && p.archived_at.is_none() && p.trashed_at.is_none())
-            .map(|p| (p.id, p.title))
-            .collect();
-        // Half of Hex's 60 requests a minute at most, the rest for polling, launches and
-        // cancels; never more often than once a minute.
-        let every =
-            SWEEP_FLOOR.max(SWEEP_COST_EACH * u32::try_from(projects.len()).unwrap_or(u32::MAX));
-        Ok(Workspace { projects, every })
-    }
-
-    /// Follows every active run Hex lists for each project; a project that cannot be asked is
-    /// said on stderr and asked again next time.
-    async fn sweep(&self, engine: &Engine) {
-        for (id, title) in &self.projects {
-            if let Err(e) = engine.watch_project(id, Origin::Cli).await {
-                crate::errln!("hexdash: could not list the runs of {title:?}: {e}");
-            }
+/// Follows every active run Hex lists for each project; a project that cannot be asked is
+/// said on stderr and asked again next time.
+async fn sweep(engine: &Engine, projects: &[(String, String)]) {
+    for (id, title) in projects {
+        if let Err(e) = engine.watch_project(id, Origin::Cli).await {
+            crate::errln!("hexdash: could not list the runs of {title:?}: {e}");
         }
     }
 }
 
-/// `watch --all` asks every project again at most this often...
-const SWEEP_FLOOR: Duration = Duration::from_secs(60);
-/// ...and gives each project this much of the interval (30 projects: a sweep a minute).
+/// Every `asked` (default a minute), but never more than one project each
+/// [`SWEEP_COST_EACH`]: at most about 30 of Hex's 60 requests a minute, the rest for polling,
+/// launches and cancels.
+fn sweep_interval(asked: Option<u64>, projects: usize) -> Duration {
+    let asked = asked.map_or(SWEEP_DEFAULT, Duration::from_secs);
+    asked.max(SWEEP_COST_EACH.saturating_mul(u32::try_from(projects).unwrap_or(u32::MAX)))
+}
+
+const SWEEP_DEFAULT: Duration = Duration::from_secs(60);
 const SWEEP_COST_EACH: Duration = Duration::from_secs(2);
 
-/// Prints every run of the workspace as it changes, sweeping for new ones, until interrupted.
+/// Sweeps the workspace again and again, the project list read afresh each time (from the
+/// shared cache while it is young), so projects published meanwhile are swept too.
+async fn keep_sweeping(engine: Engine, list: ProjectList, asked: Option<u64>, first: Duration) {
+    let mut every = first;
+    loop {
+        tokio::time::sleep(every).await;
+        match live_projects(&list).await {
+            Ok(projects) => {
+                sweep(&engine, &projects).await;
+                every = sweep_interval(asked, projects.len());
+            }
+            Err(e) => crate::errln!("hexdash: could not list the projects: {}", e.message),
+        }
+    }
+}
+
+/// Prints every run of the workspace as it changes until interrupted (the sweeps, beside it,
+/// add the runs they find).
 async fn follow_workspace(
     engine: &Engine,
-    workspace: Workspace,
     mut printer: Printer,
     mut rx: tokio::sync::broadcast::Receiver<Update>,
 ) -> Result<Exit, Failure> {
     for view in engine.snapshot().iter().filter(|v| v.is_active()) {
         printer.print(engine, &Change::Watching, view)?;
     }
-    if !printer.json {
-        crate::errln!(
-            "hexdash: following {} active runs in {} projects; asking for new ones every {}s \
-             (ctrl-c stops)",
-            engine.snapshot().iter().filter(|v| v.is_active()).count(),
-            workspace.projects.len(),
-            workspace.every.as_secs()
-        );
-    }
     let shutdown = signals::wait_for_shutdown();
     tokio::pin!(shutdown);
-    let mut sweep = tokio::time::interval(workspace.every);
-    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    sweep.tick().await;
     loop {
         tokio::select! {
             msg = rx.recv() => match msg {
@@ -159,10 +173,12 @@ async fn follow_workspace(
                 Ok(Update::Launch(notice)) if !printer.json => {
                     crate::errln!("{}: {}", notice.project_id, notice.message);
                 }
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Lagged(missed)) => {
+                    crate::errln!("hexdash: {missed} updates came faster than they could be shown");
+                }
+                Ok(_) => {}
                 Err(RecvError::Closed) => return Ok(Exit::Completed),
             },
-            _ = sweep.tick() => workspace.sweep(engine).await,
             () = &mut shutdown => return Ok(Exit::Interrupted),
         }
     }
