@@ -172,6 +172,15 @@ pub struct WatchArgs {
     /// Projects (id, alias or exact title) whose active runs to follow too; only their runs are
     /// shown. Without any, every run the journal knows to be active is followed.
     pub projects: Vec<String>,
+    /// Follow the whole workspace until interrupted: every active run of every published
+    /// project, whoever started it, asked again now and then for new ones (one request per
+    /// project each time, at most about 30 a minute).
+    #[arg(long, conflicts_with = "projects")]
+    pub all: bool,
+    /// With --all: ask every project again this often, in seconds (default 60; never more than
+    /// one project every 2 s, whatever is asked).
+    #[arg(long, value_name = "SECS", requires = "all", value_parser = clap::value_parser!(u64).range(1..))]
+    pub every: Option<u64>,
     /// One JSON object per line and change, instead of text.
     #[arg(long)]
     pub json: bool,

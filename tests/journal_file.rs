@@ -457,8 +457,9 @@ fn many_first_opens_at_once_all_succeed() {
 }
 
 /// The store holds run parameters: it and the -wal and -shm files SQLite makes beside it are
-/// private from the start, also in a data dir an older hexdash left open to others, and so is
-/// the old journal kept as a backup.
+/// private while it is open, also in a data dir an older hexdash left open to others, and so is
+/// the old journal kept as a backup. (That the store is created 0600 rather than chmodded after
+/// SQLite made it is not visible here: the moment in between is too short to catch.)
 #[cfg(unix)]
 #[test]
 fn the_open_store_its_sidecars_and_the_old_journal_are_private() {

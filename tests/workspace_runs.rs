@@ -5,6 +5,10 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+
 use common::{Emu, Home, Outcome, TOKEN};
 use serde_json::Value;
 
@@ -12,6 +16,7 @@ const ETL: &str = "eeeeeeee-0000-4000-8000-000000000001";
 const STUCK: &str = "eeeeeeee-0000-4000-8000-000000000002";
 const QUIET: &str = "eeeeeeee-0000-4000-8000-000000000003";
 const DRAFT: &str = "eeeeeeee-0000-4000-8000-000000000004";
+const QUICK: &str = "eeeeeeee-0000-4000-8000-000000000005";
 
 fn scenario() -> String {
     format!(
@@ -50,6 +55,15 @@ published_hours_ago = 3
 id = "{DRAFT}"
 title = "Draft"
 owner = "data@acme.example"
+
+[[projects]]
+id = "{QUICK}"
+title = "Quick One"
+owner = "data@acme.example"
+published_hours_ago = 3
+[projects.run]
+pending_secs = [0, 0]
+duration_secs = [8, 8]
 "#
     )
 }
@@ -115,7 +129,7 @@ fn every_active_run_is_listed_with_who_started_it() {
         .map(|r| r.path.clone())
         .collect();
     let runs_asked: Vec<&String> = asked.iter().filter(|p| p.contains("/runs")).collect();
-    assert_eq!(runs_asked.len(), 3, "{asked:#?}");
+    assert_eq!(runs_asked.len(), 4, "{asked:#?}");
     assert!(
         runs_asked
             .iter()
@@ -168,7 +182,7 @@ fn every_active_run_is_listed_with_who_started_it() {
     out.expect_code(0);
     assert!(
         out.stdout
-            .contains("no overdue runs in 3 published projects"),
+            .contains("no overdue runs in 4 published projects"),
         "{}",
         out.stdout
     );
@@ -223,7 +237,7 @@ fn an_empty_workspace_says_so_and_a_project_that_cannot_be_asked_fails_the_comma
     out.expect_code(0);
     assert!(
         out.stdout
-            .contains("no active runs in 3 published projects"),
+            .contains("no active runs in 4 published projects"),
         "{}",
         out.stdout
     );
@@ -242,8 +256,93 @@ fn an_empty_workspace_says_so_and_a_project_that_cannot_be_asked_fails_the_comma
     out.expect_code(5);
     assert!(out.stderr.contains("\"Stuck Job\""), "{}", out.stderr);
     assert!(
-        out.stderr.contains("3 of 3 projects could not be asked"),
+        out.stderr.contains("4 of 4 projects could not be asked"),
         "{}",
         out.stderr
     );
+}
+
+/// `watch PROJECT` follows the runs Hex's scheduler started too, to their end.
+#[test]
+fn watching_a_project_follows_its_scheduled_runs() {
+    let emu = Emu::start(&scenario());
+    let home = Home::with_config(&config());
+    let scheduled = start_elsewhere(&emu, QUICK, "SCHEDULED");
+    let out = hexdash(&emu, &home, &["watch", QUICK, "--json"]);
+    out.expect_code(0);
+    let lines: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["runId"] == scheduled.as_str() && l["change"] == "watching"),
+        "{}",
+        out.stdout
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["runId"], scheduled.as_str(), "{}", out.stdout);
+    assert_eq!(last["status"], "COMPLETED", "{}", out.stdout);
+}
+
+/// `watch --all` follows every active run of the workspace, whoever started it, until
+/// interrupted: the hanging ones stay followed, the quick one is seen to its end.
+#[test]
+fn watching_the_workspace_follows_every_active_run_until_interrupted() {
+    let emu = Emu::start(&scenario());
+    let home = Home::with_config(&config());
+    let scheduled = start_elsewhere(&emu, ETL, "SCHEDULED");
+    let refresh = start_elsewhere(&emu, STUCK, "APP_REFRESH");
+    let quick = start_elsewhere(&emu, QUICK, "API");
+    let mut child = home
+        .std_command(&["watch", "--all", "--every", "1", "--json"])
+        .env("HEX_API_URL", emu.base_url())
+        .env("HEX_API_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if tx.send(serde_json::from_str(&line).unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen: Vec<Value> = Vec::new();
+    let ended = |seen: &[Value], id: &str| {
+        seen.iter()
+            .any(|l| l["runId"] == id && l["status"] == "COMPLETED")
+    };
+    while !(ended(&seen, &quick)
+        && [&scheduled, &refresh]
+            .iter()
+            .all(|id| seen.iter().any(|l| l["runId"] == id.as_str())))
+    {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("{e}: only {seen:#?}"),
+        }
+    }
+    // Still running, whatever it printed: it follows until interrupted, and the next sweep
+    // (5 projects, 4 live: every 8 s at the least) finds a run started after the first.
+    assert!(child.try_wait().unwrap().is_none(), "{seen:#?}");
+    let later = start_elsewhere(&emu, STUCK, "SCHEDULED");
+    while !seen.iter().any(|l| l["runId"] == later.as_str()) {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("{e}: the next sweep did not find {later}: {seen:#?}"),
+        }
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(130), "{seen:#?}");
 }

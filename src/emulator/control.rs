@@ -77,14 +77,10 @@ async fn runs(State(app): State<Arc<App>>) -> Response {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct StartRun {
     project_id: String,
-    #[serde(default = "api_trigger")]
+    #[serde(default = "super::scenario::api_trigger")]
     trigger: String,
     #[serde(default)]
     input_params: Option<indexmap::IndexMap<String, serde_json::Value>>,
-}
-
-fn api_trigger() -> String {
-    "API".to_string()
 }
 
 /// Starts a run as another client, Hex's scheduler or an app refresh would (201 with the run,

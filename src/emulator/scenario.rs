@@ -160,7 +160,7 @@ pub struct StuckSpec {
     pub trigger: String,
 }
 
-fn api_trigger() -> String {
+pub(crate) fn api_trigger() -> String {
     "API".to_string()
 }
 
@@ -247,8 +247,7 @@ fn default_trigger() -> String {
     "SCHEDULED".to_string()
 }
 
-/// The run triggers Hex documents (HEX_API.md, `runTrigger`).
-pub const TRIGGERS: [&str; 3] = ["API", "SCHEDULED", "APP_REFRESH"];
+pub use crate::hex::types::RUN_TRIGGERS as TRIGGERS;
 
 impl Scenario {
     /// The demo workspace shipped with hexdash (`assets/demo-workspace.toml`).

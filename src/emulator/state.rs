@@ -327,31 +327,19 @@ impl Workspace {
                 let created = after(now, -ago);
                 let planned = plan(&spec.run, created, 1.0, &mut self.rng);
                 // A hanging project's past runs were cancelled by someone after a while.
-                let killed_at = spec.run.hangs.then(|| after(created, 600.0));
-                let mut params: IndexMap<String, Value> = spec
-                    .params()
-                    .filter_map(|p| p.default.clone().map(|d| (p.name.clone(), d)))
-                    .collect();
-                // Date parameters of a scheduled history run carry the business date it processed.
-                let day = created.to_zoned(TimeZone::UTC).date().yesterday().ok();
-                for p in spec.params().filter(|p| p.kind == ParamKind::Date) {
-                    if let Some(day) = day {
-                        params.insert(p.name.clone(), Value::String(day.to_string()));
-                    }
-                }
                 let run_id = self.next_id();
-                self.runs.push(Run {
+                // Date parameters of a history run carry the business date it processed.
+                let mut run = Run::unasked(
+                    &spec,
                     run_id,
-                    project_id: spec.id.clone(),
-                    project_version: spec.version,
-                    trigger: history.trigger.clone(),
-                    input_params: params.clone(),
-                    effective_params: params,
-                    options: Value::Object(serde_json::Map::new()),
-                    created_at: created,
+                    &history.trigger,
+                    created,
+                    Some(created),
                     planned,
-                    killed_at,
-                });
+                );
+                // A hanging project's past runs were cancelled by someone after a while.
+                run.killed_at = spec.run.hangs.then(|| after(created, 600.0));
+                self.runs.push(run);
             }
         }
     }
@@ -375,23 +363,47 @@ impl Workspace {
                 ..spec.run.clone()
             };
             let planned = plan(&behaviour, created, 1.0, &mut self.rng);
-            let params: IndexMap<String, Value> = spec
-                .params()
-                .filter_map(|p| p.default.clone().map(|d| (p.name.clone(), d)))
-                .collect();
             let run_id = self.next_id();
-            self.runs.push(Run {
-                run_id,
-                project_id: spec.id.clone(),
-                project_version: spec.version,
-                trigger: stuck.trigger.clone(),
-                input_params: params.clone(),
-                effective_params: params,
-                options: Value::Object(serde_json::Map::new()),
-                created_at: created,
-                planned,
-                killed_at: None,
-            });
+            let run = Run::unasked(&spec, run_id, &stuck.trigger, created, None, planned);
+            self.runs.push(run);
+        }
+    }
+}
+
+impl Run {
+    /// A run nobody sent parameters for (history, a schedule, a colleague's run): the project's
+    /// defaults, with date parameters set to the day before `business_day_of` when given (what
+    /// a scheduled run processes).
+    fn unasked(
+        spec: &ProjectSpec,
+        run_id: String,
+        trigger: &str,
+        created_at: Timestamp,
+        business_day_of: Option<Timestamp>,
+        planned: Vec<Transition>,
+    ) -> Run {
+        let mut params: IndexMap<String, Value> = spec
+            .params()
+            .filter_map(|p| p.default.clone().map(|d| (p.name.clone(), d)))
+            .collect();
+        if let Some(day) =
+            business_day_of.and_then(|at| at.to_zoned(TimeZone::UTC).date().yesterday().ok())
+        {
+            for p in spec.params().filter(|p| p.kind == ParamKind::Date) {
+                params.insert(p.name.clone(), Value::String(day.to_string()));
+            }
+        }
+        Run {
+            run_id,
+            project_id: spec.id.clone(),
+            project_version: spec.version,
+            trigger: trigger.to_string(),
+            input_params: params.clone(),
+            effective_params: params,
+            options: Value::Object(serde_json::Map::new()),
+            created_at,
+            planned,
+            killed_at: None,
         }
     }
 }

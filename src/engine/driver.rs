@@ -115,8 +115,11 @@ async fn send(inner: Arc<Inner>, poll: Poll) {
             .await
             .map(|run| vec![run]),
         Poll::Project { project_id, .. } => {
+            // Every trigger: a followed run Hex's scheduler started is listed with the rest
+            // instead of costing a request of its own (HEX_API.md, GetProjectRuns).
             let query = ProjectRunsQuery {
                 limit: Some(LISTING_LIMIT),
+                run_trigger_filter: Some("ALL".to_string()),
                 ..ProjectRunsQuery::default()
             };
             inner

@@ -134,7 +134,13 @@ impl Engine {
     /// Opens the journal, re-attaches to its active runs, reconciles its unresolved launches in
     /// the background, and starts polling. Must be called inside a tokio runtime.
     pub fn start(client: Client, options: EngineOptions) -> Result<Started, StartError> {
-        let opened = Journal::open_working(&options.journal_path, options.clock.clone())?;
+        let mut opened = Journal::open_working(&options.journal_path, options.clock.clone())?;
+        // Alive on the store before anything is launched: another hexdash that starts while this
+        // one's first launch is in flight must see a live launcher and leave the launch to it,
+        // not settle it as a dead process's (the periodic heartbeat only begins a second later).
+        if let Err(e) = opened.journal.heartbeat() {
+            tracing::warn!(error = %e, "could not write a heartbeat");
+        }
         let book = opened.state;
         let scheduler = Scheduler::new(SchedulerConfig {
             limits: client.budget().limits(),
@@ -325,13 +331,13 @@ impl Engine {
         Ok(())
     }
 
-    /// Follows every active run Hex lists for `project_id` (up to its newest 100).
+    /// Follows every active run Hex lists for `project_id` (up to its newest 100, any trigger).
     pub async fn watch_project(
         &self,
         project_id: &str,
         origin: Origin,
     ) -> Result<usize, WatchError> {
-        let runs = launch::recent_runs(&self.inner.client, project_id).await?;
+        let runs = launch::recent_runs(&self.inner.client, project_id, true).await?;
         let mut count = 0;
         for run in runs.iter().filter(|r| r.status.is_active()) {
             self.watch(&RunKey::new(project_id, &run.run_id), origin.clone())?;

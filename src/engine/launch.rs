@@ -309,13 +309,17 @@ fn follow_new(inner: &Arc<Inner>, key: &RunKey, launched: Event, request: &Launc
     inner.wake.notify_one();
 }
 
-/// The newest runs of a project (up to 100), newest first.
+/// The newest runs of a project (up to 100), newest first: those launched through the API
+/// (Hex's default listing), where a launch whose answer was lost must be, or with `every_trigger`
+/// also the ones Hex's schedules and app refreshes started.
 pub(crate) async fn recent_runs(
     client: &Client,
     project_id: &str,
+    every_trigger: bool,
 ) -> Result<Vec<RunStatusResponse>, HexError> {
     let query = ProjectRunsQuery {
         limit: Some(100),
+        run_trigger_filter: every_trigger.then(|| "ALL".to_string()),
         ..ProjectRunsQuery::default()
     };
     Ok(client.get_project_runs(project_id, &query).await?.runs)
@@ -327,7 +331,7 @@ async fn list_with_retries(
 ) -> Result<Vec<RunStatusResponse>, HexError> {
     let mut attempt = 0;
     loop {
-        match recent_runs(client, project_id).await {
+        match recent_runs(client, project_id, false).await {
             Ok(runs) => return Ok(runs),
             Err(e) if e.is_refusal() => return Err(e),
             Err(e) => {

@@ -137,10 +137,12 @@ pub fn overdue(
         Some(RunStatus::Running) => {
             let stats = stats?;
             let running = since(start_time.unwrap_or(first_seen));
+            // Saturating: the statistics may come from Hex's numbers, whatever they are.
             let limit = stats
                 .p95
-                .mul_f64(1.5)
-                .max(stats.p95 + Duration::from_secs(60));
+                .checked_mul(3)
+                .map_or(Duration::MAX, |d| d / 2)
+                .max(stats.p95.saturating_add(Duration::from_secs(60)));
             (running > limit).then_some(Overdue::PastUsual {
                 running,
                 p95: stats.p95,
@@ -175,6 +177,21 @@ mod tests {
     fn too_little_history_gives_no_stats() {
         assert_eq!(stats_of(&mut secs(&[10, 20])), None);
         assert!(stats_of(&mut secs(&[10, 20, 30])).is_some());
+    }
+
+    #[test]
+    fn absurd_statistics_judge_without_overflowing() {
+        let huge = DurationStats {
+            count: 3,
+            p50: Duration::MAX,
+            p95: Duration::MAX,
+        };
+        let running = Some(&RunStatus::Running);
+        let limit = Duration::from_secs(600);
+        assert_eq!(
+            overdue(running, Some(t(0)), t(0), Some(&huge), limit, t(1_000_000)),
+            None
+        );
     }
 
     #[test]

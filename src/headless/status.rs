@@ -3,7 +3,7 @@
 
 use crate::cli::{RunsArgs, StatusArgs};
 use crate::hex::RunStatus;
-use crate::hex::types::{ProjectRunsQuery, RunStatusResponse};
+use crate::hex::types::{ProjectRunsQuery, RUN_TRIGGERS, RunStatusResponse};
 
 use super::context::Context;
 use super::exit::{Exit, Failure};
@@ -78,11 +78,11 @@ pub async fn runs(ctx: &Context, args: &RunsArgs) -> Result<Exit, Failure> {
         None => None,
     };
     let trigger = args.trigger.trim().to_ascii_uppercase();
-    if !TRIGGERS.contains(&trigger.as_str()) {
+    if trigger != "ALL" && !RUN_TRIGGERS.contains(&trigger.as_str()) {
         return Err(Failure::usage(format!(
-            "--trigger {:?} is not one of {}",
+            "--trigger {:?} is not one of ALL, {}",
             crate::safe_text::one_line(&args.trigger, 40),
-            TRIGGERS.join(", ")
+            RUN_TRIGGERS.join(", ")
         )));
     }
     let Some(project) = &args.project else {
@@ -117,12 +117,11 @@ pub async fn runs(ctx: &Context, args: &RunsArgs) -> Result<Exit, Failure> {
         crate::outln!("no runs");
         return Ok(Exit::Completed);
     }
-    let listed: Vec<(String, RunStatusResponse)> =
-        page.runs.into_iter().map(|r| (String::new(), r)).collect();
-    let known = workspace_runs::known_runs(ctx, &listed);
-    let rows: Vec<Vec<String>> = listed
+    let known = workspace_runs::known_runs(ctx, page.runs.iter());
+    let rows: Vec<Vec<String>> = page
+        .runs
         .iter()
-        .map(|(_, r)| {
+        .map(|r| {
             let record = known.get(&(r.project_id.clone(), r.run_id.clone()));
             vec![
                 r.run_id.clone(),
@@ -150,6 +149,3 @@ pub async fn runs(ctx: &Context, args: &RunsArgs) -> Result<Exit, Failure> {
     .map_err(|e| Failure::local(format!("cannot write output: {e}")))?;
     Ok(Exit::Completed)
 }
-
-/// What `--trigger` takes: Hex's `runTriggerFilter` values.
-const TRIGGERS: [&str; 4] = ["ALL", "API", "SCHEDULED", "APP_REFRESH"];

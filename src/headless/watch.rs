@@ -1,4 +1,5 @@
-//! `hexdash watch [PROJECT...] [--json]`: follow active runs until none is left.
+//! `hexdash watch [PROJECT...|--all] [--json]`: follow active runs until none is left, or with
+//! `--all` the whole workspace until interrupted.
 //!
 //! Starts the engine, which re-attaches to every run earlier sessions left active and settles
 //! their unanswered launches; with PROJECTs it also follows every active run Hex lists for them,
@@ -7,16 +8,19 @@
 //! nothing it follows is active any more, 130 on Ctrl-C/SIGTERM/SIGHUP (runs go on in Hex).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::cli::WatchArgs;
 use crate::engine::{Change, Engine, RunKey, RunView, Update};
+use crate::hex::types::Project;
 use crate::journal::Origin;
 
 use super::context::Context;
 use super::exit::{Exit, Failure};
 use super::output::{duration_ms, local_time, short_id};
+use super::project_list::ProjectList;
 use super::resolve;
 use super::view_json::ViewJson;
 use crate::signals;
@@ -33,6 +37,31 @@ pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
             .watch_project(&p.id, Origin::Cli)
             .await
             .map_err(|e| Failure::api(e.to_string()))?;
+    }
+    if args.all {
+        let list = ctx.project_list();
+        let projects = live_projects(&list).await?;
+        sweep(&engine, &projects).await;
+        engine.settled().await;
+        let every = sweep_interval(args.every, projects.len());
+        let printer = Printer {
+            json: args.json,
+            printed: HashMap::new(),
+        };
+        if !args.json {
+            crate::errln!(
+                "hexdash: following the active runs of {} projects; asking for new ones every \
+                 {}s (ctrl-c stops)",
+                projects.len(),
+                every.as_secs()
+            );
+        }
+        // Sweeps run beside the printing, so a long one (many projects, a busy budget) never
+        // holds up the lines or ctrl-c.
+        let sweeper = tokio::spawn(keep_sweeping(engine.clone(), list, args.every, every));
+        let outcome = follow_workspace(&engine, printer, rx).await;
+        sweeper.abort();
+        return outcome;
     }
     engine.settled().await;
     let wanted = |key: &RunKey| filter.is_empty() || filter.iter().any(|p| p.id == key.project_id);
@@ -75,6 +104,84 @@ pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
         }
     }
     Ok(Exit::Completed)
+}
+
+/// The projects `watch --all` sweeps: every live one, by id and title.
+async fn live_projects(list: &ProjectList) -> Result<Vec<(String, String)>, Failure> {
+    Ok(list
+        .get()
+        .await?
+        .into_iter()
+        .filter(Project::is_live)
+        .map(|p| (p.id, p.title))
+        .collect())
+}
+
+/// Follows every active run Hex lists for each project; a project that cannot be asked is
+/// said on stderr and asked again next time.
+async fn sweep(engine: &Engine, projects: &[(String, String)]) {
+    for (id, title) in projects {
+        if let Err(e) = engine.watch_project(id, Origin::Cli).await {
+            crate::errln!("hexdash: could not list the runs of {title:?}: {e}");
+        }
+    }
+}
+
+/// Every `asked` (default a minute), but never more than one project each
+/// [`SWEEP_COST_EACH`]: at most about 30 of Hex's 60 requests a minute, the rest for polling,
+/// launches and cancels.
+fn sweep_interval(asked: Option<u64>, projects: usize) -> Duration {
+    let asked = asked.map_or(SWEEP_DEFAULT, Duration::from_secs);
+    asked.max(SWEEP_COST_EACH.saturating_mul(u32::try_from(projects).unwrap_or(u32::MAX)))
+}
+
+const SWEEP_DEFAULT: Duration = Duration::from_secs(60);
+const SWEEP_COST_EACH: Duration = Duration::from_secs(2);
+
+/// Sweeps the workspace again and again, the project list read afresh each time (from the
+/// shared cache while it is young), so projects published meanwhile are swept too.
+async fn keep_sweeping(engine: Engine, list: ProjectList, asked: Option<u64>, first: Duration) {
+    let mut every = first;
+    loop {
+        tokio::time::sleep(every).await;
+        match live_projects(&list).await {
+            Ok(projects) => {
+                sweep(&engine, &projects).await;
+                every = sweep_interval(asked, projects.len());
+            }
+            Err(e) => crate::errln!("hexdash: could not list the projects: {}", e.message),
+        }
+    }
+}
+
+/// Prints every run of the workspace as it changes until interrupted (the sweeps, beside it,
+/// add the runs they find).
+async fn follow_workspace(
+    engine: &Engine,
+    mut printer: Printer,
+    mut rx: tokio::sync::broadcast::Receiver<Update>,
+) -> Result<Exit, Failure> {
+    for view in engine.snapshot().iter().filter(|v| v.is_active()) {
+        printer.print(engine, &Change::Watching, view)?;
+    }
+    let shutdown = signals::wait_for_shutdown();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Ok(Update::Run { change, view }) => printer.print(engine, &change, &view)?,
+                Ok(Update::Launch(notice)) if !printer.json => {
+                    crate::errln!("{}: {}", notice.project_id, notice.message);
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    crate::errln!("hexdash: {missed} updates came faster than they could be shown");
+                }
+                Ok(_) => {}
+                Err(RecvError::Closed) => return Ok(Exit::Completed),
+            },
+            () = &mut shutdown => return Ok(Exit::Interrupted),
+        }
+    }
 }
 
 fn any_followed(engine: &Engine, wanted: &impl Fn(&RunKey) -> bool) -> bool {

@@ -28,6 +28,9 @@ use super::output::{duration_ms, opt_time, print_table};
 /// not found (a project that busy is rare; the dashboard's discovery pages further).
 const NEWEST_PER_PROJECT: u32 = 100;
 
+/// A completed run said to have taken longer than this is not counted towards the usual time.
+const MAX_USUAL: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
 /// Projects asked at once; the shared budget paces them in any case.
 const AT_ONCE: usize = 4;
 
@@ -92,18 +95,19 @@ pub async fn workspace_runs(ctx: &Context, ask: Ask) -> Result<Exit, Failure> {
         .get()
         .await?
         .into_iter()
-        .filter(|p| p.is_published() && p.archived_at.is_none() && p.trashed_at.is_none())
+        .filter(Project::is_live)
         .collect();
     if projects.len() >= SAY_COST_FROM {
         crate::errln!(
             "hexdash: asking Hex for the runs of {} projects (one request each, within the \
-             budget of 60 a minute shared by every hexdash on this token)",
+             request budget shared by every hexdash on this token)",
             projects.len()
         );
     }
+    // The status is filtered here, not by Hex: the same answer's COMPLETED runs give each
+    // project's usual time, which the overdue flag needs.
     let query = ProjectRunsQuery {
         limit: Some(NEWEST_PER_PROJECT),
-        status_filter: status.clone(),
         run_trigger_filter: Some(trigger.to_string()),
         ..ProjectRunsQuery::default()
     };
@@ -144,7 +148,7 @@ pub async fn workspace_runs(ctx: &Context, ask: Ask) -> Result<Exit, Failure> {
     found.sort_by(|(ta, a), (tb, b)| {
         (a.start_time.is_none(), a.start_time, ta).cmp(&(b.start_time.is_none(), b.start_time, tb))
     });
-    let known = known_runs(ctx, &found);
+    let known = known_runs(ctx, found.iter().map(|(_, run)| run));
     let now = jiff::Timestamp::now();
     let found: Vec<FoundRun> = found
         .into_iter()
@@ -268,20 +272,21 @@ fn usual_durations(runs: &[RunStatusResponse]) -> Option<DurationStats> {
         .iter()
         .filter(|r| r.status == RunStatus::Completed)
         .filter_map(|r| r.elapsed_time)
-        .filter(|ms| ms.is_finite() && *ms >= 0.0)
-        .map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0))
+        // Server numbers: anything that is not a sane duration says nothing about the usual.
+        .filter_map(|ms| std::time::Duration::try_from_secs_f64(ms / 1000.0).ok())
+        .filter(|d| *d <= MAX_USUAL)
         .collect();
     stats::stats_of(&mut durations)
 }
 
 /// What the store knows of these runs (those a hexdash launched or watched), by project and run
 /// id. A store that is missing or cannot be read knows nothing: the trigger names the origin.
-pub fn known_runs(
+pub fn known_runs<'a>(
     ctx: &Context,
-    runs: &[(String, RunStatusResponse)],
+    runs: impl ExactSizeIterator<Item = &'a RunStatusResponse>,
 ) -> HashMap<(String, String), RunRecord> {
     let path = ctx.paths.store_file();
-    if runs.is_empty() || !path.exists() {
+    if runs.len() == 0 || !path.exists() {
         return HashMap::new();
     }
     let journal = match Journal::attach(&path) {
@@ -293,7 +298,7 @@ pub fn known_runs(
     };
     let mut book = JournalState::default();
     let mut known = HashMap::new();
-    for (_, run) in runs {
+    for run in runs {
         match journal.look_up(&mut book, &run.project_id, &run.run_id) {
             Ok(true) => {
                 if let Some(record) = book.take_run(&run.project_id, &run.run_id) {
@@ -374,6 +379,11 @@ mod tests {
         let usual = usual_durations(&page).unwrap();
         assert_eq!(usual.count, 3);
         assert_eq!(usual.p95.as_secs(), 80);
+        // Numbers no run takes are left out, not a panic.
+        for absurd in [1e23, 1.5e22, f64::MAX, -5.0, f64::NAN, f64::INFINITY] {
+            page.push(run(RunStatus::Completed, Some(-50), Some(absurd)));
+        }
+        assert_eq!(usual_durations(&page).unwrap().p95.as_secs(), 80);
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub fn zone(t: &ScheduleTiming) -> (TimeZone, bool) {
 }
 
 /// The first time strictly after `after` that `s` fires, whether or not it is enabled; `None`
-/// for a cadence or cron expression that cannot be worked out (or never fires within a year).
+/// for a cadence or cron expression that cannot be worked out (or never fires within four
+/// years).
 pub fn next_fire(s: &Schedule, after: Timestamp) -> Option<Timestamp> {
     let default = ScheduleTiming::default();
     let t = timing(s).unwrap_or(&default);
@@ -73,48 +74,59 @@ pub fn check_cron(expression: &str) -> Result<(), String> {
 }
 
 /// A cron expression's next match after `after`, on `tz`'s wall clock: croner walks local civil
-/// time, so it is handed the civil time (labelled UTC), and its answer is placed back in `tz`.
-/// In a clock change a skipped time fires at the first valid instant after it and a repeated one
-/// fires once (jiff's "compatible" rule).
+/// time, so it is handed the civil time (labelled UTC), and its answers are placed back in `tz`
+/// by jiff's "compatible" rule: a time the clock skips fires as far past the change as it was
+/// into the gap (02:30 becomes 03:30 on a spring-forward night), and in a repeated hour a time
+/// fires once, in the hour's first pass.
 fn next_cron(expression: &str, tz: &TimeZone, after: Timestamp) -> Option<Timestamp> {
     let cron = croner::Cron::new(expression).parse().ok()?;
-    let mut from = after;
-    // Twice at most: a repeated hour can map a civil match back onto or before `after`.
-    for _ in 0..2 {
-        let civil = from.to_zoned(tz.clone()).datetime();
-        let naive = chrono::NaiveDate::from_ymd_opt(
-            i32::from(civil.year()),
-            u32::try_from(civil.month()).ok()?,
-            u32::try_from(civil.day()).ok()?,
-        )?
-        .and_hms_opt(
-            u32::try_from(civil.hour()).ok()?,
-            u32::try_from(civil.minute()).ok()?,
-            u32::try_from(civil.second()).ok()?,
-        )?;
-        let start: DateTime<Utc> = DateTime::from_naive_utc_and_offset(naive, Utc);
-        let found = cron.find_next_occurrence(&start, false).ok()?.naive_utc();
-        let next_civil = jiff::civil::DateTime::new(
-            i16::try_from(found.year()).ok()?,
-            i8::try_from(found.month()).ok()?,
-            i8::try_from(found.day()).ok()?,
-            i8::try_from(found.hour()).ok()?,
-            i8::try_from(found.minute()).ok()?,
-            i8::try_from(found.second()).ok()?,
-            0,
-        )
-        .ok()?;
+    let start = after.to_zoned(tz.clone()).datetime();
+    let mut civil = start;
+    // Civil matches inside a repeated hour map back to its first pass, at or before `after`
+    // when `after` is in the second: walk on in civil time past them (an hour holds at most
+    // 60 matches of a minute-grained expression).
+    for _ in 0..MAX_CIVIL_STEPS {
+        let next_civil = civil_next(&cron, civil)?;
         // croner searches a few years ahead; past the next leap day nothing more will come.
-        if next_civil.year() > civil.year() + 4 {
+        if next_civil.year() > start.year() + 4 {
             return None;
         }
         let at = next_civil.to_zoned(tz.clone()).ok()?.timestamp();
         if at > after {
             return Some(at);
         }
-        from = at.checked_add(1.minute()).ok()?;
+        civil = next_civil;
     }
     None
+}
+
+/// See [`next_cron`].
+const MAX_CIVIL_STEPS: usize = 64;
+
+/// The first civil time strictly after `civil` that `cron` matches.
+fn civil_next(cron: &croner::Cron, civil: jiff::civil::DateTime) -> Option<jiff::civil::DateTime> {
+    let naive = chrono::NaiveDate::from_ymd_opt(
+        i32::from(civil.year()),
+        u32::try_from(civil.month()).ok()?,
+        u32::try_from(civil.day()).ok()?,
+    )?
+    .and_hms_opt(
+        u32::try_from(civil.hour()).ok()?,
+        u32::try_from(civil.minute()).ok()?,
+        u32::try_from(civil.second()).ok()?,
+    )?;
+    let from: DateTime<Utc> = DateTime::from_naive_utc_and_offset(naive, Utc);
+    let found = cron.find_next_occurrence(&from, false).ok()?.naive_utc();
+    jiff::civil::DateTime::new(
+        i16::try_from(found.year()).ok()?,
+        i8::try_from(found.month()).ok()?,
+        i8::try_from(found.day()).ok()?,
+        i8::try_from(found.hour()).ok()?,
+        i8::try_from(found.minute()).ok()?,
+        i8::try_from(found.second()).ok()?,
+        0,
+    )
+    .ok()
 }
 
 fn next_hourly(here: &Zoned, minute: u8) -> Option<Timestamp> {
@@ -281,6 +293,25 @@ pub(crate) mod tests {
         let gap = cron("30 2 * * *", Some("Europe/Stockholm"));
         let at = next_fire(&gap, ts("2026-03-28T12:00:00Z")).unwrap();
         assert_eq!(at, ts("2026-03-29T01:30:00Z"));
+        // In the autumn's repeated hour (02:00-03:00 twice, 00:00-02:00 UTC), a time in the
+        // second pass still has a next fire: the first match after the repeat.
+        let every_five = cron("*/5 * * * *", Some("Europe/Stockholm"));
+        assert_eq!(
+            next_fire(&every_five, ts("2026-10-25T01:00:00Z")),
+            Some(ts("2026-10-25T02:00:00Z"))
+        );
+        // Walking on from before the change: always forward, never stuck, the one gap being
+        // the repeated hour's second pass (01:00-02:00 UTC).
+        let mut t = ts("2026-10-24T23:50:00Z");
+        for _ in 0..60 {
+            let next = next_fire(&every_five, t).unwrap();
+            let step = next.duration_since(t).as_mins();
+            assert!(
+                step == 5 || (step == 65 && next == ts("2026-10-25T02:00:00Z")),
+                "{next} after {t}"
+            );
+            t = next;
+        }
         // Every fire time moves forward, also through the autumn's repeated hour.
         let hourly = cron("15 * * * *", Some("Europe/Stockholm"));
         let mut t = ts("2026-10-24T20:00:00Z");

@@ -429,6 +429,11 @@ impl Project {
     pub fn is_published(&self) -> bool {
         self.last_published_at.is_some()
     }
+
+    /// Published and neither archived nor trashed: a project whose app can run now.
+    pub fn is_live(&self) -> bool {
+        self.is_published() && self.archived_at.is_none() && self.trashed_at.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -495,6 +500,10 @@ pub struct ListProjectsQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_direction: Option<String>,
 }
+
+/// The run triggers Hex documents (HEX_API.md, `runTrigger`); GetProjectRuns'
+/// `runTriggerFilter` also takes `ALL`.
+pub const RUN_TRIGGERS: [&str; 3] = ["API", "SCHEDULED", "APP_REFRESH"];
 
 /// Query of GetProjectRuns.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

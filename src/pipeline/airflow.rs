@@ -86,19 +86,7 @@ pub const CHECKED_PROVIDER: &str = "0.1.9";
 pub const CHECKED_AIRFLOW_3: &str = "3.3.2";
 
 /// Why a pipeline cannot be exported: every problem found.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", lines(problems))]
-pub struct Error {
-    pub problems: Vec<Problem>,
-}
-
-fn lines(problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(Problem::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+pub type Error = super::export::Refused<Problem>;
 
 /// One reason the export would not run the pipeline the way hexdash does; each says the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

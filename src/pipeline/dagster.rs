@@ -58,19 +58,7 @@ pub const CHECKED_DAGSTER: &str = "1.13.29";
 pub const CHECKED_DAGSTER_HEX: &str = "0.1.10";
 
 /// Why a pipeline cannot be exported: every problem found.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", lines(problems))]
-pub struct Error {
-    pub problems: Vec<Problem>,
-}
-
-fn lines(problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(Problem::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+pub type Error = super::export::Refused<Problem>;
 
 /// One reason the module would not run the pipeline the way hexdash does; each says the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -19,6 +19,27 @@ pub struct Export {
     pub notes: Vec<String>,
 }
 
+/// Why a pipeline cannot be exported: every problem found, one per line. Each exporter has its
+/// own problem type; this is the error both return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused<P> {
+    pub problems: Vec<P>,
+}
+
+impl<P: std::fmt::Display> std::fmt::Display for Refused<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl<P: std::fmt::Display + std::fmt::Debug> std::error::Error for Refused<P> {}
+
 /// Seconds between two status polls of one running step: 2 s × the steps that can run at once,
 /// at least 3 s (what Hex's own integrations use). With Hex's 60 requests a minute per user
 /// (HEX_API.md, Limits) that keeps polling under 30 a minute, leaving the rest for launches,

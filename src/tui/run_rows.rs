@@ -83,10 +83,13 @@ impl RunRows {
         self.set.iter().map(|k| &k.0)
     }
 
-    /// Changes every row in place (their keys stay as they are).
+    /// Changes every row in place (their keys must stay as they are).
     pub fn for_each_mut(&mut self, mut change: impl FnMut(&mut RunRow)) {
         self.set.retain2(|k| {
+            #[cfg(debug_assertions)]
+            let key = k.0.view.key.clone();
             change(&mut k.0);
+            debug_assert_eq!(key, k.0.view.key, "a row's key changed in place");
             true
         });
     }

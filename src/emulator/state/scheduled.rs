@@ -7,20 +7,19 @@
 //! start itself, and nothing is backfilled from before it. Scheduled runs draw from their own
 //! random generator and ids, so they never change the outcomes a seed gives to API launches.
 
-use indexmap::IndexMap;
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
-use serde_json::Value;
 
 use super::{ProjectEntry, Run, Workspace, after, plan};
-use crate::hex::ParamKind;
 use crate::hex::schedule;
 use crate::hex::types::Schedule;
 
 /// After a long pause of the clock (a laptop asleep, a manual clock moved by a year), at most this
-/// many missed fires per schedule are started; older ones are skipped, as nobody would wait for
-/// them.
+/// many missed fires per schedule are started, the newest; older ones are skipped, as nobody
+/// would wait for them...
 const MAX_CATCH_UP: usize = 50;
+/// ...and only those of the last day (on the scaled clock), so a year's pause of a schedule that
+/// fires every minute is not walked through fire by fire.
+const CATCH_UP_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
 
 /// Keeps the schedules' random draws apart from the workspace's.
 const SCHEDULE_SEED_SALT: u64 = 0x7363_6865_6475_6c65;
@@ -89,28 +88,41 @@ impl Clocks {
         after(self.origin, since)
     }
 
-    /// Every fire time up to `now`, oldest first; each schedule moves on past them.
+    /// Every fire time up to `now`, oldest first; each schedule moves on past them. After a
+    /// long pause only the newest fires of the last [`CATCH_UP_WINDOW`] count, at most
+    /// [`MAX_CATCH_UP`] a schedule.
     fn take_due(&mut self, now: Timestamp) -> Vec<Due> {
         let until = self.scaled(now);
-        let mut due = Vec::new();
-        for i in 0..self.entries.len() {
-            let mut fired = 0;
-            while let Some(next) = self.entries[i].next.filter(|n| *n <= until) {
-                let entry = &mut self.entries[i];
-                if fired == MAX_CATCH_UP {
-                    entry.next = schedule::next_fire(&entry.schedule, until);
-                    break;
-                }
-                entry.next = schedule::next_fire(&entry.schedule, next);
-                fired += 1;
-                let project_id = entry.project_id.clone();
-                due.push(Due {
-                    project_id,
-                    at: self.real(next),
-                    scaled: next,
-                });
+        let mut fires = Vec::new();
+        for entry in &mut self.entries {
+            let mut next = entry.next;
+            if let Some(n) = next
+                && until.duration_since(n) > CATCH_UP_WINDOW
+            {
+                next = until
+                    .checked_sub(CATCH_UP_WINDOW)
+                    .ok()
+                    .and_then(|from| schedule::next_fire(&entry.schedule, from));
             }
+            let mut newest = std::collections::VecDeque::new();
+            while let Some(n) = next.filter(|n| *n <= until) {
+                newest.push_back(n);
+                if newest.len() > MAX_CATCH_UP {
+                    newest.pop_front();
+                }
+                next = schedule::next_fire(&entry.schedule, n);
+            }
+            entry.next = next;
+            fires.extend(newest.into_iter().map(|n| (entry.project_id.clone(), n)));
         }
+        let mut due: Vec<Due> = fires
+            .into_iter()
+            .map(|(project_id, scaled)| Due {
+                project_id,
+                at: self.real(scaled),
+                scaled,
+            })
+            .collect();
         due.sort_by_key(|d| d.at);
         due
     }
@@ -130,34 +142,22 @@ impl Workspace {
             return;
         };
         let spec = entry.spec.clone();
-        let mut params: IndexMap<String, Value> = spec
-            .params()
-            .filter_map(|p| p.default.clone().map(|d| (p.name.clone(), d)))
-            .collect();
-        // A scheduled run processes the day before it fires, like the seeded history.
-        if let Ok(day) = due.scaled.to_zoned(TimeZone::UTC).date().yesterday() {
-            for p in spec.params().filter(|p| p.kind == ParamKind::Date) {
-                params.insert(p.name.clone(), Value::String(day.to_string()));
-            }
-        }
         let mut behaviour = spec.run.clone();
         // Hex's scheduler gets no kernel either when every one is taken.
         if self.active_kernels(due.at) >= self.max_kernels as usize {
             behaviour.cannot_allocate_kernel = true;
         }
         let planned = plan(&behaviour, due.at, self.speed, &mut self.schedules.rng);
-        self.runs.push(Run {
-            run_id: uuid::Uuid::new_v4().to_string(),
-            project_id: spec.id.clone(),
-            project_version: spec.version,
-            trigger: "SCHEDULED".to_string(),
-            input_params: params.clone(),
-            effective_params: params,
-            options: Value::Object(serde_json::Map::new()),
-            created_at: due.at,
+        // A scheduled run processes the day before it fires, like the seeded history.
+        let run = Run::unasked(
+            &spec,
+            uuid::Uuid::new_v4().to_string(),
+            "SCHEDULED",
+            due.at,
+            Some(due.scaled),
             planned,
-            killed_at: None,
-        });
+        );
+        self.runs.push(run);
     }
 }
 
@@ -251,10 +251,17 @@ mod tests {
                 .to_vec(),
             "13:00 and 14:00 on the scaled clock: 59.5 and 119.5 scaled minutes after the start"
         );
-        // A year of pause: only the newest MAX_CATCH_UP fires run.
+        // A year of pause: only the newest MAX_CATCH_UP fires run, up to the last one due.
         let mut ws = workspace(EVERY_FIVE, 25, 1.0, "2026-03-01T12:01:00Z");
         ws.fire_due(at("2027-03-01T12:01:00Z"));
-        assert_eq!(scheduled(&ws).len(), MAX_CATCH_UP);
+        let times: Vec<Timestamp> = scheduled(&ws).iter().map(|r| r.created_at).collect();
+        assert_eq!(times.len(), MAX_CATCH_UP);
+        assert_eq!(times.last(), Some(&at("2027-03-01T12:00:00Z")));
+        assert_eq!(
+            times.first(),
+            Some(&at("2027-03-01T07:55:00Z")),
+            "49 fires of 5 min before"
+        );
         ws.fire_due(at("2027-03-01T12:06:00Z"));
         assert_eq!(
             scheduled(&ws).len(),

@@ -4,6 +4,7 @@
 
 mod head;
 
+use crate::pipeline::export::python::Source as _;
 use std::time::Duration;
 
 use super::plan::{DONE_SUFFIX, FAILED_TASK, Plan};
@@ -41,19 +42,13 @@ struct Writer<'a> {
     notes: Vec<String>,
 }
 
+impl python::Source for Writer<'_> {
+    fn out(&mut self) -> &mut String {
+        &mut self.out
+    }
+}
+
 impl Writer<'_> {
-    fn line(&mut self, text: &str) {
-        self.out.push_str(text);
-        self.out.push('\n');
-    }
-
-    /// `# text` lines at `indent`, wrapped.
-    fn comment(&mut self, indent: &str, text: &str) {
-        for line in python::comment_lines(indent, text) {
-            self.line(&line);
-        }
-    }
-
     fn dag(&mut self) {
         let p = self.pipeline;
         let i1 = INDENT;

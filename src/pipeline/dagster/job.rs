@@ -2,6 +2,7 @@
 //! the resource and helpers (`hex_runs.py`, the same in every export), one op per step, the
 //! config mapping and the job. Part of [`super`]; runs only on a pipeline its `check` accepted.
 
+use crate::pipeline::export::python::Source as _;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
@@ -78,18 +79,13 @@ struct Writer<'a> {
     out: String,
 }
 
+impl python::Source for Writer<'_> {
+    fn out(&mut self) -> &mut String {
+        &mut self.out
+    }
+}
+
 impl Writer<'_> {
-    fn line(&mut self, text: &str) {
-        self.out.push_str(text);
-        self.out.push('\n');
-    }
-
-    fn comment(&mut self, indent: &str, text: &str) {
-        for line in python::comment_lines(indent, text) {
-            self.line(&line);
-        }
-    }
-
     fn header(&mut self) {
         let p = self.p;
         let job = &self.names.job;

@@ -94,6 +94,25 @@ pub(crate) fn call(indent: &str, head: &str, args: &[String]) -> String {
     out
 }
 
+/// Writing Python source a line at a time: what both exporters' writers share. A writer
+/// only says where its text goes.
+pub(crate) trait Source {
+    fn out(&mut self) -> &mut String;
+
+    fn line(&mut self, text: &str) {
+        let out = self.out();
+        out.push_str(text);
+        out.push('\n');
+    }
+
+    /// `# text` lines at `indent`, wrapped.
+    fn comment(&mut self, indent: &str, text: &str) {
+        for line in comment_lines(indent, text) {
+            self.line(&line);
+        }
+    }
+}
+
 /// `# text` lines at `indent`, wrapped at [`WIDTH`].
 pub(crate) fn comment_lines(indent: &str, text: &str) -> Vec<String> {
     let room = WIDTH.saturating_sub(indent.len() + 2).max(20);

@@ -4,6 +4,7 @@
 
 use super::Writer;
 use crate::pipeline::airflow::{CHECKED_AIRFLOW_2, CHECKED_AIRFLOW_3, CHECKED_PROVIDER, Version};
+use crate::pipeline::export::python::Source as _;
 use crate::pipeline::export::{poll_seconds, watch_commands};
 
 /// The Airflow 3 operator, the same in every export: Python's standard library and
