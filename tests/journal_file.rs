@@ -286,6 +286,21 @@ fn a_store_from_a_newer_hexdash_or_not_a_store_is_refused_by_name() {
         e.contains("not a hexdash store or is damaged: move it away"),
         "{e}"
     );
+
+    // A link to nothing is refused, and nothing is created where it points.
+    #[cfg(unix)]
+    {
+        let linked = dir.path().join("linked").join(journal::FILE_NAME);
+        hexdash::files::create_private_dir_all(linked.parent().unwrap()).unwrap();
+        let target = dir.path().join("elsewhere.db");
+        std::os::unix::fs::symlink(&target, &linked).unwrap();
+        let e = Journal::open(&linked).unwrap_err().to_string();
+        assert!(
+            e.contains("symbolic link to a file that does not exist"),
+            "{e}"
+        );
+        assert!(!target.exists());
+    }
 }
 
 /// Run with `cargo test --release --test journal_file -- --ignored`: a year of heavy use, from

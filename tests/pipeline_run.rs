@@ -38,8 +38,10 @@ impl Harness {
             p.run.failure_rate = if p.id == FLAKY { 1.0 } else { 0.0 };
             p.run.pending_secs = [0.0, 1.0];
             p.run.duration_secs = [1.0, 2.0];
-            // The demo's colleague left a load RUNNING; these tests count each step's runs.
+            // The demo's colleague left a load RUNNING, and its scheduler starts the attribution
+            // sync every half hour; these tests count each step's runs.
             p.stuck = None;
+            p.schedules.clear();
         }
         let mut options = EmulatorOptions::new(scenario);
         options.extra_tokens.push(TOKEN.into());

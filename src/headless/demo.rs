@@ -185,6 +185,7 @@ async fn tour(ctx: &Context, speed: f64) -> Result<Exit, Failure> {
         "hexdash demo run attribution-sync --wait     # fails now and then: exit code 1",
         "hexdash demo run inventory-recon --wait --timeout 20s --kill-on-timeout   # exit code 3",
         "hexdash demo runs etl-extract",
+        "hexdash demo runs --overdue                   # a colleague's load, stuck for 50 min",
         "hexdash emulator                              # serve the emulator for your own tools",
     ] {
         crate::outln!("   {line}");

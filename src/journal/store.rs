@@ -889,6 +889,15 @@ fn regular_or_absent(path: &Path) -> Result<(), Error> {
         Ok(meta) if !meta.is_file() => Err(Error::io("open the store", path)(
             std::io::Error::other("it is not a regular file; move it away and start again"),
         )),
-        _ => Ok(()),
+        Ok(_) => Ok(()),
+        // A link to nothing: SQLite would create its target with the umask's mode, somewhere
+        // the link points, before hexdash could make it private.
+        Err(_) if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) => {
+            Err(Error::io("open the store", path)(std::io::Error::other(
+                "it is a symbolic link to a file that does not exist; remove the link or create \
+                 its target",
+            )))
+        }
+        Err(_) => Ok(()),
     }
 }
