@@ -7,6 +7,7 @@
 //! import `tui`, `headless` or `pipeline` (they sit above the engine).
 
 mod cancel;
+pub mod discovery;
 mod driver;
 mod failpoint;
 mod handle;

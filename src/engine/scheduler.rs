@@ -357,6 +357,19 @@ impl Scheduler {
         Some(plan.poll)
     }
 
+    /// The earliest a request may go out at `now`: the spacing after the last one, and any pause.
+    /// Discovery's sweeps share the pacing, so they are held to it too.
+    pub fn earliest_send(&self, now: Tick) -> Tick {
+        let paced = self.last_sent.map_or(Tick::ZERO, |t| t + self.spacing);
+        paced.max(self.paused_until).max(now)
+    }
+
+    /// A request other than a status poll (a discovery sweep) went out at `now`: the next poll
+    /// keeps the spacing after it.
+    pub fn note_sent(&mut self, now: Tick) {
+        self.last_sent = Some(self.last_sent.map_or(now, |t| t.max(now)));
+    }
+
     /// Holds all polling until `until`: the shared budget refused a slot, or the driver knows
     /// of a pause (e.g. a 429 seen by a launch).
     pub fn defer(&mut self, until: Tick) {
