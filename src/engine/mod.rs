@@ -2,7 +2,7 @@
 //! scheduler, confirms cancels, re-attaches after restart, and emits run updates.
 //!
 //! Pure parts: the poll scheduler, its interval policy, the `Tick` time type, duration statistics
-//! and a deterministic simulation to measure them. Async parts: the handle callers use
+//! workspace discovery's planner, and a deterministic simulation to measure them. Async parts: the handle callers use
 //! ([`Engine`]), the poll driver, launches with reconciliation, and cancels. Nothing here may
 //! import `tui`, `headless` or `pipeline` (they sit above the engine).
 
@@ -28,6 +28,7 @@ pub use poll_policy::PollPolicy;
 pub use scheduler::{
     Applied, ErrorScope, Plan, Poll, RunKey, Scheduler, SchedulerConfig, WatchInfo,
 };
+pub use state::WorkspaceProject;
 pub use stats::{DurationStats, Overdue};
 pub use tick::Tick;
-pub use update::{Change, Health, LaunchNotice, RunView, Update};
+pub use update::{Change, Health, LaunchNotice, ListedRun, RunView, Update, WorkspaceView};

@@ -23,6 +23,19 @@ use crate::hex::types::RunStatusResponse;
 use crate::hex::{Error as HexError, RunStatus};
 use crate::journal::{self, CancelState, Envelope, Event, Journal, JournalState, StatusChange};
 
+mod workspace;
+
+pub use workspace::WorkspaceProject;
+
+/// What the engine knows of the workspace beyond the runs it follows (discovery on).
+#[derive(Debug, Default)]
+struct Workspace {
+    discovery: Option<crate::engine::discovery::Discovery>,
+    schedules: HashMap<String, Vec<crate::hex::types::Schedule>>,
+    /// When schedule fire times must be worked out again.
+    fires_until: Option<Timestamp>,
+}
+
 /// A run is given up on after this many "not found" answers in a row.
 const LOST_AFTER: u32 = 3;
 
@@ -53,6 +66,7 @@ pub(crate) struct State {
     health: Health,
     /// Events other processes recorded, folded into `book` but not yet into the views.
     backlog: Vec<Envelope>,
+    workspace: Workspace,
 }
 
 impl State {
@@ -82,8 +96,10 @@ impl State {
                 last_success: None,
                 error: None,
                 paused_until: None,
+                workspace: None,
             },
             backlog: Vec::new(),
+            workspace: Workspace::default(),
         }
     }
 
@@ -334,8 +350,23 @@ impl State {
         self.run_update(key, Change::Watching).into_iter().collect()
     }
 
-    /// Hex answered `poll`; `runs` is every run status in the answer.
+    /// Hex answered `poll`; `runs` is every run status in the answer. A project's listing is
+    /// also a sweep of it for discovery (runs nobody here follows are followed from now on).
     pub fn absorb(&mut self, now: Instant, poll: &Poll, runs: &[RunStatusResponse]) -> Vec<Update> {
+        let mut updates = self.absorb_listing(now, poll, runs);
+        if let Poll::Project { project_id, .. } = poll {
+            updates.extend(self.found(now, project_id, runs));
+        }
+        updates
+    }
+
+    /// The statuses in an answer, for the runs followed here.
+    fn absorb_listing(
+        &mut self,
+        now: Instant,
+        poll: &Poll,
+        runs: &[RunStatusResponse],
+    ) -> Vec<Update> {
         let tick = self.tick(now);
         let observed_at = self.now_ts();
         self.health.last_success = Some(observed_at);

@@ -156,12 +156,43 @@ pub struct Health {
     pub error: Option<String>,
     /// Set while a 429 pause holds all polling.
     pub paused_until: Option<Timestamp>,
+    /// How fresh the workspace view is, while the engine discovers runs (the dashboard).
+    pub workspace: Option<WorkspaceView>,
+}
+
+/// How much of the workspace discovery has listed, and how long ago the stalest listing was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkspaceView {
+    pub projects: usize,
+    /// Projects listed at least once.
+    pub swept: usize,
+    /// The oldest listing, once every project has had one.
+    pub oldest_sweep: Option<Timestamp>,
 }
 
 /// One message to subscribers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
-    Run { change: Change, view: Box<RunView> },
+    Run {
+        change: Change,
+        view: Box<RunView>,
+    },
     Launch(LaunchNotice),
     Health(Health),
+    /// Discovery listed a project: its newest run, for a projects list's LAST RUN column.
+    Listed {
+        project_id: String,
+        newest: Option<Box<ListedRun>>,
+    },
+}
+
+/// The newest run in a project's listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedRun {
+    pub run_id: String,
+    pub status: RunStatus,
+    pub start_time: Option<Timestamp>,
+    pub end_time: Option<Timestamp>,
+    /// Hex's `elapsedTime`, in milliseconds.
+    pub elapsed_ms: Option<f64>,
 }

@@ -112,6 +112,7 @@ impl Runner {
                 });
             }
             Effect::Focus(key, focused) => self.engine.focus(&key, focused),
+            Effect::FocusProject(id) => self.engine.focus_project(id.as_deref()),
             Effect::OpenUrl(url) => {
                 if let Err(error) = (self.io.open_url)(&url) {
                     let _ = self.tx.send(Msg::OpenFailed { url, error });
@@ -183,7 +184,10 @@ impl Runner {
             self.projects.clone(),
         );
         tokio::spawn(async move {
-            let rows = |projects| {
+            // Each list also tells discovery which projects to sweep (live ones the config
+            // does not ignore) and their schedules.
+            let rows = |projects: Vec<crate::hex::types::Project>| {
+                engine.discover(catalog::workspace_projects(&projects, &config));
                 engine.with_journal(|journal| catalog::project_rows(projects, &config, journal))
             };
             if !refresh && let Some(kept) = list.kept().await {

@@ -87,6 +87,8 @@ pub enum Effect {
     Cancel(RunKey),
     /// Poll this run fast while it is on screen.
     Focus(RunKey, bool),
+    /// Discovery lists this project often while it is under the cursor.
+    FocusProject(Option<String>),
     OpenUrl(String),
     /// Put text on the clipboard (OSC 52, works over SSH).
     Copy(String),

@@ -41,9 +41,17 @@ fn every_project_is_listed_once_first_then_only_a_slow_round_when_idle() {
     let mut sorted = first.clone();
     sorted.sort_unstable();
     sorted.dedup();
-    assert_eq!(sorted.len(), 10, "each project once before any twice: {first:?}");
+    assert_eq!(
+        sorted.len(),
+        10,
+        "each project once before any twice: {first:?}"
+    );
     // Then one listing per project per dormant interval: 10 × 12 in an hour, not 3600.
-    assert!(listed.len() <= 10 * 13, "{} listings in an idle hour", listed.len());
+    assert!(
+        listed.len() <= 10 * 13,
+        "{} listings in an idle hour",
+        listed.len()
+    );
     let f = d.freshness();
     assert_eq!((f.projects, f.swept), (10, 10));
     assert!(f.oldest.is_some());

@@ -7,7 +7,7 @@
 use super::{inform, refocus_after_change, short};
 use crate::engine::{Change, RunKey, RunView, Update};
 use crate::hex::Sharing;
-use crate::tui::model::{Confirm, HexLast, Level, Load, Model, Overlay, RunRow, Screen};
+use crate::tui::model::{Confirm, HexLast, LastRun, Level, Load, Model, Overlay, RunRow, Screen};
 use crate::tui::msg::{Effect, LaunchFailure, Msg};
 
 pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -37,6 +37,19 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 }
             };
             model.projects.hex_last.insert(project_id, answer);
+            Vec::new()
+        }
+        Msg::Engine(Update::Listed { project_id, newest }) => {
+            // Discovery's listings keep LAST RUN current, without a request of their own.
+            let last = newest.map(|run| LastRun {
+                at: run.start_time.or(run.end_time),
+                duration_secs: run.elapsed_ms.map(|ms| ms / 1000.0),
+                status: run.status,
+            });
+            model
+                .projects
+                .hex_last
+                .insert(project_id, HexLast::Known(last));
             Vec::new()
         }
         Msg::ProjectsLoaded(Ok(rows)) => {

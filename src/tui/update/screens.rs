@@ -228,10 +228,10 @@ pub(super) fn refocus(model: &mut Model) -> Vec<Effect> {
         .current_run()
         .filter(|r| r.followed && r.view.is_active())
         .map(|r| r.view.key.clone());
+    let mut effects = refocus_project(model);
     if wanted == model.focused {
-        return Vec::new();
+        return effects;
     }
-    let mut effects = Vec::new();
     if let Some(old) = model.focused.take() {
         effects.push(Effect::Focus(old, false));
     }
@@ -240,6 +240,19 @@ pub(super) fn refocus(model: &mut Model) -> Vec<Effect> {
         model.focused = Some(new);
     }
     effects
+}
+
+/// Discovery follows the cursor: the selected project, or the project of the run on screen.
+fn refocus_project(model: &mut Model) -> Vec<Effect> {
+    let wanted = match model.screen {
+        Screen::Projects => model.selected_project().map(|p| p.project.id.clone()),
+        _ => model.current_run().map(|r| r.view.key.project_id.clone()),
+    };
+    if wanted == model.focused_project {
+        return Vec::new();
+    }
+    model.focused_project.clone_from(&wanted);
+    vec![Effect::FocusProject(wanted)]
 }
 
 /// Opens the launch form for the selected project, or for `rerun`'s project prefilled with its

@@ -63,12 +63,19 @@ fn focus_follows_the_selected_active_run() {
     let effects = press(&mut m, &keys, '2');
     assert_eq!(
         effects,
-        vec![Effect::Focus(RunKey::new("p1", "run-aaaa-1"), true)]
+        vec![
+            Effect::FocusProject(Some("p1".into())),
+            Effect::Focus(RunKey::new("p1", "run-aaaa-1"), true)
+        ]
     );
     let effects = press(&mut m, &keys, '1');
     assert_eq!(
         effects,
-        vec![Effect::Focus(RunKey::new("p1", "run-aaaa-1"), false)]
+        vec![
+            Effect::FocusProject(Some("p2".into())),
+            Effect::Focus(RunKey::new("p1", "run-aaaa-1"), false)
+        ],
+        "the project under the cursor is the one discovery lists often"
     );
 }
 
@@ -180,7 +187,11 @@ fn a_launch_result_goes_to_the_runs_screen_and_a_422_to_the_fields() {
     assert_eq!(m.screen, Screen::Runs);
     assert!(m.form.is_none());
     assert!(m.session_runs.contains(&key));
-    assert!(effects.iter().all(|e| matches!(e, Effect::Focus(..))));
+    assert!(
+        effects
+            .iter()
+            .all(|e| matches!(e, Effect::Focus(..) | Effect::FocusProject(..)))
+    );
     // Its row may come after the answer; the cursor goes to it when it does.
     run_update(
         &mut m,
@@ -442,6 +453,7 @@ fn engine_health_budget_notices_and_cancel_results_reach_the_status_bar() {
         last_success: Some(t(5)),
         error: Some("GetRunStatus: no answer".into()),
         paused_until: None,
+        workspace: None,
     };
     update(&mut m, Msg::Engine(Update::Health(health.clone())), &keys);
     assert_eq!(m.status.health, health);

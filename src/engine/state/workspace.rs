@@ -1,0 +1,266 @@
+//! The engine's view of the workspace: feeds the discovery planner and follows what it finds.
+//!
+//! The dashboard hands over the workspace's projects (live ones, minus those the config ignores,
+//! with their schedules); fire times become ticks for the planner, recomputed as time goes on.
+//! Every listing of a project (a sweep, or a batched status poll) is folded in here: the newest
+//! run's start tells the planner how active the project is, and every active run no hexdash
+//! process knows is recorded in the store (`watch`, origin `hex` with Hex's trigger) and followed
+//! like a launched one. Runs that had already ended when found are not recorded: the store holds
+//! what this machine watched, Hex holds the project's history.
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::time::Instant;
+
+use super::State;
+use crate::engine::discovery::Discovery;
+use crate::engine::scheduler::{Poll, RunKey};
+use crate::engine::tick::Tick;
+use crate::engine::update::{ListedRun, Update, WorkspaceView};
+use crate::hex::schedule;
+use crate::hex::types::{RunStatusResponse, Schedule};
+use crate::journal::{Event, Origin};
+
+/// How far ahead schedule fire times are worked out; they are recomputed well before then.
+const FIRES_AHEAD: Duration = Duration::from_secs(2 * 3600);
+/// A schedule firing more often than this many times in `FIRES_AHEAD` is probed at the first
+/// ones only (a `* * * * *` cron keeps its project listed often anyway).
+const MAX_FIRES: usize = 150;
+
+/// One project as discovery needs it.
+#[derive(Debug, Clone)]
+pub struct WorkspaceProject {
+    pub id: String,
+    /// Named in `[workspace] follow`: listed as often as the project under the cursor.
+    pub followed: bool,
+    pub schedules: Vec<Schedule>,
+}
+
+impl State {
+    pub fn discovering(&self) -> bool {
+        self.workspace.discovery.is_some()
+    }
+
+    pub fn discovery_mut(&mut self) -> Option<&mut Discovery> {
+        self.workspace.discovery.as_mut()
+    }
+
+    pub fn discovery(&self) -> Option<&Discovery> {
+        self.workspace.discovery.as_ref()
+    }
+
+    /// Starts discovery over `projects` (with `discovery` the first time), or updates the list.
+    pub fn set_workspace(
+        &mut self,
+        now: Instant,
+        discovery: Discovery,
+        projects: Vec<WorkspaceProject>,
+    ) -> Update {
+        let d = self.workspace.discovery.get_or_insert(discovery);
+        d.set_projects(projects.iter().map(|p| (p.id.clone(), p.followed)));
+        self.workspace.schedules = projects
+            .into_iter()
+            .filter(|p| p.schedules.iter().any(|s| s.enabled))
+            .map(|p| (p.id, p.schedules))
+            .collect();
+        self.workspace.fires_until = None;
+        self.refresh_fires(now);
+        self.workspace_health()
+    }
+
+    /// Works schedule fire times out again when the last ones run short.
+    pub fn refresh_fires(&mut self, now: Instant) {
+        let now_ts = self.now_ts();
+        if self.workspace.fires_until.is_some_and(|t| t > now_ts) || !self.discovering() {
+            return;
+        }
+        let tick = self.tick(now);
+        let from = now_ts
+            .checked_sub(SignedDuration::from_secs(120))
+            .unwrap_or(now_ts);
+        let until = now_ts
+            .checked_add(SignedDuration::try_from(FIRES_AHEAD).unwrap_or_default())
+            .unwrap_or(now_ts);
+        let mut all = Vec::new();
+        for (project_id, schedules) in &self.workspace.schedules {
+            let mut fires = Vec::new();
+            for s in schedules.iter().filter(|s| s.enabled) {
+                let mut after = from;
+                let mut count = 0;
+                while let Some(fire) = schedule::next_fire(s, after) {
+                    if fire > until || count >= MAX_FIRES {
+                        break;
+                    }
+                    fires.push(tick_at(tick, now_ts, fire));
+                    count += 1;
+                    after = fire;
+                }
+            }
+            all.push((project_id.clone(), fires));
+        }
+        if let Some(d) = self.workspace.discovery.as_mut() {
+            for (project_id, fires) in all {
+                d.set_fires(&project_id, fires);
+            }
+        }
+        // Again at half the horizon, so the fires just ahead are always known.
+        self.workspace.fires_until = now_ts
+            .checked_add(SignedDuration::try_from(FIRES_AHEAD / 2).unwrap_or_default())
+            .ok();
+    }
+
+    /// The project under the operator's cursor, listed often while it is there.
+    pub fn set_cursor_project(&mut self, project_id: Option<String>) {
+        if let Some(d) = self.workspace.discovery.as_mut() {
+            d.set_cursor(project_id);
+        }
+    }
+
+    /// `project_id` was listed at `now` with `runs` (any trigger): the planner learns when it
+    /// was listed and how active it is, and active runs nobody here follows are followed.
+    pub fn found(
+        &mut self,
+        now: Instant,
+        project_id: &str,
+        runs: &[RunStatusResponse],
+    ) -> Vec<Update> {
+        if !self.discovering() {
+            return Vec::new();
+        }
+        let tick = self.tick(now);
+        let now_ts = self.now_ts();
+        let newest = runs
+            .iter()
+            .filter_map(|r| r.start_time)
+            .max()
+            .map(|t| tick_at(tick, now_ts, t));
+        if let Some(d) = self.workspace.discovery.as_mut() {
+            d.swept(tick, project_id, newest);
+        }
+        // Hex lists newest first; a run still PENDING has no start time yet.
+        let listed = runs.first().map(|r| {
+            Box::new(ListedRun {
+                run_id: r.run_id.clone(),
+                status: r.status.clone(),
+                start_time: r.start_time,
+                end_time: r.end_time,
+                elapsed_ms: r.elapsed_time,
+            })
+        });
+        let mut updates = vec![Update::Listed {
+            project_id: project_id.to_string(),
+            newest: listed,
+        }];
+        for run in runs.iter().filter(|r| r.status.is_active()) {
+            let key = RunKey::new(project_id, &run.run_id);
+            if self.views.contains_key(&key) {
+                continue;
+            }
+            updates.extend(self.follow_found(now, &key, run));
+        }
+        updates.push(self.workspace_health());
+        updates
+    }
+
+    /// Follows one active run found in a listing; recorded first if no hexdash process knew it.
+    fn follow_found(&mut self, now: Instant, key: &RunKey, run: &RunStatusResponse) -> Vec<Update> {
+        let known = {
+            let st = &mut *self;
+            st.journal
+                .hydrate(&mut st.book, &key.project_id, &key.run_id)
+        };
+        match known {
+            Ok(true) => {
+                // Launched by a hexdash process: followed here only if launched under this
+                // profile (another profile is another workspace's token).
+                let mine = self
+                    .book
+                    .run(&key.project_id, &key.run_id)
+                    .is_some_and(|r| r.intent.as_ref().is_none_or(|i| i.profile == self.profile));
+                if !mine {
+                    return Vec::new();
+                }
+            }
+            Ok(false) => {
+                let event = Event::Watch {
+                    project_id: key.project_id.clone(),
+                    run_id: key.run_id.clone(),
+                    origin: Origin::found(run.run_trigger.as_deref()),
+                };
+                if let Err(e) = self.record(event) {
+                    // Unrecorded, it would vanish on a restart: better not shown than half-known.
+                    tracing::warn!(error = %e, "could not record a run found in Hex");
+                    return Vec::new();
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the store");
+                return Vec::new();
+            }
+        }
+        let mut updates = self.follow(key, now, false);
+        // Its status in the listing is an observation: shown now, polled on from here.
+        let listed = Poll::Project {
+            project_id: key.project_id.clone(),
+            runs: Vec::new(),
+        };
+        updates.extend(self.absorb_listing(now, &listed, std::slice::from_ref(run)));
+        updates
+    }
+
+    /// A sweep of `project_id` failed: the planner leaves it alone for a while.
+    pub fn sweep_failed(&mut self, now: Instant, project_id: &str) {
+        let tick = self.tick(now);
+        if let Some(d) = self.workspace.discovery.as_mut() {
+            d.failed(tick, project_id);
+        }
+    }
+
+    /// How fresh the workspace view is, as the status bar shows it.
+    pub fn workspace_view(&self, now: Instant) -> Option<WorkspaceView> {
+        let d = self.workspace.discovery.as_ref()?;
+        let f = d.freshness();
+        let tick = self.tick(now);
+        let now_ts = self.now_ts();
+        Some(WorkspaceView {
+            projects: f.projects,
+            swept: f.swept,
+            oldest_sweep: f.oldest.map(|t| {
+                let ago = SignedDuration::try_from(tick.saturating_since(t)).unwrap_or_default();
+                now_ts.checked_sub(ago).unwrap_or(now_ts)
+            }),
+        })
+    }
+
+    fn workspace_health(&mut self) -> Update {
+        self.health.workspace = self.workspace_view(Instant::now());
+        Update::Health(self.health.clone())
+    }
+}
+
+/// The tick of wall-clock time `at`, given that `now_ts` is `now`.
+fn tick_at(now: Tick, now_ts: Timestamp, at: Timestamp) -> Tick {
+    let diff = now_ts.duration_since(at);
+    match Duration::try_from(diff) {
+        Ok(past) => now - past,
+        Err(_) => now + Duration::try_from(-diff).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wall_clock_times_map_to_ticks_both_ways() {
+        let now_ts: Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
+        let now = Tick::from_secs(1000);
+        let past: Timestamp = "2026-12-03T09:59:00Z".parse().unwrap();
+        let future: Timestamp = "2026-12-03T10:00:30Z".parse().unwrap();
+        assert_eq!(tick_at(now, now_ts, past), Tick::from_secs(940));
+        assert_eq!(tick_at(now, now_ts, future), Tick::from_secs(1030));
+        let ancient: Timestamp = "2000-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(tick_at(now, now_ts, ancient), Tick::ZERO);
+    }
+}
