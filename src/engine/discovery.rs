@@ -152,6 +152,11 @@ impl Discovery {
         self.cursor = project_id;
     }
 
+    /// When `project_id` was last listed, if it has been.
+    pub fn last_swept(&self, project_id: &str) -> Option<Tick> {
+        self.projects.get(project_id).and_then(|p| p.last_swept)
+    }
+
     pub fn is_known(&self, project_id: &str) -> bool {
         self.projects.contains_key(project_id)
     }

@@ -5,8 +5,9 @@
 //! Every listing of a project (a sweep, or a batched status poll) is folded in here: the newest
 //! run's start tells the planner how active the project is, and every active run no hexdash
 //! process knows is recorded in the store (`watch`, origin `hex` with Hex's trigger) and followed
-//! like a launched one. Runs that had already ended when found are not recorded: the store holds
-//! what this machine watched, Hex holds the project's history.
+//! like a launched one. A run that started after the project's previous listing and ended before
+//! this one is recorded with its end; older ended runs are not: the store holds what this
+//! machine saw, Hex holds the project's history.
 
 use std::time::Duration;
 
@@ -20,13 +21,17 @@ use crate::engine::tick::Tick;
 use crate::engine::update::{ListedRun, Update, WorkspaceView};
 use crate::hex::schedule;
 use crate::hex::types::{RunStatusResponse, Schedule};
-use crate::journal::{Event, Origin};
+use crate::journal::{Event, Origin, StatusChange};
 
 /// How far ahead schedule fire times are worked out; they are recomputed well before then.
 const FIRES_AHEAD: Duration = Duration::from_secs(2 * 3600);
 /// A schedule firing more often than this many times in `FIRES_AHEAD` is probed at the first
 /// ones only (a `* * * * *` cron keeps its project listed often anyway).
 const MAX_FIRES: usize = 150;
+
+/// Clock differences between Hex and this machine: a run that started this long before the
+/// previous listing still counts as new since it.
+const SWEEP_SLACK: Duration = Duration::from_secs(5);
 
 /// One project as discovery needs it.
 #[derive(Debug, Clone)]
@@ -135,6 +140,13 @@ impl State {
             .filter_map(|r| r.start_time)
             .max()
             .map(|t| tick_at(tick, now_ts, t));
+        // Runs that started since the previous listing and already ended are shown too (they
+        // happened between two sweeps); on a project's first listing they are history.
+        let previous = self
+            .workspace
+            .discovery
+            .as_ref()
+            .and_then(|d| d.last_swept(project_id));
         if let Some(d) = self.workspace.discovery.as_mut() {
             d.swept(tick, project_id, newest);
         }
@@ -152,7 +164,16 @@ impl State {
             project_id: project_id.to_string(),
             newest: listed,
         }];
-        for run in runs.iter().filter(|r| r.status.is_active()) {
+        let since_previous = |r: &RunStatusResponse| {
+            previous.is_some_and(|p| {
+                r.start_time
+                    .is_some_and(|t| tick_at(tick, now_ts, t) >= p - SWEEP_SLACK)
+            })
+        };
+        for run in runs
+            .iter()
+            .filter(|r| r.status.is_active() || since_previous(r))
+        {
             let key = RunKey::new(project_id, &run.run_id);
             if self.views.contains_key(&key) {
                 continue;
@@ -198,6 +219,19 @@ impl State {
                 tracing::warn!(error = %e, "could not read the store");
                 return Vec::new();
             }
+        }
+        if run.status.is_terminal() {
+            // Ended between two listings: recorded as seen, shown with the ended ones.
+            self.record_lossy(Event::StatusChanged(StatusChange {
+                project_id: key.project_id.clone(),
+                run_id: key.run_id.clone(),
+                status: run.status.clone(),
+                start_time: run.start_time,
+                end_time: run.end_time,
+                elapsed_ms: run.elapsed_time,
+                observed_at: self.now_ts(),
+            }));
+            return self.follow(key, now, false);
         }
         let mut updates = self.follow(key, now, false);
         // Its status in the listing is an observation: shown now, polled on from here.
