@@ -34,6 +34,8 @@ struct Workspace {
     schedules: HashMap<String, Vec<crate::hex::types::Schedule>>,
     /// When schedule fire times must be worked out again.
     fires_until: Option<Timestamp>,
+    /// Each project's usual running time from Hex's listings (and the store's copy of them).
+    usual: HashMap<String, crate::journal::UsualTime>,
 }
 
 /// A run is given up on after this many "not found" answers in a row.
@@ -260,7 +262,15 @@ impl State {
         if let Some(s) = self.stats.get(project_id) {
             return *s;
         }
-        let s = stats::duration_stats(&self.book, project_id);
+        // The journal's own history, or Hex's listing of the project, whichever has seen more
+        // completed runs (Hex's includes runs no hexdash launched).
+        let local = stats::duration_stats(&self.book, project_id);
+        let hex = self.usual_from_hex(project_id);
+        let s = match (local, hex) {
+            (Some(l), Some(h)) if h.count > l.count => Some(h),
+            (Some(l), _) => Some(l),
+            (None, h) => h,
+        };
         self.stats.insert(project_id.to_string(), s);
         s
     }

@@ -5,7 +5,9 @@
 //! Every listing of a project (a sweep, or a batched status poll) is folded in here: the newest
 //! run's start tells the planner how active the project is, and every active run no hexdash
 //! process knows is recorded in the store (`watch`, origin `hex` with Hex's trigger) and followed
-//! like a launched one. A run that started after the project's previous listing and ended before
+//! like a launched one. The COMPLETED runs in a listing give the project's usual running time
+//! (kept in the store, refreshed every ten minutes at most), so a stuck run is flagged even
+//! when no hexdash ever launched that project. A run that started after the project's previous listing and ended before
 //! this one is recorded with its end; older ended runs are not: the store holds what this
 //! machine saw, Hex holds the project's history.
 
@@ -17,11 +19,12 @@ use tokio::time::Instant;
 use super::State;
 use crate::engine::discovery::Discovery;
 use crate::engine::scheduler::{Poll, RunKey};
+use crate::engine::stats::{self, DurationStats};
 use crate::engine::tick::Tick;
 use crate::engine::update::{ListedRun, Update, WorkspaceView};
 use crate::hex::schedule;
 use crate::hex::types::{RunStatusResponse, Schedule};
-use crate::journal::{Event, Origin, StatusChange};
+use crate::journal::{Event, Origin, StatusChange, UsualTime};
 
 /// How far ahead schedule fire times are worked out; they are recomputed well before then.
 const FIRES_AHEAD: Duration = Duration::from_secs(2 * 3600);
@@ -32,6 +35,9 @@ const MAX_FIRES: usize = 150;
 /// Clock differences between Hex and this machine: a run that started this long before the
 /// previous listing still counts as new since it.
 const SWEEP_SLACK: Duration = Duration::from_secs(5);
+
+/// How often a project's usual time is worked out again from its listings.
+const USUAL_REFRESH: Duration = Duration::from_secs(600);
 
 /// One project as discovery needs it.
 #[derive(Debug, Clone)]
@@ -62,6 +68,14 @@ impl State {
         discovery: Discovery,
         projects: Vec<WorkspaceProject>,
     ) -> Update {
+        if self.workspace.discovery.is_none() {
+            // What earlier sessions (or other processes) learnt of each project's usual time.
+            match self.journal.usual_times() {
+                Ok(kept) => self.workspace.usual.extend(kept),
+                Err(e) => tracing::debug!(error = %e, "no usual times from the store"),
+            }
+            self.stats.clear();
+        }
         let d = self.workspace.discovery.get_or_insert(discovery);
         d.set_projects(projects.iter().map(|p| (p.id.clone(), p.followed)));
         self.workspace.schedules = projects
@@ -160,6 +174,7 @@ impl State {
                 elapsed_ms: r.elapsed_time,
             })
         });
+        self.learn_usual_time(project_id, runs, now_ts);
         let mut updates = vec![Update::Listed {
             project_id: project_id.to_string(),
             newest: listed,
@@ -241,6 +256,43 @@ impl State {
         };
         updates.extend(self.absorb_listing(now, &listed, std::slice::from_ref(run)));
         updates
+    }
+
+    /// Works the project's usual time out from a listing, at most every [`USUAL_REFRESH`], and
+    /// keeps it in the store for other processes and later sessions.
+    fn learn_usual_time(&mut self, project_id: &str, runs: &[RunStatusResponse], now: Timestamp) {
+        let recent = self.workspace.usual.get(project_id).is_some_and(|u| {
+            Duration::try_from(now.duration_since(u.updated_at))
+                .is_ok_and(|age| age < USUAL_REFRESH)
+        });
+        if recent {
+            return;
+        }
+        let Some(s) = stats::from_listing(runs) else {
+            return;
+        };
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let usual = UsualTime {
+            count: u32::try_from(s.count).unwrap_or(u32::MAX),
+            p50_ms: millis(s.p50),
+            p95_ms: millis(s.p95),
+            updated_at: now,
+        };
+        if let Err(e) = self.journal.keep_usual_time(project_id, &usual) {
+            tracing::debug!(error = %e, "could not keep a usual time");
+        }
+        self.workspace.usual.insert(project_id.to_string(), usual);
+        self.stats.remove(project_id);
+    }
+
+    /// The project's usual running time as Hex's history tells it, if known.
+    pub(super) fn usual_from_hex(&self, project_id: &str) -> Option<DurationStats> {
+        let u = self.workspace.usual.get(project_id)?;
+        Some(DurationStats {
+            count: usize::try_from(u.count).unwrap_or(usize::MAX),
+            p50: Duration::from_millis(u.p50_ms),
+            p95: Duration::from_millis(u.p95_ms),
+        })
     }
 
     /// A sweep of `project_id` failed: the planner leaves it alone for a while.

@@ -93,12 +93,27 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             refocus_after_change(model)
         }
         Msg::OverdueChecked(flags) => {
+            let mut effects = Vec::new();
             for (key, overdue) in flags {
+                // A run that just became overdue rings once (bell, OSC 9): stuck runs are what
+                // an operator watches for, and most were started by someone else.
+                let newly = overdue.is_some() && model.rung_overdue.insert(key.clone());
                 if let Some(row) = model.runs.rows.get_mut(&key) {
                     row.overdue = overdue;
                 }
+                if newly && let Some(row) = model.runs.rows.get(&key) {
+                    let title = row
+                        .view
+                        .project_title
+                        .clone()
+                        .unwrap_or_else(|| key.project_id.clone());
+                    effects.push(Effect::Notify(format!(
+                        "{title} {}: overdue",
+                        short(&key.run_id)
+                    )));
+                }
             }
-            Vec::new()
+            effects
         }
         Msg::Budget(b) => {
             // The ledger failed under a running dashboard (the budget says so once, in the log):

@@ -286,6 +286,28 @@ fn stale_results_that_arrive_after_a_cancel_do_not_revive_the_run() {
 }
 
 #[test]
+fn a_run_that_turns_overdue_rings_once() {
+    let (mut m, keys) = model();
+    let key = RunKey::new("p1", "run-aaaa-1");
+    let late = Some(crate::engine::Overdue::PendingTooLong {
+        pending: std::time::Duration::from_secs(400),
+    });
+    let rings = |m: &mut Model, flag: Option<crate::engine::Overdue>| {
+        let effects = update(m, Msg::OverdueChecked(vec![(key.clone(), flag)]), &keys);
+        effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Notify(t) if t.contains("overdue")))
+            .count()
+    };
+    assert_eq!(rings(&mut m, None), 0);
+    assert_eq!(rings(&mut m, late.clone()), 1);
+    assert!(m.runs.rows[&key].overdue.is_some());
+    assert_eq!(rings(&mut m, late.clone()), 0, "once per run");
+    assert_eq!(rings(&mut m, None), 0);
+    assert_eq!(rings(&mut m, late), 0, "not again after a blip");
+}
+
+#[test]
 fn a_session_or_pinned_run_rings_when_it_ends() {
     let (mut m, keys) = model();
     press(&mut m, &keys, '2');

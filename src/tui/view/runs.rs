@@ -167,8 +167,9 @@ pub fn summary(model: &Model) -> String {
         .values()
         .filter(|r| r.followed && r.view.is_active())
         .count();
+    let noun = if total == 1 { "run" } else { "runs" };
     format!(
-        "{} runs · {} active",
+        "{} {noun} · {} active",
         style::count(total),
         style::count(active)
     )
