@@ -52,7 +52,7 @@ impl Default for DiscoveryPolicy {
                 Duration::from_secs(15),
                 Duration::from_secs(60),
             ],
-            min_share: 0.2,
+            min_share: 0.3,
             failure_backoff: Duration::from_secs(60),
         }
     }
@@ -164,6 +164,8 @@ impl Discovery {
     // ----- planning ------------------------------------------------------------------------
 
     /// The project most due for a listing, and when; `None` with no project (or all in flight).
+    /// Among projects already due, the most pressing reason goes first (a schedule that just
+    /// fired before a backlog of routine sweeps), then the longest overdue.
     pub fn next(&self, now: Tick) -> Option<Sweep> {
         self.projects
             .iter()
@@ -172,7 +174,20 @@ impl Discovery {
                 let (at, reason) = self.due(id, p, now);
                 (at, reason, p.last_swept, id)
             })
-            .min_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)))
+            .min_by(|a, b| {
+                let key = |x: &(Tick, Reason, Option<Tick>, &String)| {
+                    let due_now = x.0 <= now;
+                    // Due ones first, by reason; the rest by when they fall due.
+                    (
+                        !due_now,
+                        if due_now { x.1 } else { Reason::Focus },
+                        x.0,
+                        x.1,
+                        x.2,
+                    )
+                };
+                key(a).cmp(&key(b))
+            })
             .map(|(at, reason, _, id)| Sweep {
                 project_id: id.clone(),
                 at,
@@ -201,7 +216,9 @@ impl Discovery {
             .filter(|t| p.last_swept.is_none_or(|s| s < *t))
             .min();
         let (at, reason) = match probe {
-            Some(t) if t < periodic => (t, Reason::Schedule),
+            // A probe that is due (or due before the routine sweep) is the reason, even when the
+            // routine sweep is overdue too: it ranks the project ahead of a backlog.
+            Some(t) if t <= periodic.max(now) => (t.min(periodic), Reason::Schedule),
             _ => (periodic, reason),
         };
         (at.max(p.not_before), reason)
@@ -220,6 +237,16 @@ impl Discovery {
             self.recent_kinds.pop_front();
         }
         self.recent_kinds.push_back(sweep);
+    }
+
+    /// True when the next sweep must not wait for a gap between polls: a schedule just fired or
+    /// the operator is looking (due at `now`), or sweeps got less than their minimum share of
+    /// the latest requests.
+    pub fn pressing(&self, now: Tick) -> bool {
+        let urgent = self
+            .next(now)
+            .is_some_and(|s| s.at <= now && matches!(s.reason, Reason::Focus | Reason::Schedule));
+        urgent || self.starved()
     }
 
     /// True when sweeps got less than their minimum share of the latest requests.
@@ -299,14 +326,20 @@ pub enum Next {
 }
 
 /// Picks between the poll scheduler's next request (`poll_at`) and discovery's (`sweep_at`, both
-/// already held to the pacing between requests). Followed runs win ties: a sweep goes first only
-/// when it is due earlier, or when sweeps are `starved` of their minimum share.
-pub fn choose(poll_at: Option<Tick>, sweep_at: Option<Tick>, starved: bool) -> Option<Next> {
+/// already held to the pacing between requests, `spacing` apart at least). Followed runs come
+/// first: a sweep goes only into a gap where it does not hold the next poll back, or when it is
+/// `pressing` (see [`Discovery::pressing`]).
+pub fn choose(
+    poll_at: Option<Tick>,
+    sweep_at: Option<Tick>,
+    pressing: bool,
+    spacing: Duration,
+) -> Option<Next> {
     match (poll_at, sweep_at) {
         (None, None) => None,
         (Some(p), None) => Some(Next::Poll(p)),
         (None, Some(s)) => Some(Next::Sweep(s)),
-        (Some(p), Some(s)) if s < p || (starved && s <= p) => Some(Next::Sweep(s)),
+        (Some(p), Some(s)) if s + spacing <= p || (pressing && s <= p) => Some(Next::Sweep(s)),
         (Some(p), Some(_)) => Some(Next::Poll(p)),
     }
 }

@@ -130,7 +130,7 @@ fn next_request(st: &State, tick: Tick) -> Option<Next> {
     };
     let earliest = st.scheduler.earliest_send(tick);
     let sweep_at = d.next(tick).map(|s| s.at.max(earliest));
-    discovery::choose(poll_at, sweep_at, d.starved())
+    discovery::choose(poll_at, sweep_at, d.pressing(tick), st.scheduler.spacing())
 }
 
 fn at(next: Next) -> Tick {

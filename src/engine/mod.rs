@@ -8,6 +8,7 @@
 
 mod cancel;
 pub mod discovery;
+pub mod discovery_sim;
 mod driver;
 mod failpoint;
 mod handle;

@@ -313,6 +313,9 @@ impl State {
         let view = RunView::from(record);
         let first_seen = record.first_at;
         let options = record.intent.as_ref().map(|i| i.options.clone());
+        // Found by discovery (nobody here launched it or asked to watch it): polled slowly.
+        let discovered = record.intent.is_none()
+            && matches!(record.watch_origin, Some(journal::Origin::Hex { .. }));
         let active = view.is_active();
         self.views.insert(key.clone(), view);
         if !active {
@@ -332,6 +335,7 @@ impl State {
             WatchInfo::reattached(launched_at, status)
         };
         info.expected_duration = self.expected(&key.project_id);
+        info.discovered = discovered;
         self.scheduler.watch(key.clone(), info);
         if let Some(secs) = options.as_ref().and_then(|o| o.timeout_secs) {
             // An absurd timeout (an old journal, a hand-edited one) means "never", not "now":

@@ -79,6 +79,39 @@ impl RunView {
     }
 }
 
+impl RunView {
+    /// A run as Hex listed it, for one no hexdash launched or recorded (a project's history
+    /// from Hex): its origin is Hex's trigger, its parameters unknown.
+    pub fn listed(run: &RunStatusResponse, observed_at: Timestamp) -> RunView {
+        let first_seen = run.start_time.or(run.end_time).unwrap_or(observed_at);
+        let mut view = RunView {
+            key: RunKey::new(&run.project_id, &run.run_id),
+            project_title: None,
+            launch_id: None,
+            origin: Some(Origin::found(run.run_trigger.as_deref())),
+            launched_by: None,
+            params: None,
+            options: None,
+            run_url: None,
+            trace_id: run.trace_id.clone(),
+            project_version: None,
+            status: None,
+            start_time: None,
+            end_time: None,
+            elapsed_ms: None,
+            observed_at: None,
+            first_seen,
+            stale: None,
+            cancel: CancelState::None,
+            timeline: Vec::new(),
+            timed_out: false,
+            adopted: false,
+        };
+        view.absorb(run, observed_at);
+        view
+    }
+}
+
 /// A run's view as the journal has it (no poll of this session yet).
 impl From<&RunRecord> for RunView {
     fn from(record: &RunRecord) -> RunView {

@@ -93,6 +93,23 @@ impl Runner {
                     let _ = tx.send(Msg::LastRunFetched { project_id, result });
                 });
             }
+            Effect::FetchProjectHistory(project_id) => {
+                let (engine, tx) = (self.engine.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let query = ProjectRunsQuery {
+                        limit: Some(PROJECT_HISTORY),
+                        run_trigger_filter: Some("ALL".into()),
+                        ..ProjectRunsQuery::default()
+                    };
+                    let result = engine
+                        .client()
+                        .get_project_runs(&project_id, &query)
+                        .await
+                        .map(|page| page.runs)
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::ProjectHistory { project_id, result });
+                });
+            }
             Effect::Launch(request) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {
@@ -170,6 +187,9 @@ impl Runner {
         None
     }
 }
+
+/// The runs of Hex's history `enter` on a project shows: GetProjectRuns' largest page.
+const PROJECT_HISTORY: u32 = 100;
 
 const READ_ONLY: &str = "read-only: pipelines cannot be started, resumed or cancelled here";
 

@@ -110,23 +110,39 @@ fn the_cursor_and_followed_projects_come_first() {
 
 #[test]
 fn followed_runs_win_ties_and_sweeps_keep_a_minimum_share() {
+    let gap = Duration::from_secs(1);
     assert_eq!(
-        choose(Some(secs(5)), Some(secs(5)), false),
+        choose(Some(secs(5)), Some(secs(5)), false, gap),
         Some(Next::Poll(secs(5)))
     );
     assert_eq!(
-        choose(Some(secs(5)), Some(secs(4)), false),
-        Some(Next::Sweep(secs(4)))
+        choose(Some(secs(5)), Some(secs(4)), false, gap),
+        Some(Next::Sweep(secs(4))),
+        "fits before the poll"
     );
     assert_eq!(
-        choose(Some(secs(5)), Some(secs(5)), true),
+        choose(
+            Some(secs(5)),
+            Some(secs(4) + Duration::from_millis(500)),
+            false,
+            gap
+        ),
+        Some(Next::Poll(secs(5))),
+        "would hold the poll back"
+    );
+    assert_eq!(
+        choose(Some(secs(5)), Some(secs(5)), true, gap),
         Some(Next::Sweep(secs(5)))
     );
     assert_eq!(
-        choose(Some(secs(5)), Some(secs(9)), true),
+        choose(Some(secs(5)), Some(secs(9)), true, gap),
         Some(Next::Poll(secs(5)))
     );
-    assert_eq!(choose(None, None, false), None);
+    assert_eq!(choose(None, None, false, gap), None);
+    assert_eq!(
+        choose(None, Some(secs(3)), false, gap),
+        Some(Next::Sweep(secs(3)))
+    );
 
     let mut d = workspace(1);
     assert!(!d.starved(), "nothing sent yet");
@@ -137,7 +153,11 @@ fn followed_runs_win_ties_and_sweeps_keep_a_minimum_share() {
     for _ in 0..4 {
         d.note_sent(true);
     }
-    assert!(!d.starved(), "4 of the last 20 is the 20 % share");
+    assert!(d.starved(), "4 of the last 20 is under the 30 % share");
+    for _ in 0..2 {
+        d.note_sent(true);
+    }
+    assert!(!d.starved(), "6 of the last 20 is the share");
 }
 
 #[test]

@@ -149,8 +149,11 @@ impl State {
         }
         let tick = self.tick(now);
         let now_ts = self.now_ts();
+        // Activity is what a schedule does not predict: scheduled runs are probed at their
+        // fire times instead.
         let newest = runs
             .iter()
+            .filter(|r| r.run_trigger.as_deref() != Some("SCHEDULED"))
             .filter_map(|r| r.start_time)
             .max()
             .map(|t| tick_at(tick, now_ts, t));

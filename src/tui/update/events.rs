@@ -81,6 +81,57 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             drop(records);
             on_event(model, Msg::RunsKnown(views))
         }
+        Msg::ProjectHistory { project_id, result } => match result {
+            Ok(runs) => {
+                // What the store knows (parameters, who launched it) wins: only runs missing
+                // from the list are added, and only ended ones (active ones are the engine's
+                // to follow; discovery lists this project often while it is selected).
+                let title = model
+                    .projects
+                    .load
+                    .data()
+                    .and_then(|rows| rows.iter().find(|r| r.project.id == project_id))
+                    .map(|r| r.project.title.clone());
+                let now = model.now;
+                let views: Vec<RunView> = runs
+                    .iter()
+                    .filter(|r| r.status.is_terminal())
+                    .filter(|r| {
+                        !model
+                            .runs
+                            .rows
+                            .contains(&RunKey::new(&project_id, &r.run_id))
+                    })
+                    .map(|r| {
+                        let mut v = RunView::listed(r, now);
+                        v.key = RunKey::new(&project_id, &r.run_id);
+                        v.project_title.clone_from(&title);
+                        v
+                    })
+                    .collect();
+                let added = views.len();
+                let effects = on_event(model, Msg::RunsKnown(views));
+                if added > 0 {
+                    inform(
+                        model,
+                        Level::Info,
+                        format!(
+                            "{added} earlier {} from Hex's history of the project",
+                            if added == 1 { "run" } else { "runs" }
+                        ),
+                    );
+                }
+                effects
+            }
+            Err(error) => {
+                inform(
+                    model,
+                    Level::Warning,
+                    format!("could not read the project's history from Hex: {error}"),
+                );
+                Vec::new()
+            }
+        },
         Msg::RunsKnown(views) => {
             // Thousands of history rows at once: grown by doubling, the table would keep up to
             // half of itself (megabytes) as slack for the whole session.

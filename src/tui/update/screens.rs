@@ -139,10 +139,14 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
         }
         (Screen::Projects, Action::Launch) => Some(open_form(model, None)),
         (Screen::Projects, Action::Open) => {
-            // A project's runs: the runs screen filtered to it.
-            let title = model.selected_project()?.project.title.to_lowercase();
+            // A project's runs: the runs screen filtered to it, with Hex's history of it (runs
+            // no hexdash launched included) added as it arrives.
+            let project = &model.selected_project()?.project;
+            let (title, id) = (project.title.to_lowercase(), project.id.clone());
             model.runs.filter.text = title;
-            Some(show(model, Screen::Runs))
+            let mut effects = show(model, Screen::Runs);
+            effects.push(Effect::FetchProjectHistory(id));
+            Some(effects)
         }
         (Screen::Runs | Screen::Detail, action)
             if acts_on_a_run(model.screen, action) && model.current_run().is_none() =>
@@ -323,10 +327,22 @@ fn ask_relaunch(model: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     let Some(params) = row.view.params.clone() else {
+        // Hex's API returns no parameters for a run, so only runs a hexdash launched have them.
+        let by = match &row.view.origin {
+            Some(Origin::Hex { trigger }) => match trigger.as_deref() {
+                Some("SCHEDULED") => "Hex's scheduler",
+                Some("APP_REFRESH") => "an app refresh",
+                _ => "another client",
+            },
+            _ => "something other than hexdash",
+        };
         inform(
             model,
             Level::Info,
-            "this run's parameters are unknown: fill them in".into(),
+            format!(
+                "this run's parameters are unknown (started by {by}; Hex does not return the \
+                 parameters of runs hexdash did not launch): the form has the project's defaults"
+            ),
         );
         return open_form(model, Some(&row));
     };

@@ -782,3 +782,72 @@ fn the_newer_of_the_journals_and_hexs_last_run_is_shown_and_failures_are_retried
         [Effect::FetchLastRun(id.clone())]
     );
 }
+
+#[test]
+fn enter_on_a_project_shows_hexs_history_of_it_merged_with_the_stores() {
+    let (mut m, keys) = model();
+    update(
+        &mut m,
+        Msg::ProjectsLoaded(Ok(vec![project("p1", "Daily ETL", Vec::new())])),
+        &keys,
+    );
+    let effects = enter(&mut m, &keys);
+    assert_eq!(m.screen, Screen::Runs);
+    assert!(
+        effects.contains(&Effect::FetchProjectHistory("p1".into())),
+        "{effects:?}"
+    );
+    let listed = |run: &str, status: &str, trigger: &str| {
+        serde_json::from_value::<crate::hex::types::RunStatusResponse>(serde_json::json!({
+            "projectId": "p1", "runId": run, "status": status, "runTrigger": trigger,
+            "startTime": "2026-03-01T10:00:00Z", "endTime": "2026-03-01T10:05:00Z",
+            "elapsedTime": 300000.0
+        }))
+        .unwrap()
+    };
+    let before = m.runs.rows.len();
+    update(
+        &mut m,
+        Msg::ProjectHistory {
+            project_id: "p1".into(),
+            result: Ok(vec![
+                // Known to the store (launched here): kept as the store has it.
+                listed("run-aaaa-1", "COMPLETED", "API"),
+                // Active: the engine's to follow, not a history row.
+                listed("run-live", "RUNNING", "SCHEDULED"),
+                listed("run-old", "COMPLETED", "SCHEDULED"),
+            ]),
+        },
+        &keys,
+    );
+    assert_eq!(m.runs.rows.len(), before + 1);
+    let old = &m.runs.rows[&RunKey::new("p1", "run-old")];
+    assert!(!old.followed);
+    assert_eq!(old.view.status, Some(RunStatus::Completed));
+    assert_eq!(old.view.project_title.as_deref(), Some("Daily ETL"));
+    assert_eq!(
+        old.view.origin.as_ref().map(crate::journal::Origin::word),
+        Some("schedule")
+    );
+    assert!(old.view.params.is_none());
+    assert_ne!(
+        m.runs.rows[&RunKey::new("p1", "run-aaaa-1")].view.status,
+        Some(RunStatus::Completed),
+        "the store's run is not overwritten by the listing"
+    );
+    assert!(said(&m).contains("1 earlier run from Hex"), "{}", said(&m));
+
+    update(
+        &mut m,
+        Msg::ProjectHistory {
+            project_id: "p1".into(),
+            result: Err("GetProjectRuns: 503".into()),
+        },
+        &keys,
+    );
+    assert!(
+        said(&m).contains("could not read the project's history"),
+        "{}",
+        said(&m)
+    );
+}
