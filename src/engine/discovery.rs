@@ -9,8 +9,9 @@
 //! listing of a project counts as a sweep of it, the engine's batched status polls included.
 //!
 //! Pure, like the poll scheduler: no I/O, no clock; time comes in as [`Tick`]. [`choose`] decides
-//! whether the next request is a status poll or a sweep: followed runs come first, a sweep takes
-//! the slots they leave free, and keeps [`DiscoveryPolicy::min_share`] of them when they leave none.
+//! whether the next request is a status poll or a sweep: followed runs come first, a sweep
+//! takes the slots they leave free, and keeps [`DiscoveryPolicy::min_share`] of them when they
+//! leave none (at most half when a schedule probe or the operator's focus presses).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -36,8 +37,10 @@ pub struct DiscoveryPolicy {
     pub probes: [Duration; 3],
     /// The share of requests sweeps keep while followed runs would take them all.
     pub min_share: f64,
-    /// How long a project whose listing failed is left alone.
+    /// How long a project whose listing failed is left alone; doubled for each failure in a row
+    /// up to `failure_backoff_cap`.
     pub failure_backoff: Duration,
+    pub failure_backoff_cap: Duration,
 }
 
 impl Default for DiscoveryPolicy {
@@ -54,6 +57,7 @@ impl Default for DiscoveryPolicy {
             ],
             min_share: 0.3,
             failure_backoff: Duration::from_secs(60),
+            failure_backoff_cap: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -95,6 +99,8 @@ struct Project {
     /// Fire times of its schedules, sorted; dropped once their last probe is done.
     fires: Vec<Tick>,
     not_before: Tick,
+    /// Failed listings in a row.
+    failures: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -177,10 +183,20 @@ impl Discovery {
             .min_by(|a, b| {
                 let key = |x: &(Tick, Reason, Option<Tick>, &String)| {
                     let due_now = x.0 <= now;
-                    // Due ones first, by reason; the rest by when they fall due.
+                    let pressing = matches!(x.1, Reason::Focus | Reason::Schedule);
+                    // Due focus and schedule probes first; then the routine sweep latest for
+                    // its kind (lateness in intervals: a busy project 20 s late goes before a
+                    // quiet one 60 s late, but a quiet one left waiting long enough goes first,
+                    // so a steady stream of busy projects never starves the quiet ones).
+                    let late = if due_now {
+                        self.lateness(x.1, now.saturating_since(x.0))
+                    } else {
+                        0
+                    };
                     (
+                        !(due_now && pressing),
                         !due_now,
-                        if due_now { x.1 } else { Reason::Focus },
+                        std::cmp::Reverse(late),
                         x.0,
                         x.1,
                         x.2,
@@ -193,6 +209,16 @@ impl Discovery {
                 at,
                 reason,
             })
+    }
+
+    /// How late a routine sweep is, in thousandths of its kind's interval.
+    fn lateness(&self, reason: Reason, late: Duration) -> u128 {
+        let every = match reason {
+            Reason::Focus => self.policy.focus_every,
+            Reason::Active => self.policy.active_every,
+            Reason::Dormant | Reason::Schedule => self.policy.dormant_every,
+        };
+        late.as_millis() * 1000 / every.as_millis().max(1)
     }
 
     /// When a project falls due, and why.
@@ -242,20 +268,26 @@ impl Discovery {
     /// True when the next sweep must not wait for a gap between polls: a schedule just fired or
     /// the operator is looking (due at `now`), or sweeps got less than their minimum share of
     /// the latest requests.
+    /// Even then sweeps take at most half of the requests: followed runs come first.
     pub fn pressing(&self, now: Tick) -> bool {
         let urgent = self
             .next(now)
             .is_some_and(|s| s.at <= now && matches!(s.reason, Reason::Focus | Reason::Schedule));
-        urgent || self.starved()
+        (urgent && self.share() < 0.5) || self.starved()
+    }
+
+    /// The share of sweeps among the latest requests.
+    fn share(&self) -> f64 {
+        if self.recent_kinds.is_empty() {
+            return 0.0;
+        }
+        let sweeps = self.recent_kinds.iter().filter(|s| **s).count();
+        sweeps as f64 / self.recent_kinds.len() as f64
     }
 
     /// True when sweeps got less than their minimum share of the latest requests.
     pub fn starved(&self) -> bool {
-        if self.recent_kinds.is_empty() {
-            return false;
-        }
-        let sweeps = self.recent_kinds.iter().filter(|s| **s).count();
-        (sweeps as f64) < self.policy.min_share * self.recent_kinds.len() as f64
+        !self.recent_kinds.is_empty() && self.share() < self.policy.min_share
     }
 
     // ----- outcomes ------------------------------------------------------------------------
@@ -268,22 +300,26 @@ impl Discovery {
             p.in_flight = false;
             p.last_swept = Some(p.last_swept.map_or(now, |t| t.max(now)));
             p.not_before = Tick::ZERO;
+            p.failures = 0;
             p.last_activity = p.last_activity.max(newest_start);
             prune(p, last_probe);
         }
     }
 
-    /// Listing `project_id` failed at `now`: it is left alone for a while.
+    /// Listing `project_id` failed at `now`: it is left alone for a while, longer each time.
     pub fn failed(&mut self, now: Tick, project_id: &str) {
-        let backoff = self.policy.failure_backoff;
+        let (base, cap) = (self.policy.failure_backoff, self.policy.failure_backoff_cap);
         if let Some(p) = self.projects.get_mut(project_id) {
             p.in_flight = false;
-            p.not_before = now + backoff;
+            p.failures = p.failures.saturating_add(1);
+            let doublings = p.failures.saturating_sub(1).min(16);
+            p.not_before = now + base.saturating_mul(1 << doublings).min(cap.max(base));
         }
     }
 
-    /// The sweep was not sent (the budget refused, another process listed it moments ago):
-    /// counts as listed at `now` when `covered`, otherwise it is simply due again.
+    /// The sweep got no answer that counts (another process listed the project moments ago, or
+    /// Hex answered 429): counts as listed at `now` when `covered`, otherwise it is simply due
+    /// again.
     pub fn not_sent(&mut self, now: Tick, project_id: &str, covered: bool) {
         if covered {
             self.swept(now, project_id, None);

@@ -1,11 +1,11 @@
-//! The poll driver: the one task that sends every status poll.
+//! The request driver: the one task that sends every status poll and every discovery sweep.
 //!
 //! Loop: ask the scheduler for its next plan, discovery (when on) for its next sweep, and the
 //! state for its next timer; sleep until the earliest (or until woken because something was
 //! watched, answered or cancelled), check the shared budget (`defer` when it says wait),
 //! dispatch, and send the request in a task of its own so a slow answer never holds up the next
-//! poll. Followed runs come before sweeps (`discovery::choose`). Answers and failures go back to the
-//! state under its lock; the resulting updates are broadcast. Timers fire here too: a timeout
+//! poll. Followed runs come before sweeps (`discovery::choose`). Answers and failures go back to
+//! the state under its lock; the resulting updates are broadcast. Timers fire here too: a timeout
 //! with kill-on-timeout starts a cancel.
 
 use std::sync::Arc;
@@ -23,6 +23,8 @@ use crate::journal::Origin;
 
 /// GetProjectRuns' largest page (HEX_API.md): the most runs one batched poll can see.
 const LISTING_LIMIT: u32 = 100;
+/// The longest a sweep claimed in the store holds other processes' sweeps of that project back.
+const SWEEP_CLAIM: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub(crate) async fn drive(inner: Arc<Inner>) {
     loop {
@@ -91,7 +93,11 @@ pub(crate) async fn drive(inner: Arc<Inner>) {
                         poll.map(Request::Poll)
                     }
                     Next::Sweep(_) => {
-                        let sweep = st.discovery().and_then(|d| d.next(tick));
+                        // Planned before the lock was let go: still due, or nothing now.
+                        let sweep = st
+                            .discovery()
+                            .and_then(|d| d.next(tick))
+                            .filter(|s| s.at <= tick);
                         if let (Some(sweep), Some(d)) = (&sweep, st.discovery_mut()) {
                             d.start(&sweep.project_id);
                             d.note_sent(true);
@@ -144,8 +150,12 @@ fn at(next: Next) -> Tick {
 async fn sweep(inner: Arc<Inner>, project_id: String) {
     {
         let mut st = inner.lock();
-        let fresh = st.scheduler.config().policy.shared_poll_window;
-        // A sweep is claimed like a poll of the project's "" run, which no real run id is.
+        // A sweep is claimed like a poll of the project's "" run, which no real run id is, for
+        // as long as the most eager of discoveries waits between two listings of a project:
+        // two dashboards on one data dir list each project once between them.
+        let fresh = st
+            .discovery()
+            .map_or(SWEEP_CLAIM, |d| d.policy().focus_every.min(SWEEP_CLAIM));
         if let Ok(false) = st.journal.claim_poll(&[(project_id.as_str(), "")], fresh) {
             let tick = st.tick(Instant::now());
             if let Some(d) = st.discovery_mut() {
@@ -175,19 +185,7 @@ async fn sweep(inner: Arc<Inner>, project_id: String) {
             }
             Err(e) => {
                 tracing::debug!(project = %project_id, error = %e, "sweep failed");
-                let tick = st.tick(now);
-                if let crate::hex::Error::RateLimited { retry_after, .. } = &e {
-                    let pause =
-                        retry_after.unwrap_or(st.scheduler.config().policy.rate_limit_fallback);
-                    inner.client.budget().pause(pause, now);
-                    st.scheduler.defer(tick + pause);
-                    if let Some(d) = st.discovery_mut() {
-                        d.not_sent(tick, &project_id, false);
-                    }
-                } else {
-                    st.sweep_failed(now, &project_id);
-                }
-                Vec::new()
+                st.sweep_failed(now, &project_id, &e, &inner.client)
             }
         }
     };

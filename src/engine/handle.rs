@@ -175,12 +175,12 @@ impl Engine {
         let reattached = {
             let mut st = inner.lock();
             // Runs launched under another profile belong to another workspace (and token):
-            // polling them here would only collect 404s. Watched runs carry no profile.
-            let profile = inner.options.profile.as_str();
+            // polling them here would only collect 404s. Runs discovery found wait for
+            // discovery to start (`Engine::discover`).
             let active: Vec<RunKey> = st
                 .book
                 .active_runs()
-                .filter(|r| r.intent.as_ref().is_none_or(|i| i.profile == profile))
+                .filter(|r| st.wants(r))
                 .map(|r| RunKey::new(&r.project_id, &r.run_id))
                 .collect();
             for key in &active {
@@ -356,9 +356,9 @@ impl Engine {
     pub fn discover(&self, projects: Vec<WorkspaceProject>) {
         let mut st = self.inner.lock();
         let policy = self.inner.options.discovery;
-        let update = st.set_workspace(Instant::now(), Discovery::new(policy), projects);
+        let updates = st.set_workspace(Instant::now(), Discovery::new(policy), projects);
         drop(st);
-        self.inner.publish(vec![update]);
+        self.inner.publish(updates);
         self.inner.wake.notify_one();
     }
 

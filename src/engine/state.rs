@@ -105,6 +105,21 @@ impl State {
         }
     }
 
+    /// Whether this engine follows `record`'s run: one launched under its profile; one
+    /// discovery found, only while this engine discovers and for the profile that found it (a
+    /// `hexdash run` has no business polling the workspace's runs); one somebody asked to watch.
+    pub fn wants(&self, record: &journal::RunRecord) -> bool {
+        if let Some(intent) = &record.intent {
+            return intent.profile == self.profile;
+        }
+        match &record.watch_origin {
+            Some(journal::Origin::Hex { profile, .. }) => {
+                self.discovering() && profile.as_deref().is_none_or(|p| p == self.profile)
+            }
+            _ => true,
+        }
+    }
+
     pub fn tick(&self, now: Instant) -> Tick {
         Tick::since(self.epoch, now)
     }
@@ -148,7 +163,7 @@ impl State {
             let mine = self
                 .book
                 .run(project_id, run_id)
-                .is_some_and(|r| r.intent.as_ref().is_none_or(|i| i.profile == self.profile));
+                .is_some_and(|r| self.wants(r));
             return if mine {
                 self.follow(&key, now, false)
             } else {

@@ -88,7 +88,7 @@ impl RunView {
             key: RunKey::new(&run.project_id, &run.run_id),
             project_title: None,
             launch_id: None,
-            origin: Some(Origin::found(run.run_trigger.as_deref())),
+            origin: Some(Origin::found(run.run_trigger.as_deref(), None)),
             launched_by: None,
             params: None,
             options: None,

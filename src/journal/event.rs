@@ -243,6 +243,9 @@ pub enum Origin {
     Hex {
         #[serde(default)]
         trigger: Option<String>,
+        /// The config profile whose discovery found it: another profile is another workspace.
+        #[serde(default)]
+        profile: Option<String>,
     },
     /// An origin kind written by a newer hexdash. Kept readable so one new origin does not make
     /// a whole launch record unreadable.
@@ -262,7 +265,7 @@ impl Origin {
             Origin::Tui => "tui",
             Origin::Cli => "cli",
             Origin::Pipeline { .. } => "pipeline",
-            Origin::Hex { trigger } => match trigger.as_deref() {
+            Origin::Hex { trigger, .. } => match trigger.as_deref() {
                 Some("SCHEDULED") => "schedule",
                 Some("APP_REFRESH") => "app refresh",
                 Some("API") => "api",
@@ -272,10 +275,14 @@ impl Origin {
         }
     }
 
-    /// A run found in Hex's listing with this `runTrigger`.
-    pub fn found(trigger: Option<&str>) -> Origin {
+    /// A run found in Hex's listing with this `runTrigger` by `profile`'s discovery. A trigger
+    /// Hex does not document is not kept (it is server text, shown on screens).
+    pub fn found(trigger: Option<&str>, profile: Option<&str>) -> Origin {
         Origin::Hex {
-            trigger: trigger.map(str::to_string),
+            trigger: trigger
+                .filter(|t| crate::hex::types::RUN_TRIGGERS.contains(t))
+                .map(str::to_string),
+            profile: profile.map(str::to_string),
         }
     }
 }

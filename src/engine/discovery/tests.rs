@@ -161,11 +161,32 @@ fn followed_runs_win_ties_and_sweeps_keep_a_minimum_share() {
 }
 
 #[test]
-fn a_failed_listing_backs_off_and_a_covered_one_counts() {
+fn a_failed_listing_backs_off_longer_each_time_and_a_covered_one_counts() {
     let mut d = workspace(1);
     d.start("p00");
     d.failed(secs(10), "p00");
     assert_eq!(d.next(secs(10)).map(|s| s.at), Some(secs(70)));
+    d.start("p00");
+    d.failed(secs(70), "p00");
+    assert_eq!(d.next(secs(70)).map(|s| s.at), Some(secs(190)));
+    for _ in 0..20 {
+        d.start("p00");
+        d.failed(secs(200), "p00");
+    }
+    assert_eq!(
+        d.next(secs(200)).map(|s| s.at),
+        Some(secs(200 + 30 * 60)),
+        "capped"
+    );
+    d.start("p00");
+    d.swept(secs(5), "p00", None);
+    d.start("p00");
+    d.failed(secs(10), "p00");
+    assert_eq!(
+        d.next(secs(10)).map(|s| s.at),
+        Some(secs(305)),
+        "a success resets the backoff (the dormant round comes first here)"
+    );
     d.start("p00");
     d.not_sent(secs(80), "p00", true);
     assert_eq!(d.next(secs(80)).map(|s| s.at), Some(secs(380)));
@@ -184,4 +205,55 @@ fn projects_that_leave_the_workspace_are_forgotten_and_unknown_ones_ignored() {
     d.swept(secs(1), "p00", Some(secs(1)));
     assert_eq!(d.next(secs(1)).map(|s| s.project_id), Some("p01".into()));
     assert_eq!(d.freshness().projects, 1);
+}
+
+#[test]
+fn a_due_probe_goes_ahead_of_a_backlog_of_routine_sweeps() {
+    let mut d = workspace(6);
+    for p in ["p00", "p01", "p02", "p03", "p04", "p05"] {
+        d.start(p);
+        d.swept(secs(0), p, None);
+    }
+    d.set_fires("p05", vec![secs(290)]);
+    // At 400 s every project's routine sweep (due at 300 s) is overdue, and so is the probe.
+    let next = d.next(secs(400)).map(|s| (s.project_id, s.reason));
+    assert_eq!(next, Some(("p05".into(), Reason::Schedule)));
+    // Without a probe, the latest for its kind goes first: a busy project a quarter of its
+    // interval late before a quiet one a sixth late...
+    let mut d = workspace(2);
+    d.start("p00");
+    d.swept(secs(650), "p00", None);
+    d.start("p01");
+    d.swept(secs(950), "p01", Some(secs(900)));
+    assert_eq!(d.next(secs(1000)).map(|s| s.project_id), Some("p01".into()));
+    // ...but a quiet one left waiting more than its whole interval goes first.
+    let mut d = workspace(2);
+    d.start("p00");
+    d.swept(secs(0), "p00", None);
+    d.start("p01");
+    d.swept(secs(950), "p01", Some(secs(900)));
+    assert_eq!(d.next(secs(1000)).map(|s| s.project_id), Some("p00".into()));
+}
+
+#[test]
+fn a_pressing_sweep_takes_at_most_half_of_the_requests() {
+    let mut d = workspace(1);
+    d.set_projects([("p00".to_string(), true)]);
+    assert!(
+        d.pressing(secs(0)),
+        "a followed project, due, nothing sent yet"
+    );
+    for _ in 0..10 {
+        d.note_sent(true);
+    }
+    for _ in 0..10 {
+        d.note_sent(false);
+    }
+    assert!(!d.pressing(secs(0)), "half the requests are sweeps already");
+    d.note_sent(false);
+    assert!(d.pressing(secs(0)));
+    // Not due: only the minimum share presses.
+    d.start("p00");
+    d.swept(secs(0), "p00", None);
+    assert!(!d.pressing(secs(1)));
 }

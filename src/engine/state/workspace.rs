@@ -7,9 +7,10 @@
 //! process knows is recorded in the store (`watch`, origin `hex` with Hex's trigger) and followed
 //! like a launched one. The COMPLETED runs in a listing give the project's usual running time
 //! (kept in the store, refreshed every ten minutes at most), so a stuck run is flagged even
-//! when no hexdash ever launched that project. A run that started after the project's previous listing and ended before
-//! this one is recorded with its end; older ended runs are not: the store holds what this
-//! machine saw, Hex holds the project's history.
+//! when no hexdash ever launched that project. A run that started after the project's previous
+//! listing and ended before this one is recorded with its end; older ended runs are not: the
+//! store holds what this machine saw, Hex holds the project's history. Found runs are followed
+//! only by engines that discover, under the profile that found them (`State::wants`).
 
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ use crate::engine::scheduler::{Poll, RunKey};
 use crate::engine::stats::{self, DurationStats};
 use crate::engine::tick::Tick;
 use crate::engine::update::{ListedRun, Update, WorkspaceView};
+use crate::hex::Error as HexError;
 use crate::hex::schedule;
 use crate::hex::types::{RunStatusResponse, Schedule};
 use crate::journal::{Event, Origin, StatusChange, UsualTime};
@@ -67,7 +69,7 @@ impl State {
         now: Instant,
         discovery: Discovery,
         projects: Vec<WorkspaceProject>,
-    ) -> Update {
+    ) -> Vec<Update> {
         if self.workspace.discovery.is_none() {
             // What earlier sessions (or other processes) learnt of each project's usual time.
             match self.journal.usual_times() {
@@ -85,7 +87,19 @@ impl State {
             .collect();
         self.workspace.fires_until = None;
         self.refresh_fires(now);
-        self.workspace_health()
+        let mut updates = vec![self.workspace_health()];
+        // Runs an earlier session (or another process) found are followed again.
+        let found: Vec<RunKey> = self
+            .book
+            .active_runs()
+            .filter(|r| r.intent.is_none() && self.wants(r))
+            .map(|r| RunKey::new(&r.project_id, &r.run_id))
+            .filter(|k| !self.views.contains_key(k))
+            .collect();
+        for key in found {
+            updates.extend(self.follow(&key, now, false));
+        }
+        updates
     }
 
     /// Works schedule fire times out again when the last ones run short.
@@ -204,6 +218,9 @@ impl State {
 
     /// Follows one active run found in a listing; recorded first if no hexdash process knew it.
     fn follow_found(&mut self, now: Instant, key: &RunKey, run: &RunStatusResponse) -> Vec<Update> {
+        // Another process may have recorded it moments ago (its sweep, its batched poll): read
+        // what it wrote first, so the run is recorded once.
+        let _ = self.catch_up_now();
         let known = {
             let st = &mut *self;
             st.journal
@@ -211,45 +228,49 @@ impl State {
         };
         match known {
             Ok(true) => {
-                // Launched by a hexdash process: followed here only if launched under this
-                // profile (another profile is another workspace's token).
+                // Launched or found by a hexdash process: followed here only if it is this
+                // engine's to follow (another profile is another workspace's token).
                 let mine = self
                     .book
                     .run(&key.project_id, &key.run_id)
-                    .is_some_and(|r| r.intent.as_ref().is_none_or(|i| i.profile == self.profile));
+                    .is_some_and(|r| self.wants(r));
                 if !mine {
                     return Vec::new();
+                }
+                if run.status.is_terminal() {
+                    // Its end is the store's already, or the next poll's to record.
+                    return self.follow(key, now, false);
                 }
             }
             Ok(false) => {
                 let event = Event::Watch {
                     project_id: key.project_id.clone(),
                     run_id: key.run_id.clone(),
-                    origin: Origin::found(run.run_trigger.as_deref()),
+                    origin: Origin::found(run.run_trigger.as_deref(), Some(&self.profile)),
                 };
                 if let Err(e) = self.record(event) {
                     // Unrecorded, it would vanish on a restart: better not shown than half-known.
                     tracing::warn!(error = %e, "could not record a run found in Hex");
                     return Vec::new();
                 }
+                if run.status.is_terminal() {
+                    // Ended between two listings: recorded as seen, shown with the ended ones.
+                    self.record_lossy(Event::StatusChanged(StatusChange {
+                        project_id: key.project_id.clone(),
+                        run_id: key.run_id.clone(),
+                        status: run.status.clone(),
+                        start_time: run.start_time,
+                        end_time: run.end_time,
+                        elapsed_ms: run.elapsed_time,
+                        observed_at: self.now_ts(),
+                    }));
+                    return self.follow(key, now, false);
+                }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the store");
                 return Vec::new();
             }
-        }
-        if run.status.is_terminal() {
-            // Ended between two listings: recorded as seen, shown with the ended ones.
-            self.record_lossy(Event::StatusChanged(StatusChange {
-                project_id: key.project_id.clone(),
-                run_id: key.run_id.clone(),
-                status: run.status.clone(),
-                start_time: run.start_time,
-                end_time: run.end_time,
-                elapsed_ms: run.elapsed_time,
-                observed_at: self.now_ts(),
-            }));
-            return self.follow(key, now, false);
         }
         let mut updates = self.follow(key, now, false);
         // Its status in the listing is an observation: shown now, polled on from here.
@@ -298,12 +319,43 @@ impl State {
         })
     }
 
-    /// A sweep of `project_id` failed: the planner leaves it alone for a while.
-    pub fn sweep_failed(&mut self, now: Instant, project_id: &str) {
+    /// A sweep of `project_id` failed with `error`. A 429 pauses everyone sharing the token
+    /// and the project is simply due again after it; an error every request would meet (a
+    /// revoked token, Hex unreachable) holds all polling back and says so, as a failed poll
+    /// does; otherwise the planner leaves the project alone, longer after each failure.
+    pub fn sweep_failed(
+        &mut self,
+        now: Instant,
+        project_id: &str,
+        error: &HexError,
+        client: &crate::hex::Client,
+    ) -> Vec<Update> {
         let tick = self.tick(now);
+        if let HexError::RateLimited { retry_after, .. } = error {
+            let pause = retry_after.unwrap_or(self.scheduler.config().policy.rate_limit_fallback);
+            client.budget().pause(pause, now);
+            self.scheduler.defer(tick + pause);
+            if let Some(d) = self.workspace.discovery.as_mut() {
+                d.not_sent(tick, project_id, false);
+            }
+            return Vec::new();
+        }
         if let Some(d) = self.workspace.discovery.as_mut() {
             d.failed(tick, project_id);
         }
+        let global = matches!(
+            error,
+            HexError::Unauthorized { .. }
+                | HexError::Forbidden { .. }
+                | HexError::Transport { refused: true, .. }
+        );
+        if !global {
+            return Vec::new();
+        }
+        let backoff = self.scheduler.config().policy.error_backoff_cap;
+        self.scheduler.defer(tick + backoff);
+        self.health.error = Some(error.to_string());
+        vec![Update::Health(self.health.clone())]
     }
 
     /// How fresh the workspace view is, as the status bar shows it.

@@ -1,8 +1,9 @@
 //! Each project's usual running time as Hex's own history tells it, kept in the store.
 //!
 //! Discovery lists projects with every trigger; the COMPLETED runs in a listing say how long the
-//! project usually runs, even when no hexdash ever launched it. Kept here so a restart, or
-//! another hexdash process, flags a stuck run at once instead of after its next listing.
+//! project usually runs, even when no hexdash ever launched it. Kept here so the next dashboard
+//! (on this data dir, after a restart) flags a stuck run from its start instead of after the
+//! project's next listing. Read when discovery starts; written at most every ten minutes.
 //!
 //! Owns the `usual_times` table, created on first use (`IF NOT EXISTS`) rather than by a schema
 //! migration: it is a cache, and an older hexdash on the same store neither needs nor minds it.

@@ -148,7 +148,8 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             for (key, overdue) in flags {
                 // A run that just became overdue rings once (bell, OSC 9): stuck runs are what
                 // an operator watches for, and most were started by someone else.
-                let newly = overdue.is_some() && model.rung_overdue.insert(key.clone());
+                let shown = model.runs.rows.contains(&key);
+                let newly = shown && overdue.is_some() && model.rung_overdue.insert(key.clone());
                 if let Some(row) = model.runs.rows.get_mut(&key) {
                     row.overdue = overdue;
                 }

@@ -97,6 +97,7 @@ fn r_on_a_run_a_schedule_started_says_why_its_parameters_are_unknown() {
     let mut found = view("p2", "run-sched-7", crate::hex::RunStatus::Running, 6);
     found.params = None;
     found.origin = Some(Origin::Hex {
+        profile: None,
         trigger: Some("SCHEDULED".into()),
     });
     run_update(&mut m, &keys, crate::engine::Change::Watching, found);

@@ -329,7 +329,7 @@ fn ask_relaunch(model: &mut Model) -> Vec<Effect> {
     let Some(params) = row.view.params.clone() else {
         // Hex's API returns no parameters for a run, so only runs a hexdash launched have them.
         let by = match &row.view.origin {
-            Some(Origin::Hex { trigger }) => match trigger.as_deref() {
+            Some(Origin::Hex { trigger, .. }) => match trigger.as_deref() {
                 Some("SCHEDULED") => "Hex's scheduler",
                 Some("APP_REFRESH") => "an app refresh",
                 _ => "another client",

@@ -341,6 +341,7 @@ pub fn runs_model() -> Model {
     errored.observed_at = Some(ago(20 * 3600 - 99));
     // Found by discovery: Hex's schedule started it, no hexdash process did.
     errored.origin = Some(Origin::Hex {
+        profile: None,
         trigger: Some("SCHEDULED".into()),
     });
     add(&mut m, errored, false);

@@ -493,7 +493,7 @@ fn repeats(of: &RunKey, origin: Option<&Origin>) -> String {
         Some(Origin::Tui) => ", launched from a dashboard",
         Some(Origin::Cli) => ", launched from the command line",
         Some(Origin::Pipeline { .. }) => ", launched by a pipeline step",
-        Some(Origin::Hex { trigger }) => match trigger.as_deref() {
+        Some(Origin::Hex { trigger, .. }) => match trigger.as_deref() {
             Some("SCHEDULED") => ", started by a Hex schedule",
             Some("APP_REFRESH") => ", started by an app refresh",
             _ => ", started outside hexdash",

@@ -191,7 +191,9 @@ pub fn origin_label(origin: Option<&Origin>) -> &'static str {
 /// process launched went through the API.
 pub fn trigger_label(origin: Option<&Origin>) -> String {
     match origin {
-        Some(Origin::Hex { trigger: Some(t) }) => t.to_ascii_lowercase(),
+        Some(Origin::Hex {
+            trigger: Some(t), ..
+        }) => t.to_ascii_lowercase(),
         Some(Origin::Tui | Origin::Cli | Origin::Pipeline { .. }) => "api".into(),
         _ => "-".into(),
     }
