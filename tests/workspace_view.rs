@@ -150,6 +150,81 @@ fn runs_started_elsewhere_show_on_the_dashboard_and_a_hanging_one_is_cancelled_t
     }
     let asked_ignored = control.requests().iter().any(|r| r.path.contains(IGNORED));
     assert!(!asked_ignored, "the ignored project was listed");
+
+    // A command without discovery leaves the runs discovery found alone: `watch` follows what
+    // hexdash launched or was told to watch, and the colleague's hanging run is neither (were
+    // it followed, this would never end).
+    let asked_before = control.requests().len();
+    let mut watch = home.against(&url, TOKEN, &["watch"]);
+    watch.timeout(std::time::Duration::from_secs(60));
+    let out = common::Outcome::of(watch.output().unwrap());
+    out.expect_code(0);
+    let polled = control.requests()[asked_before..]
+        .iter()
+        .any(|r| r.path.contains(&colleague.run_id));
+    assert!(
+        !polled,
+        "a found run was polled by a command that does not discover"
+    );
+}
+
+#[test]
+fn a_schedule_firing_shows_in_runs_json_and_on_the_dashboard() {
+    // At 30× speed a `* * * * *` schedule fires every two real seconds; its runs hang.
+    let emu = Emu::start_at_speed(
+        &format!(
+            "tokens = [\"{TOKEN}\"]\n[[projects]]\nid = \"{STUCK}\"\ntitle = \"Every Minute\"\n\
+             owner = \"data@acme.example\"\npublished_hours_ago = 3\n[projects.run]\n\
+             pending_secs = [0, 0]\nhangs = true\n[[projects.schedules]]\ncadence = \"CUSTOM\"\n\
+             enabled = true\ncustom = {{ cron = \"* * * * *\", timezone = \"UTC\" }}\n"
+        ),
+        30.0,
+    );
+    let home = Home::new();
+    common::wait_until(
+        "the schedule to fire",
+        std::time::Duration::from_secs(30),
+        || !emu.runs().is_empty(),
+    );
+    let out = common::Outcome::run(home.against(&emu.base_url(), TOKEN, &["runs", "--json"]));
+    out.expect_code(0);
+    let listed = out.json();
+    let listed = listed.as_array().unwrap();
+    assert!(!listed.is_empty(), "{listed:#?}");
+    assert!(
+        listed
+            .iter()
+            .all(|r| r["startedBy"] == "schedule" && r["run"]["runTrigger"] == "SCHEDULED"),
+        "{listed:#?}"
+    );
+
+    let data = home.data_dir().display().to_string();
+    let conf = home.config_dir().display().to_string();
+    let ledger = home.ledger_dir().display().to_string();
+    let url = emu.base_url();
+    let env = [
+        ("HEXDASH_LEDGER_DIR", ledger.as_str()),
+        ("HEXDASH_DATA_DIR", data.as_str()),
+        ("HEXDASH_CONFIG_DIR", conf.as_str()),
+        ("HEX_API_URL", url.as_str()),
+        ("HEX_API_TOKEN", TOKEN),
+    ];
+    let mut ui = pty::Pty::spawn(&[], &env);
+    ui.wait_for("the projects", |s| s.contains("Every Minute"));
+    ui.type_keys("2");
+    ui.wait_for("the scheduled runs", |s| {
+        s.lines()
+            .any(|l| l.contains("Every Minute") && l.contains("RUNNING") && l.contains("schedule"))
+    });
+    ui.type_keys("q");
+    ui.wait_for("the end", |s| {
+        s.contains("Quit hexdash?") || !s.contains("1 Projects")
+    });
+    if ui.screen().contains("Quit hexdash?") {
+        ui.type_keys("y");
+    }
+    assert_eq!(ui.wait_exit(), 0, "{}", ui.screen());
+    ui.assert_restored();
 }
 
 /// The short real-HTTP confirmation of BENCHMARKS.md "Workspace discovery": the dashboard
