@@ -281,7 +281,7 @@ fn discovery_figures_against_the_emulator() {
     ];
     let mut ui = pty::Pty::spawn(&[], &env);
     ui.wait_for("the dashboard", |s| s.contains("workspace"));
-    // The cursor rests on the Runs screen: no project gets the cursor's focus.
+    // On the Runs screen the project of the run under the cursor is listed as a focus.
     ui.type_keys("2");
     let control = emu.emu.control();
     let started = Instant::now();
@@ -347,7 +347,23 @@ fn discovery_figures_against_the_emulator() {
                 })
                 .or_default()
                 .push(at.duration_since(created).as_secs_f64()),
-            None => unseen += 1,
+            None => {
+                unseen += 1;
+                let listed: Vec<String> = control
+                    .requests()
+                    .iter()
+                    .filter(|q| q.path.contains(&r.project_id))
+                    .map(|q| q.at.clone())
+                    .collect();
+                println!(
+                    "never seen: {} {} {} created {} ended {:?}; its project asked at {listed:?}",
+                    r.run_trigger,
+                    r.project_id,
+                    r.run_id,
+                    r.created_at,
+                    r.transitions.last().map(|t| t.at.to_string())
+                );
+            }
         }
         let end = r.transitions.iter().find(|t| t.status.is_terminal());
         if let (Some(end), Some(seen_end)) = (end, ended.get(&r.run_id)) {
