@@ -38,10 +38,12 @@ impl Harness {
             p.run.failure_rate = if p.id == FLAKY { 1.0 } else { 0.0 };
             p.run.pending_secs = [0.0, 1.0];
             p.run.duration_secs = [1.0, 2.0];
-            // The demo's colleague left a load RUNNING, and its scheduler starts the attribution
-            // sync every half hour; these tests count each step's runs.
+            // The demo's colleague left a load RUNNING, its scheduler starts the attribution
+            // sync every half hour, and Airflow retrains the churn model; these tests count
+            // each step's runs.
             p.stuck = None;
             p.schedules.clear();
+            p.activity = None;
         }
         let mut options = EmulatorOptions::new(scenario);
         options.extra_tokens.push(TOKEN.into());

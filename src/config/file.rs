@@ -31,6 +31,8 @@ pub(crate) struct FileConfig {
     #[serde(default)]
     pub cache: FileCache,
     #[serde(default)]
+    pub workspace: FileWorkspace,
+    #[serde(default)]
     pub keys: IndexMap<String, Spanned<KeyBindingValue>>,
 }
 
@@ -68,6 +70,15 @@ pub(crate) struct FileHttp {
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileCache {
     pub projects_ttl: Option<Spanned<DurationValue>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileWorkspace {
+    #[serde(default)]
+    pub follow: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub ignore: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,11 +17,13 @@ use toml::de::DeTable;
 use super::error::{Error, Location};
 use super::file::{
     DurationValue, FileCache, FileConfig, FileHttp, FileLimits, FileProfile, FileProject,
+    FileWorkspace,
 };
 use super::leak::find_leak;
 use super::locate::{KeyPath, entry_at};
 use super::model::{
-    CacheConfig, Config, HttpConfig, LimitsConfig, ProfileConfig, ProjectConfig, default_base_url,
+    CacheConfig, Config, HttpConfig, LimitsConfig, ProfileConfig, ProjectConfig, WorkspaceConfig,
+    default_base_url,
 };
 use super::suggest::did_you_mean;
 use crate::hex::{Limits, ParamSpec, check_base_url};
@@ -175,6 +177,7 @@ fn build(src: &Source<'_>, file: FileConfig) -> Result<Config, Error> {
     let limits = check_limits(src, &[&file.limits], &KeyPath::keys(&["limits"]))?;
     let http = build_http(src, &file.http)?;
     let cache = build_cache(&file.cache);
+    let workspace = build_workspace(src, &file.workspace)?;
 
     let mut profiles = IndexMap::new();
     for (name, profile) in &file.profiles {
@@ -222,6 +225,7 @@ fn build(src: &Source<'_>, file: FileConfig) -> Result<Config, Error> {
         limits,
         http,
         cache,
+        workspace,
         keys,
         key_locations,
         source: Some(src.origin.to_path_buf()),
@@ -382,6 +386,30 @@ fn build_cache(cache: &FileCache) -> CacheConfig {
             .as_ref()
             .map_or(d.projects_ttl, |s| s.get_ref().0),
     }
+}
+
+/// `[workspace]`: a name both followed and ignored is refused (which one was meant?).
+fn build_workspace(src: &Source<'_>, w: &FileWorkspace) -> Result<WorkspaceConfig, Error> {
+    for name in &w.ignore {
+        let clash = w
+            .follow
+            .iter()
+            .any(|f| f.get_ref().eq_ignore_ascii_case(name.get_ref()));
+        if clash {
+            return Err(src.invalid(
+                name.span(),
+                format!(
+                    "[workspace] names {:?} in both follow and ignore; keep it in one of them",
+                    name.get_ref()
+                ),
+            ));
+        }
+    }
+    let names = |list: &[Spanned<String>]| list.iter().map(|n| n.get_ref().clone()).collect();
+    Ok(WorkspaceConfig {
+        follow: names(&w.follow),
+        ignore: names(&w.ignore),
+    })
 }
 
 fn build_projects(

@@ -24,6 +24,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub http: HttpConfig,
     pub cache: CacheConfig,
+    pub workspace: WorkspaceConfig,
     /// `[keys]`: action name → key(s), kept as written; the TUI checks actions and key syntax.
     pub keys: IndexMap<String, KeyBindingValue>,
     /// Where each `[keys]` entry was written, so the TUI's errors can point at it.
@@ -41,6 +42,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             http: HttpConfig::default(),
             cache: CacheConfig::default(),
+            workspace: WorkspaceConfig::default(),
             keys: IndexMap::new(),
             key_locations: IndexMap::new(),
             source: None,
@@ -135,6 +137,42 @@ impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig {
             projects_ttl: Duration::from_secs(600),
+        }
+    }
+}
+
+/// `[workspace]`: which projects the dashboard's discovery lists. Each entry names a project by
+/// id, alias or title (case does not matter); `"*"` in `ignore` means every project not followed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkspaceConfig {
+    /// Listed as often as the project under the cursor.
+    pub follow: Vec<String>,
+    /// Never listed (their runs still show when something else finds them).
+    pub ignore: Vec<String>,
+}
+
+/// How discovery treats one project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Followed,
+    Swept,
+    Ignored,
+}
+
+impl WorkspaceConfig {
+    /// The scope of the project with these names (`alias` from `[[projects]]`).
+    pub fn scope(&self, id: &str, title: &str, alias: Option<&str>) -> Scope {
+        let names = |n: &str| {
+            n.eq_ignore_ascii_case(id)
+                || n.eq_ignore_ascii_case(title)
+                || alias.is_some_and(|a| n.eq_ignore_ascii_case(a))
+        };
+        if self.follow.iter().any(|n| names(n)) {
+            Scope::Followed
+        } else if self.ignore.iter().any(|n| n == "*" || names(n)) {
+            Scope::Ignored
+        } else {
+            Scope::Swept
         }
     }
 }

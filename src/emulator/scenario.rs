@@ -147,6 +147,20 @@ pub struct ProjectSpec {
     /// its own: the stuck run an operator must find and cancel.
     #[serde(default)]
     pub stuck: Option<StuckSpec>,
+    /// Other clients' runs (Airflow, colleagues, app refreshes) started at random.
+    #[serde(default)]
+    pub activity: Option<ActivitySpec>,
+}
+
+/// `[projects.activity]`: runs other clients start, `runs_per_hour` on average (at random
+/// times, on the emulator's scaled clock), with Hex's `trigger`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivitySpec {
+    pub runs_per_hour: f64,
+    /// `API` (another client, the default), `SCHEDULED` or `APP_REFRESH`.
+    #[serde(default = "api_trigger")]
+    pub trigger: String,
 }
 
 /// `[projects.stuck]`: one run that started `started_minutes_ago` (real minutes, before the
@@ -437,6 +451,22 @@ fn validate_project(p: &ProjectSpec) -> Result<(), String> {
             return Err(format!(
                 "project {who:?}: has a stuck run but is not published; give it \
                  published_hours_ago"
+            ));
+        }
+    }
+    if let Some(a) = &p.activity {
+        if !TRIGGERS.contains(&a.trigger.as_str()) {
+            return Err(format!(
+                "project {who:?}: activity.trigger = {:?}; use one of {}",
+                a.trigger,
+                TRIGGERS.join(", ")
+            ));
+        }
+        if !(a.runs_per_hour.is_finite() && a.runs_per_hour > 0.0 && a.runs_per_hour <= 3600.0) {
+            return Err(format!(
+                "project {who:?}: activity.runs_per_hour = {} must be a number above 0 and at \
+                 most 3600",
+                a.runs_per_hour
             ));
         }
     }

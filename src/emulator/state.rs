@@ -6,6 +6,7 @@
 //! A cancel cuts the timeline at the moment of the cancel. This module knows nothing of HTTP,
 //! tokens, limits or faults; `routes` maps its outcomes to answers.
 
+mod background;
 mod scheduled;
 
 use indexmap::IndexMap;
@@ -157,6 +158,8 @@ pub struct Workspace {
     max_kernels: u32,
     /// Hex's scheduler: starts SCHEDULED runs at the projects' fire times.
     schedules: scheduled::Clocks,
+    /// Other clients: runs started at random at each project's `activity` rate.
+    activity: background::Activity,
 }
 
 impl Workspace {
@@ -170,6 +173,7 @@ impl Workspace {
             })
             .collect();
         let schedules = scheduled::Clocks::new(&projects, now, speed, scenario.seed);
+        let activity = background::Activity::new(&projects, now, speed, scenario.seed);
         let mut ws = Workspace {
             projects,
             runs: Vec::new(),
@@ -177,6 +181,7 @@ impl Workspace {
             speed,
             max_kernels: scenario.limits.max_concurrent_kernels,
             schedules,
+            activity,
         };
         ws.seed_history(now);
         ws.seed_stuck(now);
@@ -326,7 +331,6 @@ impl Workspace {
                 let ago = f64::from(history.count - i) * history.every_hours * 3600.0;
                 let created = after(now, -ago);
                 let planned = plan(&spec.run, created, 1.0, &mut self.rng);
-                // A hanging project's past runs were cancelled by someone after a while.
                 let run_id = self.next_id();
                 // Date parameters of a history run carry the business date it processed.
                 let mut run = Run::unasked(

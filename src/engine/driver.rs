@@ -1,24 +1,30 @@
-//! The poll driver: the one task that sends every status poll.
+//! The request driver: the one task that sends every status poll and every discovery sweep.
 //!
-//! Loop: ask the scheduler for its next plan and the state for its next timer, sleep until the
-//! earlier of the two (or until woken because something was watched, answered or cancelled),
-//! check the shared budget (`defer` when it says wait), dispatch, and send the request in a task
-//! of its own so a slow answer never holds up the next poll. Answers and failures go back to the
-//! state under its lock; the resulting updates are broadcast. Timers fire here too: a timeout
+//! Loop: ask the scheduler for its next plan, discovery (when on) for its next sweep, and the
+//! state for its next timer; sleep until the earliest (or until woken because something was
+//! watched, answered or cancelled), check the shared budget (`defer` when it says wait),
+//! dispatch, and send the request in a task of its own so a slow answer never holds up the next
+//! poll. Followed runs come before sweeps (`discovery::choose`). Answers and failures go back to
+//! the state under its lock; the resulting updates are broadcast. Timers fire here too: a timeout
 //! with kill-on-timeout starts a cancel.
 
 use std::sync::Arc;
 
 use tokio::time::Instant;
 
+use super::discovery::{self, Next};
 use super::handle::Inner;
 use super::scheduler::Poll;
+use super::state::State;
+use super::tick::Tick;
 use crate::hex::Priority;
 use crate::hex::types::ProjectRunsQuery;
 use crate::journal::Origin;
 
 /// GetProjectRuns' largest page (HEX_API.md): the most runs one batched poll can see.
 const LISTING_LIMIT: u32 = 100;
+/// The longest a sweep claimed in the store holds other processes' sweeps of that project back.
+const SWEEP_CLAIM: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub(crate) async fn drive(inner: Arc<Inner>) {
     loop {
@@ -30,10 +36,12 @@ pub(crate) async fn drive(inner: Arc<Inner>) {
             if let Some(u) = st.resume_if_paused(now) {
                 inner.publish(vec![u]);
             }
+            st.refresh_fires(now);
             let tick = st.tick(now);
-            let plan_at = st.scheduler.next(tick).map(|p| p.at.to_instant(st.epoch));
-            let wake_at = [plan_at, st.next_timer()].into_iter().flatten().min();
-            (wake_at, plan_at.is_some_and(|at| at <= now), kills)
+            let next = next_request(&st, tick);
+            let next_at = next.map(|n| at(n).to_instant(st.epoch));
+            let wake_at = [next_at, st.next_timer()].into_iter().flatten().min();
+            (wake_at, next.filter(|n| at(*n) <= tick), kills)
         };
         for key in kills {
             let engine = Arc::clone(&inner);
@@ -53,7 +61,7 @@ pub(crate) async fn drive(inner: Arc<Inner>) {
                 }
             });
         }
-        if !due {
+        let Some(due) = due else {
             match wake_at {
                 Some(at) if at > now => {
                     tokio::select! {
@@ -65,8 +73,8 @@ pub(crate) async fn drive(inner: Arc<Inner>) {
                 None => inner.wake.notified().await,
             }
             continue;
-        }
-        let poll = {
+        };
+        let request = {
             let mut st = inner.lock();
             let tick = st.tick(now);
             let wait = inner.client.budget().wait_time(Priority::Poll, now);
@@ -74,13 +82,115 @@ pub(crate) async fn drive(inner: Arc<Inner>) {
                 st.scheduler.defer(tick + wait);
                 None
             } else {
-                st.scheduler.dispatch(tick)
+                match due {
+                    Next::Poll(_) => {
+                        let poll = st.scheduler.dispatch(tick);
+                        if poll.is_some()
+                            && let Some(d) = st.discovery_mut()
+                        {
+                            d.note_sent(false);
+                        }
+                        poll.map(Request::Poll)
+                    }
+                    Next::Sweep(_) => {
+                        // Planned before the lock was let go: still due, or nothing now.
+                        let sweep = st
+                            .discovery()
+                            .and_then(|d| d.next(tick))
+                            .filter(|s| s.at <= tick);
+                        if let (Some(sweep), Some(d)) = (&sweep, st.discovery_mut()) {
+                            d.start(&sweep.project_id);
+                            d.note_sent(true);
+                        }
+                        if sweep.is_some() {
+                            st.scheduler.note_sent(tick);
+                        }
+                        sweep.map(|s| Request::Sweep(s.project_id))
+                    }
+                }
             }
         };
-        if let Some(poll) = poll {
-            tokio::spawn(send(Arc::clone(&inner), poll));
+        match request {
+            Some(Request::Poll(poll)) => {
+                tokio::spawn(send(Arc::clone(&inner), poll));
+            }
+            Some(Request::Sweep(project_id)) => {
+                tokio::spawn(sweep(Arc::clone(&inner), project_id));
+            }
+            None => {}
         }
     }
+}
+
+/// What the driver sends.
+enum Request {
+    Poll(Poll),
+    Sweep(String),
+}
+
+/// The next request, status poll or sweep, both held to the pacing between requests.
+fn next_request(st: &State, tick: Tick) -> Option<Next> {
+    let poll_at = st.scheduler.next(tick).map(|p| p.at);
+    let Some(d) = st.discovery() else {
+        return poll_at.map(Next::Poll);
+    };
+    let earliest = st.scheduler.earliest_send(tick);
+    let sweep_at = d.next(tick).map(|s| s.at.max(earliest));
+    discovery::choose(poll_at, sweep_at, d.pressing(tick), st.scheduler.spacing())
+}
+
+fn at(next: Next) -> Tick {
+    match next {
+        Next::Poll(t) | Next::Sweep(t) => t,
+    }
+}
+
+/// Lists one project for discovery, unless another hexdash process listed it moments ago (its
+/// findings reach this one through the store).
+async fn sweep(inner: Arc<Inner>, project_id: String) {
+    {
+        let mut st = inner.lock();
+        // A sweep is claimed like a poll of the project's "" run, which no real run id is, for
+        // as long as the most eager of discoveries waits between two listings of a project:
+        // two dashboards on one data dir list each project once between them.
+        let fresh = st
+            .discovery()
+            .map_or(SWEEP_CLAIM, |d| d.policy().focus_every.min(SWEEP_CLAIM));
+        if let Ok(false) = st.journal.claim_poll(&[(project_id.as_str(), "")], fresh) {
+            let tick = st.tick(Instant::now());
+            if let Some(d) = st.discovery_mut() {
+                d.not_sent(tick, &project_id, true);
+            }
+            drop(st);
+            inner.wake.notify_one();
+            return;
+        }
+    }
+    let query = ProjectRunsQuery {
+        limit: Some(LISTING_LIMIT),
+        run_trigger_filter: Some("ALL".to_string()),
+        ..ProjectRunsQuery::default()
+    };
+    let result = inner.poller.get_project_runs(&project_id, &query).await;
+    let now = Instant::now();
+    let updates = {
+        let mut st = inner.lock();
+        match result {
+            Ok(page) => {
+                let listed = Poll::Project {
+                    project_id: project_id.clone(),
+                    runs: Vec::new(),
+                };
+                st.absorb(now, &listed, &page.runs)
+            }
+            Err(e) => {
+                tracing::debug!(project = %project_id, error = %e, "sweep failed");
+                st.sweep_failed(now, &project_id, &e, &inner.client)
+            }
+        }
+    };
+    inner.publish(updates);
+    inner.wake.notify_one();
 }
 
 /// Sends one poll and reports its outcome, unless another hexdash process asked Hex about the

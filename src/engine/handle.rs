@@ -16,10 +16,11 @@ use tokio::sync::{Notify, broadcast};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::discovery::{Discovery, DiscoveryPolicy};
 use super::launch::{self, LaunchError, LaunchRequest, Launched};
 use super::poll_policy::PollPolicy;
 use super::scheduler::{RunKey, Scheduler, SchedulerConfig};
-use super::state::State;
+use super::state::{State, WorkspaceProject};
 use super::stats::{self, DurationStats, Overdue};
 use super::update::{Health, RunView, Update};
 use super::{cancel, driver, sync};
@@ -43,6 +44,8 @@ pub struct EngineOptions {
     pub cancel_deadline: Duration,
     /// PENDING longer than this is flagged overdue.
     pub pending_limit: Duration,
+    /// How often workspace discovery lists each kind of project, once [`Engine::discover`] is on.
+    pub discovery: DiscoveryPolicy,
 }
 
 impl EngineOptions {
@@ -54,6 +57,7 @@ impl EngineOptions {
             policy: PollPolicy::default(),
             cancel_deadline: Duration::from_secs(60),
             pending_limit: super::stats::PENDING_LIMIT,
+            discovery: DiscoveryPolicy::default(),
         }
     }
 }
@@ -171,12 +175,12 @@ impl Engine {
         let reattached = {
             let mut st = inner.lock();
             // Runs launched under another profile belong to another workspace (and token):
-            // polling them here would only collect 404s. Watched runs carry no profile.
-            let profile = inner.options.profile.as_str();
+            // polling them here would only collect 404s. Runs discovery found wait for
+            // discovery to start (`Engine::discover`).
             let active: Vec<RunKey> = st
                 .book
                 .active_runs()
-                .filter(|r| r.intent.as_ref().is_none_or(|i| i.profile == profile))
+                .filter(|r| st.wants(r))
                 .map(|r| RunKey::new(&r.project_id, &r.run_id))
                 .collect();
             for key in &active {
@@ -344,6 +348,26 @@ impl Engine {
             count += 1;
         }
         Ok(count)
+    }
+
+    /// Discovers the workspace's runs from now on: `projects` are listed within the budget
+    /// (after the runs followed here, never from the reserve for actions) and every active run
+    /// found is recorded and followed. Called again with a fresh project list, updates it.
+    pub fn discover(&self, projects: Vec<WorkspaceProject>) {
+        let mut st = self.inner.lock();
+        let policy = self.inner.options.discovery;
+        let updates = st.set_workspace(Instant::now(), Discovery::new(policy), projects);
+        drop(st);
+        self.inner.publish(updates);
+        self.inner.wake.notify_one();
+    }
+
+    /// The project under the operator's cursor: discovery lists it often while it is there.
+    pub fn focus_project(&self, project_id: Option<&str>) {
+        self.inner
+            .lock()
+            .set_cursor_project(project_id.map(str::to_string));
+        self.inner.wake.notify_one();
     }
 
     /// Polls `key` fast while `focused` (the run under the cursor, one being waited on).

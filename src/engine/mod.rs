@@ -1,12 +1,15 @@
 //! The run engine: launches exactly once, watches all active runs with one budgeted poll
 //! scheduler, confirms cancels, re-attaches after restart, and emits run updates.
 //!
-//! Pure parts: the poll scheduler, its interval policy, the `Tick` time type, duration statistics
-//! and a deterministic simulation to measure them. Async parts: the handle callers use
-//! ([`Engine`]), the poll driver, launches with reconciliation, and cancels. Nothing here may
+//! Pure parts: the poll scheduler, its interval policy, the `Tick` time type, duration
+//! statistics, workspace discovery's planner, and deterministic simulations to measure them.
+//! Async parts: the handle callers use ([`Engine`]), the request driver (polls and sweeps),
+//! launches with reconciliation, and cancels. Nothing here may
 //! import `tui`, `headless` or `pipeline` (they sit above the engine).
 
 mod cancel;
+pub mod discovery;
+pub mod discovery_sim;
 mod driver;
 mod failpoint;
 mod handle;
@@ -27,6 +30,7 @@ pub use poll_policy::PollPolicy;
 pub use scheduler::{
     Applied, ErrorScope, Plan, Poll, RunKey, Scheduler, SchedulerConfig, WatchInfo,
 };
+pub use state::WorkspaceProject;
 pub use stats::{DurationStats, Overdue};
 pub use tick::Tick;
-pub use update::{Change, Health, LaunchNotice, RunView, Update};
+pub use update::{Change, Health, LaunchNotice, ListedRun, RunView, Update, WorkspaceView};

@@ -25,6 +25,10 @@ pub struct PollPolicy {
     pub focused_interval: Duration,
     /// A run with a cancel in flight, until Hex reports it terminal.
     pub cancel_interval: Duration,
+    /// A run workspace discovery found (started elsewhere) is polled no faster than this unless
+    /// focused or cancelled: sweeps of its project refresh it too, and the 6 s end target is
+    /// for runs launched here. Keeps a busy workspace from eating the budget.
+    pub discovered_interval: Duration,
     /// Near the end a project's history predicts.
     pub near_end_interval: Duration,
     /// Long before the predicted end, so the budget goes to runs that are about to finish.
@@ -60,6 +64,7 @@ impl Default for PollPolicy {
             max_interval: Duration::from_secs(5),
             focused_interval: Duration::from_secs(2),
             cancel_interval: Duration::from_secs(1),
+            discovered_interval: Duration::from_secs(60),
             near_end_interval: Duration::from_secs(2),
             far_from_end_interval: Duration::from_secs(10),
             near_end_from: 0.7,
@@ -83,6 +88,8 @@ pub struct RunFacts {
     pub focused: bool,
     pub cancelling: bool,
     pub expected_duration: Option<Duration>,
+    /// Found by workspace discovery, not launched or watched on purpose here.
+    pub discovered: bool,
 }
 
 /// A run's wish: how often, and whether it is urgent (served first when the budget is short).
@@ -98,6 +105,9 @@ pub struct Wish {
 impl PollPolicy {
     pub fn wish(&self, run: RunFacts) -> Wish {
         let (mut interval, faster_from) = self.by_age(run.age, run.expected_duration);
+        if run.discovered {
+            interval = interval.max(self.discovered_interval);
+        }
         if run.focused {
             interval = interval.min(self.focused_interval);
         }
@@ -158,6 +168,7 @@ mod tests {
             focused: false,
             cancelling: false,
             expected_duration: None,
+            discovered: false,
         }
     }
 
@@ -186,6 +197,16 @@ mod tests {
             ..facts(600)
         });
         assert_eq!(cancelling.interval, Duration::from_secs(1));
+        let found = RunFacts {
+            discovered: true,
+            ..facts(0)
+        };
+        assert_eq!(p.wish(found).interval, Duration::from_secs(60));
+        let found_focused = RunFacts {
+            focused: true,
+            ..found
+        };
+        assert_eq!(p.wish(found_focused).interval, Duration::from_secs(2));
     }
 
     #[test]

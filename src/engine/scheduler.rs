@@ -47,6 +47,8 @@ pub struct WatchInfo {
     pub status: RunStatus,
     /// When `status` was true. `None` (e.g. a run re-attached from the journal) polls at once.
     pub observed_at: Option<Tick>,
+    /// Found by workspace discovery: polled at the policy's slower `discovered_interval`.
+    pub discovered: bool,
 }
 
 impl WatchInfo {
@@ -58,6 +60,7 @@ impl WatchInfo {
             expected_duration: None,
             status: RunStatus::Pending,
             observed_at: Some(now),
+            discovered: false,
         }
     }
 
@@ -69,6 +72,7 @@ impl WatchInfo {
             expected_duration: None,
             status: last_known,
             observed_at: None,
+            discovered: false,
         }
     }
 }
@@ -147,6 +151,7 @@ struct Run {
     launched_at: Tick,
     focused: bool,
     cancelling: bool,
+    discovered: bool,
     expected: Option<Duration>,
     status: RunStatus,
     observed_at: Option<Tick>,
@@ -226,6 +231,7 @@ impl Scheduler {
             Some(run) => {
                 run.launched_at = info.launched_at;
                 run.focused = info.focused;
+                run.discovered = info.discovered;
                 run.expected = info.expected_duration;
                 if info.observed_at >= run.observed_at {
                     run.status = info.status;
@@ -239,6 +245,7 @@ impl Scheduler {
                         launched_at: info.launched_at,
                         focused: info.focused,
                         cancelling: false,
+                        discovered: info.discovered,
                         expected: info.expected_duration,
                         status: info.status,
                         observed_at: info.observed_at,
@@ -357,6 +364,24 @@ impl Scheduler {
         Some(plan.poll)
     }
 
+    /// The earliest a request may go out at `now`: the spacing after the last one, and any pause.
+    /// Discovery's sweeps share the pacing, so they are held to it too.
+    pub fn earliest_send(&self, now: Tick) -> Tick {
+        let paced = self.last_sent.map_or(Tick::ZERO, |t| t + self.spacing);
+        paced.max(self.paused_until).max(now)
+    }
+
+    /// The least time between two requests.
+    pub fn spacing(&self) -> Duration {
+        self.spacing
+    }
+
+    /// A request other than a status poll (a discovery sweep) went out at `now`: the next poll
+    /// keeps the spacing after it.
+    pub fn note_sent(&mut self, now: Tick) {
+        self.last_sent = Some(self.last_sent.map_or(now, |t| t.max(now)));
+    }
+
     /// Holds all polling until `until`: the shared budget refused a slot, or the driver knows
     /// of a pause (e.g. a 429 seen by a launch).
     pub fn defer(&mut self, until: Tick) {
@@ -459,6 +484,7 @@ impl Scheduler {
             focused: run.focused,
             cancelling: run.cancelling,
             expected_duration: run.expected,
+            discovered: run.discovered,
         })
     }
 

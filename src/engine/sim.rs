@@ -258,15 +258,23 @@ pub fn simulate(runs: &[SimRun], config: &SimConfig, strategy: &Strategy) -> Sim
 
 /// Hex's counter (HEX_API.md "Limits"): a fixed window opened by the first request.
 #[derive(Debug)]
-struct FixedWindowServer {
+pub(crate) struct FixedWindowServer {
     limit: u32,
     opened: Option<Tick>,
     count: u32,
 }
 
 impl FixedWindowServer {
+    pub(crate) fn new(limit: u32) -> Self {
+        FixedWindowServer {
+            limit,
+            opened: None,
+            count: 0,
+        }
+    }
+
     /// Counts a request at `now`; `Err(retry_after)` when it is over the limit.
-    fn admit(&mut self, now: Tick) -> Result<(), Duration> {
+    pub(crate) fn admit(&mut self, now: Tick) -> Result<(), Duration> {
         let opened = match self.opened {
             Some(t) if now.saturating_since(t) < WINDOW => t,
             _ => {

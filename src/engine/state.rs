@@ -23,6 +23,21 @@ use crate::hex::types::RunStatusResponse;
 use crate::hex::{Error as HexError, RunStatus};
 use crate::journal::{self, CancelState, Envelope, Event, Journal, JournalState, StatusChange};
 
+mod workspace;
+
+pub use workspace::WorkspaceProject;
+
+/// What the engine knows of the workspace beyond the runs it follows (discovery on).
+#[derive(Debug, Default)]
+struct Workspace {
+    discovery: Option<crate::engine::discovery::Discovery>,
+    schedules: HashMap<String, Vec<crate::hex::types::Schedule>>,
+    /// When schedule fire times must be worked out again.
+    fires_until: Option<Timestamp>,
+    /// Each project's usual running time from Hex's listings (and the store's copy of them).
+    usual: HashMap<String, crate::journal::UsualTime>,
+}
+
 /// A run is given up on after this many "not found" answers in a row.
 const LOST_AFTER: u32 = 3;
 
@@ -53,6 +68,7 @@ pub(crate) struct State {
     health: Health,
     /// Events other processes recorded, folded into `book` but not yet into the views.
     backlog: Vec<Envelope>,
+    workspace: Workspace,
 }
 
 impl State {
@@ -82,8 +98,25 @@ impl State {
                 last_success: None,
                 error: None,
                 paused_until: None,
+                workspace: None,
             },
             backlog: Vec::new(),
+            workspace: Workspace::default(),
+        }
+    }
+
+    /// Whether this engine follows `record`'s run: one launched under its profile; one
+    /// discovery found, only while this engine discovers and for the profile that found it (a
+    /// `hexdash run` has no business polling the workspace's runs); one somebody asked to watch.
+    pub fn wants(&self, record: &journal::RunRecord) -> bool {
+        if let Some(intent) = &record.intent {
+            return intent.profile == self.profile;
+        }
+        match &record.watch_origin {
+            Some(journal::Origin::Hex { profile, .. }) => {
+                self.discovering() && profile.as_deref().is_none_or(|p| p == self.profile)
+            }
+            _ => true,
         }
     }
 
@@ -130,7 +163,7 @@ impl State {
             let mine = self
                 .book
                 .run(project_id, run_id)
-                .is_some_and(|r| r.intent.as_ref().is_none_or(|i| i.profile == self.profile));
+                .is_some_and(|r| self.wants(r));
             return if mine {
                 self.follow(&key, now, false)
             } else {
@@ -244,7 +277,15 @@ impl State {
         if let Some(s) = self.stats.get(project_id) {
             return *s;
         }
-        let s = stats::duration_stats(&self.book, project_id);
+        // The journal's own history, or Hex's listing of the project, whichever has seen more
+        // completed runs (Hex's includes runs no hexdash launched).
+        let local = stats::duration_stats(&self.book, project_id);
+        let hex = self.usual_from_hex(project_id);
+        let s = match (local, hex) {
+            (Some(l), Some(h)) if h.count > l.count => Some(h),
+            (Some(l), _) => Some(l),
+            (None, h) => h,
+        };
         self.stats.insert(project_id.to_string(), s);
         s
     }
@@ -287,6 +328,9 @@ impl State {
         let view = RunView::from(record);
         let first_seen = record.first_at;
         let options = record.intent.as_ref().map(|i| i.options.clone());
+        // Found by discovery (nobody here launched it or asked to watch it): polled slowly.
+        let discovered = record.intent.is_none()
+            && matches!(record.watch_origin, Some(journal::Origin::Hex { .. }));
         let active = view.is_active();
         self.views.insert(key.clone(), view);
         if !active {
@@ -306,6 +350,7 @@ impl State {
             WatchInfo::reattached(launched_at, status)
         };
         info.expected_duration = self.expected(&key.project_id);
+        info.discovered = discovered;
         self.scheduler.watch(key.clone(), info);
         if let Some(secs) = options.as_ref().and_then(|o| o.timeout_secs) {
             // An absurd timeout (an old journal, a hand-edited one) means "never", not "now":
@@ -334,8 +379,23 @@ impl State {
         self.run_update(key, Change::Watching).into_iter().collect()
     }
 
-    /// Hex answered `poll`; `runs` is every run status in the answer.
+    /// Hex answered `poll`; `runs` is every run status in the answer. A project's listing is
+    /// also a sweep of it for discovery (runs nobody here follows are followed from now on).
     pub fn absorb(&mut self, now: Instant, poll: &Poll, runs: &[RunStatusResponse]) -> Vec<Update> {
+        let mut updates = self.absorb_listing(now, poll, runs);
+        if let Poll::Project { project_id, .. } = poll {
+            updates.extend(self.found(now, project_id, runs));
+        }
+        updates
+    }
+
+    /// The statuses in an answer, for the runs followed here.
+    fn absorb_listing(
+        &mut self,
+        now: Instant,
+        poll: &Poll,
+        runs: &[RunStatusResponse],
+    ) -> Vec<Update> {
         let tick = self.tick(now);
         let observed_at = self.now_ts();
         self.health.last_success = Some(observed_at);

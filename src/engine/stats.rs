@@ -1,5 +1,5 @@
-//! Stuck-run detection: per-project duration statistics from the journal, and the rule that
-//! flags a run as overdue.
+//! Stuck-run detection: per-project duration statistics from the journal or from Hex's own
+//! listing of the project, and the rule that flags a run as overdue.
 //!
 //! Owns the thresholds. A run is overdue when it has been running well past its project's p95
 //! (1.5 × p95, and at least a minute past it, so short projects do not flap), or has sat in
@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::hex::RunStatus;
+use crate::hex::types::RunStatusResponse;
 use crate::journal::JournalState;
 
 /// At most this many recent runs count, so a project that got faster is judged by its present.
@@ -98,6 +99,25 @@ pub fn expected_total(state: &JournalState, project_id: &str) -> Option<Duration
         .take(RECENT)
         .collect();
     stats_of(&mut totals).map(|s| s.p50)
+}
+
+/// A completed run said to have taken longer than this is not counted towards the usual time.
+const MAX_USUAL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The project's usual running time from a listing of its newest runs (Hex's `elapsedTime` of
+/// the COMPLETED ones, at most [`RECENT`]): the same statistic as [`duration_stats`], for
+/// projects no hexdash has launched.
+pub fn from_listing(runs: &[RunStatusResponse]) -> Option<DurationStats> {
+    let mut durations: Vec<Duration> = runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Completed)
+        .filter_map(|r| r.elapsed_time)
+        // Server numbers: anything that is not a sane duration says nothing about the usual.
+        .filter_map(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
+        .filter(|d| *d <= MAX_USUAL)
+        .take(RECENT)
+        .collect();
+    stats_of(&mut durations)
 }
 
 /// p50 and p95 (nearest rank) of `durations`; `None` with fewer than [`MIN_COUNT`].

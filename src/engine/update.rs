@@ -79,6 +79,39 @@ impl RunView {
     }
 }
 
+impl RunView {
+    /// A run as Hex listed it, for one no hexdash launched or recorded (a project's history
+    /// from Hex): its origin is Hex's trigger, its parameters unknown.
+    pub fn listed(run: &RunStatusResponse, observed_at: Timestamp) -> RunView {
+        let first_seen = run.start_time.or(run.end_time).unwrap_or(observed_at);
+        let mut view = RunView {
+            key: RunKey::new(&run.project_id, &run.run_id),
+            project_title: None,
+            launch_id: None,
+            origin: Some(Origin::found(run.run_trigger.as_deref(), None)),
+            launched_by: None,
+            params: None,
+            options: None,
+            run_url: None,
+            trace_id: run.trace_id.clone(),
+            project_version: None,
+            status: None,
+            start_time: None,
+            end_time: None,
+            elapsed_ms: None,
+            observed_at: None,
+            first_seen,
+            stale: None,
+            cancel: CancelState::None,
+            timeline: Vec::new(),
+            timed_out: false,
+            adopted: false,
+        };
+        view.absorb(run, observed_at);
+        view
+    }
+}
+
 /// A run's view as the journal has it (no poll of this session yet).
 impl From<&RunRecord> for RunView {
     fn from(record: &RunRecord) -> RunView {
@@ -156,12 +189,43 @@ pub struct Health {
     pub error: Option<String>,
     /// Set while a 429 pause holds all polling.
     pub paused_until: Option<Timestamp>,
+    /// How fresh the workspace view is, while the engine discovers runs (the dashboard).
+    pub workspace: Option<WorkspaceView>,
+}
+
+/// How much of the workspace discovery has listed, and how long ago the stalest listing was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkspaceView {
+    pub projects: usize,
+    /// Projects listed at least once.
+    pub swept: usize,
+    /// The oldest listing, once every project has had one.
+    pub oldest_sweep: Option<Timestamp>,
 }
 
 /// One message to subscribers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
-    Run { change: Change, view: Box<RunView> },
+    Run {
+        change: Change,
+        view: Box<RunView>,
+    },
     Launch(LaunchNotice),
     Health(Health),
+    /// Discovery listed a project: its newest run, for a projects list's LAST RUN column.
+    Listed {
+        project_id: String,
+        newest: Option<Box<ListedRun>>,
+    },
+}
+
+/// The newest run in a project's listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedRun {
+    pub run_id: String,
+    pub status: RunStatus,
+    pub start_time: Option<Timestamp>,
+    pub end_time: Option<Timestamp>,
+    /// Hex's `elapsedTime`, in milliseconds.
+    pub elapsed_ms: Option<f64>,
 }

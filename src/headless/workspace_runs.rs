@@ -28,9 +28,6 @@ use super::output::{duration_ms, opt_time, print_table};
 /// not found (a project that busy is rare; the dashboard's discovery pages further).
 const NEWEST_PER_PROJECT: u32 = 100;
 
-/// A completed run said to have taken longer than this is not counted towards the usual time.
-const MAX_USUAL: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
-
 /// Projects asked at once; the shared budget paces them in any case.
 const AT_ONCE: usize = 4;
 
@@ -126,7 +123,7 @@ pub async fn workspace_runs(ctx: &Context, ask: Ask) -> Result<Exit, Failure> {
     for (project, answer) in answers {
         match answer {
             Ok(page) => {
-                if let Some(stats) = usual_durations(&page.runs) {
+                if let Some(stats) = stats::from_listing(&page.runs) {
                     usual.insert(project.id.clone(), stats);
                 }
                 found.extend(
@@ -265,20 +262,6 @@ fn short_why(o: &Overdue) -> String {
     }
 }
 
-/// The project's usual running time, from the COMPLETED runs among its newest (Hex's
-/// `elapsedTime`): the same statistic the dashboard uses for runs with local history.
-fn usual_durations(runs: &[RunStatusResponse]) -> Option<DurationStats> {
-    let mut durations: Vec<std::time::Duration> = runs
-        .iter()
-        .filter(|r| r.status == RunStatus::Completed)
-        .filter_map(|r| r.elapsed_time)
-        // Server numbers: anything that is not a sane duration says nothing about the usual.
-        .filter_map(|ms| std::time::Duration::try_from_secs_f64(ms / 1000.0).ok())
-        .filter(|d| *d <= MAX_USUAL)
-        .collect();
-    stats::stats_of(&mut durations)
-}
-
 /// What the store knows of these runs (those a hexdash launched or watched), by project and run
 /// id. A store that is missing or cannot be read knows nothing: the trigger names the origin.
 pub fn known_runs<'a>(
@@ -370,20 +353,20 @@ mod tests {
             run(RunStatus::Killed, Some(-70), Some(3000.0)),
         ];
         assert_eq!(
-            usual_durations(&page),
+            stats::from_listing(&page),
             None,
             "two completed runs say too little"
         );
         let mut page = page.to_vec();
         page.push(run(RunStatus::Completed, Some(-60), Some(80.0)));
-        let usual = usual_durations(&page).unwrap();
+        let usual = stats::from_listing(&page).unwrap();
         assert_eq!(usual.count, 3);
         assert_eq!(usual.p95.as_secs(), 80);
         // Numbers no run takes are left out, not a panic.
         for absurd in [1e23, 1.5e22, f64::MAX, -5.0, f64::NAN, f64::INFINITY] {
             page.push(run(RunStatus::Completed, Some(-50), Some(absurd)));
         }
-        assert_eq!(usual_durations(&page).unwrap().p95.as_secs(), 80);
+        assert_eq!(stats::from_listing(&page).unwrap().p95.as_secs(), 80);
     }
 
     #[test]
@@ -392,7 +375,7 @@ mod tests {
             .into_iter()
             .map(|s| run(RunStatus::Completed, Some(-100), Some(s)))
             .collect();
-        let usual = usual_durations(&page);
+        let usual = stats::from_listing(&page);
         // Usually 60 s: past max(1.5 x 60 s, 60 s + 1 min) = 2 min it is overdue.
         let stuck = run(RunStatus::Running, Some(-10), None);
         let why = judge(&stuck, None, usual.as_ref(), at(0)).unwrap();

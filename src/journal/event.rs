@@ -237,6 +237,16 @@ pub enum Origin {
         #[serde(default = "first_attempt")]
         attempt: u32,
     },
+    /// Not launched by any hexdash: found in Hex's listing of its project (workspace discovery),
+    /// started by Hex's scheduler, an app refresh or another API client. `trigger` is Hex's
+    /// `runTrigger` (`API`, `SCHEDULED`, `APP_REFRESH`), when Hex gave one.
+    Hex {
+        #[serde(default)]
+        trigger: Option<String>,
+        /// The config profile whose discovery found it: another profile is another workspace.
+        #[serde(default)]
+        profile: Option<String>,
+    },
     /// An origin kind written by a newer hexdash. Kept readable so one new origin does not make
     /// a whole launch record unreadable.
     #[serde(other)]
@@ -248,13 +258,31 @@ fn first_attempt() -> u32 {
 }
 
 impl Origin {
-    /// The one word lists and `--json` show: `tui`, `cli`, `pipeline`, `other`.
+    /// The one word lists and `--json` show: `tui`, `cli`, `pipeline` for runs a hexdash process
+    /// launched; `schedule`, `app refresh`, `api` (another client) or `hex` for runs found in Hex.
     pub fn word(&self) -> &'static str {
         match self {
             Origin::Tui => "tui",
             Origin::Cli => "cli",
             Origin::Pipeline { .. } => "pipeline",
+            Origin::Hex { trigger, .. } => match trigger.as_deref() {
+                Some("SCHEDULED") => "schedule",
+                Some("APP_REFRESH") => "app refresh",
+                Some("API") => "api",
+                _ => "hex",
+            },
             Origin::Other => "other",
+        }
+    }
+
+    /// A run found in Hex's listing with this `runTrigger` by `profile`'s discovery. A trigger
+    /// Hex does not document is not kept (it is server text, shown on screens).
+    pub fn found(trigger: Option<&str>, profile: Option<&str>) -> Origin {
+        Origin::Hex {
+            trigger: trigger
+                .filter(|t| crate::hex::types::RUN_TRIGGERS.contains(t))
+                .map(str::to_string),
+            profile: profile.map(str::to_string),
         }
     }
 }

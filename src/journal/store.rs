@@ -26,8 +26,12 @@ use super::import;
 use super::process::Launcher;
 use super::replay::{JournalState, RunRecord};
 use super::schema::{self, Migrated};
+
+mod usual_times;
+
 use super::working;
 use crate::clock::{self, SharedClock};
+pub use usual_times::UsualTime;
 
 /// How long a writer waits for another process's transaction before giving up. Transactions
 /// here last milliseconds; ten seconds is a stuck process, not contention.

@@ -1,17 +1,37 @@
 //! Project rows for the projects screen: Hex's project list joined with the config (aliases,
-//! declared parameters) and the journal (last run, duration trend, last parameters used).
+//! declared parameters) and the journal (last run, duration trend, last parameters used), and
+//! the same list as workspace discovery sweeps it.
 //!
 //! Pure: the effect runner fetches the projects and hands them here with a copy of the journal
 //! state.
 
 use std::collections::HashMap;
 
-use crate::config::Config;
+use crate::config::{Config, Scope};
+use crate::engine::WorkspaceProject;
 use crate::hex::RunStatus;
 use crate::hex::types::Project;
 use crate::journal::JournalState;
 
 use super::model::ProjectRow;
+
+/// The projects workspace discovery lists: live ones, minus those `[workspace] ignore` names,
+/// with those `[workspace] follow` names marked.
+pub fn workspace_projects(projects: &[Project], config: &Config) -> Vec<WorkspaceProject> {
+    projects
+        .iter()
+        .filter(|p| p.is_live())
+        .filter_map(|p| {
+            let alias = config.project(&p.id).and_then(|c| c.alias.as_deref());
+            let scope = config.workspace.scope(&p.id, &p.title, alias);
+            (scope != Scope::Ignored).then(|| WorkspaceProject {
+                id: p.id.clone(),
+                followed: scope == Scope::Followed,
+                schedules: p.schedules.clone(),
+            })
+        })
+        .collect()
+}
 
 /// How many completed runs the sparkline shows.
 const TREND: usize = 20;

@@ -93,6 +93,23 @@ impl Runner {
                     let _ = tx.send(Msg::LastRunFetched { project_id, result });
                 });
             }
+            Effect::FetchProjectHistory(project_id) => {
+                let (engine, tx) = (self.engine.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let query = ProjectRunsQuery {
+                        limit: Some(PROJECT_HISTORY),
+                        run_trigger_filter: Some("ALL".into()),
+                        ..ProjectRunsQuery::default()
+                    };
+                    let result = engine
+                        .client()
+                        .get_project_runs(&project_id, &query)
+                        .await
+                        .map(|page| page.runs)
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::ProjectHistory { project_id, result });
+                });
+            }
             Effect::Launch(request) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {
@@ -112,6 +129,7 @@ impl Runner {
                 });
             }
             Effect::Focus(key, focused) => self.engine.focus(&key, focused),
+            Effect::FocusProject(id) => self.engine.focus_project(id.as_deref()),
             Effect::OpenUrl(url) => {
                 if let Err(error) = (self.io.open_url)(&url) {
                     let _ = self.tx.send(Msg::OpenFailed { url, error });
@@ -170,6 +188,9 @@ impl Runner {
     }
 }
 
+/// The runs of Hex's history `enter` on a project shows: GetProjectRuns' largest page.
+const PROJECT_HISTORY: u32 = 100;
+
 const READ_ONLY: &str = "read-only: pipelines cannot be started, resumed or cancelled here";
 
 impl Runner {
@@ -183,7 +204,10 @@ impl Runner {
             self.projects.clone(),
         );
         tokio::spawn(async move {
-            let rows = |projects| {
+            // Each list also tells discovery which projects to sweep (live ones the config
+            // does not ignore) and their schedules.
+            let rows = |projects: Vec<crate::hex::types::Project>| {
+                engine.discover(catalog::workspace_projects(&projects, &config));
                 engine.with_journal(|journal| catalog::project_rows(projects, &config, journal))
             };
             if !refresh && let Some(kept) = list.kept().await {

@@ -286,6 +286,10 @@ pub struct Model {
     pub frame: u64,
     /// The run being polled fast because it is under the cursor or open.
     pub focused: Option<RunKey>,
+    /// The project discovery lists often: the one under the cursor, or the current run's.
+    pub focused_project: Option<String>,
+    /// Runs whose turning overdue has rung the bell (once each).
+    pub rung_overdue: HashSet<RunKey>,
     /// What the next `copy` on the current run copies (URL, id, command line, in turn).
     pub copy_next: u8,
     /// Named parameter presets per project (`:preset`).
@@ -319,6 +323,7 @@ impl Model {
                     last_success: None,
                     error: None,
                     paused_until: None,
+                    workspace: None,
                 },
                 budget: None,
                 message: None,
@@ -327,6 +332,8 @@ impl Model {
             pinned: BTreeSet::new(),
             frame: 0,
             focused: None,
+            focused_project: None,
+            rung_overdue: HashSet::new(),
             copy_next: 0,
             presets: super::presets::Presets::new(),
             aliases: std::collections::HashMap::new(),

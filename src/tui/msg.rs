@@ -27,6 +27,11 @@ pub enum Msg {
     /// Ended runs read from the store for the runs list, a chunk at a time. Turned into rows
     /// here, on the loop's thread, so the reader's thread keeps none of their memory.
     HistoryRead(Vec<crate::journal::RunRecord>),
+    /// Hex's history of a project (newest first), or why it could not be read.
+    ProjectHistory {
+        project_id: String,
+        result: Result<Vec<crate::hex::types::RunStatusResponse>, String>,
+    },
     /// Overdue flags, recomputed on ticks from the projects' duration statistics.
     OverdueChecked(Vec<(RunKey, Option<Overdue>)>),
     Budget(BudgetSnapshot),
@@ -83,10 +88,14 @@ pub enum Effect {
     RefreshProjects,
     /// Ask Hex for one project's newest run.
     FetchLastRun(String),
+    /// Ask Hex for a project's run history (every trigger), for `enter` on a project.
+    FetchProjectHistory(String),
     Launch(LaunchRequest),
     Cancel(RunKey),
     /// Poll this run fast while it is on screen.
     Focus(RunKey, bool),
+    /// Discovery lists this project often while it is under the cursor.
+    FocusProject(Option<String>),
     OpenUrl(String),
     /// Put text on the clipboard (OSC 52, works over SSH).
     Copy(String),

@@ -128,13 +128,19 @@ pub struct Emu {
 
 impl Emu {
     pub fn start(scenario_toml: &str) -> Emu {
+        Emu::start_at_speed(scenario_toml, 1.0)
+    }
+
+    /// An emulator whose runs and schedules go `speed` times as fast as the clock.
+    pub fn start_at_speed(scenario_toml: &str, speed: f64) -> Emu {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let scenario = Scenario::from_toml_str(scenario_toml, "harness.toml").unwrap();
+        let options = EmulatorOptions {
+            speed,
+            ..EmulatorOptions::new(scenario)
+        };
         let emu = rt
-            .block_on(start(
-                "127.0.0.1:0".parse().unwrap(),
-                EmulatorOptions::new(scenario),
-            ))
+            .block_on(start("127.0.0.1:0".parse().unwrap(), options))
             .unwrap();
         Emu { emu, rt }
     }

@@ -129,12 +129,14 @@ impl Clocks {
 }
 
 impl Workspace {
-    /// Starts the scheduled runs whose time has come by `now`. Called before anything reads or
-    /// changes the workspace, so every answer includes them.
+    /// Starts the scheduled runs whose time has come by `now`, and the runs other clients
+    /// started (`background`). Called before anything reads or changes the workspace, so every
+    /// answer includes them.
     pub fn fire_due(&mut self, now: Timestamp) {
         for due in self.schedules.take_due(now) {
             self.start_scheduled(&due);
         }
+        self.start_background(now);
     }
 
     fn start_scheduled(&mut self, due: &Due) {

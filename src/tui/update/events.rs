@@ -7,7 +7,7 @@
 use super::{inform, refocus_after_change, short};
 use crate::engine::{Change, RunKey, RunView, Update};
 use crate::hex::Sharing;
-use crate::tui::model::{Confirm, HexLast, Level, Load, Model, Overlay, RunRow, Screen};
+use crate::tui::model::{Confirm, HexLast, LastRun, Level, Load, Model, Overlay, RunRow, Screen};
 use crate::tui::msg::{Effect, LaunchFailure, Msg};
 
 pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -39,6 +39,19 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.projects.hex_last.insert(project_id, answer);
             Vec::new()
         }
+        Msg::Engine(Update::Listed { project_id, newest }) => {
+            // Discovery's listings keep LAST RUN current, without a request of their own.
+            let last = newest.map(|run| LastRun {
+                at: run.start_time.or(run.end_time),
+                duration_secs: run.elapsed_ms.map(|ms| ms / 1000.0),
+                status: run.status,
+            });
+            model
+                .projects
+                .hex_last
+                .insert(project_id, HexLast::Known(last));
+            Vec::new()
+        }
         Msg::ProjectsLoaded(Ok(rows)) => {
             model.projects.load = Load::Loaded(rows);
             title_untitled_runs(model);
@@ -68,6 +81,57 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             drop(records);
             on_event(model, Msg::RunsKnown(views))
         }
+        Msg::ProjectHistory { project_id, result } => match result {
+            Ok(runs) => {
+                // What the store knows (parameters, who launched it) wins: only runs missing
+                // from the list are added, and only ended ones (active ones are the engine's
+                // to follow; discovery lists this project often while it is selected).
+                let title = model
+                    .projects
+                    .load
+                    .data()
+                    .and_then(|rows| rows.iter().find(|r| r.project.id == project_id))
+                    .map(|r| r.project.title.clone());
+                let now = model.now;
+                let views: Vec<RunView> = runs
+                    .iter()
+                    .filter(|r| r.status.is_terminal())
+                    .filter(|r| {
+                        !model
+                            .runs
+                            .rows
+                            .contains(&RunKey::new(&project_id, &r.run_id))
+                    })
+                    .map(|r| {
+                        let mut v = RunView::listed(r, now);
+                        v.key = RunKey::new(&project_id, &r.run_id);
+                        v.project_title.clone_from(&title);
+                        v
+                    })
+                    .collect();
+                let added = views.len();
+                let effects = on_event(model, Msg::RunsKnown(views));
+                if added > 0 {
+                    inform(
+                        model,
+                        Level::Info,
+                        format!(
+                            "{added} earlier {} from Hex's history of the project",
+                            if added == 1 { "run" } else { "runs" }
+                        ),
+                    );
+                }
+                effects
+            }
+            Err(error) => {
+                inform(
+                    model,
+                    Level::Warning,
+                    format!("could not read the project's history from Hex: {error}"),
+                );
+                Vec::new()
+            }
+        },
         Msg::RunsKnown(views) => {
             // Thousands of history rows at once: grown by doubling, the table would keep up to
             // half of itself (megabytes) as slack for the whole session.
@@ -80,12 +144,28 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             refocus_after_change(model)
         }
         Msg::OverdueChecked(flags) => {
+            let mut effects = Vec::new();
             for (key, overdue) in flags {
+                // A run that just became overdue rings once (bell, OSC 9): stuck runs are what
+                // an operator watches for, and most were started by someone else.
+                let shown = model.runs.rows.contains(&key);
+                let newly = shown && overdue.is_some() && model.rung_overdue.insert(key.clone());
                 if let Some(row) = model.runs.rows.get_mut(&key) {
                     row.overdue = overdue;
                 }
+                if newly && let Some(row) = model.runs.rows.get(&key) {
+                    let title = row
+                        .view
+                        .project_title
+                        .clone()
+                        .unwrap_or_else(|| key.project_id.clone());
+                    effects.push(Effect::Notify(format!(
+                        "{title} {}: overdue",
+                        short(&key.run_id)
+                    )));
+                }
             }
-            Vec::new()
+            effects
         }
         Msg::Budget(b) => {
             // The ledger failed under a running dashboard (the budget says so once, in the log):

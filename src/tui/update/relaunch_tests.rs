@@ -92,6 +92,36 @@ fn r_on_a_run_whose_parameters_are_unknown_opens_the_form_instead() {
 }
 
 #[test]
+fn r_on_a_run_a_schedule_started_says_why_its_parameters_are_unknown() {
+    let (mut m, keys) = model();
+    let mut found = view("p2", "run-sched-7", crate::hex::RunStatus::Running, 6);
+    found.params = None;
+    found.origin = Some(Origin::Hex {
+        profile: None,
+        trigger: Some("SCHEDULED".into()),
+    });
+    run_update(&mut m, &keys, crate::engine::Change::Watching, found);
+    press(&mut m, &keys, '2');
+    press(&mut m, &keys, '/');
+    for c in "sched-7".chars() {
+        press(&mut m, &keys, c);
+    }
+    enter(&mut m, &keys);
+    assert_eq!(
+        m.selected_run().map(|r| r.view.key.clone()),
+        Some(RunKey::new("p2", "run-sched-7"))
+    );
+    assert_eq!(launches(&press(&mut m, &keys, 'r')), 0);
+    assert_eq!(m.screen, Screen::Form);
+    let said = said(&m);
+    assert!(said.contains("Hex's scheduler"), "{said}");
+    assert!(
+        said.contains("Hex does not return the parameters"),
+        "{said}"
+    );
+}
+
+#[test]
 fn read_only_refuses_a_relaunch_before_asking() {
     let (mut m, keys) = model();
     m.status.read_only = true;

@@ -139,10 +139,14 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
         }
         (Screen::Projects, Action::Launch) => Some(open_form(model, None)),
         (Screen::Projects, Action::Open) => {
-            // A project's runs: the runs screen filtered to it.
-            let title = model.selected_project()?.project.title.to_lowercase();
+            // A project's runs: the runs screen filtered to it, with Hex's history of it (runs
+            // no hexdash launched included) added as it arrives.
+            let project = &model.selected_project()?.project;
+            let (title, id) = (project.title.to_lowercase(), project.id.clone());
             model.runs.filter.text = title;
-            Some(show(model, Screen::Runs))
+            let mut effects = show(model, Screen::Runs);
+            effects.push(Effect::FetchProjectHistory(id));
+            Some(effects)
         }
         (Screen::Runs | Screen::Detail, action)
             if acts_on_a_run(model.screen, action) && model.current_run().is_none() =>
@@ -228,10 +232,10 @@ pub(super) fn refocus(model: &mut Model) -> Vec<Effect> {
         .current_run()
         .filter(|r| r.followed && r.view.is_active())
         .map(|r| r.view.key.clone());
+    let mut effects = refocus_project(model);
     if wanted == model.focused {
-        return Vec::new();
+        return effects;
     }
-    let mut effects = Vec::new();
     if let Some(old) = model.focused.take() {
         effects.push(Effect::Focus(old, false));
     }
@@ -240,6 +244,19 @@ pub(super) fn refocus(model: &mut Model) -> Vec<Effect> {
         model.focused = Some(new);
     }
     effects
+}
+
+/// Discovery follows the cursor: the selected project, or the project of the run on screen.
+fn refocus_project(model: &mut Model) -> Vec<Effect> {
+    let wanted = match model.screen {
+        Screen::Projects => model.selected_project().map(|p| p.project.id.clone()),
+        _ => model.current_run().map(|r| r.view.key.project_id.clone()),
+    };
+    if wanted == model.focused_project {
+        return Vec::new();
+    }
+    model.focused_project.clone_from(&wanted);
+    vec![Effect::FocusProject(wanted)]
 }
 
 /// Opens the launch form for the selected project, or for `rerun`'s project prefilled with its
@@ -310,10 +327,22 @@ fn ask_relaunch(model: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     let Some(params) = row.view.params.clone() else {
+        // Hex's API returns no parameters for a run, so only runs a hexdash launched have them.
+        let by = match &row.view.origin {
+            Some(Origin::Hex { trigger, .. }) => match trigger.as_deref() {
+                Some("SCHEDULED") => "Hex's scheduler",
+                Some("APP_REFRESH") => "an app refresh",
+                _ => "another client",
+            },
+            _ => "something other than hexdash",
+        };
         inform(
             model,
             Level::Info,
-            "this run's parameters are unknown: fill them in".into(),
+            format!(
+                "this run's parameters are unknown (started by {by}; Hex does not return the \
+                 parameters of runs hexdash did not launch): the form has the project's defaults"
+            ),
         );
         return open_form(model, Some(&row));
     };

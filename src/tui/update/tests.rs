@@ -63,12 +63,19 @@ fn focus_follows_the_selected_active_run() {
     let effects = press(&mut m, &keys, '2');
     assert_eq!(
         effects,
-        vec![Effect::Focus(RunKey::new("p1", "run-aaaa-1"), true)]
+        vec![
+            Effect::FocusProject(Some("p1".into())),
+            Effect::Focus(RunKey::new("p1", "run-aaaa-1"), true)
+        ]
     );
     let effects = press(&mut m, &keys, '1');
     assert_eq!(
         effects,
-        vec![Effect::Focus(RunKey::new("p1", "run-aaaa-1"), false)]
+        vec![
+            Effect::FocusProject(Some("p2".into())),
+            Effect::Focus(RunKey::new("p1", "run-aaaa-1"), false)
+        ],
+        "the project under the cursor is the one discovery lists often"
     );
 }
 
@@ -180,7 +187,11 @@ fn a_launch_result_goes_to_the_runs_screen_and_a_422_to_the_fields() {
     assert_eq!(m.screen, Screen::Runs);
     assert!(m.form.is_none());
     assert!(m.session_runs.contains(&key));
-    assert!(effects.iter().all(|e| matches!(e, Effect::Focus(..))));
+    assert!(
+        effects
+            .iter()
+            .all(|e| matches!(e, Effect::Focus(..) | Effect::FocusProject(..)))
+    );
     // Its row may come after the answer; the cursor goes to it when it does.
     run_update(
         &mut m,
@@ -272,6 +283,28 @@ fn stale_results_that_arrive_after_a_cancel_do_not_revive_the_run() {
         m.runs.rows[&RunKey::new("p2", "r2")].view.status,
         Some(RunStatus::Running)
     );
+}
+
+#[test]
+fn a_run_that_turns_overdue_rings_once() {
+    let (mut m, keys) = model();
+    let key = RunKey::new("p1", "run-aaaa-1");
+    let late = Some(crate::engine::Overdue::PendingTooLong {
+        pending: std::time::Duration::from_secs(400),
+    });
+    let rings = |m: &mut Model, flag: Option<crate::engine::Overdue>| {
+        let effects = update(m, Msg::OverdueChecked(vec![(key.clone(), flag)]), &keys);
+        effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Notify(t) if t.contains("overdue")))
+            .count()
+    };
+    assert_eq!(rings(&mut m, None), 0);
+    assert_eq!(rings(&mut m, late.clone()), 1);
+    assert!(m.runs.rows[&key].overdue.is_some());
+    assert_eq!(rings(&mut m, late.clone()), 0, "once per run");
+    assert_eq!(rings(&mut m, None), 0);
+    assert_eq!(rings(&mut m, late), 0, "not again after a blip");
 }
 
 #[test]
@@ -442,6 +475,7 @@ fn engine_health_budget_notices_and_cancel_results_reach_the_status_bar() {
         last_success: Some(t(5)),
         error: Some("GetRunStatus: no answer".into()),
         paused_until: None,
+        workspace: None,
     };
     update(&mut m, Msg::Engine(Update::Health(health.clone())), &keys);
     assert_eq!(m.status.health, health);
@@ -746,5 +780,74 @@ fn the_newer_of_the_journals_and_hexs_last_run_is_shown_and_failures_are_retried
     assert_eq!(
         update(&mut m, Msg::Tick(t(46)), &keys),
         [Effect::FetchLastRun(id.clone())]
+    );
+}
+
+#[test]
+fn enter_on_a_project_shows_hexs_history_of_it_merged_with_the_stores() {
+    let (mut m, keys) = model();
+    update(
+        &mut m,
+        Msg::ProjectsLoaded(Ok(vec![project("p1", "Daily ETL", Vec::new())])),
+        &keys,
+    );
+    let effects = enter(&mut m, &keys);
+    assert_eq!(m.screen, Screen::Runs);
+    assert!(
+        effects.contains(&Effect::FetchProjectHistory("p1".into())),
+        "{effects:?}"
+    );
+    let listed = |run: &str, status: &str, trigger: &str| {
+        serde_json::from_value::<crate::hex::types::RunStatusResponse>(serde_json::json!({
+            "projectId": "p1", "runId": run, "status": status, "runTrigger": trigger,
+            "startTime": "2026-03-01T10:00:00Z", "endTime": "2026-03-01T10:05:00Z",
+            "elapsedTime": 300000.0
+        }))
+        .unwrap()
+    };
+    let before = m.runs.rows.len();
+    update(
+        &mut m,
+        Msg::ProjectHistory {
+            project_id: "p1".into(),
+            result: Ok(vec![
+                // Known to the store (launched here): kept as the store has it.
+                listed("run-aaaa-1", "COMPLETED", "API"),
+                // Active: the engine's to follow, not a history row.
+                listed("run-live", "RUNNING", "SCHEDULED"),
+                listed("run-old", "COMPLETED", "SCHEDULED"),
+            ]),
+        },
+        &keys,
+    );
+    assert_eq!(m.runs.rows.len(), before + 1);
+    let old = &m.runs.rows[&RunKey::new("p1", "run-old")];
+    assert!(!old.followed);
+    assert_eq!(old.view.status, Some(RunStatus::Completed));
+    assert_eq!(old.view.project_title.as_deref(), Some("Daily ETL"));
+    assert_eq!(
+        old.view.origin.as_ref().map(crate::journal::Origin::word),
+        Some("schedule")
+    );
+    assert!(old.view.params.is_none());
+    assert_ne!(
+        m.runs.rows[&RunKey::new("p1", "run-aaaa-1")].view.status,
+        Some(RunStatus::Completed),
+        "the store's run is not overwritten by the listing"
+    );
+    assert!(said(&m).contains("1 earlier run from Hex"), "{}", said(&m));
+
+    update(
+        &mut m,
+        Msg::ProjectHistory {
+            project_id: "p1".into(),
+            result: Err("GetProjectRuns: 503".into()),
+        },
+        &keys,
+    );
+    assert!(
+        said(&m).contains("could not read the project's history"),
+        "{}",
+        said(&m)
     );
 }

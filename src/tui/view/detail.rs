@@ -188,6 +188,9 @@ fn launch_section(v: &RunView, w: usize) -> Vec<Line<'static>> {
             step_id,
             attempt,
         }) => format!("pipeline {pipeline_run_id}, step {step_id}, attempt {attempt}"),
+        Some(found @ Origin::Hex { .. }) => {
+            format!("{} (found in Hex, not launched by hexdash)", found.word())
+        }
         other => match style::origin_label(other.as_ref()) {
             "-" => "- (not launched by hexdash)".to_string(),
             label => label.to_string(),

@@ -37,6 +37,7 @@ pub fn base() -> Model {
         last_success: Some(ago(2)),
         error: None,
         paused_until: None,
+        workspace: None,
     };
     m.status.budget = Some(BudgetSnapshot {
         requests_left_this_minute: 47,
@@ -338,6 +339,11 @@ pub fn runs_model() -> Model {
     errored.elapsed_ms = Some(97_400.0);
     errored.first_seen = ago(20 * 3600 + 5);
     errored.observed_at = Some(ago(20 * 3600 - 99));
+    // Found by discovery: Hex's schedule started it, no hexdash process did.
+    errored.origin = Some(Origin::Hex {
+        profile: None,
+        trigger: Some("SCHEDULED".into()),
+    });
     add(&mut m, errored, false);
 
     let mut killed = run(2, 0x4b3a2918, Some(RunStatus::Killed));

@@ -493,6 +493,11 @@ fn repeats(of: &RunKey, origin: Option<&Origin>) -> String {
         Some(Origin::Tui) => ", launched from a dashboard",
         Some(Origin::Cli) => ", launched from the command line",
         Some(Origin::Pipeline { .. }) => ", launched by a pipeline step",
+        Some(Origin::Hex { trigger, .. }) => match trigger.as_deref() {
+            Some("SCHEDULED") => ", started by a Hex schedule",
+            Some("APP_REFRESH") => ", started by an app refresh",
+            _ => ", started outside hexdash",
+        },
         Some(Origin::Other) | None => "",
     };
     format!("{}{by}", style::short_id(&of.run_id))

@@ -2,7 +2,9 @@
 //!
 //! One row per run from [`Model::visible_runs`] (pinned first, then active, newest first): pin
 //! mark, project, short run id, status with a spinner while active, start time, elapsed time
-//! (ticking while active), how old its data is ("stale" when the last poll failed), origin, and
+//! (ticking while active), how old its data is ("stale" when the last poll failed), Hex's trigger,
+//! origin (who started it: this machine's tui/cli/pipeline, or a schedule, app refresh or another
+//! API client for runs discovery found), and
 //! flags (overdue, timed out, cancel not confirmed, no longer followed). Only the rows that fit
 //! are built: the list may hold ten thousand runs and must still draw in well under 2 ms.
 
@@ -19,7 +21,7 @@ use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{Model, RunRow};
 
-const COLUMNS: [Column; 9] = [
+const COLUMNS: [Column; 10] = [
     Column::fixed("", 10),
     Column::flex("PROJECT", 14),
     Column::fixed("RUN", 9),
@@ -27,6 +29,7 @@ const COLUMNS: [Column; 9] = [
     Column::fixed("STARTED", 4),
     Column::fixed("ELAPSED", 8).right(),
     Column::fixed("UPDATED", 7).right(),
+    Column::fixed("TRIGGER", 2),
     Column::fixed("ORIGIN", 3),
     Column::fixed("FLAGS", 6).max(24),
 ];
@@ -121,6 +124,7 @@ fn cells(row: &RunRow, model: &Model) -> Vec<Span<'static>> {
         started,
         elapsed,
         updated,
+        Span::styled(style::trigger_label(v.origin.as_ref()), style::dim()),
         Span::raw(style::origin_label(v.origin.as_ref())),
         flags(row),
     ]
@@ -163,8 +167,9 @@ pub fn summary(model: &Model) -> String {
         .values()
         .filter(|r| r.followed && r.view.is_active())
         .count();
+    let noun = if total == 1 { "run" } else { "runs" };
     format!(
-        "{} runs · {} active",
+        "{} {noun} · {} active",
         style::count(total),
         style::count(active)
     )

@@ -174,8 +174,31 @@ fn budget(model: &Model) -> (Vec<String>, Style) {
     (forms, st)
 }
 
-/// How long since a poll got an answer; a warning once that is long while runs are active.
+/// How long since a poll got an answer, and how fresh the workspace view is (while discovery
+/// lists the workspace); a warning once the poll is long ago while runs are active.
 fn last_poll(model: &Model) -> (String, String, Style) {
+    let (long, short, st) = poll_age(model);
+    match model.status.health.workspace {
+        None => (long, short, st),
+        Some(w) => match w.oldest_sweep {
+            Some(t) => {
+                let age = style::age(style::secs_between(t, model.now));
+                (
+                    format!("{long} · workspace swept {age} ago"),
+                    format!("{short} · ws {age}"),
+                    st,
+                )
+            }
+            None => (
+                format!("{long} · workspace {}/{} swept", w.swept, w.projects),
+                format!("{short} · ws {}/{}", w.swept, w.projects),
+                st,
+            ),
+        },
+    }
+}
+
+fn poll_age(model: &Model) -> (String, String, Style) {
     match model.status.health.last_success {
         Some(t) => {
             let secs = style::secs_between(t, model.now);

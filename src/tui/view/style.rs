@@ -187,6 +187,18 @@ pub fn origin_label(origin: Option<&Origin>) -> &'static str {
     origin.map_or("-", Origin::word)
 }
 
+/// Hex's `runTrigger` of a run: what Hex said of a run found in a listing; a run a hexdash
+/// process launched went through the API.
+pub fn trigger_label(origin: Option<&Origin>) -> String {
+    match origin {
+        Some(Origin::Hex {
+            trigger: Some(t), ..
+        }) => t.to_ascii_lowercase(),
+        Some(Origin::Tui | Origin::Cli | Origin::Pipeline { .. }) => "api".into(),
+        _ => "-".into(),
+    }
+}
+
 /// The first 8 characters of a run id, as every list and message shows it.
 pub fn short_id(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
