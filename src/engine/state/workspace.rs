@@ -26,7 +26,7 @@ use crate::engine::update::{ListedRun, Update, WorkspaceView};
 use crate::hex::Error as HexError;
 use crate::hex::schedule;
 use crate::hex::types::{RunStatusResponse, Schedule};
-use crate::journal::{Event, Origin, StatusChange, UsualTime};
+use crate::journal::{Event, Origin, UsualTime};
 
 /// How far ahead schedule fire times are worked out; they are recomputed well before then.
 const FIRES_AHEAD: Duration = Duration::from_secs(2 * 3600);
@@ -255,15 +255,8 @@ impl State {
                 }
                 if run.status.is_terminal() {
                     // Ended between two listings: recorded as seen, shown with the ended ones.
-                    self.record_lossy(Event::StatusChanged(StatusChange {
-                        project_id: key.project_id.clone(),
-                        run_id: key.run_id.clone(),
-                        status: run.status.clone(),
-                        start_time: run.start_time,
-                        end_time: run.end_time,
-                        elapsed_ms: run.elapsed_time,
-                        observed_at: self.now_ts(),
-                    }));
+                    let observed_at = self.now_ts();
+                    self.record_lossy(super::status_changed(key, run, observed_at));
                     return self.follow(key, now, false);
                 }
             }
