@@ -28,7 +28,12 @@ fn scenario() -> String {
         "tokens = [\"{TOKEN}\"]\n{}{}{}{}{}",
         project(STUCK, "Stuck Job", "hangs = true"),
         project(QUICK, "Quick One", "duration_secs = [25, 25]"),
-        project(REPORT, "Board Report", "hangs = true"),
+        // Its history (hours old, API runs) is Hex's, not runs found between two listings.
+        project(
+            REPORT,
+            "Board Report",
+            "hangs = true\n[projects.history]\ncount = 3\nevery_hours = 1\ntrigger = \"API\"",
+        ),
         project(IGNORED, "Sandbox", "hangs = true"),
         project(BLINK, "Blink", "duration_secs = [1, 1]"),
     )
@@ -143,6 +148,11 @@ fn runs_started_elsewhere_show_on_the_dashboard_and_a_hanging_one_is_cancelled_t
             )
         })
         .collect();
+    assert_eq!(
+        found.len(),
+        4,
+        "the runs started here and nothing of the history: {found:?}"
+    );
     for (run, trigger) in [
         (&stuck.run_id, "APP_REFRESH"),
         (&quick.run_id, "SCHEDULED"),
