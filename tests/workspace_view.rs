@@ -28,7 +28,12 @@ fn scenario() -> String {
         "tokens = [\"{TOKEN}\"]\n{}{}{}{}{}",
         project(STUCK, "Stuck Job", "hangs = true"),
         project(QUICK, "Quick One", "duration_secs = [25, 25]"),
-        project(REPORT, "Board Report", "hangs = true"),
+        // Its history (hours old, API runs) is Hex's, not runs found between two listings.
+        project(
+            REPORT,
+            "Board Report",
+            "hangs = true\n[projects.history]\ncount = 3\nevery_hours = 1\ntrigger = \"API\"",
+        ),
         project(IGNORED, "Sandbox", "hangs = true"),
         project(BLINK, "Blink", "duration_secs = [1, 1]"),
     )
@@ -40,10 +45,8 @@ fn config() -> String {
         .to_string()
 }
 
-#[test]
-fn runs_started_elsewhere_show_on_the_dashboard_and_a_hanging_one_is_cancelled_there() {
-    let emu = Emu::start(&scenario());
-    let home = Home::with_config(&config());
+/// The dashboard against `emu`, on `home`'s data, config and budget ledger.
+fn dashboard(home: &Home, emu: &Emu) -> pty::Pty {
     let data = home.data_dir().display().to_string();
     let conf = home.config_dir().display().to_string();
     let ledger = home.ledger_dir().display().to_string();
@@ -55,7 +58,26 @@ fn runs_started_elsewhere_show_on_the_dashboard_and_a_hanging_one_is_cancelled_t
         ("HEX_API_URL", url.as_str()),
         ("HEX_API_TOKEN", TOKEN),
     ];
-    let mut ui = pty::Pty::spawn(&[], &env);
+    pty::Pty::spawn(&[], &env)
+}
+
+/// `q`, and `y` if asked (a run launched here is still active); the exit code.
+fn quit(ui: &mut pty::Pty) -> u32 {
+    ui.type_keys("q");
+    ui.wait_for("the quit question or the end", |s| {
+        s.contains("Quit hexdash?") || !s.contains("1 Projects")
+    });
+    if ui.screen().contains("Quit hexdash?") {
+        ui.type_keys("y");
+    }
+    ui.wait_exit()
+}
+
+#[test]
+fn runs_started_elsewhere_show_on_the_dashboard_and_a_hanging_one_is_cancelled_there() {
+    let emu = Emu::start(&scenario());
+    let home = Home::with_config(&config());
+    let mut ui = dashboard(&home, &emu);
     ui.wait_for("the first sweep of the workspace", |s| {
         s.contains("Stuck Job") && s.contains("workspace swept")
     });
@@ -110,14 +132,8 @@ fn runs_started_elsewhere_show_on_the_dashboard_and_a_hanging_one_is_cancelled_t
         Some("KILLED".to_string())
     );
 
-    ui.type_keys("q");
-    ui.wait_for("the quit question or the end", |s| {
-        s.contains("Quit hexdash?") || !s.contains("1 Projects")
-    });
-    if ui.screen().contains("Quit hexdash?") {
-        ui.type_keys("y");
-    }
-    assert_eq!(ui.wait_exit(), 0, "{}", ui.screen());
+    let code = quit(&mut ui);
+    assert_eq!(code, 0, "{}", ui.screen());
     ui.assert_restored();
 
     // In the store: each found run once, with Hex's trigger; the ignored project never asked.
@@ -132,6 +148,11 @@ fn runs_started_elsewhere_show_on_the_dashboard_and_a_hanging_one_is_cancelled_t
             )
         })
         .collect();
+    assert_eq!(
+        found.len(),
+        4,
+        "the runs started here and nothing of the history: {found:?}"
+    );
     for (run, trigger) in [
         (&stuck.run_id, "APP_REFRESH"),
         (&quick.run_id, "SCHEDULED"),
@@ -155,7 +176,7 @@ fn runs_started_elsewhere_show_on_the_dashboard_and_a_hanging_one_is_cancelled_t
     // hexdash launched or was told to watch, and the colleague's hanging run is neither (were
     // it followed, this would never end).
     let asked_before = control.requests().len();
-    let mut watch = home.against(&url, TOKEN, &["watch"]);
+    let mut watch = home.against(&emu.base_url(), TOKEN, &["watch"]);
     watch.timeout(std::time::Duration::from_secs(60));
     let out = common::Outcome::of(watch.output().unwrap());
     out.expect_code(0);
@@ -198,32 +219,15 @@ fn a_schedule_firing_shows_in_runs_json_and_on_the_dashboard() {
         "{listed:#?}"
     );
 
-    let data = home.data_dir().display().to_string();
-    let conf = home.config_dir().display().to_string();
-    let ledger = home.ledger_dir().display().to_string();
-    let url = emu.base_url();
-    let env = [
-        ("HEXDASH_LEDGER_DIR", ledger.as_str()),
-        ("HEXDASH_DATA_DIR", data.as_str()),
-        ("HEXDASH_CONFIG_DIR", conf.as_str()),
-        ("HEX_API_URL", url.as_str()),
-        ("HEX_API_TOKEN", TOKEN),
-    ];
-    let mut ui = pty::Pty::spawn(&[], &env);
+    let mut ui = dashboard(&home, &emu);
     ui.wait_for("the projects", |s| s.contains("Every Minute"));
     ui.type_keys("2");
     ui.wait_for("the scheduled runs", |s| {
         s.lines()
             .any(|l| l.contains("Every Minute") && l.contains("RUNNING") && l.contains("schedule"))
     });
-    ui.type_keys("q");
-    ui.wait_for("the end", |s| {
-        s.contains("Quit hexdash?") || !s.contains("1 Projects")
-    });
-    if ui.screen().contains("Quit hexdash?") {
-        ui.type_keys("y");
-    }
-    assert_eq!(ui.wait_exit(), 0, "{}", ui.screen());
+    let code = quit(&mut ui);
+    assert_eq!(code, 0, "{}", ui.screen());
     ui.assert_restored();
 }
 
@@ -268,18 +272,7 @@ fn discovery_figures_against_the_emulator() {
     }
     let emu = Emu::start(&scenario);
     let home = Home::new();
-    let data = home.data_dir().display().to_string();
-    let conf = home.config_dir().display().to_string();
-    let ledger = home.ledger_dir().display().to_string();
-    let url = emu.base_url();
-    let env = [
-        ("HEXDASH_LEDGER_DIR", ledger.as_str()),
-        ("HEXDASH_DATA_DIR", data.as_str()),
-        ("HEXDASH_CONFIG_DIR", conf.as_str()),
-        ("HEX_API_URL", url.as_str()),
-        ("HEX_API_TOKEN", TOKEN),
-    ];
-    let mut ui = pty::Pty::spawn(&[], &env);
+    let mut ui = dashboard(&home, &emu);
     ui.wait_for("the dashboard", |s| s.contains("workspace"));
     // On the Runs screen the project of the run under the cursor is listed as a focus.
     ui.type_keys("2");
@@ -294,14 +287,7 @@ fn discovery_figures_against_the_emulator() {
         std::thread::sleep(Duration::from_secs(15));
     }
     std::thread::sleep(Duration::from_secs(60));
-    ui.type_keys("q");
-    ui.wait_for("the end", |s| {
-        s.contains("Quit hexdash?") || !s.contains("1 Projects")
-    });
-    if ui.screen().contains("Quit hexdash?") {
-        ui.type_keys("y");
-    }
-    ui.wait_exit();
+    quit(&mut ui);
 
     let events = home.events_json();
     let mut seen: HashMap<String, Timestamp> = HashMap::new();

@@ -265,13 +265,12 @@ impl Discovery {
         self.recent_kinds.push_back(sweep);
     }
 
-    /// True when the next sweep must not wait for a gap between polls: a schedule just fired or
-    /// the operator is looking (due at `now`), or sweeps got less than their minimum share of
-    /// the latest requests.
-    /// Even then sweeps take at most half of the requests: followed runs come first.
-    pub fn pressing(&self, now: Tick) -> bool {
-        let urgent = self
-            .next(now)
+    /// True when `next` (the sweep [`Discovery::next`] planned at `now`) must not wait for a
+    /// gap between polls: a schedule just fired or the operator is looking (due at `now`), or
+    /// sweeps got less than their minimum share of the latest requests. Even then sweeps take
+    /// at most half of the requests: followed runs come first.
+    pub fn pressing(&self, next: Option<&Sweep>, now: Tick) -> bool {
+        let urgent = next
             .is_some_and(|s| s.at <= now && matches!(s.reason, Reason::Focus | Reason::Schedule));
         (urgent && self.share() < 0.5) || self.starved()
     }

@@ -389,13 +389,10 @@ impl<'a> World<'a> {
     fn next(&self, now: Tick) -> Option<Next> {
         let poll_at = self.sched.next(now).map(|p| p.at);
         let earliest = self.sched.earliest_send(now);
-        let sweep_at = self.disc.next(now).map(|s| s.at.max(earliest));
-        discovery::choose(
-            poll_at,
-            sweep_at,
-            self.disc.pressing(now),
-            self.sched.spacing(),
-        )
+        let sweep = self.disc.next(now);
+        let sweep_at = sweep.as_ref().map(|s| s.at.max(earliest));
+        let pressing = self.disc.pressing(sweep.as_ref(), now);
+        discovery::choose(poll_at, sweep_at, pressing, self.sched.spacing())
     }
 
     fn send(&mut self, now: Tick, next: Next) -> Option<Flying> {
@@ -582,15 +579,11 @@ fn project_index(id: &str) -> Option<usize> {
     id.strip_prefix("project-")?.parse().ok()
 }
 
-/// Nearest-rank percentile; zero for no samples.
+/// Nearest-rank percentile (as the engine's duration statistics take it); zero for no samples.
 pub fn percentile(samples: &[Duration], q: f64) -> Duration {
     let mut sorted = samples.to_vec();
     sorted.sort_unstable();
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i]
+    super::stats::nearest_rank(&sorted, q).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -135,8 +135,10 @@ fn next_request(st: &State, tick: Tick) -> Option<Next> {
         return poll_at.map(Next::Poll);
     };
     let earliest = st.scheduler.earliest_send(tick);
-    let sweep_at = d.next(tick).map(|s| s.at.max(earliest));
-    discovery::choose(poll_at, sweep_at, d.pressing(tick), st.scheduler.spacing())
+    let sweep = d.next(tick);
+    let sweep_at = sweep.as_ref().map(|s| s.at.max(earliest));
+    let pressing = d.pressing(sweep.as_ref(), tick);
+    discovery::choose(poll_at, sweep_at, pressing, st.scheduler.spacing())
 }
 
 fn at(next: Next) -> Tick {
@@ -166,11 +168,7 @@ async fn sweep(inner: Arc<Inner>, project_id: String) {
             return;
         }
     }
-    let query = ProjectRunsQuery {
-        limit: Some(LISTING_LIMIT),
-        run_trigger_filter: Some("ALL".to_string()),
-        ..ProjectRunsQuery::default()
-    };
+    let query = ProjectRunsQuery::every_trigger(LISTING_LIMIT);
     let result = inner.poller.get_project_runs(&project_id, &query).await;
     let now = Instant::now();
     let updates = {
@@ -227,11 +225,7 @@ async fn send(inner: Arc<Inner>, poll: Poll) {
         Poll::Project { project_id, .. } => {
             // Every trigger: a followed run Hex's scheduler started is listed with the rest
             // instead of costing a request of its own (HEX_API.md, GetProjectRuns).
-            let query = ProjectRunsQuery {
-                limit: Some(LISTING_LIMIT),
-                run_trigger_filter: Some("ALL".to_string()),
-                ..ProjectRunsQuery::default()
-            };
+            let query = ProjectRunsQuery::every_trigger(LISTING_LIMIT);
             inner
                 .poller
                 .get_project_runs(project_id, &query)

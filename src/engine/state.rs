@@ -423,15 +423,7 @@ impl State {
             };
             let changed = view.absorb(run, observed_at);
             if changed {
-                self.record_lossy(Event::StatusChanged(StatusChange {
-                    project_id: key.project_id.clone(),
-                    run_id: key.run_id.clone(),
-                    status: run.status.clone(),
-                    start_time: run.start_time,
-                    end_time: run.end_time,
-                    elapsed_ms: run.elapsed_time,
-                    observed_at,
-                }));
+                self.record_lossy(status_changed(&key, run, observed_at));
             }
             if run.status.is_terminal() {
                 continue;
@@ -661,6 +653,19 @@ impl State {
 
 /// The project a status answer belongs to: GetProjectRuns answers for the project asked about,
 /// whatever the body says (a body with a missing or odd projectId must not create a new key).
+/// The event recording what Hex said of `key` at `observed_at`.
+fn status_changed(key: &RunKey, run: &RunStatusResponse, observed_at: Timestamp) -> Event {
+    Event::StatusChanged(StatusChange {
+        project_id: key.project_id.clone(),
+        run_id: key.run_id.clone(),
+        status: run.status.clone(),
+        start_time: run.start_time,
+        end_time: run.end_time,
+        elapsed_ms: run.elapsed_time,
+        observed_at,
+    })
+}
+
 fn poll_project(poll: &Poll, run: &RunStatusResponse) -> String {
     match poll {
         Poll::Project { project_id, .. } => project_id.clone(),

@@ -126,16 +126,21 @@ pub fn stats_of(durations: &mut [Duration]) -> Option<DurationStats> {
         return None;
     }
     durations.sort_unstable();
-    let rank = |q: f64| {
-        let n = durations.len();
-        let i = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
-        durations[i]
-    };
     Some(DurationStats {
         count: durations.len(),
-        p50: rank(0.5),
-        p95: rank(0.95),
+        p50: nearest_rank(durations, 0.5)?,
+        p95: nearest_rank(durations, 0.95)?,
     })
+}
+
+/// The `q` quantile (0–1) of `sorted` by nearest rank; `None` when empty.
+pub fn nearest_rank(sorted: &[Duration], q: f64) -> Option<Duration> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let i = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
+    sorted.get(i).copied()
 }
 
 /// Whether a run in `status`, started at `start_time` (Hex's time; `None` while PENDING) and first

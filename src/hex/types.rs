@@ -519,6 +519,18 @@ pub struct ProjectRunsQuery {
     pub run_trigger_filter: Option<String>,
 }
 
+impl ProjectRunsQuery {
+    /// The newest `limit` runs whoever started them (`runTriggerFilter=ALL`; Hex's default
+    /// would list API runs only).
+    pub fn every_trigger(limit: u32) -> ProjectRunsQuery {
+        ProjectRunsQuery {
+            limit: Some(limit),
+            run_trigger_filter: Some("ALL".to_string()),
+            ..ProjectRunsQuery::default()
+        }
+    }
+}
+
 /// The six operations of HEX_API.md. Used for limits, retries, fault injection and request logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Operation {

@@ -71,13 +71,9 @@ impl Runner {
             Effect::FetchLastRun(project_id) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {
-                    let query = ProjectRunsQuery {
-                        limit: Some(1),
-                        // Scheduled and app-refresh runs count: the question is "when did this
-                        // project last run", not "when did an API client last run it".
-                        run_trigger_filter: Some("ALL".into()),
-                        ..ProjectRunsQuery::default()
-                    };
+                    // Scheduled and app-refresh runs count: the question is "when did this
+                    // project last run", not "when did an API client last run it".
+                    let query = ProjectRunsQuery::every_trigger(1);
                     let result = engine
                         .client()
                         .get_project_runs(&project_id, &query)
@@ -96,11 +92,7 @@ impl Runner {
             Effect::FetchProjectHistory(project_id) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {
-                    let query = ProjectRunsQuery {
-                        limit: Some(PROJECT_HISTORY),
-                        run_trigger_filter: Some("ALL".into()),
-                        ..ProjectRunsQuery::default()
-                    };
+                    let query = ProjectRunsQuery::every_trigger(PROJECT_HISTORY);
                     let result = engine
                         .client()
                         .get_project_runs(&project_id, &query)

@@ -240,7 +240,7 @@ fn a_pressing_sweep_takes_at_most_half_of_the_requests() {
     let mut d = workspace(1);
     d.set_projects([("p00".to_string(), true)]);
     assert!(
-        d.pressing(secs(0)),
+        d.pressing(d.next(secs(0)).as_ref(), secs(0)),
         "a followed project, due, nothing sent yet"
     );
     for _ in 0..10 {
@@ -249,11 +249,14 @@ fn a_pressing_sweep_takes_at_most_half_of_the_requests() {
     for _ in 0..10 {
         d.note_sent(false);
     }
-    assert!(!d.pressing(secs(0)), "half the requests are sweeps already");
+    assert!(
+        !d.pressing(d.next(secs(0)).as_ref(), secs(0)),
+        "half the requests are sweeps already"
+    );
     d.note_sent(false);
-    assert!(d.pressing(secs(0)));
+    assert!(d.pressing(d.next(secs(0)).as_ref(), secs(0)));
     // Not due: only the minimum share presses.
     d.start("p00");
     d.swept(secs(0), "p00", None);
-    assert!(!d.pressing(secs(1)));
+    assert!(!d.pressing(d.next(secs(1)).as_ref(), secs(1)));
 }

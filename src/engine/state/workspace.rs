@@ -26,7 +26,7 @@ use crate::engine::update::{ListedRun, Update, WorkspaceView};
 use crate::hex::Error as HexError;
 use crate::hex::schedule;
 use crate::hex::types::{RunStatusResponse, Schedule};
-use crate::journal::{Event, Origin, StatusChange, UsualTime};
+use crate::journal::{Event, Origin, UsualTime};
 
 /// How far ahead schedule fire times are worked out; they are recomputed well before then.
 const FIRES_AHEAD: Duration = Duration::from_secs(2 * 3600);
@@ -164,20 +164,34 @@ impl State {
         let tick = self.tick(now);
         let now_ts = self.now_ts();
         // Activity is what a schedule does not predict: scheduled runs are probed at their
-        // fire times instead.
+        // fire times instead. Judged on the wall clock: ticks start with this process, so an
+        // old run would map to its start and look recent. (One younger than `recent` but older
+        // than the process counts from the process's start: active a little longer at most.)
+        let recent = self
+            .workspace
+            .discovery
+            .as_ref()
+            .map_or(Duration::ZERO, |d| d.policy().recent);
         let newest = runs
             .iter()
             .filter(|r| r.run_trigger.as_deref() != Some("SCHEDULED"))
             .filter_map(|r| r.start_time)
             .max()
+            .filter(|t| Duration::try_from(now_ts.duration_since(*t)).is_ok_and(|age| age < recent))
             .map(|t| tick_at(tick, now_ts, t));
         // Runs that started since the previous listing and already ended are shown too (they
-        // happened between two sweeps); on a project's first listing they are history.
+        // happened between two sweeps); on a project's first listing they are history. Also on
+        // the wall clock, for the same reason.
         let previous = self
             .workspace
             .discovery
             .as_ref()
-            .and_then(|d| d.last_swept(project_id));
+            .and_then(|d| d.last_swept(project_id))
+            .map(|p| {
+                let slack = SignedDuration::try_from(SWEEP_SLACK).unwrap_or_default();
+                let at = wall_clock_of(p, tick, now_ts);
+                at.checked_sub(slack).unwrap_or(at)
+            });
         if let Some(d) = self.workspace.discovery.as_mut() {
             d.swept(tick, project_id, newest);
         }
@@ -196,12 +210,8 @@ impl State {
             project_id: project_id.to_string(),
             newest: listed,
         }];
-        let since_previous = |r: &RunStatusResponse| {
-            previous.is_some_and(|p| {
-                r.start_time
-                    .is_some_and(|t| tick_at(tick, now_ts, t) >= p - SWEEP_SLACK)
-            })
-        };
+        let since_previous =
+            |r: &RunStatusResponse| previous.is_some_and(|p| r.start_time.is_some_and(|t| t >= p));
         for run in runs
             .iter()
             .filter(|r| r.status.is_active() || since_previous(r))
@@ -255,15 +265,8 @@ impl State {
                 }
                 if run.status.is_terminal() {
                     // Ended between two listings: recorded as seen, shown with the ended ones.
-                    self.record_lossy(Event::StatusChanged(StatusChange {
-                        project_id: key.project_id.clone(),
-                        run_id: key.run_id.clone(),
-                        status: run.status.clone(),
-                        start_time: run.start_time,
-                        end_time: run.end_time,
-                        elapsed_ms: run.elapsed_time,
-                        observed_at: self.now_ts(),
-                    }));
+                    let observed_at = self.now_ts();
+                    self.record_lossy(super::status_changed(key, run, observed_at));
                     return self.follow(key, now, false);
                 }
             }
@@ -380,6 +383,12 @@ impl State {
     }
 }
 
+/// The wall-clock time of tick `at`, given that `now_ts` is `now`.
+fn wall_clock_of(at: Tick, now: Tick, now_ts: Timestamp) -> Timestamp {
+    let ago = SignedDuration::try_from(now.saturating_since(at)).unwrap_or_default();
+    now_ts.checked_sub(ago).unwrap_or(now_ts)
+}
+
 /// The tick of wall-clock time `at`, given that `now_ts` is `now`.
 fn tick_at(now: Tick, now_ts: Timestamp, at: Timestamp) -> Tick {
     let diff = now_ts.duration_since(at);
@@ -403,5 +412,8 @@ mod tests {
         assert_eq!(tick_at(now, now_ts, future), Tick::from_secs(1030));
         let ancient: Timestamp = "2000-01-01T00:00:00Z".parse().unwrap();
         assert_eq!(tick_at(now, now_ts, ancient), Tick::ZERO);
+        // Back to the wall clock: exact for ticks since the process started.
+        assert_eq!(wall_clock_of(Tick::from_secs(940), now, now_ts), past);
+        assert_eq!(wall_clock_of(now, now, now_ts), now_ts);
     }
 }

@@ -79,26 +79,7 @@ fn weekday_label(day: Weekday) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn schedule(cadence: &str, timing: ScheduleTiming) -> Schedule {
-        let mut s = Schedule {
-            cadence: cadence.into(),
-            enabled: true,
-            hourly: None,
-            daily: None,
-            weekly: None,
-            monthly: None,
-            custom: None,
-        };
-        match cadence {
-            "HOURLY" => s.hourly = Some(timing),
-            "DAILY" => s.daily = Some(timing),
-            "WEEKLY" => s.weekly = Some(timing),
-            "MONTHLY" => s.monthly = Some(timing),
-            _ => s.custom = Some(timing),
-        }
-        s
-    }
+    use crate::hex::schedule::tests::schedule;
 
     fn hm(hour: u8, minute: u8) -> ScheduleTiming {
         ScheduleTiming {
