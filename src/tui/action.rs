@@ -133,7 +133,7 @@ impl Action {
             Action::CommandLine => "command line (:projects, :runs, :pipelines, :q)",
             Action::Help => "this help",
             Action::Quit => "quit",
-            Action::Pin => "pin: bell when the run ends",
+            Action::Pin => "pin a run (bell at its end) or a project (on top)",
             Action::Presets => "form: named presets (:preset [save|delete] NAME)",
             Action::ResumePipeline => "resume a failed pipeline run from its failed steps",
         }

@@ -163,7 +163,9 @@ impl App {
         let asking = self.model.last_run_wanted().is_some();
         // The pipelines screens read the journal again each tick while a pipeline run goes on.
         let pipelines = self.model.pipelines_watched();
-        if !self.model.animating() && !budget_changed && !asking && !pipelines {
+        // The project list is looked at again every minute (see `ProjectsState::relist_due`).
+        let relist = self.model.projects.relist_due(jiff::Timestamp::now());
+        if !self.model.animating() && !budget_changed && !asking && !pipelines && !relist {
             return None;
         }
         let overdue = self

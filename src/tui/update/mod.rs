@@ -7,6 +7,7 @@
 //! `events`; screen actions live in `screens`.
 
 mod events;
+mod history;
 mod pipelines;
 mod presets;
 mod screens;
@@ -273,6 +274,8 @@ pub(super) fn short(id: &str) -> &str {
 
 #[cfg(test)]
 mod cursor_tests;
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 mod pipeline_tests;
 #[cfg(test)]

@@ -19,7 +19,7 @@ use super::table::{self, Column};
 use crate::journal::CancelState;
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
-use crate::tui::model::{Model, RunRow};
+use crate::tui::model::{HistoryPages, Model, RunRow};
 
 const COLUMNS: [Column; 10] = [
     Column::fixed("", 10),
@@ -55,14 +55,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
     }
     let shown = model.visible_runs();
     if shown.is_empty() {
-        chrome::notice(
-            frame,
-            area,
-            vec![Line::raw(format!(
-                "no run matches \"{}\"",
-                model.runs.filter.text
-            ))],
-        );
+        let reading = history(model).is_some_and(|p| p.loading);
+        let text = if reading {
+            "reading the project's history from Hex…".to_string()
+        } else {
+            format!("no run matches \"{}\"", model.runs.filter.text)
+        };
+        chrome::notice(frame, area, vec![Line::raw(text)]);
         return;
     }
     let height = usize::from(area.height.saturating_sub(1));
@@ -168,11 +167,28 @@ pub fn summary(model: &Model) -> String {
         .filter(|r| r.followed && r.view.is_active())
         .count();
     let noun = if total == 1 { "run" } else { "runs" };
-    format!(
+    let mut text = format!(
         "{} {noun} · {} active",
         style::count(total),
         style::count(active)
-    )
+    );
+    if let Some(pages) = history(model) {
+        text.push_str(&match (pages.loading, pages.more) {
+            (true, _) => " · reading Hex's history…".to_string(),
+            (false, true) => format!(" · {} from Hex, more below", pages.read),
+            (false, false) => format!(" · all {} from Hex", pages.read),
+        });
+    }
+    text
+}
+
+/// The project history being read, while the list shows that project.
+fn history(model: &Model) -> Option<&HistoryPages> {
+    model
+        .runs
+        .history
+        .as_ref()
+        .filter(|p| p.filter == model.runs.filter.text)
 }
 
 /// The keys that do something for the selected run, then the screen's own.
