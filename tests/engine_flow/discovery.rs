@@ -49,3 +49,43 @@ async fn published_results_written_since_the_last_list_have_the_project_listed_n
     listed(&mut rx, "the listing the hint asked for").await;
     assert_eq!(env.requests(Operation::GetProjectRuns).len(), first + 1);
 }
+
+/// A run that starts and ends between two listings of its project is still recorded, ended,
+/// with Hex's trigger: the emulator's clock is moved past the run's end before the second
+/// listing, so the run is never seen active.
+#[tokio::test]
+async fn a_run_that_started_and_ended_between_two_listings_is_recorded_ended() {
+    let clock = Arc::new(ManualClock::new(Timestamp::now()));
+    let shared: SharedClock = clock.clone();
+    let env = env_with_clock(33, shared).await;
+    let engine = env.engine();
+    let mut rx = engine.subscribe();
+    let written = Timestamp::now() - SignedDuration::from_hours(1);
+    engine.discover(vec![project(written)]);
+    listed(&mut rx, "the first listing").await;
+
+    let blink = env
+        .emu
+        .control()
+        .start_run(FAST, "SCHEDULED", None)
+        .unwrap();
+    // FAST: PENDING 0.3 s, RUNNING 1.5 s; ten seconds on it is long over.
+    clock.advance(SignedDuration::from_secs(10));
+    engine.discover(vec![project(Timestamp::now())]);
+    listed(&mut rx, "the second listing").await;
+
+    let journal = env.journal();
+    let record = journal.run(FAST, &blink.run_id).expect("recorded");
+    assert_eq!(record.status, Some(RunStatus::Completed));
+    assert!(
+        matches!(&record.watch_origin, Some(Origin::Hex { trigger, .. }) if trigger.as_deref() == Some("SCHEDULED")),
+        "{:?}",
+        record.watch_origin
+    );
+    assert!(
+        !env.requests(Operation::GetRunStatus)
+            .iter()
+            .any(|r| r.path.contains(&blink.run_id)),
+        "never polled: it was over when found"
+    );
+}
