@@ -541,3 +541,20 @@ async fn enter_on_a_project_reads_its_whole_hex_history_page_by_page() {
     );
     flow.quit().await;
 }
+
+/// Times on screen ("polled 3s ago", WHEN) move once a second even when nothing animates: no
+/// run is active here, and the model's clock still moves on without a key.
+#[tokio::test]
+async fn times_on_screen_move_while_nothing_is_active() {
+    let mut flow = Flow::start().await;
+    let first = flow
+        .until("the projects", |m, _| m.projects.load.data().is_some())
+        .await;
+    assert!(!first.animating());
+    let t0 = first.now;
+    flow.until("a tick two seconds on, with nothing active", |m, _| {
+        !m.animating() && m.now.duration_since(t0).as_secs() >= 2
+    })
+    .await;
+    flow.quit().await;
+}
