@@ -212,6 +212,21 @@ pub struct RunRow {
     pub followed: bool,
 }
 
+impl RunRow {
+    /// Active, followed and its latest poll answered: the rows that spin, whose ELAPSED ticks,
+    /// and that the "N active" count counts. A stale row (its poll failed) or one no longer
+    /// followed (Hex forgot it) stands still at its last observation.
+    pub fn live(&self) -> bool {
+        self.followed && self.view.is_active() && self.view.stale.is_none()
+    }
+
+    /// Active when last seen but followed no more, with the reason kept: Hex no longer knows
+    /// it (the engine gives a run up after repeated 404s).
+    pub fn gone(&self) -> bool {
+        !self.followed && self.view.is_active() && self.view.stale.is_some()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunsState {
     pub rows: super::run_rows::RunRows,
@@ -221,6 +236,9 @@ pub struct RunsState {
     /// Hex's history of the project `enter` opened, read a page at a time as the cursor
     /// reaches its end.
     pub history: Option<HistoryPages>,
+    /// Runs whose cancel was confirmed here: when one ends under the cursor, the cursor stays
+    /// at its place (the next candidate) instead of following it down among the ended.
+    pub cancelled_here: std::collections::HashSet<RunKey>,
 }
 
 /// Where the reading of a project's history from Hex stands (GetProjectRuns, paged by offset).
@@ -465,7 +483,8 @@ impl Model {
         }
     }
 
-    /// The runs shown, newest first, pinned ones on top, after the filter.
+    /// The runs shown after the filter: pinned ones on top, then active ones (overdue first),
+    /// then ended ones, newest first within each.
     pub fn visible_runs(&self) -> Vec<&RunRow> {
         let needle = self.runs.filter.text.to_lowercase();
         let mut shown: Vec<&RunRow> = self
@@ -474,11 +493,15 @@ impl Model {
             .values()
             .filter(|r| needle.is_empty() || run_matches(r, &needle))
             .collect();
+        // Pinned, then the active runs with the overdue ones (stuck: what an operator is here
+        // for) on top, then the ended; newest first within each.
+        let overdue = |r: &RunRow| r.view.is_active() && r.overdue.is_some();
         shown.sort_by(|a, b| {
             let pa = self.pinned.contains(&a.view.key);
             let pb = self.pinned.contains(&b.view.key);
             pb.cmp(&pa)
                 .then(b.view.is_active().cmp(&a.view.is_active()))
+                .then(overdue(b).cmp(&overdue(a)))
                 .then(b.view.first_seen.cmp(&a.view.first_seen))
         });
         shown

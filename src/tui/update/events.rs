@@ -216,6 +216,12 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
         return effects;
     };
     let ended = was_active && !row.view.is_active();
+    if ended && model.runs.cancelled_here.remove(&key) && model.runs.cursor.id() == Some(&key) {
+        // Killing stuck runs one after another is `x y j x y`: the cursor stays where the
+        // operator works (the row that takes the killed one's place), not on the killed run
+        // as it moves down among the ended.
+        model.runs.cursor.let_go();
+    }
     let status = row
         .view
         .status

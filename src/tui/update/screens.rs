@@ -119,6 +119,8 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
         (_, Action::MoveDown) => Some(move_by(model, 1)),
         (_, Action::PageUp) => Some(move_by(model, -(PAGE as i64))),
         (_, Action::PageDown) => Some(move_by(model, PAGE as i64)),
+        (_, Action::Top) => Some(move_by(model, i64::MIN)),
+        (_, Action::Bottom) => Some(move_by(model, i64::MAX)),
         (Screen::Projects | Screen::Runs, Action::Filter) => {
             // A new filter starts empty, as in less and k9s; esc while typing clears it too.
             let filter = match model.screen {

@@ -92,11 +92,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
     let height = usize::from(body.height.saturating_sub(1));
     let cursor = model.projects.pick(&shown).unwrap_or(0);
     let top = table::window(shown.len(), cursor, height);
+    // The ids drawn tell the projects apart (the demo's share their first characters).
+    let ids: Vec<&str> = shown.iter().map(|r| r.project.id.as_str()).collect();
+    let labels = style::distinct_ids(&ids);
     let cells: Vec<Vec<Span<'static>>> = shown
         .iter()
+        .zip(&labels)
         .skip(top)
         .take(height)
-        .map(|r| cells(r, model))
+        .map(|(r, id)| cells(r, id, model))
         .collect();
     table::render(
         frame,
@@ -130,7 +134,7 @@ fn columns(sort: ProjectSort) -> [Column; 11] {
     ]
 }
 
-fn cells(row: &ProjectRow, model: &Model) -> Vec<Span<'static>> {
+fn cells(row: &ProjectRow, id: &str, model: &Model) -> Vec<Span<'static>> {
     let p = &row.project;
     let none = || Span::styled("-", style::dim());
     let title = if p.archived_at.is_some() {
@@ -208,7 +212,7 @@ fn cells(row: &ProjectRow, model: &Model) -> Vec<Span<'static>> {
         trend,
         next,
         schedule,
-        Span::styled(style::short_id(&p.id).to_string(), style::dim()),
+        Span::styled(id.to_string(), style::dim()),
     ]
 }
 
