@@ -46,6 +46,8 @@ use url::Url;
 // these are modules of this target and share its harness.
 #[path = "engine_flow/cancel.rs"]
 mod cancel;
+#[path = "engine_flow/discovery.rs"]
+mod discovery;
 #[path = "engine_flow/faults.rs"]
 mod faults;
 #[path = "engine_flow/restart.rs"]

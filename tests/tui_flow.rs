@@ -32,6 +32,8 @@ const TOKEN: &str = "hxtp_tui_flow_token";
 const LOAD: &str = "f0000000-0000-4000-8000-000000000001";
 const HANG: &str = "f0000000-0000-4000-8000-000000000002";
 const STRICT: &str = "f0000000-0000-4000-8000-000000000003";
+/// 230 runs of Hex history, newer than any run launched here: three pages.
+const HISTORY: &str = "f0000000-0000-4000-8000-000000000004";
 
 fn scenario() -> String {
     format!(
@@ -73,6 +75,16 @@ default = 1
 [projects.run]
 pending_secs = [0, 0]
 duration_secs = [1, 1]
+
+[[projects]]
+id = "{HISTORY}"
+title = "Weekly history"
+owner = "ops@acme.example"
+published_hours_ago = 3
+[projects.history]
+count = 230
+every_hours = 0.5
+trigger = "SCHEDULED"
 "#
     )
 }
@@ -336,7 +348,7 @@ async fn launch_with_parameters_then_running_then_completed() {
     flow.until("COMPLETED", |_, s| s.contains("COMPLETED"))
         .await;
 
-    let runs = flow.emu.control().runs();
+    let runs = launched(&flow.emu);
     assert_eq!(runs.len(), 1, "exactly one launch");
     let today = jiff::Zoned::now().date().to_string();
     let sent = serde_json::to_value(&runs[0].input_params).unwrap();
@@ -369,7 +381,7 @@ async fn cancel_the_hanging_run_with_x_then_y_until_killed() {
         })
         .await;
     assert!(m.runs.rows.values().all(|r| !r.view.is_active()));
-    let runs = flow.emu.control().runs();
+    let runs = launched(&flow.emu);
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status.as_str(), "KILLED");
     flow.quit().await;
@@ -398,8 +410,17 @@ async fn a_422_from_hex_is_shown_at_the_field_it_names() {
     );
     let screen = flow.screen(&m);
     assert!(screen.contains("Hex rejected"), "{screen}");
-    assert!(flow.emu.control().runs().is_empty(), "nothing ran");
+    assert!(launched(&flow.emu).is_empty(), "nothing ran");
     flow.quit().await;
+}
+
+/// The runs the emulator holds besides its seeded history.
+fn launched(emu: &RunningEmulator) -> Vec<hexdash::emulator::RunRecord> {
+    emu.control()
+        .runs()
+        .into_iter()
+        .filter(|r| r.project_id != HISTORY)
+        .collect()
 }
 
 fn list_walks(emu: &RunningEmulator) -> usize {
@@ -435,7 +456,7 @@ async fn the_dashboard_shows_a_fresh_cached_list_without_asking_and_1_lists_anew
             screen.contains("Inventory recon") && !screen.contains("(as cached)")
         })
         .await;
-    assert_eq!(m.projects.load.data().map(Vec::len), Some(3));
+    assert_eq!(m.projects.load.data().map(Vec::len), Some(4));
     assert_eq!(list_walks(&flow.emu), 1);
     flow.quit().await;
 }
@@ -455,5 +476,85 @@ async fn the_dashboard_shows_a_stale_cached_list_then_lists_it_in_the_background
     })
     .await;
     assert_eq!(list_walks(&flow.emu), 1);
+    flow.quit().await;
+}
+
+/// `enter` on a project reads Hex's history of it a page of 100 at a time, the next page when
+/// the cursor reaches the end of the list, until Hex has no more.
+#[tokio::test]
+async fn enter_on_a_project_reads_its_whole_hex_history_page_by_page() {
+    let mut flow = Flow::start().await;
+    flow.until("the projects", |m, _| m.projects.load.data().is_some())
+        .await;
+    flow.chars("/weekly");
+    flow.key(KeyCode::Enter, KeyModifiers::NONE);
+    flow.key(KeyCode::Enter, KeyModifiers::NONE);
+    flow.until("the first page", |_, screen| {
+        screen.contains("100 from Hex, more below")
+    })
+    .await;
+    // Down the list a page at a time; the next page comes at its end.
+    let read = |m: &Model| m.runs.history.as_ref().map(|p| p.read);
+    let mut done = false;
+    for _ in 0..100 {
+        let m = flow.until("the latest screen", |_, _| true).await;
+        if flow.screen(&m).contains("all 230 from Hex") {
+            done = true;
+            break;
+        }
+        let (cursor, was) = (m.runs.cursor.id().cloned(), read(&m));
+        flow.key(KeyCode::PageDown, KeyModifiers::NONE);
+        flow.until("the cursor or the history to move on", |m, _| {
+            m.runs.cursor.id() != cursor.as_ref() || read(m) != was
+        })
+        .await;
+    }
+    assert!(done, "the whole history was read");
+    let m = flow
+        .until("every run listed", |m, _| {
+            m.runs
+                .rows
+                .values()
+                .filter(|r| r.view.key.project_id == HISTORY)
+                .count()
+                == 230
+        })
+        .await;
+    assert!(m.runs.history.as_ref().is_some_and(|p| !p.more));
+    let offsets: Vec<String> = flow
+        .emu
+        .control()
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains(HISTORY) && r.path.contains("offset="))
+        .map(|r| r.path.clone())
+        .collect();
+    for page in ["offset=0", "offset=100", "offset=200"] {
+        assert!(
+            offsets.iter().any(|p| p.contains(page)),
+            "{page} asked: {offsets:?}"
+        );
+    }
+    assert!(
+        !offsets.iter().any(|p| p.contains("offset=300")),
+        "nothing past the end: {offsets:?}"
+    );
+    flow.quit().await;
+}
+
+/// Times on screen ("polled 3s ago", WHEN) move once a second even when nothing animates: no
+/// run is active here, and the model's clock still moves on without a key.
+#[tokio::test]
+async fn times_on_screen_move_while_nothing_is_active() {
+    let mut flow = Flow::start().await;
+    let first = flow
+        .until("the projects", |m, _| m.projects.load.data().is_some())
+        .await;
+    assert!(!first.animating());
+    let t0 = first.now;
+    flow.until("a tick two seconds on, with nothing active", |m, _| {
+        !m.animating() && m.now.duration_since(t0).as_secs() >= 2
+    })
+    .await;
     flow.quit().await;
 }

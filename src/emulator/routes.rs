@@ -105,9 +105,8 @@ fn list_projects_op(inner: &Inner, ctx: &Ctx) -> Result<Reply, String> {
     let creator = ctx.param("creatorEmail");
     let mut projects: Vec<_> = inner
         .workspace
-        .projects()
-        .iter()
-        .map(|p| &p.wire)
+        .projects_at(ctx.now)
+        .into_iter()
         .filter(|p| archived || p.archived_at.is_none())
         .filter(|p| trashed || p.trashed_at.is_none())
         .filter(|p| components || p.kind != "COMPONENT")
@@ -137,7 +136,6 @@ fn list_projects_op(inner: &Inner, ctx: &Ctx) -> Result<Reply, String> {
                     .is_some_and(|x| x.email.eq_ignore_ascii_case(o))
             })
         })
-        .cloned()
         .collect();
     let ascending = match ctx.param("sortDirection") {
         None | Some("DESC") => false,
@@ -230,10 +228,9 @@ async fn get_project(
         Operation::GetProject,
         incoming(method, uri, headers),
         |inner, ctx| {
-            let Some(entry) = inner.workspace.project(&project_id) else {
+            let Some(mut project) = inner.workspace.project_at(&project_id, ctx.now) else {
                 return project_not_found(&project_id, ctx);
             };
-            let mut project = entry.wire.clone();
             match ctx.flag("includeSharing") {
                 Ok(true) => project.sharing = Some(sharing_of(&project)),
                 Ok(false) => {}

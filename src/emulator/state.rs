@@ -7,6 +7,7 @@
 //! tokens, limits or faults; `routes` maps its outcomes to answers.
 
 mod background;
+mod published;
 mod scheduled;
 
 use indexmap::IndexMap;
@@ -186,10 +187,6 @@ impl Workspace {
         ws.seed_history(now);
         ws.seed_stuck(now);
         ws
-    }
-
-    pub fn projects(&self) -> &[ProjectEntry] {
-        &self.projects
     }
 
     pub fn project(&self, id: &str) -> Option<&ProjectEntry> {

@@ -13,7 +13,7 @@
 //! takes the slots they leave free, and keeps [`DiscoveryPolicy::min_share`] of them when they
 //! leave none (at most half when a schedule probe or the operator's focus presses).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use super::tick::Tick;
@@ -67,6 +67,9 @@ impl Default for DiscoveryPolicy {
 pub enum Reason {
     Focus,
     Schedule,
+    /// The project's published results were written since its last listing: a run ended
+    /// there, and others (a chain, a refresh) may follow.
+    Hint,
     Active,
     Dormant,
 }
@@ -98,6 +101,8 @@ struct Project {
     last_activity: Option<Tick>,
     /// Fire times of its schedules, sorted; dropped once their last probe is done.
     fires: Vec<Tick>,
+    /// When a hint said to list it (until a listing after that).
+    hinted: Option<Tick>,
     not_before: Tick,
     /// Failed listings in a row.
     failures: u32,
@@ -108,6 +113,8 @@ pub struct Discovery {
     policy: DiscoveryPolicy,
     projects: BTreeMap<String, Project>,
     cursor: Option<String>,
+    /// Pinned by the operator: focused like the cursor's project.
+    pinned: BTreeSet<String>,
     /// The kinds of the latest requests sent: true for a sweep.
     recent_kinds: VecDeque<bool>,
 }
@@ -118,6 +125,7 @@ impl Discovery {
             policy,
             projects: BTreeMap::new(),
             cursor: None,
+            pinned: BTreeSet::new(),
             recent_kinds: VecDeque::with_capacity(SHARE_WINDOW),
         }
     }
@@ -156,6 +164,23 @@ impl Discovery {
     /// The project the operator is looking at, listed often while there.
     pub fn set_cursor(&mut self, project_id: Option<String>) {
         self.cursor = project_id;
+    }
+
+    /// Word from outside a listing that `project_id` saw activity (its published results were
+    /// written): with `activity` it counts as active from then, and when `list_soon` it is
+    /// listed at `now` unless a listing comes first.
+    pub fn hint(&mut self, now: Tick, project_id: &str, activity: Option<Tick>, list_soon: bool) {
+        if let Some(p) = self.projects.get_mut(project_id) {
+            p.last_activity = p.last_activity.max(activity);
+            if list_soon {
+                p.hinted = Some(now);
+            }
+        }
+    }
+
+    /// The projects the operator pinned, listed as often as the cursor's.
+    pub fn set_pinned(&mut self, project_ids: impl IntoIterator<Item = String>) {
+        self.pinned = project_ids.into_iter().collect();
     }
 
     /// When `project_id` was last listed, if it has been.
@@ -215,7 +240,7 @@ impl Discovery {
     fn lateness(&self, reason: Reason, late: Duration) -> u128 {
         let every = match reason {
             Reason::Focus => self.policy.focus_every,
-            Reason::Active => self.policy.active_every,
+            Reason::Active | Reason::Hint => self.policy.active_every,
             Reason::Dormant | Reason::Schedule => self.policy.dormant_every,
         };
         late.as_millis() * 1000 / every.as_millis().max(1)
@@ -223,7 +248,7 @@ impl Discovery {
 
     /// When a project falls due, and why.
     fn due(&self, id: &str, p: &Project, now: Tick) -> (Tick, Reason) {
-        let focused = p.followed || self.cursor.as_deref() == Some(id);
+        let focused = p.followed || self.cursor.as_deref() == Some(id) || self.pinned.contains(id);
         let active = p
             .last_activity
             .is_some_and(|t| now.saturating_since(t) < self.policy.recent);
@@ -241,10 +266,14 @@ impl Discovery {
             .flat_map(|fire| self.policy.probes.iter().map(move |o| *fire + *o))
             .filter(|t| p.last_swept.is_none_or(|s| s < *t))
             .min();
-        let (at, reason) = match probe {
+        let hint = p.hinted.filter(|h| p.last_swept.is_none_or(|s| s < *h));
+        let (at, reason) = match (probe, hint) {
             // A probe that is due (or due before the routine sweep) is the reason, even when the
             // routine sweep is overdue too: it ranks the project ahead of a backlog.
-            Some(t) if t <= periodic.max(now) => (t.min(periodic), Reason::Schedule),
+            (Some(t), _) if t <= periodic.max(now) => (t.min(periodic), Reason::Schedule),
+            // A hint brings a routine sweep forward, unless the project is focused (listed
+            // often anyway).
+            (_, Some(h)) if reason != Reason::Focus && h < periodic => (h, Reason::Hint),
             _ => (periodic, reason),
         };
         (at.max(p.not_before), reason)

@@ -370,6 +370,12 @@ impl Engine {
         self.inner.wake.notify_one();
     }
 
+    /// The projects the operator pinned: discovery lists them as often as the cursor's.
+    pub fn pin_projects(&self, project_ids: Vec<String>) {
+        self.inner.lock().set_pinned_projects(project_ids);
+        self.inner.wake.notify_one();
+    }
+
     /// Polls `key` fast while `focused` (the run under the cursor, one being waited on).
     pub fn focus(&self, key: &RunKey, focused: bool) {
         if self.inner.lock().scheduler.set_focused(key, focused) {

@@ -36,6 +36,10 @@ struct Workspace {
     fires_until: Option<Timestamp>,
     /// Each project's usual running time from Hex's listings (and the store's copy of them).
     usual: HashMap<String, crate::journal::UsualTime>,
+    /// Each project's `analytics.publishedResultsUpdatedAt` in the latest project list.
+    results_at: HashMap<String, Timestamp>,
+    /// Whether listings say who started their runs: `Some(true)` once one did.
+    says_triggers: Option<bool>,
 }
 
 /// A run is given up on after this many "not found" answers in a row.

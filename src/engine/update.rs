@@ -201,6 +201,9 @@ pub struct WorkspaceView {
     pub swept: usize,
     /// The oldest listing, once every project has had one.
     pub oldest_sweep: Option<Timestamp>,
+    /// Listings had runs but never said who started them: this Hex may list API runs only
+    /// (`hex::types::says_triggers`).
+    pub api_runs_only: bool,
 }
 
 /// One message to subscribers.

@@ -31,7 +31,12 @@ use crate::pipeline::{Projects, exec};
 pub struct ProjectList {
     client: Client,
     cache: Option<Arc<Store>>,
+    /// Held while this process walks the list; holds when it last finished one.
+    walked: Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
 }
+
+/// How often [`ProjectList::refresh_if_due`] walks without a cache to say how old the list is.
+const UNCACHED_TTL: Duration = Duration::from_secs(600);
 
 #[derive(Debug)]
 struct Store {
@@ -66,6 +71,7 @@ impl ProjectList {
                 scope,
                 ttl,
             })),
+            walked: Arc::default(),
         }
     }
 
@@ -74,6 +80,7 @@ impl ProjectList {
         ProjectList {
             client,
             cache: None,
+            walked: Arc::default(),
         }
     }
 
@@ -144,6 +151,29 @@ impl ProjectList {
 
     /// One ListProjects walk, always; stored for the next hexdash when it succeeds.
     pub async fn refresh(&self) -> Result<Vec<Project>, HexError> {
+        let mut walked = self.walked.lock().await;
+        let result = self.walk().await;
+        *walked = Some(std::time::Instant::now());
+        result
+    }
+
+    /// A walk for a background refresh (the dashboard's every minute): `None`, without a
+    /// request, while this process is walking already (Hex slow, a 429 wait) or walked less
+    /// than the TTL ago — so a cache that cannot be read or written never turns the refresh
+    /// into a walk a minute.
+    pub async fn refresh_if_due(&self) -> Option<Result<Vec<Project>, HexError>> {
+        let mut walked = self.walked.try_lock().ok()?;
+        let ttl = self.cache.as_ref().map_or(UNCACHED_TTL, |s| s.ttl);
+        if walked.is_some_and(|at| at.elapsed() < ttl) {
+            return None;
+        }
+        let result = self.walk().await;
+        *walked = Some(std::time::Instant::now());
+        Some(result)
+    }
+
+    /// One ListProjects walk, stored.
+    async fn walk(&self) -> Result<Vec<Project>, HexError> {
         // The walk's start: the list is at least as new as that.
         let started = Timestamp::now();
         let projects = self.client.list_all_projects().await?;
@@ -269,6 +299,27 @@ mod tests {
         let blocked = list_for(&emu.base_url(), store.join("x/hexdash.db"), ttl);
         assert_eq!(blocked.get().await.unwrap().len(), 1);
         assert_eq!(walks(), 6);
+
+        // The background refresh on a store that cannot be used: one walk per TTL at most,
+        // and never two at once.
+        let quiet = list_for(&emu.base_url(), store.join("x/hexdash.db"), ttl);
+        let (one, two) = tokio::join!(quiet.refresh_if_due(), quiet.refresh_if_due());
+        assert_eq!(
+            usize::from(one.is_some()) + usize::from(two.is_some()),
+            1,
+            "one walk while the other waits: {one:?} {two:?}"
+        );
+        assert_eq!(walks(), 7);
+        assert!(
+            quiet.refresh_if_due().await.is_none(),
+            "walked within the TTL"
+        );
+        assert_eq!(walks(), 7);
+        quiet.refresh().await.unwrap();
+        assert_eq!(walks(), 8, "an explicit refresh always walks");
+        let due = list_for(&emu.base_url(), store.join("x/hexdash.db"), Duration::ZERO);
+        assert!(due.refresh_if_due().await.is_some());
+        assert_eq!(walks(), 9);
         emu.shutdown().await;
     }
 }

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::engine::stats::{self, DurationStats, Overdue};
 use crate::hex::RunStatus;
-use crate::hex::types::{Project, ProjectRunsQuery, RunStatusResponse};
+use crate::hex::types::{self, Project, ProjectRunsQuery, RunStatusResponse};
 use crate::journal::{Journal, JournalState, Launcher, RunRecord};
 
 use super::context::Context;
@@ -120,9 +120,13 @@ pub async fn workspace_runs(ctx: &Context, ask: Ask) -> Result<Exit, Failure> {
     let mut found = Vec::new();
     let mut usual: HashMap<String, DurationStats> = HashMap::new();
     let mut failed = Vec::new();
+    let mut says_triggers = None;
     for (project, answer) in answers {
         match answer {
             Ok(page) => {
+                if let Some(says) = types::says_triggers(&page.runs) {
+                    says_triggers = Some(says_triggers.unwrap_or(false) || says);
+                }
                 if let Some(stats) = stats::from_listing(&page.runs) {
                     usual.insert(project.id.clone(), stats);
                 }
@@ -183,6 +187,9 @@ pub async fn workspace_runs(ctx: &Context, ask: Ask) -> Result<Exit, Failure> {
         );
     } else {
         print_found(&found)?;
+    }
+    if says_triggers == Some(false) && trigger != "API" {
+        crate::errln!("hexdash: warning: {}", types::API_RUNS_ONLY);
     }
     for (title, e) in &failed {
         crate::errln!("hexdash: could not list the runs of {title:?}: {e}");

@@ -181,6 +181,19 @@ pub struct RunStatusResponse {
     pub run_trigger: Option<String>,
 }
 
+/// Whether a listing says who started its runs: `None` for no runs, `Some(false)` when none
+/// carries `runTrigger`. Hex's older API sends no `runTrigger` and, its documents say, lists
+/// API-launched runs only whatever `runTriggerFilter` asks (HEX_API.md, GetProjectRuns): runs
+/// of schedules and app refreshes may then be missing from every listing.
+pub fn says_triggers(runs: &[RunStatusResponse]) -> Option<bool> {
+    (!runs.is_empty()).then(|| runs.iter().any(|r| r.run_trigger.is_some()))
+}
+
+/// What hexdash says when listings never say who started runs (see [`says_triggers`]).
+pub const API_RUNS_ONLY: &str = "Hex's run listings do not say who started runs (no runTrigger): \
+     this Hex may list API-launched runs only, so runs of schedules and app refreshes may be \
+     missing";
+
 /// GetProjectRuns' body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

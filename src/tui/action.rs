@@ -13,6 +13,8 @@ pub enum Action {
     MoveDown,
     PageUp,
     PageDown,
+    Top,
+    Bottom,
     Open,
     Back,
     ShowProjects,
@@ -39,11 +41,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 29] = [
         Action::MoveUp,
         Action::MoveDown,
         Action::PageUp,
         Action::PageDown,
+        Action::Top,
+        Action::Bottom,
         Action::Open,
         Action::Back,
         Action::ShowProjects,
@@ -76,6 +80,8 @@ impl Action {
             Action::MoveDown => "move_down",
             Action::PageUp => "page_up",
             Action::PageDown => "page_down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
             Action::Open => "open",
             Action::Back => "back",
             Action::ShowProjects => "show_projects",
@@ -113,6 +119,8 @@ impl Action {
             Action::MoveDown => "move down",
             Action::PageUp => "page up",
             Action::PageDown => "page down",
+            Action::Top => "first row",
+            Action::Bottom => "last row",
             Action::Open => "open the selected item",
             Action::Back => "go back / close",
             Action::ShowProjects => "projects screen",
@@ -133,7 +141,7 @@ impl Action {
             Action::CommandLine => "command line (:projects, :runs, :pipelines, :q)",
             Action::Help => "this help",
             Action::Quit => "quit",
-            Action::Pin => "pin: bell when the run ends",
+            Action::Pin => "pin a run (bell at its end) or a project (on top)",
             Action::Presets => "form: named presets (:preset [save|delete] NAME)",
             Action::ResumePipeline => "resume a failed pipeline run from its failed steps",
         }

@@ -124,10 +124,7 @@ impl App {
                     Err(RecvError::Lagged(_)) => vec![Msg::RunsKnown(self.engine.snapshot())],
                     Err(RecvError::Closed) => continue,
                 },
-                _ = ticker.tick() => match self.tick_messages() {
-                    Some(msgs) => msgs,
-                    None => continue,
-                },
+                _ = ticker.tick() => self.tick_messages(),
                 () = &mut shutdown => return Ok(AppExit::Stopped),
             };
             for msg in msgs {
@@ -154,18 +151,13 @@ impl App {
         Ok(())
     }
 
-    /// The tick's messages, or `None` when nothing on screen would change.
-    fn tick_messages(&self) -> Option<Vec<Msg>> {
+    /// The tick's messages, every second: times that count are on every screen (the status
+    /// bar's "polled 16s ago" and "workspace swept 40s ago", WHEN, UPDATED), and they move
+    /// whether or not anything animates. The tick also drives what waits on time: asking Hex
+    /// about the project the cursor rests on, re-reading the project list every minute, the
+    /// pipelines screens' reads of the store.
+    fn tick_messages(&self) -> Vec<Msg> {
         let budget = self.engine.client().budget_snapshot();
-        let budget_changed = self.model.status.budget != Some(budget);
-        // A project waiting to be asked about also needs ticks: asking waits for the cursor to
-        // rest a tick, and stops needing them once asked.
-        let asking = self.model.last_run_wanted().is_some();
-        // The pipelines screens read the journal again each tick while a pipeline run goes on.
-        let pipelines = self.model.pipelines_watched();
-        if !self.model.animating() && !budget_changed && !asking && !pipelines {
-            return None;
-        }
         let overdue = self
             .model
             .runs
@@ -174,11 +166,11 @@ impl App {
             .filter(|r| r.followed && r.view.is_active())
             .map(|r| (r.view.key.clone(), self.engine.overdue(&r.view)))
             .collect();
-        Some(vec![
+        vec![
             Msg::Tick(jiff::Timestamp::now()),
             Msg::Budget(budget),
             Msg::OverdueChecked(overdue),
-        ])
+        ]
     }
 }
 

@@ -28,6 +28,10 @@ pub fn workspace_projects(projects: &[Project], config: &Config) -> Vec<Workspac
                 id: p.id.clone(),
                 followed: scope == Scope::Followed,
                 schedules: p.schedules.clone(),
+                results_updated_at: p
+                    .analytics
+                    .as_ref()
+                    .and_then(|a| a.published_results_updated_at),
             })
         })
         .collect()

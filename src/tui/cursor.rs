@@ -59,6 +59,11 @@ impl<K: PartialEq + Clone> Cursor<K> {
         self.id.as_ref()
     }
 
+    /// Lets go of the selected row: the next settle takes the row now at its last position.
+    pub fn let_go(&mut self) {
+        self.id = None;
+    }
+
     /// Selects `id` now if it is shown, else as soon as it shows.
     pub fn want(&mut self, id: K) {
         self.wanted = Some(id);

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::catalog;
 use super::model::LastRun;
-use super::msg::{Effect, LaunchFailure, Msg};
+use super::msg::{Effect, HistoryPage, LaunchFailure, Msg};
 use super::terminal;
 use crate::config::Config;
 use crate::engine::{Engine, LaunchError};
@@ -68,6 +68,7 @@ impl Runner {
         match effect {
             Effect::FetchProjects => self.fetch_projects(false),
             Effect::RefreshProjects => self.fetch_projects(true),
+            Effect::RelistProjects => self.relist_projects(),
             Effect::FetchLastRun(project_id) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {
@@ -89,17 +90,30 @@ impl Runner {
                     let _ = tx.send(Msg::LastRunFetched { project_id, result });
                 });
             }
-            Effect::FetchProjectHistory(project_id) => {
+            Effect::FetchProjectHistory { project_id, offset } => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {
-                    let query = ProjectRunsQuery::every_trigger(PROJECT_HISTORY);
+                    let query = ProjectRunsQuery {
+                        offset: Some(offset),
+                        ..ProjectRunsQuery::every_trigger(PROJECT_HISTORY)
+                    };
                     let result = engine
                         .client()
                         .get_project_runs(&project_id, &query)
                         .await
-                        .map(|page| page.runs)
+                        .map(|page| HistoryPage {
+                            // Hex's `nextPage` says so; a full page is read as "maybe more"
+                            // too, for a Hex that leaves the link out (one extra page at most).
+                            more: page.next_page.is_some()
+                                || page.runs.len() >= PROJECT_HISTORY as usize,
+                            runs: page.runs,
+                        })
                         .map_err(|e| e.to_string());
-                    let _ = tx.send(Msg::ProjectHistory { project_id, result });
+                    let _ = tx.send(Msg::ProjectHistory {
+                        project_id,
+                        offset,
+                        result,
+                    });
                 });
             }
             Effect::Launch(request) => {
@@ -122,6 +136,7 @@ impl Runner {
             }
             Effect::Focus(key, focused) => self.engine.focus(&key, focused),
             Effect::FocusProject(id) => self.engine.focus_project(id.as_deref()),
+            Effect::PinProjects(ids) => self.engine.pin_projects(ids),
             Effect::OpenUrl(url) => {
                 if let Err(error) = (self.io.open_url)(&url) {
                     let _ = self.tx.send(Msg::OpenFailed { url, error });
@@ -180,7 +195,8 @@ impl Runner {
     }
 }
 
-/// The runs of Hex's history `enter` on a project shows: GetProjectRuns' largest page.
+/// A page of Hex's history of a project (`enter` on it, then more as the cursor reaches the
+/// end): GetProjectRuns' largest page.
 const PROJECT_HISTORY: u32 = 100;
 
 const READ_ONLY: &str = "read-only: pipelines cannot be started, resumed or cancelled here";
@@ -196,12 +212,7 @@ impl Runner {
             self.projects.clone(),
         );
         tokio::spawn(async move {
-            // Each list also tells discovery which projects to sweep (live ones the config
-            // does not ignore) and their schedules.
-            let rows = |projects: Vec<crate::hex::types::Project>| {
-                engine.discover(catalog::workspace_projects(&projects, &config));
-                engine.with_journal(|journal| catalog::project_rows(projects, &config, journal))
-            };
+            let rows = |projects| rows_of(&engine, &config, projects);
             if !refresh && let Some(kept) = list.kept().await {
                 let fresh = kept.fresh;
                 let _ = tx.send(Msg::ProjectsLoaded(Ok(rows(kept.projects))));
@@ -210,6 +221,31 @@ impl Runner {
                 }
             }
             let result = list.refresh().await.map(rows).map_err(|e| e.to_string());
+            let _ = tx.send(Msg::ProjectsLoaded(result));
+        });
+    }
+
+    /// The list again, quietly: the cache's while it is fresh (another hexdash may have listed
+    /// it), Hex's when it is not and this process has not walked it within the TTL; nothing
+    /// (no message) otherwise.
+    fn relist_projects(&self) {
+        let (engine, config, tx, list) = (
+            self.engine.clone(),
+            Arc::clone(&self.config),
+            self.tx.clone(),
+            self.projects.clone(),
+        );
+        tokio::spawn(async move {
+            let projects = match list.kept().await {
+                Some(kept) if kept.fresh => Ok(kept.projects),
+                _ => match list.refresh_if_due().await {
+                    Some(result) => result,
+                    None => return,
+                },
+            };
+            let result = projects
+                .map(|projects| rows_of(&engine, &config, projects))
+                .map_err(|e| e.to_string());
             let _ = tx.send(Msg::ProjectsLoaded(result));
         });
     }
@@ -396,4 +432,15 @@ fn failure(e: LaunchError) -> LaunchFailure {
         },
         other => LaunchFailure::Other(other.to_string()),
     }
+}
+
+/// The rows of the projects screen; each list also tells discovery which projects to sweep
+/// (live ones the config does not ignore), their schedules and when their results were written.
+fn rows_of(
+    engine: &Engine,
+    config: &Config,
+    projects: Vec<crate::hex::types::Project>,
+) -> Vec<super::model::ProjectRow> {
+    engine.discover(catalog::workspace_projects(&projects, config));
+    engine.with_journal(|journal| catalog::project_rows(projects, config, journal))
 }

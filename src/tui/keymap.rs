@@ -187,6 +187,8 @@ pub fn defaults(action: Action) -> &'static [&'static str] {
         Action::MoveDown => &["j", "down"],
         Action::PageUp => &["pageup", "ctrl-u"],
         Action::PageDown => &["pagedown", "ctrl-d"],
+        Action::Top => &["g", "home"],
+        Action::Bottom => &["G", "end"],
         Action::Open => &["enter"],
         Action::Back => &["esc"],
         Action::ShowProjects => &["1"],

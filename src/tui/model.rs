@@ -167,6 +167,8 @@ pub struct ProjectsState {
     pub hex_last: HashMap<String, HexLast>,
     /// The project the cursor was on at the previous tick: asking waits until it rests.
     pub rested_on: Option<String>,
+    /// When the list last arrived (or failed): it is asked for again a minute later.
+    pub loaded_at: Option<Timestamp>,
 }
 
 /// Hex's answer about a project's newest run.
@@ -210,12 +212,49 @@ pub struct RunRow {
     pub followed: bool,
 }
 
+impl RunRow {
+    /// Active, followed and its latest poll answered: the rows that spin, whose ELAPSED ticks,
+    /// and that the "N active" count counts. A stale row (its poll failed) or one no longer
+    /// followed (Hex forgot it) stands still at its last observation.
+    pub fn live(&self) -> bool {
+        self.followed && self.view.is_active() && self.view.stale.is_none()
+    }
+
+    /// Active when last seen but followed no more, with the reason kept: Hex no longer knows
+    /// it (the engine gives a run up after repeated 404s).
+    pub fn gone(&self) -> bool {
+        !self.followed && self.view.is_active() && self.view.stale.is_some()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunsState {
     pub rows: super::run_rows::RunRows,
     /// The selected run, by id, so the cursor stays on it when rows move.
     pub cursor: Cursor<RunKey>,
     pub filter: Filter,
+    /// Hex's history of the project `enter` opened, read a page at a time as the cursor
+    /// reaches its end.
+    pub history: Option<HistoryPages>,
+    /// Runs whose cancel was confirmed here: when one ends under the cursor, the cursor stays
+    /// at its place (the next candidate) instead of following it down among the ended.
+    pub cancelled_here: std::collections::HashSet<RunKey>,
+}
+
+/// Where the reading of a project's history from Hex stands (GetProjectRuns, paged by offset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryPages {
+    pub project_id: String,
+    /// The filter `enter` set: the pages belong to the list while it still shows this.
+    pub filter: String,
+    /// Runs of Hex's history read so far: the next page's offset.
+    pub read: u32,
+    /// Hex said there is a next page (or the last one was full).
+    pub more: bool,
+    /// A page was asked for and has not arrived.
+    pub loading: bool,
+    /// Pages in a row that added no row, read on without a key (bounded).
+    pub empty_in_a_row: u8,
 }
 
 impl RunsState {
@@ -227,7 +266,16 @@ impl RunsState {
     }
 }
 
+/// How often an open dashboard looks at the project list again.
+const RELIST_EVERY_SECS: i64 = 60;
+
 impl ProjectsState {
+    /// A minute since the list last arrived (or failed); never before the first answer.
+    pub fn relist_due(&self, now: Timestamp) -> bool {
+        self.loaded_at
+            .is_some_and(|at| now.duration_since(at).as_secs() >= RELIST_EVERY_SECS)
+    }
+
     /// The position in `shown` (as [`Model::visible_projects`] lists them) of the row under the
     /// cursor.
     pub fn pick(&self, shown: &[&ProjectRow]) -> Option<usize> {
@@ -282,6 +330,9 @@ pub struct Model {
     pub session_runs: HashSet<RunKey>,
     /// Runs pinned with `p`: a bell when they end.
     pub pinned: BTreeSet<RunKey>,
+    /// Projects pinned with `p` on the projects screen: shown first, listed by discovery as
+    /// often as the one under the cursor.
+    pub pinned_projects: BTreeSet<String>,
     /// Spinner phase, moved by ticks while something is active.
     pub frame: u64,
     /// The run being polled fast because it is under the cursor or open.
@@ -330,6 +381,7 @@ impl Model {
             },
             session_runs: HashSet::new(),
             pinned: BTreeSet::new(),
+            pinned_projects: BTreeSet::new(),
             frame: 0,
             focused: None,
             focused_project: None,
@@ -376,6 +428,8 @@ impl Model {
                 });
             }
         }
+        // Pinned ones first, each part in the chosen order (the sort is stable).
+        shown.sort_by_key(|r| !self.pinned_projects.contains(&r.project.id));
         shown
     }
 
@@ -429,7 +483,8 @@ impl Model {
         }
     }
 
-    /// The runs shown, newest first, pinned ones on top, after the filter.
+    /// The runs shown after the filter: pinned ones on top, then active ones (overdue first),
+    /// then ended ones, newest first within each.
     pub fn visible_runs(&self) -> Vec<&RunRow> {
         let needle = self.runs.filter.text.to_lowercase();
         let mut shown: Vec<&RunRow> = self
@@ -438,11 +493,15 @@ impl Model {
             .values()
             .filter(|r| needle.is_empty() || run_matches(r, &needle))
             .collect();
+        // Pinned, then the active runs with the overdue ones (stuck: what an operator is here
+        // for) on top, then the ended; newest first within each.
+        let overdue = |r: &RunRow| r.view.is_active() && r.overdue.is_some();
         shown.sort_by(|a, b| {
             let pa = self.pinned.contains(&a.view.key);
             let pb = self.pinned.contains(&b.view.key);
             pb.cmp(&pa)
                 .then(b.view.is_active().cmp(&a.view.is_active()))
+                .then(overdue(b).cmp(&overdue(a)))
                 .then(b.view.first_seen.cmp(&a.view.first_seen))
         });
         shown

@@ -27,10 +27,12 @@ pub enum Msg {
     /// Ended runs read from the store for the runs list, a chunk at a time. Turned into rows
     /// here, on the loop's thread, so the reader's thread keeps none of their memory.
     HistoryRead(Vec<crate::journal::RunRecord>),
-    /// Hex's history of a project (newest first), or why it could not be read.
+    /// A page of Hex's history of a project (newest first), or why it could not be read.
     ProjectHistory {
         project_id: String,
-        result: Result<Vec<crate::hex::types::RunStatusResponse>, String>,
+        /// The page's offset, as asked.
+        offset: u32,
+        result: Result<HistoryPage, String>,
     },
     /// Overdue flags, recomputed on ticks from the projects' duration statistics.
     OverdueChecked(Vec<(RunKey, Option<Overdue>)>),
@@ -86,16 +88,25 @@ pub enum Effect {
     FetchProjects,
     /// The project list from Hex, whatever the cache holds (the explicit refresh).
     RefreshProjects,
+    /// The project list again in the background: the cache's while fresh, else Hex's unless
+    /// this process is walking it already or walked it within the TTL.
+    RelistProjects,
     /// Ask Hex for one project's newest run.
     FetchLastRun(String),
-    /// Ask Hex for a project's run history (every trigger), for `enter` on a project.
-    FetchProjectHistory(String),
+    /// Ask Hex for a page of a project's run history (every trigger), from `offset` runs back,
+    /// for `enter` on a project and then as the cursor reaches the end of what was read.
+    FetchProjectHistory {
+        project_id: String,
+        offset: u32,
+    },
     Launch(LaunchRequest),
     Cancel(RunKey),
     /// Poll this run fast while it is on screen.
     Focus(RunKey, bool),
     /// Discovery lists this project often while it is under the cursor.
     FocusProject(Option<String>),
+    /// Discovery lists these projects often: the ones pinned on the projects screen.
+    PinProjects(Vec<String>),
     OpenUrl(String),
     /// Put text on the clipboard (OSC 52, works over SSH).
     Copy(String),
@@ -118,4 +129,12 @@ pub enum Effect {
     ResumePipeline(String),
     /// `:profile NAME`: restart the dashboard on another profile.
     SwitchProfile(String),
+}
+
+/// One page of a project's history from Hex.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryPage {
+    pub runs: Vec<crate::hex::types::RunStatusResponse>,
+    /// Hex has older runs past this page.
+    pub more: bool,
 }

@@ -260,3 +260,82 @@ fn a_pressing_sweep_takes_at_most_half_of_the_requests() {
     d.swept(secs(0), "p00", None);
     assert!(!d.pressing(d.next(secs(1)).as_ref(), secs(1)));
 }
+
+#[test]
+fn a_hint_of_written_results_lists_the_project_soon_and_counts_as_activity() {
+    let mut d = workspace(3);
+    for p in ["p00", "p01", "p02"] {
+        d.start(p);
+        d.swept(secs(100), p, None);
+    }
+    // p01's published results were written at 105 s, seen in a project list at 110 s.
+    d.hint(secs(110), "p01", Some(secs(105)), true);
+    assert_eq!(
+        d.next(secs(110)).map(|s| (s.project_id, s.at, s.reason)),
+        Some(("p01".into(), secs(110), Reason::Hint)),
+        "listed now, not at the active round's 140 s (or the dormant one's 400 s)"
+    );
+    let listed = play(&mut d, secs(110), secs(1200), Duration::from_secs(1));
+    let count = |p: &str| listed.iter().filter(|(_, q)| q == p).count();
+    // Then at the active pace (every 40 s) for having had a run recently.
+    assert!(count("p01") >= 25, "hinted: {}", count("p01"));
+    assert!(count("p00") <= 4, "dormant: {}", count("p00"));
+
+    // A hint that only says "active" (the first list, nothing moved) lists nothing sooner,
+    // and a hint on a focused project changes nothing.
+    let mut d = workspace(2);
+    for p in ["p00", "p01"] {
+        d.start(p);
+        d.swept(secs(1), p, None);
+    }
+    d.hint(secs(10), "p00", Some(secs(5)), false);
+    assert_eq!(
+        d.next(secs(10)).map(|s| (s.project_id, s.at, s.reason)),
+        Some(("p00".into(), secs(41), Reason::Active))
+    );
+    d.set_cursor(Some("p01".into()));
+    d.hint(secs(10), "p01", Some(secs(5)), true);
+    assert_eq!(
+        d.next(secs(10)).map(|s| (s.project_id, s.reason)),
+        Some(("p01".into(), Reason::Focus))
+    );
+}
+
+#[test]
+fn a_pinned_project_is_listed_as_often_as_the_cursors_until_unpinned() {
+    let mut d = workspace(4);
+    d.set_pinned(["p02".to_string()]);
+    assert_eq!(
+        d.next(Tick::ZERO).map(|s| (s.project_id, s.reason)),
+        Some(("p02".into(), Reason::Focus))
+    );
+    let listed = play(&mut d, Tick::ZERO, secs(600), Duration::from_secs(1));
+    let count = |p: &str| listed.iter().filter(|(_, q)| q == p).count();
+    assert!(count("p02") >= 35, "pinned: {}", count("p02"));
+    assert!(count("p01") <= 3, "{}", count("p01"));
+    d.set_pinned(Vec::new());
+    let after = play(&mut d, secs(600), secs(1200), Duration::from_secs(1));
+    let count = |p: &str| after.iter().filter(|(_, q)| q == p).count();
+    assert!(count("p02") <= 3, "unpinned: {}", count("p02"));
+}
+
+#[test]
+fn a_hint_without_activity_lists_a_scheduled_project_once_and_no_more_often() {
+    let mut d = workspace(2);
+    for p in ["p00", "p01"] {
+        d.start(p);
+        d.swept(secs(100), p, None);
+    }
+    d.hint(secs(110), "p01", None, true);
+    assert_eq!(
+        d.next(secs(110)).map(|s| (s.project_id, s.reason)),
+        Some(("p01".into(), Reason::Hint))
+    );
+    d.start("p01");
+    d.swept(secs(111), "p01", None);
+    assert_eq!(
+        d.next(secs(112)).map(|s| (s.project_id, s.at, s.reason)),
+        Some(("p00".into(), secs(400), Reason::Dormant)),
+        "back to the slow round: p01 is next at 411 s"
+    );
+}

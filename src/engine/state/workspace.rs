@@ -25,7 +25,7 @@ use crate::engine::tick::Tick;
 use crate::engine::update::{ListedRun, Update, WorkspaceView};
 use crate::hex::Error as HexError;
 use crate::hex::schedule;
-use crate::hex::types::{RunStatusResponse, Schedule};
+use crate::hex::types::{self, RunStatusResponse, Schedule};
 use crate::journal::{Event, Origin, UsualTime};
 
 /// How far ahead schedule fire times are worked out; they are recomputed well before then.
@@ -48,6 +48,8 @@ pub struct WorkspaceProject {
     /// Named in `[workspace] follow`: listed as often as the project under the cursor.
     pub followed: bool,
     pub schedules: Vec<Schedule>,
+    /// Its `analytics.publishedResultsUpdatedAt`: when a run last wrote its published results.
+    pub results_updated_at: Option<Timestamp>,
 }
 
 impl State {
@@ -80,6 +82,7 @@ impl State {
         }
         let d = self.workspace.discovery.get_or_insert(discovery);
         d.set_projects(projects.iter().map(|p| (p.id.clone(), p.followed)));
+        self.results_hints(now, &projects);
         self.workspace.schedules = projects
             .into_iter()
             .filter(|p| p.schedules.iter().any(|s| s.enabled))
@@ -100,6 +103,39 @@ impl State {
             updates.extend(self.follow(&key, now, false));
         }
         updates
+    }
+
+    /// `analytics.publishedResultsUpdatedAt` as activity: a recent time makes a project without
+    /// a schedule count as active without a listing, and a time that moved since the previous
+    /// project list (a run wrote the published app since) has the project listed soon, to find
+    /// what else runs there. Judged on the wall clock, as listings are (see [`State::found`]).
+    fn results_hints(&mut self, now: Instant, projects: &[WorkspaceProject]) {
+        let tick = self.tick(now);
+        let now_ts = self.now_ts();
+        let Some(d) = self.workspace.discovery.as_mut() else {
+            return;
+        };
+        let recent = d.policy().recent;
+        let mut seen = std::collections::HashMap::new();
+        for p in projects {
+            let Some(at) = p.results_updated_at else {
+                continue;
+            };
+            let was = self.workspace.results_at.get(&p.id).copied();
+            let moved = was.is_some_and(|w| at > w);
+            // A time ahead of this clock (skew) counts as now.
+            let age = Duration::try_from(now_ts.duration_since(at)).unwrap_or(Duration::ZERO);
+            let young = age < recent;
+            // A schedule's runs write the app too, and are probed at its fire times already:
+            // for a scheduled project the time is no sign of other activity.
+            let scheduled = p.schedules.iter().any(|s| s.enabled);
+            let activity = (young && !scheduled).then(|| tick_at(tick, now_ts, at));
+            if activity.is_some() || (young && moved) {
+                d.hint(tick, &p.id, activity, moved);
+            }
+            seen.insert(p.id.clone(), at);
+        }
+        self.workspace.results_at = seen;
     }
 
     /// Works schedule fire times out again when the last ones run short.
@@ -147,6 +183,13 @@ impl State {
     pub fn set_cursor_project(&mut self, project_id: Option<String>) {
         if let Some(d) = self.workspace.discovery.as_mut() {
             d.set_cursor(project_id);
+        }
+    }
+
+    /// The projects pinned on the dashboard, listed as often as the cursor's.
+    pub fn set_pinned_projects(&mut self, project_ids: Vec<String>) {
+        if let Some(d) = self.workspace.discovery.as_mut() {
+            d.set_pinned(project_ids);
         }
     }
 
@@ -206,6 +249,11 @@ impl State {
             })
         });
         self.learn_usual_time(project_id, runs, now_ts);
+        // One listing that says who started its runs settles it for the session.
+        if let Some(says) = types::says_triggers(runs) {
+            let seen = &mut self.workspace.says_triggers;
+            *seen = Some(seen.unwrap_or(false) || says);
+        }
         let mut updates = vec![Update::Listed {
             project_id: project_id.to_string(),
             newest: listed,
@@ -374,6 +422,7 @@ impl State {
                 let ago = SignedDuration::try_from(tick.saturating_since(t)).unwrap_or_default();
                 now_ts.checked_sub(ago).unwrap_or(now_ts)
             }),
+            api_runs_only: self.workspace.says_triggers == Some(false),
         })
     }
 

@@ -17,6 +17,7 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.now = now;
             model.frame = model.frame.wrapping_add(1);
             let mut effects = ask_last_run(model);
+            effects.extend(relist_projects(model));
             if model.pipelines_watched() {
                 effects.push(Effect::LoadPipelineRuns);
             }
@@ -54,6 +55,7 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::ProjectsLoaded(Ok(rows)) => {
             model.projects.load = Load::Loaded(rows);
+            model.projects.loaded_at = Some(model.now);
             title_untitled_runs(model);
             Vec::new()
         }
@@ -65,6 +67,7 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 format!("cannot list projects: {error}"),
             );
             model.projects.load = Load::Failed { error, previous };
+            model.projects.loaded_at = Some(model.now);
             Vec::new()
         }
         Msg::Engine(Update::Run { change, view }) => on_run(model, change, *view),
@@ -81,57 +84,11 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             drop(records);
             on_event(model, Msg::RunsKnown(views))
         }
-        Msg::ProjectHistory { project_id, result } => match result {
-            Ok(runs) => {
-                // What the store knows (parameters, who launched it) wins: only runs missing
-                // from the list are added, and only ended ones (active ones are the engine's
-                // to follow; discovery lists this project often while it is selected).
-                let title = model
-                    .projects
-                    .load
-                    .data()
-                    .and_then(|rows| rows.iter().find(|r| r.project.id == project_id))
-                    .map(|r| r.project.title.clone());
-                let now = model.now;
-                let views: Vec<RunView> = runs
-                    .iter()
-                    .filter(|r| r.status.is_terminal())
-                    .filter(|r| {
-                        !model
-                            .runs
-                            .rows
-                            .contains(&RunKey::new(&project_id, &r.run_id))
-                    })
-                    .map(|r| {
-                        let mut v = RunView::listed(r, now);
-                        v.key = RunKey::new(&project_id, &r.run_id);
-                        v.project_title.clone_from(&title);
-                        v
-                    })
-                    .collect();
-                let added = views.len();
-                let effects = on_event(model, Msg::RunsKnown(views));
-                if added > 0 {
-                    inform(
-                        model,
-                        Level::Info,
-                        format!(
-                            "{added} earlier {} from Hex's history of the project",
-                            if added == 1 { "run" } else { "runs" }
-                        ),
-                    );
-                }
-                effects
-            }
-            Err(error) => {
-                inform(
-                    model,
-                    Level::Warning,
-                    format!("could not read the project's history from Hex: {error}"),
-                );
-                Vec::new()
-            }
-        },
+        Msg::ProjectHistory {
+            project_id,
+            offset,
+            result,
+        } => super::history::on_page(model, project_id, offset, result),
         Msg::RunsKnown(views) => {
             // Thousands of history rows at once: grown by doubling, the table would keep up to
             // half of itself (megabytes) as slack for the whole session.
@@ -259,6 +216,12 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
         return effects;
     };
     let ended = was_active && !row.view.is_active();
+    if ended && model.runs.cancelled_here.remove(&key) && model.runs.cursor.id() == Some(&key) {
+        // Killing stuck runs one after another is `x y j x y`: the cursor stays where the
+        // operator works (the row that takes the killed one's place), not on the killed run
+        // as it moves down among the ended.
+        model.runs.cursor.let_go();
+    }
     let status = row
         .view
         .status
@@ -487,4 +450,16 @@ fn remember_launch(model: &mut Model, form: &crate::tui::form::Form) {
         row.last_params = Some(request.params);
         row.last_options = Some(request.options);
     }
+}
+
+/// The project list again, a minute after the last one arrived: from the shared cache while it
+/// is younger than `[cache] projects_ttl` (no request, whichever hexdash listed it), from Hex
+/// once it is older. So a dashboard open all day sees new projects and changed schedules, and
+/// discovery sees `publishedResultsUpdatedAt` move; a failed list is tried again too.
+fn relist_projects(model: &mut Model) -> Option<Effect> {
+    if !model.projects.relist_due(model.now) {
+        return None;
+    }
+    model.projects.loaded_at = Some(model.now);
+    Some(Effect::RelistProjects)
 }

@@ -7,6 +7,7 @@
 //! `events`; screen actions live in `screens`.
 
 mod events;
+mod history;
 mod pipelines;
 mod presets;
 mod screens;
@@ -146,6 +147,7 @@ fn confirmed(model: &mut Model, confirm: Confirm) -> Vec<Effect> {
                 Level::Info,
                 format!("cancelling run {}…", short(&key.run_id)),
             );
+            model.runs.cancelled_here.insert(key.clone());
             vec![Effect::Cancel(key)]
         }
     }
@@ -170,16 +172,32 @@ fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             Some(Vec::new())
         }
         Action::Quit if model.screen.is_top_level() => Some(request_quit(model)),
-        Action::Back if model.screen.is_top_level() => {
-            // Esc at the top level dismisses a message that stays until dismissed.
-            model.status.message = None;
-            Some(Vec::new())
-        }
+        Action::Back if model.screen.is_top_level() => Some(back_at_the_top(model)),
         _ if matches!(model.screen, Screen::Pipelines | Screen::PipelineRun) => {
             pipelines::on_action(model, action)
         }
         _ => screens::on_screen_action(model, action),
     }
+}
+
+/// Esc on a list: first clears a kept filter (the cursor stays on its row), then goes back
+/// from the runs to the projects screen it came from; and dismisses a message that stays until
+/// dismissed.
+fn back_at_the_top(model: &mut Model) -> Vec<Effect> {
+    model.status.message = None;
+    let filter = match model.screen {
+        Screen::Projects => Some(&mut model.projects.filter),
+        Screen::Runs => Some(&mut model.runs.filter),
+        _ => None,
+    };
+    if let Some(filter) = filter.filter(|f| !f.text.is_empty()) {
+        filter.text.clear();
+        return Vec::new();
+    }
+    if model.screen == Screen::Runs && model.previous == Screen::Projects {
+        return show(model, Screen::Projects);
+    }
+    Vec::new()
 }
 
 pub(super) fn show(model: &mut Model, screen: Screen) -> Vec<Effect> {
@@ -273,6 +291,10 @@ pub(super) fn short(id: &str) -> &str {
 
 #[cfg(test)]
 mod cursor_tests;
+#[cfg(test)]
+mod history_tests;
+#[cfg(test)]
+mod navigation_tests;
 #[cfg(test)]
 mod pipeline_tests;
 #[cfg(test)]

@@ -63,6 +63,8 @@ pub(super) fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>
         Action::MoveDown => Some(move_by(model, 1)),
         Action::PageUp => Some(move_by(model, -PAGE)),
         Action::PageDown => Some(move_by(model, PAGE)),
+        Action::Top => Some(move_by(model, i64::MIN)),
+        Action::Bottom => Some(move_by(model, i64::MAX)),
         Action::Open if on_run => Some(open_step_run(model)),
         Action::Open => Some(open_newest(model)),
         Action::Launch => Some(open_form(model)),

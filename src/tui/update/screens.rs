@@ -119,6 +119,8 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
         (_, Action::MoveDown) => Some(move_by(model, 1)),
         (_, Action::PageUp) => Some(move_by(model, -(PAGE as i64))),
         (_, Action::PageDown) => Some(move_by(model, PAGE as i64)),
+        (_, Action::Top) => Some(move_by(model, i64::MIN)),
+        (_, Action::Bottom) => Some(move_by(model, i64::MAX)),
         (Screen::Projects | Screen::Runs, Action::Filter) => {
             // A new filter starts empty, as in less and k9s; esc while typing clears it too.
             let filter = match model.screen {
@@ -138,14 +140,15 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
             Some(Vec::new())
         }
         (Screen::Projects, Action::Launch) => Some(open_form(model, None)),
+        (Screen::Projects, Action::Pin) => Some(pin_project(model)),
         (Screen::Projects, Action::Open) => {
             // A project's runs: the runs screen filtered to it, with Hex's history of it (runs
             // no hexdash launched included) added as it arrives.
             let project = &model.selected_project()?.project;
             let (title, id) = (project.title.to_lowercase(), project.id.clone());
-            model.runs.filter.text = title;
+            model.runs.filter.text.clone_from(&title);
             let mut effects = show(model, Screen::Runs);
-            effects.push(Effect::FetchProjectHistory(id));
+            effects.push(super::history::open(model, id, title));
             Some(effects)
         }
         (Screen::Runs | Screen::Detail, action)
@@ -207,6 +210,32 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
     }
 }
 
+/// `p` on a project: pinned ones are shown first and listed by discovery as often as the one
+/// under the cursor, for as long as this dashboard runs (`[workspace] follow` keeps them).
+fn pin_project(model: &mut Model) -> Vec<Effect> {
+    let Some(row) = model.selected_project() else {
+        inform(model, Level::Warning, "no project selected".into());
+        return Vec::new();
+    };
+    let (id, title) = (row.project.id.clone(), row.project.title.clone());
+    let live = row.project.is_live();
+    let text = if model.pinned_projects.remove(&id) {
+        format!("unpinned {title}")
+    } else {
+        model.pinned_projects.insert(id);
+        if live {
+            format!("pinned {title}: shown first, its runs looked for every 15 s")
+        } else {
+            // Discovery lists live projects only: a draft or archived one has no runs to find.
+            format!("pinned {title}: shown first (not published, so no runs to look for)")
+        }
+    };
+    inform(model, Level::Info, text);
+    vec![Effect::PinProjects(
+        model.pinned_projects.iter().cloned().collect(),
+    )]
+}
+
 /// The actions that act on the run under the cursor (or the detail's run).
 fn acts_on_a_run(screen: Screen, action: Action) -> bool {
     match action {
@@ -223,7 +252,8 @@ fn acts_on_a_run(screen: Screen, action: Action) -> bool {
 
 fn move_by(model: &mut Model, delta: i64) -> Vec<Effect> {
     super::selection::move_by(model, delta);
-    Vec::new()
+    // At the end of a project's list: Hex's next page of its history.
+    super::history::on_move(model).into_iter().collect()
 }
 
 /// Focus follows the run on screen: the engine polls it at the focused rate.

@@ -784,70 +784,66 @@ fn the_newer_of_the_journals_and_hexs_last_run_is_shown_and_failures_are_retried
 }
 
 #[test]
-fn enter_on_a_project_shows_hexs_history_of_it_merged_with_the_stores() {
-    let (mut m, keys) = model();
+fn the_project_list_is_looked_at_again_every_minute_once_it_has_arrived() {
+    let mut m = Model::new("default", false, t(0));
+    let keys = KeyMap::defaults();
+    let relists = |effects: &[Effect]| {
+        effects
+            .iter()
+            .filter(|e| matches!(e, Effect::RelistProjects))
+            .count()
+    };
+    // Nothing before the first answer (the first ask is the app's, at start).
+    assert_eq!(relists(&update(&mut m, Msg::Tick(t(120)), &keys)), 0);
     update(
         &mut m,
         Msg::ProjectsLoaded(Ok(vec![project("p1", "Daily ETL", Vec::new())])),
         &keys,
     );
-    let effects = enter(&mut m, &keys);
-    assert_eq!(m.screen, Screen::Runs);
-    assert!(
-        effects.contains(&Effect::FetchProjectHistory("p1".into())),
-        "{effects:?}"
-    );
-    let listed = |run: &str, status: &str, trigger: &str| {
-        serde_json::from_value::<crate::hex::types::RunStatusResponse>(serde_json::json!({
-            "projectId": "p1", "runId": run, "status": status, "runTrigger": trigger,
-            "startTime": "2026-03-01T10:00:00Z", "endTime": "2026-03-01T10:05:00Z",
-            "elapsedTime": 300000.0
-        }))
-        .unwrap()
-    };
-    let before = m.runs.rows.len();
-    update(
-        &mut m,
-        Msg::ProjectHistory {
-            project_id: "p1".into(),
-            result: Ok(vec![
-                // Known to the store (launched here): kept as the store has it.
-                listed("run-aaaa-1", "COMPLETED", "API"),
-                // Active: the engine's to follow, not a history row.
-                listed("run-live", "RUNNING", "SCHEDULED"),
-                listed("run-old", "COMPLETED", "SCHEDULED"),
-            ]),
-        },
-        &keys,
-    );
-    assert_eq!(m.runs.rows.len(), before + 1);
-    let old = &m.runs.rows[&RunKey::new("p1", "run-old")];
-    assert!(!old.followed);
-    assert_eq!(old.view.status, Some(RunStatus::Completed));
-    assert_eq!(old.view.project_title.as_deref(), Some("Daily ETL"));
-    assert_eq!(
-        old.view.origin.as_ref().map(crate::journal::Origin::word),
-        Some("schedule")
-    );
-    assert!(old.view.params.is_none());
-    assert_ne!(
-        m.runs.rows[&RunKey::new("p1", "run-aaaa-1")].view.status,
-        Some(RunStatus::Completed),
-        "the store's run is not overwritten by the listing"
-    );
-    assert!(said(&m).contains("1 earlier run from Hex"), "{}", said(&m));
+    assert_eq!(relists(&update(&mut m, Msg::Tick(t(150)), &keys)), 0);
+    assert_eq!(relists(&update(&mut m, Msg::Tick(t(180)), &keys)), 1);
+    // Asked: not again every tick while the answer is on its way.
+    assert_eq!(relists(&update(&mut m, Msg::Tick(t(181)), &keys)), 0);
+    // A failed list is tried again a minute later too.
+    update(&mut m, Msg::ProjectsLoaded(Err("503".into())), &keys);
+    assert_eq!(relists(&update(&mut m, Msg::Tick(t(200)), &keys)), 0);
+    assert_eq!(relists(&update(&mut m, Msg::Tick(t(242)), &keys)), 1);
+}
 
-    update(
-        &mut m,
-        Msg::ProjectHistory {
-            project_id: "p1".into(),
-            result: Err("GetProjectRuns: 503".into()),
-        },
-        &keys,
+#[test]
+fn p_on_a_project_pins_it_first_and_tells_discovery() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, '1');
+    // Sorted by title: Churn model, Load warehouse. Pin the second.
+    press(&mut m, &keys, 'j');
+    assert_eq!(
+        m.selected_project().map(|r| r.project.id.as_str()),
+        Some("p1")
     );
-    assert!(
-        said(&m).contains("could not read the project's history"),
-        "{}",
-        said(&m)
+    let effects = press(&mut m, &keys, 'p');
+    assert_eq!(effects, [Effect::PinProjects(vec!["p1".into()])]);
+    assert!(said(&m).contains("pinned Load warehouse"), "{}", said(&m));
+    let order: Vec<&str> = m
+        .visible_projects()
+        .iter()
+        .map(|r| r.project.id.as_str())
+        .collect();
+    assert_eq!(order, ["p1", "p2"], "pinned first");
+    // The cursor stays on the project it was on.
+    assert_eq!(
+        m.selected_project().map(|r| r.project.id.as_str()),
+        Some("p1")
     );
+    let effects = press(&mut m, &keys, 'p');
+    assert_eq!(effects, [Effect::PinProjects(Vec::new())]);
+    assert!(said(&m).contains("unpinned"), "{}", said(&m));
+
+    // A draft has no runs to look for, and the message does not promise any.
+    if let Load::Loaded(rows) = &mut m.projects.load {
+        for r in rows.iter_mut() {
+            r.project.last_published_at = None;
+        }
+    }
+    press(&mut m, &keys, 'p');
+    assert!(said(&m).contains("not published"), "{}", said(&m));
 }

@@ -37,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
         return;
     };
     let v = &row.view;
-    let (status, status_style) = style::run_status(v, model.frame);
+    let (status, status_style) = style::run_status(v, row.live(), model.frame);
     let title = Line::from(vec![
         Span::styled(
             format!(" {} ", v.project_title.as_deref().unwrap_or("(untitled)")),
@@ -153,8 +153,8 @@ fn run_section(row: &RunRow, model: &Model, w: usize) -> Vec<Line<'static>> {
         None => ("-".into(), style::dim()),
     };
     lines.push(field("ended", ended.0, ended.1, w));
-    let elapsed = match style::elapsed_secs(v, row.followed, model.now) {
-        Some(s) if v.is_active() && row.followed => (
+    let elapsed = match style::elapsed_secs(v, row.live(), model.now) {
+        Some(s) if row.live() => (
             format!("{} and counting", style::duration(s)),
             style::bold(),
         ),

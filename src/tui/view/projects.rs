@@ -92,11 +92,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
     let height = usize::from(body.height.saturating_sub(1));
     let cursor = model.projects.pick(&shown).unwrap_or(0);
     let top = table::window(shown.len(), cursor, height);
+    // The ids drawn tell the projects apart (the demo's share their first characters).
+    let ids: Vec<&str> = shown.iter().map(|r| r.project.id.as_str()).collect();
+    let labels = style::distinct_ids(&ids);
     let cells: Vec<Vec<Span<'static>>> = shown
         .iter()
+        .zip(&labels)
         .skip(top)
         .take(height)
-        .map(|r| cells(r, model))
+        .map(|(r, id)| cells(r, id, model))
         .collect();
     table::render(
         frame,
@@ -108,13 +112,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
 }
 
 /// The sorted column says so with an arrow.
-fn columns(sort: ProjectSort) -> [Column; 10] {
+fn columns(sort: ProjectSort) -> [Column; 11] {
     let (title, when, published) = match sort {
         ProjectSort::Title => ("TITLE ↑", "WHEN", "PUBLISHED"),
         ProjectSort::LastRun => ("TITLE", "WHEN ↓", "PUBLISHED"),
         ProjectSort::Published => ("TITLE", "WHEN", "PUBLISHED ↓"),
     };
     [
+        // The pin mark: no room at all while nothing is pinned.
+        Column::fixed("", 10),
         Column::flex(title, 20),
         Column::fixed("ALIAS", 3).max(16),
         Column::fixed(published, 4),
@@ -128,7 +134,7 @@ fn columns(sort: ProjectSort) -> [Column; 10] {
     ]
 }
 
-fn cells(row: &ProjectRow, model: &Model) -> Vec<Span<'static>> {
+fn cells(row: &ProjectRow, id: &str, model: &Model) -> Vec<Span<'static>> {
     let p = &row.project;
     let none = || Span::styled("-", style::dim());
     let title = if p.archived_at.is_some() {
@@ -190,7 +196,13 @@ fn cells(row: &ProjectRow, model: &Model) -> Vec<Span<'static>> {
         None => none(),
     };
     let schedule = upcoming.map_or_else(none, |u| Span::styled(u.label, style::dim()));
+    let pin = if model.pinned_projects.contains(&p.id) {
+        Span::styled("★", Style::new().fg(WARN))
+    } else {
+        Span::raw("")
+    };
     vec![
+        pin,
         title,
         Span::raw(row.alias.clone().unwrap_or_default()),
         published,
@@ -200,7 +212,7 @@ fn cells(row: &ProjectRow, model: &Model) -> Vec<Span<'static>> {
         trend,
         next,
         schedule,
-        Span::styled(style::short_id(&p.id).to_string(), style::dim()),
+        Span::styled(id.to_string(), style::dim()),
     ]
 }
 
@@ -231,6 +243,7 @@ pub fn hints(model: &Model, keys: &KeyMap) -> Vec<Hint> {
         if !model.status.read_only {
             list.push(Hint::new(keys, Action::Launch, "launch"));
         }
+        list.push(Hint::new(keys, Action::Pin, "pin"));
     }
     list.extend([
         Hint::new(keys, Action::Filter, "filter"),
@@ -257,6 +270,14 @@ mod tests {
     #[test]
     fn loaded() {
         insta::assert_snapshot!(render(&projects_model(), 150, 14).backend());
+    }
+
+    #[test]
+    fn pinned_projects_come_first_marked() {
+        let mut m = projects_model();
+        let last = m.visible_projects().last().map(|r| r.project.id.clone());
+        m.pinned_projects.extend(last);
+        insta::assert_snapshot!(render(&m, 150, 10).backend());
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! The runs screen: every watched run across projects, live.
 //!
-//! One row per run from [`Model::visible_runs`] (pinned first, then active, newest first): pin
-//! mark, project, short run id, status with a spinner while active, start time, elapsed time
-//! (ticking while active), how old its data is ("stale" when the last poll failed), Hex's trigger,
-//! origin (who started it: this machine's tui/cli/pipeline, or a schedule, app refresh or another
-//! API client for runs discovery found), and
-//! flags (overdue, timed out, cancel not confirmed, no longer followed). Only the rows that fit
-//! are built: the list may hold ten thousand runs and must still draw in well under 2 ms.
+//! One row per run from [`Model::visible_runs`] (pinned first, then active with the overdue on
+//! top, then ended, newest first): pin mark, project, short run id, status with a spinner while
+//! live (`○` when its data stands still: a failed poll, a run Hex forgot), start time, elapsed
+//! time (ticking while live), how old its data is ("stale" when the last poll failed), Hex's
+//! trigger, origin (who started it: this machine's tui/cli/pipeline, or a schedule, app refresh
+//! or another API client for runs discovery found), and flags (overdue, timed out, cancel not
+//! confirmed, unknown to Hex, no longer followed). Only the rows that fit are built: the list may
+//! hold ten thousand runs and must still draw in well under 2 ms.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -19,7 +20,7 @@ use super::table::{self, Column};
 use crate::journal::CancelState;
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
-use crate::tui::model::{Model, RunRow};
+use crate::tui::model::{HistoryPages, Model, RunRow};
 
 const COLUMNS: [Column; 10] = [
     Column::fixed("", 10),
@@ -55,14 +56,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
     }
     let shown = model.visible_runs();
     if shown.is_empty() {
-        chrome::notice(
-            frame,
-            area,
-            vec![Line::raw(format!(
-                "no run matches \"{}\"",
-                model.runs.filter.text
-            ))],
-        );
+        let reading = history(model).is_some_and(|p| p.loading);
+        let text = if reading {
+            "reading the project's history from Hex…".to_string()
+        } else {
+            format!("no run matches \"{}\"", model.runs.filter.text)
+        };
+        chrome::notice(frame, area, vec![Line::raw(text)]);
         return;
     }
     let height = usize::from(area.height.saturating_sub(1));
@@ -91,12 +91,13 @@ fn cells(row: &RunRow, model: &Model) -> Vec<Span<'static>> {
             .clone()
             .unwrap_or_else(|| v.key.project_id.clone()),
     );
-    let (status, status_style) = style::run_status(v, model.frame);
+    // Only live rows spin; a stale or forgotten one stands still at its last observation.
+    let (status, status_style) = style::run_status(v, row.live(), model.frame);
     let started = v
         .start_time
         .map_or_else(none, |t| Span::raw(style::clock(t, model.now, &model.tz)));
-    let elapsed = match style::elapsed_secs(v, row.followed, model.now) {
-        Some(s) if v.is_active() && row.followed => Span::styled(style::duration(s), style::bold()),
+    let elapsed = match style::elapsed_secs(v, row.live(), model.now) {
+        Some(s) if row.live() => Span::styled(style::duration(s), style::bold()),
         Some(s) => Span::raw(style::duration(s)),
         None => none(),
     };
@@ -143,7 +144,9 @@ fn flags(row: &RunRow) -> Span<'static> {
     if v.timed_out {
         list.push("timed out");
     }
-    if v.is_active() && !row.followed {
+    if row.gone() {
+        list.push("unknown to Hex");
+    } else if v.is_active() && !row.followed {
         list.push("not followed");
     }
     if list.is_empty() {
@@ -161,18 +164,30 @@ pub fn summary(model: &Model) -> String {
     if total == 0 {
         return String::new();
     }
-    let active = model
-        .runs
-        .rows
-        .values()
-        .filter(|r| r.followed && r.view.is_active())
-        .count();
+    let active = model.runs.rows.values().filter(|r| r.live()).count();
     let noun = if total == 1 { "run" } else { "runs" };
-    format!(
+    let mut text = format!(
         "{} {noun} · {} active",
         style::count(total),
         style::count(active)
-    )
+    );
+    if let Some(pages) = history(model) {
+        text.push_str(&match (pages.loading, pages.more) {
+            (true, _) => " · reading Hex's history…".to_string(),
+            (false, true) => format!(" · {} from Hex, more below", pages.read),
+            (false, false) => format!(" · all {} from Hex", pages.read),
+        });
+    }
+    text
+}
+
+/// The project history being read, while the list shows that project.
+fn history(model: &Model) -> Option<&HistoryPages> {
+    model
+        .runs
+        .history
+        .as_ref()
+        .filter(|p| p.filter == model.runs.filter.text)
 }
 
 /// The keys that do something for the selected run, then the screen's own.
@@ -230,6 +245,52 @@ mod tests {
     #[test]
     fn loaded_narrow() {
         insta::assert_snapshot!(render(&runs_model(), 80, 24).backend());
+    }
+
+    #[test]
+    fn stale_and_forgotten_rows_stand_still_and_are_not_counted_active() {
+        let mut m = runs_model();
+        let active: Vec<_> = m
+            .runs
+            .rows
+            .values()
+            .filter(|r| r.live())
+            .map(|r| r.view.key.clone())
+            .collect();
+        assert!(active.len() >= 2, "the fixture has two live runs at least");
+        // One poll failed on the first; Hex forgot the second (404s, given up).
+        if let Some(row) = m.runs.rows.get_mut(&active[0]) {
+            row.view.stale = Some("GetRunStatus: connection reset".into());
+        }
+        if let Some(row) = m.runs.rows.get_mut(&active[1]) {
+            row.view.stale = Some("Hex no longer knows this run: 404".into());
+            row.followed = false;
+        }
+        let still = |m: &crate::tui::model::Model| {
+            let shown = render(m, 150, 16).backend().to_string();
+            shown
+                .lines()
+                .filter(|l| {
+                    l.contains(super::super::style::short_id(&active[0].run_id))
+                        || l.contains(super::super::style::short_id(&active[1].run_id))
+                })
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let before = still(&m);
+        m.frame += 3;
+        m.now += jiff::SignedDuration::from_secs(5);
+        assert_eq!(still(&m), before, "neither spins nor ticks");
+        assert!(
+            before.iter().any(|l| l.contains("unknown to Hex")),
+            "{before:?}"
+        );
+        assert!(
+            super::summary(&m).contains(&format!("{} active", active.len() - 2)),
+            "{}",
+            super::summary(&m)
+        );
+        insta::assert_snapshot!(render(&m, 150, 16).backend());
     }
 
     #[test]

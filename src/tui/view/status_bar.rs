@@ -180,6 +180,12 @@ fn last_poll(model: &Model) -> (String, String, Style) {
     let (long, short, st) = poll_age(model);
     match model.status.health.workspace {
         None => (long, short, st),
+        // Said before how fresh it is: a view that may lack every scheduled run is not fresh.
+        Some(w) if w.api_runs_only => (
+            format!("{long} · Hex may list API runs only (no runTrigger in its answers)"),
+            format!("{short} · API runs only?"),
+            Style::new().fg(WARN),
+        ),
         Some(w) => match w.oldest_sweep {
             Some(t) => {
                 let age = style::age(style::secs_between(t, model.now));
@@ -283,6 +289,28 @@ mod tests {
             b.sharing = crate::hex::Sharing::Unavailable;
         }
         insta::assert_snapshot!(render(&m, 110, 5).backend());
+    }
+
+    #[test]
+    fn the_workspace_view_says_how_fresh_it_is_or_that_hex_may_hide_runs_from_it() {
+        let mut m = model();
+        let mut w = crate::engine::WorkspaceView {
+            projects: 12,
+            swept: 12,
+            oldest_sweep: Some(m.now - SignedDuration::from_secs(40)),
+            api_runs_only: false,
+        };
+        m.status.health.workspace = Some(w);
+        let text = |m: &crate::tui::model::Model| format!("{:?}", render(m, 140, 5).backend());
+        assert!(text(&m).contains("workspace swept 40s ago"), "{}", text(&m));
+        w.api_runs_only = true;
+        m.status.health.workspace = Some(w);
+        assert!(
+            text(&m).contains("Hex may list API runs only"),
+            "{}",
+            text(&m)
+        );
+        insta::assert_snapshot!(render(&m, 80, 5).backend());
     }
 
     #[test]

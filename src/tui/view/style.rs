@@ -92,10 +92,15 @@ pub fn status_glyph(status: Option<&RunStatus>, frame: u64) -> &'static str {
 }
 
 /// A run's status as the lists show it: a requested cancel replaces the word until Hex reports
-/// the end (DESIGN.md, "cancel until dead").
-pub fn run_status(view: &RunView, frame: u64) -> (String, Style) {
+/// the end (DESIGN.md, "cancel until dead"). An active run whose data is not live (its poll
+/// failed, or it is followed no more) shows `○` instead of the spinner: nothing moves there.
+pub fn run_status(view: &RunView, live: bool, frame: u64) -> (String, Style) {
     let status = view.status.as_ref();
-    let glyph = status_glyph(status, frame);
+    let glyph = if view.is_active() && !live {
+        "○"
+    } else {
+        status_glyph(status, frame)
+    };
     if view.is_active() && matches!(view.cancel, CancelState::Requested { .. }) {
         return (
             format!("{glyph} CANCELLING"),
@@ -204,6 +209,34 @@ pub fn short_id(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
+/// A label per id that tells them apart: the first 8 characters when those differ (random
+/// UUIDs), otherwise the last 8 after `…` (ids minted in sequence, like the demo's, share their
+/// start), otherwise the whole id.
+pub fn distinct_ids<'a>(ids: &[&'a str]) -> Vec<std::borrow::Cow<'a, str>> {
+    use std::borrow::Cow;
+    use std::collections::HashSet;
+    let unique = |part: &dyn Fn(&'a str) -> &'a str| {
+        let mut seen = HashSet::new();
+        ids.iter().all(|id| seen.insert(part(id)))
+    };
+    let tail = |id: &'a str| id.get(id.len().saturating_sub(8)..).unwrap_or(id);
+    if unique(&|id| short_id(id)) {
+        ids.iter().map(|id| Cow::Borrowed(short_id(id))).collect()
+    } else if unique(&tail) {
+        ids.iter()
+            .map(|id| {
+                if tail(id).len() < id.len() {
+                    Cow::Owned(format!("…{}", tail(id)))
+                } else {
+                    Cow::Borrowed(*id)
+                }
+            })
+            .collect()
+    } else {
+        ids.iter().map(|id| Cow::Borrowed(*id)).collect()
+    }
+}
+
 /// A count with thousands separators: `10,000`.
 pub fn count(n: usize) -> String {
     let digits = n.to_string();
@@ -268,6 +301,24 @@ pub fn sparkline(values: &[u64], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_shown_by_the_part_that_tells_them_apart() {
+        let random = ["3f2a9c1d-aaaa", "b2c3d4e5-bbbb"];
+        assert_eq!(distinct_ids(&random), ["3f2a9c1d", "b2c3d4e5"]);
+        // The demo's ids share their start: the end tells them apart.
+        let minted = [
+            "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0001",
+            "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0002",
+        ];
+        assert_eq!(distinct_ids(&minted), ["…7e7a0001", "…7e7a0002"]);
+        // Neither tells them apart (same start, same end): the whole ids.
+        let odd = ["aaaaaaaa-1-zzzzzzzz", "aaaaaaaa-2-zzzzzzzz"];
+        assert_eq!(distinct_ids(&odd), odd);
+        // Short ids, and one id alone.
+        assert_eq!(distinct_ids(&["p1", "p2"]), ["p1", "p2"]);
+        assert_eq!(distinct_ids(&["only-one-id-here"]), ["only-one"]);
+    }
 
     #[test]
     fn durations_and_ages_stay_short() {
