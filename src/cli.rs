@@ -122,7 +122,7 @@ pub struct RunArgs {
 pub struct StatusArgs {
     /// Project id, alias or exact title.
     pub project: String,
-    /// The run's id.
+    /// The run's id, or its first characters as the dashboard shows them (8 are enough).
     pub run_id: String,
     /// Print JSON (Hex's run status object).
     #[arg(long)]
@@ -160,7 +160,7 @@ pub struct RunsArgs {
 pub struct CancelArgs {
     /// Project id, alias or exact title.
     pub project: String,
-    /// The run's id.
+    /// The run's id, or its first characters as the dashboard shows them (8 are enough).
     pub run_id: String,
     /// Print JSON.
     #[arg(long)]

@@ -233,3 +233,66 @@ fn keys_act_on_the_run_under_the_cursor_and_r_asks_before_relaunching() {
     quit(pty);
     assert_eq!(emu.runs().len(), 3, "nothing more was launched");
 }
+
+/// k9s-style moves on the real binary: `G`/`g` to the last and first row, `esc` clearing a kept
+/// filter (then going back to the projects), and `x y` twice killing both runs without moving
+/// the cursor: after the first kill it is on the run that took the killed one's place.
+#[test]
+fn g_and_capital_g_esc_and_x_y_x_y_in_a_row() {
+    let (emu, _home, mut pty) = started();
+    pty.type_keys("2");
+    pty.wait_for("both runs RUNNING, the cursor on the newest", |s| {
+        s.matches("RUNNING").count() >= 2 && cursor_line(s).contains("Load warehouse")
+    });
+    pty.type_keys("G");
+    pty.wait_for("the cursor on the last row", |s| {
+        cursor_line(s).contains("Transform orders")
+    });
+    pty.type_keys("g");
+    pty.wait_for("the cursor on the first row", |s| {
+        cursor_line(s).contains("Load warehouse")
+    });
+
+    // A kept filter, cleared by esc with the cursor on its row; esc again goes to the projects.
+    pty.type_keys("/transform\r");
+    pty.wait_for("Transform's run only", |s| {
+        !rows(s).iter().any(|r| r.contains("Load warehouse"))
+    });
+    pty.send("\x1b");
+    pty.wait_for("both rows again", |s| {
+        rows(s).len() == 2 && cursor_line(s).contains("Transform orders")
+    });
+    pty.send("\x1b");
+    pty.wait_for("the projects screen", |s| s.contains("sorted by title"));
+    pty.type_keys("2g");
+    pty.wait_for("the runs, the cursor on the first", |s| {
+        cursor_line(s).contains("Load warehouse")
+    });
+
+    // x y, x y: the first kill leaves the cursor on the other run, the second kills that one.
+    let first = run_id(cursor_line(&pty.screen()));
+    pty.type_keys("x");
+    pty.wait_for("the cancel dialog", |s| s.contains("Cancel this run?"));
+    pty.type_keys("y");
+    pty.wait_for("the first run KILLED, the cursor on the other", |s| {
+        rows(s)
+            .iter()
+            .any(|r| r.contains(&first) && r.contains("KILLED"))
+            && cursor_line(s).contains("RUNNING")
+    });
+    pty.type_keys("x");
+    pty.wait_for("the second cancel dialog", |s| {
+        s.contains("Cancel this run?")
+    });
+    pty.type_keys("y");
+    pty.wait_for("both KILLED", |s| {
+        rows(s).iter().filter(|r| r.contains("KILLED")).count() >= 2
+    });
+    let killed = emu
+        .runs()
+        .into_iter()
+        .filter(|r| r.status.to_string() == "KILLED")
+        .count();
+    assert_eq!(killed, 2, "both runs killed with x y x y");
+    quit(pty);
+}

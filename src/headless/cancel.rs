@@ -10,8 +10,8 @@ use crate::journal::Origin;
 
 use super::context::Context;
 use super::exit::{Exit, Failure};
-use super::resolve;
 use super::view_json::ViewJson;
+use super::{resolve, run_ref};
 
 pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<Exit, Failure> {
     if ctx.profile.read_only {
@@ -21,8 +21,9 @@ pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<Exit, Failure> {
         )));
     }
     let project = resolve::resolve(ctx, &args.project).await?;
+    let run_id = run_ref::resolve(ctx, &project.id, &args.run_id).await?;
     let engine = ctx.engine()?;
-    let key = RunKey::new(&project.id, args.run_id.trim());
+    let key = RunKey::new(&project.id, &run_id);
     let mut rx = engine.subscribe();
     let sent = engine
         .cancel(&key, Origin::Cli)

@@ -18,6 +18,7 @@ mod project_list;
 mod projects;
 mod resolve;
 mod run;
+mod run_ref;
 mod status;
 mod view_json;
 mod wait;

@@ -8,11 +8,12 @@ use crate::hex::types::{ProjectRunsQuery, RUN_TRIGGERS, RunStatusResponse};
 use super::context::Context;
 use super::exit::{Exit, Failure};
 use super::output::{duration_ms, opt_time, print_table};
-use super::{resolve, workspace_runs};
+use super::{resolve, run_ref, workspace_runs};
 
 pub async fn status(ctx: &Context, args: &StatusArgs) -> Result<Exit, Failure> {
     let project = resolve::resolve(ctx, &args.project).await?;
-    let run = ctx.client.get_run_status(&project.id, &args.run_id).await?;
+    let run_id = run_ref::resolve(ctx, &project.id, &args.run_id).await?;
+    let run = ctx.client.get_run_status(&project.id, &run_id).await?;
     if args.json {
         super::print_json(&run)?;
     } else {

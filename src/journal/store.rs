@@ -27,6 +27,7 @@ use super::process::Launcher;
 use super::replay::{JournalState, RunRecord};
 use super::schema::{self, Migrated};
 
+mod run_prefix;
 mod usual_times;
 
 use super::working;
