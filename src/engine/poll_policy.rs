@@ -41,6 +41,9 @@ pub struct PollPolicy {
     /// First backoff after a failed poll; doubles per consecutive failure up to `error_backoff_cap`.
     pub error_backoff: Duration,
     pub error_backoff_cap: Duration,
+    /// While every request fails (Hex or the network down), one is tried this often at most:
+    /// how soon its return is seen. Six requests a minute is nothing against the budget.
+    pub outage_probe: Duration,
     /// Pause after a 429 that carried no usable Retry-After.
     pub rate_limit_fallback: Duration,
     /// Share of the polling budget kept for ordinary runs (as far as they want it) when focused
@@ -72,6 +75,7 @@ impl Default for PollPolicy {
             near_end_slack: Duration::from_secs(10),
             error_backoff: Duration::from_secs(2),
             error_backoff_cap: Duration::from_secs(60),
+            outage_probe: Duration::from_secs(10),
             rate_limit_fallback: Duration::from_secs(10),
             ordinary_share: 0.7,
             global_failure_streak: 3,

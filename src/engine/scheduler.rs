@@ -127,8 +127,11 @@ pub struct Plan {
 pub enum ErrorScope {
     /// Only this request failed (timeout, 5xx, 404 of one run): back off its runs.
     ThisPoll,
-    /// Every request would fail (401/403, connection refused, DNS): back off all polling.
+    /// Every request would fail until someone acts (401/403): back off all polling.
     Global,
+    /// Hex cannot be reached (connection refused, DNS): back off all polling, but keep trying
+    /// every `outage_probe` to see it come back.
+    Unreachable,
 }
 
 /// What `on_result` changed that the driver must act on.
@@ -568,6 +571,15 @@ impl Scheduler {
             }
         }
         if !results.is_empty() {
+            let policy = self.config.policy;
+            if self.failure_streak >= policy.global_failure_streak.max(1) {
+                // Hex answers again after an outage: the other runs failed for the outage, not
+                // for themselves, so their backoffs end now and they are polled at once.
+                for run in self.runs.values_mut().filter(|r| r.in_flight.is_none()) {
+                    run.failures = 0;
+                    run.not_before = Tick::ZERO;
+                }
+            }
             self.failure_streak = 0;
             self.rate_limit_streak = 0;
         }
@@ -588,11 +600,21 @@ impl Scheduler {
         }
         self.failure_streak += 1;
         let streak_is_global = self.failure_streak >= policy.global_failure_streak.max(1);
-        if scope == ErrorScope::Global || streak_is_global {
+        if scope != ErrorScope::ThisPoll || streak_is_global {
+            // Everything waits. When Hex (or the network) is down rather than the token refused,
+            // one request goes out every `outage_probe` at most, so its return is seen within
+            // that, not after a backoff that grew to a minute during a long outage.
+            let backoff = policy.backoff(self.failure_streak);
+            let wait = if scope == ErrorScope::Global {
+                backoff
+            } else {
+                backoff.min(policy.outage_probe)
+            };
             for run in self.runs.values_mut() {
                 run.stale = true;
+                run.not_before = run.not_before.min(now + wait);
             }
-            self.defer(now + policy.backoff(self.failure_streak));
+            self.defer(now + wait);
         }
     }
 

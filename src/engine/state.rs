@@ -519,7 +519,7 @@ impl State {
         }
         let scope = match error {
             HexError::Unauthorized { .. } | HexError::Forbidden { .. } => ErrorScope::Global,
-            HexError::Transport { refused: true, .. } => ErrorScope::Global,
+            HexError::Transport { refused: true, .. } => ErrorScope::Unreachable,
             _ => ErrorScope::ThisPoll,
         };
         self.scheduler.on_error(tick, poll, scope);

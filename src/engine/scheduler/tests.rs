@@ -344,6 +344,56 @@ fn a_global_failure_or_a_streak_of_failures_pauses_everyone() {
 }
 
 #[test]
+fn during_an_outage_hex_is_tried_every_ten_seconds_and_everyone_is_polled_once_it_answers() {
+    let mut s = sched();
+    for p in ["p1", "p2", "p3", "p4"] {
+        s.watch(key(p, "r"), running_since(Tick::ZERO));
+    }
+    // Five minutes of connection refused: the gap between tries never passes `outage_probe`.
+    let mut now = Tick::ZERO;
+    let mut tries = Vec::new();
+    while now < Tick::from_secs(300) {
+        now = s.next(now).expect("watched").at;
+        let poll = s.dispatch(now).expect("due");
+        s.on_error(now, &poll, ErrorScope::Unreachable);
+        tries.push(now);
+    }
+    let probe = PollPolicy::default().outage_probe;
+    let longest = gaps(&tries).into_iter().max().unwrap();
+    assert!(longest <= probe, "{longest:?} between two tries");
+    assert!(
+        tries.len() <= 300 / 10 + 8,
+        "{} tries in five minutes",
+        tries.len()
+    );
+
+    // Hex answers the next try: the others' backoffs end, all are polled right away.
+    now = s.next(now).expect("watched").at;
+    let poll = s.dispatch(now).expect("due");
+    let answered = all_running(now, &poll);
+    s.on_result(now, &poll, &answered);
+    // Paced one a second or so, as ever: the three others within five seconds.
+    let log = drive(&mut s, now, now + secs(5.0), all_running);
+    for p in ["p1", "p2", "p3", "p4"] {
+        assert!(
+            !s.is_stale(&key(p, "r")),
+            "{p} polled within 5 s of the return: {log:?}"
+        );
+    }
+
+    // A refused token is not an outage: its backoff still grows past ten seconds.
+    let mut s = sched();
+    s.watch(key("p1", "r"), running_since(Tick::ZERO));
+    let mut now = Tick::ZERO;
+    for _ in 0..5 {
+        now = s.next(now).expect("watched").at;
+        let poll = s.dispatch(now).expect("due");
+        s.on_error(now, &poll, ErrorScope::Global);
+    }
+    assert!(s.next(now).expect("watched").at >= now + secs(30.0));
+}
+
+#[test]
 fn terminal_results_end_the_watch_and_are_returned() {
     let mut s = sched();
     let (a, b, c) = (key("p", "a"), key("p", "b"), key("p", "c"));

@@ -391,19 +391,32 @@ impl State {
             }
             return Vec::new();
         }
-        if let Some(d) = self.workspace.discovery.as_mut() {
-            d.failed(tick, project_id);
-        }
         let global = matches!(
             error,
             HexError::Unauthorized { .. }
                 | HexError::Forbidden { .. }
                 | HexError::Transport { refused: true, .. }
         );
+        if let Some(d) = self.workspace.discovery.as_mut() {
+            if global {
+                // Not the project's fault: it is due again once requests go out, rather than
+                // backing off on its own for minutes after Hex is back.
+                d.not_sent(tick, project_id, false);
+            } else {
+                d.failed(tick, project_id);
+            }
+        }
         if !global {
             return Vec::new();
         }
-        let backoff = self.scheduler.config().policy.error_backoff_cap;
+        // Everything waits. Hex unreachable: one request every `outage_probe` sees it come
+        // back. A refused token will not heal by itself: asked again once a minute.
+        let policy = self.scheduler.config().policy;
+        let backoff = if matches!(error, HexError::Transport { .. }) {
+            policy.outage_probe
+        } else {
+            policy.error_backoff_cap
+        };
         self.scheduler.defer(tick + backoff);
         self.health.error = Some(error.to_string());
         vec![Update::Health(self.health.clone())]
