@@ -517,12 +517,7 @@ impl State {
             }
             return updates;
         }
-        let scope = match error {
-            HexError::Unauthorized { .. } | HexError::Forbidden { .. } => ErrorScope::Global,
-            HexError::Transport { refused: true, .. } => ErrorScope::Unreachable,
-            _ => ErrorScope::ThisPoll,
-        };
-        self.scheduler.on_error(tick, poll, scope);
+        self.scheduler.on_error(tick, poll, error_scope(error));
         self.health.error = Some(reason.clone());
         let mut updates = vec![Update::Health(self.health.clone())];
         let lost = matches!(poll, Poll::Run(_)) && matches!(error, HexError::NotFound { .. });
@@ -655,8 +650,17 @@ impl State {
     }
 }
 
-/// The project a status answer belongs to: GetProjectRuns answers for the project asked about,
-/// whatever the body says (a body with a missing or odd projectId must not create a new key).
+/// Whom a failed request says something about: this request alone, every request until someone
+/// acts (a refused token), or every request while Hex cannot be reached. Status polls and
+/// discovery's listings back off by it alike.
+fn error_scope(error: &HexError) -> ErrorScope {
+    match error {
+        HexError::Unauthorized { .. } | HexError::Forbidden { .. } => ErrorScope::Global,
+        HexError::Transport { refused: true, .. } => ErrorScope::Unreachable,
+        _ => ErrorScope::ThisPoll,
+    }
+}
+
 /// The event recording what Hex said of `key` at `observed_at`.
 fn status_changed(key: &RunKey, run: &RunStatusResponse, observed_at: Timestamp) -> Event {
     Event::StatusChanged(StatusChange {
@@ -670,6 +674,8 @@ fn status_changed(key: &RunKey, run: &RunStatusResponse, observed_at: Timestamp)
     })
 }
 
+/// The project a status answer belongs to: GetProjectRuns answers for the project asked about,
+/// whatever the body says (a body with a missing or odd projectId must not create a new key).
 fn poll_project(poll: &Poll, run: &RunStatusResponse) -> String {
     match poll {
         Poll::Project { project_id, .. } => project_id.clone(),

@@ -124,9 +124,7 @@ pub async fn workspace_runs(ctx: &Context, ask: Ask) -> Result<Exit, Failure> {
     for (project, answer) in answers {
         match answer {
             Ok(page) => {
-                if let Some(says) = types::says_triggers(&page.runs) {
-                    says_triggers = Some(says_triggers.unwrap_or(false) || says);
-                }
+                says_triggers = types::says_triggers(says_triggers, &page.runs);
                 if let Some(stats) = stats::from_listing(&page.runs) {
                     usual.insert(project.id.clone(), stats);
                 }

@@ -181,12 +181,17 @@ pub struct RunStatusResponse {
     pub run_trigger: Option<String>,
 }
 
-/// Whether a listing says who started its runs: `None` for no runs, `Some(false)` when none
-/// carries `runTrigger`. Hex's older API sends no `runTrigger` and, its documents say, lists
-/// API-launched runs only whatever `runTriggerFilter` asks (HEX_API.md, GetProjectRuns): runs
-/// of schedules and app refreshes may then be missing from every listing.
-pub fn says_triggers(runs: &[RunStatusResponse]) -> Option<bool> {
-    (!runs.is_empty()).then(|| runs.iter().any(|r| r.run_trigger.is_some()))
+/// Whether listings say who started their runs, after one more listing `runs`, given what
+/// the earlier ones said (`seen`): `None` while no listing had runs, `Some(false)` while none
+/// of their runs carried `runTrigger`, `Some(true)` for good once one did. Hex's older API
+/// sends no `runTrigger` and, its documents say, lists API-launched runs only whatever
+/// `runTriggerFilter` asks (HEX_API.md, GetProjectRuns): runs of schedules and app refreshes
+/// may then be missing from every listing.
+pub fn says_triggers(seen: Option<bool>, runs: &[RunStatusResponse]) -> Option<bool> {
+    if runs.is_empty() {
+        return seen;
+    }
+    Some(seen == Some(true) || runs.iter().any(|r| r.run_trigger.is_some()))
 }
 
 /// What hexdash says when listings never say who started runs (see [`says_triggers`]).

@@ -66,9 +66,9 @@ impl Runner {
     /// Starts `effect`. Returns the profile to switch to for `SwitchProfile`.
     pub fn run(&self, effect: Effect) -> Option<String> {
         match effect {
-            Effect::FetchProjects => self.fetch_projects(false),
-            Effect::RefreshProjects => self.fetch_projects(true),
-            Effect::RelistProjects => self.relist_projects(),
+            Effect::FetchProjects => self.list_projects(Listing::Kept),
+            Effect::RefreshProjects => self.list_projects(Listing::Anew),
+            Effect::RelistProjects => self.list_projects(Listing::Quietly),
             Effect::FetchLastRun(project_id) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {
@@ -199,12 +199,25 @@ impl Runner {
 /// end): GetProjectRuns' largest page.
 const PROJECT_HISTORY: u32 = 100;
 
+/// How the project list is got.
+#[derive(Debug, Clone, Copy)]
+enum Listing {
+    /// The cached list at once (any age), then Hex's when it was stale or missing (stored for
+    /// the next hexdash): the list on opening the dashboard.
+    Kept,
+    /// Hex's, whatever the cache holds: the explicit refresh.
+    Anew,
+    /// The cached list while it is fresh (another hexdash may have listed it), Hex's when it is
+    /// not and this process has not walked it within the TTL; nothing (no message) otherwise:
+    /// the background re-read every minute.
+    Quietly,
+}
+
 const READ_ONLY: &str = "read-only: pipelines cannot be started, resumed or cancelled here";
 
 impl Runner {
-    /// Sends the project rows: unless `refresh`, the cached list at once (any age), and then,
-    /// when it was stale or missing or `refresh`, the list from Hex (stored for the next one).
-    fn fetch_projects(&self, refresh: bool) {
+    /// Sends the project rows, got as `how` says (see [`Listing`]).
+    fn list_projects(&self, how: Listing) {
         let (engine, config, tx, list) = (
             self.engine.clone(),
             Arc::clone(&self.config),
@@ -212,41 +225,30 @@ impl Runner {
             self.projects.clone(),
         );
         tokio::spawn(async move {
-            let rows = |projects| rows_of(&engine, &config, projects);
-            if !refresh && let Some(kept) = list.kept().await {
-                let fresh = kept.fresh;
-                let _ = tx.send(Msg::ProjectsLoaded(Ok(rows(kept.projects))));
-                if fresh {
-                    return;
+            let send = |projects: Result<_, crate::hex::Error>| {
+                let rows = projects
+                    .map(|projects| rows_of(&engine, &config, projects))
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(Msg::ProjectsLoaded(rows));
+            };
+            let kept = match how {
+                Listing::Anew => None,
+                Listing::Kept | Listing::Quietly => list.kept().await,
+            };
+            match (how, kept) {
+                (_, Some(kept)) if kept.fresh => send(Ok(kept.projects)),
+                (Listing::Quietly, _) => {
+                    if let Some(walked) = list.refresh_if_due().await {
+                        send(walked);
+                    }
+                }
+                (_, kept) => {
+                    if let Some(kept) = kept {
+                        send(Ok(kept.projects));
+                    }
+                    send(list.refresh().await);
                 }
             }
-            let result = list.refresh().await.map(rows).map_err(|e| e.to_string());
-            let _ = tx.send(Msg::ProjectsLoaded(result));
-        });
-    }
-
-    /// The list again, quietly: the cache's while it is fresh (another hexdash may have listed
-    /// it), Hex's when it is not and this process has not walked it within the TTL; nothing
-    /// (no message) otherwise.
-    fn relist_projects(&self) {
-        let (engine, config, tx, list) = (
-            self.engine.clone(),
-            Arc::clone(&self.config),
-            self.tx.clone(),
-            self.projects.clone(),
-        );
-        tokio::spawn(async move {
-            let projects = match list.kept().await {
-                Some(kept) if kept.fresh => Ok(kept.projects),
-                _ => match list.refresh_if_due().await {
-                    Some(result) => result,
-                    None => return,
-                },
-            };
-            let result = projects
-                .map(|projects| rows_of(&engine, &config, projects))
-                .map_err(|e| e.to_string());
-            let _ = tx.send(Msg::ProjectsLoaded(result));
         });
     }
 

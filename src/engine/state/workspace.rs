@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::State;
 use crate::engine::discovery::Discovery;
-use crate::engine::scheduler::{Poll, RunKey};
+use crate::engine::scheduler::{ErrorScope, Poll, RunKey};
 use crate::engine::stats::{self, DurationStats};
 use crate::engine::tick::Tick;
 use crate::engine::update::{ListedRun, Update, WorkspaceView};
@@ -250,10 +250,7 @@ impl State {
         });
         self.learn_usual_time(project_id, runs, now_ts);
         // One listing that says who started its runs settles it for the session.
-        if let Some(says) = types::says_triggers(runs) {
-            let seen = &mut self.workspace.says_triggers;
-            *seen = Some(seen.unwrap_or(false) || says);
-        }
+        self.workspace.says_triggers = types::says_triggers(self.workspace.says_triggers, runs);
         let mut updates = vec![Update::Listed {
             project_id: project_id.to_string(),
             newest: listed,
@@ -391,12 +388,8 @@ impl State {
             }
             return Vec::new();
         }
-        let global = matches!(
-            error,
-            HexError::Unauthorized { .. }
-                | HexError::Forbidden { .. }
-                | HexError::Transport { refused: true, .. }
-        );
+        let scope = super::error_scope(error);
+        let global = scope != ErrorScope::ThisPoll;
         if let Some(d) = self.workspace.discovery.as_mut() {
             if global {
                 // Not the project's fault: it is due again once requests go out, rather than
@@ -412,7 +405,7 @@ impl State {
         // Everything waits. Hex unreachable: one request every `outage_probe` sees it come
         // back. A refused token will not heal by itself: asked again once a minute.
         let policy = self.scheduler.config().policy;
-        let backoff = if matches!(error, HexError::Transport { .. }) {
+        let backoff = if scope == ErrorScope::Unreachable {
             policy.outage_probe
         } else {
             policy.error_backoff_cap
@@ -431,10 +424,7 @@ impl State {
         Some(WorkspaceView {
             projects: f.projects,
             swept: f.swept,
-            oldest_sweep: f.oldest.map(|t| {
-                let ago = SignedDuration::try_from(tick.saturating_since(t)).unwrap_or_default();
-                now_ts.checked_sub(ago).unwrap_or(now_ts)
-            }),
+            oldest_sweep: f.oldest.map(|t| wall_clock_of(t, tick, now_ts)),
             api_runs_only: self.workspace.says_triggers == Some(false),
         })
     }
