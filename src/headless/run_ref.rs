@@ -1,8 +1,9 @@
 //! A run named on the command line (`status`, `cancel`): its whole id, or the start of it as
-//! the dashboard shows it (8 characters), like git's short hashes. The start is looked up among
-//! the project's runs in the store (what this machine launched or found), then among Hex's
-//! newest runs of the project (one GetProjectRuns, every trigger); a start that matches two
-//! runs is refused with both named, one that matches none is sent as typed (Hex answers it).
+//! the dashboard shows it (8 characters), like git's short hashes. Eight characters or more are
+//! looked up among the project's runs in the store (what this machine launched or found), then
+//! among Hex's newest runs of the project (one GetProjectRuns, every trigger); a shorter start
+//! is looked up in both at once. A start that matches two runs is refused with them named, one
+//! that matches none is sent as typed (Hex answers it).
 
 use crate::hex::types::ProjectRunsQuery;
 use crate::journal::Journal;
@@ -12,6 +13,8 @@ use super::exit::Failure;
 
 /// Hex's run ids are UUIDs: one this long is taken whole, without a lookup.
 const WHOLE_ID: usize = 36;
+/// The length of the short ids the dashboard shows.
+const SHOWN: usize = 8;
 /// How many matches are worth naming when a start is ambiguous.
 const NAMED: usize = 5;
 
@@ -27,11 +30,16 @@ pub async fn resolve(ctx: &Context, project_id: &str, given: &str) -> Result<Str
         return Ok(given.to_string());
     }
     let stored = in_store(ctx, project_id, given);
-    if let Some(id) = one(given, stored)? {
+    // The 8 characters the dashboard shows name one run in practice: the store's answer will
+    // do. A shorter start may be shared with runs only Hex knows, so Hex is asked too and an
+    // ambiguity across both is refused, never settled by what this machine happens to hold.
+    if given.len() >= SHOWN
+        && let Some(id) = one(given, stored.clone())?
+    {
         return Ok(id);
     }
     let query = ProjectRunsQuery::every_trigger(100);
-    let listed = match ctx.client.get_project_runs(project_id, &query).await {
+    let mut listed: Vec<String> = match ctx.client.get_project_runs(project_id, &query).await {
         Ok(page) => page
             .runs
             .into_iter()
@@ -44,6 +52,7 @@ pub async fn resolve(ctx: &Context, project_id: &str, given: &str) -> Result<Str
             Vec::new()
         }
     };
+    listed.extend(stored);
     Ok(one(given, listed)?.unwrap_or_else(|| given.to_string()))
 }
 
