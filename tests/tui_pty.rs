@@ -34,7 +34,12 @@ fn demo_lists_launches_cancels_and_quits_restoring_the_terminal() {
     pty.type_keys("r");
     pty.wait_for("the second form", |s| s.contains("Inventory"));
     pty.send("\x13");
-    pty.wait_for("the hanging run running", |s| s.contains("RUNNING"));
+    // Its own row, under the cursor: another client's run of the demo is RUNNING too, and the
+    // first launch may still be on screen under the cursor until the new row arrives.
+    pty.wait_for("the hanging run running under the cursor", |s| {
+        s.lines()
+            .any(|l| l.contains("›Inventory") && l.contains("RUNNING"))
+    });
     pty.type_keys("x");
     pty.wait_for("the cancel dialog", |s| s.to_lowercase().contains("cancel"));
     pty.type_keys("y");
