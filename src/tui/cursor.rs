@@ -71,11 +71,23 @@ impl<K: PartialEq + Clone> Cursor<K> {
 
     /// The position in `shown` (row ids in the order drawn) of the row under the cursor.
     pub fn pick(&self, shown: &[&K], filter: &str) -> Option<usize> {
-        let last = shown.len().checked_sub(1)?;
-        let find = |id: &Option<K>| {
-            id.as_ref()
-                .and_then(|id| shown.iter().position(|k| *k == id))
-        };
+        self.pick_by(
+            shown.len(),
+            |id| shown.iter().position(|k| *k == id),
+            filter,
+        )
+    }
+
+    /// [`Cursor::pick`] for a list of `len` rows where `position` finds a row by id (a long
+    /// list keeps an index instead of being scanned).
+    pub fn pick_by(
+        &self,
+        len: usize,
+        position: impl Fn(&K) -> Option<usize>,
+        filter: &str,
+    ) -> Option<usize> {
+        let last = len.checked_sub(1)?;
+        let find = |id: &Option<K>| id.as_ref().and_then(&position);
         if let Some(i) = find(&self.wanted).or_else(|| find(&self.id)) {
             return Some(i);
         }
@@ -86,8 +98,24 @@ impl<K: PartialEq + Clone> Cursor<K> {
     /// The position in `shown` of the row `delta` rows from the one under the cursor, stopping
     /// at either end.
     pub fn step(&self, delta: i64, shown: &[&K], filter: &str) -> Option<usize> {
-        let from = self.pick(shown, filter)?;
-        let last = i64::try_from(shown.len().saturating_sub(1)).unwrap_or(i64::MAX);
+        self.step_by(
+            delta,
+            shown.len(),
+            |id| shown.iter().position(|k| *k == id),
+            filter,
+        )
+    }
+
+    /// [`Cursor::step`] for a list found by id through `position` (see [`Cursor::pick_by`]).
+    pub fn step_by(
+        &self,
+        delta: i64,
+        len: usize,
+        position: impl Fn(&K) -> Option<usize>,
+        filter: &str,
+    ) -> Option<usize> {
+        let from = self.pick_by(len, position, filter)?;
+        let last = i64::try_from(len.saturating_sub(1)).unwrap_or(i64::MAX);
         let to = i64::try_from(from)
             .unwrap_or(0)
             .saturating_add(delta)

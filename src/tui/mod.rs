@@ -9,6 +9,7 @@
 
 pub mod action;
 pub mod app;
+pub mod bulk;
 pub mod catalog;
 pub mod cursor;
 pub mod dashboard;
@@ -22,6 +23,8 @@ pub mod pipeline_data;
 #[cfg(test)]
 pub(crate) mod pipeline_fixtures;
 pub mod presets;
+pub mod query;
+pub mod run_order;
 pub mod run_rows;
 pub mod terminal;
 pub mod update;

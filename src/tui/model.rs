@@ -4,6 +4,7 @@
 //! model by hand. Time is a field (`now`), moved by tick messages, so views and snapshots are
 //! stable under test.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use indexmap::IndexMap;
@@ -11,6 +12,8 @@ use jiff::Timestamp;
 
 use super::cursor::Cursor;
 use super::form::Form;
+use super::query::Field;
+use super::run_order::{OrderCache, OrderOf, RunSort, Shown};
 use crate::engine::{Health, Overdue, RunKey, RunView};
 use crate::hex::BudgetSnapshot;
 use crate::hex::RunStatus;
@@ -67,6 +70,8 @@ pub enum Overlay {
     /// `:` command line, with what was typed so far.
     CommandLine(String),
     Confirm(Confirm),
+    /// What a bulk action did to each run; any key closes it.
+    BulkReport(super::bulk::BulkProgress),
 }
 
 /// A yes/no question. The default answer is no.
@@ -101,6 +106,8 @@ pub enum Confirm {
     },
     /// Quit although runs launched in this session are still active.
     Quit { active: usize },
+    /// Cancel or rerun the marked runs: the blast-radius preview.
+    Bulk(Box<super::bulk::BulkPlan>),
 }
 
 /// How the projects list is ordered.
@@ -239,6 +246,19 @@ pub struct RunsState {
     /// Runs whose cancel was confirmed here: when one ends under the cursor, the cursor stays
     /// at its place (the next candidate) instead of following it down among the ended.
     pub cancelled_here: std::collections::HashSet<RunKey>,
+    /// The column the list is sorted by (`s`, `S`).
+    pub sort: RunSort,
+    /// The shown rows' order, worked out when what it depends on changes.
+    pub order: OrderCache,
+    /// Runs marked for a bulk action (`space`, `v`, `*`).
+    pub marked: HashSet<RunKey>,
+    /// The run last marked or unmarked with `space`: `v` marks from it to the cursor.
+    pub mark_anchor: Option<RunKey>,
+    /// Runs whose cancel request failed here, with why: their rows say so until they end or a
+    /// cancel goes through.
+    pub cancel_failed: HashMap<RunKey, String>,
+    /// The bulk action under way, until every answer is in.
+    pub bulk: Option<super::bulk::BulkProgress>,
 }
 
 /// Where the reading of a project's history from Hex stands (GetProjectRuns, paged by offset).
@@ -255,15 +275,6 @@ pub struct HistoryPages {
     pub loading: bool,
     /// Pages in a row that added no row, read on without a key (bounded).
     pub empty_in_a_row: u8,
-}
-
-impl RunsState {
-    /// The position in `shown` (as [`Model::visible_runs`] lists them) of the row under the
-    /// cursor: the one the runs screen draws with the cursor and the keys act on.
-    pub fn pick(&self, shown: &[&RunRow]) -> Option<usize> {
-        let ids: Vec<&RunKey> = shown.iter().map(|r| &r.view.key).collect();
-        self.cursor.pick(&ids, &self.filter.text)
-    }
 }
 
 /// How often an open dashboard looks at the project list again.
@@ -398,17 +409,10 @@ impl Model {
         let Some(rows) = self.projects.load.data() else {
             return Vec::new();
         };
-        let needle = self.projects.filter.text.to_lowercase();
+        let query = super::query::Query::parse(&self.projects.filter.text);
         let mut shown: Vec<&ProjectRow> = rows
             .iter()
-            .filter(|r| {
-                needle.is_empty()
-                    || r.project.title.to_lowercase().contains(&needle)
-                    || r.alias
-                        .as_deref()
-                        .is_some_and(|a| a.to_lowercase().contains(&needle))
-                    || r.project.id.starts_with(&needle)
-            })
+            .filter(|r| query.is_empty() || query.matches(&project_values(r)))
             .collect();
         match self.projects.sort {
             ProjectSort::Title => {
@@ -483,47 +487,51 @@ impl Model {
         }
     }
 
-    /// The runs shown after the filter: pinned ones on top, then active ones (overdue first),
-    /// then ended ones, newest first within each.
+    /// The runs shown after the filter, in the chosen order (see `run_order`): cached, so
+    /// asking again costs nothing until the rows, the filter, the sort or the pins change.
+    pub fn shown_runs(&self) -> std::sync::Arc<Shown> {
+        self.runs.order.get(&OrderOf {
+            rows: &self.runs.rows,
+            filter: &self.runs.filter.text,
+            sort: self.runs.sort,
+            pinned: &self.pinned,
+            now: self.now,
+        })
+    }
+
+    /// The row at position `at` of `shown`.
+    pub fn run_at(&self, shown: &Shown, at: usize) -> Option<&RunRow> {
+        let index = *shown.order.get(at)?;
+        self.runs.rows.get_index(index)
+    }
+
+    /// Every run shown, in order. For a screenful, [`Model::shown_runs`] and
+    /// [`Model::run_at`] cost what is on screen instead.
     pub fn visible_runs(&self) -> Vec<&RunRow> {
-        let needle = self.runs.filter.text.to_lowercase();
-        let mut shown: Vec<&RunRow> = self
-            .runs
-            .rows
-            .values()
-            .filter(|r| needle.is_empty() || run_matches(r, &needle))
-            .collect();
-        // Pinned, then the active runs with the overdue ones (stuck: what an operator is here
-        // for) on top, then the ended; newest first within each.
-        let overdue = |r: &RunRow| r.view.is_active() && r.overdue.is_some();
-        shown.sort_by(|a, b| {
-            let pa = self.pinned.contains(&a.view.key);
-            let pb = self.pinned.contains(&b.view.key);
-            pb.cmp(&pa)
-                .then(b.view.is_active().cmp(&a.view.is_active()))
-                .then(overdue(b).cmp(&overdue(a)))
-                .then(b.view.first_seen.cmp(&a.view.first_seen))
-        });
+        let shown = self.shown_runs();
         shown
+            .order
+            .iter()
+            .filter_map(|i| self.runs.rows.get_index(*i))
+            .collect()
+    }
+
+    /// The position among the shown runs of the row under the cursor: the one the runs screen
+    /// draws with it and the keys act on. `None` when no run is shown.
+    pub fn run_cursor(&self) -> Option<usize> {
+        let shown = self.shown_runs();
+        self.runs.cursor.pick_by(
+            shown.len(),
+            |k| shown.position_of(&self.runs.rows, k),
+            &self.runs.filter.text,
+        )
     }
 
     /// The run under the cursor: the row the runs screen draws with it, and the one keys act
     /// on. `None` when no run is shown.
     pub fn selected_run(&self) -> Option<&RunRow> {
-        // Without sorting ten thousand rows, the usual answer: the row wanted, else the row
-        // settled on, when it is shown. Otherwise the list decides (see `Cursor::pick`).
-        let needle = self.runs.filter.text.to_lowercase();
-        let shown_row = |key: Option<&RunKey>| {
-            key.and_then(|k| self.runs.rows.get(k))
-                .filter(|r| needle.is_empty() || run_matches(r, &needle))
-        };
-        if let Some(row) =
-            shown_row(self.runs.cursor.wanted()).or_else(|| shown_row(self.runs.cursor.id()))
-        {
-            return Some(row);
-        }
-        let shown = self.visible_runs();
-        self.runs.pick(&shown).and_then(|i| shown.get(i).copied())
+        let at = self.run_cursor()?;
+        self.run_at(&self.shown_runs(), at)
     }
 
     /// The run the current screen is about: the detail's run, or the runs cursor.
@@ -575,23 +583,22 @@ impl Model {
     }
 }
 
-/// Filter syntax: words that all must match the project, short run id, status or origin
-/// (`running`, `errored etl`).
-fn run_matches(row: &RunRow, needle: &str) -> bool {
-    let v = &row.view;
-    let hay = format!(
-        "{} {} {} {}",
-        v.project_title.as_deref().unwrap_or(&v.key.project_id),
-        v.key.run_id,
-        v.status
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
-        v.origin
-            .as_ref()
-            .map(|o| format!("{o:?}"))
-            .unwrap_or_default()
-    )
-    .to_lowercase();
-    needle.split_whitespace().all(|w| hay.contains(w))
+/// A project's values for the filter: title, alias and id, its owner's and creator's emails,
+/// and its status.
+fn project_values(row: &ProjectRow) -> Vec<(Field, Cow<'_, str>)> {
+    let p = &row.project;
+    let mut out = vec![
+        (Field::Project, Cow::Borrowed(p.title.as_str())),
+        (Field::Run, Cow::Borrowed(p.id.as_str())),
+    ];
+    if let Some(alias) = &row.alias {
+        out.push((Field::Project, Cow::Borrowed(alias.as_str())));
+    }
+    for person in [&p.owner, &p.creator].into_iter().flatten() {
+        out.push((Field::Owner, Cow::Borrowed(person.email.as_str())));
+    }
+    if let Some(status) = &p.status {
+        out.push((Field::Status, Cow::Borrowed(status.name.as_str())));
+    }
+    out
 }

@@ -4,8 +4,12 @@
 //! `view.key`); with ten thousand runs of history that copy was 1.5 MB of the dashboard's
 //! memory. Here each row is its own key: a set hashed by `view.key`, looked up with a borrowed
 //! `RunKey`.
+//!
+//! Every change takes a new revision number (unique across all lists), so the runs screen's
+//! cached order (`run_order`) knows when to work itself out again.
 
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use indexmap::set::MutableValues;
 use indexmap::{Equivalent, IndexSet};
@@ -42,7 +46,11 @@ impl Equivalent<Keyed> for RunKey {
 #[derive(Debug, Clone, Default)]
 pub struct RunRows {
     set: IndexSet<Keyed>,
+    revision: u64,
 }
+
+/// The next revision of any list: 0 is an empty list's, so they start at 1.
+static REVISIONS: AtomicU64 = AtomicU64::new(1);
 
 impl PartialEq for RunRows {
     /// Same rows (every field), in the same order.
@@ -56,13 +64,34 @@ impl RunRows {
         self.set.get(key).map(|k| &k.0)
     }
 
+    /// Which version of the list this is: any change gives a new one.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    fn changed(&mut self) {
+        self.revision = REVISIONS.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The row at `index` in arrival order.
+    pub fn get_index(&self, index: usize) -> Option<&RunRow> {
+        self.set.get_index(index).map(|k| &k.0)
+    }
+
+    /// The arrival index of the run's row.
+    pub fn index_of(&self, key: &RunKey) -> Option<usize> {
+        self.set.get_index_of(key)
+    }
+
     /// The row to change in place. Its key must stay as it is: the set found it by that hash.
     pub fn get_mut(&mut self, key: &RunKey) -> Option<&mut RunRow> {
+        self.changed();
         self.set.get_full_mut2(key).map(|(_, k)| &mut k.0)
     }
 
     /// Adds a row at the end, or replaces the row of the same run where it stands.
     pub fn insert(&mut self, row: RunRow) {
+        self.changed();
         match self.set.get_index_of(&row.view.key) {
             Some(index) => {
                 if let Some(slot) = self.set.get_index_mut2(index) {
@@ -85,6 +114,7 @@ impl RunRows {
 
     /// Changes every row in place (their keys must stay as they are).
     pub fn for_each_mut(&mut self, mut change: impl FnMut(&mut RunRow)) {
+        self.changed();
         self.set.retain2(|k| {
             if cfg!(debug_assertions) {
                 let key = k.0.view.key.clone();

@@ -7,6 +7,7 @@
 use super::{inform, refocus_after_change, short};
 use crate::engine::{Change, RunKey, RunView, Update};
 use crate::hex::Sharing;
+use crate::tui::bulk::{BulkAction, Outcome};
 use crate::tui::model::{Confirm, HexLast, LastRun, Level, Load, Model, Overlay, RunRow, Screen};
 use crate::tui::msg::{Effect, LaunchFailure, Msg};
 
@@ -146,6 +147,19 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::LaunchFinished { project_id, result } => launched(model, &project_id, result),
         Msg::CancelFinished { key, result } => {
+            let outcome = match &result {
+                Ok(sent) if sent.already_ended => Outcome::AlreadyEnded,
+                Ok(_) => Outcome::Cancelled,
+                Err(e) => Outcome::Failed(e.clone()),
+            };
+            // Marked on its row until it ends or a cancel goes through.
+            match &result {
+                Err(e) => model.runs.cancel_failed.insert(key.clone(), e.clone()),
+                Ok(_) => model.runs.cancel_failed.remove(&key),
+            };
+            if super::bulk::answered(model, &key, outcome) {
+                return Vec::new();
+            }
             match result {
                 Ok(sent) if sent.already_ended => inform(
                     model,
@@ -161,7 +175,14 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
                         sent.deadline.as_secs()
                     ),
                 ),
-                Err(e) => inform(model, Level::Error, format!("cancel failed: {e}")),
+                Err(e) => inform(
+                    model,
+                    Level::Error,
+                    format!(
+                        "cancel of run {} failed: {e}; press x to try again",
+                        short(&key.run_id)
+                    ),
+                ),
             }
             Vec::new()
         }
@@ -216,6 +237,9 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
         return effects;
     };
     let ended = was_active && !row.view.is_active();
+    if ended {
+        model.runs.cancel_failed.remove(&key);
+    }
     if ended && model.runs.cancelled_here.remove(&key) && model.runs.cursor.id() == Some(&key) {
         // Killing stuck runs one after another is `x y j x y`: the cursor stays where the
         // operator works (the row that takes the killed one's place), not on the killed run
@@ -295,6 +319,34 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
     effects
 }
 
+/// A launch of a bulk rerun: recorded for its summary (which says what each got) instead of
+/// moving the cursor to each new run in turn.
+fn rerun_in_bulk(
+    model: &mut Model,
+    project_id: &str,
+    result: &Result<crate::engine::Launched, LaunchFailure>,
+) -> bool {
+    if !model
+        .runs
+        .bulk
+        .as_ref()
+        .is_some_and(|b| b.action == BulkAction::Rerun)
+    {
+        return false;
+    }
+    let outcome = match result {
+        Ok(l) => Outcome::Launched(l.key.run_id.clone()),
+        Err(LaunchFailure::Rejected { message, .. } | LaunchFailure::Other(message)) => {
+            Outcome::Failed(message.clone())
+        }
+    };
+    let key = RunKey {
+        project_id: project_id.to_string(),
+        run_id: String::new(),
+    };
+    super::bulk::answered(model, &key, outcome)
+}
+
 /// Asks Hex for the newest run of the project under the cursor once it has rested there for a
 /// tick, so scrolling past projects asks nothing.
 fn ask_last_run(model: &mut Model) -> Vec<Effect> {
@@ -371,6 +423,12 @@ fn launched(
     project_id: &str,
     result: Result<crate::engine::Launched, LaunchFailure>,
 ) -> Vec<Effect> {
+    if rerun_in_bulk(model, project_id, &result) {
+        if let Ok(l) = result {
+            model.session_runs.insert(l.key);
+        }
+        return refocus_after_change(model);
+    }
     let from_form = model
         .form
         .as_ref()

@@ -47,12 +47,8 @@ fn read_on(model: &mut Model) -> Option<Effect> {
     if pages.loading || !pages.more || pages.filter != model.runs.filter.text {
         return None;
     }
-    let shown = model.visible_runs();
-    let at_end = model
-        .runs
-        .pick(&shown)
-        .is_some_and(|i| i + 1 == shown.len());
-    drop(shown);
+    let len = model.shown_runs().len();
+    let at_end = model.run_cursor().is_some_and(|i| i + 1 == len);
     if !at_end {
         return None;
     }

@@ -6,6 +6,7 @@
 //! one that means something here wins. Results from the engine and from effects are merged in
 //! `events`; screen actions live in `screens`.
 
+mod bulk;
 mod events;
 mod history;
 mod pipelines;
@@ -96,6 +97,8 @@ fn on_overlay_key(
                 Vec::new()
             }
         },
+        // Read, then closed by any key.
+        Overlay::BulkReport(_) => Vec::new(),
         Overlay::Confirm(confirm) => {
             if has(Action::Confirm) {
                 confirmed(model, confirm)
@@ -118,6 +121,7 @@ fn confirmed(model: &mut Model, confirm: Confirm) -> Vec<Effect> {
             Vec::new()
         }
         Confirm::CancelPipeline { id, .. } => pipelines::confirmed_cancel(model, id),
+        Confirm::Bulk(plan) => bulk::confirmed(model, *plan),
         Confirm::Relaunch {
             project, request, ..
         } => {
@@ -176,14 +180,17 @@ fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         _ if matches!(model.screen, Screen::Pipelines | Screen::PipelineRun) => {
             pipelines::on_action(model, action)
         }
-        _ => screens::on_screen_action(model, action),
+        _ => bulk::on_action(model, action).or_else(|| screens::on_screen_action(model, action)),
     }
 }
 
-/// Esc on a list: first clears a kept filter (the cursor stays on its row), then goes back
+/// Esc on a list: first unmarks marked runs, then clears a kept filter (the cursor stays on its row), then goes back
 /// from the runs to the projects screen it came from; and dismisses a message that stays until
 /// dismissed.
 fn back_at_the_top(model: &mut Model) -> Vec<Effect> {
+    if bulk::clear_marks(model) {
+        return Vec::new();
+    }
     model.status.message = None;
     let filter = match model.screen {
         Screen::Projects => Some(&mut model.projects.filter),

@@ -356,36 +356,20 @@ fn ask_relaunch(model: &mut Model) -> Vec<Effect> {
     let Some(row) = model.current_run().cloned() else {
         return Vec::new();
     };
-    let Some(params) = row.view.params.clone() else {
-        // Hex's API returns no parameters for a run, so only runs a hexdash launched have them.
-        let by = match &row.view.origin {
-            Some(Origin::Hex { trigger, .. }) => match trigger.as_deref() {
-                Some("SCHEDULED") => "Hex's scheduler",
-                Some("APP_REFRESH") => "an app refresh",
-                _ => "another client",
-            },
-            _ => "something other than hexdash",
-        };
-        inform(
-            model,
-            Level::Info,
-            format!(
-                "this run's parameters are unknown (started by {by}; Hex does not return the \
-                 parameters of runs hexdash did not launch): the form has the project's defaults"
-            ),
-        );
-        return open_form(model, Some(&row));
-    };
-    let mut options = crate::tui::form::launchable(row.view.options.as_ref());
-    options.dry_run = false;
-    let request = crate::engine::LaunchRequest {
-        project_id: row.view.key.project_id.clone(),
-        project_title: row.view.project_title.clone(),
-        params,
-        options,
-        origin: Origin::Tui,
-        duplicates: crate::engine::DuplicatePolicy::Warn,
-        focused: true,
+    let request = match relaunch_request(&row) {
+        Ok(request) => request,
+        Err(by) => {
+            inform(
+                model,
+                Level::Info,
+                format!(
+                    "this run's parameters are unknown (started by {by}; Hex does not return \
+                     the parameters of runs hexdash did not launch): the form has the project's \
+                     defaults"
+                ),
+            );
+            return open_form(model, Some(&row));
+        }
     };
     model.overlay = Some(Overlay::Confirm(Confirm::Relaunch {
         of: row.view.key.clone(),
@@ -394,6 +378,33 @@ fn ask_relaunch(model: &mut Model) -> Vec<Effect> {
         request: Box::new(request),
     }));
     Vec::new()
+}
+
+/// What launching the run again sends: its parameters and options, from this dashboard. Hex's
+/// API returns no parameters for a run, so only runs a hexdash launched have them; for the
+/// others, who started it (`Err`), to say why it cannot be repeated as it was.
+pub(super) fn relaunch_request(row: &RunRow) -> Result<crate::engine::LaunchRequest, &'static str> {
+    let Some(params) = row.view.params.clone() else {
+        return Err(match &row.view.origin {
+            Some(Origin::Hex { trigger, .. }) => match trigger.as_deref() {
+                Some("SCHEDULED") => "Hex's scheduler",
+                Some("APP_REFRESH") => "an app refresh",
+                _ => "another client",
+            },
+            _ => "something other than hexdash",
+        });
+    };
+    let mut options = crate::tui::form::launchable(row.view.options.as_ref());
+    options.dry_run = false;
+    Ok(crate::engine::LaunchRequest {
+        project_id: row.view.key.project_id.clone(),
+        project_title: row.view.project_title.clone(),
+        params,
+        options,
+        origin: Origin::Tui,
+        duplicates: crate::engine::DuplicatePolicy::Warn,
+        focused: true,
+    })
 }
 
 fn ask_cancel(model: &mut Model) -> Vec<Effect> {

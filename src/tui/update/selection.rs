@@ -18,14 +18,14 @@ pub(super) fn settle(model: &mut Model) {
     let filter = &model.projects.filter.text;
     model.projects.cursor.settle(to, filter);
 
-    // The runs list may hold ten thousand rows: sorted here only while it is on screen, where
+    // The runs list may hold ten thousand rows: ordered here only while it is on screen, where
     // the cursor's position is what the operator sees. Elsewhere a run still shown keeps the
-    // cursor (engine updates arrive many times a second and need no sort).
+    // cursor (engine updates arrive many times a second and need no new order).
     let resting = model.screen != Screen::Runs
         && model.runs.cursor.wanted().is_none()
         && model.selected_run().map(|r| &r.view.key) == model.runs.cursor.id();
     if !resting {
-        let to = run_target(model, |m, ids| m.runs.cursor.pick(ids, &m.runs.filter.text));
+        let to = run_target(model, Model::run_cursor);
         let filter = &model.runs.filter.text;
         model.runs.cursor.settle(to, filter);
     }
@@ -58,8 +58,14 @@ pub(super) fn move_by(model: &mut Model, delta: i64) {
             model.projects.cursor.choose(to, filter);
         }
         Screen::Runs => {
-            let to = run_target(model, |m, ids| {
-                m.runs.cursor.step(delta, ids, &m.runs.filter.text)
+            let to = run_target(model, |m| {
+                let shown = m.shown_runs();
+                m.runs.cursor.step_by(
+                    delta,
+                    shown.len(),
+                    |k| shown.position_of(&m.runs.rows, k),
+                    &m.runs.filter.text,
+                )
             });
             let filter = &model.runs.filter.text;
             model.runs.cursor.choose(to, filter);
@@ -81,13 +87,10 @@ pub(super) fn move_by(model: &mut Model, delta: i64) {
 }
 
 /// The run at the position `pick` chooses among the runs shown.
-fn run_target(
-    model: &Model,
-    pick: impl Fn(&Model, &[&RunKey]) -> Option<usize>,
-) -> Option<(usize, RunKey)> {
-    let shown = model.visible_runs();
-    let ids: Vec<&RunKey> = shown.iter().map(|r| &r.view.key).collect();
-    row_at(&ids, pick(model, &ids))
+fn run_target(model: &Model, pick: impl Fn(&Model) -> Option<usize>) -> Option<(usize, RunKey)> {
+    let at = pick(model)?;
+    let key = model.run_at(&model.shown_runs(), at)?.view.key.clone();
+    Some((at, key))
 }
 
 fn step_target(

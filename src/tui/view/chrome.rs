@@ -156,7 +156,7 @@ pub fn filter_line(frame: &mut Frame, area: Rect, model: &Model, f: &Filter, key
             model.visible_projects().len(),
             model.projects.load.data().map_or(0, Vec::len),
         ),
-        _ => (model.visible_runs().len(), model.runs.rows.len()),
+        _ => (model.shown_runs().len(), model.runs.rows.len()),
     };
     let mut spans = vec![
         Span::styled(" / ", style::key()),

@@ -7,6 +7,7 @@
 //! there is a message, the key hints, and the status bar; overlays are drawn last, on top.
 //! Lists build only the rows that fit, so ten thousand runs draw as fast as fifty.
 
+mod bulk;
 mod chrome;
 mod detail;
 mod form;
@@ -17,10 +18,10 @@ mod pipeline_style;
 mod pipeline_timeline;
 mod pipelines;
 mod projects;
-mod runs;
+pub(crate) mod runs;
 mod schedule;
 mod status_bar;
-mod style;
+pub(crate) mod style;
 mod table;
 
 #[cfg(test)]
@@ -89,6 +90,7 @@ pub fn draw(frame: &mut Frame, model: &Model, keys: &KeyMap) {
         Some(Overlay::Help) => overlay::help(frame, above_status, keys),
         Some(Overlay::CommandLine(text)) => overlay::command_line(frame, hints, text),
         Some(Overlay::Confirm(c)) => overlay::confirm(frame, above_status, model, keys, c),
+        Some(Overlay::BulkReport(progress)) => bulk::report(frame, above_status, progress),
     }
 }
 

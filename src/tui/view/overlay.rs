@@ -33,7 +33,7 @@ const COMMANDS: [(&str, &str); 5] = [
 ];
 
 /// A box of `width`×`height` in the middle of `area`, cleared, with a border and a title.
-fn dialog(
+pub(super) fn dialog(
     frame: &mut Frame,
     area: Rect,
     width: u16,
@@ -62,7 +62,7 @@ fn dialog(
     inner
 }
 
-fn put(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
+pub(super) fn put(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
     for (i, line) in lines.into_iter().enumerate() {
         let Ok(dy) = u16::try_from(i) else { break };
         if dy >= area.height {
@@ -218,7 +218,7 @@ fn column(entries: &[Entry], width: u16, names: bool) -> Vec<Line<'static>> {
         .collect()
 }
 
-fn to_u16(n: usize) -> u16 {
+pub(super) fn to_u16(n: usize) -> u16 {
     u16::try_from(n).unwrap_or(u16::MAX)
 }
 
@@ -257,9 +257,18 @@ pub fn command_line(frame: &mut Frame, area: Rect, text: &str) {
     }
 }
 
-pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &Confirm) {
+/// `  project  Daily ETL`: a dialog's labelled line.
+pub(super) fn field(label: &str, value: Span<'static>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("  {label:<8} "), style::dim()),
+        value,
+    ])
+}
+
+/// `  y = cancel it, n/esc/enter = keep it (default)`: which key answers what, with the keys
+/// bound now. Enter takes the default answer, no, unless it is bound to yes (see `update`).
+pub(super) fn answer_line(keys: &KeyMap, yes_what: &str, no_what: &str) -> Line<'static> {
     let yes = keys.label(Action::Confirm);
-    // Enter takes the default answer, no, unless it is bound to yes (see `update`).
     let mut no_keys: Vec<String> = Vec::new();
     let bound = [keys.label(Action::Decline), keys.label(Action::Back)];
     for k in bound.iter().flat_map(|l| l.split('/')).chain(["enter"]) {
@@ -268,22 +277,17 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
             no_keys.push(k.to_string());
         }
     }
-    let no = no_keys.join("/");
-    let field = |label: &str, value: Span<'static>| {
-        Line::from(vec![
-            Span::styled(format!("  {label:<8} "), style::dim()),
-            value,
-        ])
-    };
-    let answer = |yes_what: &str, no_what: &str| {
-        Line::from(vec![
-            Span::raw("  "),
-            Span::styled(yes.clone(), style::key()),
-            Span::raw(format!(" = {yes_what}, ")),
-            Span::styled(no.clone(), style::key()),
-            Span::raw(format!(" = {no_what} (default)")),
-        ])
-    };
+    Line::from(vec![
+        Span::raw("  "),
+        Span::styled(yes, style::key()),
+        Span::raw(format!(" = {yes_what}, ")),
+        Span::styled(no_keys.join("/"), style::key()),
+        Span::raw(format!(" = {no_what} (default)")),
+    ])
+}
+
+pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &Confirm) {
+    let answer = |yes_what: &str, no_what: &str| answer_line(keys, yes_what, no_what);
     match c {
         Confirm::CancelRun {
             key,
@@ -484,6 +488,7 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
             );
             put(frame, inner, lines);
         }
+        Confirm::Bulk(plan) => super::bulk::preview(frame, area, model, keys, plan),
     }
 }
 
@@ -525,12 +530,12 @@ fn changed_options(o: &LaunchOptions) -> Vec<String> {
 
 /// Text from outside (titles, parameter names and values) without control characters, so
 /// nothing in it can move the cursor or restyle the terminal.
-fn printable(text: &str) -> String {
+pub(super) fn printable(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).collect()
 }
 
 /// The profile, drawn as a warning, in dialogs that act on a prod-like one.
-fn prod_profile(model: &Model) -> Span<'static> {
+pub(super) fn prod_profile(model: &Model) -> Span<'static> {
     Span::styled(
         format!("⚠ {}", printable(&model.status.profile)),
         Style::new().fg(WARN).add_modifier(Modifier::BOLD),
@@ -554,7 +559,8 @@ mod tests {
     fn help_lists_every_action_with_its_keys() {
         let mut m = runs_model();
         m.overlay = Some(Overlay::Help);
-        let t = render(&m, 120, 36);
+        // Tall enough for one column, which has room for the config names.
+        let t = render(&m, 120, 40);
         let text = format!("{}", t.backend());
         for a in crate::tui::action::Action::ALL {
             assert!(text.contains(a.name()), "{a} missing from help");

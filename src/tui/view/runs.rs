@@ -54,7 +54,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
         );
         return;
     }
-    let shown = model.visible_runs();
+    let shown = model.shown_runs();
     if shown.is_empty() {
         let reading = history(model).is_some_and(|p| p.loading);
         let text = if reading {
@@ -67,24 +67,44 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
     }
     let height = usize::from(area.height.saturating_sub(1));
     // The same answer the keys get (`Model::selected_run`).
-    let cursor = model.runs.pick(&shown);
+    let cursor = model.run_cursor();
     let top = table::window(shown.len(), cursor.unwrap_or(0), height);
-    let cells: Vec<Vec<Span<'static>>> = shown
-        .iter()
-        .skip(top)
+    let cells: Vec<Vec<Span<'static>>> = (top..shown.len())
         .take(height)
+        .filter_map(|at| model.run_at(&shown, at))
         .map(|r| cells(r, model))
         .collect();
-    table::render(frame, area, &COLUMNS, &cells, cursor.map(|c| c - top));
+    let sorted = model
+        .runs
+        .sort
+        .by
+        .table_column()
+        .map(|c| (c, model.runs.sort.reversed));
+    table::render_sorted(
+        frame,
+        area,
+        &COLUMNS,
+        &cells,
+        cursor.map(|c| c - top),
+        sorted,
+    );
 }
 
 fn cells(row: &RunRow, model: &Model) -> Vec<Span<'static>> {
     let v = &row.view;
     let none = || Span::styled("-", style::dim());
-    let pin = if model.pinned.contains(&v.key) {
-        Span::styled("★", Style::new().fg(WARN))
-    } else {
-        Span::raw("")
+    // The first column: ★ pinned, ● marked for a bulk action.
+    let pin = match (
+        model.pinned.contains(&v.key),
+        model.runs.marked.contains(&v.key),
+    ) {
+        (true, true) => Span::styled("★●", Style::new().fg(WARN).add_modifier(Modifier::BOLD)),
+        (true, false) => Span::styled("★", Style::new().fg(WARN)),
+        (false, true) => Span::styled(
+            "●",
+            Style::new().fg(style::ACCENT).add_modifier(Modifier::BOLD),
+        ),
+        (false, false) => Span::raw(""),
     };
     let project = Span::raw(
         v.project_title
@@ -127,12 +147,27 @@ fn cells(row: &RunRow, model: &Model) -> Vec<Span<'static>> {
         updated,
         Span::styled(style::trigger_label(v.origin.as_ref()), style::dim()),
         Span::raw(style::origin_label(v.origin.as_ref())),
-        flags(row),
+        flags(row, model),
     ]
 }
 
 /// What needs a person's attention, most urgent first.
-fn flags(row: &RunRow) -> Span<'static> {
+fn flags(row: &RunRow, model: &Model) -> Span<'static> {
+    let mut list = flag_words(row);
+    if row.view.is_active() && model.runs.cancel_failed.contains_key(&row.view.key) {
+        list.insert(0, "cancel failed");
+    }
+    if list.is_empty() {
+        return Span::raw("");
+    }
+    Span::styled(
+        list.join(", "),
+        Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
+    )
+}
+
+/// The flags a run carries by itself (the filter matches them too: `flag:overdue`).
+pub fn flag_words(row: &RunRow) -> Vec<&'static str> {
     let v = &row.view;
     let mut list: Vec<&str> = Vec::new();
     if matches!(v.cancel, CancelState::NotConfirmed { .. }) && v.is_active() {
@@ -149,13 +184,7 @@ fn flags(row: &RunRow) -> Span<'static> {
     } else if v.is_active() && !row.followed {
         list.push("not followed");
     }
-    if list.is_empty() {
-        return Span::raw("");
-    }
-    Span::styled(
-        list.join(", "),
-        Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
-    )
+    list
 }
 
 /// `1,234 runs · 3 active`
@@ -193,7 +222,15 @@ fn history(model: &Model) -> Option<&HistoryPages> {
 /// The keys that do something for the selected run, then the screen's own.
 pub fn hints(model: &Model, keys: &KeyMap) -> Vec<Hint> {
     let mut list = Vec::new();
-    if let Some(row) = model.selected_run() {
+    let marked = model.runs.marked.len();
+    if marked > 0 {
+        let n = style::plural(marked, "marked run");
+        list.push(Hint::new(keys, Action::CancelRun, format!("cancel {n}")));
+        list.push(Hint::new(keys, Action::Launch, "rerun them"));
+        list.push(Hint::new(keys, Action::Pin, "pin them"));
+        list.push(Hint::new(keys, Action::Mark, "mark"));
+        list.push(Hint::new(keys, Action::Back, "unmark all"));
+    } else if let Some(row) = model.selected_run() {
         list.push(Hint::new(keys, Action::Open, "detail"));
         if !model.status.read_only {
             if row.view.is_active() && row.followed {
@@ -214,6 +251,10 @@ pub fn hints(model: &Model, keys: &KeyMap) -> Vec<Hint> {
     }
     if !model.runs.rows.is_empty() {
         list.push(Hint::new(keys, Action::Filter, "filter"));
+        list.push(Hint::new(keys, Action::Sort, "sort"));
+        if marked == 0 {
+            list.push(Hint::new(keys, Action::Mark, "mark"));
+        }
     }
     list.extend([
         Hint::new(keys, Action::ShowProjects, "projects"),

@@ -80,7 +80,12 @@ pub fn window(len: usize, cursor: usize, height: usize) -> usize {
 }
 
 /// Which columns fit in `width` and how wide each is (`None` for a dropped column).
-fn layout(columns: &[Column], rows: &[Vec<Span<'_>>], width: usize) -> Vec<Option<usize>> {
+fn layout(
+    columns: &[Column],
+    titles: &[Span<'_>],
+    rows: &[Vec<Span<'_>>],
+    width: usize,
+) -> Vec<Option<usize>> {
     let natural: Vec<usize> = columns
         .iter()
         .enumerate()
@@ -91,7 +96,8 @@ fn layout(columns: &[Column], rows: &[Vec<Span<'_>>], width: usize) -> Vec<Optio
                 .map(Span::width)
                 .max()
                 .unwrap_or(0);
-            content.max(style::width(c.title)).min(usize::from(c.max))
+            let title = titles.get(i).map_or(0, Span::width);
+            content.max(title).min(usize::from(c.max))
         })
         .collect();
     // A column with nothing in it and no title (the pin mark when nothing is pinned) takes no
@@ -151,11 +157,33 @@ pub fn render(
     rows: &[Vec<Span<'_>>],
     selected: Option<usize>,
 ) {
+    render_sorted(frame, area, columns, rows, selected, None);
+}
+
+/// [`render`], with the column the rows are sorted by marked in the header (`▲` in its natural
+/// direction, `▼` turned round): `sorted` is its index and whether it is turned round.
+pub fn render_sorted(
+    frame: &mut Frame,
+    area: Rect,
+    columns: &[Column],
+    rows: &[Vec<Span<'_>>],
+    selected: Option<usize>,
+    sorted: Option<(usize, bool)>,
+) {
     if area.height == 0 {
         return;
     }
-    let widths = layout(columns, rows, usize::from(area.width));
-    let header: Vec<Span<'_>> = columns.iter().map(|c| Span::raw(c.title)).collect();
+    let header: Vec<Span<'_>> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match sorted {
+            Some((at, reversed)) if at == i => {
+                Span::raw(format!("{} {}", c.title, if reversed { "▼" } else { "▲" }))
+            }
+            _ => Span::raw(c.title),
+        })
+        .collect();
+    let widths = layout(columns, &header, rows, usize::from(area.width));
     let header_line = line(columns, &widths, &header, " ").style(style::heading());
     frame.render_widget(header_line, row_rect(area, 0));
     for (i, cells) in rows.iter().enumerate() {
@@ -241,15 +269,16 @@ mod tests {
             Span::raw("ccccc"),
         ];
         let rows = vec![row];
-        let all = layout(&columns, &rows, 80);
+        let titles: Vec<Span> = columns.iter().map(|c| Span::raw(c.title)).collect();
+        let all = layout(&columns, &titles, &rows, 80);
         assert_eq!(all, vec![Some(16), Some(5), Some(5), Some(5)]);
         // 1 + 10 + 2+5 + 2+5 = 25: B (rank 1) goes, C stays.
         assert_eq!(
-            layout(&columns, &rows, 25),
+            layout(&columns, &titles, &rows, 25),
             vec![Some(10), Some(5), None, Some(5)]
         );
         assert_eq!(
-            layout(&columns, &rows, 12),
+            layout(&columns, &titles, &rows, 12),
             vec![Some(11), None, None, None]
         );
     }

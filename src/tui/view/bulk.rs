@@ -1,0 +1,223 @@
+//! The bulk action dialogs: the blast-radius preview before a bulk cancel or rerun (how many
+//! runs, of which projects and triggers, on which profile — drawn as a warning when it looks like
+//! production — and what each run will get), and the summary after it (what happened to each,
+//! with the reasons for failures). Long lists show what fits and say how many more.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::overlay::{answer_line, dialog, field, printable, prod_profile, put, to_u16};
+use super::style::{self, ERROR, WARN};
+use crate::hex::params::display_value;
+use crate::tui::bulk::{BulkAction, BulkPlan, BulkProgress, Outcome, Will};
+use crate::tui::keymap::KeyMap;
+use crate::tui::model::Model;
+
+/// `Daily ETL (2) · Inventory (1)`
+fn tallies(list: &[(String, usize)], with_parens: bool) -> String {
+    let parts: Vec<String> = list
+        .iter()
+        .map(|(name, n)| {
+            let name = printable(name);
+            if with_parens {
+                format!("{name} ({n})")
+            } else {
+                format!("{name} {n}")
+            }
+        })
+        .collect();
+    parts.join(" · ")
+}
+
+/// How many item lines fit in `area` with `fixed` other lines and the border.
+fn room_for_items(area: Rect, fixed: usize, items: usize) -> usize {
+    let fits = usize::from(area.height).saturating_sub(fixed + 2).max(1);
+    if items > fits {
+        fits.saturating_sub(1).max(1)
+    } else {
+        items
+    }
+}
+
+pub fn preview(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, plan: &BulkPlan) {
+    let acting = plan.acting();
+    let skipped = plan.items.len() - acting;
+    let verb = plan.action.verb();
+    let mut counts = format!("{} to {verb}", style::plural(acting, "run"));
+    if skipped > 0 {
+        counts.push_str(&format!(" · {skipped} skipped"));
+    }
+    if plan.hidden > 0 {
+        counts.push_str(&format!(" · {} hidden by the filter left out", plan.hidden));
+    }
+    let mut lines = vec![
+        Line::raw(""),
+        field("runs", Span::styled(counts, style::bold())),
+        field("projects", Span::raw(tallies(&plan.projects(), true))),
+        field("triggers", Span::raw(tallies(&plan.triggers(), false))),
+        field(
+            "profile",
+            if model.status.prod_like {
+                prod_profile(model)
+            } else {
+                Span::raw(printable(&model.status.profile))
+            },
+        ),
+        Line::raw(""),
+    ];
+    let width = usize::from(area.width).saturating_sub(4);
+    let project_w = plan
+        .items
+        .iter()
+        .map(|i| style::width(&i.project))
+        .max()
+        .unwrap_or(0)
+        .min(width / 3);
+    let shown = room_for_items(area, lines.len() + 2, plan.items.len());
+    for item in plan.items.iter().take(shown) {
+        let status = style::status_word(item.status.as_ref()).into_owned();
+        let (will, will_style) = match &item.will {
+            Will::Cancel => ("cancel".to_string(), Style::new().fg(ERROR)),
+            Will::Relaunch(request) => {
+                let params: Vec<String> = request
+                    .params
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", printable(k), printable(&display_value(v))))
+                    .collect();
+                let text = if params.is_empty() {
+                    "launch again, the project's defaults".to_string()
+                } else {
+                    format!("launch again: {}", params.join(" "))
+                };
+                (text, Style::new())
+            }
+            Will::Skip(why) => (format!("skip: {why}"), style::dim()),
+        };
+        let head = format!(
+            "  {}  {:<project_w$}  {:<9}  ",
+            style::short_id(&item.key.run_id),
+            style::fit(&printable(&item.project), project_w),
+            status,
+        );
+        let rest = width.saturating_sub(style::width(&head));
+        lines.push(Line::from(vec![
+            Span::raw(head),
+            Span::styled(style::fit(&will, rest).into_owned(), will_style),
+        ]));
+    }
+    if shown < plan.items.len() {
+        lines.push(Line::styled(
+            format!("  … and {} more", plan.items.len() - shown),
+            style::dim(),
+        ));
+    }
+    lines.push(Line::raw(""));
+    let (yes_what, no_what) = match plan.action {
+        BulkAction::Cancel => (
+            format!("cancel {}", style::plural(acting, "run")),
+            "keep them running",
+        ),
+        BulkAction::Rerun => (
+            format!("launch {}", style::plural(acting, "run")),
+            "launch nothing",
+        ),
+    };
+    lines.push(answer_line(keys, &yes_what, no_what));
+    let color = match plan.action {
+        BulkAction::Cancel => ERROR,
+        BulkAction::Rerun if model.status.prod_like => WARN,
+        BulkAction::Rerun => style::ACCENT,
+    };
+    let title = format!(
+        "{} {}?",
+        match plan.action {
+            BulkAction::Cancel => "Cancel",
+            BulkAction::Rerun => "Rerun",
+        },
+        style::plural(acting, "run")
+    );
+    let w = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
+    let inner = dialog(
+        frame,
+        area,
+        to_u16(w.max(50)),
+        to_u16(lines.len() + 2),
+        &title,
+        color,
+    );
+    put(frame, inner, lines);
+}
+
+pub fn report(frame: &mut Frame, area: Rect, progress: &BulkProgress) {
+    let width = usize::from(area.width).saturating_sub(4);
+    let project_w = progress
+        .runs
+        .iter()
+        .map(|(_, p, _)| style::width(p))
+        .max()
+        .unwrap_or(0)
+        .min(width / 3);
+    let mut lines = vec![Line::raw("")];
+    let shown = room_for_items(area, 3, progress.runs.len());
+    for (key, project, outcome) in progress.runs.iter().take(shown) {
+        let (text, look) = match outcome {
+            Outcome::Cancelled => (
+                "cancelled (its row turns KILLED when Hex confirms)".to_string(),
+                Style::new(),
+            ),
+            Outcome::Launched(run_id) => (
+                format!("launched as {}", style::short_id(run_id)),
+                Style::new(),
+            ),
+            Outcome::AlreadyEnded => ("already ended".to_string(), style::dim()),
+            Outcome::Skipped(why) => (format!("skipped: {why}"), style::dim()),
+            Outcome::Failed(why) => (
+                format!("failed: {}", printable(why)),
+                Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
+            ),
+            Outcome::Waiting => ("no answer yet".to_string(), Style::new().fg(WARN)),
+        };
+        let head = format!(
+            "  {}  {:<project_w$}  ",
+            style::short_id(&key.run_id),
+            style::fit(&printable(project), project_w),
+        );
+        let rest = width.saturating_sub(style::width(&head));
+        lines.push(Line::from(vec![
+            Span::raw(head),
+            Span::styled(style::fit(&text, rest).into_owned(), look),
+        ]));
+    }
+    if shown < progress.runs.len() {
+        lines.push(Line::styled(
+            format!("  … and {} more", progress.runs.len() - shown),
+            style::dim(),
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("  any key closes this", style::dim()));
+    let failed = progress
+        .runs
+        .iter()
+        .any(|(_, _, o)| matches!(o, Outcome::Failed(_)));
+    let color = if failed { ERROR } else { style::ACCENT };
+    let title = format!("Bulk {}: {}", progress.action.verb(), progress.counts());
+    let w = lines
+        .iter()
+        .map(Line::width)
+        .max()
+        .unwrap_or(0)
+        .max(style::width(&title) + 4)
+        + 4;
+    let inner = dialog(
+        frame,
+        area,
+        to_u16(w.max(44)),
+        to_u16(lines.len() + 2),
+        &title,
+        color,
+    );
+    put(frame, inner, lines);
+}
