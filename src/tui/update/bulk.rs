@@ -176,7 +176,10 @@ fn ask(model: &mut Model, action: BulkAction) -> Vec<Effect> {
             BulkItem {
                 key: row.view.key.clone(),
                 project: title_of(row),
-                trigger: style::trigger_label(row.view.origin.as_ref()),
+                trigger: match style::trigger_label(row.view.origin.as_ref()) {
+                    dash if dash == "-" => "unknown trigger".to_string(),
+                    label => label,
+                },
                 status: row.view.status.clone(),
                 will,
             }

@@ -297,6 +297,8 @@ pub(super) fn short(id: &str) -> &str {
 }
 
 #[cfg(test)]
+mod bulk_tests;
+#[cfg(test)]
 mod cursor_tests;
 #[cfg(test)]
 mod history_tests;

@@ -52,11 +52,14 @@ pub fn preview(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, plan
     if plan.hidden > 0 {
         counts.push_str(&format!(" · {} hidden by the filter left out", plan.hidden));
     }
+    // Room for a value: the dialog's inner width less the label column.
+    let room = usize::from(area.width).saturating_sub(4 + 11);
+    let fit = |text: String| Span::raw(style::fit(&text, room).into_owned());
     let mut lines = vec![
         Line::raw(""),
         field("runs", Span::styled(counts, style::bold())),
-        field("projects", Span::raw(tallies(&plan.projects(), true))),
-        field("triggers", Span::raw(tallies(&plan.triggers(), false))),
+        field("projects", fit(tallies(&plan.projects(), true))),
+        field("triggers", fit(tallies(&plan.triggers(), false))),
         field(
             "profile",
             if model.status.prod_like {
@@ -220,4 +223,94 @@ pub fn report(frame: &mut Frame, area: Rect, progress: &BulkProgress) {
         color,
     );
     put(frame, inner, lines);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{render, runs_model};
+    use crate::tui::keymap::KeyMap;
+    use crate::tui::model::{Model, Overlay};
+    use crate::tui::msg::Msg;
+    use crate::tui::update::update;
+
+    fn key(m: &mut Model, c: char) {
+        let keys = KeyMap::defaults();
+        let event = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char(c),
+            crossterm::event::KeyModifiers::NONE,
+        );
+        update(m, Msg::Key(event), &keys);
+    }
+
+    #[test]
+    fn marked_rows_carry_a_dot_and_the_hints_speak_of_them() {
+        let mut m = runs_model();
+        key(&mut m, 'g');
+        key(&mut m, ' ');
+        key(&mut m, ' ');
+        let text = format!("{}", render(&m, 150, 16).backend());
+        assert_eq!(text.matches('●').count(), 2, "{text}");
+        assert!(text.contains("cancel 2 marked runs"), "{text}");
+        insta::assert_snapshot!(render(&m, 150, 16).backend());
+    }
+
+    #[test]
+    fn the_bulk_cancel_preview_on_a_prod_profile() {
+        let mut m = runs_model();
+        m.status.profile = "prod".into();
+        m.status.prod_like = true;
+        key(&mut m, '*');
+        key(&mut m, 'x');
+        assert!(matches!(m.overlay, Some(Overlay::Confirm(_))));
+        let t = render(&m, 120, 30);
+        let text = format!("{}", t.backend());
+        assert!(text.contains("⚠ prod"), "{text}");
+        assert!(text.contains("skip: already ended"), "{text}");
+        insta::assert_snapshot!(t.backend());
+    }
+
+    #[test]
+    fn a_long_preview_says_how_many_more() {
+        let mut m = runs_model();
+        key(&mut m, '*');
+        key(&mut m, 'x');
+        let text = format!("{}", render(&m, 100, 16).backend());
+        assert!(text.contains("… and"), "{text}");
+        assert!(text.contains("y = cancel"), "the answer line stays: {text}");
+    }
+
+    #[test]
+    fn the_summary_says_what_happened_to_each_run() {
+        use crate::engine::RunKey;
+        use crate::tui::bulk::{BulkAction, BulkProgress, Outcome};
+        let mut m = runs_model();
+        m.overlay = Some(Overlay::BulkReport(BulkProgress {
+            action: BulkAction::Cancel,
+            runs: vec![
+                (
+                    RunKey::new("p", "3f2a9c1d-1"),
+                    "Daily ETL".into(),
+                    Outcome::Cancelled,
+                ),
+                (
+                    RunKey::new("p", "7c6b5a49-2"),
+                    "Marketing attribution".into(),
+                    Outcome::Failed("CancelRun: 503 Service Unavailable".into()),
+                ),
+                (
+                    RunKey::new("p", "2c3d4e5f-3"),
+                    "Daily ETL".into(),
+                    Outcome::AlreadyEnded,
+                ),
+            ],
+        }));
+        let t = render(&m, 100, 16);
+        let text = format!("{}", t.backend());
+        assert!(
+            text.contains("1 cancelled, 1 already ended, 1 failed"),
+            "{text}"
+        );
+        assert!(text.contains("failed: CancelRun: 503"), "{text}");
+        insta::assert_snapshot!(t.backend());
+    }
 }
