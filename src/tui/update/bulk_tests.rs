@@ -382,7 +382,7 @@ fn a_failed_single_cancel_is_marked_on_its_row_until_a_cancel_goes_through() {
     let key = m.selected_run().unwrap().view.key.clone();
     press(&mut m, &keys, 'x');
     let effects = press(&mut m, &keys, 'y');
-    assert_eq!(cancels(&effects), [key.run_id.clone()]);
+    assert_eq!(cancels(&effects), vec![key.run_id.clone()]);
     cancel_answer(&mut m, &keys, &key.run_id, Err("connection refused".into()));
     assert_eq!(
         m.runs.cancel_failed.get(&key).map(String::as_str),
