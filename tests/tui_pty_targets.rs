@@ -296,3 +296,69 @@ fn g_and_capital_g_esc_and_x_y_x_y_in_a_row() {
     assert_eq!(killed, 2, "both runs killed with x y x y");
     quit(pty);
 }
+
+/// Issue 16's bulk cancel: two more runs of Load arrive from the command line while the
+/// dashboard is open; `s` sorts by project (the header marks it), a filter keeps Load's three
+/// runs, `*` marks them, `x` previews what each will get (nothing sent until `y`), `y` cancels
+/// exactly those three, the summary says so, and Transform's run is left running.
+#[test]
+fn star_x_y_cancels_three_marked_runs_after_a_preview_and_sums_up() {
+    let (emu, home, mut pty) = started();
+    let url = emu.base_url();
+    for day in ["2026-11-25", "2026-11-26"] {
+        let out = home.against(&url, TOKEN, &["run", "load", "-p", &format!("day={day}")]);
+        common::Outcome::run(out).expect_code(0);
+    }
+    pty.type_keys("2");
+    pty.wait_for("four runs RUNNING", |s| s.matches("RUNNING").count() >= 4);
+    pty.type_keys("s");
+    pty.wait_for("sorted by project", |s| {
+        s.contains("PROJECT ▲") && s.contains("sorted by project")
+    });
+    pty.type_keys("/load\r");
+    pty.wait_for("Load's runs only", |s| {
+        s.contains("3 of 4 match") && !s.contains("Transform orders")
+    });
+    pty.type_keys("*");
+    pty.wait_for("three marked", |s| s.contains("3 runs marked"));
+    pty.type_keys("x");
+    pty.wait_for("the preview", |s| s.contains("Cancel 3 runs?"));
+    let preview = pty.screen();
+    println!("{preview}");
+    for shown in [
+        "3 runs to cancel",
+        "Load warehouse (3)",
+        "triggers api 3",
+        "profile  default",
+        "y = cancel 3 runs",
+    ] {
+        assert!(preview.contains(shown), "{shown:?} missing:\n{preview}");
+    }
+    let killed = |emu: &Emu| {
+        emu.runs()
+            .iter()
+            .filter(|r| r.status == hexdash::hex::RunStatus::Killed)
+            .count()
+    };
+    assert_eq!(killed(&emu), 0, "nothing sent before the answer");
+    pty.type_keys("y");
+    pty.wait_for("the summary", |s| s.contains("Bulk cancel: 3 cancelled"));
+    wait_until(
+        "three runs killed at the emulator",
+        Duration::from_secs(30),
+        || killed(&emu) == 3,
+    );
+    let runs = emu.runs();
+    let transform = runs.iter().find(|r| r.project_id == TRANSFORM).unwrap();
+    assert_eq!(transform.status, hexdash::hex::RunStatus::Running);
+    assert!(
+        runs.iter()
+            .filter(|r| r.project_id == LOAD)
+            .all(|r| r.status == hexdash::hex::RunStatus::Killed)
+    );
+    pty.type_keys("j"); // any key closes the summary
+    pty.wait_for("the rows KILLED", |s| {
+        !s.contains("Bulk cancel") && s.matches("KILLED").count() == 3
+    });
+    quit(pty);
+}
