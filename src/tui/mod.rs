@@ -11,6 +11,7 @@ pub mod action;
 pub mod app;
 pub mod bulk;
 pub mod catalog;
+pub mod commands;
 pub mod cursor;
 pub mod dashboard;
 pub mod effects;

@@ -87,6 +87,11 @@ fn on_overlay_key(
                 }
                 Vec::new()
             }
+            KeyCode::Tab => {
+                let text = super::commands::complete(&text).unwrap_or(text);
+                model.overlay = Some(Overlay::CommandLine(text));
+                Vec::new()
+            }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
                 text.push(c);
                 model.overlay = Some(Overlay::CommandLine(text));
@@ -256,18 +261,7 @@ fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
         }
         (None, _) => Vec::new(),
         (Some(other), _) => {
-            let hint = crate::config::did_you_mean(
-                other,
-                [
-                    "projects",
-                    "runs",
-                    "pipelines",
-                    "pipeline",
-                    "profile",
-                    "preset",
-                    "quit",
-                ],
-            )
+            let hint = crate::config::did_you_mean(other, super::commands::names())
             .map(|s| format!(" ({s})"))
             .unwrap_or_default();
             inform(

@@ -132,3 +132,23 @@ fn overdue_runs_are_listed_first_among_the_active_and_the_cursor_stays_on_its_ru
         Some(key)
     );
 }
+
+#[test]
+fn tab_on_the_command_line_completes_the_command() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, ':');
+    for c in "pre".chars() {
+        press(&mut m, &keys, c);
+    }
+    code(&mut m, &keys, KeyCode::Tab, KeyModifiers::NONE);
+    assert_eq!(
+        m.overlay,
+        Some(crate::tui::model::Overlay::CommandLine("preset ".into()))
+    );
+    // A known command with its argument being typed is no error: the hint names it.
+    let t = crate::tui::view::fixtures::render(&m, 100, 10)
+        .backend()
+        .to_string();
+    assert!(t.contains(":preset [save|delete] NAME"), "{t}");
+    assert!(!t.contains("no command"), "{t}");
+}

@@ -23,14 +23,6 @@ use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{Confirm, Model};
 
-/// The commands `:` understands, for the suggestions under the cursor.
-const COMMANDS: [(&str, &str); 5] = [
-    ("projects", "projects screen"),
-    ("runs", "runs screen"),
-    ("profile NAME", "restart on another profile"),
-    ("q", "quit"),
-    ("q!", "quit without asking"),
-];
 
 /// A box of `width`×`height` in the middle of `area`, cleared, with a border and a title.
 pub(super) fn dialog(
@@ -225,10 +217,7 @@ pub(super) fn to_u16(n: usize) -> u16 {
 /// The `:` line, drawn over the hint line, with the commands that match what is typed.
 pub fn command_line(frame: &mut Frame, area: Rect, text: &str) {
     let word = text.split_whitespace().next().unwrap_or("");
-    let matching: Vec<&(&str, &str)> = COMMANDS
-        .iter()
-        .filter(|(c, _)| word.is_empty() || c.starts_with(word))
-        .collect();
+    let matching = crate::tui::commands::matching(text);
     let mut spans = vec![
         Span::styled(":", style::key()),
         Span::styled(text.to_string(), style::bold()),
@@ -242,7 +231,14 @@ pub fn command_line(frame: &mut Frame, area: Rect, text: &str) {
     } else {
         let hints: Vec<Hint> = matching
             .iter()
-            .map(|(c, what)| Hint::raw(&format!(":{c}"), *what))
+            .map(|(name, arg, what)| {
+                let keys = if arg.is_empty() {
+                    format!(":{name}")
+                } else {
+                    format!(":{name} {arg}")
+                };
+                Hint::raw(&keys, *what)
+            })
             .collect();
         spans.extend(chrome::hint_spans(&hints, usize::from(area.width)));
     }

@@ -1,0 +1,91 @@
+//! The `:` command line's commands, in one table: what the hint under the cursor lists, what
+//! `tab` completes, and what "unknown command" suggests from — so none of them can forget one.
+
+/// `(name, argument, what it does)`.
+pub const COMMANDS: [(&str, &str, &str); 8] = [
+    ("projects", "", "projects screen"),
+    ("runs", "", "runs screen"),
+    ("pipelines", "", "pipelines screen"),
+    ("pipeline", "ID", "open a pipeline run"),
+    ("profile", "NAME", "restart on another profile"),
+    ("preset", "[save|delete] NAME", "form: load, save or delete a preset"),
+    ("q", "", "quit"),
+    ("q!", "", "quit without asking"),
+];
+
+/// The commands that fit what is typed: the first word a start of the name while it is being
+/// typed, the name itself once an argument follows.
+pub fn matching(text: &str) -> Vec<&'static (&'static str, &'static str, &'static str)> {
+    let word = text.split_whitespace().next().unwrap_or("");
+    let typing_args = text.trim_start().contains(' ');
+    COMMANDS
+        .iter()
+        .filter(|(name, _, _)| {
+            if typing_args {
+                *name == word
+            } else {
+                name.starts_with(word)
+            }
+        })
+        .collect()
+}
+
+/// `tab`: the command name completed as far as the commands that fit agree (`pi` → `pipeline`,
+/// `pipelines` → itself), with a space after a whole name that takes an argument. `None` when
+/// there is nothing to add.
+pub fn complete(text: &str) -> Option<String> {
+    if text.trim_start().contains(' ') {
+        return None;
+    }
+    let names: Vec<&str> = matching(text).iter().map(|(n, _, _)| *n).collect();
+    let first = names.first()?;
+    let common = names.iter().fold(first.to_string(), |acc, name| {
+        acc.chars()
+            .zip(name.chars())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a)
+            .collect()
+    });
+    let whole = COMMANDS
+        .iter()
+        .find(|(name, _, _)| *name == common && names.len() == 1);
+    let completed = match whole {
+        Some((_, arg, _)) if !arg.is_empty() => format!("{common} "),
+        _ => common,
+    };
+    (completed.len() > text.trim_start().len()).then_some(completed)
+}
+
+/// Every name, for "did you mean".
+pub fn names() -> impl Iterator<Item = &'static str> {
+    COMMANDS.iter().map(|(name, _, _)| *name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tab_completes_as_far_as_the_commands_agree() {
+        assert_eq!(complete("pro"), None, "projects and profile part there");
+        assert_eq!(complete("proj").as_deref(), Some("projects"));
+        assert_eq!(complete("pi").as_deref(), Some("pipeline"));
+        assert_eq!(complete("pipeline"), None, "pipeline or pipelines: nothing to add");
+        assert_eq!(complete("pre").as_deref(), Some("preset "), "it takes an argument");
+        assert_eq!(complete("prof").as_deref(), Some("profile "));
+        assert_eq!(complete("r").as_deref(), Some("runs"));
+        assert_eq!(complete("zz"), None);
+        assert_eq!(complete("profile st"), None, "names are not completed");
+    }
+
+    #[test]
+    fn a_known_command_matches_while_its_argument_is_typed() {
+        let names = |text: &str| -> Vec<&str> { matching(text).iter().map(|c| c.0).collect() };
+        assert_eq!(names("preset sa"), ["preset"]);
+        assert_eq!(names("pre"), ["preset"]);
+        assert_eq!(names("p"), ["projects", "pipelines", "pipeline", "profile", "preset"]);
+        assert_eq!(names("pipeline 3f2a"), ["pipeline"]);
+        assert!(names("nope").is_empty());
+        assert_eq!(names("").len(), COMMANDS.len());
+    }
+}
