@@ -169,7 +169,15 @@ fn budget(model: &Model) -> (Vec<String>, Style) {
             short,
         ]
     } else {
-        vec![format!("{requests} · {launches}"), short]
+        // Said in words while there is room: "47/60" reads as used as easily as left.
+        let words = format!(
+            "{} of {} req/min left · {} of {} launches/h left",
+            b.requests_left_this_minute,
+            l.requests_per_minute,
+            b.launches_left_this_hour,
+            l.launches_per_hour
+        );
+        vec![words, format!("{requests} · {launches}"), short]
     };
     (forms, st)
 }
