@@ -8,7 +8,11 @@ pub const COMMANDS: [(&str, &str, &str); 8] = [
     ("pipelines", "", "pipelines screen"),
     ("pipeline", "ID", "open a pipeline run"),
     ("profile", "NAME", "restart on another profile"),
-    ("preset", "[save|delete] NAME", "form: load, save or delete a preset"),
+    (
+        "preset",
+        "[save|delete] NAME",
+        "form: load, save or delete a preset",
+    ),
     ("q", "", "quit"),
     ("q!", "", "quit without asking"),
 ];
@@ -70,8 +74,16 @@ mod tests {
         assert_eq!(complete("pro"), None, "projects and profile part there");
         assert_eq!(complete("proj").as_deref(), Some("projects"));
         assert_eq!(complete("pi").as_deref(), Some("pipeline"));
-        assert_eq!(complete("pipeline"), None, "pipeline or pipelines: nothing to add");
-        assert_eq!(complete("pre").as_deref(), Some("preset "), "it takes an argument");
+        assert_eq!(
+            complete("pipeline"),
+            None,
+            "pipeline or pipelines: nothing to add"
+        );
+        assert_eq!(
+            complete("pre").as_deref(),
+            Some("preset "),
+            "it takes an argument"
+        );
         assert_eq!(complete("prof").as_deref(), Some("profile "));
         assert_eq!(complete("r").as_deref(), Some("runs"));
         assert_eq!(complete("zz"), None);
@@ -83,7 +95,10 @@ mod tests {
         let names = |text: &str| -> Vec<&str> { matching(text).iter().map(|c| c.0).collect() };
         assert_eq!(names("preset sa"), ["preset"]);
         assert_eq!(names("pre"), ["preset"]);
-        assert_eq!(names("p"), ["projects", "pipelines", "pipeline", "profile", "preset"]);
+        assert_eq!(
+            names("p"),
+            ["projects", "pipelines", "pipeline", "profile", "preset"]
+        );
         assert_eq!(names("pipeline 3f2a"), ["pipeline"]);
         assert!(names("nope").is_empty());
         assert_eq!(names("").len(), COMMANDS.len());

@@ -14,6 +14,8 @@ mod presets;
 mod screens;
 mod selection;
 
+pub(crate) use pipelines::running_steps;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
@@ -262,8 +264,8 @@ fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
         (None, _) => Vec::new(),
         (Some(other), _) => {
             let hint = crate::config::did_you_mean(other, super::commands::names())
-            .map(|s| format!(" ({s})"))
-            .unwrap_or_default();
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
             inform(
                 model,
                 Level::Error,

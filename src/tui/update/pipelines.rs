@@ -254,7 +254,7 @@ fn ask_cancel(model: &mut Model) -> Vec<Effect> {
     Vec::new()
 }
 
-fn running_steps(run: &PipelineRunView) -> usize {
+pub(crate) fn running_steps(run: &PipelineRunView) -> usize {
     run.steps
         .iter()
         .filter(|s| {

@@ -23,7 +23,6 @@ use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{Confirm, Model};
 
-
 /// A box of `width`×`height` in the middle of `area`, cleared, with a border and a title.
 pub(super) fn dialog(
     frame: &mut Frame,
@@ -429,23 +428,44 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
             put(frame, inner, lines);
         }
         Confirm::CancelPipeline { id, name, running } => {
-            let steps = match running {
-                0 => "no step is running now".to_string(),
-                1 => "1 running step is killed".to_string(),
-                n => format!("{n} running steps are killed"),
+            // The dialog follows the run: what is running now, or that it ended meanwhile (and
+            // `y` then does nothing, see `update::pipelines::confirmed_cancel`).
+            let live = model.pipelines.run(id);
+            let ended = live.map(|r| r.status).filter(|s| s.is_ended());
+            let running = live.map_or(*running, crate::tui::update::running_steps);
+            let steps = match (ended, running) {
+                (Some(_), _) => "none: the run has ended".to_string(),
+                (None, 0) => "no step is running now".to_string(),
+                (None, 1) => "1 running step is killed".to_string(),
+                (None, n) => format!("{n} running steps are killed"),
             };
             let mut lines = vec![
                 Line::raw(""),
                 field("pipeline", Span::styled(name.clone(), style::bold())),
                 field("run", Span::raw(style::short_id(id).to_string())),
                 field("steps", Span::raw(steps)),
-                Line::raw("  Nothing more is launched; the run ends CANCELLED."),
             ];
+            match ended {
+                Some(status) => lines.push(Line::styled(
+                    format!(
+                        "  It ended {} while this was open: nothing to cancel.",
+                        status.as_str()
+                    ),
+                    Style::new().fg(WARN).add_modifier(Modifier::BOLD),
+                )),
+                None => lines.push(Line::raw(
+                    "  Nothing more is launched; the run ends CANCELLED.",
+                )),
+            }
             if model.status.prod_like {
                 lines.push(field("profile", prod_profile(model)));
             }
             lines.push(Line::raw(""));
-            lines.push(answer("cancel it", "keep it"));
+            lines.push(if ended.is_some() {
+                Line::styled("  n/esc/enter close this; y does nothing now", style::dim())
+            } else {
+                answer("cancel it", "keep it")
+            });
             let width = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
             let inner = dialog(
                 frame,
@@ -777,6 +797,35 @@ mod tests {
         let text = format!("{}", t.backend());
         assert!(text.contains("2 running steps are killed"), "{text}");
         assert!(text.contains("⚠ production"), "{text}");
+        insta::assert_snapshot!(t.backend());
+    }
+
+    #[test]
+    fn the_pipeline_cancel_dialog_follows_its_run_to_its_end() {
+        use crate::pipeline::machine::PipelineStatus;
+        use crate::tui::pipeline_fixtures;
+        let mut m = runs_model();
+        m.pipelines = pipeline_fixtures::state();
+        let run = pipeline_fixtures::etl_running();
+        m.pipelines.runs = Some(vec![run.clone()]);
+        m.overlay = Some(Overlay::Confirm(Confirm::CancelPipeline {
+            id: run.id.clone(),
+            name: run.name.clone(),
+            running: 1,
+        }));
+        let live = format!("{}", render(&m, 100, 18).backend());
+        assert!(live.contains("1 running step is killed"), "{live}");
+        // It succeeds while the dialog is open.
+        if let Some(runs) = m.pipelines.runs.as_mut() {
+            runs[0].status = PipelineStatus::Succeeded;
+        }
+        let t = render(&m, 100, 18);
+        let text = format!("{}", t.backend());
+        assert!(
+            text.contains("It ended SUCCEEDED while this was open"),
+            "{text}"
+        );
+        assert!(!text.contains("running step is killed"), "{text}");
         insta::assert_snapshot!(t.backend());
     }
 }
