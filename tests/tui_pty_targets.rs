@@ -362,3 +362,47 @@ fn star_x_y_cancels_three_marked_runs_after_a_preview_and_sums_up() {
     });
     quit(pty);
 }
+
+/// SGR mouse report (what crossterm reads with mouse capture on): button, 1-based column and row,
+/// `M` pressed.
+fn mouse(button: u8, col: usize, row: usize) -> String {
+    format!("\x1b[<{button};{};{}M", col + 1, row + 1)
+}
+
+/// Issue 16's mouse: a click on a tab shows its screen, a click on a row puts the cursor there, a
+/// double-click opens it, the wheel moves the cursor; and the terminal gets the mouse back.
+#[test]
+fn click_a_tab_click_a_row_double_click_opens_and_the_wheel_scrolls() {
+    let (_emu, _home, mut pty) = started();
+    assert!(pty.mouse_reported(), "the dashboard asks for the mouse");
+    let screen = pty.screen();
+    let header = screen.lines().next().unwrap().to_string();
+    let runs_tab = header.find("Runs").unwrap();
+    pty.send(&mouse(0, runs_tab, 0));
+    pty.wait_for("the runs screen by a click on its tab", |s| {
+        s.matches("RUNNING").count() >= 2 && cursor_line(s).contains("Load warehouse")
+    });
+    // Transform's row: a click moves the cursor to it.
+    let screen = pty.screen();
+    let row = screen
+        .lines()
+        .position(|l| l.contains("Transform orders") && l.contains("RUNNING"))
+        .unwrap();
+    pty.send(&mouse(0, 10, row));
+    pty.wait_for("the cursor on the clicked row", |s| {
+        cursor_line(s).contains("Transform orders")
+    });
+    // The wheel: up goes back to the first row.
+    pty.send(&mouse(64, 10, row));
+    pty.wait_for("the wheel moved the cursor up", |s| {
+        cursor_line(s).contains("Load warehouse")
+    });
+    pty.send(&mouse(65, 10, row));
+    pty.wait_for("the wheel moved the cursor down", |s| {
+        cursor_line(s).contains("Transform orders")
+    });
+    // A double-click opens the run's detail.
+    pty.send(&format!("{}{}", mouse(0, 10, row), mouse(0, 10, row)));
+    pty.wait_for("the run's detail", |s| s.contains("› run "));
+    quit(pty);
+}

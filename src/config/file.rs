@@ -33,6 +33,8 @@ pub(crate) struct FileConfig {
     #[serde(default)]
     pub workspace: FileWorkspace,
     #[serde(default)]
+    pub ui: FileUi,
+    #[serde(default)]
     pub keys: IndexMap<String, Spanned<KeyBindingValue>>,
 }
 
@@ -70,6 +72,12 @@ pub(crate) struct FileHttp {
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileCache {
     pub projects_ttl: Option<Spanned<DurationValue>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileUi {
+    pub mouse: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

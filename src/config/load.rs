@@ -226,6 +226,9 @@ fn build(src: &Source<'_>, file: FileConfig) -> Result<Config, Error> {
         http,
         cache,
         workspace,
+        ui: crate::config::UiConfig {
+            mouse: file.ui.mouse.unwrap_or(true),
+        },
         keys,
         key_locations,
         source: Some(src.origin.to_path_buf()),

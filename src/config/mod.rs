@@ -27,7 +27,7 @@ pub use duration::{format_duration, parse_duration};
 pub use error::{Error, Location};
 pub use model::{
     CacheConfig, Config, HttpConfig, KeyBindingValue, LimitsConfig, ProfileConfig, ProjectConfig,
-    Scope, WorkspaceConfig,
+    Scope, UiConfig, WorkspaceConfig,
 };
 pub use paths::{
     API_TOKEN_ENV, API_URL_ENV, CONFIG_DIR_ENV, DATA_DIR_ENV, Env, LEDGER_DIR_ENV, MapEnv,

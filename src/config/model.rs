@@ -25,6 +25,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub cache: CacheConfig,
     pub workspace: WorkspaceConfig,
+    pub ui: UiConfig,
     /// `[keys]`: action name → key(s), kept as written; the TUI checks actions and key syntax.
     pub keys: IndexMap<String, KeyBindingValue>,
     /// Where each `[keys]` entry was written, so the TUI's errors can point at it.
@@ -43,10 +44,25 @@ impl Default for Config {
             http: HttpConfig::default(),
             cache: CacheConfig::default(),
             workspace: WorkspaceConfig::default(),
+            ui: UiConfig::default(),
             keys: IndexMap::new(),
             key_locations: IndexMap::new(),
             source: None,
         }
+    }
+}
+
+/// `[ui]`: how the dashboard meets the terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UiConfig {
+    /// The dashboard takes the mouse (click, wheel, double-click). Off leaves the mouse to the
+    /// terminal, for selecting text.
+    pub mouse: bool,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig { mouse: true }
     }
 }
 

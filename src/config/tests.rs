@@ -341,3 +341,17 @@ fn default_config_loads_commented_and_uncommented() {
     });
     assert_eq!(l, Limits::default());
 }
+
+#[test]
+fn ui_mouse_is_on_unless_switched_off_and_typos_are_refused() {
+    assert!(config("").ui.mouse);
+    assert!(!config("[ui]\nmouse = false\n").ui.mouse);
+    let err = Config::from_toml_str(
+        "[ui]\nmose = false\n",
+        Path::new("/etc/hexdash/config.toml"),
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(err.contains("mose"), "{err}");
+}

@@ -103,6 +103,15 @@ impl App {
         if let Some(exit) = perform(&runner, effects) {
             return Ok(exit);
         }
+        // Double-clicks are told by the time between clicks, on a monotonic clock.
+        let started = std::time::Instant::now();
+        if let Ok(size) = terminal.size() {
+            let resized = Msg::Resized {
+                width: size.width,
+                height: size.height,
+            };
+            let _ = update(&mut self.model, resized, &self.keys);
+        }
         let mut ticker = tokio::time::interval(Duration::from_secs(1));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let shutdown = crate::signals::wait_for_shutdown();
@@ -112,7 +121,11 @@ impl App {
             let msgs: Vec<Msg> = tokio::select! {
                 ev = events.next() => match ev {
                     Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => vec![Msg::Key(k)],
-                    Some(Ok(Event::Resize(..))) => vec![Msg::Resized],
+                    Some(Ok(Event::Resize(width, height))) => vec![Msg::Resized { width, height }],
+                    Some(Ok(Event::Mouse(event))) => vec![Msg::Mouse {
+                        event,
+                        at_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    }],
                     Some(Ok(_)) => continue,
                     Some(Err(e)) => return Err(e),
                     None => return Ok(AppExit::Stopped),

@@ -66,7 +66,7 @@ pub async fn open(
     let presets_path = ctx.paths.data_dir.join(super::presets::FILE_NAME);
     let (presets, presets_warning) = super::presets::load(&presets_path);
     model.presets = presets;
-    let (mut terminal, guard) = TerminalGuard::enter()
+    let (mut terminal, guard) = TerminalGuard::enter(ctx.config.ui.mouse)
         .map_err(|e| Failure::usage(format!("cannot take over the terminal: {e}")))?;
     forced_panic_for_tests();
     // A first frame before the journal is read: a long history takes a moment to load, and the

@@ -341,6 +341,10 @@ pub struct Model {
     pub session_runs: HashSet<RunKey>,
     /// Runs pinned with `p`: a bell when they end.
     pub pinned: BTreeSet<RunKey>,
+    /// The terminal's width and height, for the mouse's hit tests.
+    pub size: (u16, u16),
+    /// The last left click: on which screen, which row, when (ms), to tell a double-click.
+    pub last_click: Option<(Screen, usize, u64)>,
     /// Projects pinned with `p` on the projects screen: shown first, listed by discovery as
     /// often as the one under the cursor.
     pub pinned_projects: BTreeSet<String>,
@@ -392,6 +396,8 @@ impl Model {
             },
             session_runs: HashSet::new(),
             pinned: BTreeSet::new(),
+            size: (80, 24),
+            last_click: None,
             pinned_projects: BTreeSet::new(),
             frame: 0,
             focused: None,

@@ -18,7 +18,16 @@ pub enum Msg {
     Key(KeyEvent),
     /// Time passed (spinners, elapsed clocks, data ages).
     Tick(Timestamp),
-    Resized,
+    /// The terminal's size, at start and on every change (the mouse's hit tests need it).
+    Resized {
+        width: u16,
+        height: u16,
+    },
+    /// A mouse event, with when it came (milliseconds on a monotonic clock) for double-clicks.
+    Mouse {
+        event: crossterm::event::MouseEvent,
+        at_ms: u64,
+    },
     ProjectsLoaded(Result<Vec<ProjectRow>, String>),
     /// From the engine's broadcast.
     Engine(Update),

@@ -1,5 +1,5 @@
 //! The terminal while the dashboard runs: raw mode and the alternate screen on the way in, and
-//! the way out on every path — normal quit, error return, SIGTERM/SIGHUP (handled by the app
+//! mouse reporting when `[ui] mouse` is on, and the way out on every path — normal quit, error return, SIGTERM/SIGHUP (handled by the app
 //! loop as a quit), and a panic in any thread or task.
 //!
 //! ratatui's `init` installs a panic hook that restores the terminal; ours wraps it so a panic
@@ -19,9 +19,13 @@ pub struct TerminalGuard {
 static HOOK: Once = Once::new();
 
 impl TerminalGuard {
-    /// Enters raw mode and the alternate screen.
-    pub fn enter() -> io::Result<(DefaultTerminal, TerminalGuard)> {
+    /// Enters raw mode and the alternate screen, and asks for mouse events when `mouse` (the
+    /// `[ui] mouse` switch; without it the terminal keeps the mouse for selecting text).
+    pub fn enter(mouse: bool) -> io::Result<(DefaultTerminal, TerminalGuard)> {
         let terminal = ratatui::try_init()?;
+        if mouse {
+            crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture)?;
+        }
         HOOK.call_once(|| {
             let restoring = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
@@ -44,8 +48,14 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// The cursor shown again, and the mouse given back to the terminal (asking for it to be given
+/// back when it was never taken is harmless).
 fn show_cursor() {
-    let _ = crossterm::execute!(io::stdout(), crossterm::cursor::Show);
+    let _ = crossterm::execute!(
+        io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        crossterm::cursor::Show
+    );
 }
 
 /// Writes an escape sequence straight to the terminal, outside ratatui's buffer (clipboard via

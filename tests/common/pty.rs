@@ -143,6 +143,17 @@ impl Pty {
         let screen = parser.screen();
         assert!(!screen.alternate_screen(), "still on the alternate screen");
         assert!(!screen.hide_cursor(), "the cursor is still hidden");
+        assert_eq!(
+            screen.mouse_protocol_mode(),
+            vt100::MouseProtocolMode::None,
+            "the terminal still reports the mouse"
+        );
+    }
+
+    /// Whether the program asked the terminal for mouse events.
+    pub fn mouse_reported(&self) -> bool {
+        let parser = self.parser.0.lock().unwrap();
+        parser.screen().mouse_protocol_mode() != vt100::MouseProtocolMode::None
     }
 }
 

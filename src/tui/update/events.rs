@@ -13,7 +13,11 @@ use crate::tui::msg::{Effect, LaunchFailure, Msg};
 
 pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Key(_) | Msg::Resized => Vec::new(),
+        Msg::Key(_) | Msg::Mouse { .. } => Vec::new(),
+        Msg::Resized { width, height } => {
+            model.size = (width, height);
+            Vec::new()
+        }
         Msg::Tick(now) => {
             model.now = now;
             model.frame = model.frame.wrapping_add(1);

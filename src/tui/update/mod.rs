@@ -9,6 +9,7 @@
 mod bulk;
 mod events;
 mod history;
+mod mouse;
 mod pipelines;
 mod presets;
 mod screens;
@@ -28,6 +29,7 @@ pub fn update(model: &mut Model, msg: Msg, keys: &KeyMap) -> Vec<Effect> {
     let before = model.runs.cursor.id().cloned();
     let mut effects = match msg {
         Msg::Key(key) => on_key(model, &key, keys),
+        Msg::Mouse { event, at_ms } => mouse::on_mouse(model, &event, at_ms, keys),
         other => events::on_event(model, other),
     };
     // Whatever changed what the lists show, each cursor is now on a row that is shown, and the

@@ -152,3 +152,35 @@ fn tab_on_the_command_line_completes_the_command() {
     assert!(t.contains(":preset [save|delete] NAME"), "{t}");
     assert!(!t.contains("no command"), "{t}");
 }
+
+#[test]
+fn two_clicks_on_a_row_open_it_only_when_close_together() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let (mut m, keys) = five_runs();
+    super::update(
+        &mut m,
+        crate::tui::msg::Msg::Resized {
+            width: 120,
+            height: 20,
+        },
+        &keys,
+    );
+    let click = |m: &mut Model, row: u16, at_ms: u64| {
+        let event = MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 10,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        super::update(m, crate::tui::msg::Msg::Mouse { event, at_ms }, &keys)
+    };
+    // Row 0 is the header bar, row 1 the table's header: row 3 is the second run.
+    let second = m.visible_runs()[1].view.key.run_id.clone();
+    click(&mut m, 3, 1_000);
+    assert_eq!(selected(&m), Some(second.clone()));
+    click(&mut m, 3, 2_000);
+    assert_eq!(m.screen, Screen::Runs, "a second later: not a double-click");
+    click(&mut m, 3, 2_300);
+    assert_eq!(m.screen, Screen::Detail, "within 400 ms: opened");
+    assert_eq!(m.detail.as_ref().map(|k| k.run_id.clone()), Some(second));
+}

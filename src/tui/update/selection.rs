@@ -44,6 +44,22 @@ pub(super) fn settle(model: &mut Model) {
     }
 }
 
+/// Moves the cursor of the current screen's list to row `at` (as shown, from the top).
+pub(super) fn move_to(model: &mut Model, at: usize) {
+    let from = match model.screen {
+        Screen::Runs => model.run_cursor(),
+        Screen::Projects => {
+            let shown = model.visible_projects();
+            model.projects.pick(&shown)
+        }
+        _ => None,
+    };
+    if let Some(from) = from {
+        let delta = i64::try_from(at).unwrap_or(i64::MAX) - i64::try_from(from).unwrap_or(0);
+        move_by(model, delta);
+    }
+}
+
 /// Moves the cursor of the current screen's list by `delta` rows.
 pub(super) fn move_by(model: &mut Model, delta: i64) {
     match model.screen {

@@ -11,6 +11,7 @@ mod bulk;
 mod chrome;
 mod detail;
 mod form;
+pub mod hit;
 mod overlay;
 mod pipeline_graph;
 mod pipeline_run;
