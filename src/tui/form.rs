@@ -19,6 +19,7 @@ use crate::engine::{DuplicatePolicy, LaunchRequest, RunKey};
 use crate::hex::params::{ParamKind, ParamSpec, display_value, infer_kind, parse_date};
 use crate::hex::types::InvalidParam;
 use crate::journal::{LaunchOptions, Origin};
+use crate::tui::relative_date::RelDate;
 
 /// One parameter field.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,9 @@ pub struct Field {
     /// Multiselect: the chosen options.
     pub chosen: BTreeSet<usize>,
     pub error: Option<String>,
+    /// A date field set with its date keys: what it means relative to today, which a saved
+    /// preset keeps instead of the date (see `relative_date`). Typing a date makes it fixed.
+    pub relative: Option<RelDate>,
 }
 
 impl Field {
@@ -45,6 +49,7 @@ impl Field {
             pointer: 0,
             chosen: BTreeSet::new(),
             error: None,
+            relative: None,
             spec,
         };
         if let Some(v) = value.or(f.spec.default.clone().as_ref()) {
@@ -67,6 +72,7 @@ impl Field {
             pointer: 0,
             chosen: BTreeSet::new(),
             error: None,
+            relative: None,
         }
     }
 
@@ -185,6 +191,12 @@ impl Field {
         Ok(Some((name, value)))
     }
 
+    /// Sets a date field to `rel` as of `today`, and keeps it relative.
+    fn set_relative(&mut self, rel: RelDate, today: Date) {
+        self.text = rel.resolve(today).to_string();
+        self.relative = Some(rel);
+    }
+
     /// Handles a key meant for this field; false when the field does not use it.
     fn key(&mut self, key: &KeyEvent, today: Date) -> bool {
         let plain = !key
@@ -213,12 +225,26 @@ impl Field {
                     self.chosen.insert(self.pointer);
                 }
             }
-            // Date shortcuts: letters and +/- are never part of a typed date.
-            (ParamKind::Date, KeyCode::Char('t')) if plain => self.text = today.to_string(),
+            // Date shortcuts: letters and +/- are never part of a typed date. They keep the
+            // field relative to today, so a preset saved from it stays current.
+            (ParamKind::Date, KeyCode::Char('t')) if plain => {
+                self.set_relative(RelDate::Days(0), today);
+            }
             (ParamKind::Date, KeyCode::Char('y')) if plain => {
-                self.text = today.yesterday().unwrap_or(today).to_string();
+                self.set_relative(RelDate::Days(-1), today);
+            }
+            (ParamKind::Date, KeyCode::Char('b')) if plain => {
+                self.set_relative(RelDate::MonthStart, today);
+            }
+            (ParamKind::Date, KeyCode::Char('e')) if plain => {
+                self.set_relative(RelDate::LastMonthEnd, today);
             }
             (ParamKind::Date, KeyCode::Char(c @ ('+' | '-'))) if plain && !self.text.is_empty() => {
+                let days = if c == '+' { 1 } else { -1 };
+                if let Some(shifted) = self.relative.and_then(|r| r.shift(days)) {
+                    self.set_relative(shifted, today);
+                    return true;
+                }
                 let Ok(d) = parse_date(&self.text) else {
                     return edit_text(&mut self.text, key);
                 };
@@ -228,9 +254,14 @@ impl Field {
                     d.yesterday()
                 };
                 self.text = next.unwrap_or(d).to_string();
+                self.relative = None;
             }
             (ParamKind::Text | ParamKind::Number | ParamKind::Date, _) => {
-                return edit_text(&mut self.text, key);
+                let edited = edit_text(&mut self.text, key);
+                if edited {
+                    self.relative = None;
+                }
+                return edited;
             }
             _ => return false,
         }
@@ -434,6 +465,27 @@ impl Form {
     pub fn prev(&mut self) {
         let n = self.slots().len().max(1);
         self.focus = (self.focus + n - 1) % n;
+    }
+
+    /// The date fields kept relative to today, by parameter name: what a saved preset holds
+    /// for them instead of the date.
+    pub fn relative_dates(&self) -> Vec<(String, RelDate)> {
+        self.fields
+            .iter()
+            .filter(|f| !f.free)
+            .filter_map(|f| f.relative.map(|r| (f.spec.name.clone(), r)))
+            .collect()
+    }
+
+    /// Sets the date field `name` to `rel` as of `today`, kept relative (a preset loaded).
+    pub fn set_relative(&mut self, name: &str, rel: RelDate, today: Date) {
+        if let Some(field) = self
+            .fields
+            .iter_mut()
+            .find(|f| !f.free && f.spec.name == name && f.spec.kind == ParamKind::Date)
+        {
+            field.set_relative(rel, today);
+        }
     }
 
     /// Handles a key for the focused slot; false when it is not an editing key there.

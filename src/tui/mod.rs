@@ -25,6 +25,7 @@ pub mod pipeline_data;
 pub(crate) mod pipeline_fixtures;
 pub mod presets;
 pub mod query;
+pub mod relative_date;
 pub mod run_order;
 pub mod run_rows;
 pub mod terminal;

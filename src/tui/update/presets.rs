@@ -1,6 +1,7 @@
 //! `:preset NAME`, `:preset save NAME`, `:preset delete NAME` in the launch form: named sets of
 //! parameter values and run options per project. Saving validates the form first, so a preset
-//! never holds a value the form would refuse.
+//! never holds a value the form would refuse. A date set with the form's date keys is saved as
+//! what it means (`yesterday`, `today-7`, `last month end`) and resolved again on each load.
 
 use super::inform;
 use crate::journal::Origin;
@@ -8,6 +9,7 @@ use crate::tui::form::Form;
 use crate::tui::model::{Level, Model, Screen};
 use crate::tui::msg::Effect;
 use crate::tui::presets::Preset;
+use crate::tui::relative_date::RelDate;
 
 pub(super) fn command(model: &mut Model, args: &str) -> Vec<Effect> {
     if model.screen != Screen::Form || model.form.is_none() {
@@ -61,8 +63,15 @@ fn save(model: &mut Model, name: &str) -> Vec<Effect> {
         );
         return Vec::new();
     };
+    // Dates set with the date keys are kept as what they mean (`yesterday`), not the date.
+    let mut params = request.params;
+    for (name, rel) in form.relative_dates() {
+        if let Some(value) = params.get_mut(&name) {
+            *value = serde_json::Value::String(rel.to_string());
+        }
+    }
     let preset = Preset {
-        params: request.params,
+        params,
         options: request.options,
     };
     model
@@ -98,10 +107,11 @@ fn delete(model: &mut Model, name: &str) -> Vec<Effect> {
 }
 
 fn load(model: &mut Model, name: &str) -> Vec<Effect> {
+    let today = model.now.to_zoned(model.tz.clone()).date();
     let Some(form) = model.form.as_ref() else {
         return Vec::new();
     };
-    let Some(preset) = model
+    let Some(mut preset) = model
         .presets
         .get(&form.project_id)
         .and_then(|p| p.get(name))
@@ -122,38 +132,54 @@ fn load(model: &mut Model, name: &str) -> Vec<Effect> {
         );
         return Vec::new();
     };
+    let specs = match &form.pipeline {
+        Some(file) => model
+            .pipelines
+            .rows()
+            .iter()
+            .find(|d| d.file.as_deref() == Some(file.as_path()))
+            .map(|d| d.specs.clone())
+            .unwrap_or_default(),
+        None => model
+            .projects
+            .load
+            .data()
+            .and_then(|rows| rows.iter().find(|r| r.project.id == form.project_id))
+            .map(|r| r.specs.clone())
+            .unwrap_or_default(),
+    };
+    // Relative dates (`yesterday`, `last month end`) of date parameters mean today's date for
+    // them; their fields stay relative, so saving the preset again keeps the words. (A text
+    // parameter that says "today" is left as it is.)
+    let mut relative = Vec::new();
+    for (param, value) in &mut preset.params {
+        let is_date = specs
+            .iter()
+            .any(|s| s.name == *param && s.kind == crate::hex::params::ParamKind::Date);
+        if let Some(rel) = value.as_str().and_then(RelDate::parse).filter(|_| is_date) {
+            *value = serde_json::Value::String(rel.resolve(today).to_string());
+            relative.push((param.clone(), rel));
+        }
+    }
     let mut next = match &form.pipeline {
         // A pipeline's form stays a pipeline's form: its parameters are the definition's, and
         // ctrl-s must start the pipeline, not a project named `pipeline:NAME`.
         Some(file) => {
             let name = form.project_title.clone().unwrap_or_default();
-            let specs = model
-                .pipelines
-                .rows()
-                .iter()
-                .find(|d| d.file.as_deref() == Some(file.as_path()))
-                .map(|d| d.specs.clone())
-                .unwrap_or_default();
             Form::for_pipeline(&name, file, &specs, &preset.params)
         }
-        None => {
-            let specs = model
-                .projects
-                .load
-                .data()
-                .and_then(|rows| rows.iter().find(|r| r.project.id == form.project_id))
-                .map(|r| r.specs.clone())
-                .unwrap_or_default();
-            Form::new(
-                &form.project_id,
-                form.project_title.as_deref(),
-                &specs,
-                Some(&preset.params),
-                Some(&preset.options),
-            )
-        }
+        None => Form::new(
+            &form.project_id,
+            form.project_title.as_deref(),
+            &specs,
+            Some(&preset.params),
+            Some(&preset.options),
+        ),
     };
     next.rerun_of = form.rerun_of.clone();
+    for (param, rel) in relative {
+        next.set_relative(&param, rel, today);
+    }
     let (level, text) = if next.prefill_notes.is_empty() {
         (Level::Info, format!("loaded preset {name:?}"))
     } else {

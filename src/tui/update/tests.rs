@@ -15,6 +15,7 @@ use crate::tui::model::{
 use crate::tui::msg::{Effect, LaunchFailure, Msg};
 
 use super::test_kit::*;
+use crate::tui::relative_date::RelDate;
 
 #[test]
 fn number_keys_switch_screens_and_projects_load_on_demand() {
@@ -627,6 +628,54 @@ fn presets_save_load_and_delete_from_the_form() {
 
     let effects = preset(&mut m, &keys, "delete month end");
     assert!(matches!(effects.as_slice(), [Effect::SavePresets(p)] if p["p1"].is_empty()));
+}
+
+#[test]
+fn a_date_set_with_its_keys_is_saved_relative_and_means_a_new_date_on_a_later_day() {
+    let (mut m, keys) = model();
+    press(&mut m, &keys, 'j');
+    press(&mut m, &keys, 'r');
+    let today = m.now.to_zoned(m.tz.clone()).date();
+    // y, then - : the day before yesterday, kept relative.
+    press(&mut m, &keys, 'y');
+    press(&mut m, &keys, '-');
+    let field = &m.form.as_ref().unwrap().fields[0];
+    assert_eq!(field.relative, Some(RelDate::Days(-2)));
+    assert_eq!(field.text, RelDate::Days(-2).resolve(today).to_string());
+    let effects = preset(&mut m, &keys, "save two days back");
+    let [Effect::SavePresets(saved)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(saved["p1"]["two days back"].params["day"], json!("today-2"));
+    // e: last month's end, saved as such.
+    press(&mut m, &keys, 'e');
+    let effects = preset(&mut m, &keys, "save month close");
+    let [Effect::SavePresets(saved)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(
+        saved["p1"]["month close"].params["day"],
+        json!("last month end")
+    );
+    // A typed date is fixed.
+    press(&mut m, &keys, 't');
+    code(&mut m, &keys, KeyCode::Backspace, KeyModifiers::NONE);
+    press(&mut m, &keys, '9');
+    assert_eq!(m.form.as_ref().unwrap().fields[0].relative, None);
+
+    // Three days later the preset means three days later's date.
+    m.now += jiff::SignedDuration::from_hours(72);
+    let later = m.now.to_zoned(m.tz.clone()).date();
+    preset(&mut m, &keys, "two days back");
+    let field = &m.form.as_ref().unwrap().fields[0];
+    assert_eq!(field.text, RelDate::Days(-2).resolve(later).to_string());
+    assert_eq!(field.relative, Some(RelDate::Days(-2)), "still relative");
+    let request = m.form.as_mut().unwrap().validate(Origin::Tui).unwrap();
+    assert_eq!(
+        request.params["day"],
+        json!(RelDate::Days(-2).resolve(later).to_string()),
+        "what is sent is the date"
+    );
 }
 
 #[test]

@@ -279,11 +279,18 @@ fn param_row(i: usize, f: &Field, on: bool, free: bool) -> Row {
                 (_, false) => "(project default)",
             };
             let hint = match spec.kind {
-                ParamKind::Date => "t today · y yesterday · +/- a day",
+                ParamKind::Date => {
+                    "t today · y yesterday · +/- a day · b month start · e last month end"
+                }
                 ParamKind::Number => "a number",
                 _ => "text",
             };
-            (text_value(&f.text, placeholder, spec.required), hint)
+            let mut value = text_value(&f.text, placeholder, spec.required);
+            // Kept relative: a preset saved now holds these words, not the date.
+            if let Some(rel) = f.relative {
+                value.push(Span::styled(format!("  ({rel})"), style::dim()));
+            }
+            (value, hint)
         }
         ParamKind::Checkbox => (vec![check(f.checked)], "space toggles"),
         ParamKind::Dropdown => match spec.options.get(f.pointer) {
@@ -428,6 +435,23 @@ mod tests {
     #[test]
     fn prefilled_from_the_last_launch() {
         insta::assert_snapshot!(render(&form_model(), 120, 22).backend());
+    }
+
+    #[test]
+    fn a_relative_date_says_what_it_means() {
+        let mut m = form_model();
+        let today = m.now.to_zoned(m.tz.clone()).date();
+        if let Some(f) = m.form.as_mut() {
+            f.set_relative(
+                "run_date",
+                crate::tui::relative_date::RelDate::Days(-1),
+                today,
+            );
+        }
+        let t = render(&m, 120, 22);
+        let text = t.backend().to_string();
+        assert!(text.contains("(yesterday)"), "{text}");
+        insta::assert_snapshot!(t.backend());
     }
 
     #[test]
