@@ -28,7 +28,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use hexdash::emulator::{EmulatorOptions, RunRecord, RunningEmulator, Scenario, start};
-use hexdash::journal::{self, JournalState, LaunchEnd};
+use hexdash::journal::{self, Event, JournalState, LaunchEnd};
+use jiff::Timestamp;
 use serde_json::Value;
 
 const TOKEN: &str = "hxtp_crash_test_token_0001";
@@ -319,6 +320,27 @@ fn launch_facts(book: &JournalState, iter: u64) -> LaunchFacts {
     f
 }
 
+/// When iteration `iter`'s launch was reconciled (recorded `adopted` or `abandoned`), and
+/// whether its own process had found its outcome unknown first (then it reconciles the launch
+/// itself, alive).
+fn reconciled_at(h: &Harness, iter: u64) -> Option<(Timestamp, bool)> {
+    let events = journal::load(h.journal_path()).unwrap().events;
+    let launch_id = events.iter().find_map(|e| match &e.event {
+        Event::LaunchIntent(i) if iter_of(&i.params) == Some(iter) => Some(i.launch_id.clone()),
+        _ => None,
+    })?;
+    let of_launch = |e: &&journal::Envelope| e.event.launch_id() == Some(launch_id.as_str());
+    let unknown = events
+        .iter()
+        .filter(of_launch)
+        .any(|e| matches!(e.event, Event::LaunchOutcomeUnknown { .. }));
+    events
+        .iter()
+        .filter(of_launch)
+        .find(|e| matches!(e.event, Event::Adopted { .. } | Event::Abandoned { .. }))
+        .map(|e| (e.at, unknown))
+}
+
 /// Waits until `ready` holds, the child exits, or the guard passes; true when `ready` held.
 fn wait_for(child: &mut Reaped, mut ready: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + PAUSE_GUARD;
@@ -418,6 +440,16 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
                     "{}",
                     context("the run never showed up on the emulator")
                 );
+                // Paused before it records the run, the child has not settled its launch, and
+                // while it lives nobody else may.
+                if child.exited().is_none() {
+                    assert_eq!(
+                        launch_facts(&h.book(), iter).pending,
+                        1,
+                        "{}",
+                        context("the launch of a live, paused hexdash was settled by another")
+                    );
+                }
             }
             Aim::Delay(d) => std::thread::sleep(d),
             Aim::AfterExit => {
@@ -426,11 +458,28 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
             }
         }
         exited_by_itself = exited_by_itself.or_else(|| child.exited());
+        let kill_sent = Timestamp::now();
         child.kill();
 
         // Where did the kill land? A launch still pending is told apart after the restart, by
-        // whether Hex has its run: a random kill may land while the POST is in flight.
+        // whether Hex has its run: a random kill may land while the POST is in flight. So is one
+        // the rival reconciled after the kill: it sees the killed process gone at once (the
+        // kernel says so) and adopts or abandons its launch, sometimes before this look (seed
+        // 1592640677 under load: adopted 6 ms after the kill, then taken for a kill while
+        // following). Only a reconciliation recorded before the kill, while the child lived and
+        // had not lost an answer, was another process taking a live process's launch.
         let facts = launch_facts(&h.book(), iter);
+        let reconciled = reconciled_at(&h, iter);
+        if let Some((at, false)) = reconciled {
+            assert!(
+                at > kill_sent,
+                "{}",
+                context(&format!(
+                    "the launch was reconciled at {at}, before the kill at {kill_sent}, by a \
+                     process other than its live launcher"
+                ))
+            );
+        }
         let landed = if let Some(status) = exited_by_itself {
             // COMPLETED exits 0, ERRORED 1.
             assert!(
@@ -441,7 +490,7 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
             Some(Moment::AfterExit)
         } else if facts.intents == 0 {
             Some(Moment::BeforeIntent)
-        } else if facts.pending == 1 {
+        } else if facts.pending == 1 || reconciled.is_some() {
             None
         } else if facts.runs.iter().any(|&(_, active)| active) {
             Some(Moment::WhileFollowing)
