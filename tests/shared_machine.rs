@@ -131,3 +131,55 @@ fn a_dashboard_twelve_runs_and_a_watch_share_one_data_dir_and_one_budget() {
     assert_eq!(refused, 0, "Hex refused requests: the budget is not shared");
     assert!(most <= 60, "{most} requests in one minute");
 }
+
+/// A launch held up for long (here paused right after Hex's 201, before the run is recorded, as
+/// a slow POST or listings with backoff hold it) keeps its process alive on the store: the
+/// orphan pass, which waits for that launch's project lock, runs beside the heartbeat rather
+/// than in its loop. Were the heartbeat to stop, after 10 s another process would take this live
+/// one for dead and settle its launch under it. Watched over 22 s: two orphan passes and more
+/// than the grace.
+#[test]
+fn a_launch_held_up_for_long_keeps_its_process_heartbeat_going() {
+    let emu = Emu::start(&scenario());
+    let home = Home::with_config(&config());
+    let mut child = home
+        .std_command(&["run", "etl", "--wait"])
+        .env("HEX_API_URL", emu.base_url())
+        .env("HEX_API_TOKEN", TOKEN)
+        .env("HEXDASH_TEST_PAUSE_AT", "after_post")
+        .env("HEXDASH_TEST_PAUSE_MS", "60000")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the run at the emulator", Duration::from_secs(30), || {
+        emu.runs().len() == 1
+    });
+    let store =
+        rusqlite::Connection::open(home.data_dir().join(hexdash::journal::FILE_NAME)).unwrap();
+    let pid = child.id();
+    let heartbeat_age_ms = || -> i64 {
+        let beat: i64 = store
+            .query_row(
+                "SELECT heartbeat_ms FROM processes WHERE pid = ?1",
+                [pid],
+                |r| r.get(0),
+            )
+            .unwrap();
+        Timestamp::now().as_millisecond() - beat
+    };
+    let watched = std::time::Instant::now();
+    let mut oldest = 0;
+    while watched.elapsed() < Duration::from_secs(22) {
+        oldest = oldest.max(heartbeat_age_ms());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // A heartbeat every second; a busy machine may delay one by a few.
+    assert!(
+        oldest < 5_000,
+        "the paused launcher's heartbeat was {oldest} ms old at worst: it would look dead"
+    );
+}

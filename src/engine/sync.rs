@@ -30,6 +30,11 @@ pub(crate) const ALIVE_GRACE: Duration = Duration::from_secs(10);
 
 pub(crate) async fn keep_in_sync(inner: Weak<Inner>) {
     let mut count: u64 = 0;
+    // The orphan pass runs beside this loop, one at a time: it waits for project locks, which a
+    // launch of this process may hold for half a minute (a slow POST, then listings with
+    // backoff). Awaited here, it would stop the heartbeat that long, and after `ALIVE_GRACE`
+    // the other processes would take this live process for dead and settle its launch.
+    let mut orphans: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         tokio::time::sleep(PERIOD).await;
         count = count.wrapping_add(1);
@@ -52,8 +57,15 @@ pub(crate) async fn keep_in_sync(inner: Weak<Inner>) {
             inner.publish(updates);
             inner.wake.notify_one();
         }
-        if count.is_multiple_of(ORPHANS_EVERY) {
-            launch::reconcile_orphans(&inner).await;
+        if count.is_multiple_of(ORPHANS_EVERY)
+            && orphans
+                .as_ref()
+                .is_none_or(tokio::task::JoinHandle::is_finished)
+        {
+            let inner = std::sync::Arc::clone(&inner);
+            orphans = Some(tokio::spawn(async move {
+                launch::reconcile_orphans(&inner).await;
+            }));
         }
     }
 }
