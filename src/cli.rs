@@ -54,6 +54,9 @@ pub enum Command {
     Pipeline(PipelineArgs),
     /// What hexdash launched, watched and cancelled, newest first (from the journal).
     History(HistoryArgs),
+    /// The operator's log: every launch, rerun and cancel done through hexdash, with who, when,
+    /// profile, parameters and outcome, newest first (from the store; works offline).
+    Log(LogArgs),
     /// Show, check or create the config file.
     Config(ConfigArgs),
     /// Start the Hex API emulator (a stateful offline stand-in for Hex).
@@ -324,6 +327,23 @@ pub struct HistoryArgs {
     /// Print a JSON array instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only what was done since: a span back from now (`24h`, `7d`, `90m`), a date
+    /// (`2026-12-01`, from its start in local time) or a time (`2026-12-01T09:00:00Z`).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Show at most this many entries (0 = all).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub limit: usize,
+    /// Print a JSON array instead of a table.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV (RFC 4180, a header row first) instead of a table.
+    #[arg(long)]
+    pub csv: bool,
 }
 
 #[derive(Debug, Args)]

@@ -360,6 +360,26 @@ fn star_x_y_cancels_three_marked_runs_after_a_preview_and_sums_up() {
     pty.wait_for("the rows KILLED", |s| {
         !s.contains("Bulk cancel") && s.matches("KILLED").count() == 3
     });
+    // The operator's log has the four launches from the command line and the three cancels
+    // from here, newest first.
+    pty.type_keys(":log\r");
+    pty.wait_for("the operator's log", |s| {
+        s.contains("The operator's log")
+            && s.matches(" cancel ").count() == 3
+            && s.matches(" launch ").count() == 4
+    });
+    let log = pty.screen();
+    let first = log
+        .lines()
+        .find(|l| l.contains(" cancel ") || l.contains(" launch "))
+        .unwrap();
+    assert!(first.contains(" cancel "), "newest first:\n{log}");
+    assert!(
+        log.contains("confirmed: KILLED") || log.contains("sent"),
+        "{log}"
+    );
+    pty.type_keys("j");
+    pty.wait_for("the log closed", |s| !s.contains("The operator's log"));
     quit(pty);
 }
 

@@ -9,6 +9,7 @@ mod demo;
 mod emulator_cmd;
 mod exit;
 mod history;
+mod operator_log;
 pub mod output;
 mod params;
 mod pipeline_cmd;
@@ -82,6 +83,16 @@ async fn execute(cli: &Cli) -> Result<Exit, Failure> {
                 Config::load(&paths)?
             };
             history::run(&paths, &config, args)
+        }
+        Command::Log(args) => {
+            // The store and the config (for aliases) only: works offline and without a token.
+            let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;
+            let config = if cli.config.is_some() {
+                Config::load_file(&paths.config_file)?
+            } else {
+                Config::load(&paths)?
+            };
+            operator_log::run(&paths, &config, args)
         }
     }
 }

@@ -38,7 +38,10 @@ pub use replay::{
     CancelState, EndedLaunch, JournalState, LastLaunch, LaunchEnd, PendingLaunch, PipelineEntry,
     RunDuration, RunKey, RunRecord, UnknownOutcome,
 };
-pub use store::{Journal, Loaded, Opened, Recorded, Replayed, UsualTime, load, load_state};
+pub use store::{
+    ActionKind, Journal, Loaded, Opened, OperatorAction, Recorded, Replayed, UsualTime, load,
+    load_state,
+};
 pub use working::RECENT_COMPLETED;
 
 /// The `kind` of the pipeline entry that ends a pipeline run (until it is resumed).

@@ -27,11 +27,13 @@ use super::process::Launcher;
 use super::replay::{JournalState, RunRecord};
 use super::schema::{self, Migrated};
 
+mod actions;
 mod run_prefix;
 mod usual_times;
 
 use super::working;
 use crate::clock::{self, SharedClock};
+pub use actions::{ActionKind, OperatorAction};
 pub use usual_times::UsualTime;
 
 /// How long a writer waits for another process's transaction before giving up. Transactions

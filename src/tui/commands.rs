@@ -2,7 +2,7 @@
 //! `tab` completes, and what "unknown command" suggests from — so none of them can forget one.
 
 /// `(name, argument, what it does)`.
-pub const COMMANDS: [(&str, &str, &str); 8] = [
+pub const COMMANDS: [(&str, &str, &str); 9] = [
     ("projects", "", "projects screen"),
     ("runs", "", "runs screen"),
     ("pipelines", "", "pipelines screen"),
@@ -12,6 +12,11 @@ pub const COMMANDS: [(&str, &str, &str); 8] = [
         "preset",
         "[save|delete] NAME",
         "form: load, save or delete a preset",
+    ),
+    (
+        "log",
+        "",
+        "the operator's log: who launched and cancelled what",
     ),
     ("q", "", "quit"),
     ("q!", "", "quit without asking"),

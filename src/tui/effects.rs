@@ -46,6 +46,9 @@ impl Io {
     }
 }
 
+/// How many of the newest operator actions `:log` shows (`hexdash log` has them all).
+const LOG_ENTRIES: usize = 200;
+
 pub struct Runner {
     pub engine: Engine,
     /// Where `SavePresets` writes; `None` keeps presets for this session only.
@@ -67,6 +70,15 @@ impl Runner {
     pub fn run(&self, effect: Effect) -> Option<String> {
         match effect {
             Effect::FetchProjects => self.list_projects(Listing::Kept),
+            Effect::LoadOperatorLog => {
+                let (path, tx) = (self.engine.journal_path().to_path_buf(), self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let read = crate::journal::Journal::attach(path)
+                        .and_then(|(journal, _)| journal.operator_actions(None, LOG_ENTRIES))
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::OperatorLog(read));
+                });
+            }
             Effect::RefreshProjects => self.list_projects(Listing::Anew),
             Effect::RelistProjects => self.list_projects(Listing::Quietly),
             Effect::FetchLastRun(project_id) => {

@@ -72,6 +72,8 @@ pub enum Overlay {
     Confirm(Confirm),
     /// What a bulk action did to each run; any key closes it.
     BulkReport(super::bulk::BulkProgress),
+    /// The operator's log (`:log`), newest first; any key closes it.
+    Log(Vec<crate::journal::OperatorAction>),
 }
 
 /// A yes/no question. The default answer is no.

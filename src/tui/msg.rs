@@ -50,6 +50,8 @@ pub enum Msg {
         project_id: String,
         result: Result<Launched, LaunchFailure>,
     },
+    /// The operator's log, newest first, or why it could not be read.
+    OperatorLog(Result<Vec<crate::journal::OperatorAction>, String>),
     CancelFinished {
         key: RunKey,
         result: Result<CancelSent, String>,
@@ -110,6 +112,8 @@ pub enum Effect {
     },
     Launch(LaunchRequest),
     Cancel(RunKey),
+    /// Read the operator's log (`:log`) from the store.
+    LoadOperatorLog,
     /// Poll this run fast while it is on screen.
     Focus(RunKey, bool),
     /// Discovery lists this project often while it is under the cursor.

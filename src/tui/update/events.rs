@@ -190,6 +190,23 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::OperatorLog(Ok(actions)) => {
+            let text = format!("the operator's log: {} recorded", actions.len());
+            inform(model, Level::Info, text);
+            // Over the screen unless a question is open there.
+            if model.overlay.is_none() {
+                model.overlay = Some(Overlay::Log(actions));
+            }
+            Vec::new()
+        }
+        Msg::OperatorLog(Err(error)) => {
+            inform(
+                model,
+                Level::Error,
+                format!("cannot read the operator's log: {error}"),
+            );
+            Vec::new()
+        }
         Msg::EffectFailed(error) => {
             inform(model, Level::Error, error);
             Vec::new()

@@ -107,7 +107,7 @@ fn on_overlay_key(
             }
         },
         // Read, then closed by any key.
-        Overlay::BulkReport(_) => Vec::new(),
+        Overlay::BulkReport(_) | Overlay::Log(_) => Vec::new(),
         Overlay::Confirm(confirm) => {
             if has(Action::Confirm) {
                 confirmed(model, confirm)
@@ -248,6 +248,10 @@ fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
         (Some("projects" | "p"), None) => show(model, Screen::Projects),
         (Some("runs" | "r"), None) => show(model, Screen::Runs),
         (Some("pipelines"), None) => pipelines::show_list(model),
+        (Some("log"), None) => {
+            inform(model, Level::Info, "reading the operator's log…".into());
+            vec![Effect::LoadOperatorLog]
+        }
         (Some("pipeline"), Some(id)) => pipelines::open_by_id(model, id),
         (Some("q" | "quit"), None) => request_quit(model),
         (Some("q!" | "quit!"), None) => {

@@ -12,6 +12,7 @@ mod chrome;
 mod detail;
 mod form;
 pub mod hit;
+mod operator_log;
 mod overlay;
 mod pipeline_graph;
 mod pipeline_run;
@@ -92,6 +93,7 @@ pub fn draw(frame: &mut Frame, model: &Model, keys: &KeyMap) {
         Some(Overlay::CommandLine(text)) => overlay::command_line(frame, hints, text),
         Some(Overlay::Confirm(c)) => overlay::confirm(frame, above_status, model, keys, c),
         Some(Overlay::BulkReport(progress)) => bulk::report(frame, above_status, progress),
+        Some(Overlay::Log(actions)) => operator_log::draw(frame, above_status, model, actions),
     }
 }
 
