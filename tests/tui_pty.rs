@@ -45,6 +45,12 @@ fn demo_lists_launches_cancels_and_quits_restoring_the_terminal() {
     pty.type_keys("y");
     pty.wait_for("KILLED", |s| s.contains("KILLED"));
 
+    // :profile in the demo says why it cannot switch, and the dashboard stays.
+    pty.type_keys(":profile staging\r");
+    pty.wait_for("the refusal", |s| {
+        s.contains("the demo runs on its own emulator") && s.contains("KILLED")
+    });
+
     pty.type_keys("q");
     // Asked first if a run launched here is still active; yes either way.
     pty.wait_for("the quit question or the end", |s| {

@@ -125,7 +125,7 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
         Some(DemoCommand::Cancel(a)) => cancel::run(&ctx, a).await,
         None if crate::tui::dashboard::has_terminal() => {
             let read_only = ctx.profile.read_only;
-            crate::tui::dashboard::open(ctx, read_only, None)
+            crate::tui::dashboard::open(ctx, read_only, None, false)
                 .await
                 .map(|_| Exit::Completed)
         }

@@ -28,7 +28,7 @@ pub async fn run(cli: &Cli) -> Result<Exit, Failure> {
     let mut notice = None;
     loop {
         let current = ctx.profile.name.clone();
-        match open(ctx, cli.read_only, notice.take()).await? {
+        match open(ctx, cli.read_only, notice.take(), true).await? {
             AppExit::SwitchProfile(name) => match Context::load_for_profile(cli, Some(&name)) {
                 Ok(next) => ctx = next,
                 Err(f) => {
@@ -46,10 +46,13 @@ pub async fn run(cli: &Cli) -> Result<Exit, Failure> {
 }
 
 /// Runs the dashboard on `ctx` until it quits or asks for another profile.
+/// `switch`: whether `:profile NAME` may leave for another of the config's profiles (not in the
+/// demo, whose profile is its own emulator's).
 pub async fn open(
     ctx: Context,
     read_only_flag: bool,
     notice: Option<Message>,
+    switch: bool,
 ) -> Result<AppExit, Failure> {
     let (keys, key_warnings) = KeyMap::from_config(&ctx.config);
     for w in &key_warnings {
@@ -57,6 +60,7 @@ pub async fn open(
     }
     let read_only = read_only_flag || ctx.profile.read_only;
     let mut model = Model::new(&ctx.profile.name, read_only, jiff::Timestamp::now());
+    model.status.profiles = switch.then(|| ctx.config.profiles.keys().cloned().collect());
     model.aliases = ctx
         .config
         .projects

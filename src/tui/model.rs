@@ -321,6 +321,9 @@ pub struct StatusBar {
     pub health: Health,
     pub budget: Option<BudgetSnapshot>,
     pub message: Option<Message>,
+    /// The profiles `:profile NAME` may switch to (the config's); `None` where switching is not
+    /// possible (the demo, on its own emulator).
+    pub profiles: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -395,6 +398,7 @@ impl Model {
                 },
                 budget: None,
                 message: None,
+                profiles: Some(Vec::new()),
             },
             session_runs: HashSet::new(),
             pinned: BTreeSet::new(),

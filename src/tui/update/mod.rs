@@ -258,7 +258,7 @@ fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
             model.quit = true;
             Vec::new()
         }
-        (Some("profile"), Some(name)) => vec![Effect::SwitchProfile(name.to_string())],
+        (Some("profile"), Some(name)) => switch_profile(model, name),
         (Some("profile"), None) => {
             inform(
                 model,
@@ -282,6 +282,38 @@ fn run_command(model: &mut Model, text: &str) -> Vec<Effect> {
             );
             Vec::new()
         }
+    }
+}
+
+/// `:profile NAME`: only to a profile the config has, and not where switching is impossible; a
+/// refusal leaves the dashboard as it is (nothing restarts).
+fn switch_profile(model: &mut Model, name: &str) -> Vec<Effect> {
+    let refusal = match &model.status.profiles {
+        None => Some(
+            "the demo runs on its own emulator: :profile switches between the profiles of your \
+             config in `hexdash`, not in the demo"
+                .to_string(),
+        ),
+        Some(_) if name == model.status.profile => Some(format!("already on profile {name:?}")),
+        Some(known) if !known.iter().any(|p| p == name) => {
+            let hint = crate::config::did_you_mean(name, known.iter().map(String::as_str))
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            let list = if known.is_empty() {
+                "the config defines none: add a [profiles.NAME] table".to_string()
+            } else {
+                format!("configured: {}", known.join(", "))
+            };
+            Some(format!("no profile {name:?}{hint}; {list}"))
+        }
+        Some(_) => None,
+    };
+    match refusal {
+        Some(text) => {
+            inform(model, Level::Error, text);
+            Vec::new()
+        }
+        None => vec![Effect::SwitchProfile(name.to_string())],
     }
 }
 

@@ -425,6 +425,7 @@ fn help_and_command_line() {
     }
     code(&mut m, &keys, KeyCode::Enter, KeyModifiers::NONE);
     assert_eq!(m.screen, Screen::Runs);
+    m.status.profiles = Some(vec!["default".into(), "staging".into()]);
     press(&mut m, &keys, ':');
     for c in "profile staging".chars() {
         press(&mut m, &keys, c);
@@ -676,6 +677,36 @@ fn a_date_set_with_its_keys_is_saved_relative_and_means_a_new_date_on_a_later_da
         json!(RelDate::Days(-2).resolve(later).to_string()),
         "what is sent is the date"
     );
+}
+
+#[test]
+fn profile_switches_only_to_a_configured_profile_and_never_in_the_demo() {
+    let (mut m, keys) = model();
+    let say = |m: &mut Model, text: &str| {
+        let effects = command(m, &keys, text);
+        let msg = m
+            .status
+            .message
+            .clone()
+            .map(|msg| msg.text)
+            .unwrap_or_default();
+        (effects, msg)
+    };
+    m.status.profiles = Some(vec!["default".into(), "staging".into()]);
+    let (effects, msg) = say(&mut m, "profile stagng");
+    assert!(effects.is_empty(), "nothing restarts");
+    assert!(
+        msg.contains("did you mean") && msg.contains("configured: default, staging"),
+        "{msg}"
+    );
+    let (effects, msg) = say(&mut m, "profile default");
+    assert!(effects.is_empty());
+    assert!(msg.contains("already on profile"), "{msg}");
+    // The demo: switching is not possible, and it says so.
+    m.status.profiles = None;
+    let (effects, msg) = say(&mut m, "profile staging");
+    assert!(effects.is_empty());
+    assert!(msg.contains("demo"), "{msg}");
 }
 
 #[test]
