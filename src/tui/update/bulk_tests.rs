@@ -181,9 +181,9 @@ fn the_filter_takes_field_terms_fuzzy_words_and_negation() {
     assert_eq!(filter(&mut m, "trigger:scheduled"), ["run-3"]);
     assert_eq!(filter(&mut m, "status:compl"), ["run-old"]);
     assert_eq!(
-        filter(&mut m, "prjp2 !status:completed"),
+        filter(&mut m, "chrn !status:completed"),
         ["run-4", "run-2"],
-        "letters in order find 'Project p2'"
+        "letters in order find 'Churn model' (p2)"
     );
     assert_eq!(filter(&mut m, "param:2026-11-27 origin:tui").len(), 5);
     assert!(filter(&mut m, "owner:nobody").is_empty());

@@ -383,9 +383,9 @@ fn ask_last_run(model: &mut Model) -> Vec<Effect> {
     vec![Effect::FetchLastRun(id)]
 }
 
-/// Runs journalled without a title (`hexdash run ALIAS`, runs found on Hex) take their project's
-/// from the projects list: lists, filters (a project's `enter` filters by its title) and dialogs
-/// name them like any other.
+/// Runs journalled without a title (`hexdash run ALIAS`, runs found on Hex) or under another
+/// name (a pipeline step's alias) take their project's title from the projects list: lists,
+/// filters (a project's `enter` filters by its title) and dialogs name them like any other.
 fn title_untitled_runs(model: &mut Model) {
     let Some(projects) = model.projects.load.data() else {
         return;
@@ -394,9 +394,12 @@ fn title_untitled_runs(model: &mut Model) {
         .iter()
         .map(|p| (p.project.id.as_str(), p.project.title.as_str()))
         .collect();
+    // Hex's title wins over what a launch recorded: a pipeline step records its project as the
+    // definition names it (often an alias), and a project's runs must all carry its title
+    // (`enter` on a project filters its runs by it).
     model.runs.rows.for_each_mut(|row| {
-        if row.view.project_title.is_none()
-            && let Some(title) = titles.get(row.view.key.project_id.as_str())
+        if let Some(title) = titles.get(row.view.key.project_id.as_str())
+            && row.view.project_title.as_deref() != Some(*title)
         {
             row.view.project_title = Some((*title).to_string());
         }
@@ -405,13 +408,16 @@ fn title_untitled_runs(model: &mut Model) {
 
 /// Upserts a run row; false when the update was older than what the row shows.
 fn merge(model: &mut Model, mut view: RunView, followed: bool) -> bool {
-    if view.project_title.is_none() {
-        view.project_title = model
-            .projects
-            .load
-            .data()
-            .and_then(|rows| rows.iter().find(|p| p.project.id == view.key.project_id))
-            .map(|p| p.project.title.clone());
+    // Hex's title when the projects list has it (see `title_untitled_runs`).
+    if let Some(title) = model
+        .projects
+        .load
+        .data()
+        .and_then(|rows| rows.iter().find(|p| p.project.id == view.key.project_id))
+        .map(|p| &p.project.title)
+        && view.project_title.as_ref() != Some(title)
+    {
+        view.project_title = Some(title.clone());
     }
     if let Some(row) = model.runs.rows.get_mut(&view.key) {
         let older = match (row.view.observed_at, view.observed_at) {

@@ -680,6 +680,39 @@ fn a_date_set_with_its_keys_is_saved_relative_and_means_a_new_date_on_a_later_da
 }
 
 #[test]
+fn a_pipeline_steps_run_named_by_alias_carries_its_projects_title_and_is_among_its_runs() {
+    let (mut m, keys) = model();
+    let mut step = view("p1", "run-step-1", RunStatus::Running, 6);
+    step.project_title = Some("load-alias".into());
+    step.origin = Some(Origin::Pipeline {
+        pipeline_run_id: "pr-1".into(),
+        step_id: "load".into(),
+        attempt: 1,
+    });
+    run_update(&mut m, &keys, Change::Watching, step);
+    let key = RunKey::new("p1", "run-step-1");
+    assert_eq!(
+        m.runs.rows[&key].view.project_title.as_deref(),
+        Some("Load warehouse")
+    );
+    // enter on the project lists it with the project's other runs.
+    press(&mut m, &keys, '1');
+    press(&mut m, &keys, '/');
+    for c in "load".chars() {
+        press(&mut m, &keys, c);
+    }
+    enter(&mut m, &keys);
+    assert_eq!(
+        m.selected_project()
+            .map(|p| p.project.id.clone())
+            .as_deref(),
+        Some("p1")
+    );
+    enter(&mut m, &keys);
+    assert!(m.visible_runs().iter().any(|r| r.view.key == key));
+}
+
+#[test]
 fn profile_switches_only_to_a_configured_profile_and_never_in_the_demo() {
     let (mut m, keys) = model();
     let say = |m: &mut Model, text: &str| {
@@ -732,7 +765,8 @@ fn filtering_runs_moves_the_cursor_off_hidden_rows_and_1_again_refreshes_project
     press(&mut m, &keys, '2');
     m.runs.cursor = crate::tui::cursor::Cursor::on(RunKey::new("p1", "run-aaaa-1"));
     press(&mut m, &keys, '/');
-    for c in "project p2".chars() {
+    // p2 is "Churn model" in the projects list, whatever its runs recorded.
+    for c in "churn".chars() {
         press(&mut m, &keys, c);
     }
     assert_eq!(selected(&m), Some(RunKey::new("p2", "r-other")));

@@ -204,8 +204,8 @@ pub fn summary(model: &Model) -> String {
         .filter(|r| !r.status.is_ended())
         .count();
     match running {
-        0 => format!("{} pipelines", style::count(defs)),
-        n => format!("{} pipelines · {n} running", style::count(defs)),
+        0 => style::plural(defs, "pipeline"),
+        n => format!("{} · {n} running", style::plural(defs, "pipeline")),
     }
 }
 

@@ -220,8 +220,8 @@ fn cells(row: &ProjectRow, id: &str, model: &Model) -> Vec<Span<'static>> {
 pub fn summary(model: &Model) -> String {
     match model.projects.load.data() {
         Some(rows) => format!(
-            "{} projects · sorted by {}",
-            style::count(rows.len()),
+            "{} · sorted by {}",
+            style::plural(rows.len(), "project"),
             model.projects.sort.label()
         ),
         None => String::new(),

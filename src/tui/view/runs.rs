@@ -194,10 +194,9 @@ pub fn summary(model: &Model) -> String {
         return String::new();
     }
     let active = model.runs.rows.values().filter(|r| r.live()).count();
-    let noun = if total == 1 { "run" } else { "runs" };
     let mut text = format!(
-        "{} {noun} · {} active",
-        style::count(total),
+        "{} · {} active",
+        style::plural(total, "run"),
         style::count(active)
     );
     if let Some(pages) = history(model) {
