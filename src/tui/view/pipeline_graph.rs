@@ -38,6 +38,9 @@ pub struct Graph {
     /// x range (start, end) of the selected box, so the caller can scroll it into view; the
     /// end is exclusive.
     pub selected_x: Option<(u16, u16)>,
+    /// The rows (first, last) of the selected box, so the caller can scroll it into view
+    /// vertically too (a tall fan-out is taller than the room for it).
+    pub selected_y: Option<(usize, usize)>,
 }
 
 /// A column entry: a step's box, or a dummy carrying a long edge through the column.
@@ -56,6 +59,7 @@ pub fn graph(steps: &[StepView], selected: Option<usize>, now: Timestamp, frame:
             lines: Vec::new(),
             width: 0,
             selected_x: None,
+            selected_y: None,
         };
     }
     let nodes = nodes(steps);
@@ -96,6 +100,7 @@ pub fn graph(steps: &[StepView], selected: Option<usize>, now: Timestamp, frame:
     let mut canvas = Canvas::new(width, height);
     let wire = Style::new().fg(Color::Gray);
     let mut selected_x = None;
+    let mut selected_y = None;
     for (c, column) in columns.iter().enumerate() {
         for &n in column {
             let node = &nodes[n];
@@ -120,6 +125,8 @@ pub fn graph(steps: &[StepView], selected: Option<usize>, now: Timestamp, frame:
             if is_selected {
                 let clamp = |v: usize| u16::try_from(v).unwrap_or(u16::MAX);
                 selected_x = Some((clamp(col_x[c]), clamp(col_x[c] + BOX_W)));
+                // The box's three rows around its middle row.
+                selected_y = Some((row[n] - 1, row[n] + 1));
             }
         }
         if c + 1 < columns.len() {
@@ -131,6 +138,7 @@ pub fn graph(steps: &[StepView], selected: Option<usize>, now: Timestamp, frame:
         lines: canvas.into_lines(),
         width: u16::try_from(width).unwrap_or(u16::MAX),
         selected_x,
+        selected_y,
     }
 }
 

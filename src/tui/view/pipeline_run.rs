@@ -64,9 +64,26 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     put(frame, top, 0);
     if graph_rows >= 3 {
         let scroll = graph_scroll(graph.selected_x, graph.width, width);
-        let mut lines = graph.lines;
-        lines.truncate(graph_rows);
-        lines.push(Line::raw(""));
+        // Taller than the room: the rows around the selected step, and say what is cut.
+        let total = graph.lines.len();
+        let first = graph_top(graph.selected_y, total, graph_rows);
+        let mut lines: Vec<Line<'static>> = graph
+            .lines
+            .into_iter()
+            .skip(first)
+            .take(graph_rows)
+            .collect();
+        let below = total.saturating_sub(first + graph_rows);
+        let cut = match (first, below) {
+            (0, 0) => Line::raw(""),
+            (above, below) => Line::styled(
+                format!(
+                    " ⋮ {above} rows above, {below} below (j/k picks a step; the graph follows)"
+                ),
+                style::dim(),
+            ),
+        };
+        lines.push(cut);
         put(frame, lines, scroll);
     }
     if show_timeline {
@@ -76,6 +93,26 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         put(frame, lines, 0);
     }
     put(frame, details, 0);
+}
+
+/// The first graph row shown so the selected box is in view: none while the graph fits, else
+/// the box kept a row from the edge it approaches, never past the last page.
+fn graph_top(selected: Option<(usize, usize)>, total: usize, rows: usize) -> usize {
+    if total <= rows || rows == 0 {
+        return 0;
+    }
+    let Some((first, last)) = selected else {
+        return 0;
+    };
+    let latest = total - rows;
+    if last < rows.saturating_sub(1) {
+        return 0;
+    }
+    // Bring the box's bottom into view with a row below it, its top too if the room allows.
+    (last + 2)
+        .saturating_sub(rows)
+        .min(first.saturating_sub(1))
+        .min(latest)
 }
 
 /// The sideways scroll that keeps the selected box in view: none while the graph fits.
@@ -155,6 +192,7 @@ fn step_details(step: Option<&StepView>, model: &Model, width: usize) -> Vec<Lin
             Style::new().fg(style::WARN),
         ));
     }
+    let mut error_lines = Vec::new();
     let second = match step.attempts.last() {
         None => Line::styled("   no run yet", style::dim()),
         Some(a) => {
@@ -177,16 +215,72 @@ fn step_details(step: Option<&StepView>, model: &Model, width: usize) -> Vec<Lin
                 )));
             }
             if let Some(e) = &a.error {
+                let e = crate::safe_text::escape_line(e);
                 let room = width.saturating_sub(spans.iter().map(Span::width).sum::<usize>() + 2);
-                spans.push(Span::styled(
-                    format!("  {}", style::fit(e, room)),
-                    Style::new().fg(ERROR),
-                ));
+                if style::width(&e) <= room {
+                    spans.push(Span::styled(format!("  {e}"), Style::new().fg(ERROR)));
+                } else {
+                    // In full, wrapped below: the reason a step failed is what the operator
+                    // came to read.
+                    error_lines = wrap(&e, width.saturating_sub(5).max(20))
+                        .into_iter()
+                        .take(MAX_ERROR_LINES)
+                        .map(|l| Line::styled(format!("     {l}"), Style::new().fg(ERROR)))
+                        .collect();
+                }
             }
             Line::from(spans)
         }
     };
-    vec![Line::from(first), second]
+    let mut lines = vec![Line::from(first), second];
+    lines.extend(error_lines);
+    lines
+}
+
+/// A step's error gets at most this many lines; Hex's errors are a sentence or two.
+const MAX_ERROR_LINES: usize = 6;
+
+/// `text` in lines of at most `width` columns, broken at spaces where it can be, inside a word
+/// where it cannot; the last line ends with `…` when the text does not fit `MAX_ERROR_LINES`.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word = word.to_string();
+        loop {
+            let needed = style::width(&line) + usize::from(!line.is_empty()) + style::width(&word);
+            if needed <= width {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            // A word longer than a line: cut it.
+            let cut: String = word.chars().take(width.max(1)).collect();
+            word = word.chars().skip(cut.chars().count()).collect();
+            lines.push(cut);
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    if lines.len() > MAX_ERROR_LINES
+        && let Some(last) = lines.get_mut(MAX_ERROR_LINES - 1)
+    {
+        *last = style::fit(&format!("{last} …"), width).into_owned();
+        if !last.ends_with('…') {
+            last.push('…');
+        }
+    }
+    lines
 }
 
 pub fn hints(model: &Model, keys: &KeyMap) -> Vec<Hint> {
@@ -250,6 +344,38 @@ mod tests {
     }
 
     #[test]
+    fn a_tall_fan_out_scrolls_to_the_selected_step_and_says_what_is_cut() {
+        let mut m = run_model("c4d5e6f7-0000-4000-8000-000000000003", 0);
+        // Ten parallel steps after `extract`: a column forty rows tall.
+        if let Some(runs) = m.pipelines.runs.as_mut()
+            && let Some(run) = runs.iter_mut().find(|r| r.name == "fan-out")
+        {
+            let template = run.steps[1].clone();
+            run.steps.truncate(1);
+            for i in 0..10 {
+                let mut step = template.clone();
+                step.id = format!("branch-{i:02}");
+                run.steps.push(step);
+            }
+        }
+        let text_at = |m: &mut Model, step: usize| {
+            m.pipelines.step = crate::tui::cursor::Cursor::at(step);
+            format!("{}", render(m, 120, 34).backend())
+        };
+        // Boxes by their top border (the timeline lists every step by name).
+        let top = text_at(&mut m, 1);
+        assert!(top.contains("┏ branch-00"), "{top}");
+        assert!(top.contains("below"), "says what is cut:\n{top}");
+        let bottom = text_at(&mut m, 10);
+        assert!(
+            bottom.contains("┏ branch-09"),
+            "the graph follows the step:\n{bottom}"
+        );
+        assert!(!bottom.contains("┌ branch-00"), "{bottom}");
+        insta::assert_snapshot!(render(&m, 120, 34).backend());
+    }
+
+    #[test]
     fn short_terminals_keep_the_summary_and_the_step_and_drop_the_graph_first() {
         let m = run_model("c4d5e6f7-0000-4000-8000-000000000003", 2);
         let text = format!("{}", render(&m, 120, 16).backend());
@@ -297,6 +423,30 @@ mod tests {
         println!(
             "pipeline run view, 30 steps, 200x50: mean {mean:?} per frame over {frames} frames"
         );
+    }
+
+    #[test]
+    fn a_long_step_error_is_wrapped_in_full() {
+        let text = "the run ERRORED in cell load_orders: relation \"orders_staging\" does not \
+                    exist (SQLSTATE 42P01) while refreshing the warehouse";
+        let lines = super::wrap(text, 30);
+        assert!(lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");
+        assert_eq!(lines.join(" "), text, "nothing lost");
+        let long = super::wrap(&"x".repeat(100), 10);
+        assert_eq!(long.len(), 10);
+        assert!(long[5].ends_with('…') && long[0].len() == 10, "{long:?}");
+    }
+
+    #[test]
+    fn a_tall_graph_scrolls_to_the_selected_step() {
+        use super::graph_top;
+        // Fits: no scroll. A box in the first rows: none either.
+        assert_eq!(graph_top(Some((40, 42)), 30, 40), 0);
+        assert_eq!(graph_top(Some((0, 2)), 60, 12), 0);
+        // Further down: its bottom row in view with a row below it.
+        assert_eq!(graph_top(Some((20, 22)), 60, 12), 12);
+        // At the end: the last page, never past it.
+        assert_eq!(graph_top(Some((56, 58)), 59, 12), 47);
     }
 
     #[test]
