@@ -122,6 +122,9 @@ impl Default for Home {
 /// An emulator on a runtime it owns, so it keeps serving while a test blocks on a child process.
 pub struct Emu {
     pub emu: RunningEmulator,
+    /// What it was started with, to start it again on the same address (an outage).
+    scenario: String,
+    speed: f64,
     // Declared last: dropped after the emulator, which needs the runtime to shut down.
     rt: tokio::runtime::Runtime,
 }
@@ -142,7 +145,37 @@ impl Emu {
         let emu = rt
             .block_on(start("127.0.0.1:0".parse().unwrap(), options))
             .unwrap();
-        Emu { emu, rt }
+        Emu {
+            emu,
+            scenario: scenario_toml.to_string(),
+            speed,
+            rt,
+        }
+    }
+
+    /// An outage: the emulator stops (connections refused), `meanwhile` runs, and a fresh one
+    /// (the scenario's state anew) starts on the same address.
+    pub fn outage(self, meanwhile: impl FnOnce()) -> Emu {
+        let addr = self.emu.addr();
+        let Emu {
+            emu,
+            scenario,
+            speed,
+            rt,
+        } = self;
+        rt.block_on(emu.shutdown());
+        meanwhile();
+        let options = EmulatorOptions {
+            speed,
+            ..EmulatorOptions::new(Scenario::from_toml_str(&scenario, "harness.toml").unwrap())
+        };
+        let emu = rt.block_on(start(addr, options)).unwrap();
+        Emu {
+            emu,
+            scenario,
+            speed,
+            rt,
+        }
     }
 
     pub fn base_url(&self) -> String {

@@ -102,7 +102,12 @@ impl Pty {
     }
 
     pub fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        self.wait_within(what, Duration::from_secs(60), pred);
+    }
+
+    /// [`Pty::wait_for`] with a bound of its own, for a state that must come within it.
+    pub fn wait_within(&self, what: &str, within: Duration, pred: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + within;
         let (parser, drawn) = &*self.parser;
         let mut guard = parser.lock().unwrap();
         loop {
