@@ -61,7 +61,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         frame.render_widget(Paragraph::new(lines).scroll((0, x_scroll)), rect);
         y = y.saturating_add(h);
     };
-    put(frame, top, 0);
+    // Text cut to fit says so (`date=2026…`, not a date that looks complete).
+    let fit = |lines: Vec<Line<'static>>| -> Vec<Line<'static>> {
+        lines
+            .into_iter()
+            .map(|l| style::fit_line(l, usize::from(width)))
+            .collect()
+    };
+    put(frame, fit(top), 0);
     if graph_rows >= 3 {
         let scroll = graph_scroll(graph.selected_x, graph.width, width);
         // Taller than the room: the rows around the selected step, and say what is cut.
@@ -92,7 +99,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         lines.push(Line::raw(""));
         put(frame, lines, 0);
     }
-    put(frame, details, 0);
+    put(frame, fit(details), 0);
 }
 
 /// The first graph row shown so the selected box is in view: none while the graph fits, else
@@ -373,6 +380,18 @@ mod tests {
         );
         assert!(!bottom.contains("┌ branch-00"), "{bottom}");
         insta::assert_snapshot!(render(&m, 120, 34).backend());
+    }
+
+    #[test]
+    fn at_80_columns_the_cut_summary_ends_with_an_ellipsis() {
+        let m = run_model("c4d5e6f7-0000-4000-8000-000000000003", 2);
+        let text = format!("{}", render(&m, 80, 34).backend());
+        let summary = text.lines().nth(1).unwrap();
+        assert!(
+            summary.contains("date=2026-11…") || summary.contains('…'),
+            "{summary}"
+        );
+        assert!(!summary.contains("quarter=Q4"), "{summary}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::engine::RunView;
@@ -278,6 +279,42 @@ pub fn fit(text: &str, width: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A line of styled spans cut to `width` columns, ending with `…` when something was cut, so
+/// cut text never looks complete (`date=2026` of `date=2026-11-28`).
+pub fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let style = line.style;
+    let mut left = width;
+    let mut spans = Vec::new();
+    for span in line.spans {
+        if left == 0 {
+            break;
+        }
+        let w = span.width();
+        if w < left {
+            left -= w;
+            spans.push(span);
+        } else {
+            // The span where the line ends: cut here, `…` in its own style.
+            let cut = fit(&span.content, left).into_owned();
+            let cut = if cut.ends_with('…') {
+                cut
+            } else {
+                // It fit exactly but more spans follow.
+                let mut shorter = fit(&span.content, left.saturating_sub(1)).into_owned();
+                shorter = shorter.trim_end_matches('…').to_string();
+                shorter.push('…');
+                shorter
+            };
+            spans.push(Span::styled(cut, span.style));
+            left = 0;
+        }
+    }
+    Line::from(spans).style(style)
+}
+
 /// Display width in terminal columns.
 pub fn width(text: &str) -> usize {
     text.width()
@@ -351,6 +388,28 @@ mod tests {
         assert_eq!(clock(t("2026-11-28T09:05:07Z"), now, &tz), "09:05:07");
         assert_eq!(clock(t("2026-11-26T09:05:07Z"), now, &tz), "Thu 09:05");
         assert_eq!(clock(t("2026-11-01T09:05:07Z"), now, &tz), "2026-11-01");
+    }
+
+    #[test]
+    fn a_cut_line_ends_with_an_ellipsis_in_the_span_it_cuts() {
+        let line = Line::from(vec![
+            Span::raw(" FAILED  steps 3/3  "),
+            Span::styled("date=2026-11-28 quarter=Q4", bold()),
+        ]);
+        let cut = fit_line(line.clone(), 30);
+        assert_eq!(cut.width(), 30);
+        let text: String = cut.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(text, " FAILED  steps 3/3  date=2026…");
+        assert_eq!(
+            cut.spans[1].style,
+            bold(),
+            "the ellipsis keeps the span's style"
+        );
+        assert_eq!(fit_line(line.clone(), 80), line, "what fits is untouched");
+        // Cut exactly at a span's end with more to come: the ellipsis still shows.
+        let at_edge = fit_line(line, 20);
+        let text: String = at_edge.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(text.ends_with('…') && at_edge.width() <= 20, "{text:?}");
     }
 
     #[test]
