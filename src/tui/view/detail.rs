@@ -38,14 +38,16 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
     };
     let v = &row.view;
     let (status, status_style) = style::run_status(v, row.live(), model.frame);
+    // The status first: on a narrow terminal the title and id are cut (with `…`), never it.
     let title = Line::from(vec![
+        Span::styled(format!(" {status} "), status_style),
         Span::styled(
             format!(" {} ", v.project_title.as_deref().unwrap_or("(untitled)")),
             style::bold(),
         ),
-        Span::styled(format!(" run {} ", v.key.run_id), style::dim()),
-        Span::styled(format!(" {status}"), status_style),
+        Span::styled(format!(" run {}", v.key.run_id), style::dim()),
     ]);
+    let title = style::fit_line(title, usize::from(area.width));
     frame.render_widget(title, Rect { height: 1, ..area });
     let body = Rect {
         y: area.y.saturating_add(2),
