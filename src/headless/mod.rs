@@ -76,25 +76,27 @@ async fn execute(cli: &Cli) -> Result<Exit, Failure> {
         Command::Pipeline(args) => pipeline_cmd::run(cli, args).await,
         Command::History(args) => {
             // The journal and the config only: works offline and without a token.
-            let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;
-            let config = if cli.config.is_some() {
-                Config::load_file(&paths.config_file)?
-            } else {
-                Config::load(&paths)?
-            };
+            let (paths, config) = offline(cli)?;
             history::run(&paths, &config, args)
         }
         Command::Log(args) => {
             // The store and the config (for aliases) only: works offline and without a token.
-            let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;
-            let config = if cli.config.is_some() {
-                Config::load_file(&paths.config_file)?
-            } else {
-                Config::load(&paths)?
-            };
+            let (paths, config) = offline(cli)?;
             operator_log::run(&paths, &config, args)
         }
     }
+}
+
+/// The paths and the config, without a profile or a token: for commands that only read the
+/// store.
+fn offline(cli: &Cli) -> Result<(Paths, Config), Failure> {
+    let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;
+    let config = if cli.config.is_some() {
+        Config::load_file(&paths.config_file)?
+    } else {
+        Config::load(&paths)?
+    };
+    Ok((paths, config))
 }
 
 fn completions(shell: Shell) {

@@ -41,6 +41,31 @@ fn room_for_items(area: Rect, fixed: usize, items: usize) -> usize {
     }
 }
 
+/// `  3f2a9c1d  Daily ETL  MIDDLE  what`: one run of a plan or a summary, `what` cut to the width
+/// left.
+fn run_line(
+    (run_id, project, project_w): (&str, &str, usize),
+    middle: &str,
+    (what, look): (&str, Style),
+    width: usize,
+) -> Line<'static> {
+    let head = format!(
+        "  {}  {:<project_w$}  {middle}",
+        style::short_id(run_id),
+        style::fit(&printable(project), project_w),
+    );
+    let rest = width.saturating_sub(style::width(&head));
+    Line::from(vec![
+        Span::raw(head),
+        Span::styled(style::fit(what, rest).into_owned(), look),
+    ])
+}
+
+/// `  … and 4 more`, when some were left out.
+fn more(left_out: usize) -> Option<Line<'static>> {
+    (left_out > 0).then(|| Line::styled(format!("  … and {left_out} more"), style::dim()))
+}
+
 pub fn preview(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, plan: &BulkPlan) {
     let acting = plan.acting();
     let skipped = plan.items.len() - acting;
@@ -98,24 +123,15 @@ pub fn preview(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, plan
             }
             Will::Skip(why) => (format!("skip: {why}"), style::dim()),
         };
-        let head = format!(
-            "  {}  {:<project_w$}  {:<9}  ",
-            style::short_id(&item.key.run_id),
-            style::fit(&printable(&item.project), project_w),
-            status,
-        );
-        let rest = width.saturating_sub(style::width(&head));
-        lines.push(Line::from(vec![
-            Span::raw(head),
-            Span::styled(style::fit(&will, rest).into_owned(), will_style),
-        ]));
-    }
-    if shown < plan.items.len() {
-        lines.push(Line::styled(
-            format!("  … and {} more", plan.items.len() - shown),
-            style::dim(),
+        let head = format!("{status:<9}  ");
+        lines.push(run_line(
+            (&item.key.run_id, &item.project, project_w),
+            &head,
+            (&will, will_style),
+            width,
         ));
     }
+    lines.extend(more(plan.items.len() - shown));
     lines.push(Line::raw(""));
     let (yes_what, no_what) = match plan.action {
         BulkAction::Cancel => (
@@ -182,23 +198,14 @@ pub fn report(frame: &mut Frame, area: Rect, progress: &BulkProgress) {
             ),
             Outcome::Waiting => ("no answer yet".to_string(), Style::new().fg(WARN)),
         };
-        let head = format!(
-            "  {}  {:<project_w$}  ",
-            style::short_id(&key.run_id),
-            style::fit(&printable(project), project_w),
-        );
-        let rest = width.saturating_sub(style::width(&head));
-        lines.push(Line::from(vec![
-            Span::raw(head),
-            Span::styled(style::fit(&text, rest).into_owned(), look),
-        ]));
-    }
-    if shown < progress.runs.len() {
-        lines.push(Line::styled(
-            format!("  … and {} more", progress.runs.len() - shown),
-            style::dim(),
+        lines.push(run_line(
+            (key.run_id.as_str(), project, project_w),
+            "",
+            (&text, look),
+            width,
         ));
     }
+    lines.extend(more(progress.runs.len() - shown));
     lines.push(Line::raw(""));
     lines.push(Line::styled("  any key closes this", style::dim()));
     let failed = progress
