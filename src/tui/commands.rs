@@ -40,21 +40,22 @@ pub fn matching(text: &str) -> Vec<&'static (&'static str, &'static str, &'stati
 }
 
 /// `tab`: the command name completed as far as the commands that fit agree (`pi` → `pipeline`,
-/// `pipelines` → itself), with a space after a whole name that takes an argument. `None` when
-/// there is nothing to add.
-pub fn complete(text: &str) -> Option<String> {
-    if text.trim_start().contains(' ') {
-        return None;
+/// `pipelines` → itself), with a space after a whole name that takes an argument; after a
+/// command, its argument completed from `names_for(command)` (profile names, preset names).
+/// `None` when there is nothing to add.
+pub fn complete<'a>(text: &str, names_for: impl Fn(&str) -> Vec<&'a str>) -> Option<String> {
+    let typed = text.trim_start();
+    if let Some((command, arg)) = typed.split_once(' ') {
+        let arg = arg.trim_start();
+        let candidates: Vec<&str> = names_for(command)
+            .into_iter()
+            .filter(|n| n.starts_with(arg))
+            .collect();
+        let done = common_start(&candidates)?;
+        return (done.len() > arg.len()).then(|| format!("{command} {done}"));
     }
     let names: Vec<&str> = matching(text).iter().map(|(n, _, _)| *n).collect();
-    let first = names.first()?;
-    let common = names.iter().fold(first.to_string(), |acc, name| {
-        acc.chars()
-            .zip(name.chars())
-            .take_while(|(a, b)| a == b)
-            .map(|(a, _)| a)
-            .collect()
-    });
+    let common = common_start(&names)?;
     let whole = COMMANDS
         .iter()
         .find(|(name, _, _)| *name == common && names.len() == 1);
@@ -62,7 +63,19 @@ pub fn complete(text: &str) -> Option<String> {
         Some((_, arg, _)) if !arg.is_empty() => format!("{common} "),
         _ => common,
     };
-    (completed.len() > text.trim_start().len()).then_some(completed)
+    (completed.len() > typed.len()).then_some(completed)
+}
+
+/// What all of `names` start with; `None` for no names.
+fn common_start(names: &[&str]) -> Option<String> {
+    let first = names.first()?;
+    Some(names.iter().fold(first.to_string(), |acc, name| {
+        acc.chars()
+            .zip(name.chars())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a)
+            .collect()
+    }))
 }
 
 /// Every name, for "did you mean".
@@ -76,23 +89,45 @@ mod tests {
 
     #[test]
     fn tab_completes_as_far_as_the_commands_agree() {
-        assert_eq!(complete("pro"), None, "projects and profile part there");
-        assert_eq!(complete("proj").as_deref(), Some("projects"));
-        assert_eq!(complete("pi").as_deref(), Some("pipeline"));
+        let none = |_: &str| Vec::new();
         assert_eq!(
-            complete("pipeline"),
+            complete("pro", none),
             None,
-            "pipeline or pipelines: nothing to add"
+            "projects and profile part there"
+        );
+        assert_eq!(complete("proj", none).as_deref(), Some("projects"));
+        assert_eq!(complete("pi", none).as_deref(), Some("pipeline"));
+        assert_eq!(complete("pipeline", none), None, "pipeline or pipelines");
+        assert_eq!(
+            complete("pre", none).as_deref(),
+            Some("preset "),
+            "takes an argument"
+        );
+        assert_eq!(complete("prof", none).as_deref(), Some("profile "));
+        assert_eq!(complete("r", none).as_deref(), Some("runs"));
+        assert_eq!(complete("zz", none), None);
+    }
+
+    #[test]
+    fn tab_completes_a_commands_argument_from_its_names() {
+        let names = |command: &str| match command {
+            "profile" => vec!["staging", "stage-2", "prod"],
+            _ => Vec::new(),
+        };
+        assert_eq!(
+            complete("profile p", names).as_deref(),
+            Some("profile prod")
         );
         assert_eq!(
-            complete("pre").as_deref(),
-            Some("preset "),
-            "it takes an argument"
+            complete("profile s", names).as_deref(),
+            Some("profile stag")
         );
-        assert_eq!(complete("prof").as_deref(), Some("profile "));
-        assert_eq!(complete("r").as_deref(), Some("runs"));
-        assert_eq!(complete("zz"), None);
-        assert_eq!(complete("profile st"), None, "names are not completed");
+        assert_eq!(
+            complete("profile stagi", names).as_deref(),
+            Some("profile staging")
+        );
+        assert_eq!(complete("profile x", names), None);
+        assert_eq!(complete("preset m", names), None, "no names: nothing");
     }
 
     #[test]

@@ -92,7 +92,8 @@ fn on_overlay_key(
                 Vec::new()
             }
             KeyCode::Tab => {
-                let text = super::commands::complete(&text).unwrap_or(text);
+                let names = |command: &str| argument_names(model, command);
+                let text = super::commands::complete(&text, names).unwrap_or(text);
                 model.overlay = Some(Overlay::CommandLine(text));
                 Vec::new()
             }
@@ -120,6 +121,27 @@ fn on_overlay_key(
                 Vec::new()
             }
         }
+    }
+}
+
+/// What `tab` completes a command's argument from: the config's profiles for `:profile`, the
+/// form's project's presets for `:preset`.
+fn argument_names<'a>(model: &'a Model, command: &str) -> Vec<&'a str> {
+    match command {
+        "profile" => model
+            .status
+            .profiles
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect(),
+        "preset" => model
+            .form
+            .as_ref()
+            .and_then(|f| model.presets.get(&f.project_id))
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
     }
 }
 
