@@ -52,6 +52,7 @@ pub(super) fn move_to(model: &mut Model, at: usize) {
             let shown = model.visible_projects();
             model.projects.pick(&shown)
         }
+        Screen::Pipelines => model.pipelines.selected_index(),
         _ => None,
     };
     if let Some(from) = from {

@@ -1,5 +1,5 @@
 //! What is under a point of the screen, for the mouse: a tab of the header, or a row of the
-//! projects or runs list. Views keep no state, so this works the layout out again from the model
+//! projects, runs or pipelines list. Views keep no state, so this works the layout out again from the model
 //! the same way `draw` does (the same areas, the same scroll window), and a click lands on the
 //! row that was drawn there.
 
@@ -64,6 +64,18 @@ pub fn hit(model: &Model, keys: &KeyMap, width: u16, height: u16, x: u16, y: u16
             let shown = model.visible_projects();
             let cursor = model.projects.pick(&shown).unwrap_or(0);
             row_at(body, shown.len(), cursor, y)
+        }
+        Screen::Pipelines => {
+            let defs = model.pipelines.rows().len();
+            if defs == 0 {
+                return None;
+            }
+            let [list, _] = super::pipelines::areas(body, defs);
+            let cursor = model.pipelines.selected_index().unwrap_or(0);
+            if y >= list.bottom() {
+                return None;
+            }
+            row_at(list, defs, cursor, y)
         }
         _ => None,
     }
@@ -155,5 +167,19 @@ mod tests {
         assert_eq!(hit(&m, &keys, 120, 16, 2, 0), None, "the name is no tab");
         m.overlay = Some(crate::tui::model::Overlay::Help);
         assert_eq!(hit(&m, &keys, 120, 16, col("Runs"), 0), None);
+    }
+
+    #[test]
+    fn a_point_on_a_pipeline_finds_its_row() {
+        let keys = KeyMap::defaults();
+        let mut m = runs_model();
+        m.pipelines = crate::tui::pipeline_fixtures::state();
+        m.screen = Screen::Pipelines;
+        let names: Vec<String> = m.pipelines.rows().iter().map(|d| d.name.clone()).collect();
+        assert!(names.len() >= 2, "{names:?}");
+        let y = line_of(&m, 120, 30, &names[1]);
+        assert_eq!(hit(&m, &keys, 120, 30, 3, y), Some(Hit::Row(1)));
+        // The recent runs below the table are no row of it.
+        assert_eq!(hit(&m, &keys, 120, 30, 3, 26), None);
     }
 }

@@ -18,7 +18,7 @@ mod pipeline_graph;
 mod pipeline_run;
 mod pipeline_style;
 mod pipeline_timeline;
-mod pipelines;
+pub(crate) mod pipelines;
 mod projects;
 pub(crate) mod runs;
 mod schedule;

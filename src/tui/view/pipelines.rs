@@ -64,14 +64,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
         return;
     }
     let selected = model.pipelines.selected_index().unwrap_or(0);
-    let below = usize::from(area.height / 3).clamp(3, RECENT + 2);
-    let list_h = u16::try_from((defs.len() + 1).min(usize::from(area.height))).unwrap_or(0);
-    let [list, _, recent] = Layout::vertical([
-        Constraint::Max(list_h.max(2)),
-        Constraint::Length(1),
-        Constraint::Max(u16::try_from(below).unwrap_or(3)),
-    ])
-    .areas(area);
+    let [list, recent] = areas(area, defs.len());
     let height = usize::from(list.height.saturating_sub(1));
     let top = table::window(defs.len(), selected, height);
     let cells: Vec<Vec<Span<'static>>> = defs
@@ -84,6 +77,20 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
     if let Some(def) = defs.get(selected) {
         draw_recent(frame, recent, model, def);
     }
+}
+
+/// The definitions' table and, below it after a blank row, the selected one's recent runs
+/// (also what the mouse's hit test lays out).
+pub fn areas(area: Rect, defs: usize) -> [Rect; 2] {
+    let below = usize::from(area.height / 3).clamp(3, RECENT + 2);
+    let list_h = u16::try_from((defs + 1).min(usize::from(area.height))).unwrap_or(0);
+    let [list, _, recent] = Layout::vertical([
+        Constraint::Max(list_h.max(2)),
+        Constraint::Length(1),
+        Constraint::Max(u16::try_from(below).unwrap_or(3)),
+    ])
+    .areas(area);
+    [list, recent]
 }
 
 const COLUMNS: [Column; 7] = [
