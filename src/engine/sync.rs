@@ -39,10 +39,10 @@ pub(crate) async fn keep_in_sync(inner: Weak<Inner>) {
         tokio::time::sleep(PERIOD).await;
         count = count.wrapping_add(1);
         let Some(inner) = inner.upgrade() else {
-            return;
+            break;
         };
         if inner.closed.load(Ordering::Relaxed) {
-            return;
+            break;
         }
         let updates = {
             let mut st = inner.lock();
@@ -67,5 +67,9 @@ pub(crate) async fn keep_in_sync(inner: Weak<Inner>) {
                 launch::reconcile_orphans(&inner).await;
             }));
         }
+    }
+    // A pass still waiting for a lock must not write to the store of a closed engine.
+    if let Some(pass) = orphans {
+        pass.abort();
     }
 }

@@ -137,7 +137,10 @@ fn parse_since(text: &str, now: Timestamp) -> Result<Timestamp, String> {
             .checked_sub(jiff::SignedDuration::from_hours(days * 24))
             .map_err(|e| format!("--since {text:?}: {e}"));
     }
-    if let Ok(span) = crate::config::parse_duration(t) {
+    // A span needs its unit: a bare number would be seconds, and `--since 2026` is a year.
+    if t.ends_with(['s', 'm', 'h']) && t.starts_with(|c: char| c.is_ascii_digit()) {
+        let span = crate::config::parse_duration(t)
+            .map_err(|e| format!("--since {text:?}: {e}; for longer, say days (--since 90d)"))?;
         let back = jiff::SignedDuration::try_from(span).map_err(|e| e.to_string())?;
         return now
             .checked_sub(back)
@@ -181,6 +184,12 @@ mod tests {
         let err = parse_since("last tuesday", now).unwrap_err();
         assert!(err.contains("24h") && err.contains("2026-12-01"), "{err}");
         assert!(parse_since("99999d", now).is_err());
+        assert!(
+            parse_since("2026", now).is_err(),
+            "a bare number is no span"
+        );
+        let long = parse_since("800h", now).unwrap_err();
+        assert!(long.contains("90d"), "{long}");
     }
 
     #[test]

@@ -150,23 +150,32 @@ impl BulkProgress {
         parts.join(", ")
     }
 
-    /// Records the answer about `key`, if this action is waiting for it. For a rerun the key is
-    /// the run it repeats, found by project (the first still waiting).
+    /// Records a cancel's answer about `key`, if this action is waiting for it.
     pub fn record(&mut self, key: &RunKey, outcome: Outcome) -> bool {
-        let action = self.action;
-        let slot = self.runs.iter_mut().find(|(k, _, o)| {
-            *o == Outcome::Waiting
-                && match action {
-                    BulkAction::Cancel => k == key,
-                    BulkAction::Rerun => k.project_id == key.project_id,
-                }
-        });
-        match slot {
+        if self.action != BulkAction::Cancel {
+            return false;
+        }
+        match self
+            .runs
+            .iter_mut()
+            .find(|(k, _, o)| k == key && *o == Outcome::Waiting)
+        {
             Some((_, _, o)) => {
                 *o = outcome;
                 true
             }
             None => false,
+        }
+    }
+
+    /// Records the answer to the launch of item `item` (its place in `runs`), if waiting.
+    pub fn record_item(&mut self, item: usize, outcome: Outcome) -> bool {
+        match self.runs.get_mut(item) {
+            Some((_, _, o)) if *o == Outcome::Waiting => {
+                *o = outcome;
+                true
+            }
+            _ => false,
         }
     }
 }
@@ -237,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn a_rerun_answer_is_matched_by_project() {
+    fn a_rerun_answer_is_matched_by_its_item_not_its_project() {
         let mut p = BulkProgress {
             action: BulkAction::Rerun,
             runs: vec![
@@ -245,8 +254,17 @@ mod tests {
                 (key("a", "2"), "A".into(), Outcome::Waiting),
             ],
         };
-        assert!(p.record(&key("a", "new-1"), Outcome::Launched("new-1".into())));
-        assert_eq!(p.runs[0].2, Outcome::Launched("new-1".into()));
-        assert_eq!(p.runs[1].2, Outcome::Waiting);
+        assert!(
+            !p.record(&key("a", "1"), Outcome::Cancelled),
+            "a rerun takes no cancel"
+        );
+        assert!(p.record_item(1, Outcome::Launched("new-2".into())));
+        assert_eq!(p.runs[0].2, Outcome::Waiting);
+        assert_eq!(p.runs[1].2, Outcome::Launched("new-2".into()));
+        assert!(
+            !p.record_item(1, Outcome::Failed("again".into())),
+            "answered once"
+        );
+        assert!(!p.record_item(7, Outcome::Failed("none".into())));
     }
 }

@@ -136,6 +136,13 @@ impl Runner {
                     let _ = tx.send(Msg::LaunchFinished { project_id, result });
                 });
             }
+            Effect::BulkLaunch { item, request } => {
+                let (engine, tx) = (self.engine.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let result = engine.launch(request).await.map_err(failure);
+                    let _ = tx.send(Msg::BulkLaunchFinished { item, result });
+                });
+            }
             Effect::Cancel(key) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {

@@ -50,6 +50,10 @@ pub enum Msg {
         project_id: String,
         result: Result<Launched, LaunchFailure>,
     },
+    BulkLaunchFinished {
+        item: usize,
+        result: Result<Launched, LaunchFailure>,
+    },
     /// The operator's log, newest first, or why it could not be read.
     OperatorLog(Result<Vec<crate::journal::OperatorAction>, String>),
     CancelFinished {
@@ -111,6 +115,12 @@ pub enum Effect {
         offset: u32,
     },
     Launch(LaunchRequest),
+    /// A launch of a bulk rerun: its answer comes back as `BulkLaunchFinished` with the item's
+    /// place in the bulk action, so it is never taken for another launch of the project.
+    BulkLaunch {
+        item: usize,
+        request: LaunchRequest,
+    },
     Cancel(RunKey),
     /// Read the operator's log (`:log`) from the store.
     LoadOperatorLog,

@@ -49,6 +49,10 @@ impl RelDate {
             ("+", d) => (1, d),
             _ => return None,
         };
+        // Digits only: `today--5` or `today-+5` is a typo, not five days either way.
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 5 {
+            return None;
+        }
         let n: i32 = digits.parse().ok()?;
         (n <= MAX_DAYS).then_some(RelDate::Days(sign * n))
     }

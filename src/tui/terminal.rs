@@ -23,8 +23,13 @@ impl TerminalGuard {
     /// `[ui] mouse` switch; without it the terminal keeps the mouse for selecting text).
     pub fn enter(mouse: bool) -> io::Result<(DefaultTerminal, TerminalGuard)> {
         let terminal = ratatui::try_init()?;
-        if mouse {
-            crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture)?;
+        if mouse
+            && let Err(e) = crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture)
+        {
+            // No guard exists yet to give the terminal back.
+            ratatui::restore();
+            show_cursor();
+            return Err(e);
         }
         HOOK.call_once(|| {
             let restoring = std::panic::take_hook();

@@ -156,6 +156,15 @@ fn ask(model: &mut Model, action: BulkAction) -> Vec<Effect> {
     if refused_read_only(model, what) {
         return Vec::new();
     }
+    if let Some(under_way) = &model.runs.bulk {
+        let text = format!(
+            "a bulk {} is under way ({}): its summary first",
+            under_way.action.verb(),
+            under_way.counts()
+        );
+        inform(model, Level::Warning, text);
+        return Vec::new();
+    }
     let keys = marked_shown(model);
     let hidden = model.runs.marked.len().saturating_sub(keys.len());
     let items: Vec<BulkItem> = keys
@@ -210,6 +219,10 @@ fn ask(model: &mut Model, action: BulkAction) -> Vec<Effect> {
 pub(super) fn confirmed(model: &mut Model, plan: BulkPlan) -> Vec<Effect> {
     let mut effects = Vec::new();
     let mut runs = Vec::new();
+    // Only the runs the preview showed are unmarked: marks the filter hid stay, as it said.
+    for item in &plan.items {
+        model.runs.marked.remove(&item.key);
+    }
     for item in plan.items {
         let outcome = match item.will {
             Will::Skip(why) => Outcome::Skipped(why),
@@ -230,13 +243,15 @@ pub(super) fn confirmed(model: &mut Model, plan: BulkPlan) -> Vec<Effect> {
                 }
             }
             Will::Relaunch(request) => {
-                effects.push(Effect::Launch(*request));
+                effects.push(Effect::BulkLaunch {
+                    item: runs.len(),
+                    request: *request,
+                });
                 Outcome::Waiting
             }
         };
         runs.push((item.key, item.project, outcome));
     }
-    model.runs.marked.clear();
     model.runs.mark_anchor = None;
     let progress = BulkProgress {
         action: plan.action,
@@ -256,8 +271,8 @@ pub(super) fn confirmed(model: &mut Model, plan: BulkPlan) -> Vec<Effect> {
     effects
 }
 
-/// An answer about one run of the bulk action under way, if there is one and it is waiting for
-/// it. True when it was part of it (the caller need not say more).
+/// A cancel's answer about a run of the bulk cancel under way, if there is one and it is
+/// waiting for it. True when it was part of it (the caller need not say more).
 pub(super) fn answered(model: &mut Model, key: &RunKey, outcome: Outcome) -> bool {
     let recorded = model
         .runs
@@ -268,6 +283,32 @@ pub(super) fn answered(model: &mut Model, key: &RunKey, outcome: Outcome) -> boo
         finish_if_done(model);
     }
     recorded
+}
+
+/// The answer to the launch of item `item` of the bulk rerun under way.
+pub(super) fn launch_answered(
+    model: &mut Model,
+    item: usize,
+    result: Result<crate::engine::Launched, crate::tui::msg::LaunchFailure>,
+) {
+    use crate::tui::msg::LaunchFailure;
+    let outcome = match result {
+        Ok(launched) => {
+            model.session_runs.insert(launched.key.clone());
+            Outcome::Launched(launched.key.run_id)
+        }
+        Err(LaunchFailure::Rejected { message, .. } | LaunchFailure::Other(message)) => {
+            Outcome::Failed(message)
+        }
+    };
+    let recorded = model
+        .runs
+        .bulk
+        .as_mut()
+        .is_some_and(|b| b.action == BulkAction::Rerun && b.record_item(item, outcome));
+    if recorded {
+        finish_if_done(model);
+    }
 }
 
 /// When every answer is in: the summary, and the counts on the status line.

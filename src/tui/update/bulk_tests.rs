@@ -64,7 +64,7 @@ fn cancels(effects: &[Effect]) -> Vec<String> {
 fn launches(effects: &[Effect]) -> usize {
     effects
         .iter()
-        .filter(|e| matches!(e, Effect::Launch(_)))
+        .filter(|e| matches!(e, Effect::Launch(_) | Effect::BulkLaunch { .. }))
         .count()
 }
 
@@ -326,19 +326,49 @@ fn r_with_marks_relaunches_those_with_known_parameters_and_skips_the_others() {
     );
     let effects = press(&mut m, &keys, 'y');
     assert_eq!(launches(&effects), 1);
+    let [Effect::BulkLaunch { item, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let item = *item;
+    let launched = |run: &str| crate::engine::Launched {
+        key: RunKey::new("p2", run),
+        launch_id: "l".into(),
+        run_url: None,
+        trace_id: None,
+        adopted: false,
+        duplicates: Vec::new(),
+        dry_run: false,
+    };
+    // A plain launch of the same project meanwhile is not the bulk's answer.
     super::update(
         &mut m,
         Msg::LaunchFinished {
             project_id: "p2".into(),
-            result: Ok(crate::engine::Launched {
-                key: RunKey::new("p2", "run-new"),
-                launch_id: "l".into(),
-                run_url: None,
-                trace_id: None,
-                adopted: false,
-                duplicates: Vec::new(),
-                dry_run: false,
-            }),
+            result: Ok(launched("run-other")),
+        },
+        &keys,
+    );
+    assert!(m.runs.bulk.is_some(), "still waiting for its own answer");
+    // A second bulk action waits for the first's summary.
+    press(&mut m, &keys, '*');
+    press(&mut m, &keys, 'x');
+    assert!(
+        !matches!(m.overlay, Some(Overlay::Confirm(Confirm::Bulk(_)))),
+        "{:?}",
+        m.overlay
+    );
+    assert!(
+        m.status
+            .message
+            .as_ref()
+            .is_some_and(|msg| msg.text.contains("under way"))
+    );
+    press(&mut m, &keys, '*');
+    super::update(
+        &mut m,
+        Msg::BulkLaunchFinished {
+            item,
+            result: Ok(launched("run-new")),
         },
         &keys,
     );
@@ -374,6 +404,12 @@ fn marks_the_filter_hides_are_left_out_of_a_bulk_action() {
     };
     assert_eq!(plan.items.len(), 1);
     assert_eq!(plan.hidden, 5);
+    press(&mut m, &keys, 'y');
+    assert_eq!(
+        m.runs.marked.len(),
+        5,
+        "the hidden marks stay, as the preview said"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@
 use super::{inform, refocus_after_change, short};
 use crate::engine::{Change, RunKey, RunView, Update};
 use crate::hex::Sharing;
-use crate::tui::bulk::{BulkAction, Outcome};
+use crate::tui::bulk::Outcome;
 use crate::tui::model::{Confirm, HexLast, LastRun, Level, Load, Model, Overlay, RunRow, Screen};
 use crate::tui::msg::{Effect, LaunchFailure, Msg};
 
@@ -150,6 +150,10 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::LaunchFinished { project_id, result } => launched(model, &project_id, result),
+        Msg::BulkLaunchFinished { item, result } => {
+            super::bulk::launch_answered(model, item, result);
+            refocus_after_change(model)
+        }
         Msg::CancelFinished { key, result } => {
             let outcome = match &result {
                 Ok(sent) if sent.already_ended => Outcome::AlreadyEnded,
@@ -340,34 +344,6 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
     effects
 }
 
-/// A launch of a bulk rerun: recorded for its summary (which says what each got) instead of
-/// moving the cursor to each new run in turn.
-fn rerun_in_bulk(
-    model: &mut Model,
-    project_id: &str,
-    result: &Result<crate::engine::Launched, LaunchFailure>,
-) -> bool {
-    if !model
-        .runs
-        .bulk
-        .as_ref()
-        .is_some_and(|b| b.action == BulkAction::Rerun)
-    {
-        return false;
-    }
-    let outcome = match result {
-        Ok(l) => Outcome::Launched(l.key.run_id.clone()),
-        Err(LaunchFailure::Rejected { message, .. } | LaunchFailure::Other(message)) => {
-            Outcome::Failed(message.clone())
-        }
-    };
-    let key = RunKey {
-        project_id: project_id.to_string(),
-        run_id: String::new(),
-    };
-    super::bulk::answered(model, &key, outcome)
-}
-
 /// Asks Hex for the newest run of the project under the cursor once it has rested there for a
 /// tick, so scrolling past projects asks nothing.
 fn ask_last_run(model: &mut Model) -> Vec<Effect> {
@@ -450,12 +426,6 @@ fn launched(
     project_id: &str,
     result: Result<crate::engine::Launched, LaunchFailure>,
 ) -> Vec<Effect> {
-    if rerun_in_bulk(model, project_id, &result) {
-        if let Ok(l) = result {
-            model.session_runs.insert(l.key);
-        }
-        return refocus_after_change(model);
-    }
     let from_form = model
         .form
         .as_ref()

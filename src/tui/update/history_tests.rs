@@ -215,3 +215,32 @@ fn pages_that_add_nothing_are_read_on_without_a_key_only_twice() {
     let effects = code(&mut m, &keys, KeyCode::Down, KeyModifiers::NONE);
     assert!(effects.contains(&fetch(12)), "{effects:?}");
 }
+
+#[test]
+fn the_mouse_wheel_at_the_end_reads_the_next_page_and_leaves_it_not_stuck_loading() {
+    use crossterm::event::{MouseEvent, MouseEventKind};
+    let (mut m, keys) = opened();
+    page(&mut m, 0, ended(0, 100), true);
+    let wheel = |m: &mut Model| {
+        let event = MouseEvent {
+            kind: MouseEventKind::ScrollDown,
+            column: 5,
+            row: 5,
+            modifiers: KeyModifiers::NONE,
+        };
+        update(m, Msg::Mouse { event, at_ms: 0 }, &keys)
+    };
+    let mut asked = Vec::new();
+    for _ in 0..60 {
+        asked.extend(wheel(&mut m));
+    }
+    assert_eq!(
+        asked
+            .iter()
+            .filter(|e| matches!(e, Effect::FetchProjectHistory { .. }))
+            .count(),
+        1,
+        "the wheel reaching the end asks for the next page once: {asked:?}"
+    );
+    assert!(asked.contains(&fetch(100)), "{asked:?}");
+}

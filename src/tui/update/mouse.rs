@@ -29,12 +29,8 @@ pub(super) fn on_mouse(
         return Vec::new();
     }
     match event.kind {
-        MouseEventKind::ScrollDown => super::screens::on_screen_action(model, Action::MoveDown)
-            .map(|_| move_more(model, WHEEL_ROWS - 1))
-            .unwrap_or_default(),
-        MouseEventKind::ScrollUp => super::screens::on_screen_action(model, Action::MoveUp)
-            .map(|_| move_more(model, -(WHEEL_ROWS - 1)))
-            .unwrap_or_default(),
+        MouseEventKind::ScrollDown => wheel(model, Action::MoveDown, WHEEL_ROWS - 1),
+        MouseEventKind::ScrollUp => wheel(model, Action::MoveUp, -(WHEEL_ROWS - 1)),
         MouseEventKind::Down(MouseButton::Left) => {
             let (width, height) = model.size;
             match hit(model, keys, width, height, event.column, event.row) {
@@ -50,9 +46,15 @@ pub(super) fn on_mouse(
     }
 }
 
-fn move_more(model: &mut Model, delta: i64) -> Vec<Effect> {
-    super::selection::move_by(model, delta);
-    super::history::on_move(model).into_iter().collect()
+/// One notch: the move key's own effects (a history page at the end of a project's runs), then
+/// the rest of the notch's rows.
+fn wheel(model: &mut Model, action: Action, more: i64) -> Vec<Effect> {
+    let Some(mut effects) = super::screens::on_screen_action(model, action) else {
+        return Vec::new();
+    };
+    super::selection::move_by(model, more);
+    effects.extend(super::history::on_move(model));
+    effects
 }
 
 /// Puts the cursor on row `at` of the current list; opens it on a double-click.

@@ -221,7 +221,16 @@ fn history(model: &Model) -> Option<&HistoryPages> {
 /// The keys that do something for the selected run, then the screen's own.
 pub fn hints(model: &Model, keys: &KeyMap) -> Vec<Hint> {
     let mut list = Vec::new();
-    let marked = model.runs.marked.len();
+    // Marks the filter hides are not acted on (see `update::bulk`): not counted here either.
+    let marked = {
+        let shown = model.shown_runs();
+        model
+            .runs
+            .marked
+            .iter()
+            .filter(|k| shown.position_of(&model.runs.rows, k).is_some())
+            .count()
+    };
     if marked > 0 {
         let n = style::plural(marked, "marked run");
         list.push(Hint::new(keys, Action::CancelRun, format!("cancel {n}")));

@@ -238,13 +238,13 @@ pub fn distinct_ids<'a>(ids: &[&'a str]) -> Vec<std::borrow::Cow<'a, str>> {
     }
 }
 
-/// A count with thousands separators: `10,000`.
 /// `1 run`, `3 runs`, `1,200 runs`: a count with its noun, singular for one.
 pub fn plural(n: usize, noun: &str) -> String {
     let s = if n == 1 { "" } else { "s" };
     format!("{} {noun}{s}", count(n))
 }
 
+/// A count with thousands separators: `10,000`.
 pub fn count(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
