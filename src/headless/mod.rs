@@ -88,7 +88,7 @@ async fn execute(cli: &Cli) -> Result<Exit, Failure> {
 }
 
 /// The paths and the config, without a profile or a token: for commands that only read the
-/// store.
+/// store (history, log, pipeline list and status).
 fn offline(cli: &Cli) -> Result<(Paths, Config), Failure> {
     let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;
     let config = if cli.config.is_some() {

@@ -16,7 +16,7 @@ use crate::cli::{
     Cli, PipelineCancelArgs, PipelineListArgs, PipelineResumeArgs, PipelineRunArgs,
     PipelineStatusArgs,
 };
-use crate::config::{Config, Paths, ProcessEnv};
+use crate::config::Paths;
 use crate::engine::Engine;
 use crate::hex::ParamSpec;
 use crate::pipeline::exec::{self, Conductor, Header, Loaded, Progress, control};
@@ -203,7 +203,7 @@ pub async fn cancel(cli: &Cli, args: &PipelineCancelArgs) -> Result<Exit, Failur
 }
 
 pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
-    let (paths, config) = offline_context(cli)?;
+    let (paths, config) = super::offline(cli)?;
     let (journal, warnings) = crate::journal::load_state(paths.store_file())
         .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
     for w in &warnings {
@@ -266,7 +266,7 @@ pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
 }
 
 pub fn status(cli: &Cli, args: &PipelineStatusArgs) -> Result<Exit, Failure> {
-    let (paths, config) = offline_context(cli)?;
+    let (paths, config) = super::offline(cli)?;
     let (journal, warnings) = crate::journal::load_state(paths.store_file())
         .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
     for w in &warnings {
@@ -456,17 +456,6 @@ fn data_dir(paths: &Paths) -> std::path::PathBuf {
         .store_file()
         .parent()
         .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf)
-}
-
-/// The config without a token: list and status read only the journal.
-fn offline_context(cli: &Cli) -> Result<(Paths, Config), Failure> {
-    let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;
-    let config = if cli.config.is_some() {
-        Config::load_file(&paths.config_file)?
-    } else {
-        Config::load(&paths)?
-    };
-    Ok((paths, config))
 }
 
 fn progress_line(p: &Progress) -> String {

@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::overlay::{answer_line, dialog, field, printable, prod_profile, put, to_u16};
+use super::overlay::{answer_line, boxed, field, printable, prod_profile};
 use super::style::{self, ERROR, WARN};
 use crate::hex::params::display_value;
 use crate::tui::bulk::{BulkAction, BulkPlan, BulkProgress, Outcome, Will};
@@ -157,16 +157,7 @@ pub fn preview(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, plan
         },
         style::plural(acting, "run")
     );
-    let w = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
-    let inner = dialog(
-        frame,
-        area,
-        to_u16(w.max(50)),
-        to_u16(lines.len() + 2),
-        &title,
-        color,
-    );
-    put(frame, inner, lines);
+    boxed(frame, area, lines, 50, &title, color);
 }
 
 pub fn report(frame: &mut Frame, area: Rect, progress: &BulkProgress) {
@@ -214,22 +205,7 @@ pub fn report(frame: &mut Frame, area: Rect, progress: &BulkProgress) {
         .any(|(_, _, o)| matches!(o, Outcome::Failed(_)));
     let color = if failed { ERROR } else { style::ACCENT };
     let title = format!("Bulk {}: {}", progress.action.verb(), progress.counts());
-    let w = lines
-        .iter()
-        .map(Line::width)
-        .max()
-        .unwrap_or(0)
-        .max(style::width(&title) + 4)
-        + 4;
-    let inner = dialog(
-        frame,
-        area,
-        to_u16(w.max(44)),
-        to_u16(lines.len() + 2),
-        &title,
-        color,
-    );
-    put(frame, inner, lines);
+    boxed(frame, area, lines, 44, &title, color);
 }
 
 #[cfg(test)]

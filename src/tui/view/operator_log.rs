@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::overlay::{dialog, printable, put, to_u16};
+use super::overlay::{boxed, printable};
 use super::style;
 use crate::journal::{ActionKind, OperatorAction};
 
@@ -92,16 +92,7 @@ pub fn draw(
         "  any key closes this · hexdash log --since 24h --csv for a review",
         style::dim(),
     )]));
-    let w = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
-    let inner = dialog(
-        frame,
-        area,
-        to_u16(w.max(60)),
-        to_u16(lines.len() + 2),
-        "The operator's log",
-        style::ACCENT,
-    );
-    put(frame, inner, lines);
+    boxed(frame, area, lines, 60, "The operator's log", style::ACCENT);
 }
 
 #[cfg(test)]

@@ -53,6 +53,29 @@ pub(super) fn dialog(
     inner
 }
 
+/// A dialog just big enough for `lines` (and its title), at least `min_width` wide, with them in
+/// it.
+pub(super) fn boxed(
+    frame: &mut Frame,
+    area: Rect,
+    lines: Vec<Line<'static>>,
+    min_width: usize,
+    title: &str,
+    color: Color,
+) {
+    let content = lines.iter().map(Line::width).max().unwrap_or(0);
+    let width = content.max(style::width(title) + 4) + 4;
+    let inner = dialog(
+        frame,
+        area,
+        to_u16(width.max(min_width)),
+        to_u16(lines.len() + 2),
+        title,
+        color,
+    );
+    put(frame, inner, lines);
+}
+
 pub(super) fn put(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
     for (i, line) in lines.into_iter().enumerate() {
         let Ok(dy) = u16::try_from(i) else { break };
@@ -323,17 +346,7 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
             }
             lines.push(Line::raw(""));
             lines.push(answer("cancel it", "keep it"));
-            let width = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
-            let height = to_u16(lines.len() + 2);
-            let inner = dialog(
-                frame,
-                area,
-                to_u16(width.max(44)),
-                height,
-                "Cancel this run?",
-                ERROR,
-            );
-            put(frame, inner, lines);
+            boxed(frame, area, lines, 44, "Cancel this run?", ERROR);
         }
         Confirm::Relaunch {
             of,
@@ -411,21 +424,12 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
             ));
             lines.push(Line::raw(""));
             lines.push(answer("launch it again", "do nothing"));
-            let width = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
             let color = if model.status.prod_like {
                 WARN
             } else {
                 style::ACCENT
             };
-            let inner = dialog(
-                frame,
-                area,
-                to_u16(width.max(44)),
-                to_u16(lines.len() + 2),
-                "Relaunch this run?",
-                color,
-            );
-            put(frame, inner, lines);
+            boxed(frame, area, lines, 44, "Relaunch this run?", color);
         }
         Confirm::CancelPipeline { id, name, running } => {
             // The dialog follows the run: what is running now, or that it ended meanwhile (and
@@ -466,16 +470,7 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
             } else {
                 answer("cancel it", "keep it")
             });
-            let width = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
-            let inner = dialog(
-                frame,
-                area,
-                to_u16(width.max(44)),
-                to_u16(lines.len() + 2),
-                "Cancel this pipeline run?",
-                ERROR,
-            );
-            put(frame, inner, lines);
+            boxed(frame, area, lines, 44, "Cancel this pipeline run?", ERROR);
         }
         Confirm::Quit { active } => {
             let runs = if *active == 1 {
@@ -493,16 +488,7 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
                 Line::raw(""),
                 answer("quit", "stay"),
             ];
-            let width = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
-            let inner = dialog(
-                frame,
-                area,
-                to_u16(width),
-                to_u16(lines.len() + 2),
-                "Quit hexdash?",
-                WARN,
-            );
-            put(frame, inner, lines);
+            boxed(frame, area, lines, 0, "Quit hexdash?", WARN);
         }
         Confirm::Bulk(plan) => super::bulk::preview(frame, area, model, keys, plan),
     }
