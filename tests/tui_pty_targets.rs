@@ -92,6 +92,11 @@ fn dialog_run(screen: &str) -> String {
 
 /// Transform's run, then Load's (newer, so on top): the dashboard starts on them.
 fn started() -> (Emu, Home, Pty) {
+    started_after(|_| {})
+}
+
+/// [`started`], with `prepare` run on the home just before the dashboard starts.
+fn started_after(prepare: impl FnOnce(&Home)) -> (Emu, Home, Pty) {
     let emu = Emu::start(&scenario());
     let home = Home::with_config(&config());
     let url = emu.base_url();
@@ -99,6 +104,7 @@ fn started() -> (Emu, Home, Pty) {
         let out = home.against(&url, TOKEN, &["run", alias, "-p", &format!("day={day}")]);
         common::Outcome::run(out).expect_code(0);
     }
+    prepare(&home);
     let data = home.data_dir();
     let config = home.config_dir();
     let pty = Pty::spawn(
@@ -464,5 +470,27 @@ fn after_an_outage_the_dashboard_says_api_ok_again_within_a_probe() {
     });
     println!("API ok {:?} after the emulator was back", back.elapsed());
     drop(emu);
+    quit(pty);
+}
+
+/// A warning about the store (here: a data dir other users can read) is shown in the status bar,
+/// not written to stderr, where it scrolled the screen the dashboard draws on and garbled it.
+#[cfg(unix)]
+#[test]
+fn a_journal_warning_goes_to_the_status_bar_and_leaves_the_screen_whole() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_emu, _home, mut pty) = started_after(|home| {
+        std::fs::set_permissions(home.data_dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    });
+    pty.wait_for("the warning on the status line", |s| {
+        s.contains("readable by other users")
+    });
+    pty.type_keys("2");
+    pty.wait_for("the runs screen, whole", |s| {
+        s.lines().next().is_some_and(|l| l.starts_with(" hexdash "))
+            && s.matches("RUNNING").count() >= 2
+    });
+    let screen = pty.screen();
+    assert!(!screen.contains("hexdash: warning"), "{screen}");
     quit(pty);
 }

@@ -100,12 +100,19 @@ impl Context {
     /// earlier sessions left active and settles their unanswered launches in the background.
     /// Damaged journal lines are reported on stderr and skipped.
     pub fn engine(&self) -> Result<Engine, Failure> {
+        let (engine, warnings) = self.engine_and_warnings()?;
+        for w in &warnings {
+            crate::errln!("hexdash: warning: journal: {w}");
+        }
+        Ok(engine)
+    }
+
+    /// [`Context::engine`], handing its warnings to the caller instead of stderr: the dashboard
+    /// owns the terminal, and a line written there would scroll its screen.
+    pub fn engine_and_warnings(&self) -> Result<(Engine, Vec<String>), Failure> {
         let options = EngineOptions::new(&self.profile.name, self.paths.store_file());
         let started = Engine::start(self.client.clone(), options)
             .map_err(|e| Failure::local(format!("cannot open the journal: {e}")))?;
-        for w in &started.warnings {
-            crate::errln!("hexdash: warning: journal: {w}");
-        }
-        Ok(started.engine)
+        Ok((started.engine, started.warnings))
     }
 }

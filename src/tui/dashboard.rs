@@ -83,11 +83,20 @@ pub async fn open(
     terminal
         .draw(|f| super::view::draw(f, &model, &keys))
         .map_err(|e| Failure::usage(format!("cannot draw on the terminal: {e}")))?;
-    let engine = ctx.engine()?;
+    // Its warnings (a data dir others can read, damaged lines) go to the status bar and the
+    // log: written to stderr they would scroll the screen the dashboard draws on.
+    let (engine, journal_warnings) = ctx.engine_and_warnings()?;
+    for w in &journal_warnings {
+        tracing::warn!("journal: {w}");
+    }
     model.status.message = notice
         .or_else(|| first_message(&ctx.client, &key_warnings))
         .or(presets_warning.map(|text| Message {
             text,
+            level: Level::Warning,
+        }))
+        .or(journal_warnings.first().map(|w| Message {
+            text: format!("journal: {w}"),
             level: Level::Warning,
         }));
     let projects = ctx.project_list();
