@@ -20,4 +20,5 @@ pub mod pipeline;
 pub mod safe_text;
 pub mod signals;
 pub mod sqlite;
+pub mod time_text;
 pub mod tui;

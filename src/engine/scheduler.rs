@@ -17,23 +17,8 @@ use std::time::Duration;
 
 use super::poll_policy::{PollPolicy, RunFacts, Wish};
 use super::tick::Tick;
+pub use crate::hex::RunKey;
 use crate::hex::{Limits, Operation, RunStatus};
-
-/// A run, by the ids Hex uses in its URLs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RunKey {
-    pub project_id: String,
-    pub run_id: String,
-}
-
-impl RunKey {
-    pub fn new(project_id: impl Into<String>, run_id: impl Into<String>) -> Self {
-        RunKey {
-            project_id: project_id.into(),
-            run_id: run_id.into(),
-        }
-    }
-}
 
 /// What the caller knows about a run when it starts watching it.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,9 +16,11 @@ use crate::engine::RunView;
 use crate::journal::{self, JournalState, LaunchEnd};
 
 use super::exit::{Exit, Failure};
-use super::output::{duration_ms, local_time, print_table, short_id};
+use super::output::{local_time, print_table};
 use super::resolve;
 use super::view_json::ViewJson;
+use crate::hex::short_id;
+use crate::time_text::duration_ms;
 
 /// One line of history.
 #[derive(Debug, Serialize)]

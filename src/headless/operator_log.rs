@@ -15,7 +15,8 @@ use crate::hex::params::display_value;
 use crate::journal::{ActionKind, Journal, OperatorAction};
 
 use super::exit::{Exit, Failure};
-use super::output::{local_time, print_table, short_id};
+use super::output::{local_time, print_table};
+use crate::hex::short_id;
 
 pub fn run(paths: &Paths, config: &Config, args: &LogArgs) -> Result<Exit, Failure> {
     let since = match args.since.as_deref() {

@@ -47,30 +47,6 @@ pub fn render_table(header: &[&str], rows: &[Vec<String>]) -> String {
     text
 }
 
-/// `1h 02m`, `3m 05s`, `42s`, `850ms`.
-pub fn duration_ms(ms: f64) -> String {
-    if !ms.is_finite() || ms < 0.0 {
-        return "-".into();
-    }
-    if ms < 1000.0 {
-        return format!("{}ms", ms.round());
-    }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let secs = (ms / 1000.0).floor() as u64;
-    duration_secs(secs)
-}
-
-pub fn duration_secs(secs: u64) -> String {
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    if h > 0 {
-        format!("{h}h {m:02}m")
-    } else if m > 0 {
-        format!("{m}m {s:02}s")
-    } else {
-        format!("{s}s")
-    }
-}
-
 /// A timestamp in the local time zone, to the second.
 pub fn local_time(ts: &Timestamp) -> String {
     ts.to_zoned(TimeZone::system())
@@ -82,23 +58,9 @@ pub fn opt_time(ts: &Option<Timestamp>) -> String {
     ts.as_ref().map(local_time).unwrap_or_else(|| "-".into())
 }
 
-/// The first 8 characters of an id, as runs are shown in tables.
-pub fn short_id(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration_ms(850.0), "850ms");
-        assert_eq!(duration_ms(42_100.0), "42s");
-        assert_eq!(duration_ms(185_000.0), "3m 05s");
-        assert_eq!(duration_ms(3_720_000.0), "1h 02m");
-        assert_eq!(duration_ms(f64::NAN), "-");
-    }
 
     #[test]
     fn tables_are_aligned() {

@@ -19,16 +19,16 @@ use crate::cli::{
 use crate::config::Paths;
 use crate::engine::Engine;
 use crate::hex::ParamSpec;
-use crate::pipeline::exec::{self, Conductor, Header, Loaded, Progress, control};
+use crate::pipeline::exec::{self, Conductor, Header, Progress, Rebuilt, control};
 use crate::pipeline::machine::{Machine, PipelineStatus};
 use crate::pipeline::{ProjectRef, Projects};
 use crate::signals;
 
 use super::context::Context;
 use super::exit::{Exit, Failure};
-use super::output::short_id;
 use super::params;
 use super::pipeline_cmd::{self, Source};
+use crate::hex::short_id;
 
 pub async fn run(cli: &Cli, args: &PipelineRunArgs) -> Result<Exit, Failure> {
     let ctx = Context::load(cli)?;
@@ -464,7 +464,7 @@ fn progress_line(p: &Progress) -> String {
             step, attempt, key, ..
         } => format!(
             "{step}: launched run {}{}",
-            short_id(&key.run_id),
+            key.short(),
             retry_note(*attempt)
         ),
         Progress::StepLaunchFailed {
@@ -479,7 +479,7 @@ fn progress_line(p: &Progress) -> String {
             status,
         } => format!(
             "{step}: run {} {}{}",
-            short_id(&key.run_id),
+            key.short(),
             status.as_str(),
             retry_note(*attempt)
         ),
@@ -543,7 +543,7 @@ struct AttemptReport<'a> {
 }
 
 impl<'a> Report<'a> {
-    fn of(loaded: &'a Loaded) -> Report<'a> {
+    fn of(loaded: &'a Rebuilt) -> Report<'a> {
         Report::from_machine(&loaded.id, &loaded.pipeline.name, &loaded.machine)
     }
 

@@ -10,9 +10,9 @@ use crate::journal::{LaunchOptions, Origin};
 
 use super::context::Context;
 use super::exit::{Exit, Failure};
-use super::output::{duration_ms, short_id};
 use super::view_json::ViewJson;
 use super::{params, resolve, wait};
+use crate::time_text::duration_ms;
 
 /// The `--json` result of `run`.
 #[derive(Debug, Serialize)]
@@ -85,11 +85,7 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
     tracing::info!(project = %project.id, run = %launched.key.run_id, adopted = launched.adopted, "launched");
     let mut progress = wait::Progress::new(label.clone(), !args.json);
     if !launched.duplicates.is_empty() {
-        let ids: Vec<&str> = launched
-            .duplicates
-            .iter()
-            .map(|k| short_id(&k.run_id))
-            .collect();
+        let ids: Vec<&str> = launched.duplicates.iter().map(|k| k.short()).collect();
         progress.note(&format!(
             "warning: {} other run(s) of {label} with the same parameters still active: {} \
              (--no-duplicate refuses instead)",

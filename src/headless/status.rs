@@ -7,8 +7,9 @@ use crate::hex::types::{ProjectRunsQuery, RUN_TRIGGERS, RunStatusResponse};
 
 use super::context::Context;
 use super::exit::{Exit, Failure};
-use super::output::{duration_ms, opt_time, print_table};
+use super::output::{opt_time, print_table};
 use super::{resolve, run_ref, workspace_runs};
+use crate::time_text::duration_ms;
 
 pub async fn status(ctx: &Context, args: &StatusArgs) -> Result<Exit, Failure> {
     let project = resolve::resolve(ctx, &args.project).await?;

@@ -10,9 +10,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::engine::{Change, Engine, RunKey, RunView, Update};
 
-use super::output::{duration_ms, short_id};
 use crate::safe_text::escape_block;
 use crate::signals;
+use crate::time_text::duration_ms;
 
 /// How a wait ended.
 #[derive(Debug)]
@@ -57,7 +57,7 @@ impl Progress {
         let line = format!(
             "{} {} {status} {elapsed}{stale}",
             self.label,
-            short_id(&view.key.run_id)
+            view.key.short()
         );
         let mut err = std::io::stderr().lock();
         if self.tty {

@@ -19,11 +19,12 @@ use crate::journal::Origin;
 
 use super::context::Context;
 use super::exit::{Exit, Failure};
-use super::output::{duration_ms, local_time, short_id};
+use super::output::local_time;
 use super::project_list::ProjectList;
 use super::resolve;
 use super::view_json::ViewJson;
 use crate::signals;
+use crate::time_text::duration_ms;
 
 pub async fn run(ctx: &Context, args: &WatchArgs) -> Result<Exit, Failure> {
     let mut filter = Vec::new();
@@ -245,7 +246,7 @@ impl Printer {
         };
         crate::outln!(
             "{when}  {project}  {}  {status}  {elapsed}{note}",
-            short_id(&view.key.run_id)
+            view.key.short()
         );
         Ok(())
     }

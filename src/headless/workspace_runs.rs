@@ -22,7 +22,8 @@ use crate::journal::{Journal, JournalState, Launcher, RunRecord};
 
 use super::context::Context;
 use super::exit::{Exit, Failure};
-use super::output::{duration_ms, opt_time, print_table};
+use super::output::{opt_time, print_table};
+use crate::time_text::duration_ms;
 
 /// Runs asked of each project: a run still active after this many newer ones of its project is
 /// not found (a project that busy is rare; the dashboard's discovery pages further).
@@ -384,7 +385,7 @@ mod tests {
         // Usually 60 s: past max(1.5 x 60 s, 60 s + 1 min) = 2 min it is overdue.
         let stuck = run(RunStatus::Running, Some(-10), None);
         let why = judge(&stuck, None, usual.as_ref(), at(0)).unwrap();
-        assert_eq!(short_why(&why), "running 10m 00s (usually ≤ 1m 00s)");
+        assert_eq!(short_why(&why), "running 10m00s (usually ≤ 1m00s)");
         let fine = run(RunStatus::Running, Some(-1), None);
         assert_eq!(judge(&fine, None, usual.as_ref(), at(0)), None);
         // No history: nothing is called overdue while it runs.

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod params;
 mod response;
 mod retry_after;
+pub mod run_key;
 pub mod schedule;
 pub mod settings;
 pub mod types;
@@ -21,6 +22,7 @@ pub use error::Error;
 pub use ledger::Ledger;
 pub use params::{ParamKind, ParamSpec};
 pub use response::MAX_BODY_BYTES;
+pub use run_key::{RunKey, short_id};
 pub use settings::{ClientSettings, Limits, check_base_url};
 pub use types::{Operation, RunStatus};
 

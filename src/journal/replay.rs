@@ -21,14 +21,8 @@ use serde_json::Value;
 use super::error::Error;
 use super::event::{Envelope, Event, LaunchIntent, LaunchOptions, Origin, StatusChange};
 use super::{PIPELINE_CANCEL, PIPELINE_RESUME};
+pub use crate::hex::RunKey;
 use crate::hex::types::{ProjectVersion, RunStatus};
-
-/// A run's identity: run ids are only unique within a project's API calls.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RunKey {
-    pub project_id: String,
-    pub run_id: String,
-}
 
 /// Looks runs up by borrowed ids, so folding a status line allocates no key. Hashes like
 /// `RunKey`'s derived `Hash` (fields in order, each as a `str`).
@@ -37,7 +31,7 @@ struct RunRef<'a>(&'a str, &'a str);
 
 impl Equivalent<RunKey> for RunRef<'_> {
     fn equivalent(&self, key: &RunKey) -> bool {
-        self.0 == key.project_id && self.1 == key.run_id
+        key.is(self.0, self.1)
     }
 }
 
@@ -240,10 +234,7 @@ impl JournalState {
         let index = match self.runs.get_index_of(&RunRef(project_id, run_id)) {
             Some(i) => i,
             None => {
-                let key = RunKey {
-                    project_id: project_id.to_string(),
-                    run_id: run_id.to_string(),
-                };
+                let key = RunKey::new(project_id, run_id);
                 let record = RunRecord::new(project_id, run_id, env);
                 self.runs.insert_full(key, record).0
             }

@@ -18,7 +18,7 @@ use ratatui::{Frame, Terminal};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
-use super::effects::{Io, Runner};
+use super::effects::{EffectRunner, Io};
 use super::keymap::KeyMap;
 use super::model::Model;
 use super::msg::{Effect, Msg};
@@ -84,7 +84,7 @@ impl App {
     {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut updates = self.engine.subscribe();
-        let runner = Runner {
+        let runner = EffectRunner {
             presets_path: self.presets_path.clone(),
             engine: self.engine.clone(),
             config: Arc::clone(&self.config),
@@ -187,7 +187,7 @@ impl App {
     }
 }
 
-fn perform(runner: &Runner, effects: Vec<Effect>) -> Option<AppExit> {
+fn perform(runner: &EffectRunner, effects: Vec<Effect>) -> Option<AppExit> {
     for effect in effects {
         if let Some(profile) = runner.run(effect) {
             // The next profile's engine must be able to take the journal at once.
@@ -214,11 +214,7 @@ fn load_history(engine: &Engine, followed: &[RunView], tx: mpsc::UnboundedSender
             }
         };
         // Few (the engine's active runs), so a scan beats hashing a key per history row.
-        let skip = |project: &str, run: &str| {
-            followed
-                .iter()
-                .any(|k| k.project_id == project && k.run_id == run)
-        };
+        let skip = |project: &str, run: &str| followed.iter().any(|k| k.is(project, run));
         let mut chunk = Vec::with_capacity(HISTORY_CHUNK);
         let read = journal.each_ended_run(HISTORY_ROWS, &skip, &mut |record| {
             chunk.push(record);

@@ -16,8 +16,8 @@ use super::terminal;
 use crate::config::Config;
 use crate::engine::{Engine, LaunchError};
 use crate::headless::ProjectList;
-use crate::headless::output::short_id;
 use crate::hex::Error as HexError;
+use crate::hex::short_id;
 use crate::hex::types::ProjectRunsQuery;
 use crate::journal::Origin;
 use crate::pipeline::exec::{Header, Runner as PipelineRunner};
@@ -49,7 +49,7 @@ impl Io {
 /// How many of the newest operator actions `:log` shows (`hexdash log` has them all).
 const LOG_ENTRIES: usize = 200;
 
-pub struct Runner {
+pub struct EffectRunner {
     pub engine: Engine,
     /// Where `SavePresets` writes; `None` keeps presets for this session only.
     pub presets_path: Option<std::path::PathBuf>,
@@ -65,7 +65,7 @@ pub struct Runner {
     pub projects: ProjectList,
 }
 
-impl Runner {
+impl EffectRunner {
     /// Starts `effect`. Returns the profile to switch to for `SwitchProfile`.
     pub fn run(&self, effect: Effect) -> Option<String> {
         match effect {
@@ -234,7 +234,7 @@ enum Listing {
 
 const READ_ONLY: &str = "read-only: pipelines cannot be started, resumed or cancelled here";
 
-impl Runner {
+impl EffectRunner {
     /// Sends the project rows, got as `how` says (see [`Listing`]).
     fn list_projects(&self, how: Listing) {
         let (engine, config, tx, list) = (

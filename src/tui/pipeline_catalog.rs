@@ -18,7 +18,7 @@ use super::pipeline_data::{PipelineDef, PipelineRunView, StepView};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::journal::{JournalState, PipelineEntry};
-use crate::pipeline::exec::{self, Loaded};
+use crate::pipeline::exec::{self, Rebuilt};
 use crate::pipeline::{Pipeline, Projects};
 
 /// Every `*.toml` in `dir`, by name, then pipelines only the journal knows (`journal`: name and
@@ -199,7 +199,7 @@ pub fn journal_names(runs: &[PipelineRunView]) -> Vec<(String, PathBuf)> {
         .collect()
 }
 
-fn run_view(loaded: &Loaded, entries: &[PipelineEntry]) -> PipelineRunView {
+fn run_view(loaded: &Rebuilt, entries: &[PipelineEntry]) -> PipelineRunView {
     let machine = &loaded.machine;
     let status = machine.status();
     let steps = machine

@@ -130,7 +130,7 @@ impl Conductor {
     /// [`Conductor::reopen`] then [`Conductor::reattach`]: a journalled run, ready to drive.
     pub async fn reopened(
         engine: Engine,
-        loaded: &super::Loaded,
+        loaded: &super::Rebuilt,
     ) -> Result<Conductor, ConductError> {
         let mut conductor = Conductor::reopen(
             engine,

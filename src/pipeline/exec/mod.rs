@@ -75,7 +75,7 @@ fn names(pipeline: &Pipeline) -> String {
 
 /// A pipeline run rebuilt from the journal.
 #[derive(Debug, Clone)]
-pub struct Loaded {
+pub struct Rebuilt {
     pub id: String,
     pub recorded: Recorded,
     pub pipeline: Arc<Pipeline>,
@@ -103,7 +103,7 @@ pub fn load(
     journal: &JournalState,
     id: &str,
     projects: &Projects<'_>,
-) -> Result<Loaded, LoadError> {
+) -> Result<Rebuilt, LoadError> {
     let mut matches = journal
         .pipelines()
         .filter(|(run_id, _)| run_id.starts_with(id));
@@ -119,7 +119,10 @@ pub fn load(
 }
 
 /// Every pipeline run in the journal, oldest first; unreadable ones as errors.
-pub fn load_all(journal: &JournalState, projects: &Projects<'_>) -> Vec<Result<Loaded, LoadError>> {
+pub fn load_all(
+    journal: &JournalState,
+    projects: &Projects<'_>,
+) -> Vec<Result<Rebuilt, LoadError>> {
     journal
         .pipelines()
         .map(|(id, entries)| load_entries(id, entries, projects))
@@ -147,7 +150,7 @@ pub fn load_entries(
     id: &str,
     entries: &[crate::journal::PipelineEntry],
     projects: &Projects<'_>,
-) -> Result<Loaded, LoadError> {
+) -> Result<Rebuilt, LoadError> {
     let recorded = record::decode(id, entries)?;
     let pipeline =
         super::validate_recorded(&recorded.header.source, &recorded.header.file, projects)
@@ -170,7 +173,7 @@ pub fn load_entries(
         id: id.to_string(),
         source,
     })?;
-    Ok(Loaded {
+    Ok(Rebuilt {
         id: id.to_string(),
         recorded,
         pipeline,

@@ -148,7 +148,7 @@ impl Runner {
     /// `resume`: `Some(from)` feeds a Resume input first (the run had ended).
     async fn reopen_and_drive(
         &self,
-        loaded: &super::Loaded,
+        loaded: &super::Rebuilt,
         resume: Option<Option<String>>,
     ) -> Result<(), RunnerError> {
         self.claim(&loaded.id)?;

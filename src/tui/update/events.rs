@@ -4,7 +4,7 @@
 //! a cancel was confirmed, a lagging subscriber's replay): a row never goes back from an ended
 //! state to an active one, and never takes data older than what it shows.
 
-use super::{inform, refocus_after_change, short};
+use super::{inform, refocus_after_change};
 use crate::engine::{Change, RunKey, RunView, Update};
 use crate::hex::Sharing;
 use crate::tui::bulk::Outcome;
@@ -121,10 +121,7 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
                         .project_title
                         .clone()
                         .unwrap_or_else(|| key.project_id.clone());
-                    effects.push(Effect::Notify(format!(
-                        "{title} {}: overdue",
-                        short(&key.run_id)
-                    )));
+                    effects.push(Effect::Notify(format!("{title} {}: overdue", key.short())));
                 }
             }
             effects
@@ -172,14 +169,14 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 Ok(sent) if sent.already_ended => inform(
                     model,
                     Level::Info,
-                    format!("run {} had already ended", short(&key.run_id)),
+                    format!("run {} had already ended", key.short()),
                 ),
                 Ok(sent) => inform(
                     model,
                     Level::Info,
                     format!(
                         "cancel sent for {}; waiting up to {}s for Hex to confirm",
-                        short(&key.run_id),
+                        key.short(),
                         sent.deadline.as_secs()
                     ),
                 ),
@@ -188,7 +185,7 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
                     Level::Error,
                     format!(
                         "cancel of run {} failed: {e}; press x to try again",
-                        short(&key.run_id)
+                        key.short()
                     ),
                 ),
             }
@@ -281,7 +278,7 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
             inform(
                 model,
                 Level::Info,
-                format!("run {} cancelled: {status}", short(&key.run_id)),
+                format!("run {} cancelled: {status}", key.short()),
             );
         }
         Change::CancelNotConfirmed => inform(
@@ -289,20 +286,20 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
             Level::Error,
             format!(
                 "cancel NOT confirmed: run {} is still {status}; press x to re-send",
-                short(&key.run_id)
+                key.short()
             ),
         ),
         Change::TimedOut => inform(
             model,
             Level::Warning,
-            format!("run {} passed its timeout", short(&key.run_id)),
+            format!("run {} passed its timeout", key.short()),
         ),
         Change::KillFailed => inform(
             model,
             Level::Error,
             format!(
                 "run {} passed its timeout but could not be cancelled; press x to try again",
-                short(&key.run_id)
+                key.short()
             ),
         ),
         Change::Lost => inform(
@@ -310,7 +307,7 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
             Level::Error,
             format!(
                 "Hex no longer knows run {}; stopped following it",
-                short(&key.run_id)
+                key.short()
             ),
         ),
         _ => {}
@@ -326,7 +323,7 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
                 Level::Warning,
                 format!(
                     "run {} ended ({status}) before the cancel was confirmed; nothing cancelled",
-                    short(&key.run_id)
+                    key.short()
                 ),
             );
         }
@@ -449,7 +446,7 @@ fn launched(
             if let Some(form) = model.form.take().filter(|_| from_form) {
                 remember_launch(model, &form);
             }
-            let mut text = format!("launched run {}", short(&key.run_id));
+            let mut text = format!("launched run {}", key.short());
             if l.adopted {
                 text.push_str(" (answer lost; found it in the project's runs)");
             }

@@ -170,17 +170,14 @@ fn confirmed(model: &mut Model, confirm: Confirm) -> Vec<Effect> {
                 inform(
                     model,
                     Level::Warning,
-                    format!(
-                        "run {} already ended; nothing to cancel",
-                        short(&key.run_id)
-                    ),
+                    format!("run {} already ended; nothing to cancel", key.short()),
                 );
                 return Vec::new();
             }
             inform(
                 model,
                 Level::Info,
-                format!("cancelling run {}…", short(&key.run_id)),
+                format!("cancelling run {}…", key.short()),
             );
             model.runs.cancelled_here.insert(key.clone());
             vec![Effect::Cancel(key)]
@@ -346,10 +343,6 @@ pub(super) fn refocus_after_change(model: &mut Model) -> Vec<Effect> {
 
 pub(super) fn inform(model: &mut Model, level: Level, text: String) {
     model.status.message = Some(Message { text, level });
-}
-
-pub(super) fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
 }
 
 #[cfg(test)]

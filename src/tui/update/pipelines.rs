@@ -5,10 +5,11 @@
 //! Pipeline runs are driven by the pipeline runner, not here: these functions only ask for
 //! effects and show what the journal says back.
 
+use crate::hex::short_id;
 use std::collections::HashSet;
 
 use super::screens::refused_read_only;
-use super::{inform, short, show};
+use super::{inform, show};
 use crate::pipeline::machine::{PipelineStatus, StepStatus};
 use crate::tui::action::Action;
 use crate::tui::cursor::Cursor;
@@ -165,7 +166,7 @@ fn open_step_run(model: &mut Model) -> Vec<Effect> {
                 format!(
                     "run {} of step {id} is not in this dashboard's runs; \
                      `hexdash status {run_id}` shows it",
-                    short(&run_id)
+                    short_id(&run_id)
                 ),
             );
             Vec::new()
@@ -239,7 +240,7 @@ fn ask_cancel(model: &mut Model) -> Vec<Effect> {
     if run.status.is_ended() {
         let text = format!(
             "pipeline run {} already ended ({}); nothing to cancel",
-            short(&run.id),
+            short_id(&run.id),
             run.status.as_str()
         );
         inform(model, Level::Warning, text);
@@ -271,7 +272,7 @@ pub(super) fn confirmed_cancel(model: &mut Model, id: String) -> Vec<Effect> {
     if model.pipelines.run(&id).is_none_or(|r| r.status.is_ended()) {
         let text = format!(
             "pipeline run {} already ended; nothing to cancel",
-            short(&id)
+            short_id(&id)
         );
         inform(model, Level::Warning, text);
         return Vec::new();
@@ -282,7 +283,7 @@ pub(super) fn confirmed_cancel(model: &mut Model, id: String) -> Vec<Effect> {
         format!(
             "cancelling pipeline run {}: its running steps until Hex confirms them dead, \
              nothing more launched",
-            short(&id)
+            short_id(&id)
         ),
     );
     vec![Effect::CancelPipeline(id), Effect::LoadPipelineRuns]
@@ -302,7 +303,7 @@ fn resume(model: &mut Model) -> Vec<Effect> {
             model.pipelines.session.insert(id.clone());
             let text = format!(
                 "resuming pipeline run {} from its failed steps…",
-                short(&id)
+                short_id(&id)
             );
             inform(model, Level::Info, text);
             return vec![Effect::ResumePipeline(id)];
@@ -312,15 +313,15 @@ fn resume(model: &mut Model) -> Vec<Effect> {
             format!(
                 "pipeline run {} succeeded: nothing to resume; to rerun a step and what follows \
                  it: hexdash pipeline resume {} --from STEP",
-                short(&id),
-                short(&id)
+                short_id(&id),
+                short_id(&id)
             ),
         ),
         other => (
             Level::Warning,
             format!(
                 "pipeline run {} is {}; only an ended one can be resumed",
-                short(&id),
+                short_id(&id),
                 other.as_str()
             ),
         ),
@@ -355,7 +356,7 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 inform(
                     model,
                     Level::Error,
-                    format!("cannot resume pipeline run {}: {e}", short(&id)),
+                    format!("cannot resume pipeline run {}: {e}", short_id(&id)),
                 );
                 Vec::new()
             }
@@ -393,7 +394,7 @@ fn runs_loaded(model: &mut Model, runs: Vec<PipelineRunView>) -> Vec<Effect> {
     for (id, name, status) in ended {
         let text = format!(
             "pipeline {name} ({}) ended: {}",
-            short(&id),
+            short_id(&id),
             status.as_str()
         );
         let level = if status == PipelineStatus::Succeeded {
@@ -426,7 +427,7 @@ fn started(model: &mut Model, result: Result<String, String>) -> Vec<Effect> {
             inform(
                 model,
                 Level::Info,
-                format!("{what}: run {} started", short(&id)),
+                format!("{what}: run {} started", short_id(&id)),
             );
             // The new run is what to watch now (unless the person went elsewhere meanwhile).
             if on_form || model.screen == Screen::Pipelines {

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::{inform, short, show};
+use super::{inform, show};
 use crate::hex::params::display_value;
 use crate::journal::{LaunchOptions, Origin};
 use crate::tui::action::Action;
@@ -194,15 +194,11 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
                 inform(
                     model,
                     Level::Info,
-                    format!("pinned {}: a bell when it ends", short(&key.run_id)),
+                    format!("pinned {}: a bell when it ends", key.short()),
                 );
                 model.pinned.insert(key);
             } else {
-                inform(
-                    model,
-                    Level::Info,
-                    format!("unpinned {}", short(&key.run_id)),
-                );
+                inform(model, Level::Info, format!("unpinned {}", key.short()));
             }
             Some(Vec::new())
         }
@@ -417,7 +413,7 @@ fn ask_cancel(model: &mut Model) -> Vec<Effect> {
     if !row.view.is_active() || !row.followed {
         let text = format!(
             "run {} is not active; nothing to cancel",
-            short(&row.view.key.run_id)
+            row.view.key.short()
         );
         inform(model, Level::Warning, text);
         return Vec::new();

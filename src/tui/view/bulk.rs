@@ -3,6 +3,7 @@
 //! production — and what each run will get), and the summary after it (what happened to each,
 //! with the reasons for failures). Long lists show what fits and say how many more.
 
+use crate::hex::short_id;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -51,7 +52,7 @@ fn run_line(
 ) -> Line<'static> {
     let head = format!(
         "  {}  {:<project_w$}  {middle}",
-        style::short_id(run_id),
+        short_id(run_id),
         style::fit(&printable(project), project_w),
     );
     let rest = width.saturating_sub(style::width(&head));
@@ -177,10 +178,9 @@ pub fn report(frame: &mut Frame, area: Rect, progress: &BulkProgress) {
                 "cancelled (its row turns KILLED when Hex confirms)".to_string(),
                 Style::new(),
             ),
-            Outcome::Launched(run_id) => (
-                format!("launched as {}", style::short_id(run_id)),
-                Style::new(),
-            ),
+            Outcome::Launched(run_id) => {
+                (format!("launched as {}", short_id(run_id)), Style::new())
+            }
             Outcome::AlreadyEnded => ("already ended".to_string(), style::dim()),
             Outcome::Skipped(why) => (format!("skipped: {why}"), style::dim()),
             Outcome::Failed(why) => (

@@ -3,6 +3,7 @@
 //! Key labels always come from the [`KeyMap`], so a rebound key shows as bound. Screens supply
 //! their own hints and header summary; this module only lays them out.
 
+use crate::hex::short_id;
 use std::borrow::Cow;
 
 use ratatui::Frame;
@@ -93,11 +94,7 @@ pub fn header(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
     ];
     match model.screen {
         Screen::Detail => {
-            let id = model
-                .detail
-                .as_ref()
-                .map(|k| style::short_id(&k.run_id))
-                .unwrap_or("?");
+            let id = model.detail.as_ref().map(|k| k.short()).unwrap_or("?");
             left.push(Span::styled(format!(" › run {id}"), style::bold()));
         }
         Screen::Form => {
@@ -112,7 +109,7 @@ pub fn header(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
             let what = model
                 .pipelines
                 .open_run()
-                .map(|r| format!(" › {} {}", r.name, style::short_id(&r.id)))
+                .map(|r| format!(" › {} {}", r.name, short_id(&r.id)))
                 .unwrap_or_default();
             left.push(Span::styled(what, style::bold()));
         }

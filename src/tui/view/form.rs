@@ -6,6 +6,7 @@
 //! sit under the fields; the key hints go on the hint line. Long forms scroll to keep the
 //! focused row on screen. The form's editing rules live in `tui::form`; this only draws them.
 
+use crate::hex::short_id;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Modifier, Style};
@@ -51,14 +52,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
             Span::styled(" Launch ", style::bold()),
             Span::styled(name, style::bold().fg(style::ACCENT)),
             Span::styled(
-                format!("  project {}", style::short_id(&form.project_id)),
+                format!("  project {}", short_id(&form.project_id)),
                 style::dim(),
             ),
         ],
     };
     if let Some(k) = &form.rerun_of {
         title.push(Span::styled(
-            format!("  rerun of {}", style::short_id(&k.run_id)),
+            format!("  rerun of {}", k.short()),
             style::dim(),
         ));
     }

@@ -133,8 +133,8 @@ mod tests {
         let m = many_runs(500);
         let shown = m.visible_runs();
         let at = m.run_cursor().unwrap();
-        let cursor_id = crate::tui::view::style::short_id(&shown[at].view.key.run_id).to_string();
-        let next_id = crate::tui::view::style::short_id(&shown[at + 1].view.key.run_id).to_string();
+        let cursor_id = shown[at].view.key.short().to_string();
+        let next_id = shown[at + 1].view.key.short().to_string();
         let y = line_of(&m, 120, 16, &next_id);
         assert_eq!(hit(&m, &keys, 120, 16, 5, y), Some(Hit::Row(at + 1)));
         let y = line_of(&m, 120, 16, &cursor_id);

@@ -2,6 +2,7 @@
 //! through hexdash on this data dir, by any of its processes: when, who, what, from where, on
 //! which project and run, and how it ended. `hexdash log` prints all of it (JSON, CSV).
 
+use crate::hex::short_id;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -39,7 +40,7 @@ pub fn draw(
                 printable(&project),
                 a.run_id
                     .as_deref()
-                    .map_or_else(|| "-".to_string(), |r| style::short_id(r).to_string()),
+                    .map_or_else(|| "-".to_string(), |r| short_id(r).to_string()),
                 printable(&outcome),
             ]
         })

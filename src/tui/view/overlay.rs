@@ -7,6 +7,7 @@
 //! every parameter, the options that are not the defaults) and the profile. Each says which key
 //! does what, no being the default; a prod-like profile is drawn as a warning.
 
+use crate::hex::short_id;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -316,7 +317,7 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
             let mut lines = vec![
                 Line::raw(""),
                 field("project", Span::styled(project.clone(), style::bold())),
-                field("run", Span::raw(style::short_id(&key.run_id).to_string())),
+                field("run", Span::raw(key.short().to_string())),
                 field(
                     "started",
                     match started {
@@ -446,7 +447,7 @@ pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &
             let mut lines = vec![
                 Line::raw(""),
                 field("pipeline", Span::styled(name.clone(), style::bold())),
-                field("run", Span::raw(style::short_id(id).to_string())),
+                field("run", Span::raw(short_id(id).to_string())),
                 field("steps", Span::raw(steps)),
             ];
             match ended {
@@ -507,7 +508,7 @@ fn repeats(of: &RunKey, origin: Option<&Origin>) -> String {
         },
         Some(Origin::Other) | None => "",
     };
-    format!("{}{by}", style::short_id(&of.run_id))
+    format!("{}{by}", of.short())
 }
 
 /// The run options a relaunch sends that are not Hex's defaults, in words.

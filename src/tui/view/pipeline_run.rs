@@ -7,6 +7,7 @@
 //! the selected step in view, and gives the rest of the height to what matters most: the
 //! summary and the step's details always, then the timeline, then the graph.
 
+use crate::hex::short_id;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -25,7 +26,7 @@ use crate::tui::pipeline_data::{PipelineRunView, StepView};
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let Some(run) = model.pipelines.open_run() else {
         let id = model.pipelines.open.as_deref().unwrap_or("?");
-        let text = format!("reading pipeline run {}…", style::short_id(id));
+        let text = format!("reading pipeline run {}…", short_id(id));
         chrome::notice(frame, area, vec![Line::styled(text, style::dim())]);
         return;
     };
@@ -157,7 +158,7 @@ fn summary(run: &PipelineRunView, model: &Model) -> Line<'static> {
     Line::from(vec![
         Span::raw(" "),
         Span::styled(status, st.add_modifier(Modifier::BOLD)),
-        Span::styled(format!("  run {}", style::short_id(&run.id)), style::dim()),
+        Span::styled(format!("  run {}", short_id(&run.id)), style::dim()),
         Span::raw(format!(
             "  started {}  {took} {}  steps {done}/{total}  ",
             style::clock(run.started_at, model.now, &model.tz),
@@ -205,7 +206,7 @@ fn step_details(step: Option<&StepView>, model: &Model, width: usize) -> Vec<Lin
         Some(a) => {
             let mut spans = vec![Span::raw("   ")];
             match &a.run_id {
-                Some(id) => spans.push(Span::raw(format!("run {}", style::short_id(id)))),
+                Some(id) => spans.push(Span::raw(format!("run {}", short_id(id)))),
                 None => spans.push(Span::styled("no run", style::dim())),
             }
             if let Some(s) = &a.status {

@@ -4,6 +4,7 @@
 //! Draws [`PipelinesState`](crate::tui::pipeline_data::PipelinesState) as given; loading, empty
 //! and failed states say what happened and where definitions go.
 
+use crate::hex::short_id;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -188,7 +189,7 @@ fn draw_recent(frame: &mut Frame, area: Rect, model: &Model, def: &PipelineDef) 
             "  {:<12} {:<11} {:>9}  steps {done}/{total}  {}",
             style::clock(run.started_at, model.now, &model.tz),
             style::duration(run.duration_secs(model.now)),
-            style::short_id(&run.id),
+            short_id(&run.id),
             params.join(" ")
         );
         lines.push(Line::from(vec![

@@ -140,7 +140,7 @@ fn cells(row: &RunRow, model: &Model) -> Vec<Span<'static>> {
     vec![
         pin,
         project,
-        Span::styled(style::short_id(&v.key.run_id).to_string(), style::dim()),
+        Span::styled(v.key.short().to_string(), style::dim()),
         Span::styled(status, status_style),
         started,
         elapsed,
@@ -319,10 +319,7 @@ mod tests {
             let shown = render(m, 150, 16).backend().to_string();
             shown
                 .lines()
-                .filter(|l| {
-                    l.contains(super::super::style::short_id(&active[0].run_id))
-                        || l.contains(super::super::style::short_id(&active[1].run_id))
-                })
+                .filter(|l| l.contains(active[0].short()) || l.contains(active[1].short()))
                 .map(str::to_string)
                 .collect::<Vec<_>>()
         };

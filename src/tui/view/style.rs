@@ -15,7 +15,9 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::engine::RunView;
 use crate::hex::RunStatus;
+use crate::hex::short_id;
 use crate::journal::{CancelState, Origin};
+pub use crate::time_text::{age, duration, round_duration};
 
 pub const ACCENT: Color = Color::Cyan;
 pub const OK: Color = Color::Green;
@@ -139,36 +141,6 @@ pub fn elapsed_secs(view: &RunView, followed: bool, now: Timestamp) -> Option<u6
     }
 }
 
-/// A duration to the second while short, coarser as it grows: `45s`, `12m03s`, `1h02m`, `3d04h`.
-pub fn duration(secs: u64) -> String {
-    match secs {
-        0..60 => format!("{secs}s"),
-        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
-        3600..86400 => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
-        _ => format!("{}d{:02}h", secs / 86400, secs % 86400 / 3600),
-    }
-}
-
-/// A configured length of time, without zero seconds: `90s`, `30m`, `2h`, `1h30m`.
-pub fn round_duration(secs: u64) -> String {
-    match secs {
-        s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s >= 3600 && s % 60 == 0 => format!("{}h{}m", s / 3600, s % 3600 / 60),
-        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
-        s => duration(s),
-    }
-}
-
-/// How long ago, in one unit: `3s`, `12m`, `5h`, `3d`.
-pub fn age(secs: u64) -> String {
-    match secs {
-        0..60 => format!("{secs}s"),
-        60..3600 => format!("{}m", secs / 60),
-        3600..86400 => format!("{}h", secs / 3600),
-        _ => format!("{}d", secs / 86400),
-    }
-}
-
 /// A local clock time: `14:02:33` today, `Tue 14:02` this week, the date before that.
 pub fn clock(ts: Timestamp, now: Timestamp, tz: &TimeZone) -> String {
     let at = ts.to_zoned(tz.clone());
@@ -203,11 +175,6 @@ pub fn trigger_label(origin: Option<&Origin>) -> String {
         Some(Origin::Tui | Origin::Cli | Origin::Pipeline { .. }) => "api".into(),
         _ => "-".into(),
     }
-}
-
-/// The first 8 characters of a run id, as every list and message shows it.
-pub fn short_id(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
 }
 
 /// A label per id that tells them apart: the first 8 characters when those differ (random
@@ -361,23 +328,6 @@ mod tests {
         // Short ids, and one id alone.
         assert_eq!(distinct_ids(&["p1", "p2"]), ["p1", "p2"]);
         assert_eq!(distinct_ids(&["only-one-id-here"]), ["only-one"]);
-    }
-
-    #[test]
-    fn durations_and_ages_stay_short() {
-        assert_eq!(duration(0), "0s");
-        assert_eq!(duration(59), "59s");
-        assert_eq!(duration(61), "1m01s");
-        assert_eq!(duration(3723), "1h02m");
-        assert_eq!(duration(90_000), "1d01h");
-        assert_eq!(round_duration(1800), "30m");
-        assert_eq!(round_duration(7200), "2h");
-        assert_eq!(round_duration(5400), "1h30m");
-        assert_eq!(round_duration(90), "1m30s");
-        assert_eq!(age(3), "3s");
-        assert_eq!(age(600), "10m");
-        assert_eq!(age(7200), "2h");
-        assert_eq!(age(200_000), "2d");
     }
 
     #[test]
