@@ -29,6 +29,6 @@ fn main() -> ExitCode {
             return ExitCode::from(5);
         }
     };
-    let exit = runtime.block_on(hexdash::headless::dispatch(cli));
+    let exit = runtime.block_on(hexdash::app::dispatch(cli));
     ExitCode::from(exit.code())
 }

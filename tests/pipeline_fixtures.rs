@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use hexdash::config::Config;
-use hexdash::pipeline::{self, OnFailure, Pipeline, ProjectRef, Projects, StepValue};
+use hexdash::pipeline::exec::{self, PrepareError};
+use hexdash::pipeline::{OnFailure, Pipeline, ProjectRef, StepValue};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,15 +30,8 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn load(path: &Path) -> Result<Pipeline, pipeline::Error> {
-    let config = demo_config();
-    pipeline::load_file(
-        path,
-        &Projects {
-            config: &config,
-            workspace: None,
-        },
-    )
+fn load(path: &Path) -> Result<Pipeline, PrepareError> {
+    exec::prepare_offline(path, &demo_config()).map(|p| p.pipeline)
 }
 
 #[test]
@@ -127,7 +121,7 @@ fn invalid_pipelines_fail_with_the_expected_message() {
                 ));
                 continue;
             }
-            Err(pipeline::Error::Invalid { diagnostics }) => diagnostics,
+            Err(PrepareError::Invalid { diagnostics, .. }) => diagnostics,
             Err(e) => panic!("{}: {e}", path.display()),
         };
         let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();

@@ -48,6 +48,18 @@ impl Config {
         load::load_or_default(&paths.config_file)
     }
 
+    /// The paths and the config a command line asks for: the file `--config` names, which
+    /// must exist, or the default location's, which may be absent (built-in defaults then).
+    pub fn for_cli(cli: &crate::cli::Cli, env: &dyn Env) -> Result<(Paths, Config), Error> {
+        let paths = Paths::resolve(cli.config.as_deref(), env)?;
+        let config = if cli.config.is_some() {
+            Config::load_file(&paths.config_file)?
+        } else {
+            Config::load(&paths)?
+        };
+        Ok((paths, config))
+    }
+
     /// Loads a file that must exist.
     pub fn load_file(path: &Path) -> Result<Config, Error> {
         load::load_file(path)
@@ -103,6 +115,24 @@ pub fn init(paths: &Paths, force: bool) -> Result<PathBuf, Error> {
     file.write_all(DEFAULT_CONFIG.as_bytes()).map_err(io_err)?;
     file.sync_all().map_err(io_err)?;
     Ok(path)
+}
+
+/// The shipped default config with every commented-out example line taken in: what a person
+/// gets by uncommenting everything. Its examples must load (config's tests) and its `[keys]`
+/// must document every action (the key map's tests).
+#[cfg(test)]
+pub(crate) fn default_config_uncommented() -> Config {
+    let text = DEFAULT_CONFIG
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) => rest.to_string(),
+            None if l == "#" => String::new(),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Config::from_toml_str(&text, Path::new("/etc/hexdash/config.toml"))
+        .unwrap_or_else(|e| panic!("{e}\n---\n{text}"))
 }
 
 #[cfg(test)]

@@ -293,17 +293,7 @@ fn default_config_loads_commented_and_uncommented() {
     let c = Config::from_toml_str(DEFAULT_CONFIG, Path::new("default-config.toml")).unwrap();
     assert!(c.profiles.is_empty() && c.projects.is_empty() && c.keys.is_empty());
 
-    let uncommented: String = DEFAULT_CONFIG
-        .lines()
-        .map(|l| match l.strip_prefix("# ") {
-            Some(rest) => rest.to_string(),
-            None if l == "#" => String::new(),
-            None => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let full = Config::from_toml_str(&uncommented, Path::new("/etc/hexdash/config.toml"))
-        .unwrap_or_else(|e| panic!("{e}\n---\n{uncommented}"));
+    let full = super::default_config_uncommented();
     assert_eq!(full.default_profile.as_deref(), Some("prod"));
     assert_eq!(
         full.profiles.keys().collect::<Vec<_>>(),
@@ -324,14 +314,6 @@ fn default_config_loads_commented_and_uncommented() {
             "the example project lacks a {kind} parameter"
         );
     }
-    // Every action the dashboard knows is documented (the key map is the source of truth).
-    for action in crate::tui::Action::ALL {
-        assert!(
-            full.keys.contains_key(action.name()),
-            "{action} is not documented in [keys]"
-        );
-    }
-    assert_eq!(full.keys.len(), crate::tui::Action::ALL.len());
     // The documented limit defaults are the real ones.
     let l = full.limits.apply_to(Limits {
         requests_per_minute: 0,

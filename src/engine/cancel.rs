@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::handle::Inner;
 use super::scheduler::{Poll, RunKey};
+use super::shared::Shared;
 use crate::hex::Error as HexError;
 use crate::journal::{self, Origin};
 
@@ -34,7 +34,7 @@ pub enum CancelError {
 }
 
 pub(crate) async fn cancel(
-    inner: &Arc<Inner>,
+    inner: &Arc<Shared>,
     key: &RunKey,
     origin: Origin,
 ) -> Result<CancelSent, CancelError> {
@@ -61,7 +61,7 @@ pub(crate) async fn cancel(
 
 /// Sends the cancel for a run already followed.
 pub(crate) async fn send(
-    inner: &Arc<Inner>,
+    inner: &Arc<Shared>,
     key: &RunKey,
     origin: Origin,
 ) -> Result<CancelSent, CancelError> {

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::discovery::{self, Next};
-use super::handle::Inner;
 use super::scheduler::Poll;
+use super::shared::Shared;
 use super::state::State;
 use super::tick::Tick;
 use crate::hex::Priority;
@@ -26,7 +26,7 @@ const LISTING_LIMIT: u32 = 100;
 /// The longest a sweep claimed in the store holds other processes' sweeps of that project back.
 const SWEEP_CLAIM: std::time::Duration = std::time::Duration::from_secs(10);
 
-pub(crate) async fn drive(inner: Arc<Inner>) {
+pub(crate) async fn drive(inner: Arc<Shared>) {
     loop {
         let now = Instant::now();
         let (wake_at, due, kills) = {
@@ -149,7 +149,7 @@ fn at(next: Next) -> Tick {
 
 /// Lists one project for discovery, unless another hexdash process listed it moments ago (its
 /// findings reach this one through the store).
-async fn sweep(inner: Arc<Inner>, project_id: String) {
+async fn sweep(inner: Arc<Shared>, project_id: String) {
     {
         let mut st = inner.lock();
         // A sweep is claimed like a poll of the project's "" run, which no real run id is, for
@@ -194,7 +194,7 @@ async fn sweep(inner: Arc<Inner>, project_id: String) {
 /// Sends one poll and reports its outcome, unless another hexdash process asked Hex about the
 /// same runs moments ago: its answer reaches this one through the store, so the machine asks
 /// about each run once per interval however many processes follow it.
-async fn send(inner: Arc<Inner>, poll: Poll) {
+async fn send(inner: Arc<Shared>, poll: Poll) {
     super::failpoint::panic_at("poll");
     {
         let mut st = inner.lock();

@@ -6,61 +6,24 @@
 //! `launch`, `watch`, `cancel`, `subscribe`, `focus`, `snapshot`, `history`. The poll driver stops
 //! when the last handle is dropped.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::discovery::{Discovery, DiscoveryPolicy};
+use super::discovery::Discovery;
 use super::launch::{self, LaunchError, LaunchRequest, Launched};
-use super::poll_policy::PollPolicy;
 use super::scheduler::{RunKey, Scheduler, SchedulerConfig};
+use super::shared::{EngineOptions, Shared};
 use super::state::{State, WorkspaceProject};
 use super::stats::{self, DurationStats, Overdue};
 use super::update::{Health, RunView, Update};
 use super::{cancel, driver, sync};
-use crate::clock::SharedClock;
 use crate::hex::{Client, Error as HexError};
 use crate::journal::{self, Event, Journal, JournalState, Origin};
-
-/// How many updates a slow subscriber may fall behind before it is told it lagged (and should
-/// re-read [`Engine::snapshot`]).
-const UPDATE_BUFFER: usize = 1024;
-
-/// Knobs of one engine.
-#[derive(Debug, Clone)]
-pub struct EngineOptions {
-    /// The config profile launches are recorded under (a name, never a credential).
-    pub profile: String,
-    pub journal_path: PathBuf,
-    pub clock: SharedClock,
-    pub policy: PollPolicy,
-    /// How long after a cancel Hex may take to report the run dead before "cancel not confirmed".
-    pub cancel_deadline: Duration,
-    /// PENDING longer than this is flagged overdue.
-    pub pending_limit: Duration,
-    /// How often workspace discovery lists each kind of project, once [`Engine::discover`] is on.
-    pub discovery: DiscoveryPolicy,
-}
-
-impl EngineOptions {
-    pub fn new(profile: impl Into<String>, journal_path: impl Into<PathBuf>) -> EngineOptions {
-        EngineOptions {
-            profile: profile.into(),
-            journal_path: journal_path.into(),
-            clock: crate::clock::system(),
-            policy: PollPolicy::default(),
-            cancel_deadline: Duration::from_secs(60),
-            pending_limit: super::stats::PENDING_LIMIT,
-            discovery: DiscoveryPolicy::default(),
-        }
-    }
-}
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +44,7 @@ pub struct Started {
 /// Handle on the running engine. Clones share it.
 #[derive(Clone)]
 pub struct Engine {
-    pub(crate) inner: Arc<Inner>,
+    pub(crate) inner: Arc<Shared>,
     _driver: Arc<DriverGuard>,
 }
 
@@ -91,46 +54,6 @@ struct DriverGuard(JoinHandle<()>);
 impl Drop for DriverGuard {
     fn drop(&mut self) {
         self.0.abort();
-    }
-}
-
-pub(crate) struct Inner {
-    /// Launches, cancels, listings: may use the whole budget, retries transient failures.
-    pub client: Client,
-    /// Status polls: leaves the reserve free, never retries by itself.
-    pub poller: Client,
-    pub options: EngineOptions,
-    pub wake: Notify,
-    state: Mutex<State>,
-    updates: broadcast::Sender<Update>,
-    /// One launch (or reconciliation) per project at a time, so a reconciliation never mistakes
-    /// a concurrent launch's new run for the one it is looking for.
-    project_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// Becomes true once the launches left unresolved by earlier sessions are settled (or could
-    /// not be, for now).
-    settled: tokio::sync::watch::Sender<bool>,
-    /// Set by [`Engine::close`]: the store sync stops with the driver.
-    pub closed: AtomicBool,
-}
-
-impl Inner {
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub fn publish(&self, updates: impl IntoIterator<Item = Update>) {
-        for u in updates {
-            // No subscriber is fine: updates are a courtesy, the state is the truth.
-            let _ = self.updates.send(u);
-        }
-    }
-
-    pub fn project_lock(&self, project_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self
-            .project_locks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(locks.entry(project_id.to_string()).or_default())
     }
 }
 
@@ -160,18 +83,7 @@ impl Engine {
             scheduler,
             options.cancel_deadline,
         );
-        let (updates, _) = broadcast::channel(UPDATE_BUFFER);
-        let inner = Arc::new(Inner {
-            poller: client.for_polling(),
-            client,
-            options,
-            wake: Notify::new(),
-            state: Mutex::new(state),
-            updates,
-            project_locks: Mutex::new(HashMap::new()),
-            settled: tokio::sync::watch::Sender::new(false),
-            closed: AtomicBool::new(false),
-        });
+        let inner = Arc::new(Shared::new(client, options, state));
         let reattached = {
             let mut st = inner.lock();
             // Runs launched under another profile belong to another workspace (and token):
@@ -193,11 +105,11 @@ impl Engine {
             inner,
             _driver: Arc::new(DriverGuard(driver)),
         };
-        // Holds only `Inner`, so dropping every handle still stops these tasks.
+        // Holds only the shared state, so dropping every handle still stops these tasks.
         let background = Arc::clone(&engine.inner);
         tokio::spawn(async move {
             launch::reconcile_pending(&background).await;
-            background.settled.send_replace(true);
+            background.mark_settled();
         });
         tokio::spawn(sync::keep_in_sync(Arc::downgrade(&engine.inner)));
         Ok(Started {
@@ -210,7 +122,7 @@ impl Engine {
     /// Waits until the launches earlier sessions left unresolved have been reconciled (adopted
     /// runs are then being watched), or found impossible to reconcile for now.
     pub async fn settled(&self) {
-        let mut rx = self.inner.settled.subscribe();
+        let mut rx = self.inner.settled();
         // An error means the sender is gone, which cannot happen while `self` holds `inner`.
         let _ = rx.wait_for(|done| *done).await;
     }
@@ -261,7 +173,7 @@ impl Engine {
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Update> {
-        self.inner.updates.subscribe()
+        self.inner.subscribe()
     }
 
     /// Launches exactly once: see [`launch`](super::launch).

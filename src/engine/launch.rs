@@ -17,8 +17,8 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::failpoint;
-use super::handle::Inner;
 use super::scheduler::RunKey;
+use super::shared::Shared;
 use super::state::State;
 use super::update::{LaunchNotice, Update};
 use crate::hex::types::{ProjectRunsQuery, RunProjectRequest, RunStatusResponse};
@@ -142,7 +142,7 @@ pub(crate) fn duplicates(
 }
 
 pub(crate) async fn launch(
-    inner: &Arc<Inner>,
+    inner: &Arc<Shared>,
     request: LaunchRequest,
 ) -> Result<Launched, LaunchError> {
     let body = RunProjectRequest {
@@ -293,7 +293,7 @@ pub(crate) async fn launch(
 }
 
 /// Records the 201 and starts following the new run.
-fn follow_new(inner: &Arc<Inner>, key: &RunKey, launched: Event, request: &LaunchRequest) {
+fn follow_new(inner: &Arc<Shared>, key: &RunKey, launched: Event, request: &LaunchRequest) {
     let mut st = inner.lock();
     if let Err(e) = st.record(launched) {
         // The run exists but the journal does not say so: the intent stays pending and the next
@@ -378,7 +378,7 @@ pub(crate) fn settles_here(st: &State, launch: &PendingLaunch) -> bool {
 /// cannot be told: every candidate is watched and nothing is adopted or re-sent.
 /// Returns what was found for `wanted`. Call with the project's launch lock held.
 fn settle(
-    inner: &Arc<Inner>,
+    inner: &Arc<Shared>,
     project_id: &str,
     listed: &[RunStatusResponse],
     wanted: Option<&str>,
@@ -552,7 +552,7 @@ fn settle(
 
 /// Settles a project's pending launches if it has any (lock held by the caller). Fails with
 /// the listing error when they could not be settled.
-async fn settle_project(inner: &Arc<Inner>, project_id: &str) -> Result<(), HexError> {
+async fn settle_project(inner: &Arc<Shared>, project_id: &str) -> Result<(), HexError> {
     if !has_pending_here(inner, project_id) {
         return Ok(());
     }
@@ -570,7 +570,7 @@ async fn settle_project(inner: &Arc<Inner>, project_id: &str) -> Result<(), HexE
 
 /// Whether `project_id` has a pending launch of this engine's profile that is this process's
 /// to settle (see [`settles_here`]).
-fn has_pending_here(inner: &Arc<Inner>, project_id: &str) -> bool {
+fn has_pending_here(inner: &Arc<Shared>, project_id: &str) -> bool {
     let st = inner.lock();
     st.book.pending_launches().any(|p| {
         p.project_id == project_id
@@ -583,17 +583,17 @@ fn has_pending_here(inner: &Arc<Inner>, project_id: &str) -> bool {
 
 /// At start: settles every project's pending launches left by processes that are gone, each
 /// under its project lock.
-pub(crate) async fn reconcile_pending(inner: &Arc<Inner>) {
+pub(crate) async fn reconcile_pending(inner: &Arc<Shared>) {
     reconcile(inner, true).await;
 }
 
 /// Now and then: settles launches of processes that died since (a cron job killed mid-launch),
 /// saying nothing when they still cannot be settled (the start-up pass said so once).
-pub(crate) async fn reconcile_orphans(inner: &Arc<Inner>) {
+pub(crate) async fn reconcile_orphans(inner: &Arc<Shared>) {
     reconcile(inner, false).await;
 }
 
-async fn reconcile(inner: &Arc<Inner>, announce: bool) {
+async fn reconcile(inner: &Arc<Shared>, announce: bool) {
     let mut projects: Vec<String> = {
         let st = inner.lock();
         st.book

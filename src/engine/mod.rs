@@ -16,6 +16,7 @@ mod handle;
 mod launch;
 pub mod poll_policy;
 pub mod scheduler;
+mod shared;
 pub mod sim;
 mod state;
 pub mod stats;
@@ -24,12 +25,13 @@ pub mod tick;
 mod update;
 
 pub use cancel::{CancelError, CancelSent};
-pub use handle::{Engine, EngineOptions, PipelineRecordError, StartError, Started, WatchError};
+pub use handle::{Engine, PipelineRecordError, StartError, Started, WatchError};
 pub use launch::{DuplicatePolicy, LaunchError, LaunchRequest, Launched};
 pub use poll_policy::PollPolicy;
 pub use scheduler::{
     Applied, ErrorScope, Plan, Poll, RunKey, Scheduler, SchedulerConfig, WatchInfo,
 };
+pub use shared::EngineOptions;
 pub use state::WorkspaceProject;
 pub use stats::{DurationStats, Overdue};
 pub use tick::Tick;

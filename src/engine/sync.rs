@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::handle::Inner;
 use super::launch;
+use super::shared::Shared;
 
 /// How often the store is read for other processes' events.
 const PERIOD: Duration = Duration::from_millis(500);
@@ -28,7 +28,7 @@ const ORPHANS_EVERY: u64 = 20;
 /// worth, so a busy machine does not declare a live process dead.
 pub(crate) const ALIVE_GRACE: Duration = Duration::from_secs(10);
 
-pub(crate) async fn keep_in_sync(inner: Weak<Inner>) {
+pub(crate) async fn keep_in_sync(inner: Weak<Shared>) {
     let mut count: u64 = 0;
     // The orphan pass runs beside this loop, one at a time: it waits for project locks, which a
     // launch of this process may hold for half a minute (a slow POST, then listings with

@@ -8,10 +8,9 @@ use crate::cli::CancelArgs;
 use crate::engine::{CancelError, Change, RunKey, Update};
 use crate::journal::Origin;
 
-use super::context::Context;
-use super::exit::{Exit, Failure};
 use super::view_json::ViewJson;
 use super::{resolve, run_ref};
+use crate::session::{Context, Exit, Failure};
 
 pub async fn run(ctx: &Context, args: &CancelArgs) -> Result<Exit, Failure> {
     if ctx.profile.read_only {

@@ -6,7 +6,7 @@ use std::io::Write;
 use crate::cli::EmulatorArgs;
 use crate::emulator::{self, EmulatorOptions, Scenario};
 
-use super::exit::{Exit, Failure};
+use crate::session::{Exit, Failure};
 
 pub async fn run(args: &EmulatorArgs) -> Result<Exit, Failure> {
     let scenario = match &args.scenario {

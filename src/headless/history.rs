@@ -15,11 +15,11 @@ use crate::config::{Config, Paths};
 use crate::engine::RunView;
 use crate::journal::{self, JournalState, LaunchEnd};
 
-use super::exit::{Exit, Failure};
 use super::output::{local_time, print_table};
 use super::resolve;
 use super::view_json::ViewJson;
 use crate::hex::short_id;
+use crate::session::{Exit, Failure};
 use crate::time_text::duration_ms;
 
 /// One line of history.

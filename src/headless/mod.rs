@@ -1,13 +1,10 @@
 //! The non-interactive commands, for scripts, cron and CI: plain text or `--json` on stdout,
 //! progress and errors on stderr, and exit codes that mean one thing each (see [`Exit`]).
-//! Commands act through the same client and run engine as the dashboard, and share its journal.
+//! Commands act through the same client and run engine as the dashboard, and share its store.
+//! The app shell (`crate::app`) hands each command here; nothing here knows the dashboard.
 
-mod cancel;
-mod config_cmd;
-mod context;
-mod demo;
+pub mod cancel;
 mod emulator_cmd;
-mod exit;
 mod history;
 mod operator_log;
 pub mod output;
@@ -15,12 +12,11 @@ mod params;
 mod pipeline_cmd;
 mod pipeline_export;
 mod pipeline_run;
-mod project_list;
-mod projects;
+pub mod projects;
 mod resolve;
-mod run;
+pub mod run;
 mod run_ref;
-mod status;
+pub mod status;
 mod view_json;
 mod wait;
 mod watch;
@@ -28,45 +24,18 @@ mod workspace_runs;
 
 use std::io::Write;
 
-use clap::CommandFactory;
 use serde::Serialize;
 
-use crate::cli::{Cli, Command, Shell};
-use crate::config::{Config, Paths, ProcessEnv};
+use crate::cli::{Cli, Command};
+use crate::session::{Context, Exit, Failure, offline};
 
-pub use context::Context;
-pub use exit::{Exit, Failure};
-pub use project_list::{Kept, ProjectList};
 pub use resolve::{Match, Resolved, match_projects};
 
-/// Runs a parsed command line and returns how it ended. Errors are printed here, once.
-pub async fn dispatch(cli: Cli) -> Exit {
-    match execute(&cli).await {
-        Ok(exit) => exit,
-        Err(failure) => {
-            crate::errln!("hexdash: {}", failure.message);
-            failure.exit
-        }
-    }
-}
-
-async fn execute(cli: &Cli) -> Result<Exit, Failure> {
-    let Some(command) = &cli.command else {
-        if crate::tui::dashboard::has_terminal() {
-            return crate::tui::dashboard::run(cli).await;
-        }
-        let mut cmd = Cli::command();
-        let _ = cmd.print_help();
-        return Ok(Exit::Completed);
-    };
+/// Runs one headless command. The app shell runs `config`, `demo` and `completions` itself
+/// (they need more than this layer) and never hands them here.
+pub async fn execute(cli: &Cli, command: &Command) -> Result<Exit, Failure> {
     match command {
-        Command::Config(args) => config_cmd::run(cli, &args.action, &ProcessEnv),
         Command::Emulator(args) => emulator_cmd::run(args).await,
-        Command::Demo(args) => demo::run(args).await,
-        Command::Completions(args) => {
-            completions(args.shell);
-            Ok(Exit::Completed)
-        }
         Command::Projects(args) => projects::run(&Context::load(cli)?, args).await,
         Command::Run(args) => run::run(&Context::load(cli)?, args).await,
         Command::Status(args) => status::status(&Context::load(cli)?, args).await,
@@ -74,42 +43,19 @@ async fn execute(cli: &Cli) -> Result<Exit, Failure> {
         Command::Cancel(args) => cancel::run(&Context::load(cli)?, args).await,
         Command::Watch(args) => watch::run(&Context::load(cli)?, args).await,
         Command::Pipeline(args) => pipeline_cmd::run(cli, args).await,
+        // The store and the config only: these work offline and without a token.
         Command::History(args) => {
-            // The journal and the config only: works offline and without a token.
             let (paths, config) = offline(cli)?;
             history::run(&paths, &config, args)
         }
         Command::Log(args) => {
-            // The store and the config (for aliases) only: works offline and without a token.
             let (paths, config) = offline(cli)?;
             operator_log::run(&paths, &config, args)
         }
+        Command::Config(_) | Command::Demo(_) | Command::Completions(_) => Err(Failure::local(
+            "config, demo and completions are not headless commands (a defect: please report it)",
+        )),
     }
-}
-
-/// The paths and the config, without a profile or a token: for commands that only read the
-/// store (history, log, pipeline list and status).
-fn offline(cli: &Cli) -> Result<(Paths, Config), Failure> {
-    let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;
-    let config = if cli.config.is_some() {
-        Config::load_file(&paths.config_file)?
-    } else {
-        Config::load(&paths)?
-    };
-    Ok((paths, config))
-}
-
-fn completions(shell: Shell) {
-    use clap_complete::Shell as S;
-    let shell = match shell {
-        Shell::Bash => S::Bash,
-        Shell::Zsh => S::Zsh,
-        Shell::Fish => S::Fish,
-        Shell::Elvish => S::Elvish,
-        Shell::Powershell => S::PowerShell,
-    };
-    let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "hexdash", &mut std::io::stdout());
 }
 
 /// Prints a value as pretty JSON on stdout.

@@ -14,9 +14,9 @@ use crate::config::{Config, Paths};
 use crate::hex::params::display_value;
 use crate::journal::{ActionKind, Journal, OperatorAction};
 
-use super::exit::{Exit, Failure};
 use super::output::{local_time, print_table};
 use crate::hex::short_id;
+use crate::session::{Exit, Failure};
 
 pub fn run(paths: &Paths, config: &Config, args: &LogArgs) -> Result<Exit, Failure> {
     let since = match args.since.as_deref() {

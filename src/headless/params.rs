@@ -14,7 +14,7 @@ use crate::hex::ParamSpec;
 use crate::hex::params::{exact_number, inexact_json_number};
 use crate::safe_text::one_line;
 
-use super::exit::Failure;
+use crate::session::Failure;
 
 /// Where a value came from decides how it is read: typed text is parsed by the parameter's kind,
 /// JSON (from `:=` or a file) is checked as it is.

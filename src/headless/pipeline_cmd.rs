@@ -1,6 +1,7 @@
-//! `hexdash pipeline validate NAME|--file F`: check a pipeline file before anything runs; and
-//! the loading every pipeline command shares (the file by name or path, the config, the
-//! projects to check against).
+//! `hexdash pipeline …`: hands each subcommand to its module (`run`, `list`, `status`,
+//! `resume`, `cancel` in `pipeline_run`, `export` in `pipeline_export`), holds `validate` (check
+//! a pipeline file before anything runs), and finds the file a NAME or `--file` means for all of
+//! them, prepared the one way there is ([`exec::prepare`]).
 //!
 //! Works without a token (config only); with one, and without `--offline`, steps named by title
 //! are checked against the project list (the shared cache's when fresh and it knows every such
@@ -10,12 +11,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, PipelineAction, PipelineArgs, PipelineSource, PipelineValidateArgs};
-use crate::config::{Config, Paths, ProcessEnv};
+use crate::config::Paths;
+use crate::config::{Config, ProcessEnv};
 use crate::hex::types::Project;
-use crate::pipeline::{self, Pipeline, Projects};
-
-use super::context::Context;
-use super::exit::{Exit, Failure};
+use crate::pipeline;
+use crate::pipeline::exec::{self, PrepareError, Prepared};
+use crate::session::{Context, Exit, Failure};
 
 pub async fn run(cli: &Cli, args: &PipelineArgs) -> Result<Exit, Failure> {
     match &args.action {
@@ -30,7 +31,7 @@ pub async fn run(cli: &Cli, args: &PipelineArgs) -> Result<Exit, Failure> {
 }
 
 async fn validate(cli: &Cli, args: &PipelineValidateArgs) -> Result<Exit, Failure> {
-    let Source {
+    let Prepared {
         file, pipeline: p, ..
     } = load(cli, &args.source).await?;
     // The first steps of the order; a generated pipeline's full order is no use on a line.
@@ -51,98 +52,77 @@ async fn validate(cli: &Cli, args: &PipelineValidateArgs) -> Result<Exit, Failur
     Ok(Exit::Completed)
 }
 
-/// A pipeline file, read and validated.
-pub(super) struct Source {
-    pub file: PathBuf,
-    /// The file's text as validated (what a pipeline run records).
-    pub text: String,
-    pub pipeline: Pipeline,
+/// Finds, reads and validates the pipeline (steps named by title checked against the project
+/// list, the profile loaded only if one needs it), printing its warnings; on errors, prints each
+/// and fails with exit 4.
+pub(super) async fn load(cli: &Cli, source: &PipelineSource) -> Result<Prepared, Failure> {
+    let (paths, config) = Config::for_cli(cli, &ProcessEnv)?;
+    let file = file_of(&paths, source)?;
+    if source.offline {
+        return report(exec::prepare_offline(&file, &config), false);
+    }
+    report(exec::prepare(&file, &config, &OnDemand(cli)).await, true)
 }
 
-/// Finds, reads and validates the pipeline, printing its warnings; on errors, prints each and
-/// fails with exit 4.
-pub(super) async fn load(cli: &Cli, source: &PipelineSource) -> Result<Source, Failure> {
-    let paths = Paths::resolve(cli.config.as_deref(), &ProcessEnv)?;
-    let config = if cli.config.is_some() {
-        Config::load_file(&paths.config_file)?
-    } else {
-        Config::load(&paths)?
-    };
-    let file = match (&source.file, &source.name) {
-        (Some(f), _) => f.clone(),
+/// [`load`] on a loaded profile (`pipeline run`), whose project list it uses.
+pub(super) async fn load_in(ctx: &Context, source: &PipelineSource) -> Result<Prepared, Failure> {
+    let file = file_of(&ctx.paths, source)?;
+    if source.offline {
+        return report(exec::prepare_offline(&file, &ctx.config), false);
+    }
+    report(
+        exec::prepare(&file, &ctx.config, &ctx.project_list()).await,
+        true,
+    )
+}
+
+/// The file a NAME or `--file` means.
+fn file_of(paths: &Paths, source: &PipelineSource) -> Result<PathBuf, Failure> {
+    match (&source.file, &source.name) {
+        (Some(f), _) => Ok(f.clone()),
         (None, Some(name)) => {
             // A NAME is a plain name, so it cannot reach outside pipelines/ (`../../x`).
             let name = pipeline::name::from_argument(name).map_err(Failure::usage)?;
-            paths.pipelines_dir().join(format!("{name}.toml"))
+            Ok(paths.pipelines_dir().join(format!("{name}.toml")))
         }
-        (None, None) => return Err(Failure::usage("give a pipeline NAME or --file FILE")),
-    };
-    let text = pipeline::read_file(&file).map_err(|e| Failure::usage(e.to_string()))?;
-    let lacks = |workspace: Option<&[Project]>| {
-        let projects = Projects {
-            config: &config,
-            workspace,
-        };
-        pipeline::lacks_project(&text, &file, &projects)
-    };
-    // Nothing to look up when every step is a config alias or an id (or the file is broken).
-    let workspace = if source.offline || !lacks(None) {
-        None
-    } else {
-        workspace_projects(cli, |list| lacks(Some(list))).await
-    };
-    let projects = Projects {
-        config: &config,
-        workspace: workspace.as_deref(),
-    };
-    match pipeline::validate(&text, &file, &projects)
-        .map_err(|diagnostics| pipeline::Error::Invalid { diagnostics })
-    {
-        Ok(p) => {
-            for w in &p.warnings {
-                crate::errln!("{w}");
-            }
-            Ok(Source {
-                file,
-                text,
-                pipeline: p,
-            })
-        }
-        Err(pipeline::Error::Invalid { diagnostics }) => {
-            for d in &diagnostics {
-                crate::errln!("{d}");
-            }
-            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-            Err(Failure::usage(format!(
-                "{} is not valid: {errors} error(s)",
-                display(&file)
-            )))
-        }
-        Err(e) => Err(Failure::usage(e.to_string())),
+        (None, None) => Err(Failure::usage("give a pipeline NAME or --file FILE")),
     }
 }
 
-/// The workspace's projects when a profile with a token is usable; `None` (config only) when
-/// not, with a note saying so. A cached list that `lacks` a step's project is listed again.
-async fn workspace_projects(cli: &Cli, lacks: impl Fn(&[Project]) -> bool) -> Option<Vec<Project>> {
-    let ctx = match Context::load(cli) {
-        Ok(ctx) => ctx,
-        Err(f) => {
-            crate::errln!(
-                "note: checking projects against the config only ({})",
-                f.message
-            );
-            return None;
+/// Prints a prepared file's warnings (and, when `note`, why titles were checked against the
+/// config only), or each of its problems.
+fn report(prepared: Result<Prepared, PrepareError>, note: bool) -> Result<Prepared, Failure> {
+    match prepared {
+        Ok(p) => {
+            if let Some(why) = p.config_only.as_deref().filter(|_| note) {
+                crate::errln!("note: checking projects against the config only ({why})");
+            }
+            for w in &p.pipeline.warnings {
+                crate::errln!("{w}");
+            }
+            Ok(p)
         }
-    };
-    match ctx.project_list().lookup(lacks).await {
-        Ok(projects) => Some(projects),
-        Err(e) => {
-            crate::errln!(
-                "note: checking projects against the config only (cannot list them: {e})"
-            );
-            None
+        Err(e @ PrepareError::Invalid { .. }) => {
+            for line in e.lines() {
+                crate::errln!("{line}");
+            }
+            Err(Failure::usage(e.to_string()))
         }
+        Err(e @ PrepareError::Read(_)) => Err(Failure::usage(e.to_string())),
+    }
+}
+
+/// The project list for a command that works without a token: the profile is loaded only
+/// when a step names its project by title, and a profile that cannot load is a note.
+struct OnDemand<'a>(&'a Cli);
+
+impl exec::Workspace for OnDemand<'_> {
+    async fn projects(&self, lacks: exec::Lacks<'_>) -> Result<Vec<Project>, String> {
+        let ctx = Context::load(self.0).map_err(|f| f.message)?;
+        ctx.project_list()
+            .lookup(lacks)
+            .await
+            .map_err(|e| format!("cannot list them: {e}"))
     }
 }
 

@@ -16,11 +16,12 @@ use std::path::{Path, PathBuf};
 use crate::cli::{Cli, PipelineExportArgs};
 use crate::pipeline::{Pipeline, airflow, dagster};
 
-use super::exit::{Exit, Failure};
 use super::pipeline_cmd::{display, load};
+use crate::pipeline::exec::Prepared;
+use crate::session::{Exit, Failure};
 
 pub async fn run(cli: &Cli, args: &PipelineExportArgs) -> Result<Exit, Failure> {
-    let super::pipeline_cmd::Source { file, pipeline, .. } = load(cli, &args.source).await?;
+    let Prepared { file, pipeline, .. } = load(cli, &args.source).await?;
     let (engine, what) = if args.dagster {
         ("Dagster", "Dagster job")
     } else {

@@ -19,25 +19,21 @@ use crate::cli::{
 use crate::config::Paths;
 use crate::engine::Engine;
 use crate::hex::ParamSpec;
-use crate::pipeline::exec::{self, Conductor, Header, Progress, Rebuilt, control};
+use crate::pipeline::Projects;
+use crate::pipeline::exec::{self, Conductor, Progress, Rebuilt, StartRefusal, control};
 use crate::pipeline::machine::{Machine, PipelineStatus};
-use crate::pipeline::{ProjectRef, Projects};
 use crate::signals;
 
-use super::context::Context;
-use super::exit::{Exit, Failure};
 use super::params;
-use super::pipeline_cmd::{self, Source};
+use super::pipeline_cmd;
 use crate::hex::short_id;
+use crate::session::{Context, Exit, Failure};
 
 pub async fn run(cli: &Cli, args: &PipelineRunArgs) -> Result<Exit, Failure> {
     let ctx = Context::load(cli)?;
     refuse_read_only(&ctx)?;
-    let Source {
-        file,
-        text,
-        pipeline,
-    } = pipeline_cmd::load(cli, &args.source).await?;
+    let prepared = pipeline_cmd::load_in(&ctx, &args.source).await?;
+    let pipeline = &prepared.pipeline;
     let specs: Vec<ParamSpec> = pipeline.params.iter().map(|p| p.spec()).collect();
     let label = format!("pipeline {}", pipeline.name);
     let given = if specs.is_empty() && !args.params.is_empty() {
@@ -48,29 +44,15 @@ pub async fn run(cli: &Cli, args: &PipelineRunArgs) -> Result<Exit, Failure> {
         params::build(&label, &specs, &args.params, None)?
     };
     let today = jiff::Zoned::now().date();
-    let resolved = exec::resolve_params(&pipeline, given, today).map_err(Failure::usage)?;
-    if let Some(step) = pipeline
-        .steps
-        .iter()
-        .find(|s| matches!(s.project, ProjectRef::Title(_)))
-    {
-        return Err(Failure::api(format!(
-            "step {:?}: project {:?} could not be checked against Hex's project list, so it \
-             cannot be launched; run again when Hex can be reached, or name the project by id \
-             or config alias",
-            step.id, step.project_name
-        )));
-    }
+    let (pipeline, header) =
+        prepared
+            .start(given, &ctx.profile.name, today)
+            .map_err(|refusal| match refusal {
+                StartRefusal::UncheckedProject { .. } => Failure::api(refusal.to_string()),
+                StartRefusal::Params(why) => Failure::usage(why),
+            })?;
     let engine = ctx.engine()?;
-    let header = Header {
-        name: pipeline.name.clone(),
-        file,
-        source: text,
-        params: resolved,
-        profile: ctx.profile.name.clone(),
-    };
-    let conductor =
-        Conductor::begin(engine.clone(), Arc::new(pipeline), &header).map_err(conduct_failure)?;
+    let conductor = Conductor::begin(engine.clone(), pipeline, &header).map_err(conduct_failure)?;
     let id = conductor.id().to_string();
     crate::errln!("pipeline {}: run {id} started", header.name);
     if args.wait {
@@ -203,7 +185,7 @@ pub async fn cancel(cli: &Cli, args: &PipelineCancelArgs) -> Result<Exit, Failur
 }
 
 pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
-    let (paths, config) = super::offline(cli)?;
+    let (paths, config) = crate::session::offline(cli)?;
     let (journal, warnings) = crate::journal::load_state(paths.store_file())
         .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
     for w in &warnings {
@@ -266,7 +248,7 @@ pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
 }
 
 pub fn status(cli: &Cli, args: &PipelineStatusArgs) -> Result<Exit, Failure> {
-    let (paths, config) = super::offline(cli)?;
+    let (paths, config) = crate::session::offline(cli)?;
     let (journal, warnings) = crate::journal::load_state(paths.store_file())
         .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
     for w in &warnings {

@@ -4,9 +4,8 @@
 use crate::cli::ProjectsArgs;
 use crate::hex::types::{Project, Schedule};
 
-use super::context::Context;
-use super::exit::{Exit, Failure};
 use super::output::{opt_time, print_table};
+use crate::session::{Context, Exit, Failure};
 
 pub async fn run(ctx: &Context, args: &ProjectsArgs) -> Result<Exit, Failure> {
     let projects = ctx.project_list().refresh().await?;

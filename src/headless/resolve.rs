@@ -6,8 +6,7 @@
 use crate::config::{Config, ProjectConfig};
 use crate::hex::types::Project;
 
-use super::context::Context;
-use super::exit::Failure;
+use crate::session::{Context, Failure};
 
 /// The project a command acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]

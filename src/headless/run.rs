@@ -8,10 +8,9 @@ use crate::config::parse_duration;
 use crate::engine::{DuplicatePolicy, LaunchError, LaunchRequest};
 use crate::journal::{LaunchOptions, Origin};
 
-use super::context::Context;
-use super::exit::{Exit, Failure};
 use super::view_json::ViewJson;
 use super::{params, resolve, wait};
+use crate::session::{Context, Exit, Failure};
 use crate::time_text::duration_ms;
 
 /// The `--json` result of `run`.

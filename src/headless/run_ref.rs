@@ -8,8 +8,7 @@
 use crate::hex::types::ProjectRunsQuery;
 use crate::journal::Journal;
 
-use super::context::Context;
-use super::exit::Failure;
+use crate::session::{Context, Failure};
 
 /// Hex's run ids are UUIDs: one this long is taken whole, without a lookup.
 const WHOLE_ID: usize = 36;

@@ -5,10 +5,9 @@ use crate::cli::{RunsArgs, StatusArgs};
 use crate::hex::RunStatus;
 use crate::hex::types::{ProjectRunsQuery, RUN_TRIGGERS, RunStatusResponse};
 
-use super::context::Context;
-use super::exit::{Exit, Failure};
 use super::output::{opt_time, print_table};
 use super::{resolve, run_ref, workspace_runs};
+use crate::session::{Context, Exit, Failure};
 use crate::time_text::duration_ms;
 
 pub async fn status(ctx: &Context, args: &StatusArgs) -> Result<Exit, Failure> {

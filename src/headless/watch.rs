@@ -17,12 +17,10 @@ use crate::engine::{Change, Engine, RunKey, RunView, Update};
 use crate::hex::types::Project;
 use crate::journal::Origin;
 
-use super::context::Context;
-use super::exit::{Exit, Failure};
 use super::output::local_time;
-use super::project_list::ProjectList;
 use super::resolve;
 use super::view_json::ViewJson;
+use crate::session::{Context, Exit, Failure, ProjectList};
 use crate::signals;
 use crate::time_text::duration_ms;
 

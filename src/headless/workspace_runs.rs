@@ -20,9 +20,8 @@ use crate::hex::RunStatus;
 use crate::hex::types::{self, Project, ProjectRunsQuery, RunStatusResponse};
 use crate::journal::{Journal, JournalState, Launcher, RunRecord};
 
-use super::context::Context;
-use super::exit::{Exit, Failure};
 use super::output::{opt_time, print_table};
+use crate::session::{Context, Exit, Failure};
 use crate::time_text::duration_ms;
 
 /// Runs asked of each project: a run still active after this many newer ones of its project is

@@ -28,6 +28,7 @@ pub use model::{
 };
 pub use validate::{Projects, lacks_project, validate, validate_recorded};
 
+/// A pipeline file that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot read pipeline file {}: {source}", path.display())]
@@ -36,17 +37,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// Every problem found, errors and warnings, in file order.
-    #[error("{}", render(diagnostics))]
-    Invalid { diagnostics: Vec<Diagnostic> },
-}
-
-fn render(diagnostics: &[Diagnostic]) -> String {
-    diagnostics
-        .iter()
-        .map(Diagnostic::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Reads a pipeline file's text, refusing one larger than [`crate::files::PIPELINE_MAX_BYTES`]
@@ -56,10 +46,4 @@ pub fn read_file(path: &Path) -> Result<String, Error> {
         path: path.to_path_buf(),
         source,
     })
-}
-
-/// Reads and validates a pipeline file.
-pub fn load_file(path: &Path, projects: &Projects<'_>) -> Result<Pipeline, Error> {
-    let text = read_file(path)?;
-    validate(&text, path, projects).map_err(|diagnostics| Error::Invalid { diagnostics })
 }

@@ -68,7 +68,7 @@ pub struct App {
     pub pipelines_dir: Option<std::path::PathBuf>,
     /// The project list, through the data dir's shared cache (`ProjectList::uncached` in tests
     /// that count requests).
-    pub projects: crate::headless::ProjectList,
+    pub projects: crate::session::ProjectList,
 }
 
 impl App {

@@ -14,7 +14,7 @@ use super::keymap::KeyMap;
 use super::model::{Level, Load, Message, Model};
 use super::terminal::TerminalGuard;
 use crate::cli::Cli;
-use crate::headless::{Context, Exit, Failure};
+use crate::session::{Context, Exit, Failure};
 
 /// Whether both ends are a terminal, which the dashboard needs.
 pub fn has_terminal() -> bool {

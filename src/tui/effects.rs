@@ -1,7 +1,9 @@
 //! Performs the effects `update` asks for and reports their results as messages.
 //!
-//! Owns every piece of I/O the dashboard does besides drawing: engine calls (launch, cancel,
-//! focus), the project listing, the browser, the clipboard and notifications. Slow work runs in a
+//! Owns every piece of I/O the dashboard does besides drawing: engine calls (launch, bulk
+//! launches, cancel, focus, pinned projects), the project listing and a project's Hex history,
+//! the operator's log, presets on disk, pipelines (reading definitions and runs, start, cancel,
+//! resume), a profile switch, the browser, the clipboard and notifications. Slow work runs in a
 //! task and answers on the message channel, so the loop never waits on the network. Browser and
 //! terminal escapes go through [`Io`] so tests can record them instead.
 
@@ -15,13 +17,13 @@ use super::msg::{Effect, HistoryPage, LaunchFailure, Msg};
 use super::terminal;
 use crate::config::Config;
 use crate::engine::{Engine, LaunchError};
-use crate::headless::ProjectList;
 use crate::hex::Error as HexError;
 use crate::hex::short_id;
 use crate::hex::types::ProjectRunsQuery;
 use crate::journal::Origin;
-use crate::pipeline::exec::{Header, Runner as PipelineRunner};
-use crate::pipeline::{Pipeline, ProjectRef, Projects};
+use crate::pipeline::Projects;
+use crate::pipeline::exec::{self, Runner as PipelineRunner};
+use crate::session::ProjectList;
 
 use super::pipeline_catalog::{self, SharedRunCache};
 use std::path::PathBuf;
@@ -389,54 +391,14 @@ async fn start_pipeline(
     file: &std::path::Path,
     params: indexmap::IndexMap<String, serde_json::Value>,
 ) -> Result<String, String> {
-    let text = crate::pipeline::read_file(file).map_err(|e| e.to_string())?;
-    let validate = |workspace: Option<&[crate::hex::types::Project]>| {
-        let projects = Projects { config, workspace };
-        crate::pipeline::validate(&text, file, &projects).map_err(|diagnostics| {
-            diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-    };
-    let mut pipeline = validate(None)?;
-    let by_title = |p: &Pipeline| {
-        p.steps
-            .iter()
-            .any(|s| matches!(s.project, ProjectRef::Title(_)))
-    };
-    if by_title(&pipeline) {
-        // Only titles need the workspace's project list; aliases and ids do not spend requests.
-        // A cached list is used when fresh and it knows every step's project.
-        let lacks = |workspace: &[crate::hex::types::Project]| {
-            let projects = Projects {
-                config,
-                workspace: Some(workspace),
-            };
-            crate::pipeline::lacks_project(&text, file, &projects)
-        };
-        let workspace = list.lookup(lacks).await.map_err(|e| {
-            format!("a step names its project by title, and Hex cannot list projects: {e}")
-        })?;
-        pipeline = validate(Some(&workspace))?;
-        if by_title(&pipeline) {
-            return Err("a step's project title matches no project in the workspace".into());
-        }
-    }
-    let params =
-        crate::pipeline::exec::resolve_params(&pipeline, params, jiff::Zoned::now().date())?;
-    let header = Header {
-        name: pipeline.name.clone(),
-        file: file.to_path_buf(),
-        source: text.clone(),
-        params,
-        profile: engine.profile().to_string(),
-    };
-    runner
-        .start(Arc::new(pipeline), &header)
-        .map_err(|e| e.to_string())
+    let prepared = exec::prepare(file, config, list)
+        .await
+        .map_err(|e| e.errors_on_one_line())?;
+    let today = jiff::Zoned::now().date();
+    let (pipeline, header) = prepared
+        .start(params, engine.profile(), today)
+        .map_err(|e| e.to_string())?;
+    runner.start(pipeline, &header).map_err(|e| e.to_string())
 }
 
 fn failure(e: LaunchError) -> LaunchFailure {

@@ -312,6 +312,19 @@ mod tests {
     }
 
     #[test]
+    fn every_action_is_documented_in_the_default_config() {
+        // The key map is the source of truth; the shipped config's [keys] must list it all.
+        let full = crate::config::default_config_uncommented();
+        for action in Action::ALL {
+            assert!(
+                full.keys.contains_key(action.name()),
+                "{action} is not documented in [keys]"
+            );
+        }
+        assert_eq!(full.keys.len(), Action::ALL.len());
+    }
+
+    #[test]
     fn defaults_cover_every_action_and_parse() {
         let map = KeyMap::defaults();
         for a in Action::ALL {

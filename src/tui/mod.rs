@@ -1,11 +1,17 @@
-//! The dashboard: projects, launch form, live runs, run detail, help and command line.
+//! The dashboard: projects (pinned ones first), the launch form with presets, live runs of the
+//! whole workspace (sorted, filtered, marked for bulk cancel and rerun), run detail, pipelines
+//! (definitions, a run's graph and timeline), the operator's log, help and the `:` command line.
 //!
 //! Architecture (DESIGN.md, STYLE.md): a model changed only by a pure `update` (message in,
 //! effects out), one select loop over terminal events, engine updates and effect results, and a
-//! redraw only when something changed. Pieces: `action` and `keymap` (what keys mean), `model`,
-//! `form`, `presets` and `cursor` (the data, and which row the keys act on), `msg` and `update`
-//! (the pure logic), `view` (drawing), `app`, `effects`, `catalog` and `terminal` (the loop and
-//! its I/O), `dashboard` (entry points).
+//! redraw only when something changed, at most ~30 frames a second. Pieces:
+//! - what keys mean: `action`, `keymap`, `commands` (the `:` commands and their completion);
+//! - the data: `model`, `run_rows` and `run_order` (the runs screen's rows and their shown
+//!   order), `query` (the filter language), `bulk` (marks and bulk actions), `form`, `presets`,
+//!   `relative_date`, `cursor` (which row the keys act on), `pipeline_data`;
+//! - the pure logic: `msg`, `update`; the drawing: `view`;
+//! - the loop and its I/O: `app`, `effects`, `catalog` and `pipeline_catalog` (what the
+//!   project and pipeline lists are read from), `terminal`; entry points: `dashboard`.
 
 pub mod action;
 pub mod app;

@@ -90,20 +90,10 @@ fn definition(file: &Path, config: &Config, today: Date) -> PipelineDef {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let projects = Projects {
-        config,
-        workspace: None,
-    };
-    match crate::pipeline::load_file(file, &projects) {
-        Ok(p) => of_pipeline(&p, file, today),
+    match exec::prepare_offline(file, config) {
+        Ok(prepared) => of_pipeline(&prepared.pipeline, file, today),
         Err(e) => {
-            let problem = match &e {
-                crate::pipeline::Error::Invalid { diagnostics } => diagnostics
-                    .iter()
-                    .find(|d| d.is_error())
-                    .map_or_else(|| e.to_string(), ToString::to_string),
-                crate::pipeline::Error::Io { .. } => e.to_string(),
-            };
+            let problem = e.first_error();
             PipelineDef {
                 name: stem,
                 file: Some(file.to_path_buf()),

@@ -1,12 +1,14 @@
 //! Running pipelines: the pure [`machine`](super::machine) driven on the run engine, journalled
 //! entry by entry so a crash or a quit loses nothing (see [`record`]).
 //!
-//! Owns starting a run (parameters resolved, header journalled), rebuilding one from the
+//! Owns preparing a run from a file ([`prepare`]: read, validated, parameters resolved), starting
+//! it (header journalled), rebuilding one from the
 //! journal, and the driving loop ([`Conductor`]). Must not poll Hex or send RunProject itself:
 //! every launch and cancel goes through the engine.
 
 mod conductor;
 pub mod control;
+mod prepare;
 pub mod record;
 mod runner;
 
@@ -17,6 +19,9 @@ use jiff::civil::Date;
 use serde_json::Value;
 
 pub use conductor::{ConductError, Conductor, Progress};
+pub use prepare::{
+    Lacks, PrepareError, Prepared, StartRefusal, Workspace, prepare, prepare_offline,
+};
 pub use record::{Header, Recorded};
 pub use runner::{Runner, RunnerError};
 

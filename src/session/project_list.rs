@@ -214,6 +214,16 @@ async fn write(store: Arc<Store>, projects: Vec<Project>, fetched_at: Timestamp)
     }
 }
 
+/// Pipelines ask for the workspace's projects through the shared cache: the cached list when
+/// fresh and it knows every step's project, else one walk.
+impl exec::Workspace for ProjectList {
+    async fn projects(&self, lacks: exec::Lacks<'_>) -> Result<Vec<Project>, String> {
+        self.lookup(lacks)
+            .await
+            .map_err(|e| format!("cannot list them: {e}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,13 +68,7 @@ impl Context {
         env: &dyn Env,
         surface: Surface,
     ) -> Result<Context, Failure> {
-        let paths = Paths::resolve(cli.config.as_deref(), env)?;
-        // A file named with --config must exist; the default location may be absent (defaults).
-        let config = if cli.config.is_some() {
-            Config::load_file(&paths.config_file)?
-        } else {
-            Config::load(&paths)?
-        };
+        let (paths, config) = Config::for_cli(cli, env)?;
         let mut profile = config.profile(profile, env)?;
         profile.read_only |= cli.read_only;
         let client = shared_client(&paths, &profile.settings, surface)?;

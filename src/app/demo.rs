@@ -13,9 +13,8 @@ use crate::cli::{DemoArgs, DemoCommand, ProjectsArgs, RunArgs};
 use crate::config::{Config, LEDGER_DIR_ENV, MapEnv, Paths};
 use crate::emulator::{self, EmulatorOptions, Scenario};
 
-use super::context::{Context, Surface, shared_client};
-use super::exit::{Exit, Failure};
-use super::{cancel, projects, run, status};
+use crate::headless::{cancel, projects, run, status};
+use crate::session::{Context, Exit, Failure, Surface, shared_client};
 
 /// The config `hexdash demo` uses: aliases and parameter declarations of the demo workspace.
 pub const DEMO_CONFIG: &str = include_str!("../../assets/demo-config.toml");

@@ -4,7 +4,7 @@
 use crate::cli::{Cli, ConfigAction};
 use crate::config::{self, Env, Paths};
 
-use super::exit::{Exit, Failure};
+use crate::session::{Exit, Failure};
 
 pub fn run(cli: &Cli, action: &ConfigAction, env: &dyn Env) -> Result<Exit, Failure> {
     let paths = Paths::resolve(cli.config.as_deref(), env)?;
