@@ -394,7 +394,7 @@ mod tests {
         assert_eq!(judge(&waiting, None, usual.as_ref(), at(0)), None);
         let record = seen_since(-6);
         let why = judge(&waiting, Some(&record), usual.as_ref(), at(0)).unwrap();
-        assert_eq!(short_why(&why), "pending 6m 00s");
+        assert_eq!(short_why(&why), "pending 6m00s");
         let record = seen_since(-2);
         assert_eq!(judge(&waiting, Some(&record), usual.as_ref(), at(0)), None);
     }
