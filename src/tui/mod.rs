@@ -3,9 +3,9 @@
 //! Architecture (DESIGN.md, STYLE.md): a model changed only by a pure `update` (message in,
 //! effects out), one select loop over terminal events, engine updates and effect results, and a
 //! redraw only when something changed. Pieces: `action` and `keymap` (what keys mean), `model`,
-//! `form`, `presets` and `cursor` (the data, and which row the keys act on), `msg` and `update`
-//! (the pure logic), `view` (drawing), `app`, `effects`, `catalog` and `terminal` (the loop and
-//! its I/O), `dashboard` (entry points).
+//! `form`, `presets`, `cursor` and `text_input` (the data, which row the keys act on, and the one
+//! text editor every typed field uses), `msg` and `update` (the pure logic), `view` (drawing),
+//! `app`, `effects`, `catalog` and `terminal` (the loop and its I/O), `dashboard` (entry points).
 
 pub mod action;
 pub mod app;
@@ -29,6 +29,7 @@ pub mod relative_date;
 pub mod run_order;
 pub mod run_rows;
 pub mod terminal;
+pub mod text_input;
 pub mod update;
 pub mod view;
 
