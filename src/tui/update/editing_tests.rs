@@ -212,3 +212,31 @@ fn tab_completes_the_whole_line_and_puts_the_cursor_at_its_end() {
     type_text(&mut m, &keys, "eom");
     assert_eq!(command_line(&m), "preset eom|");
 }
+
+#[test]
+fn in_a_text_field_an_editing_key_edits_whatever_it_is_bound_to() {
+    // Someone who goes back with left, as in a file manager.
+    let mut config = crate::config::Config::default();
+    config.keys.insert(
+        "back".into(),
+        crate::config::KeyBindingValue::Many(vec!["esc".into(), "left".into()]),
+    );
+    let (keys, warnings) = KeyMap::from_config(&config);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let (mut m, _) = model();
+    press(&mut m, &keys, 'r');
+    type_text(&mut m, &keys, "region=eu");
+    plain(&mut m, &keys, KeyCode::Left);
+    assert_eq!(
+        m.screen,
+        Screen::Form,
+        "left moved the cursor; the form stays"
+    );
+    assert_eq!(first_field(&m), "region=e|u");
+    // Where nothing is typed, the binding acts: the options' toggles go back on left.
+    while m.form.as_ref().unwrap().focused() != Slot::DryRun {
+        plain(&mut m, &keys, KeyCode::Tab);
+    }
+    plain(&mut m, &keys, KeyCode::Left);
+    assert_ne!(m.screen, Screen::Form);
+}
