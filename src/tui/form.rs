@@ -4,8 +4,9 @@
 //! Owns the form's data and its editing rules (what a key does in each kind of field), turning the
 //! fields into a [`LaunchRequest`], and mapping a 422 from Hex back onto the fields it names. It
 //! does no I/O and knows nothing of screens or other keys: `update` hands it keys only while the
-//! form is open. A project with no declared parameters gets free `name=value` rows, typed from the
-//! values last used with it, plus an empty row to add one.
+//! form is open. Typed values are [`TextInput`]s, edited with the keys of every text field. A
+//! project with no declared parameters gets free `name=value` rows, typed from the values last
+//! used with it, plus an empty row to add one.
 
 use std::collections::BTreeSet;
 
@@ -20,6 +21,7 @@ use crate::hex::params::{ParamKind, ParamSpec, display_value, infer_kind, parse_
 use crate::hex::types::InvalidParam;
 use crate::journal::{LaunchOptions, Origin};
 use crate::tui::relative_date::RelDate;
+use crate::tui::text_input::{self, TextInput, Typed};
 
 /// One parameter field.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +30,7 @@ pub struct Field {
     /// A free row (`name=value` typed as one text); its spec is inferred.
     pub free: bool,
     /// Text, number, date: what is typed. Free rows: the whole `name=value`.
-    pub text: String,
+    pub text: TextInput,
     pub checked: bool,
     /// Dropdown: the chosen option. Multiselect: the option under the pointer.
     pub pointer: usize,
@@ -44,7 +46,7 @@ impl Field {
     fn declared(spec: ParamSpec, value: Option<&Value>) -> Field {
         let mut f = Field {
             free: false,
-            text: String::new(),
+            text: TextInput::default(),
             checked: false,
             pointer: 0,
             chosen: BTreeSet::new(),
@@ -61,8 +63,8 @@ impl Field {
     fn free_row(name: &str, value: Option<&Value>) -> Field {
         let kind = value.map_or(ParamKind::Text, infer_kind);
         let text = match value {
-            Some(v) => format!("{name}={}", display_value(v)),
-            None => String::new(),
+            Some(v) => format!("{name}={}", display_value(v)).into(),
+            None => TextInput::default(),
         };
         Field {
             spec: ParamSpec::new(name, kind),
@@ -135,7 +137,7 @@ impl Field {
                     .collect();
             }
             ParamKind::Text | ParamKind::Number | ParamKind::Date => {
-                self.text = display_value(v);
+                self.text.set(display_value(v));
             }
         }
     }
@@ -143,7 +145,7 @@ impl Field {
     /// The value to send; `Ok(None)` leaves the parameter to the project's default.
     fn value(&self) -> Result<Option<(String, Value)>, String> {
         if self.free {
-            let text = self.text.trim();
+            let text = self.text.value().trim();
             if text.is_empty() {
                 return Ok(None);
             }
@@ -176,13 +178,15 @@ impl Field {
                     .collect(),
             ),
             ParamKind::Text | ParamKind::Number | ParamKind::Date => {
-                if self.text.trim().is_empty() {
+                if self.text.value().trim().is_empty() {
                     if self.spec.required {
                         return Err(format!("{name} is required"));
                     }
                     return Ok(None);
                 }
-                self.spec.parse_text(&self.text).map_err(|e| e.message)?
+                self.spec
+                    .parse_text(self.text.value())
+                    .map_err(|e| e.message)?
             }
         };
         if self.spec.required && value.as_array().is_some_and(Vec::is_empty) {
@@ -193,17 +197,28 @@ impl Field {
 
     /// Sets a date field to `rel` as of `today`, and keeps it relative.
     fn set_relative(&mut self, rel: RelDate, today: Date) {
-        self.text = rel.resolve(today).to_string();
+        self.text.set(rel.resolve(today).to_string());
         self.relative = Some(rel);
     }
 
-    /// Handles a key meant for this field; false when the field does not use it.
-    fn key(&mut self, key: &KeyEvent, today: Date) -> bool {
+    /// Whether `key` edits this field's text: its typed value takes the text editor's keys
+    /// (left/right, home/end, ctrl-u, …) before the actions bound to the same keys.
+    fn types(&self, key: &KeyEvent) -> bool {
+        let typed = self.free
+            || matches!(
+                self.spec.kind,
+                ParamKind::Text | ParamKind::Number | ParamKind::Date
+            );
+        typed && text_input::request(key).is_some()
+    }
+
+    /// Handles a key meant for this field; `None` when the field does not use it.
+    fn key(&mut self, key: &KeyEvent, today: Date) -> Option<Typed> {
         let plain = !key
             .modifiers
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         if self.free {
-            return edit_text(&mut self.text, key);
+            return self.text.key(key);
         }
         let options = self.spec.options.len();
         match (self.spec.kind, key.code) {
@@ -243,29 +258,29 @@ impl Field {
                 let days = if c == '+' { 1 } else { -1 };
                 if let Some(shifted) = self.relative.and_then(|r| r.shift(days)) {
                     self.set_relative(shifted, today);
-                    return true;
+                    return Some(Typed::Changed);
                 }
-                let Ok(d) = parse_date(&self.text) else {
-                    return edit_text(&mut self.text, key);
+                let Ok(d) = parse_date(self.text.value()) else {
+                    return self.text.key(key);
                 };
                 let next = if c == '+' {
                     d.tomorrow()
                 } else {
                     d.yesterday()
                 };
-                self.text = next.unwrap_or(d).to_string();
+                self.text.set(next.unwrap_or(d).to_string());
                 self.relative = None;
             }
             (ParamKind::Text | ParamKind::Number | ParamKind::Date, _) => {
-                let edited = edit_text(&mut self.text, key);
-                if edited {
+                let typed = self.text.key(key);
+                if typed == Some(Typed::Changed) {
                     self.relative = None;
                 }
-                return edited;
+                return typed;
             }
-            _ => return false,
+            _ => return None,
         }
-        true
+        Some(Typed::Changed)
     }
 }
 
@@ -304,28 +319,6 @@ pub fn launchable(options: Option<&LaunchOptions>) -> LaunchOptions {
     o
 }
 
-/// Appends, deletes; false for keys that are not editing.
-fn edit_text(text: &mut String, key: &KeyEvent) -> bool {
-    if key
-        .modifiers
-        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-    {
-        if key.code == KeyCode::Char('w') || key.code == KeyCode::Char('u') {
-            text.clear();
-            return true;
-        }
-        return false;
-    }
-    match key.code {
-        KeyCode::Char(c) => text.push(c),
-        KeyCode::Backspace => {
-            text.pop();
-        }
-        _ => return false,
-    }
-    true
-}
-
 /// The slots tab moves between: each parameter, then the run options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
@@ -346,7 +339,7 @@ pub struct Form {
     pub free: bool,
     pub use_cached_sql: bool,
     pub update_published: bool,
-    pub timeout: String,
+    pub timeout: TextInput,
     pub timeout_error: Option<String>,
     pub kill_on_timeout: bool,
     pub dry_run: bool,
@@ -395,7 +388,11 @@ impl Form {
             free,
             use_cached_sql: o.use_cached_sql_results.unwrap_or(true),
             update_published: o.update_published_results.unwrap_or(false),
-            timeout: o.timeout_secs.map(|s| format!("{s}s")).unwrap_or_default(),
+            timeout: o
+                .timeout_secs
+                .map(|s| format!("{s}s"))
+                .unwrap_or_default()
+                .into(),
             timeout_error: None,
             kill_on_timeout: o.kill_on_timeout,
             dry_run: false,
@@ -488,20 +485,32 @@ impl Form {
         }
     }
 
+    /// Whether `key` edits the focused slot's text, and so goes to it before any action bound
+    /// to the same key (left/right, home/end, ctrl-u, …). Only keys that edit no text (tab,
+    /// up/down, ctrl-s, esc) are left to the form's actions while a text slot has the focus.
+    pub fn types(&self, key: &KeyEvent) -> bool {
+        match self.focused() {
+            Slot::Param(i) => self.fields.get(i).is_some_and(|f| f.types(key)),
+            Slot::Timeout => text_input::request(key).is_some(),
+            _ => false,
+        }
+    }
+
     /// Handles a key for the focused slot; false when it is not an editing key there.
     pub fn key(&mut self, key: &KeyEvent, today: Date) -> bool {
         if self.slots().is_empty() {
             return false;
         }
         let toggle = key.code == KeyCode::Char(' ');
+        // A mark stays until the value changes: moving the cursor to fix it keeps it in view.
         let handled = match self.focused() {
             Slot::Param(i) => match self.fields.get_mut(i) {
                 Some(f) => {
-                    let handled = f.key(key, today);
-                    if handled {
+                    let typed = f.key(key, today);
+                    if typed == Some(Typed::Changed) {
                         f.error = None;
                     }
-                    handled
+                    typed.is_some()
                 }
                 None => false,
             },
@@ -510,8 +519,11 @@ impl Form {
             Slot::KillOnTimeout if toggle => flip(&mut self.kill_on_timeout),
             Slot::DryRun if toggle => flip(&mut self.dry_run),
             Slot::Timeout => {
-                self.timeout_error = None;
-                edit_text(&mut self.timeout, key)
+                let typed = self.timeout.key(key);
+                if typed == Some(Typed::Changed) {
+                    self.timeout_error = None;
+                }
+                typed.is_some()
             }
             _ => false,
         };
@@ -520,7 +532,7 @@ impl Form {
             if self
                 .fields
                 .last()
-                .is_some_and(|f| !f.text.trim().is_empty())
+                .is_some_and(|f| !f.text.value().trim().is_empty())
             {
                 self.fields.push(Field::free_row("", None));
             }
@@ -548,7 +560,7 @@ impl Form {
                 }
             }
         }
-        let timeout_secs = match self.timeout.trim() {
+        let timeout_secs = match self.timeout.value().trim() {
             "" => None,
             t => match parse_duration(t) {
                 Ok(d) => Some(d.as_secs().max(1)),
@@ -630,6 +642,7 @@ impl Form {
         self.fields.iter_mut().find(|f| {
             if f.free {
                 f.text
+                    .value()
                     .split_once('=')
                     .is_some_and(|(n, _)| n.trim() == name)
             } else {

@@ -68,7 +68,7 @@ impl Screen {
 pub enum Overlay {
     Help,
     /// `:` command line, with what was typed so far.
-    CommandLine(String),
+    CommandLine(crate::tui::text_input::TextInput),
     Confirm(Confirm),
     /// What a bulk action did to each run; any key closes it.
     BulkReport(super::bulk::BulkProgress),
@@ -157,10 +157,10 @@ pub struct ProjectRow {
     pub last_options: Option<crate::journal::LaunchOptions>,
 }
 
-/// A one-line text input (filters, the command line) that is being typed into or not.
+/// A list's filter, being typed or kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
-    pub text: String,
+    pub text: crate::tui::text_input::TextInput,
     /// Keys go to the text while true.
     pub editing: bool,
 }
@@ -293,7 +293,7 @@ impl ProjectsState {
     /// cursor.
     pub fn pick(&self, shown: &[&ProjectRow]) -> Option<usize> {
         let ids: Vec<&String> = shown.iter().map(|r| &r.project.id).collect();
-        self.cursor.pick(&ids, &self.filter.text)
+        self.cursor.pick(&ids, self.filter.text.value())
     }
 }
 
@@ -421,7 +421,7 @@ impl Model {
         let Some(rows) = self.projects.load.data() else {
             return Vec::new();
         };
-        let query = super::query::Query::parse(&self.projects.filter.text);
+        let query = super::query::Query::parse(self.projects.filter.text.value());
         let mut shown: Vec<&ProjectRow> = rows
             .iter()
             .filter(|r| query.is_empty() || query.matches(&project_values(r)))
@@ -504,7 +504,7 @@ impl Model {
     pub fn shown_runs(&self) -> std::sync::Arc<Shown> {
         self.runs.order.get(&OrderOf {
             rows: &self.runs.rows,
-            filter: &self.runs.filter.text,
+            filter: self.runs.filter.text.value(),
             sort: self.runs.sort,
             pinned: &self.pinned,
             now: self.now,
@@ -535,7 +535,7 @@ impl Model {
         self.runs.cursor.pick_by(
             shown.len(),
             |k| shown.position_of(&self.runs.rows, k),
-            &self.runs.filter.text,
+            self.runs.filter.text.value(),
         )
     }
 

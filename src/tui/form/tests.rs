@@ -88,11 +88,39 @@ fn bad_values_are_marked_and_nothing_is_built() {
 fn date_shortcuts_and_steps() {
     let mut f = Form::new("p", None, &specs(), None, None);
     type_into(&mut f, "t");
-    assert_eq!(f.fields[0].text, "2026-11-28");
+    assert_eq!(f.fields[0].text.value(), "2026-11-28");
     type_into(&mut f, "+");
-    assert_eq!(f.fields[0].text, "2026-11-29");
+    assert_eq!(f.fields[0].text.value(), "2026-11-29");
     type_into(&mut f, "--");
-    assert_eq!(f.fields[0].text, "2026-11-27");
+    assert_eq!(f.fields[0].text.value(), "2026-11-27");
+}
+
+#[test]
+fn typed_fields_take_the_text_keys_and_other_kinds_keep_theirs() {
+    let alt_b = KeyEvent::new(KeyCode::Char('b'), KeyModifiers::ALT);
+    let ctrl_w = KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL);
+    let mut f = Form::new("p", None, &specs(), None, None);
+    type_into(&mut f, "y"); // yesterday, kept relative: "2026-11-27"
+    assert!(f.types(&code(KeyCode::Left)) && f.types(&alt_b) && f.types(&ctrl_w));
+    assert!(f.key(&code(KeyCode::Left), today()));
+    // alt-b is a word back, not b's month start.
+    assert!(f.key(&alt_b, today()));
+    assert_eq!(f.fields[0].text.cursor(), 8, "before 27");
+    assert_eq!(
+        f.fields[0].relative,
+        Some(RelDate::Days(-1)),
+        "moving the cursor changes no date"
+    );
+    assert!(f.key(&ctrl_w, today()));
+    assert_eq!(f.fields[0].text.value(), "2026-27");
+    assert_eq!(f.fields[0].relative, None, "an edited date is typed");
+    // A dropdown's left and right still choose; they are not text there.
+    f.next();
+    f.next();
+    assert!(!f.types(&code(KeyCode::Left)) && !f.types(&ctrl_w));
+    assert!(f.key(&code(KeyCode::Left), today()));
+    assert_eq!(f.fields[2].pointer, 1, "staging, back round to prod");
+    assert!(!f.key(&ctrl_w, today()));
 }
 
 #[test]
@@ -108,10 +136,10 @@ fn prefills_from_the_last_launch_then_defaults() {
         ..LaunchOptions::default()
     };
     let f = Form::new("p", None, &specs(), Some(&last), Some(&options));
-    assert_eq!(f.fields[0].text, "2026-01-31");
+    assert_eq!(f.fields[0].text.value(), "2026-01-31");
     assert_eq!(f.fields[3].chosen, BTreeSet::from([1]));
     assert!(!f.fields[4].checked, "the declared default");
-    assert_eq!(f.timeout, "600s");
+    assert_eq!(f.timeout.value(), "600s");
     assert!(f.kill_on_timeout && !f.use_cached_sql);
 }
 
@@ -150,8 +178,8 @@ fn kill_on_timeout_needs_a_timeout() {
 /// fields without a value are filled: prefill never brings in something the form refuses.
 fn accepted_once_required_are_filled(f: &mut Form) -> LaunchRequest {
     for field in &mut f.fields {
-        if field.spec.required && field.text.trim().is_empty() && !field.free {
-            field.text = "2026-11-27".into();
+        if field.spec.required && field.text.value().trim().is_empty() && !field.free {
+            field.text.set("2026-11-27");
         }
     }
     let request = f.validate(Origin::Tui);
@@ -184,7 +212,7 @@ fn kill_on_timeout_without_a_timeout_is_not_prefilled() {
     };
     let f = Form::new("p", None, &[], None, Some(&options));
     assert!(f.kill_on_timeout);
-    assert_eq!(f.timeout, "90s");
+    assert_eq!(f.timeout.value(), "90s");
 }
 
 #[test]
@@ -200,8 +228,12 @@ fn last_values_that_no_longer_fit_the_declared_parameters_fall_back_to_the_defau
         ("full_refresh".to_string(), json!("yes please")),
     ]);
     let mut f = Form::new("p", None, &specs, Some(&last), None);
-    assert_eq!(f.fields[0].text, "", "the required date is left to fill");
-    assert_eq!(f.fields[1].text, "100", "the declared default");
+    assert_eq!(
+        f.fields[0].text.value(),
+        "",
+        "the required date is left to fill"
+    );
+    assert_eq!(f.fields[1].text.value(), "100", "the declared default");
     assert_eq!(f.fields[2].pointer, 0);
     assert!(f.fields[3].chosen.is_empty());
     assert!(!f.fields[4].checked);

@@ -44,7 +44,7 @@ fn read_on(model: &mut Model) -> Option<Effect> {
         return None;
     }
     let pages = model.runs.history.as_ref()?;
-    if pages.loading || !pages.more || pages.filter != model.runs.filter.text {
+    if pages.loading || !pages.more || pages.filter != model.runs.filter.text.value() {
         return None;
     }
     let len = model.shown_runs().len();

@@ -23,6 +23,7 @@ use super::action::Action;
 use super::keymap::KeyMap;
 use super::model::{Confirm, Level, Message, Model, Overlay, Screen};
 use super::msg::{Effect, Msg};
+use super::text_input::TextInput;
 
 /// Applies `msg` to `model`; returns what the app loop must do.
 pub fn update(model: &mut Model, msg: Msg, keys: &KeyMap) -> Vec<Effect> {
@@ -82,28 +83,24 @@ fn on_overlay_key(
             }
             Vec::new()
         }
-        Overlay::CommandLine(mut text) => match key.code {
-            KeyCode::Enter => run_command(model, text.trim()),
+        Overlay::CommandLine(mut line) => match key.code {
+            KeyCode::Enter => run_command(model, line.value().trim()),
             KeyCode::Esc => Vec::new(),
-            KeyCode::Backspace => {
-                if text.pop().is_some() {
-                    model.overlay = Some(Overlay::CommandLine(text));
-                }
-                Vec::new()
-            }
+            // Backspace on an empty line closes it, as in vim.
+            KeyCode::Backspace if line.is_empty() => Vec::new(),
             KeyCode::Tab => {
                 let names = |command: &str| argument_names(model, command);
-                let text = super::commands::complete(&text, names).unwrap_or(text);
-                model.overlay = Some(Overlay::CommandLine(text));
-                Vec::new()
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                text.push(c);
-                model.overlay = Some(Overlay::CommandLine(text));
+                // The whole line is completed, wherever the cursor was; it goes to the end.
+                if let Some(done) = super::commands::complete(line.value(), names) {
+                    line.set(done);
+                }
+                model.overlay = Some(Overlay::CommandLine(line));
                 Vec::new()
             }
             _ => {
-                model.overlay = Some(Overlay::CommandLine(text));
+                // The editing keys of every text field; any other key is ignored.
+                line.key(key);
+                model.overlay = Some(Overlay::CommandLine(line));
                 Vec::new()
             }
         },
@@ -200,7 +197,7 @@ fn on_action(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
             Some(Vec::new())
         }
         Action::CommandLine => {
-            model.overlay = Some(Overlay::CommandLine(String::new()));
+            model.overlay = Some(Overlay::CommandLine(TextInput::default()));
             Some(Vec::new())
         }
         Action::Quit if model.screen.is_top_level() => Some(request_quit(model)),
@@ -349,6 +346,8 @@ pub(super) fn inform(model: &mut Model, level: Level, text: String) {
 mod bulk_tests;
 #[cfg(test)]
 mod cursor_tests;
+#[cfg(test)]
+mod editing_tests;
 #[cfg(test)]
 mod history_tests;
 #[cfg(test)]

@@ -98,7 +98,8 @@ fn r_opens_the_pipeline_form_and_ctrl_s_starts_it() {
         Some(PathBuf::from("/cfg/pipelines/daily-etl.toml").as_path())
     );
     assert_eq!(
-        form.fields[0].text, "2026-11-27",
+        form.fields[0].text.value(),
+        "2026-11-27",
         "prefilled with the default"
     );
     // No run options: tab stays on the one parameter.
@@ -189,7 +190,7 @@ fn rerun_from_the_run_view_prefills_that_runs_values() {
     press(&mut m, &keys, 'r');
     let form = m.form.as_ref().unwrap();
     assert_eq!(form.project_title.as_deref(), Some("fan-out"));
-    let texts: Vec<&str> = form.fields.iter().map(|f| f.text.as_str()).collect();
+    let texts: Vec<&str> = form.fields.iter().map(|f| f.text.value()).collect();
     assert_eq!(texts[0], "2026-11-28");
     let quarter = &form.fields[1];
     assert_eq!(quarter.spec.name, "quarter");
@@ -408,7 +409,7 @@ fn a_preset_loaded_into_a_pipeline_form_keeps_it_a_pipeline_form() {
     }
     type_line(&mut m, "eom");
     let form = m.form.as_ref().unwrap();
-    assert_eq!(form.fields[0].text, "2026-11-27");
+    assert_eq!(form.fields[0].text.value(), "2026-11-27");
     assert_eq!(
         form.pipeline.as_deref(),
         Some(PathBuf::from("/cfg/pipelines/daily-etl.toml").as_path()),

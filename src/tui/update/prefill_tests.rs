@@ -82,7 +82,11 @@ fn the_form_of_a_project_a_pipeline_step_launched_last_can_be_launched_as_prefil
     press(&mut m, &keys, 'r');
     assert_eq!(m.screen, Screen::Form);
     let form = m.form.as_ref().unwrap();
-    assert_eq!(form.fields[0].text, "2026-11-27", "prefilled from the step");
+    assert_eq!(
+        form.fields[0].text.value(),
+        "2026-11-27",
+        "prefilled from the step"
+    );
     let effects = ctrl_s(&mut m, &keys);
     let [Effect::Launch(req)] = effects.as_slice() else {
         panic!(
@@ -141,7 +145,11 @@ fn a_last_value_the_form_would_refuse_is_left_out_and_the_form_says_so() {
     press(&mut m, &keys, 'j');
     press(&mut m, &keys, 'r');
     let form = m.form.as_ref().unwrap();
-    assert_eq!(form.fields[0].text, "", "not the value the form refuses");
+    assert_eq!(
+        form.fields[0].text.value(),
+        "",
+        "not the value the form refuses"
+    );
     assert!(
         form.fields[0].error.is_none(),
         "nothing marked before a launch"

@@ -23,17 +23,17 @@ pub(super) fn on_filter_key(model: &mut Model, key: &KeyEvent) -> Option<Vec<Eff
     if !filter.editing {
         return None;
     }
+    // Every other key is the text's while it is typed (the editing keys of every text field);
+    // one that edits nothing does nothing, so a list key never acts behind the filter.
     match key.code {
         KeyCode::Enter => filter.editing = false,
         KeyCode::Esc => {
             filter.editing = false;
             filter.text.clear();
         }
-        KeyCode::Backspace => {
-            filter.text.pop();
+        _ => {
+            filter.text.key(key);
         }
-        KeyCode::Char(c) => filter.text.push(c),
-        _ => {}
     }
     // The list changed under the cursor: `update` settles the cursor on a row still shown.
     Some(Vec::new())
@@ -49,12 +49,15 @@ pub(super) fn on_form_key(
         model.screen = Screen::Projects;
         return Vec::new();
     };
-    // Action keys that are not text (tab, ctrl-s, esc, arrows) win; characters type.
+    // Characters type, and in a text field so do its editing keys (left/right, home/end,
+    // ctrl-u, ctrl-w, alt-b/f), whatever else they are bound to; the keys that edit nothing
+    // (tab, up/down, ctrl-s, ctrl-p, esc) act.
     let is_char = matches!(key.code, KeyCode::Char(_))
         && !key.modifiers.intersects(
             crossterm::event::KeyModifiers::CONTROL | crossterm::event::KeyModifiers::ALT,
         );
-    if !is_char || !form.key(key, today) {
+    let typing = is_char || form.types(key);
+    if !typing || !form.key(key, today) {
         if has(Action::SubmitLaunch) {
             return submit(model);
         }
@@ -62,9 +65,9 @@ pub(super) fn on_form_key(
             model.overlay = Some(Overlay::CommandLine("preset ".into()));
             return Vec::new();
         }
-        if has(Action::NextField) || (has(Action::MoveDown) && !is_char) {
+        if has(Action::NextField) || (has(Action::MoveDown) && !typing) {
             form.next();
-        } else if has(Action::PrevField) || (has(Action::MoveUp) && !is_char) {
+        } else if has(Action::PrevField) || (has(Action::MoveUp) && !typing) {
             form.prev();
         } else if has(Action::Back) {
             model.form = None;
@@ -77,7 +80,7 @@ pub(super) fn on_form_key(
                     back
                 },
             );
-        } else if !is_char {
+        } else if !typing {
             form.key(key, today);
         }
     }
@@ -146,7 +149,7 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
             // no hexdash launched included) added as it arrives.
             let project = &model.selected_project()?.project;
             let (title, id) = (project.title.to_lowercase(), project.id.clone());
-            model.runs.filter.text.clone_from(&title);
+            model.runs.filter.text.set(title.clone());
             let mut effects = show(model, Screen::Runs);
             effects.push(super::history::open(model, id, title));
             Some(effects)

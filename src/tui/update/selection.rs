@@ -15,7 +15,7 @@ pub(super) fn settle(model: &mut Model) {
         let ids: Vec<&String> = shown.iter().map(|r| &r.project.id).collect();
         row_at(&ids, model.projects.pick(&shown))
     };
-    let filter = &model.projects.filter.text;
+    let filter = model.projects.filter.text.value();
     model.projects.cursor.settle(to, filter);
 
     // The runs list may hold ten thousand rows: ordered here only while it is on screen, where
@@ -26,7 +26,7 @@ pub(super) fn settle(model: &mut Model) {
         && model.selected_run().map(|r| &r.view.key) == model.runs.cursor.id();
     if !resting {
         let to = run_target(model, Model::run_cursor);
-        let filter = &model.runs.filter.text;
+        let filter = model.runs.filter.text.value();
         model.runs.cursor.settle(to, filter);
     }
 
@@ -68,10 +68,10 @@ pub(super) fn move_by(model: &mut Model, delta: i64) {
             let to = {
                 let shown = model.visible_projects();
                 let ids: Vec<&String> = shown.iter().map(|r| &r.project.id).collect();
-                let filter = &model.projects.filter.text;
+                let filter = model.projects.filter.text.value();
                 row_at(&ids, model.projects.cursor.step(delta, &ids, filter))
             };
-            let filter = &model.projects.filter.text;
+            let filter = model.projects.filter.text.value();
             model.projects.cursor.choose(to, filter);
         }
         Screen::Runs => {
@@ -81,10 +81,10 @@ pub(super) fn move_by(model: &mut Model, delta: i64) {
                     delta,
                     shown.len(),
                     |k| shown.position_of(&m.runs.rows, k),
-                    &m.runs.filter.text,
+                    m.runs.filter.text.value(),
                 )
             });
-            let filter = &model.runs.filter.text;
+            let filter = model.runs.filter.text.value();
             model.runs.cursor.choose(to, filter);
         }
         Screen::Pipelines => {

@@ -355,7 +355,7 @@ fn rerun_asks_then_relaunches_with_the_same_parameters_and_e_opens_the_form() {
     press(&mut m, &keys, 'e');
     assert_eq!(m.screen, Screen::Form);
     let form = m.form.as_ref().unwrap();
-    assert_eq!(form.fields[0].text, "2026-11-27");
+    assert_eq!(form.fields[0].text.value(), "2026-11-27");
     assert_eq!(form.rerun_of, Some(RunKey::new("p1", "run-aaaa-1")));
     code(&mut m, &keys, KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!(m.screen, Screen::Runs);
@@ -614,9 +614,15 @@ fn presets_save_load_and_delete_from_the_form() {
 
     // Edit the field, then load the preset back.
     press(&mut m, &keys, 't');
-    assert_ne!(m.form.as_ref().unwrap().fields[0].text, "2026-11-30");
+    assert_ne!(
+        m.form.as_ref().unwrap().fields[0].text.value(),
+        "2026-11-30"
+    );
     preset(&mut m, &keys, "month end");
-    assert_eq!(m.form.as_ref().unwrap().fields[0].text, "2026-11-30");
+    assert_eq!(
+        m.form.as_ref().unwrap().fields[0].text.value(),
+        "2026-11-30"
+    );
     preset(&mut m, &keys, "month nd");
     assert!(
         m.status
@@ -642,7 +648,10 @@ fn a_date_set_with_its_keys_is_saved_relative_and_means_a_new_date_on_a_later_da
     press(&mut m, &keys, '-');
     let field = &m.form.as_ref().unwrap().fields[0];
     assert_eq!(field.relative, Some(RelDate::Days(-2)));
-    assert_eq!(field.text, RelDate::Days(-2).resolve(today).to_string());
+    assert_eq!(
+        field.text.value(),
+        RelDate::Days(-2).resolve(today).to_string()
+    );
     let effects = preset(&mut m, &keys, "save two days back");
     let [Effect::SavePresets(saved)] = effects.as_slice() else {
         panic!("{effects:?}");
@@ -669,7 +678,10 @@ fn a_date_set_with_its_keys_is_saved_relative_and_means_a_new_date_on_a_later_da
     let later = m.now.to_zoned(m.tz.clone()).date();
     preset(&mut m, &keys, "two days back");
     let field = &m.form.as_ref().unwrap().fields[0];
-    assert_eq!(field.text, RelDate::Days(-2).resolve(later).to_string());
+    assert_eq!(
+        field.text.value(),
+        RelDate::Days(-2).resolve(later).to_string()
+    );
     assert_eq!(field.relative, Some(RelDate::Days(-2)), "still relative");
     let request = m.form.as_mut().unwrap().validate(Origin::Tui).unwrap();
     assert_eq!(

@@ -16,6 +16,7 @@ use super::{pipelines, projects, runs};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{Filter, Model, Screen};
+use crate::tui::text_input::Window;
 
 /// One key hint: "x cancel".
 #[derive(Debug, Clone, PartialEq)]
@@ -155,11 +156,21 @@ pub fn filter_line(frame: &mut Frame, area: Rect, model: &Model, f: &Filter, key
         ),
         _ => (model.shown_runs().len(), model.runs.rows.len()),
     };
+    // While typed, a long filter scrolls to keep its cursor in view; kept, it shows from its
+    // start.
+    let typed = if f.editing {
+        f.text.window(usize::from(area.width).saturating_sub(3))
+    } else {
+        Window {
+            text: f.text.value(),
+            cursor: 0,
+        }
+    };
     let mut spans = vec![
         Span::styled(" / ", style::key()),
-        Span::styled(f.text.clone(), style::bold()),
+        Span::styled(typed.text.to_string(), style::bold()),
     ];
-    let text_end = area.x + 3 + u16::try_from(style::width(&f.text)).unwrap_or(0);
+    let cursor_x = (area.x + 3).saturating_add(u16::try_from(typed.cursor).unwrap_or(u16::MAX));
     spans.push(Span::styled(
         format!(
             "   {} of {} match",
@@ -180,8 +191,8 @@ pub fn filter_line(frame: &mut Frame, area: Rect, model: &Model, f: &Filter, key
     spans.push(Span::raw("  "));
     spans.extend(hint_spans(&hint, usize::from(area.width)));
     frame.render_widget(Line::from(spans), area);
-    if f.editing && model.overlay.is_none() && text_end < area.right() {
-        frame.set_cursor_position(Position::new(text_end, area.y));
+    if f.editing && model.overlay.is_none() && cursor_x < area.right() {
+        frame.set_cursor_position(Position::new(cursor_x, area.y));
     }
 }
 

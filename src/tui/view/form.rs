@@ -4,7 +4,8 @@
 //! `‹ option ›`, `[x] option` lists, checkboxes), and on the right either the field's error in
 //! red or, for the focused row, the keys that field takes. The form-wide error and "launching…"
 //! sit under the fields; the key hints go on the hint line. Long forms scroll to keep the
-//! focused row on screen. The form's editing rules live in `tui::form`; this only draws them.
+//! focused row on screen, and a long text scrolls sideways to keep its cursor on screen. The
+//! form's editing rules live in `tui::form`; this only draws them.
 
 use crate::hex::short_id;
 use ratatui::Frame;
@@ -20,6 +21,7 @@ use crate::tui::action::Action;
 use crate::tui::form::{Field, Form, Slot};
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::Model;
+use crate::tui::text_input::{TextInput, Window};
 
 /// One row of the form as drawn.
 struct Row {
@@ -76,18 +78,31 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     }
     frame.render_widget(Line::from(title), Rect { height: 1, ..area });
 
-    let params: Vec<Row> = form
-        .fields
-        .iter()
-        .enumerate()
-        .map(|(i, f)| param_row(i, f, focused == Slot::Param(i), form.free))
-        .collect();
-    // A pipeline's steps carry their own run options, in the file.
-    let options = if form.pipeline.is_some() {
-        Vec::new()
-    } else {
-        option_rows(form, focused)
+    let rows = |room: usize| {
+        let params: Vec<Row> = form
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| param_row(i, f, focused == Slot::Param(i), form.free, room))
+            .collect();
+        // A pipeline's steps carry their own run options, in the file.
+        let options = if form.pipeline.is_some() {
+            Vec::new()
+        } else {
+            option_rows(form, focused, room)
+        };
+        (params, options)
     };
+    // The labels do not depend on the room a text has, so a first pass measures them; the
+    // focused text then has the rest of the line.
+    let (params, options) = rows(usize::MAX);
+    let label_w = params
+        .iter()
+        .chain(&options)
+        .map(|r| style::width(&r.label))
+        .max()
+        .unwrap_or(0);
+    let (params, options) = rows(usize::from(area.width).saturating_sub(3 + label_w + 2));
     // Lines: section heads and rows; remember which line holds the focus.
     let mut lines: Vec<Line<'static>> = Vec::new();
     let mut focus_line = 0;
@@ -108,7 +123,6 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     }
     // One set of widths for both sections, so values and notes line up down the form.
     let all = || params.iter().chain(&options);
-    let label_w = all().map(|r| style::width(&r.label)).max().unwrap_or(0);
     let value_w = all()
         .map(|r| r.value.iter().map(Span::width).sum::<usize>())
         .max()
@@ -213,21 +227,39 @@ fn row_line(r: &Row, on: bool, label_w: usize, value_w: usize, width: usize) -> 
     }
 }
 
-/// A text input: what is typed, or a dim placeholder when empty.
-fn text_value(text: &str, placeholder: &str, required: bool) -> Vec<Span<'static>> {
-    if text.is_empty() {
+/// A text input: what is typed, or a dim placeholder when empty; and the cursor's column in
+/// it. The focused row's text shows the `room` columns around its cursor; the others show
+/// their start.
+fn text_value(
+    input: &TextInput,
+    on: bool,
+    room: usize,
+    placeholder: &str,
+    required: bool,
+) -> (Vec<Span<'static>>, usize) {
+    if input.is_empty() {
         let st = if required {
             Style::new().fg(WARN)
         } else {
             style::dim()
         };
-        vec![Span::styled(placeholder.to_string(), st)]
-    } else {
-        vec![Span::styled(
-            text.to_string(),
-            Style::new().add_modifier(Modifier::UNDERLINED),
-        )]
+        return (vec![Span::styled(placeholder.to_string(), st)], 0);
     }
+    let shown = if on {
+        input.window(room)
+    } else {
+        Window {
+            text: input.value(),
+            cursor: 0,
+        }
+    };
+    (
+        vec![Span::styled(
+            shown.text.to_string(),
+            Style::new().add_modifier(Modifier::UNDERLINED),
+        )],
+        shown.cursor,
+    )
 }
 
 fn check(on: bool) -> Span<'static> {
@@ -241,10 +273,12 @@ fn error_note(e: &str) -> Span<'static> {
     )
 }
 
-fn param_row(i: usize, f: &Field, on: bool, free: bool) -> Row {
+/// Row `i`: `room` is the columns its text may take when focused.
+fn param_row(i: usize, f: &Field, on: bool, free: bool, room: usize) -> Row {
     let spec = &f.spec;
     if free {
         let last_empty = f.text.is_empty();
+        let (value, caret) = text_value(&f.text, on, room, "", false);
         return Row {
             slot: Slot::Param(i),
             label: if last_empty {
@@ -252,8 +286,8 @@ fn param_row(i: usize, f: &Field, on: bool, free: bool) -> Row {
             } else {
                 format!("param {}", i + 1)
             },
-            value: text_value(&f.text, "", false),
-            caret: Some(style::width(&f.text)),
+            value,
+            caret: Some(caret),
             note: match &f.error {
                 Some(e) => error_note(e),
                 None if on && last_empty => {
@@ -273,7 +307,6 @@ fn param_row(i: usize, f: &Field, on: bool, free: bool) -> Row {
     let mut multiselect_hint: Option<String> = None;
     let (value, keys_hint): (Vec<Span<'static>>, &str) = match spec.kind {
         ParamKind::Text | ParamKind::Number | ParamKind::Date => {
-            caret = Some(style::width(&f.text));
             let placeholder = match (spec.kind, spec.required) {
                 (ParamKind::Date, _) => "YYYY-MM-DD",
                 (_, true) => "(required)",
@@ -286,7 +319,8 @@ fn param_row(i: usize, f: &Field, on: bool, free: bool) -> Row {
                 ParamKind::Number => "a number",
                 _ => "text",
             };
-            let mut value = text_value(&f.text, placeholder, spec.required);
+            let (mut value, at) = text_value(&f.text, on, room, placeholder, spec.required);
+            caret = Some(at);
             // Kept relative: a preset saved now holds these words, not the date.
             if let Some(rel) = f.relative {
                 value.push(Span::styled(format!("  ({rel})"), style::dim()));
@@ -357,7 +391,7 @@ fn param_row(i: usize, f: &Field, on: bool, free: bool) -> Row {
     }
 }
 
-fn option_rows(form: &Form, focused: Slot) -> Vec<Row> {
+fn option_rows(form: &Form, focused: Slot, room: usize) -> Vec<Row> {
     let toggle = |slot: Slot, label: &str, on: bool, about: &str| Row {
         slot,
         label: label.into(),
@@ -372,6 +406,8 @@ fn option_rows(form: &Form, focused: Slot) -> Vec<Row> {
             style::dim(),
         ),
     };
+    let (timeout, timeout_caret) =
+        text_value(&form.timeout, focused == Slot::Timeout, room, "none", false);
     vec![
         toggle(
             Slot::UseCachedSql,
@@ -388,8 +424,8 @@ fn option_rows(form: &Form, focused: Slot) -> Vec<Row> {
         Row {
             slot: Slot::Timeout,
             label: "timeout".into(),
-            value: text_value(&form.timeout, "none", false),
-            caret: Some(style::width(&form.timeout)),
+            value: timeout,
+            caret: Some(timeout_caret),
             note: match &form.timeout_error {
                 Some(e) => error_note(e),
                 None => Span::styled("e.g. 90s, 30m, 2h; empty for none", style::dim()),
@@ -469,8 +505,8 @@ mod tests {
         let mut m = form_model();
         if let Some(f) = m.form.as_mut() {
             f.fields[0].text.clear();
-            f.fields[1].text = "ten".into();
-            f.timeout = "soon".into();
+            f.fields[1].text.set("ten");
+            f.timeout.set("soon");
             f.kill_on_timeout = true;
             assert!(f.validate(Origin::Tui).is_none());
             f.focus = 1;

@@ -28,6 +28,8 @@ mod table;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+mod text_cursor_tests;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -90,7 +92,7 @@ pub fn draw(frame: &mut Frame, model: &Model, keys: &KeyMap) {
     match &model.overlay {
         None => {}
         Some(Overlay::Help) => overlay::help(frame, above_status, keys),
-        Some(Overlay::CommandLine(text)) => overlay::command_line(frame, hints, text),
+        Some(Overlay::CommandLine(line)) => overlay::command_line(frame, hints, line),
         Some(Overlay::Confirm(c)) => overlay::confirm(frame, above_status, model, keys, c),
         Some(Overlay::BulkReport(progress)) => bulk::report(frame, above_status, progress),
         Some(Overlay::Log(actions)) => operator_log::draw(frame, above_status, model, actions),

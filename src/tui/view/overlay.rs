@@ -23,6 +23,7 @@ use crate::journal::{LaunchOptions, Origin};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{Confirm, Model};
+use crate::tui::text_input::TextInput;
 
 /// A box of `width`×`height` in the middle of `area`, cleared, with a border and a title.
 pub(super) fn dialog(
@@ -238,12 +239,15 @@ pub(super) fn to_u16(n: usize) -> u16 {
 }
 
 /// The `:` line, drawn over the hint line, with the commands that match what is typed.
-pub fn command_line(frame: &mut Frame, area: Rect, text: &str) {
+pub fn command_line(frame: &mut Frame, area: Rect, line: &TextInput) {
+    let text = line.value();
     let word = text.split_whitespace().next().unwrap_or("");
     let matching = crate::tui::commands::matching(text);
+    // A long line scrolls to keep its cursor in view.
+    let shown = line.window(usize::from(area.width).saturating_sub(1));
     let mut spans = vec![
         Span::styled(":", style::key()),
-        Span::styled(text.to_string(), style::bold()),
+        Span::styled(shown.text.to_string(), style::bold()),
         Span::raw("   "),
     ];
     if matching.is_empty() {
@@ -270,7 +274,7 @@ pub fn command_line(frame: &mut Frame, area: Rect, text: &str) {
         Line::from(spans).style(Style::new().bg(Color::Indexed(235))),
         area,
     );
-    let x = area.x + 1 + to_u16(style::width(text));
+    let x = (area.x + 1).saturating_add(to_u16(shown.cursor));
     if x < area.right() {
         frame.set_cursor_position(Position::new(x, area.y));
     }

@@ -84,7 +84,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
             body,
             vec![Line::raw(format!(
                 "no project matches \"{}\"",
-                model.projects.filter.text
+                model.projects.filter.text.value()
             ))],
         );
         return;

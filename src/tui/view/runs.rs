@@ -60,7 +60,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
         let text = if reading {
             "reading the project's history from Hex…".to_string()
         } else {
-            format!("no run matches \"{}\"", model.runs.filter.text)
+            format!("no run matches \"{}\"", model.runs.filter.text.value())
         };
         chrome::notice(frame, area, vec![Line::raw(text)]);
         return;
@@ -215,7 +215,7 @@ fn history(model: &Model) -> Option<&HistoryPages> {
         .runs
         .history
         .as_ref()
-        .filter(|p| p.filter == model.runs.filter.text)
+        .filter(|p| p.filter == model.runs.filter.text.value())
 }
 
 /// The keys that do something for the selected run, then the screen's own.
