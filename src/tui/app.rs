@@ -1,11 +1,13 @@
 //! The dashboard's event loop: one `select!` over terminal input, effect results, engine
-//! updates, a one-second tick and shutdown signals; `update` for each message; effects handed to
-//! the runner; a redraw only when something on screen changed.
+//! updates, a one-second tick and shutdown signals; `update` for each message and for whatever
+//! else is already queued behind it; effects handed to the runner; then one frame for the whole
+//! batch, only if the model changed, at most ~30 a second ([`Frames`]). A burst of a thousand
+//! engine updates is a few frames, not a thousand.
 //!
-//! When nothing is active the tick redraws nothing (idle costs next to no CPU); while runs are
-//! active it moves spinners, elapsed clocks and data ages once a second. The input stream and the
-//! draw function are parameters, so flow tests drive the real loop with scripted keys on a
-//! `TestBackend`.
+//! The tick moves the times on screen (ages, elapsed clocks, spinners) once a second, so an idle
+//! dashboard draws one frame a second; a tick whose budget and overdue flags changed nothing
+//! draws no more than that. The input stream and the draw function are parameters, so flow tests
+//! drive the real loop with scripted keys on a `TestBackend`.
 
 use std::io;
 use std::sync::Arc;
@@ -15,10 +17,11 @@ use crossterm::event::{Event, KeyEventKind};
 use futures::{Stream, StreamExt};
 use ratatui::backend::Backend;
 use ratatui::{Frame, Terminal};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc;
 
 use super::effects::{EffectRunner, Io};
+use super::frames::{Frames, MIN_FRAME_GAP};
 use super::keymap::KeyMap;
 use super::model::Model;
 use super::msg::{Effect, Msg};
@@ -116,8 +119,11 @@ impl App {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let shutdown = crate::signals::wait_for_shutdown();
         tokio::pin!(shutdown);
+        let mut frames = Frames::new(MIN_FRAME_GAP);
         self.draw_now(terminal)?;
+        frames.drawn(tokio::time::Instant::now());
         loop {
+            let due = frames.due();
             let msgs: Vec<Msg> = tokio::select! {
                 ev = events.next() => match ev {
                     Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => vec![Msg::Key(k)],
@@ -139,17 +145,46 @@ impl App {
                 },
                 _ = ticker.tick() => self.tick_messages(),
                 () = &mut shutdown => return Ok(AppExit::Stopped),
+                // The owed frame's time has come.
+                () = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)),
+                    if due.is_some() => Vec::new(),
             };
+            let mut changed = false;
             for msg in msgs {
-                let effects = update(&mut self.model, msg, &self.keys);
-                if let Some(exit) = perform(&runner, effects) {
-                    return Ok(exit);
-                }
+                changed |= match self.apply(&runner, msg) {
+                    Ok(c) => c,
+                    Err(exit) => return Ok(exit),
+                };
+            }
+            // Take in what is queued behind it before drawing, so a burst is one frame.
+            while let Some(msg) = next_queued(&mut rx, &mut updates, &self.engine) {
+                changed |= match self.apply(&runner, msg) {
+                    Ok(c) => c,
+                    Err(exit) => return Ok(exit),
+                };
             }
             if self.model.quit {
                 return Ok(AppExit::Quit);
             }
-            self.draw_now(terminal)?;
+            if changed {
+                frames.changed();
+            }
+            let now = tokio::time::Instant::now();
+            if frames.ready(now) {
+                self.draw_now(terminal)?;
+                frames.drawn(now);
+            }
+        }
+    }
+
+    /// Folds one message into the model and performs its effects; whether what is drawn may
+    /// have changed. `Err` ends the loop (a profile switch).
+    fn apply(&mut self, runner: &EffectRunner, msg: Msg) -> Result<bool, AppExit> {
+        let changed = changes_model(&self.model, &msg);
+        let effects = update(&mut self.model, msg, &self.keys);
+        match perform(runner, effects) {
+            Some(exit) => Err(exit),
+            None => Ok(changed),
         }
     }
 
@@ -184,6 +219,35 @@ impl App {
             Msg::Budget(budget),
             Msg::OverdueChecked(overdue),
         ]
+    }
+}
+
+/// The next message already waiting (an effect's result, then an engine update), without
+/// waiting for one. Terminal input and the tick are left to the `select!`: they are never a burst.
+fn next_queued(
+    rx: &mut mpsc::UnboundedReceiver<Msg>,
+    updates: &mut tokio::sync::broadcast::Receiver<crate::engine::Update>,
+    engine: &Engine,
+) -> Option<Msg> {
+    if let Ok(msg) = rx.try_recv() {
+        return Some(msg);
+    }
+    match updates.try_recv() {
+        Ok(u) => Some(Msg::Engine(u)),
+        Err(TryRecvError::Lagged(_)) => Some(Msg::RunsKnown(engine.snapshot())),
+        Err(TryRecvError::Empty | TryRecvError::Closed) => None,
+    }
+}
+
+/// Whether `msg` may change what is drawn. Only the tick's reports are told apart: a budget or
+/// overdue flags equal to what the model holds change nothing; anything else may.
+fn changes_model(model: &Model, msg: &Msg) -> bool {
+    match msg {
+        Msg::Budget(b) => model.status.budget.as_ref() != Some(b),
+        Msg::OverdueChecked(flags) => flags
+            .iter()
+            .any(|(key, o)| model.runs.rows.get(key).is_some_and(|r| r.overdue != *o)),
+        _ => true,
     }
 }
 
@@ -236,3 +300,6 @@ fn load_history(engine: &Engine, followed: &[RunView], tx: mpsc::UnboundedSender
         }
     });
 }
+
+#[cfg(test)]
+mod tests;

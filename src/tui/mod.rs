@@ -11,7 +11,7 @@
 //!   `relative_date`, `cursor` (which row the keys act on), `text_input` (the one text editor
 //!   every typed field uses), `pipeline_data`;
 //! - the pure logic: `msg`, `update`; the drawing: `view`;
-//! - the loop and its I/O: `app`, `effects`, `catalog` and `pipeline_catalog` (what the
+//! - the loop and its I/O: `app` (with `frames`, when to draw), `effects`, `catalog` and `pipeline_catalog` (what the
 //!   project and pipeline lists are read from), `terminal`; entry points: `dashboard`.
 
 pub mod action;
@@ -23,6 +23,7 @@ pub mod cursor;
 pub mod dashboard;
 pub mod effects;
 pub mod form;
+pub mod frames;
 pub mod keymap;
 pub mod model;
 pub mod msg;
