@@ -1,4 +1,4 @@
-//! `cargo bench --bench discovery`: workspace discovery beside status polling, within Hex's limit.
+//! `cargo bench --features sim --bench discovery`: workspace discovery beside status polling.
 //!
 //! First prints the table of BENCHMARKS.md, computed by `engine::discovery_sim` on its virtual
 //! clock: a 50-project workspace, 10 projects with hourly schedules, 30 ad-hoc runs an hour

@@ -1,4 +1,4 @@
-//! `cargo bench --bench scheduler`: the status-poll scheduler against Hex's rate limit.
+//! `cargo bench --features sim --bench scheduler`: the status-poll scheduler against Hex's rate limit.
 //!
 //! First prints the comparison of BENCHMARKS.md, computed by `engine::sim` on its virtual clock:
 //! 25 concurrent runs across 5 projects (RUNNING 30 s – 20 min after 2–5 s PENDING, all launched

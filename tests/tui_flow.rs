@@ -175,7 +175,12 @@ impl Flow {
         assert!(warnings.is_empty());
         let (models_tx, models) = watch::channel(None);
         let (keys_tx, keys_rx) = mpsc::unbounded_channel();
-        let mut model = Model::new("default", false, jiff::Timestamp::now());
+        let mut model = Model::new(
+            "default",
+            false,
+            jiff::Timestamp::now(),
+            jiff::tz::TimeZone::UTC,
+        );
         model.aliases = config
             .projects
             .iter()

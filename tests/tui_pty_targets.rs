@@ -65,7 +65,8 @@ fn cursor_line(screen: &str) -> &str {
     screen.lines().find(|l| l.contains('›')).unwrap_or("")
 }
 
-/// The runs list's rows (not the messages, which may name a run too).
+/// The runs list's rows (not the messages, which may name a run too, nor the projects list,
+/// whose LAST RUN says RUNNING too: a wait for the runs screen must look for these).
 fn rows(screen: &str) -> Vec<&str> {
     screen
         .lines()
@@ -139,13 +140,19 @@ fn keys_act_on_the_run_under_the_cursor_and_r_asks_before_relaunching() {
     assert_eq!(before.len(), 2);
     pty.type_keys("2");
     pty.wait_for("both runs RUNNING", |s| {
-        s.matches("RUNNING").count() >= 2 && cursor_line(s).contains("Load warehouse")
+        rows(s).len() >= 2
+            && s.matches("RUNNING").count() >= 2
+            && cursor_line(s).contains("Load warehouse")
     });
 
     // The issue's steps: the cursor on Load's run, then a filter that hides it.
     pty.type_keys("1/transform\r\r");
+    // The cursor's row too: a frame is written in pieces, and may be read between them (a
+    // cursor never drawn fails here as a timeout).
     pty.wait_for("Transform's runs only", |s| {
-        s.contains("/ transform orders") && !s.contains("Load warehouse")
+        s.contains("/ transform orders")
+            && !s.contains("Load warehouse")
+            && cursor_line(s).contains("Transform orders")
     });
     let screen = pty.screen();
     assert!(
@@ -153,14 +160,19 @@ fn keys_act_on_the_run_under_the_cursor_and_r_asks_before_relaunching() {
         "the cursor is drawn on the row shown:\n{screen}"
     );
     pty.type_keys("x");
-    pty.wait_for("the cancel dialog", |s| s.contains("Cancel this run?"));
+    pty.wait_for("the cancel dialog", |s| {
+        s.contains("Cancel this run?") && s.contains("(default)")
+    });
     assert!(pty.screen().contains("project  Transform orders"));
     pty.type_keys("n");
     pty.wait_for("the dialog closed", |s| !s.contains("Cancel this run?"));
 
     // r asks, showing what it would send; n launches nothing.
     pty.type_keys("r");
-    pty.wait_for("the relaunch dialog", |s| s.contains("Relaunch this run?"));
+    // Its last line too: a frame is written in pieces, and the screen may be read between them.
+    pty.wait_for("the relaunch dialog", |s| {
+        s.contains("Relaunch this run?") && s.contains("(default)")
+    });
     let dialog = pty.screen();
     println!("{dialog}");
     for shown in [
@@ -177,14 +189,20 @@ fn keys_act_on_the_run_under_the_cursor_and_r_asks_before_relaunching() {
     pty.wait_for("the dialog closed", |s| !s.contains("Relaunch this run?"));
     // Enter answers no too.
     pty.type_keys("r");
-    pty.wait_for("the relaunch dialog", |s| s.contains("Relaunch this run?"));
+    // Its last line too: a frame is written in pieces, and the screen may be read between them.
+    pty.wait_for("the relaunch dialog", |s| {
+        s.contains("Relaunch this run?") && s.contains("(default)")
+    });
     pty.type_keys("\r");
     pty.wait_for("the dialog closed", |s| !s.contains("Relaunch this run?"));
     assert_eq!(emu.runs().len(), 2, "no answer but y launches");
 
     // y launches exactly what the dialog showed.
     pty.type_keys("r");
-    pty.wait_for("the relaunch dialog", |s| s.contains("Relaunch this run?"));
+    // Its last line too: a frame is written in pieces, and the screen may be read between them.
+    pty.wait_for("the relaunch dialog", |s| {
+        s.contains("Relaunch this run?") && s.contains("(default)")
+    });
     pty.type_keys("y");
     wait_until(
         "the relaunch at the emulator",
@@ -216,7 +234,9 @@ fn keys_act_on_the_run_under_the_cursor_and_r_asks_before_relaunching() {
     pty.wait_for("three running", |s| s.contains("3 of 3 match"));
     let killed_id = run_id(cursor_line(&pty.screen()));
     pty.type_keys("x");
-    pty.wait_for("the cancel dialog", |s| s.contains("Cancel this run?"));
+    pty.wait_for("the cancel dialog", |s| {
+        s.contains("Cancel this run?") && s.contains("(default)")
+    });
     assert_eq!(dialog_run(&pty.screen()), killed_id);
     pty.type_keys("y");
     pty.wait_for("the killed run gone from the filter", |s| {
@@ -248,7 +268,9 @@ fn g_and_capital_g_esc_and_x_y_x_y_in_a_row() {
     let (emu, _home, mut pty) = started();
     pty.type_keys("2");
     pty.wait_for("both runs RUNNING, the cursor on the newest", |s| {
-        s.matches("RUNNING").count() >= 2 && cursor_line(s).contains("Load warehouse")
+        rows(s).len() >= 2
+            && s.matches("RUNNING").count() >= 2
+            && cursor_line(s).contains("Load warehouse")
     });
     pty.type_keys("G");
     pty.wait_for("the cursor on the last row", |s| {
@@ -271,8 +293,10 @@ fn g_and_capital_g_esc_and_x_y_x_y_in_a_row() {
     pty.send("\x1b");
     pty.wait_for("the projects screen", |s| s.contains("sorted by title"));
     pty.type_keys("2g");
+    // The projects screen has its cursor on Load warehouse too: wait for the runs' rows.
     pty.wait_for("the runs, the cursor on the first", |s| {
-        cursor_line(s).contains("Load warehouse")
+        let cursor = cursor_line(s);
+        rows(s).len() == 2 && cursor.contains("Load warehouse") && rows(s).contains(&cursor)
     });
 
     // x y, x y: the first kill leaves the cursor on the other run, the second kills that one.
@@ -333,7 +357,10 @@ fn star_x_y_cancels_three_marked_runs_after_a_preview_and_sums_up() {
             == 3
     });
     pty.type_keys("x");
-    pty.wait_for("the preview", |s| s.contains("Cancel 3 runs?"));
+    // Its last line too: a frame is written in pieces, and the screen may be read between them.
+    pty.wait_for("the preview", |s| {
+        s.contains("Cancel 3 runs?") && s.contains("y = cancel 3 runs")
+    });
     let preview = pty.screen();
     println!("{preview}");
     for shown in [
@@ -420,7 +447,9 @@ fn click_a_tab_click_a_row_double_click_opens_and_the_wheel_scrolls() {
     let runs_tab = header.find("Runs").unwrap();
     pty.send(&mouse(0, runs_tab, 0));
     pty.wait_for("the runs screen by a click on its tab", |s| {
-        s.matches("RUNNING").count() >= 2 && cursor_line(s).contains("Load warehouse")
+        rows(s).len() >= 2
+            && s.matches("RUNNING").count() >= 2
+            && cursor_line(s).contains("Load warehouse")
     });
     // Transform's row: a click moves the cursor to it.
     let screen = pty.screen();

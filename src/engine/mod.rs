@@ -2,13 +2,16 @@
 //! scheduler, confirms cancels, re-attaches after restart, and emits run updates.
 //!
 //! Pure parts: the poll scheduler, its interval policy, the `Tick` time type, duration
-//! statistics, workspace discovery's planner, and deterministic simulations to measure them.
+//! statistics, workspace discovery's planner, and deterministic simulations to measure them
+//! (debug builds and the `sim` feature only: `cargo bench --features sim`).
 //! Async parts: the handle callers use ([`Engine`]), the request driver (polls and sweeps),
 //! launches with reconciliation, and cancels. Nothing here may
 //! import `tui`, `headless` or `pipeline` (they sit above the engine).
 
 mod cancel;
 pub mod discovery;
+// Measuring tools (BENCHMARKS.md), not part of hexdash: out of release builds unless asked for.
+#[cfg(any(debug_assertions, feature = "sim"))]
 pub mod discovery_sim;
 mod driver;
 mod failpoint;
@@ -17,6 +20,7 @@ mod launch;
 pub mod poll_policy;
 pub mod scheduler;
 mod shared;
+#[cfg(any(debug_assertions, feature = "sim"))]
 pub mod sim;
 mod state;
 pub mod stats;

@@ -59,7 +59,12 @@ pub async fn open(
         tracing::warn!("{w}");
     }
     let read_only = read_only_flag || ctx.profile.read_only;
-    let mut model = Model::new(&ctx.profile.name, read_only, jiff::Timestamp::now());
+    let mut model = Model::new(
+        &ctx.profile.name,
+        read_only,
+        jiff::Timestamp::now(),
+        jiff::tz::TimeZone::system(),
+    );
     model.status.profiles = switch.then(|| ctx.config.profiles.keys().cloned().collect());
     model.aliases = ctx
         .config

@@ -8,7 +8,7 @@
 //! - what keys mean: `action`, `keymap`, `commands` (the `:` commands and their completion);
 //! - the data: `model`, `run_rows` and `run_order` (the runs screen's rows and their shown
 //!   order), `query` (the filter language), `bulk` (marks and bulk actions), `form`, `presets`,
-//!   `relative_date`, `cursor` (which row the keys act on), `text_input` (the one text editor
+//!   `relative_date`, `upcoming` (when schedules fire next), `cursor` (which row the keys act on), `text_input` (the one text editor
 //!   every typed field uses), `pipeline_data`;
 //! - the pure logic: `msg`, `update`; the drawing: `view`;
 //! - the loop and its I/O: `app` (with `frames`, when to draw), `effects`, `catalog` and `pipeline_catalog` (what the
@@ -38,6 +38,7 @@ pub mod run_order;
 pub mod run_rows;
 pub mod terminal;
 pub mod text_input;
+pub mod upcoming;
 pub mod update;
 pub mod view;
 

@@ -371,11 +371,13 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn new(profile: &str, read_only: bool, now: Timestamp) -> Model {
+    /// A model on `profile` at `now`, showing times in `tz` (the system's zone in the
+    /// dashboard, a fixed one in tests: the model reads nothing from the machine).
+    pub fn new(profile: &str, read_only: bool, now: Timestamp, tz: jiff::tz::TimeZone) -> Model {
         let lower = profile.to_lowercase();
         Model {
             now,
-            tz: jiff::tz::TimeZone::system(),
+            tz,
             screen: Screen::Projects,
             previous: Screen::Projects,
             overlay: None,

@@ -39,7 +39,12 @@ fn offline_app(dir: &std::path::Path, observer: Observer) -> App {
         engine,
         config: Arc::new(config),
         keys,
-        model: Model::new("default", false, jiff::Timestamp::now()),
+        model: Model::new(
+            "default",
+            false,
+            jiff::Timestamp::now(),
+            jiff::tz::TimeZone::UTC,
+        ),
         io: Io {
             escape: Arc::new(|_| {}),
             open_url: Arc::new(|_| Err("no browser in tests".into())),

@@ -224,7 +224,7 @@ fn projects_with_nothing_shown_keys_say_no_project_selected() {
 }
 
 fn pipelines() -> (Model, KeyMap) {
-    let mut m = Model::new("default", false, fx::now());
+    let mut m = Model::new("default", false, fx::now(), jiff::tz::TimeZone::UTC);
     m.pipelines = fx::state();
     m.screen = Screen::Pipelines;
     (m, KeyMap::defaults())

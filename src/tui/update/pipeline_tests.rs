@@ -17,7 +17,7 @@ use crate::tui::msg::{Effect, Msg};
 use crate::tui::pipeline_fixtures::{self as fx, etl_running};
 
 fn model() -> (Model, KeyMap) {
-    let mut m = Model::new("default", false, fx::now());
+    let mut m = Model::new("default", false, fx::now(), jiff::tz::TimeZone::UTC);
     m.pipelines = fx::state();
     m.screen = Screen::Pipelines;
     (m, KeyMap::defaults())
@@ -41,7 +41,7 @@ const FAILED: &str = "c4d5e6f7-0000-4000-8000-000000000003";
 
 #[test]
 fn three_opens_the_list_once_then_rereads_it() {
-    let mut m = Model::new("default", false, fx::now());
+    let mut m = Model::new("default", false, fx::now(), jiff::tz::TimeZone::UTC);
     let keys = KeyMap::defaults();
     assert_eq!(press(&mut m, &keys, '3'), vec![Effect::LoadPipelines]);
     assert_eq!(m.screen, Screen::Pipelines);

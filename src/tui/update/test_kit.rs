@@ -73,7 +73,7 @@ pub fn date_spec() -> ParamSpec {
 
 /// A model with two projects loaded and one running run selected on the runs screen.
 pub fn model() -> (Model, KeyMap) {
-    let mut m = Model::new("default", false, t(10));
+    let mut m = Model::new("default", false, t(10), jiff::tz::TimeZone::UTC);
     m.projects.load = Load::Loaded(vec![
         project("p1", "Load warehouse", vec![date_spec()]),
         project("p2", "Churn model", Vec::new()),

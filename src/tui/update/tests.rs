@@ -19,7 +19,7 @@ use crate::tui::relative_date::RelDate;
 
 #[test]
 fn number_keys_switch_screens_and_projects_load_on_demand() {
-    let mut m = Model::new("default", false, t(0));
+    let mut m = Model::new("default", false, t(0), jiff::tz::TimeZone::UTC);
     let keys = KeyMap::defaults();
     press(&mut m, &keys, '2');
     assert_eq!(m.screen, Screen::Runs);
@@ -802,7 +802,9 @@ fn prod_like_profiles_are_flagged_by_name() {
         ("staging", false),
     ] {
         assert_eq!(
-            Model::new(name, false, t(0)).status.prod_like,
+            Model::new(name, false, t(0), jiff::tz::TimeZone::UTC)
+                .status
+                .prod_like,
             flagged,
             "{name}"
         );
@@ -911,7 +913,7 @@ fn the_newer_of_the_journals_and_hexs_last_run_is_shown_and_failures_are_retried
 
 #[test]
 fn the_project_list_is_looked_at_again_every_minute_once_it_has_arrived() {
-    let mut m = Model::new("default", false, t(0));
+    let mut m = Model::new("default", false, t(0), jiff::tz::TimeZone::UTC);
     let keys = KeyMap::defaults();
     let relists = |effects: &[Effect]| {
         effects

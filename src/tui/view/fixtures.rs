@@ -31,8 +31,7 @@ pub fn ago(secs: i64) -> Timestamp {
 
 /// A model with healthy polling and a known budget, on a non-prod profile.
 pub fn base() -> Model {
-    let mut m = Model::new("staging", false, now());
-    m.tz = TimeZone::UTC;
+    let mut m = Model::new("staging", false, now(), TimeZone::UTC);
     m.status.health = Health {
         last_success: Some(ago(2)),
         error: None,

@@ -21,7 +21,6 @@ mod pipeline_timeline;
 pub(crate) mod pipelines;
 mod projects;
 pub(crate) mod runs;
-mod schedule;
 mod status_bar;
 pub(crate) mod style;
 mod table;

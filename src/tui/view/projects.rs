@@ -11,7 +11,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::chrome::{self, Hint};
-use super::schedule;
 use super::style::{self, WARN};
 use super::table::{self, Column};
 use crate::tui::action::Action;
@@ -183,7 +182,7 @@ fn cells(row: &ProjectRow, id: &str, model: &Model) -> Vec<Span<'static>> {
         style::sparkline(&row.trend, TREND_BARS),
         Style::new().fg(style::ACCENT),
     );
-    let upcoming = schedule::next(&p.schedules, model.now);
+    let upcoming = row.upcoming(model.now);
     let next = match &upcoming {
         Some(u) => match u.at {
             Some(at) => Span::raw(format!(

@@ -1,12 +1,21 @@
-//! When a project's schedules fire next, for the projects list: the soonest one and a label
-//! (`daily 02:00 Europe/Stockholm`, `cron 0 */2 * * *`). The times come from
-//! [`crate::hex::schedule`]; this only chooses and names. Pure: `now` is passed in.
+//! When a project's schedules fire next, for the projects list's NEXT and SCHEDULE columns: the
+//! soonest one and a label (`daily 02:00 Europe/Stockholm`, `cron 0 */2 * * *`). The times come
+//! from [`crate::hex::schedule`]; this only chooses and names. Beside the model (the view only
+//! shows what [`ProjectRow::upcoming`] says). Pure: `now` is passed in.
 
 use jiff::Timestamp;
 use jiff::civil::Weekday;
 
+use super::model::ProjectRow;
 use crate::hex::schedule;
 use crate::hex::types::{Schedule, ScheduleTiming};
+
+impl ProjectRow {
+    /// The project's next scheduled run after `now`, or `None` when no schedule is enabled.
+    pub fn upcoming(&self, now: Timestamp) -> Option<Upcoming> {
+        next(&self.project.schedules, now)
+    }
+}
 
 /// The soonest enabled schedule of a project.
 #[derive(Debug, Clone, PartialEq)]
