@@ -61,9 +61,7 @@
 mod dag;
 mod plan;
 
-use std::collections::HashSet;
-
-use super::model::{OnFailure, ParamDefault, Pipeline, ProjectRef, StepValue};
+use super::model::{ParamDefault, Pipeline, ProjectRef, StepValue};
 use super::template::Reference;
 use crate::hex::ParamKind;
 
@@ -145,12 +143,7 @@ fn check(pipeline: &Pipeline) -> Vec<Problem> {
             name: pipeline.name.clone(),
         });
     }
-    let continued: HashSet<&str> = pipeline
-        .steps
-        .iter()
-        .filter(|s| s.on_failure == OnFailure::Continue)
-        .map(|s| s.id.as_str())
-        .collect();
+    let continued = super::export::continued_steps(pipeline);
     for step in &pipeline.steps {
         if let ProjectRef::Title(title) = &step.project {
             problems.push(Problem::ProjectTitle {
@@ -173,7 +166,7 @@ fn check(pipeline: &Pipeline) -> Vec<Problem> {
                             problems.push(Problem::RenderedAsText {
                                 step: step.id.clone(),
                                 param: param.clone(),
-                                reference: source_text(template),
+                                reference: template.source_text(),
                                 name: name.clone(),
                                 kind: p.kind,
                                 shown,
@@ -207,19 +200,6 @@ fn changed_by_text(kind: ParamKind, whole: bool) -> Option<&'static str> {
         ParamKind::Checkbox => Some("\"True\" instead of true"),
         ParamKind::Multiselect => Some("\"['a', 'b']\" instead of a list"),
     }
-}
-
-/// The template as it was written, for messages.
-fn source_text(template: &super::template::Template) -> String {
-    use super::template::Part;
-    template
-        .parts
-        .iter()
-        .map(|p| match p {
-            Part::Literal(s) => s.clone(),
-            Part::Ref { reference, .. } => reference.to_string(),
-        })
-        .collect()
 }
 
 /// Airflow's rule for DAG and task ids: `^[\w.-]+$`, at most 250 characters.

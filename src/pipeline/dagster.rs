@@ -44,9 +44,7 @@
 mod job;
 mod names;
 
-use std::collections::HashSet;
-
-use super::model::{OnFailure, Pipeline, ProjectRef, StepValue};
+use super::model::{Pipeline, ProjectRef, StepValue};
 use super::template::Reference;
 use crate::hex::ParamKind;
 
@@ -122,12 +120,7 @@ fn check(pipeline: &Pipeline) -> Vec<Problem> {
             });
         }
     }
-    let continued: HashSet<&str> = pipeline
-        .steps
-        .iter()
-        .filter(|s| s.on_failure == OnFailure::Continue)
-        .map(|s| s.id.as_str())
-        .collect();
+    let continued = super::export::continued_steps(pipeline);
     for step in &pipeline.steps {
         if let ProjectRef::Title(title) = &step.project {
             problems.push(Problem::ProjectTitle {
@@ -147,7 +140,7 @@ fn check(pipeline: &Pipeline) -> Vec<Problem> {
                 problems.push(Problem::TextAsKind {
                     step: step.id.clone(),
                     param: param.clone(),
-                    value: source_text(template),
+                    value: template.source_text(),
                     kind: *kind,
                 });
             }
@@ -166,19 +159,6 @@ fn check(pipeline: &Pipeline) -> Vec<Problem> {
         }
     }
     problems
-}
-
-/// The template as it was written, for messages.
-fn source_text(template: &super::template::Template) -> String {
-    use super::template::Part;
-    template
-        .parts
-        .iter()
-        .map(|p| match p {
-            Part::Literal(s) => s.clone(),
-            Part::Ref { reference, .. } => reference.to_string(),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! [`super::dagster`] do.
 
 pub(crate) mod python;
+#[cfg(test)]
+pub(crate) mod test_kit;
 
 use std::collections::{HashMap, HashSet};
 
@@ -44,6 +46,16 @@ impl<P: std::fmt::Display + std::fmt::Debug> std::error::Error for Refused<P> {}
 /// at least 3 s (what Hex's own integrations use). With Hex's 60 requests a minute per user
 /// (HEX_API.md, Limits) that keeps polling under 30 a minute, leaving the rest for launches,
 /// cancels and hexdash.
+/// The steps whose failure lets the pipeline go on: their outputs may never come, so an export
+/// refuses a step that reads one.
+pub(crate) fn continued_steps(p: &Pipeline) -> HashSet<&str> {
+    p.steps
+        .iter()
+        .filter(|s| s.on_failure == super::model::OnFailure::Continue)
+        .map(|s| s.id.as_str())
+        .collect()
+}
+
 pub(crate) fn poll_seconds(p: &Pipeline) -> usize {
     (at_once(p) * 2).max(3)
 }

@@ -126,6 +126,17 @@ impl Template {
 
     /// The reference when the whole value is one `{{ ... }}` (surrounding spaces count as text):
     /// such a value takes the referenced value's type instead of becoming a string.
+    /// The template as it was written (references in `{{ }}`), for messages.
+    pub fn source_text(&self) -> String {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(s) => s.clone(),
+                Part::Ref { reference, .. } => reference.to_string(),
+            })
+            .collect()
+    }
+
     pub fn whole_reference(&self) -> Option<&Reference> {
         match self.parts.as_slice() {
             [Part::Ref { reference, .. }] => Some(reference),

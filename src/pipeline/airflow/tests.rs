@@ -1,21 +1,5 @@
-use std::path::Path;
-
 use super::*;
-use crate::config::Config;
-use crate::pipeline::{Projects, validate, validate_recorded};
-
-const CONFIG: &str = include_str!("../../../assets/demo-config.toml");
-const A: &str = "aaaaaaaa-0000-4000-8000-000000000001";
-
-fn pipeline(text: &str) -> Pipeline {
-    let config = Config::from_toml_str(CONFIG, Path::new("demo-config.toml")).unwrap();
-    let projects = Projects {
-        config: &config,
-        workspace: None,
-    };
-    validate(text, Path::new("p.toml"), &projects)
-        .unwrap_or_else(|d| panic!("invalid test pipeline: {d:?}"))
-}
+use crate::pipeline::export::test_kit::{A, pipeline, recorded};
 
 /// For Airflow 2, with Hex's provider.
 fn dag(text: &str) -> Export {
@@ -30,14 +14,7 @@ fn dag3(text: &str) -> Export {
 /// Export problems; the name is not held to the plain-name rule here (as for a pipeline run
 /// recorded before it), so the export's own DAG id check is reached.
 fn problems(text: &str) -> Vec<String> {
-    let config = Config::from_toml_str(CONFIG, Path::new("demo-config.toml")).unwrap();
-    let projects = Projects {
-        config: &config,
-        workspace: None,
-    };
-    let pipeline = validate_recorded(text, Path::new("p.toml"), &projects)
-        .unwrap_or_else(|d| panic!("invalid test pipeline: {d:?}"));
-    export(&pipeline, Version::Three)
+    export(&recorded(text), Version::Three)
         .unwrap_err()
         .problems
         .iter()

@@ -1,21 +1,5 @@
-use std::path::Path;
-
 use super::*;
-use crate::config::Config;
-use crate::pipeline::{Projects, validate};
-
-const CONFIG: &str = include_str!("../../../assets/demo-config.toml");
-const A: &str = "aaaaaaaa-0000-4000-8000-000000000001";
-
-fn pipeline(text: &str) -> Pipeline {
-    let config = Config::from_toml_str(CONFIG, Path::new("demo-config.toml")).unwrap();
-    let projects = Projects {
-        config: &config,
-        workspace: None,
-    };
-    validate(text, Path::new("p.toml"), &projects)
-        .unwrap_or_else(|d| panic!("invalid test pipeline: {d:?}"))
-}
+use crate::pipeline::export::test_kit::{A, pipeline};
 
 fn module(text: &str) -> String {
     export(&pipeline(text))
