@@ -15,6 +15,8 @@ pub mod commands;
 pub mod cursor;
 pub mod dashboard;
 pub mod effects;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod form;
 pub mod keymap;
 pub mod model;
