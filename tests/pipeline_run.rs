@@ -306,12 +306,7 @@ fn the_dashboard_carries_on_a_pipeline_whose_driver_was_killed() {
         assert_eq!(runs.len(), 1, "{project} ran once: {runs:?}");
         assert_eq!(runs[0].input_params["run_date"], "2026-02-04");
     }
-    dashboard.type_keys("q");
-    std::thread::sleep(Duration::from_millis(300));
-    if dashboard.child.try_wait().unwrap().is_none() {
-        dashboard.type_keys("y");
-    }
-    assert_eq!(dashboard.wait_exit(), 0, "{}", dashboard.screen());
+    assert_eq!(dashboard.quit_with("q"), 0, "{}", dashboard.screen());
 }
 
 #[test]
@@ -521,19 +516,16 @@ id = "after"
 project = "etl-load"
 "#,
     );
-    let mut driver = home.spawn(&emu, &["pipeline", "run", "forgotten", "--wait", "--json"]);
+    let driver = home.spawn(&emu, &["pipeline", "run", "forgotten", "--wait", "--json"]);
     wait_for("the hanging step's run", || runs_of(&emu, HANGS).len() == 1);
     // Hex loses every run (the emulator back to its initial state): polls now get 404.
     emu.emu.control().reset();
-    let gave_up = (0..300).any(|_| {
-        std::thread::sleep(Duration::from_millis(200));
-        driver.try_wait().unwrap().is_some()
-    });
-    if !gave_up {
-        driver.kill().unwrap();
-        panic!("the pipeline still waits for a run Hex no longer knows");
-    }
-    let out = Outcome::of(driver.wait_with_output().unwrap());
+    // Killed (exit code -1) if it has not given up within the minute.
+    let out = Outcome::guarded(driver, Duration::from_secs(60));
+    assert_ne!(
+        out.code, -1,
+        "the pipeline still waits for a run Hex no longer knows"
+    );
     out.expect_code(1);
     let report = out.json();
     let hangs = step(&report, "hangs");

@@ -158,8 +158,12 @@ impl Pty {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the reader drain the last bytes (the restore sequence).
-                std::thread::sleep(Duration::from_millis(200));
+                // The last bytes (the restore sequence) are on screen once the reader has met
+                // the end of the terminal's output.
+                let drained = Instant::now() + Duration::from_secs(5);
+                while !self.reader.is_finished() && Instant::now() < drained {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 return status.exit_code();
             }
             if Instant::now() > deadline {
