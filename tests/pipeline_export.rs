@@ -39,14 +39,18 @@ fn hexdash(home: &Home, args: &[&str]) -> Outcome {
 
 /// `extra` holds the format's flags and any more.
 fn export_example(home: &Home, example: &str, extra: &[&str]) -> Outcome {
-    let file = format!("assets/pipelines/{example}.toml");
+    export_file(home, &format!("assets/pipelines/{example}.toml"), extra)
+}
+
+/// `pipeline export --file FILE` offline with the demo config; `extra` as above.
+fn export_file(home: &Home, file: &str, extra: &[&str]) -> Outcome {
     let mut args = vec![
         "--config",
         "assets/demo-config.toml",
         "pipeline",
         "export",
         "--file",
-        &file,
+        file,
         "--offline",
     ];
     args.extend_from_slice(extra);
@@ -288,18 +292,7 @@ fn a_pipeline_is_found_by_name_in_the_config_dir() {
 fn export_text(home: &Home, pipeline: &str, extra: &[&str]) -> Outcome {
     let file = home.path().join("p.toml");
     std::fs::write(&file, pipeline).unwrap();
-    let file = file.to_str().unwrap().to_string();
-    let mut args = vec![
-        "--config",
-        "assets/demo-config.toml",
-        "pipeline",
-        "export",
-        "--file",
-        &file,
-        "--offline",
-    ];
-    args.extend_from_slice(extra);
-    hexdash(home, &args)
+    export_file(home, file.to_str().unwrap(), extra)
 }
 
 #[test]
