@@ -9,36 +9,14 @@ use serde_json::Value;
 
 use crate::engine::{RunKey, RunView};
 use crate::hex::RunStatus;
-use crate::journal::{CancelState, LaunchOptions, Origin};
+use crate::journal::{LaunchOptions, Origin};
 
 /// A run of `project` first seen at `first_seen`, with nothing else known about it yet: no
 /// status, no title, no launch. Chain the setters for what the test needs, then [`build`].
 ///
 /// [`build`]: RunViewBuilder::build
 pub fn run_view(project: &str, run: &str, first_seen: Timestamp) -> RunViewBuilder {
-    RunViewBuilder(RunView {
-        key: RunKey::new(project, run),
-        project_title: None,
-        launch_id: None,
-        origin: None,
-        launched_by: None,
-        params: None,
-        options: None,
-        run_url: None,
-        trace_id: None,
-        project_version: None,
-        status: None,
-        start_time: None,
-        end_time: None,
-        elapsed_ms: None,
-        observed_at: None,
-        first_seen,
-        stale: None,
-        cancel: CancelState::None,
-        timeline: Vec::new(),
-        timed_out: false,
-        adopted: false,
-    })
+    RunViewBuilder(RunView::new(RunKey::new(project, run), first_seen))
 }
 
 pub struct RunViewBuilder(RunView);
