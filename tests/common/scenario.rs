@@ -26,12 +26,6 @@ pub struct ScenarioToml {
 }
 
 impl ScenarioToml {
-    /// Accepts `token` instead of the harness token.
-    pub fn token(mut self, token: &str) -> Self {
-        self.head = self.head.replace(TOKEN, token);
-        self
-    }
-
     pub fn seed(mut self, seed: u64) -> Self {
         let _ = writeln!(self.head, "seed = {seed}");
         self
@@ -199,12 +193,6 @@ impl ConfigToml {
         if let Some(params) = params {
             let _ = writeln!(self.0, "params = {params}");
         }
-        self
-    }
-
-    /// More TOML, as it is.
-    pub fn raw(mut self, toml: &str) -> Self {
-        self.0.push_str(toml);
         self
     }
 
