@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::hostile::{Hostile, Reply};
+use common::scenario::{self as sc, project};
+use common::{TOKEN, serve};
 use hexdash::clock::{ManualClock, SharedClock};
-use hexdash::emulator::{EmulatorOptions, Faults, RunningEmulator, Scenario, start};
+use hexdash::emulator::{Faults, RunningEmulator};
 use hexdash::hex::budget::MAX_PAUSE;
 use hexdash::hex::types::{ListProjectsQuery, ProjectRunsQuery, RunProjectRequest};
 use hexdash::hex::{Client, ClientSettings, Error, Limits, MAX_BODY_BYTES, RunStatus};
@@ -22,59 +24,37 @@ use secrecy::SecretString;
 use serde_json::json;
 use url::Url;
 
-const TOKEN: &str = "hxtp_contract_token";
 const ETL: &str = "11111111-1111-4111-8111-111111111111";
 const HANGS: &str = "33333333-3333-4333-8333-333333333333";
 const DRAFT: &str = "22222222-2222-4222-8222-222222222222";
 const MISSING: &str = "99999999-9999-4999-8999-999999999999";
 
-fn scenario(limits: &str) -> Scenario {
-    let mut text = format!(
-        r#"
-tokens = ["{TOKEN}"]
-seed = 11
-app_url = "https://app.hex.tech/contract"
-[limits]
-{limits}
-
-[[projects]]
-id = "{ETL}"
-title = "Daily ETL"
-owner = "a@acme.example"
-published_hours_ago = 3
-[[projects.params]]
-name = "day"
-type = "date"
-default = "2026-01-01"
-[[projects.params]]
-name = "rows"
-type = "number"
-default = 1
-[projects.run]
-pending_secs = [5, 5]
-duration_secs = [30, 30]
-
-[[projects]]
-id = "{DRAFT}"
-title = "Draft"
-owner = "a@acme.example"
-
-[[projects]]
-id = "{HANGS}"
-title = "Hangs"
-owner = "a@acme.example"
-published_hours_ago = 3
-[projects.run]
-pending_secs = [1, 1]
-hangs = true
-"#
-    );
+fn scenario(limits: &str) -> String {
+    let ours = |id, title| project(id, title).owner("a@acme.example");
+    let mut scenario = sc::scenario()
+        .seed(11)
+        .app_url("https://app.hex.tech/contract")
+        .limits(limits)
+        .project(
+            ours(ETL, "Daily ETL")
+                .published(3.0)
+                .param("day", "date", "\"2026-01-01\"")
+                .param("rows", "number", "1")
+                .runs([5.0, 5.0], [30.0, 30.0]),
+        )
+        .project(ours(DRAFT, "Draft").draft())
+        .project(ours(HANGS, "Hangs").published(3.0).hangs(1.0));
     for i in 0..5 {
-        text.push_str(&format!(
-            "\n[[projects]]\nid = \"55555555-5555-4555-8555-55555555555{i}\"\ntitle = \"Extra {i}\"\nowner = \"b@acme.example\"\npublished_hours_ago = 1\n"
-        ));
+        scenario = scenario.project(
+            project(
+                &format!("55555555-5555-4555-8555-55555555555{i}"),
+                &format!("Extra {i}"),
+            )
+            .owner("b@acme.example")
+            .published(1.0),
+        );
     }
-    Scenario::from_toml_str(&text, "contract.toml").unwrap()
+    scenario.toml()
 }
 
 struct Env {
@@ -86,11 +66,7 @@ async fn emulator(limits: &str) -> Env {
     let clock = Arc::new(ManualClock::new(
         "2026-03-01T08:00:00Z".parse::<Timestamp>().unwrap(),
     ));
-    let mut options = EmulatorOptions::new(scenario(limits));
-    options.clock = clock.clone() as SharedClock;
-    let emu = start("127.0.0.1:0".parse().unwrap(), options)
-        .await
-        .unwrap();
+    let emu = serve(&scenario(limits), clock.clone() as SharedClock).await;
     Env { emu, clock }
 }
 
@@ -451,10 +427,7 @@ async fn a_refused_connection_lets_a_launch_be_resent() {
         .local_addr()
         .unwrap()
         .port();
-    let mut s = ClientSettings::new(
-        Url::parse(&format!("http://127.0.0.1:{port}/api/v1")).unwrap(),
-        SecretString::from(TOKEN.to_string()),
-    );
+    let mut s = common::settings(&format!("http://127.0.0.1:{port}/api/v1"));
     s.max_retries = 1;
     s.max_backoff = Duration::from_millis(10);
     let c = Client::new(s).unwrap();
@@ -470,10 +443,7 @@ async fn a_refused_connection_lets_a_launch_be_resent() {
 
 #[test]
 fn plain_http_to_a_remote_host_is_refused() {
-    let s = ClientSettings::new(
-        Url::parse("http://hex.example.com/api/v1").unwrap(),
-        SecretString::from(TOKEN.to_string()),
-    );
+    let s = common::settings("http://hex.example.com/api/v1");
     let e = Client::new(s).unwrap_err();
     assert!(e.to_string().contains("https://"), "{e}");
 }
@@ -505,10 +475,7 @@ async fn the_budget_makes_the_client_wait_instead_of_collecting_429s() {
 
 /// A client of the hostile server, retrying eagerly: whatever it must not retry shows.
 fn hostile_client(server: &Hostile) -> Client {
-    let mut s = ClientSettings::new(
-        Url::parse(&server.base_url()).unwrap(),
-        SecretString::from(TOKEN.to_string()),
-    );
+    let mut s = common::settings(&server.base_url());
     s.max_retries = 4;
     s.max_backoff = Duration::from_millis(10);
     s.request_timeout = Duration::from_secs(10);

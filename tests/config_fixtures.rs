@@ -4,22 +4,19 @@
 //! message containing each fragment given on its `# expect: ...` lines (a fragment starting with
 //! ':' is matched right after the file's path, i.e. it pins line and column).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::fixtures::{expected, shows, toml_files};
 use hexdash::config::{Config, DEFAULT_CONFIG, Paths};
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/configs")
-        .join(kind);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no fixtures in {}", dir.display());
-    files
+    toml_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/configs")
+            .join(kind),
+    )
 }
 
 fn load(path: &Path) -> Result<Config, hexdash::config::Error> {
@@ -78,16 +75,7 @@ fn shipped_default_config_loads() {
 fn invalid_configs_fail_with_the_expected_message() {
     let mut failures = Vec::new();
     for path in fixtures("invalid") {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let expected: Vec<&str> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("# expect: "))
-            .collect();
-        assert!(
-            !expected.is_empty(),
-            "{} has no `# expect:` line",
-            path.display()
-        );
+        let expected = expected(&path);
         let message = match load(&path) {
             Ok(_) => {
                 failures.push(format!(
@@ -107,12 +95,7 @@ fn invalid_configs_fail_with_the_expected_message() {
             ));
         }
         for fragment in expected {
-            let found = if fragment.starts_with(':') {
-                message.starts_with(&format!("{}{fragment}", path.display()))
-            } else {
-                message.contains(fragment)
-            };
-            if !found {
+            if !shows(&message, &path, &fragment) {
                 failures.push(format!(
                     "{}:\n  expected: {fragment}\n  got:      {message}",
                     path.display()

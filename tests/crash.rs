@@ -20,19 +20,21 @@
 //!
 //! `HEXDASH_CRASH_SEED=<u64>` replays another plan; the seed is printed either way.
 
+mod common;
+
 use std::collections::{BTreeMap, HashSet};
-use std::fmt::Write as _;
 use std::fs::File;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-use hexdash::emulator::{EmulatorOptions, RunRecord, RunningEmulator, Scenario, start};
+use common::scenario::{self as sc, project};
+use common::{Emu, Home};
+use hexdash::emulator::RunRecord;
 use hexdash::journal::{self, Event, JournalState, LaunchEnd};
 use jiff::Timestamp;
 use serde_json::Value;
 
-const TOKEN: &str = "hxtp_crash_test_token_0001";
 const DEFAULT_SEED: u64 = 0x5eed_c4a5;
 const ITERATIONS: usize = 24;
 /// The rival launch of iteration N carries `iter = N + RIVAL`.
@@ -53,68 +55,32 @@ const PAUSE_GUARD: Duration = Duration::from_secs(30);
 /// How long a forced pause lasts: far longer than it takes to notice it and kill.
 const PAUSE_MS: &str = "60000";
 
-fn scenario_text() -> String {
-    let mut s = format!(
-        r#"
-tokens = ["{TOKEN}"]
-seed = 7
-app_url = "https://app.hex.tech/crash-test"
-
-# Far above what 24 launches and their polls need: this test is about crashes, not 429s.
-[limits]
-requests_per_minute = 100000
-run_per_minute = 10000
-run_per_hour = 100000
-max_concurrent_kernels = 1000
-"#
-    );
+fn scenario() -> String {
+    // Far above what 24 launches and their polls need: this test is about crashes, not 429s.
+    let mut scenario = sc::scenario()
+        .seed(7)
+        .app_url("https://app.hex.tech/crash-test")
+        .unlimited();
     for (i, (id, alias)) in PROJECTS.iter().enumerate() {
         let failure_rate = if *alias == "flaky" { 0.5 } else { 0.0 };
-        let _ = write!(
-            s,
-            r#"
-[[projects]]
-id = "{id}"
-title = "Crash {alias} {i}"
-owner = "ops@acme.example"
-published_hours_ago = 5
-[[projects.params]]
-name = "iter"
-type = "number"
-default = 0
-[projects.run]
-pending_secs = [0.0, 1.6]
-duration_secs = [4.0, 12.0]
-failure_rate = {failure_rate}
-"#
+        scenario = scenario.project(
+            project(id, &format!("Crash {alias} {i}"))
+                .param("iter", "number", "0")
+                .runs([0.0, 1.6], [4.0, 12.0])
+                .run(&format!("failure_rate = {failure_rate:?}")),
         );
     }
-    s
+    scenario.toml()
 }
 
-const LIMITS: &str = r#"
-# As the emulator's limits: this test is about crashes, not the request budget its processes
-# share (one token, one ledger).
-[limits]
-requests_per_minute = 100000
-launches_per_minute = 10000
-launches_per_hour = 100000
-"#;
-
-fn config_text() -> String {
-    let mut s = String::from(LIMITS);
+fn config() -> String {
+    // As the emulator's limits: this test is about crashes, not the request budget its
+    // processes share (one token, one ledger).
+    let mut config = sc::config().unlimited();
     for (id, alias) in PROJECTS {
-        let _ = write!(
-            s,
-            r#"
-[[projects]]
-id = "{id}"
-alias = "{alias}"
-params = [{{ name = "iter", type = "number" }}]
-"#
-        );
+        config = config.project(id, alias, Some(r#"[{ name = "iter", type = "number" }]"#));
     }
-    s
+    config.toml()
 }
 
 /// Where a kill was aimed.
@@ -187,91 +153,56 @@ impl Drop for Reaped {
     }
 }
 
-struct Harness {
-    emu: RunningEmulator,
-    home: tempfile::TempDir,
-    // Declared last: the emulator needs its runtime to shut down.
-    _rt: tokio::runtime::Runtime,
+/// The emulator at `SPEED`, and a home with the config and an `out/` dir for the output of
+/// every process.
+fn started() -> (Emu, Home) {
+    let emu = Emu::start_at_speed(&scenario(), SPEED);
+    let home = Home::with_config(&config());
+    std::fs::create_dir_all(home.path().join("out")).unwrap();
+    (emu, home)
 }
 
-impl Harness {
-    fn new() -> Harness {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let scenario = Scenario::from_toml_str(&scenario_text(), "crash-test.toml").unwrap();
-        let mut options = EmulatorOptions::new(scenario);
-        options.speed = SPEED;
-        let emu = rt
-            .block_on(start("127.0.0.1:0".parse().unwrap(), options))
-            .unwrap();
-        let home = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(home.path().join("config")).unwrap();
-        std::fs::create_dir_all(home.path().join("out")).unwrap();
-        std::fs::write(home.path().join("config/config.toml"), config_text()).unwrap();
-        Harness { emu, home, _rt: rt }
-    }
+fn out_path(home: &Home, name: &str) -> PathBuf {
+    home.path().join("out").join(name)
+}
 
-    fn journal_path(&self) -> PathBuf {
-        self.home.path().join("data").join(journal::FILE_NAME)
-    }
+/// `hexdash ARGS` with stdout and stderr going to `out/NAME.out` and `out/NAME.err`.
+fn command(emu: &Emu, home: &Home, name: &str, args: &[&str]) -> Command {
+    let mut cmd = home.spawn_against(emu, args);
+    cmd.stdout(File::create(out_path(home, &format!("{name}.out"))).unwrap())
+        .stderr(File::create(out_path(home, &format!("{name}.err"))).unwrap());
+    cmd
+}
 
-    fn out_path(&self, name: &str) -> PathBuf {
-        self.home.path().join("out").join(name)
-    }
+fn output_of(home: &Home, name: &str) -> String {
+    let read = |ext: &str| {
+        std::fs::read_to_string(out_path(home, &format!("{name}.{ext}"))).unwrap_or_default()
+    };
+    format!(
+        "--- {name} stdout:\n{}--- {name} stderr:\n{}",
+        read("out"),
+        read("err")
+    )
+}
 
-    /// `hexdash ARGS` with stdout and stderr going to `out/NAME.out` and `out/NAME.err`.
-    fn command(&self, name: &str, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hexdash"));
-        cmd.args(args)
-            .env("HEX_API_URL", self.emu.base_url())
-            .env("HEX_API_TOKEN", TOKEN)
-            .env("HEXDASH_CONFIG_DIR", self.home.path().join("config"))
-            .env("HEXDASH_DATA_DIR", self.home.path().join("data"))
-            .env("HEXDASH_LEDGER_DIR", self.home.path().join("ledger"))
-            .env_remove("HEXDASH_PROFILE")
-            .env_remove("HEXDASH_CONFIG")
-            .env_remove("HEXDASH_LOG")
-            .env_remove("HEXDASH_TEST_PAUSE_AT")
-            .env_remove("HEXDASH_TEST_PAUSE_MS")
-            .stdin(Stdio::null())
-            .stdout(File::create(self.out_path(&format!("{name}.out"))).unwrap())
-            .stderr(File::create(self.out_path(&format!("{name}.err"))).unwrap());
-        cmd
-    }
+fn book(home: &Home) -> JournalState {
+    let loaded = journal::load(home.store_file()).unwrap();
+    JournalState::replay(&loaded.events)
+}
 
-    fn output_of(&self, name: &str) -> String {
-        let read = |ext: &str| {
-            std::fs::read_to_string(self.out_path(&format!("{name}.{ext}"))).unwrap_or_default()
-        };
-        format!(
-            "--- {name} stdout:\n{}--- {name} stderr:\n{}",
-            read("out"),
-            read("err")
-        )
+/// The store's events, one JSON object per line, for failure messages.
+fn journal_text(home: &Home) -> String {
+    if !home.store_file().exists() {
+        return String::new();
     }
-
-    fn emulator_runs(&self) -> Vec<RunRecord> {
-        self.emu.control().runs()
-    }
-
-    fn book(&self) -> JournalState {
-        let loaded = journal::load(self.journal_path()).unwrap();
-        JournalState::replay(&loaded.events)
-    }
-
-    /// The store's events, one JSON object per line, for failure messages.
-    fn journal_text(&self) -> String {
-        if !self.journal_path().exists() {
-            return String::new();
-        }
-        journal::load(self.journal_path())
-            .map(|l| {
-                l.events
-                    .iter()
-                    .map(|e| serde_json::to_string(e).unwrap_or_default() + "\n")
-                    .collect()
-            })
-            .unwrap_or_else(|e| format!("(unreadable: {e})"))
-    }
+    journal::load(home.store_file())
+        .map(|l| {
+            l.events
+                .iter()
+                .map(|e| serde_json::to_string(e).unwrap_or_default() + "\n")
+                .collect()
+        })
+        .unwrap_or_else(|e| format!("(unreadable: {e})"))
 }
 
 /// The `iter` parameter a launch or run carries.
@@ -323,8 +254,8 @@ fn launch_facts(book: &JournalState, iter: u64) -> LaunchFacts {
 /// When iteration `iter`'s launch was reconciled (recorded `adopted` or `abandoned`), and
 /// whether its own process had found its outcome unknown first (then it reconciles the launch
 /// itself, alive).
-fn reconciled_at(h: &Harness, iter: u64) -> Option<(Timestamp, bool)> {
-    let events = journal::load(h.journal_path()).unwrap().events;
+fn reconciled_at(home: &Home, iter: u64) -> Option<(Timestamp, bool)> {
+    let events = journal::load(home.store_file()).unwrap().events;
     let launch_id = events.iter().find_map(|e| match &e.event {
         Event::LaunchIntent(i) if iter_of(&i.params) == Some(iter) => Some(i.launch_id.clone()),
         _ => None,
@@ -379,13 +310,9 @@ fn plan(rng: &mut fastrand::Rng) -> Vec<(Aim, usize)> {
 #[cfg_attr(not(debug_assertions), ignore = "needs the debug build's test pauses")]
 #[test]
 fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
-    let seed = std::env::var("HEXDASH_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_SEED);
-    println!("crash test seed: {seed} (replay with HEXDASH_CRASH_SEED={seed})");
+    let seed = common::seeded::seed("HEXDASH_CRASH_SEED", DEFAULT_SEED);
     let mut rng = fastrand::Rng::with_seed(seed);
-    let h = Harness::new();
+    let (emu, home) = started();
     let started = Instant::now();
     let mut moments: BTreeMap<Moment, usize> = BTreeMap::new();
     let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
@@ -393,10 +320,15 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
     for (n, (aim, project)) in plan(&mut rng).into_iter().enumerate() {
         let iter = n as u64 + 1;
         let alias = PROJECTS[project].1;
-        let runs_before = h.emulator_runs().len();
+        let runs_before = emu.runs().len();
         let run_name = format!("{iter:02}-run");
         let iter_arg = format!("iter={iter}");
-        let mut cmd = h.command(&run_name, &["run", alias, "-p", &iter_arg, "--wait"]);
+        let mut cmd = command(
+            &emu,
+            &home,
+            &run_name,
+            &["run", alias, "-p", &iter_arg, "--wait"],
+        );
         match aim {
             Aim::AfterIntent => {
                 cmd.env("HEXDASH_TEST_PAUSE_AT", "after_intent")
@@ -412,8 +344,8 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
             format!(
                 "iteration {iter} (seed {seed}, {aim:?}, project {alias}): {what}\n{}\n--- \
                  journal:\n{}",
-                h.output_of(&run_name),
-                h.journal_text()
+                output_of(&home, &run_name),
+                journal_text(&home)
             )
         };
 
@@ -422,19 +354,20 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
         // runs to its end: the killed launch must never take its run, nor it the killed one's.
         let rival_iter = format!("iter={}", iter + RIVAL);
         let rival_name = format!("{iter:02}-rival");
-        let mut rival = Reaped::spawn(
-            &mut h.command(&rival_name, &["run", alias, "-p", &rival_iter, "--wait"]),
-        );
+        let mut rival = Reaped::spawn(&mut command(
+            &emu,
+            &home,
+            &rival_name,
+            &["run", alias, "-p", &rival_iter, "--wait"],
+        ));
         let mut exited_by_itself = None;
         match aim {
             Aim::AfterIntent => {
-                let seen = wait_for(&mut child, || launch_facts(&h.book(), iter).pending == 1);
+                let seen = wait_for(&mut child, || launch_facts(&book(&home), iter).pending == 1);
                 assert!(seen, "{}", context("the intent never showed up"));
             }
             Aim::AfterPost => {
-                let seen = wait_for(&mut child, || {
-                    emulator_runs_of(&h.emulator_runs(), iter) == 1
-                });
+                let seen = wait_for(&mut child, || emulator_runs_of(&emu.runs(), iter) == 1);
                 assert!(
                     seen,
                     "{}",
@@ -444,7 +377,7 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
                 // while it lives nobody else may.
                 if child.exited().is_none() {
                     assert_eq!(
-                        launch_facts(&h.book(), iter).pending,
+                        launch_facts(&book(&home), iter).pending,
                         1,
                         "{}",
                         context("the launch of a live, paused hexdash was settled by another")
@@ -468,8 +401,8 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
         // 1592640677 under load: adopted 6 ms after the kill, then taken for a kill while
         // following). Only a reconciliation recorded before the kill, while the child lived and
         // had not lost an answer, was another process taking a live process's launch.
-        let facts = launch_facts(&h.book(), iter);
-        let reconciled = reconciled_at(&h, iter);
+        let facts = launch_facts(&book(&home), iter);
+        let reconciled = reconciled_at(&home, iter);
         if let Some((at, false)) = reconciled {
             assert!(
                 at > kill_sent,
@@ -503,25 +436,25 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
             rival_status.is_some_and(|s| matches!(s.code(), Some(0 | 1))),
             "{}\n{}",
             context(&format!("the rival run ended with {rival_status:?}")),
-            h.output_of(&rival_name)
+            output_of(&home, &rival_name)
         );
 
         // Restart: `watch` re-attaches, settles the launch, follows until nothing is active.
         let watch_name = format!("{iter:02}-watch");
-        let mut watch = Reaped::spawn(&mut h.command(&watch_name, &["watch"]));
+        let mut watch = Reaped::spawn(&mut command(&emu, &home, &watch_name, &["watch"]));
         let status = watch.wait_guarded(WATCH_GUARD);
         let context = |what: &str| {
             format!(
                 "{}\n{}",
                 context(&format!("after the kill at {landed:?}: {what}")),
-                h.output_of(&watch_name)
+                output_of(&home, &watch_name)
             )
         };
         let status = status.unwrap_or_else(|| panic!("{}", context("watch hung")));
         assert_eq!(status.code(), Some(0), "{}", context("watch failed"));
 
-        let book = h.book();
-        let on_hex = h.emulator_runs();
+        let book = book(&home);
+        let on_hex = emu.runs();
         let launched: Vec<_> = book.runs().filter(|r| r.launch_id.is_some()).collect();
         // (a) No run lost: every emulator run is the journal's, from the launch that made it.
         for run in &on_hex {
@@ -664,7 +597,7 @@ fn sigkill_at_any_moment_loses_no_run_and_launches_none_twice() {
     println!(
         "{ITERATIONS} kills in {:.1} s; moments: {moments:?}; launches: {outcomes:?}; {} runs",
         elapsed.as_secs_f64(),
-        h.emulator_runs().len()
+        emu.runs().len()
     );
     let hit = |m: Moment| moments.get(&m).copied().unwrap_or(0);
     assert!(hit(Moment::BetweenIntentAndPost) >= 3, "{moments:?}");

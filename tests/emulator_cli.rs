@@ -2,17 +2,18 @@
 //! `hexdash emulator` as another Hex client would use it: start the binary, read its base URL
 //! from the first stdout line, talk to it over HTTP, stop it with SIGTERM.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+use common::Home;
+
 #[test]
 fn the_emulator_prints_its_base_url_first_and_serves_the_demo_workspace() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hexdash"))
-        .args(["emulator", "--addr", "127.0.0.1:0", "--speed", "5"])
-        .env(
-            "HEXDASH_DATA_DIR",
-            std::env::temp_dir().join("hexdash-emulator-cli-test"),
-        )
+    let home = Home::new();
+    let mut child = home
+        .std_command(&["emulator", "--addr", "127.0.0.1:0", "--speed", "5"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -68,11 +69,11 @@ fn the_emulator_prints_its_base_url_first_and_serves_the_demo_workspace() {
 
 #[test]
 fn a_bad_scenario_names_the_file_and_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bad.toml");
+    let home = Home::new();
+    let path = home.path().join("bad.toml");
     std::fs::write(&path, "tokens = [\"t\"]\n[[projects]]\nid = 5\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_hexdash"))
-        .args(["emulator", "--addr", "127.0.0.1:0", "--scenario"])
+    let out = home
+        .std_command(&["emulator", "--addr", "127.0.0.1:0", "--scenario"])
         .arg(&path)
         .output()
         .unwrap();
@@ -83,10 +84,9 @@ fn a_bad_scenario_names_the_file_and_line() {
 
 #[test]
 fn on_a_network_address_the_emulator_warns_that_it_is_reachable() {
-    let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hexdash"))
-        .args(["emulator", "--addr", "0.0.0.0:0"])
-        .env("HEXDASH_DATA_DIR", data.path())
+    let home = Home::new();
+    let mut child = home
+        .std_command(&["emulator", "--addr", "0.0.0.0:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

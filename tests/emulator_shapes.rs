@@ -3,93 +3,63 @@
 //! format, status codes, headers, faults and the /_emulator control surface. Raw HTTP with
 //! serde_json::Value on purpose, so a drift in the shared wire types shows up here too.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use common::scenario::{self as sc, project};
+use common::{TOKEN, serve};
 use hexdash::clock::ManualClock;
 use hexdash::emulator::{EmulatorOptions, RunningEmulator, Scenario, start};
 use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const TOKEN: &str = "hxtp_test_token";
 const P1: &str = "11111111-1111-4111-8111-111111111111";
 const UNPUBLISHED: &str = "22222222-2222-4222-8222-222222222222";
 const HANGS: &str = "33333333-3333-4333-8333-333333333333";
 const ARCHIVED: &str = "44444444-4444-4444-8444-444444444444";
 const MISSING: &str = "99999999-9999-4999-8999-999999999999";
 
-fn scenario(limits: &str) -> Scenario {
-    let text = format!(
-        r#"
-tokens = ["{TOKEN}"]
-seed = 7
-app_url = "https://app.hex.tech/test-ws"
-[limits]
-{limits}
+fn scenario(limits: &str) -> String {
+    let ours = |id, title| project(id, title).owner("a@acme.example");
+    let extra = |id, title| project(id, title).owner("b@acme.example").published(1.0);
+    sc::scenario()
+        .seed(7)
+        .app_url("https://app.hex.tech/test-ws")
+        .limits(limits)
+        .project(
+            ours(P1, "ETL")
+                .published(2.0)
+                .key("version = 12")
+                .param("n", "number", "1")
+                .param("day", "date", "\"2026-01-01\"")
+                .runs([5.0, 5.0], [30.0, 30.0])
+                .history(2, 24.0, "SCHEDULED"),
+        )
+        .project(ours(UNPUBLISHED, "Draft").draft())
+        .project(ours(HANGS, "Hangs").published(2.0).hangs(1.0))
+        .project(
+            ours(ARCHIVED, "Old")
+                .published(2000.0)
+                .key("archived_days_ago = 10"),
+        )
+        // Fires at 18:00 UTC, six hours after the tests' clock starts: only the schedule test
+        // gets there.
+        .project(
+            extra("55555555-5555-4555-8555-555555555555", "Extra 1").table(
+                "[[projects.schedules]]\ncadence = \"CUSTOM\"\nenabled = true\n\
+             custom = { cron = \"0 18 * * *\", timezone = \"UTC\" }",
+            ),
+        )
+        .project(extra("66666666-6666-4666-8666-666666666666", "Extra 2"))
+        .toml()
+}
 
-[[projects]]
-id = "{P1}"
-title = "ETL"
-owner = "a@acme.example"
-published_hours_ago = 2
-version = 12
-[[projects.params]]
-name = "n"
-type = "number"
-default = 1
-[[projects.params]]
-name = "day"
-type = "date"
-default = "2026-01-01"
-[projects.run]
-pending_secs = [5, 5]
-duration_secs = [30, 30]
-[projects.history]
-count = 2
-every_hours = 24
-trigger = "SCHEDULED"
-
-[[projects]]
-id = "{UNPUBLISHED}"
-title = "Draft"
-owner = "a@acme.example"
-
-[[projects]]
-id = "{HANGS}"
-title = "Hangs"
-owner = "a@acme.example"
-published_hours_ago = 2
-[projects.run]
-pending_secs = [1, 1]
-hangs = true
-
-[[projects]]
-id = "{ARCHIVED}"
-title = "Old"
-owner = "a@acme.example"
-published_hours_ago = 2000
-archived_days_ago = 10
-
-[[projects]]
-id = "55555555-5555-4555-8555-555555555555"
-title = "Extra 1"
-owner = "b@acme.example"
-published_hours_ago = 1
-# Fires at 18:00 UTC, six hours after the tests' clock starts: only the schedule test gets there.
-[[projects.schedules]]
-cadence = "CUSTOM"
-enabled = true
-custom = {{ cron = "0 18 * * *", timezone = "UTC" }}
-
-[[projects]]
-id = "66666666-6666-4666-8666-666666666666"
-title = "Extra 2"
-owner = "b@acme.example"
-published_hours_ago = 1
-"#
-    );
-    Scenario::from_toml_str(&text, "test scenario").unwrap()
+/// [`scenario`] as the emulator takes it, for a test that starts one its own way.
+fn parsed(limits: &str) -> Scenario {
+    Scenario::from_toml_str(&scenario(limits), "test scenario").unwrap()
 }
 
 struct Emu {
@@ -103,11 +73,7 @@ async fn emulator(limits: &str) -> Emu {
     let clock = Arc::new(ManualClock::new(
         "2026-03-01T12:00:00Z".parse::<Timestamp>().unwrap(),
     ));
-    let mut options = EmulatorOptions::new(scenario(limits));
-    options.clock = clock.clone();
-    let emu = start("127.0.0.1:0".parse().unwrap(), options)
-        .await
-        .unwrap();
+    let emu = serve(&scenario(limits), clock.clone()).await;
     Emu {
         emu,
         clock,
@@ -881,7 +847,7 @@ async fn the_clock_cannot_be_advanced_on_the_system_clock_and_the_demo_serves() 
 #[tokio::test]
 async fn bind_errors_name_the_address() {
     let e = emulator("").await;
-    let err = start(e.emu.addr(), EmulatorOptions::new(scenario("")))
+    let err = start(e.emu.addr(), EmulatorOptions::new(parsed("")))
         .await
         .unwrap_err();
     assert!(err.to_string().contains(&e.emu.addr().to_string()), "{err}");
@@ -892,7 +858,7 @@ async fn off_loopback_the_control_endpoints_need_a_token() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let emu = start(
         "0.0.0.0:0".parse().unwrap(),
-        EmulatorOptions::new(scenario("")),
+        EmulatorOptions::new(parsed("")),
     )
     .await
     .unwrap();

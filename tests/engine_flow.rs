@@ -18,29 +18,31 @@
 //! This file holds the harness and the launch/watch tests; `engine_flow/` holds the fault,
 //! restart and cancel tests.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::scenario::{self as sc, project};
+use common::serve;
 use hexdash::clock::{ManualClock, SharedClock};
-use hexdash::emulator::{EmulatorOptions, Faults, RequestRecord, RunningEmulator, Scenario, start};
+use hexdash::emulator::{Faults, RequestRecord, RunningEmulator};
 use hexdash::engine::{
     Change, DuplicatePolicy, Engine, EngineOptions, LaunchError, LaunchRequest, PollPolicy, RunKey,
     RunView, Started, Update,
 };
 use hexdash::hex::types::RunProjectRequest;
-use hexdash::hex::{Client, ClientSettings, Limits, Operation, RunStatus};
+use hexdash::hex::{Client, Limits, Operation, RunStatus};
 use hexdash::journal::{
     self, CancelState, Envelope, Event, Journal, JournalState, LaunchIntent, LaunchOptions, Origin,
 };
 use indexmap::IndexMap;
 use jiff::{SignedDuration, Timestamp};
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::{self, error::RecvError};
-use url::Url;
 
 // Cargo builds no test targets of their own from files in a subdirectory without a main.rs, so
 // these are modules of this target and share its harness.
@@ -53,7 +55,6 @@ mod faults;
 #[path = "engine_flow/restart.rs"]
 mod restart;
 
-const TOKEN: &str = "hxtp_engine_flow_token";
 /// PENDING briefly, then RUNNING for 1.5 s (several polls), then COMPLETED.
 const FAST: &str = "e0000000-0000-4000-8000-000000000001";
 /// RUNNING for three seconds: still active across an engine restart.
@@ -68,51 +69,19 @@ const GAMMA: &str = "e0000000-0000-4000-8000-00000000000c";
 /// Only guards against hangs: every wait in this file normally ends within a few seconds.
 const HANG_GUARD: Duration = Duration::from_secs(60);
 
-fn scenario(seed: u64) -> Scenario {
-    let project = |id: &str, title: &str, run: &str| {
-        format!(
-            r#"
-[[projects]]
-id = "{id}"
-title = "{title}"
-owner = "ops@acme.example"
-published_hours_ago = 2
-[[projects.params]]
-name = "n"
-type = "number"
-default = 0
-[projects.run]
-{run}
-"#
-        )
-    };
-    let fast = "pending_secs = [0.3, 0.3]\nduration_secs = [1.5, 1.5]";
-    let quick = "pending_secs = [0, 0.5]\nduration_secs = [0.5, 2]";
-    let mut text = format!(
-        r#"
-tokens = ["{TOKEN}"]
-seed = {seed}
-[limits]
-requests_per_minute = 100000
-run_per_minute = 10000
-run_per_hour = 10000
-"#
-    );
-    text.push_str(&project(FAST, "Fast", fast));
-    text.push_str(&project(
-        SLOW,
-        "Slow",
-        "pending_secs = [0, 0]\nduration_secs = [3, 3]",
-    ));
-    text.push_str(&project(
-        HANG,
-        "Hangs",
-        "pending_secs = [0, 0]\nhangs = true",
-    ));
-    text.push_str(&project(ALPHA, "Alpha", quick));
-    text.push_str(&project(BETA, "Beta", quick));
-    text.push_str(&project(GAMMA, "Gamma", quick));
-    Scenario::from_toml_str(&text, "engine-flow.toml").unwrap()
+fn scenario(seed: u64) -> String {
+    let numbered = |id, title| project(id, title).published(2.0).param("n", "number", "0");
+    let quick = |id, title| numbered(id, title).runs([0.0, 0.5], [0.5, 2.0]);
+    sc::scenario()
+        .seed(seed)
+        .limits("requests_per_minute = 100000\nrun_per_minute = 10000\nrun_per_hour = 10000")
+        .project(numbered(FAST, "Fast").runs([0.3, 0.3], [1.5, 1.5]))
+        .project(numbered(SLOW, "Slow").runs([0.0, 0.0], [3.0, 3.0]))
+        .project(numbered(HANG, "Hangs").hangs(0.0))
+        .project(quick(ALPHA, "Alpha"))
+        .project(quick(BETA, "Beta"))
+        .project(quick(GAMMA, "Gamma"))
+        .toml()
 }
 
 /// One emulator and one journal path per test.
@@ -126,11 +95,7 @@ async fn env(seed: u64) -> Env {
 }
 
 async fn env_with_clock(seed: u64, clock: SharedClock) -> Env {
-    let mut options = EmulatorOptions::new(scenario(seed));
-    options.clock = clock;
-    let emu = start("127.0.0.1:0".parse().unwrap(), options)
-        .await
-        .unwrap();
+    let emu = serve(&scenario(seed), clock).await;
     Env {
         emu,
         dir: tempfile::tempdir().unwrap(),
@@ -143,10 +108,7 @@ impl Env {
     }
 
     fn client(&self) -> Client {
-        let mut s = ClientSettings::new(
-            Url::parse(&self.emu.base_url()).unwrap(),
-            SecretString::from(TOKEN.to_string()),
-        );
+        let mut s = common::settings(&self.emu.base_url());
         // The emulator's limits are raised to match, so the budget never holds a test back.
         s.limits = Limits {
             requests_per_minute: 6000,

@@ -15,10 +15,14 @@
 //! It asserts only what must hold whatever the machine's speed (every run launched, ended and
 //! seen ending, never before its true end); the figures are printed, not asserted.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use hexdash::emulator::{EmulatorOptions, Scenario, start};
+use common::scenario::{self as sc, project};
+use common::serve;
+use hexdash::emulator::Scenario;
 use hexdash::engine::sim::{self, SimConfig, SimReport, SimRun, Strategy};
 use hexdash::engine::{
     DuplicatePolicy, Engine, EngineOptions, LaunchRequest, PollPolicy, RunKey, Tick, Update,
@@ -27,10 +31,7 @@ use hexdash::hex::{Client, ClientSettings, Operation, RunStatus};
 use hexdash::journal::{LaunchOptions, Origin};
 use indexmap::IndexMap;
 use jiff::Timestamp;
-use secrecy::SecretString;
-use url::Url;
 
-const TOKEN: &str = "hxtp_bench_real_http";
 const PROJECTS: usize = 5;
 const RUNS: usize = 10;
 /// Not a timing assertion: only a guard so a broken engine fails the run instead of hanging it.
@@ -42,26 +43,18 @@ fn project_id(p: usize) -> String {
 
 /// Five projects whose runs stay PENDING 2–5 s (the emulator's default) and then RUNNING for
 /// 20–36 s, 36–52 s, ... 84–100 s: ends spread from ~25 s to ~105 s after launch.
-fn scenario() -> Scenario {
-    let mut text = format!("tokens = [\"{TOKEN}\"]\nseed = 20260101\n");
+fn scenario() -> String {
+    let mut scenario = sc::scenario().seed(20260101);
     for p in 0..PROJECTS {
-        let low = 20 + 16 * p;
-        let high = low + 16;
-        text.push_str(&format!(
-            r#"
-[[projects]]
-id = "{id}"
-title = "Bench {p}"
-owner = "bench@acme.example"
-published_hours_ago = 1
-[projects.run]
-pending_secs = [2, 5]
-duration_secs = [{low}, {high}]
-"#,
-            id = project_id(p),
-        ));
+        let low = (20 + 16 * p) as f64;
+        scenario = scenario.project(
+            project(&project_id(p), &format!("Bench {p}"))
+                .owner("bench@acme.example")
+                .published(1.0)
+                .runs([2.0, 5.0], [low, low + 16.0]),
+        );
     }
-    Scenario::from_toml_str(&text, "engine_real_http.toml").unwrap()
+    scenario.toml()
 }
 
 fn secs(d: Duration) -> String {
@@ -86,19 +79,14 @@ fn lag_stats(lags: &[Duration]) -> (Duration, Duration, Duration) {
 #[ignore = "real time: about 100 s at 1× speed; see BENCHMARKS.md"]
 async fn ten_runs_at_real_speed_confirm_the_simulation() {
     let scenario = scenario();
-    let limits = scenario.limits.client_limits();
-    let emu = start(
-        "127.0.0.1:0".parse().unwrap(),
-        EmulatorOptions::new(scenario),
-    )
-    .await
-    .unwrap();
+    let limits = Scenario::from_toml_str(&scenario, "bench.toml")
+        .unwrap()
+        .limits
+        .client_limits();
+    let emu = serve(&scenario, hexdash::clock::system()).await;
     let settings = ClientSettings {
         limits,
-        ..ClientSettings::new(
-            Url::parse(&emu.base_url()).unwrap(),
-            SecretString::from(TOKEN.to_string()),
-        )
+        ..common::settings(&emu.base_url())
     };
     let client = Client::new(settings).unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -6,6 +6,7 @@
 mod common;
 
 use common::hostile::{Hostile, Reply};
+use common::scenario::{self as sc, project};
 use common::{Emu, Home, Outcome, TOKEN, files_under};
 
 const LOAD: &str = "aaaaaaaa-0000-4000-8000-000000000001";
@@ -16,61 +17,31 @@ const EVIL_TITLE_TOML: &str = r"Evil \u001b[2J\u001b]0;pwned\u0007 Title\u009b31
 const EVIL_TITLE: &str = "Evil \x1b[2J\x1b]0;pwned\x07 Title\u{9b}31m";
 
 fn scenario() -> String {
-    format!(
-        r#"
-tokens = ["{TOKEN}"]
-seed = 7
-
-[[projects]]
-id = "{LOAD}"
-title = "Nightly Load"
-owner = "ops@acme.example"
-published_hours_ago = 5
-[[projects.params]]
-name = "day"
-type = "date"
-default = "2026-01-01"
-[[projects.params]]
-name = "rows"
-type = "number"
-default = 1
-[projects.run]
-pending_secs = [0, 0]
-duration_secs = [1, 1]
-
-[[projects]]
-id = "{EVIL}"
-title = "{EVIL_TITLE_TOML}"
-owner = "ops@acme.example"
-published_hours_ago = 5
-[projects.run]
-pending_secs = [0, 0]
-duration_secs = [1, 1]
-"#
-    )
+    sc::scenario()
+        .seed(7)
+        .project(
+            project(LOAD, "Nightly Load")
+                .param("day", "date", "\"2026-01-01\"")
+                .param("rows", "number", "1")
+                .runs([0.0, 0.0], [1.0, 1.0]),
+        )
+        .project(project(EVIL, EVIL_TITLE_TOML).runs([0.0, 0.0], [1.0, 1.0]))
+        .toml()
 }
 
 fn config() -> String {
-    format!(
-        r#"
-[[projects]]
-id = "{LOAD}"
-alias = "load"
-params = [{{ name = "day", type = "date" }}, {{ name = "rows", type = "number" }}]
-
-[[projects]]
-id = "{EVIL}"
-alias = "evil"
-"#
-    )
+    sc::config()
+        .project(
+            LOAD,
+            "load",
+            Some(r#"[{ name = "day", type = "date" }, { name = "rows", type = "number" }]"#),
+        )
+        .project(EVIL, "evil", None)
+        .toml()
 }
 
 fn setup() -> (Emu, Home) {
     (Emu::start(&scenario()), Home::with_config(&config()))
-}
-
-fn hexdash(emu: &Emu, home: &Home, args: &[&str]) -> Outcome {
-    Outcome::run(home.against(&emu.base_url(), TOKEN, args))
 }
 
 fn assert_no_raw_controls(what: &str, text: &str) {
@@ -88,9 +59,8 @@ fn assert_no_raw_controls(what: &str, text: &str) {
 fn a_timeout_past_thirty_days_is_refused_before_anything_is_launched() {
     let (emu, home) = setup();
     for timeout in ["18446744073709551615s", "18446744073709551615", "721h"] {
-        let out = hexdash(
+        let out = home.hexdash(
             &emu,
-            &home,
             &[
                 "run",
                 "load",
@@ -113,7 +83,7 @@ fn a_timeout_past_thirty_days_is_refused_before_anything_is_launched() {
 #[test]
 fn control_characters_from_the_server_are_shown_escaped_never_obeyed() {
     let (emu, home) = setup();
-    let out = hexdash(&emu, &home, &["projects"]);
+    let out = home.hexdash(&emu, &["projects"]);
     out.expect_code(0);
     assert_no_raw_controls("projects", &out.all());
     assert!(
@@ -124,7 +94,7 @@ fn control_characters_from_the_server_are_shown_escaped_never_obeyed() {
     );
 
     // --json stays exact JSON: the title round-trips to the very same string.
-    let out = hexdash(&emu, &home, &["projects", "--json"]);
+    let out = home.hexdash(&emu, &["projects", "--json"]);
     out.expect_code(0);
     assert_no_raw_controls("projects --json", &out.stdout);
     let titles: Vec<String> = out
@@ -136,13 +106,13 @@ fn control_characters_from_the_server_are_shown_escaped_never_obeyed() {
         .collect();
     assert!(titles.iter().any(|t| t == EVIL_TITLE), "{titles:?}");
 
-    let out = hexdash(&emu, &home, &["run", EVIL_TITLE, "--wait"]);
+    let out = home.hexdash(&emu, &["run", EVIL_TITLE, "--wait"]);
     out.expect_code(0);
     assert_no_raw_controls("run --wait", &out.all());
     assert!(out.all().contains(r"\x1b"), "{}", out.all());
 
     // The journal keeps the title (as JSON, escaped); `history` replays it escaped.
-    let out = hexdash(&emu, &home, &["history"]);
+    let out = home.hexdash(&emu, &["history"]);
     out.expect_code(0);
     assert_no_raw_controls("history", &out.all());
 
@@ -201,12 +171,8 @@ fn the_data_dir_is_private_and_a_loose_one_is_named() {
     use std::os::unix::fs::PermissionsExt;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     let (emu, home) = setup();
-    hexdash(
-        &emu,
-        &home,
-        &["run", "load", "-p", "day=2026-01-02", "--wait"],
-    )
-    .expect_code(0);
+    home.hexdash(&emu, &["run", "load", "-p", "day=2026-01-02", "--wait"])
+        .expect_code(0);
     let data = home.data_dir();
     assert_eq!(mode(&data), 0o700, "the data dir");
     let files = files_under(&data);
@@ -221,7 +187,7 @@ fn the_data_dir_is_private_and_a_loose_one_is_named() {
     for file in files_under(&data) {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
-    let out = hexdash(&emu, &home, &["run", "load", "-p", "day=2026-01-03"]);
+    let out = home.hexdash(&emu, &["run", "load", "-p", "day=2026-01-03"]);
     out.expect_code(0);
     assert!(
         out.stderr.contains("readable by other users") && out.stderr.contains("chmod 700"),
@@ -275,15 +241,14 @@ fn parameters_that_would_not_arrive_as_typed_are_refused_before_sending() {
         ("rows=123456789012345678901234567890", "too many digits"),
         ("rows=nan", "finite"),
     ] {
-        let out = hexdash(&emu, &home, &["run", "load", "-p", param]);
+        let out = home.hexdash(&emu, &["run", "load", "-p", param]);
         out.expect_code(4);
         assert!(out.stderr.contains(want), "{param}: {}", out.stderr);
     }
     let params = home.path().join("p.toml");
     std::fs::write(&params, "day = 2026-01-01\nrows = inf\n").unwrap();
-    let out = hexdash(
+    let out = home.hexdash(
         &emu,
-        &home,
         &["run", "load", "--params-file", params.to_str().unwrap()],
     );
     out.expect_code(4);
@@ -327,7 +292,7 @@ fn a_journal_that_cannot_be_opened_is_a_local_error_not_an_api_error() {
     let (emu, home) = setup();
     // A directory where the journal file should be: unopenable, also for root.
     std::fs::create_dir_all(home.store_file()).unwrap();
-    let out = hexdash(&emu, &home, &["run", "load", "-p", "day=2026-01-02"]);
+    let out = home.hexdash(&emu, &["run", "load", "-p", "day=2026-01-02"]);
     out.expect_code(4);
     assert!(
         out.stderr.contains("cannot open the store"),
@@ -344,7 +309,7 @@ fn a_journal_that_cannot_be_opened_is_a_local_error_not_an_api_error() {
             &["history"][..],
             &["run", "load", "-p", "day=2026-01-02"][..],
         ] {
-            let out = hexdash(&emu, &home, args);
+            let out = home.hexdash(&emu, args);
             out.expect_code(4);
             assert!(
                 out.stderr.contains("not a regular file"),
@@ -359,18 +324,18 @@ fn a_journal_that_cannot_be_opened_is_a_local_error_not_an_api_error() {
 #[test]
 fn dash_v_logs_to_stderr_for_headless_commands_as_help_says() {
     let (emu, home) = setup();
-    let out = hexdash(&emu, &home, &["-v", "run", "load", "-p", "day=2026-01-02"]);
+    let out = home.hexdash(&emu, &["-v", "run", "load", "-p", "day=2026-01-02"]);
     out.expect_code(0);
     assert!(
         out.stderr.contains("INFO") && out.stderr.contains("launched"),
         "stderr: {}",
         out.stderr
     );
-    let out = hexdash(&emu, &home, &["run", "load", "-p", "day=2026-01-03"]);
+    let out = home.hexdash(&emu, &["run", "load", "-p", "day=2026-01-03"]);
     out.expect_code(0);
     assert!(!out.stderr.contains("INFO"), "{}", out.stderr);
     // Every request at debug level, so -v shows where the budget goes; never the token.
-    let out = hexdash(&emu, &home, &["-v", "projects"]);
+    let out = home.hexdash(&emu, &["-v", "projects"]);
     out.expect_code(0);
     assert!(
         out.stderr.contains("DEBUG") && out.stderr.contains("ListProjects"),
@@ -409,9 +374,8 @@ fn pipeline_commands_escape_control_characters_and_exit_4_on_a_local_journal_pro
          [[steps]]\nid = \"b\"\nproject = \"Evil \\u001b]0;pwned\\u0007\"\n",
     )
     .unwrap();
-    let out = hexdash(
+    let out = home.hexdash(
         &emu,
-        &home,
         &["pipeline", "validate", "--file", file.to_str().unwrap()],
     );
     assert_no_raw_controls("pipeline validate", &out.all());
@@ -428,9 +392,8 @@ fn pipeline_commands_escape_control_characters_and_exit_4_on_a_local_journal_pro
         let _ = std::fs::remove_file(home.data_dir().join(format!("hexdash.db{suffix}")));
     }
     std::fs::create_dir_all(home.store_file()).unwrap();
-    let out = hexdash(
+    let out = home.hexdash(
         &emu,
-        &home,
         &[
             "pipeline",
             "run",

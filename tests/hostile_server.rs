@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::hostile::{Hostile, Reply, Request};
+use common::scenario::{self as sc, project};
 use common::{Emu, Home, Outcome, TOKEN, wait_until};
 
 const PROJECT: &str = "11111111-1111-4111-8111-111111111111";
@@ -259,20 +260,17 @@ fn watch_keeps_following_through_an_absurd_retry_after_on_a_poll() {
 #[cfg_attr(not(debug_assertions), ignore = "needs the debug build's test panic")]
 #[test]
 fn a_panic_in_a_background_task_ends_the_process_with_one_clear_line() {
-    let emu = Emu::start(&format!(
-        r#"
-tokens = ["{TOKEN}"]
-seed = 7
-[[projects]]
-id = "{PROJECT}"
-title = "Slow"
-owner = "a@acme.example"
-published_hours_ago = 3
-[projects.run]
-pending_secs = [1, 1]
-duration_secs = [3600, 3600]
-"#
-    ));
+    let emu = Emu::start(
+        &sc::scenario()
+            .seed(7)
+            .project(
+                project(PROJECT, "Slow")
+                    .owner("a@acme.example")
+                    .published(3.0)
+                    .runs([1.0, 1.0], [3600.0, 3600.0]),
+            )
+            .toml(),
+    );
     let home = Home::new();
     let mut cmd = home.against(
         &emu.base_url(),

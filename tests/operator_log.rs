@@ -7,45 +7,30 @@
 
 mod common;
 
-use common::{Emu, Home, Outcome, TOKEN, wait_until};
+use common::scenario::{self as sc, project};
+use common::{Emu, Home, TOKEN, wait_until};
 
 const LOAD: &str = "e0000000-0000-4000-8000-000000000001";
 
 fn scenario() -> String {
-    format!(
-        r#"tokens = ["{TOKEN}"]
-seed = 5
-
-[[projects]]
-id = "{LOAD}"
-title = "Load warehouse"
-owner = "ops@acme.example"
-published_hours_ago = 3
-[projects.run]
-pending_secs = [0, 0]
-hangs = true
-"#
-    )
+    sc::scenario()
+        .seed(5)
+        .project(project(LOAD, "Load warehouse").published(3.0).hangs(0.0))
+        .toml()
 }
 
 fn config() -> String {
-    format!(
-        r#"
-[[projects]]
-id = "{LOAD}"
-alias = "load"
-params = [{{ name = "day", type = "date" }}]
-"#
-    )
+    sc::config()
+        .project(LOAD, "load", Some(r#"[{ name = "day", type = "date" }]"#))
+        .toml()
 }
 
 #[test]
 fn a_launch_and_its_cancel_are_logged_with_who_profile_params_and_outcome() {
     let emu = Emu::start(&scenario());
     let home = Home::with_config(&config());
-    let url = emu.base_url();
 
-    let empty = Outcome::run(home.against(&url, TOKEN, &["log"]));
+    let empty = home.hexdash(&emu, &["log"]);
     empty.expect_code(0);
     assert!(
         empty.stderr.contains("nothing recorded yet"),
@@ -57,11 +42,10 @@ fn a_launch_and_its_cancel_are_logged_with_who_profile_params_and_outcome() {
         "reading the log creates no store"
     );
 
-    let launched =
-        Outcome::run(home.against(&url, TOKEN, &["run", "load", "-p", "day=2026-11-30"]));
+    let launched = home.hexdash(&emu, &["run", "load", "-p", "day=2026-11-30"]);
     launched.expect_code(0);
     let run_id = emu.runs()[0].run_id.clone();
-    let cancelled = Outcome::run(home.against(&url, TOKEN, &["cancel", "load", &run_id[..8]]));
+    let cancelled = home.hexdash(&emu, &["cancel", "load", &run_id[..8]]);
     cancelled.expect_code(0);
     wait_until(
         "the run killed at the emulator",
@@ -69,7 +53,7 @@ fn a_launch_and_its_cancel_are_logged_with_who_profile_params_and_outcome() {
         || emu.runs()[0].status == hexdash::hex::RunStatus::Killed,
     );
 
-    let json = Outcome::run(home.against(&url, TOKEN, &["log", "--json"]));
+    let json = home.hexdash(&emu, &["log", "--json"]);
     json.expect_code(0);
     let entries: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let entries = entries.as_array().unwrap();
@@ -97,7 +81,7 @@ fn a_launch_and_its_cancel_are_logged_with_who_profile_params_and_outcome() {
     let token_free = format!("{}{}", json.stdout, json.stderr);
     assert!(!token_free.contains(TOKEN), "the token is never shown");
 
-    let table = Outcome::run(home.against(&url, TOKEN, &["log"]));
+    let table = home.hexdash(&emu, &["log"]);
     table.expect_code(0);
     let lines: Vec<&str> = table.stdout.lines().collect();
     assert!(
@@ -112,7 +96,7 @@ fn a_launch_and_its_cancel_are_logged_with_who_profile_params_and_outcome() {
     );
     assert!(lines[2].contains("day=2026-11-30"), "{}", table.stdout);
 
-    let csv = Outcome::run(home.against(&url, TOKEN, &["log", "--csv"]));
+    let csv = home.hexdash(&emu, &["log", "--csv"]);
     csv.expect_code(0);
     let mut rows = csv.stdout.split("\r\n");
     assert_eq!(
@@ -124,7 +108,7 @@ fn a_launch_and_its_cancel_are_logged_with_who_profile_params_and_outcome() {
         3
     );
 
-    let recent = Outcome::run(home.against(&url, TOKEN, &["log", "--since", "1h", "--json"]));
+    let recent = home.hexdash(&emu, &["log", "--since", "1h", "--json"]);
     recent.expect_code(0);
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&recent.stdout)
@@ -134,7 +118,7 @@ fn a_launch_and_its_cancel_are_logged_with_who_profile_params_and_outcome() {
             .len(),
         2
     );
-    let future = Outcome::run(home.against(&url, TOKEN, &["log", "--since", "2099-01-01"]));
+    let future = home.hexdash(&emu, &["log", "--since", "2099-01-01"]);
     future.expect_code(0);
     assert!(
         future
@@ -143,7 +127,7 @@ fn a_launch_and_its_cancel_are_logged_with_who_profile_params_and_outcome() {
         "{}",
         future.stderr
     );
-    let bad = Outcome::run(home.against(&url, TOKEN, &["log", "--since", "last tuesday"]));
+    let bad = home.hexdash(&emu, &["log", "--since", "last tuesday"]);
     assert_ne!(bad.code, 0);
     assert!(
         bad.stderr.contains("7d") && bad.stderr.contains("2026-12-01"),

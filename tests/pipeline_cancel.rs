@@ -15,54 +15,38 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use common::scenario::{self as sc, project};
+use common::seeded::{Rng, kill_after, seed};
 use common::{Emu, Home, Outcome, wait_until};
-use serde_json::Value;
 
-const TOKEN: &str = "hxtp_pipeline_cancel_0001";
 const DEFAULT_SEED: u64 = 0x6_ca9c_e11e;
 const PROJECT: &str = "cccccccc-0000-4000-8000-000000000001";
 /// Guards against hangs only; nothing here is a timed assertion.
 const GUARD: Duration = Duration::from_secs(90);
 
 fn scenario() -> String {
-    format!(
-        r#"
-tokens = ["{TOKEN}"]
-seed = 5
-[limits]
-requests_per_minute = 100000
-run_per_minute = 10000
-run_per_hour = 100000
-max_concurrent_kernels = 1000
-
-[[projects]]
-id = "{PROJECT}"
-title = "Cancel sequence"
-owner = "ops@acme.example"
-published_hours_ago = 5
-[projects.run]
-pending_secs = [0.0, 0.2]
-duration_secs = [1.2, 1.6]
-"#
-    )
+    sc::scenario()
+        .seed(5)
+        .unlimited()
+        .project(project(PROJECT, "Cancel sequence").runs([0.0, 0.2], [1.2, 1.6]))
+        .toml()
 }
 
-const CONFIG: &str = r#"
-# As the emulator's limits: this test is about cancels, not the request budget its processes
-# share (one token, one ledger).
-[limits]
-requests_per_minute = 100000
-launches_per_minute = 10000
-launches_per_hour = 100000
-
-[[projects]]
-id = "cccccccc-0000-4000-8000-000000000001"
-alias = "seq"
-params = [{ name = "iter", type = "number" }, { name = "step", type = "text" }]
-"#;
+fn config() -> String {
+    // As the emulator's limits: this test is about cancels, not the request budget its
+    // processes share (one token, one ledger).
+    sc::config()
+        .unlimited()
+        .project(
+            PROJECT,
+            "seq",
+            Some(r#"[{ name = "iter", type = "number" }, { name = "step", type = "text" }]"#),
+        )
+        .toml()
+}
 
 const PIPELINE: &str = r#"name = "sequence"
 [[params]]
@@ -102,117 +86,56 @@ enum Plan {
     CancelBackground(Duration),
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-
-    fn delay(&mut self, max_ms: u64) -> Duration {
-        Duration::from_millis(self.next() % max_ms)
-    }
+/// The emulator, and a home with the config and the pipeline's file (its path).
+fn started() -> (Emu, Home, String) {
+    let home = Home::with_config(&config());
+    let file = home.path().join("sequence.toml");
+    std::fs::write(&file, PIPELINE).unwrap();
+    (Emu::start(&scenario()), home, file.display().to_string())
 }
 
-struct Harness {
-    home: Home,
-    emu: Emu,
-    file: std::path::PathBuf,
+/// `hexdash ARGS` to its end (killed at the guard).
+fn finish(emu: &Emu, home: &Home, args: &[&str]) -> Outcome {
+    Outcome::guarded(home.spawn(emu, args), GUARD)
 }
 
-impl Harness {
-    fn new() -> Harness {
-        let home = Home::with_config(CONFIG);
-        let emu = Emu::start(&scenario());
-        let file = home.path().join("sequence.toml");
-        std::fs::write(&file, PIPELINE).unwrap();
-        Harness { home, emu, file }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hexdash"));
-        cmd.args(args)
-            .env("HEXDASH_CONFIG_DIR", self.home.config_dir())
-            .env("HEXDASH_DATA_DIR", self.home.data_dir())
-            .env("HEXDASH_LEDGER_DIR", self.home.ledger_dir())
-            .env("HEX_API_URL", self.emu.base_url())
-            .env("HEX_API_TOKEN", TOKEN)
-            .env("RUST_BACKTRACE", "0")
-            .env_remove("HEXDASH_PROFILE")
-            .env_remove("HEXDASH_CONFIG")
-            .env_remove("HEXDASH_LOG")
-            .env_remove("HEXDASH_TEST_PAUSE_AT")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
-    }
-
-    /// Runs to the end (killed at the guard).
-    fn run(&self, args: &[&str]) -> Outcome {
-        let child = self.command(args).spawn().unwrap();
-        Outcome::of(finish(child))
-    }
-
-    fn journal(&self) -> Vec<Value> {
-        self.home.events_json()
-    }
-
-    /// Runs of iteration `iter` as the emulator recorded them: (step, run id, status).
-    fn runs_of(&self, iter: i64) -> Vec<(String, String, String)> {
-        self.emu
-            .runs()
-            .into_iter()
-            .filter(|r| r.input_params["iter"].as_i64() == Some(iter))
-            .map(|r| {
-                let status = serde_json::to_value(&r.status).unwrap();
-                (
-                    r.input_params["step"].as_str().unwrap().to_string(),
-                    r.run_id,
-                    status.as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
-    }
-
-    fn has_run(&self, iter: i64, step: &str, status: &str) -> bool {
-        self.runs_of(iter)
-            .iter()
-            .any(|(s, _, st)| s == step && st == status)
-    }
-
-    /// The newest pipeline run's id, once the journal has one not in `known`.
-    fn new_pipeline_id(&self, known: &HashSet<String>) -> Option<String> {
-        self.journal().iter().find_map(|e| {
-            let id = e["pipeline_run_id"].as_str()?;
-            (e["event"] == "pipeline" && e["kind"] == "started" && !known.contains(id))
-                .then(|| id.to_string())
+/// Runs of iteration `iter` as the emulator recorded them: (step, run id, status).
+fn runs_of(emu: &Emu, iter: i64) -> Vec<(String, String, String)> {
+    emu.runs()
+        .into_iter()
+        .filter(|r| r.input_params["iter"].as_i64() == Some(iter))
+        .map(|r| {
+            let status = serde_json::to_value(&r.status).unwrap();
+            (
+                r.input_params["step"].as_str().unwrap().to_string(),
+                r.run_id,
+                status.as_str().unwrap().to_string(),
+            )
         })
-    }
-
-    fn intent_journalled(&self, id: &str, step: &str) -> bool {
-        self.journal().iter().any(|e| {
-            e["event"] == "launch_intent"
-                && e["origin"]["pipeline_run_id"] == id
-                && e["origin"]["step_id"] == step
-        })
-    }
+        .collect()
 }
 
-fn finish(mut child: Child) -> Output {
-    let deadline = Instant::now() + GUARD;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+fn has_run(emu: &Emu, iter: i64, step: &str, status: &str) -> bool {
+    runs_of(emu, iter)
+        .iter()
+        .any(|(s, _, st)| s == step && st == status)
+}
+
+/// The newest pipeline run's id, once the journal has one not in `known`.
+fn new_pipeline_id(home: &Home, known: &HashSet<String>) -> Option<String> {
+    home.events_json().iter().find_map(|e| {
+        let id = e["pipeline_run_id"].as_str()?;
+        (e["event"] == "pipeline" && e["kind"] == "started" && !known.contains(id))
+            .then(|| id.to_string())
+    })
+}
+
+fn intent_journalled(home: &Home, id: &str, step: &str) -> bool {
+    home.events_json().iter().any(|e| {
+        e["event"] == "launch_intent"
+            && e["origin"]["pipeline_run_id"] == id
+            && e["origin"]["step_id"] == step
+    })
 }
 
 fn signal(child: &Child, name: &str) {
@@ -223,23 +146,16 @@ fn signal(child: &Child, name: &str) {
     assert!(status.success(), "kill {name} failed");
 }
 
-/// Waits until `child` exits by itself or `delay` passes; then SIGKILLs it.
-fn kill_after(mut child: Child, delay: Duration) {
-    let deadline = Instant::now() + delay;
-    while Instant::now() < deadline {
-        if child.try_wait().unwrap().is_some() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
 /// What the journal and the emulator say about one cancelled pipeline run; panics on a launch
 /// after the cancel.
-fn check_nothing_launched_after_cancel(h: &Harness, iter: i64, id: &str, plan: Plan) -> bool {
-    let journal = h.journal();
+fn check_nothing_launched_after_cancel(
+    emu: &Emu,
+    home: &Home,
+    iter: i64,
+    id: &str,
+    plan: Plan,
+) -> bool {
+    let journal = home.events_json();
     let cancel_seq = journal
         .iter()
         .filter(|e| e["event"] == "pipeline" && e["pipeline_run_id"] == id && e["kind"] == "cancel")
@@ -275,7 +191,7 @@ fn check_nothing_launched_after_cancel(h: &Harness, iter: i64, id: &str, plan: P
             allowed.insert(e["run_id"].as_str().unwrap().to_string(), launch.into());
         }
     }
-    for (step, run_id, status) in h.runs_of(iter) {
+    for (step, run_id, status) in runs_of(emu, iter) {
         assert!(
             allowed.contains_key(&run_id),
             "iteration {iter} ({plan:?}): step {step}'s run {run_id} ({status}) was created \
@@ -288,14 +204,8 @@ fn check_nothing_launched_after_cancel(h: &Harness, iter: i64, id: &str, plan: P
 #[cfg_attr(not(debug_assertions), ignore = "needs the debug build's test pauses")]
 #[test]
 fn a_cancelled_pipeline_launches_nothing_more_however_its_driver_stopped() {
-    let seed = std::env::var("HEXDASH_CANCEL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_SEED);
-    println!("HEXDASH_CANCEL_SEED={seed}");
-    let mut rng = Rng(seed);
-    let h = Harness::new();
-    let file = h.file.display().to_string();
+    let mut rng = Rng(seed("HEXDASH_CANCEL_SEED", DEFAULT_SEED));
+    let (emu, home, file) = started();
     let mut plans = vec![
         Plan::InterruptThenStepEnds("b"),
         Plan::InterruptThenStepEnds("a"),
@@ -317,69 +227,69 @@ fn a_cancelled_pipeline_launches_nothing_more_however_its_driver_stopped() {
         if !matches!(plan, Plan::CancelBackground(_)) {
             run.push("--wait");
         }
-        let mut cmd = h.command(&run);
+        let mut cmd = home.spawn_against(&emu, &run);
         if matches!(plan, Plan::KillAfterIntent) {
             cmd.env("HEXDASH_TEST_PAUSE_AT", "after_intent")
                 .env("HEXDASH_TEST_PAUSE_MS", "60000");
         }
-        let child = cmd.spawn().unwrap();
+        let mut child = cmd.spawn().unwrap();
         let mut beside = None;
         match plan {
             Plan::InterruptThenStepEnds(step) => {
                 wait_until("the step running", GUARD, || {
-                    h.has_run(iter, step, "RUNNING")
+                    has_run(&emu, iter, step, "RUNNING")
                 });
                 signal(&child, "-INT");
-                let out = finish(child);
-                assert_eq!(out.status.code(), Some(130), "{out:?}");
+                let out = Outcome::guarded(child, GUARD);
+                assert_eq!(out.code, 130, "{out:?}");
                 wait_until("the step's run to end", GUARD, || {
-                    h.has_run(iter, step, "COMPLETED")
+                    has_run(&emu, iter, step, "COMPLETED")
                 });
             }
             Plan::InterruptWhileRunning => {
-                wait_until("b running", GUARD, || h.has_run(iter, "b", "RUNNING"));
+                wait_until("b running", GUARD, || has_run(&emu, iter, "b", "RUNNING"));
                 signal(&child, "-INT");
-                finish(child);
+                Outcome::guarded(child, GUARD);
             }
             Plan::KillThenStepEnds => {
-                wait_until("b running", GUARD, || h.has_run(iter, "b", "RUNNING"));
-                kill_after(child, Duration::ZERO);
+                wait_until("b running", GUARD, || has_run(&emu, iter, "b", "RUNNING"));
+                kill_after(&mut child, Duration::ZERO);
                 wait_until("b's run to end", GUARD, || {
-                    h.has_run(iter, "b", "COMPLETED")
+                    has_run(&emu, iter, "b", "COMPLETED")
                 });
             }
-            Plan::KillAfter(delay) => kill_after(child, delay),
+            Plan::KillAfter(delay) => kill_after(&mut child, delay),
             Plan::KillAfterIntent => {
                 wait_until("a's intent journalled", GUARD, || {
-                    h.new_pipeline_id(&known)
-                        .is_some_and(|id| h.intent_journalled(&id, "a"))
+                    new_pipeline_id(&home, &known)
+                        .is_some_and(|id| intent_journalled(&home, &id, "a"))
                 });
-                kill_after(child, Duration::ZERO);
+                kill_after(&mut child, Duration::ZERO);
             }
             Plan::CancelBeside(delay) => {
                 let start = Instant::now();
                 wait_until("the pipeline run journalled", GUARD, || {
-                    h.new_pipeline_id(&known).is_some()
+                    new_pipeline_id(&home, &known).is_some()
                 });
                 std::thread::sleep(delay.saturating_sub(start.elapsed()));
                 beside = Some(child);
             }
             Plan::CancelBackground(delay) => {
-                let out = finish(child);
-                assert_eq!(out.status.code(), Some(0), "{out:?}");
+                let out = Outcome::guarded(child, GUARD);
+                assert_eq!(out.code, 0, "{out:?}");
                 std::thread::sleep(delay);
             }
         }
-        let Some(id) = h.new_pipeline_id(&known) else {
+        let Some(id) = new_pipeline_id(&home, &known) else {
             // Killed before the pipeline run was journalled: nothing may have launched.
             assert!(
-                h.runs_of(iter).is_empty(),
+                runs_of(&emu, iter).is_empty(),
                 "iteration {iter}: runs without a pipeline"
             );
             continue;
         };
         known.insert(id.clone());
-        let out = h.run(&["pipeline", "cancel", &id]);
+        let out = finish(&emu, &home, &["pipeline", "cancel", &id]);
         assert!(
             out.code == 2 || (out.code == 0 && out.stdout.contains("already ended")),
             "iteration {iter} ({plan:?}): cancel exited {}\n{}\n{}",
@@ -388,20 +298,20 @@ fn a_cancelled_pipeline_launches_nothing_more_however_its_driver_stopped() {
             out.stderr
         );
         if let Some(driver) = beside {
-            let out = finish(driver);
+            let out = Outcome::guarded(driver, GUARD);
             assert!(
-                matches!(out.status.code(), Some(0 | 2)),
+                matches!(out.code, 0 | 2),
                 "iteration {iter}: the driver: {out:?}"
             );
         }
-        if check_nothing_launched_after_cancel(&h, iter, &id, plan) {
+        if check_nothing_launched_after_cancel(&emu, &home, iter, &id, plan) {
             cancelled += 1;
-            let status = h.run(&["pipeline", "status", &id, "--json"]);
+            let status = finish(&emu, &home, &["pipeline", "status", &id, "--json"]);
             assert_eq!(status.json()["status"], "CANCELLED", "{}", status.stdout);
         }
         if let Plan::InterruptThenStepEnds(step) = plan {
             let later: &[&str] = if step == "a" { &["b", "c"] } else { &["c"] };
-            let runs = h.runs_of(iter);
+            let runs = runs_of(&emu, iter);
             assert!(
                 !runs.iter().any(|(s, _, _)| later.contains(&s.as_str())),
                 "iteration {iter}: launched after the cancel: {runs:?}"
@@ -420,30 +330,35 @@ fn a_cancelled_pipeline_launches_nothing_more_however_its_driver_stopped() {
 /// resume the cancelled run (which would launch its steps again).
 #[test]
 fn a_background_driver_arriving_after_the_cancel_does_not_resume_the_run() {
-    let h = Harness::new();
-    let file = h.file.display().to_string();
-    let child = h
-        .command(&[
+    let (emu, home, file) = started();
+    let child = home.spawn(
+        &emu,
+        &[
             "pipeline", "run", "--file", &file, "-p", "iter=100", "--wait",
-        ])
-        .spawn()
-        .unwrap();
-    wait_until("a running", GUARD, || h.has_run(100, "a", "RUNNING"));
+        ],
+    );
+    wait_until("a running", GUARD, || has_run(&emu, 100, "a", "RUNNING"));
     signal(&child, "-INT");
-    finish(child);
-    let id = h.new_pipeline_id(&HashSet::new()).unwrap();
-    h.run(&["pipeline", "cancel", &id]).expect_code(2);
+    Outcome::guarded(child, GUARD);
+    let id = new_pipeline_id(&home, &HashSet::new()).unwrap();
+    finish(&emu, &home, &["pipeline", "cancel", &id]).expect_code(2);
     // What `detach` starts, arriving late.
-    let mut late = h.command(&["pipeline", "resume", &id, "--wait"]);
+    let mut late = home.spawn_against(&emu, &["pipeline", "resume", &id, "--wait"]);
     late.env("HEXDASH_PIPELINE_CARRY_ON_ONLY", "1");
-    let out = Outcome::of(finish(late.spawn().unwrap()));
+    let out = Outcome::guarded(late.spawn().unwrap(), GUARD);
     assert!(out.stdout.contains("already ended"), "{out:?}");
-    check_nothing_launched_after_cancel(&h, 100, &id, Plan::CancelBackground(Duration::ZERO));
-    let runs = h.runs_of(100);
+    check_nothing_launched_after_cancel(
+        &emu,
+        &home,
+        100,
+        &id,
+        Plan::CancelBackground(Duration::ZERO),
+    );
+    let runs = runs_of(&emu, 100);
     assert!(
         runs.iter().all(|(step, _, _)| step == "a"),
         "launched after the cancel: {runs:?}"
     );
-    let status = h.run(&["pipeline", "status", &id, "--json"]);
+    let status = finish(&emu, &home, &["pipeline", "status", &id, "--json"]);
     assert_eq!(status.json()["status"], "CANCELLED", "{}", status.stdout);
 }

@@ -9,11 +9,12 @@
 //! After a deliberate change to a generator, `HEXDASH_BLESS=1 cargo test --test
 //! pipeline_export` rewrites the golden files; review their diff before committing it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Output};
-use std::time::Duration;
+mod common;
 
-use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use common::{Home, Outcome};
 
 const EXAMPLES: [&str; 2] = ["daily-etl", "fan-out"];
 
@@ -28,59 +29,28 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A finished hexdash, decoded.
-struct Outcome {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Outcome {
-    fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "unexpected exit code\n--- stdout:\n{}\n--- stderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-}
-
 /// Runs hexdash from the repository root (so the golden files' header shows the relative path
 /// given on the command line), with a scratch config and data dir and no way to reach Hex.
-fn hexdash(home: &Path, args: &[&str]) -> Outcome {
-    let mut cmd = Command::cargo_bin("hexdash").unwrap();
-    let o: Output = cmd
-        .args(args)
-        .current_dir(root())
-        .env("HEXDASH_CONFIG_DIR", home.join("config"))
-        .env("HEXDASH_DATA_DIR", home.join("data"))
-        .env("HEXDASH_LEDGER_DIR", home.join("ledger"))
-        .env_remove("HEX_API_URL")
-        .env_remove("HEX_API_TOKEN")
-        .env_remove("HEXDASH_PROFILE")
-        .env_remove("HEXDASH_CONFIG")
-        .env_remove("HEXDASH_LOG")
-        .timeout(Duration::from_secs(90))
-        .output()
-        .unwrap();
-    Outcome {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+fn hexdash(home: &Home, args: &[&str]) -> Outcome {
+    let mut cmd = home.command(args);
+    cmd.current_dir(root());
+    Outcome::run(cmd)
 }
 
 /// `extra` holds the format's flags and any more.
-fn export_example(home: &Path, example: &str, extra: &[&str]) -> Outcome {
-    let file = format!("assets/pipelines/{example}.toml");
+fn export_example(home: &Home, example: &str, extra: &[&str]) -> Outcome {
+    export_file(home, &format!("assets/pipelines/{example}.toml"), extra)
+}
+
+/// `pipeline export --file FILE` offline with the demo config; `extra` as above.
+fn export_file(home: &Home, file: &str, extra: &[&str]) -> Outcome {
     let mut args = vec![
         "--config",
         "assets/demo-config.toml",
         "pipeline",
         "export",
         "--file",
-        &file,
+        file,
         "--offline",
     ];
     args.extend_from_slice(extra);
@@ -191,10 +161,10 @@ fn diff(want: &str, got: &str) -> String {
 
 #[test]
 fn examples_match_the_golden_files_and_compile() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     for (format, flags) in FORMATS {
         for example in EXAMPLES {
-            let out = export_example(home.path(), example, flags);
+            let out = export_example(&home, example, flags);
             out.expect_code(0);
             py_compile(home.path(), &format!("{format}-{example}"), &out.stdout);
             compare_golden(
@@ -220,12 +190,8 @@ fn golden_files_are_valid_python() {
 
 #[test]
 fn what_airflow_2_cannot_express_is_a_note_on_stderr() {
-    let home = tempfile::tempdir().unwrap();
-    let out = export_example(
-        home.path(),
-        "daily-etl",
-        &["--airflow", "--airflow-version", "2"],
-    );
+    let home = Home::new();
+    let out = export_example(&home, "daily-etl", &["--airflow", "--airflow-version", "2"]);
     out.expect_code(0);
     assert!(
         out.stderr.contains(
@@ -245,9 +211,9 @@ fn what_airflow_2_cannot_express_is_a_note_on_stderr() {
 
 #[test]
 fn airflow_3_and_dagster_send_every_run_option() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     for flags in [&["--airflow"][..], &["--dagster"]] {
-        let out = export_example(home.path(), "daily-etl", flags);
+        let out = export_example(&home, "daily-etl", flags);
         out.expect_code(0);
         assert!(out.stderr.is_empty(), "{flags:?}: {}", out.stderr);
         assert!(
@@ -260,14 +226,14 @@ fn airflow_3_and_dagster_send_every_run_option() {
 
 #[test]
 fn output_replaces_the_file_with_the_same_dag() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let dags = home.path().join("dags");
     std::fs::create_dir_all(&dags).unwrap();
     let target = dags.join("fan_out.py");
     std::fs::write(&target, "# an older export\n").unwrap();
-    let shown = export_example(home.path(), "fan-out", &["--airflow"]);
+    let shown = export_example(&home, "fan-out", &["--airflow"]);
     let written = export_example(
-        home.path(),
+        &home,
         "fan-out",
         &["--airflow", "--output", target.to_str().unwrap()],
     );
@@ -290,7 +256,7 @@ fn output_replaces_the_file_with_the_same_dag() {
 
 #[test]
 fn a_pipeline_is_found_by_name_in_the_config_dir() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let pipelines = home.path().join("config/pipelines");
     std::fs::create_dir_all(&pipelines).unwrap();
     std::fs::copy(
@@ -304,7 +270,7 @@ fn a_pipeline_is_found_by_name_in_the_config_dir() {
     )
     .unwrap();
     let out = hexdash(
-        home.path(),
+        &home,
         &["pipeline", "export", "daily-etl", "--airflow", "--offline"],
     );
     out.expect_code(0);
@@ -323,29 +289,18 @@ fn a_pipeline_is_found_by_name_in_the_config_dir() {
 }
 
 /// `extra` holds the format's flags and any more.
-fn export_text(home: &Path, pipeline: &str, extra: &[&str]) -> Outcome {
-    let file = home.join("p.toml");
+fn export_text(home: &Home, pipeline: &str, extra: &[&str]) -> Outcome {
+    let file = home.path().join("p.toml");
     std::fs::write(&file, pipeline).unwrap();
-    let file = file.to_str().unwrap().to_string();
-    let mut args = vec![
-        "--config",
-        "assets/demo-config.toml",
-        "pipeline",
-        "export",
-        "--file",
-        &file,
-        "--offline",
-    ];
-    args.extend_from_slice(extra);
-    hexdash(home, &args)
+    export_file(home, file.to_str().unwrap(), extra)
 }
 
 #[test]
 fn a_title_that_cannot_be_resolved_offline_is_refused() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let target = home.path().join("dag.py");
     let out = export_text(
-        home.path(),
+        &home,
         r#"name = "by-title"
 [[steps]]
 id = "report"
@@ -374,9 +329,9 @@ project = "Quarterly revenue report"
 
 #[test]
 fn an_output_airflow_cannot_provide_is_refused() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let out = export_text(
-        home.path(),
+        &home,
         r#"name = "flaky-then-report"
 [[steps]]
 id = "sync"
@@ -403,9 +358,9 @@ params = { model_note = "after sync run {{ steps.sync.run_id }}" }
 
 #[test]
 fn the_format_flag_is_required() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let out = hexdash(
-        home.path(),
+        &home,
         &[
             "--config",
             "assets/demo-config.toml",
@@ -427,7 +382,7 @@ fn the_format_flag_is_required() {
 /// `tests/golden/refused-airflow.txt` and `refused-dagster.txt`.
 #[test]
 fn refusals_match_the_golden_messages() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     for (format, flags) in [("airflow", &["--airflow"][..]), ("dagster", &["--dagster"])] {
         let mut args = vec![
             "--config",
@@ -439,7 +394,7 @@ fn refusals_match_the_golden_messages() {
             "--offline",
         ];
         args.extend_from_slice(flags);
-        let out = hexdash(home.path(), &args);
+        let out = hexdash(&home, &args);
         out.expect_code(4);
         assert!(out.stdout.is_empty(), "{}", out.stdout);
         compare_golden(

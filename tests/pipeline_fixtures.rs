@@ -5,8 +5,11 @@
 //! one of the diagnostics (a fragment starting with ':' must follow the file's path, i.e. it pins
 //! line and column).
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::fixtures::{expected, shows, toml_files as files};
 use hexdash::config::Config;
 use hexdash::pipeline::exec::{self, PrepareError};
 use hexdash::pipeline::{OnFailure, Pipeline, ProjectRef, StepValue};
@@ -17,17 +20,6 @@ fn root() -> &'static Path {
 
 fn demo_config() -> Config {
     Config::load_file(&root().join("assets/demo-config.toml")).unwrap()
-}
-
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no pipelines in {}", dir.display());
-    files
 }
 
 fn load(path: &Path) -> Result<Pipeline, PrepareError> {
@@ -103,16 +95,7 @@ fn fan_out_has_its_dag_and_the_flaky_step_continues() {
 fn invalid_pipelines_fail_with_the_expected_message() {
     let mut failures = Vec::new();
     for path in files(&root().join("tests/fixtures/pipelines/invalid")) {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let expected: Vec<&str> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("# expect: "))
-            .collect();
-        assert!(
-            !expected.is_empty(),
-            "{} has no `# expect:` line",
-            path.display()
-        );
+        let expected = expected(&path);
         let diagnostics = match load(&path) {
             Ok(_) => {
                 failures.push(format!(
@@ -132,13 +115,7 @@ fn invalid_pipelines_fail_with_the_expected_message() {
             }
         }
         for fragment in expected {
-            let found = lines.iter().any(|l| {
-                if fragment.starts_with(':') {
-                    l.starts_with(&format!("{}{fragment}", path.display()))
-                } else {
-                    l.contains(fragment)
-                }
-            });
+            let found = lines.iter().any(|l| shows(l, &path, &fragment));
             if !found {
                 failures.push(format!(
                     "{}:\n  expected: {fragment}\n  got:      {}",

@@ -4,35 +4,25 @@
 //! demo config and the shipped example pipelines. What ran is checked in the emulator's own
 //! record of runs (`/_emulator/runs`).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-use assert_cmd::Command;
-use assert_cmd::cargo::CommandCargoExt;
-use hexdash::emulator::{EmulatorOptions, RunRecord, RunningEmulator, Scenario, start};
+use std::time::Duration;
+
+use common::pty::Pty;
+use common::{Emu, Home, Outcome, poll_until};
+use hexdash::emulator::RunRecord;
 use serde_json::Value;
 
-#[path = "common/pty.rs"]
-mod pty;
-
-const TOKEN: &str = "hxtp_pipeline_test_token";
 const EXTRACT: &str = "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0001";
 const TRANSFORM: &str = "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0002";
 const LOAD: &str = "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0003";
 const FLAKY: &str = "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0005";
 const HANGS: &str = "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0006";
 
-struct Harness {
-    emu: RunningEmulator,
-    home: tempfile::TempDir,
-    _rt: tokio::runtime::Runtime,
-}
-
-impl Harness {
-    fn new() -> Harness {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let mut scenario = Scenario::demo().unwrap();
+/// The demo workspace, quick and failing only where a test wants it, and a home with the demo
+/// config and the shipped example pipelines.
+fn started() -> (Emu, Home) {
+    let emu = Emu::demo(|scenario| {
         for project in &mut scenario.projects {
             let p = project.get_mut();
             p.run.failure_rate = if p.id == FLAKY { 1.0 } else { 0.0 };
@@ -45,132 +35,30 @@ impl Harness {
             p.schedules.clear();
             p.activity = None;
         }
-        let mut options = EmulatorOptions::new(scenario);
-        options.extra_tokens.push(TOKEN.into());
-        let emu = rt
-            .block_on(start("127.0.0.1:0".parse().unwrap(), options))
-            .unwrap();
-        let home = tempfile::tempdir().unwrap();
-        let pipelines = home.path().join("config/pipelines");
-        std::fs::create_dir_all(&pipelines).unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        std::fs::copy(
-            root.join("assets/demo-config.toml"),
-            home.path().join("config/config.toml"),
-        )
-        .unwrap();
-        for name in ["daily-etl.toml", "fan-out.toml"] {
-            std::fs::copy(
-                root.join("assets/pipelines").join(name),
-                pipelines.join(name),
-            )
-            .unwrap();
-        }
-        Harness { emu, home, _rt: rt }
-    }
-
-    fn pipeline_file(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.home.path().join("config/pipelines").join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn envs(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("HEX_API_URL", self.emu.base_url()),
-            ("HEX_API_TOKEN", TOKEN.into()),
-            (
-                "HEXDASH_CONFIG_DIR",
-                self.home.path().join("config").display().to_string(),
-            ),
-            (
-                "HEXDASH_DATA_DIR",
-                self.home.path().join("data").display().to_string(),
-            ),
-            (
-                "HEXDASH_LEDGER_DIR",
-                self.home.path().join("ledger").display().to_string(),
-            ),
-        ]
-    }
-
-    fn hexdash(&self, args: &[&str]) -> Outcome {
-        let mut cmd = Command::cargo_bin("hexdash").unwrap();
-        cmd.args(args)
-            .envs(self.envs())
-            .env_remove("HEXDASH_PROFILE")
-            .env_remove("HEXDASH_CONFIG")
-            .timeout(Duration::from_secs(120));
-        Outcome::of(cmd.output().unwrap())
-    }
-
-    /// A hexdash left running in the background.
-    fn spawn(&self, args: &[&str]) -> Child {
-        std::process::Command::cargo_bin("hexdash")
-            .unwrap()
-            .args(args)
-            .envs(self.envs())
-            .env_remove("HEXDASH_PROFILE")
-            .env_remove("HEXDASH_CONFIG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    }
-
-    fn runs_of(&self, project: &str) -> Vec<RunRecord> {
-        let mut runs: Vec<RunRecord> = self
-            .emu
-            .control()
-            .runs()
-            .into_iter()
-            // The demo workspace comes with a history of scheduled runs; ours are API runs.
-            .filter(|r| r.project_id == project && r.run_trigger == "API")
-            .collect();
-        runs.sort_by(|a, b| a.created_at.cmp(&b.created_at));
-        runs
-    }
-
-    fn wait_for(&self, what: &str, mut ready: impl FnMut() -> bool) {
-        let start = Instant::now();
-        while !ready() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "timed out: {what}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
+    });
+    (emu, Home::with_demo_config())
 }
 
-struct Outcome {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// The runs of `project` this test started, oldest first.
+fn runs_of(emu: &Emu, project: &str) -> Vec<RunRecord> {
+    let mut runs: Vec<RunRecord> = emu
+        .runs()
+        .into_iter()
+        // The demo workspace comes with a history of scheduled runs; ours are API runs.
+        .filter(|r| r.project_id == project && r.run_trigger == "API")
+        .collect();
+    runs.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+    runs
 }
 
-impl Outcome {
-    fn of(o: Output) -> Outcome {
-        Outcome {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-
-    fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "unexpected exit code\n--- stdout:\n{}\n--- stderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
-    }
+/// Waits for `ready`, asked every 200 ms: some ask a hexdash.
+fn wait_for(what: &str, ready: impl FnMut() -> bool) {
+    poll_until(
+        what,
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        ready,
+    );
 }
 
 fn step<'a>(report: &'a Value, id: &str) -> &'a Value {
@@ -192,16 +80,19 @@ fn status_text(r: &RunRecord) -> String {
 
 #[test]
 fn the_daily_etl_runs_its_steps_in_order_with_the_date_reaching_every_step() {
-    let h = Harness::new();
-    let out = h.hexdash(&[
-        "pipeline",
-        "run",
-        "daily-etl",
-        "-p",
-        "date=2026-02-03",
-        "--wait",
-        "--json",
-    ]);
+    let (emu, home) = started();
+    let out = home.hexdash(
+        &emu,
+        &[
+            "pipeline",
+            "run",
+            "daily-etl",
+            "-p",
+            "date=2026-02-03",
+            "--wait",
+            "--json",
+        ],
+    );
     out.expect_code(0);
     let report = out.json();
     assert_eq!(report["status"], "SUCCEEDED", "{report}");
@@ -217,7 +108,7 @@ fn the_daily_etl_runs_its_steps_in_order_with_the_date_reaching_every_step() {
     // Exactly one run per step, each with the date, each started after the one before ended.
     let mut previous_end: Option<jiff::Timestamp> = None;
     for project in [EXTRACT, TRANSFORM, LOAD] {
-        let runs = h.runs_of(project);
+        let runs = runs_of(&emu, project);
         assert_eq!(runs.len(), 1, "{project}: {runs:?}");
         let run = &runs[0];
         assert_eq!(run.input_params["run_date"], "2026-02-03");
@@ -233,16 +124,16 @@ fn the_daily_etl_runs_its_steps_in_order_with_the_date_reaching_every_step() {
         previous_end = run.transitions.last().map(|t| t.at);
     }
     assert_eq!(
-        h.runs_of(LOAD)[0].input_params["target_schema"],
+        runs_of(&emu, LOAD)[0].input_params["target_schema"],
         "analytics"
     );
 
     // The journal tells the same story offline.
     let id = report["pipelineRunId"].as_str().unwrap();
-    let status = h.hexdash(&["pipeline", "status", &id[..8], "--json"]);
+    let status = home.hexdash(&emu, &["pipeline", "status", &id[..8], "--json"]);
     status.expect_code(0);
     assert_eq!(status.json()["status"], "SUCCEEDED");
-    let list = h.hexdash(&["pipeline", "list"]);
+    let list = home.hexdash(&emu, &["pipeline", "list"]);
     list.expect_code(0);
     assert!(
         list.stdout.contains("daily-etl") && list.stdout.contains("3/3"),
@@ -253,8 +144,8 @@ fn the_daily_etl_runs_its_steps_in_order_with_the_date_reaching_every_step() {
 
 #[test]
 fn a_flaky_step_is_retried_as_configured_then_fails_the_pipeline() {
-    let h = Harness::new();
-    h.pipeline_file(
+    let (emu, home) = started();
+    home.write_pipeline(
         "flaky.toml",
         r#"name = "flaky"
 [[steps]]
@@ -269,8 +160,8 @@ params = { run_date = "2026-01-01" }
 "#,
     );
     // Its seeded history has API runs too: count what appears.
-    let before = h.runs_of(FLAKY).len();
-    let out = h.hexdash(&["pipeline", "run", "flaky", "--wait", "--json"]);
+    let before = runs_of(&emu, FLAKY).len();
+    let out = home.hexdash(&emu, &["pipeline", "run", "flaky", "--wait", "--json"]);
     out.expect_code(1);
     let report = out.json();
     assert_eq!(report["status"], "FAILED");
@@ -278,7 +169,7 @@ params = { run_date = "2026-01-01" }
     assert_eq!(sync["status"], "FAILED");
     assert_eq!(sync["attempts"].as_array().unwrap().len(), 3);
     assert_eq!(step(&report, "after")["status"], "SKIPPED");
-    let runs = h.runs_of(FLAKY);
+    let runs = runs_of(&emu, FLAKY);
     assert_eq!(runs.len() - before, 3, "one run per attempt");
     assert!(runs[before..].iter().all(|r| status_text(r) == "ERRORED"));
     let ids: Vec<&str> = sync["attempts"]
@@ -290,15 +181,15 @@ params = { run_date = "2026-01-01" }
     let new: Vec<&str> = runs[before..].iter().map(|r| r.run_id.as_str()).collect();
     assert_eq!(ids, new, "each attempt is its own run, in order");
     assert!(
-        h.runs_of(LOAD).is_empty(),
+        runs_of(&emu, LOAD).is_empty(),
         "a stopped pipeline launches nothing downstream"
     );
 }
 
 #[test]
 fn cancelling_a_pipeline_from_another_hexdash_kills_every_running_step() {
-    let h = Harness::new();
-    h.pipeline_file(
+    let (emu, home) = started();
+    home.write_pipeline(
         "stuck.toml",
         r#"name = "stuck"
 [[steps]]
@@ -316,21 +207,21 @@ depends_on = ["a", "b"]
 params = { run_date = "2026-01-01" }
 "#,
     );
-    let mut driver = h.spawn(&["pipeline", "run", "stuck", "--wait"]);
-    h.wait_for("both hanging steps running", || {
-        h.runs_of(HANGS)
+    let mut driver = home.spawn(&emu, &["pipeline", "run", "stuck", "--wait"]);
+    wait_for("both hanging steps running", || {
+        runs_of(&emu, HANGS)
             .iter()
             .filter(|r| status_text(r) == "RUNNING")
             .count()
             == 2
     });
-    let list = h.hexdash(&["pipeline", "list", "--json"]);
+    let list = home.hexdash(&emu, &["pipeline", "list", "--json"]);
     let id = list.json()[0]["pipelineRunId"]
         .as_str()
         .unwrap()
         .to_string();
 
-    let out = h.hexdash(&["pipeline", "cancel", &id]);
+    let out = home.hexdash(&emu, &["pipeline", "cancel", &id]);
     out.expect_code(2);
     assert!(out.stdout.contains("CANCELLED"), "{}", out.stdout);
     let driven = driver.wait_with_output().unwrap();
@@ -340,15 +231,15 @@ params = { run_date = "2026-01-01" }
         "{}",
         String::from_utf8_lossy(&driven.stderr)
     );
-    let runs = h.runs_of(HANGS);
+    let runs = runs_of(&emu, HANGS);
     assert_eq!(runs.len(), 2);
     assert!(runs.iter().all(|r| status_text(r) == "KILLED"), "{runs:?}");
-    assert!(h.runs_of(LOAD).is_empty());
-    let status = h.hexdash(&["pipeline", "status", &id, "--json"]);
+    assert!(runs_of(&emu, LOAD).is_empty());
+    let status = home.hexdash(&emu, &["pipeline", "status", &id, "--json"]);
     let report = status.json();
     assert_eq!(report["status"], "CANCELLED");
     assert_eq!(step(&report, "after")["status"], "CANCELLED");
-    driver = h.spawn(&["pipeline", "cancel", &id]);
+    driver = home.spawn(&emu, &["pipeline", "cancel", &id]);
     let again = driver.wait_with_output().unwrap();
     assert_eq!(
         again.status.code(),
@@ -359,79 +250,88 @@ params = { run_date = "2026-01-01" }
 
 #[test]
 fn bad_parameters_and_unknown_runs_are_refused_with_the_fix() {
-    let h = Harness::new();
-    let out = h.hexdash(&["pipeline", "run", "daily-etl", "-p", "dat=2026-01-01"]);
+    let (emu, home) = started();
+    let out = home.hexdash(
+        &emu,
+        &["pipeline", "run", "daily-etl", "-p", "dat=2026-01-01"],
+    );
     out.expect_code(4);
     assert!(out.stderr.contains("date"), "{}", out.stderr);
-    let out = h.hexdash(&["pipeline", "run", "daily-etl", "-p", "date=yesterdayish"]);
+    let out = home.hexdash(
+        &emu,
+        &["pipeline", "run", "daily-etl", "-p", "date=yesterdayish"],
+    );
     out.expect_code(4);
-    let out = h.hexdash(&["pipeline", "status", "nope"]);
+    let out = home.hexdash(&emu, &["pipeline", "status", "nope"]);
     out.expect_code(4);
     assert!(out.stderr.contains("pipeline list"), "{}", out.stderr);
     for project in [EXTRACT, TRANSFORM, LOAD] {
-        assert!(h.runs_of(project).is_empty(), "nothing launched");
+        assert!(runs_of(&emu, project).is_empty(), "nothing launched");
     }
 }
 
 #[test]
 fn the_dashboard_carries_on_a_pipeline_whose_driver_was_killed() {
-    let h = Harness::new();
-    let mut driver = h.spawn(&[
-        "pipeline",
-        "run",
-        "daily-etl",
-        "-p",
-        "date=2026-02-04",
-        "--wait",
-    ]);
-    h.wait_for("the extract step launched", || {
-        h.runs_of(EXTRACT).len() == 1
+    let (emu, home) = started();
+    let mut driver = home.spawn(
+        &emu,
+        &[
+            "pipeline",
+            "run",
+            "daily-etl",
+            "-p",
+            "date=2026-02-04",
+            "--wait",
+        ],
+    );
+    wait_for("the extract step launched", || {
+        runs_of(&emu, EXTRACT).len() == 1
     });
     driver.kill().unwrap();
     driver.wait().unwrap();
-    let id = h.hexdash(&["pipeline", "list", "--json"]).json()[0]["pipelineRunId"]
+    let id = home.hexdash(&emu, &["pipeline", "list", "--json"]).json()[0]["pipelineRunId"]
         .as_str()
         .unwrap()
         .to_string();
 
-    let env = h.envs();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut dashboard = pty::Pty::spawn_in(&[], &env, tempfile::tempdir().unwrap());
+    let mut dashboard = Pty::against(&home, &emu, &[]);
     dashboard.wait_for("the dashboard", |s| s.contains("Projects"));
-    h.wait_for("the pipeline to succeed", || {
-        h.hexdash(&["pipeline", "status", &id, "--json"]).json()["status"] == "SUCCEEDED"
+    wait_for("the pipeline to succeed", || {
+        home.hexdash(&emu, &["pipeline", "status", &id, "--json"])
+            .json()["status"]
+            == "SUCCEEDED"
     });
     for project in [EXTRACT, TRANSFORM, LOAD] {
-        let runs = h.runs_of(project);
+        let runs = runs_of(&emu, project);
         assert_eq!(runs.len(), 1, "{project} ran once: {runs:?}");
         assert_eq!(runs[0].input_params["run_date"], "2026-02-04");
     }
-    dashboard.type_keys("q");
-    std::thread::sleep(Duration::from_millis(300));
-    if dashboard.child.try_wait().unwrap().is_none() {
-        dashboard.type_keys("y");
-    }
-    assert_eq!(dashboard.wait_exit(), 0, "{}", dashboard.screen());
+    assert_eq!(dashboard.quit_with("q"), 0, "{}", dashboard.screen());
 }
 
 #[test]
 fn without_wait_a_background_hexdash_carries_the_pipeline_to_its_end() {
-    let h = Harness::new();
-    let out = h.hexdash(&["pipeline", "run", "daily-etl", "-p", "date=2026-02-05"]);
+    let (emu, home) = started();
+    let out = home.hexdash(
+        &emu,
+        &["pipeline", "run", "daily-etl", "-p", "date=2026-02-05"],
+    );
     out.expect_code(0);
     let id = out.stdout.trim().to_string();
     assert_eq!(id.len(), 36, "the pipeline run id: {}", out.stdout);
     assert!(out.stderr.contains("background hexdash"), "{}", out.stderr);
-    h.wait_for("the pipeline to succeed", || {
-        h.hexdash(&["pipeline", "status", &id, "--json"]).json()["status"] == "SUCCEEDED"
+    wait_for("the pipeline to succeed", || {
+        home.hexdash(&emu, &["pipeline", "status", &id, "--json"])
+            .json()["status"]
+            == "SUCCEEDED"
     });
-    assert_eq!(h.runs_of(LOAD).len(), 1);
+    assert_eq!(runs_of(&emu, LOAD).len(), 1);
 }
 
 #[test]
 fn step_timeouts_kill_the_run_or_leave_it_as_configured() {
-    let h = Harness::new();
-    h.pipeline_file(
+    let (emu, home) = started();
+    home.write_pipeline(
         "slow.toml",
         r#"name = "slow"
 [[steps]]
@@ -447,7 +347,7 @@ timeout = "2s"
 kill_on_timeout = false
 "#,
     );
-    let out = h.hexdash(&["pipeline", "run", "slow", "--wait", "--json"]);
+    let out = home.hexdash(&emu, &["pipeline", "run", "slow", "--wait", "--json"]);
     out.expect_code(1);
     let report = out.json();
     assert_eq!(step(&report, "killed")["status"], "FAILED", "{report}");
@@ -462,7 +362,7 @@ kill_on_timeout = false
         .unwrap()
         .to_string();
     let left_run = left["runId"].as_str().unwrap().to_string();
-    let runs = h.runs_of(HANGS);
+    let runs = runs_of(&emu, HANGS);
     let status_of = |id: &str| status_text(runs.iter().find(|r| r.run_id == id).unwrap());
     assert_eq!(status_of(&killed_run), "KILLED");
     assert_eq!(
@@ -474,19 +374,22 @@ kill_on_timeout = false
 
 #[test]
 fn resume_from_a_step_reruns_it_and_its_downstream_only() {
-    let h = Harness::new();
-    let out = h.hexdash(&[
-        "pipeline",
-        "run",
-        "daily-etl",
-        "-p",
-        "date=2026-02-06",
-        "--wait",
-        "--json",
-    ]);
+    let (emu, home) = started();
+    let out = home.hexdash(
+        &emu,
+        &[
+            "pipeline",
+            "run",
+            "daily-etl",
+            "-p",
+            "date=2026-02-06",
+            "--wait",
+            "--json",
+        ],
+    );
     out.expect_code(0);
     let id = out.json()["pipelineRunId"].as_str().unwrap().to_string();
-    let again = h.hexdash(&["pipeline", "resume", &id, "--wait"]);
+    let again = home.hexdash(&emu, &["pipeline", "resume", &id, "--wait"]);
     again.expect_code(0);
     assert!(
         again.stdout.contains("already succeeded"),
@@ -494,15 +397,18 @@ fn resume_from_a_step_reruns_it_and_its_downstream_only() {
         again.stdout
     );
 
-    let out = h.hexdash(&[
-        "pipeline",
-        "resume",
-        &id,
-        "--from",
-        "transform",
-        "--wait",
-        "--json",
-    ]);
+    let out = home.hexdash(
+        &emu,
+        &[
+            "pipeline",
+            "resume",
+            &id,
+            "--from",
+            "transform",
+            "--wait",
+            "--json",
+        ],
+    );
     out.expect_code(0);
     let report = out.json();
     assert_eq!(report["status"], "SUCCEEDED");
@@ -521,33 +427,31 @@ fn resume_from_a_step_reruns_it_and_its_downstream_only() {
         2
     );
     assert_eq!(
-        h.runs_of(EXTRACT).len(),
+        runs_of(&emu, EXTRACT).len(),
         1,
         "upstream of --from is not rerun"
     );
-    assert_eq!(h.runs_of(TRANSFORM).len(), 2);
-    assert_eq!(h.runs_of(LOAD).len(), 2);
+    assert_eq!(runs_of(&emu, TRANSFORM).len(), 2);
+    assert_eq!(runs_of(&emu, LOAD).len(), 2);
     assert!(
-        h.runs_of(LOAD)
+        runs_of(&emu, LOAD)
             .iter()
             .all(|r| r.input_params["run_date"] == "2026-02-06")
     );
 
-    let out = h.hexdash(&["pipeline", "resume", &id, "--from", "nope"]);
+    let out = home.hexdash(&emu, &["pipeline", "resume", &id, "--from", "nope"]);
     out.expect_code(4);
     assert!(out.stderr.contains("nope"), "{}", out.stderr);
     // A refused resume leaves the pipeline run readable and as it was.
-    let status = h.hexdash(&["pipeline", "status", &id, "--json"]);
+    let status = home.hexdash(&emu, &["pipeline", "status", &id, "--json"]);
     status.expect_code(0);
     assert_eq!(status.json()["status"], "SUCCEEDED");
 }
 
 #[test]
 fn the_dashboard_launches_the_daily_etl_and_watches_it_complete() {
-    let h = Harness::new();
-    let env = h.envs();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut ui = pty::Pty::spawn_in(&[], &env, tempfile::tempdir().unwrap());
+    let (emu, home) = started();
+    let mut ui = Pty::against(&home, &emu, &[]);
     ui.wait_for("the dashboard", |s| s.contains("Projects"));
     ui.type_keys("3");
     ui.wait_for("the pipelines list", |s| {
@@ -577,19 +481,19 @@ fn the_dashboard_launches_the_daily_etl_and_watches_it_complete() {
         "no arrows between the steps:\n{screen}"
     );
     for project in [EXTRACT, TRANSFORM, LOAD] {
-        let runs = h.runs_of(project);
+        let runs = runs_of(&emu, project);
         assert_eq!(runs.len(), 1, "{project} ran once: {runs:?}");
         assert_eq!(runs[0].input_params["run_date"], "2026-02-06");
     }
     // In order: each step started after the one before it ended.
     let (e, t, l) = (
-        &h.runs_of(EXTRACT)[0],
-        &h.runs_of(TRANSFORM)[0],
-        &h.runs_of(LOAD)[0],
+        &runs_of(&emu, EXTRACT)[0],
+        &runs_of(&emu, TRANSFORM)[0],
+        &runs_of(&emu, LOAD)[0],
     );
     assert!(e.created_at < t.created_at && t.created_at < l.created_at);
     // The headless view agrees with the screen.
-    let list = h.hexdash(&["pipeline", "list", "--json"]).json();
+    let list = home.hexdash(&emu, &["pipeline", "list", "--json"]).json();
     assert_eq!(list[0]["status"], "SUCCEEDED", "{list}");
     ui.type_keys("q");
     ui.wait_for("the list again", |s| s.contains("Recent runs of daily-etl"));
@@ -600,8 +504,8 @@ fn the_dashboard_launches_the_daily_etl_and_watches_it_complete() {
 
 #[test]
 fn a_step_whose_run_hex_forgets_fails_instead_of_waiting_forever() {
-    let h = Harness::new();
-    h.pipeline_file(
+    let (emu, home) = started();
+    home.write_pipeline(
         "forgotten.toml",
         r#"name = "forgotten"
 [[steps]]
@@ -612,19 +516,16 @@ id = "after"
 project = "etl-load"
 "#,
     );
-    let mut driver = h.spawn(&["pipeline", "run", "forgotten", "--wait", "--json"]);
-    h.wait_for("the hanging step's run", || h.runs_of(HANGS).len() == 1);
+    let driver = home.spawn(&emu, &["pipeline", "run", "forgotten", "--wait", "--json"]);
+    wait_for("the hanging step's run", || runs_of(&emu, HANGS).len() == 1);
     // Hex loses every run (the emulator back to its initial state): polls now get 404.
-    h.emu.control().reset();
-    let gave_up = (0..300).any(|_| {
-        std::thread::sleep(Duration::from_millis(200));
-        driver.try_wait().unwrap().is_some()
-    });
-    if !gave_up {
-        driver.kill().unwrap();
-        panic!("the pipeline still waits for a run Hex no longer knows");
-    }
-    let out = Outcome::of(driver.wait_with_output().unwrap());
+    emu.emu.control().reset();
+    // Killed (exit code -1) if it has not given up within the minute.
+    let out = Outcome::guarded(driver, Duration::from_secs(60));
+    assert_ne!(
+        out.code, -1,
+        "the pipeline still waits for a run Hex no longer knows"
+    );
     out.expect_code(1);
     let report = out.json();
     let hangs = step(&report, "hangs");
@@ -633,7 +534,7 @@ project = "etl-load"
     assert!(error.contains("no longer"), "{error}");
     assert_eq!(step(&report, "after")["status"], "SKIPPED", "{report}");
     assert!(
-        h.runs_of(LOAD).is_empty(),
+        runs_of(&emu, LOAD).is_empty(),
         "nothing launched after the failure"
     );
 }
@@ -642,21 +543,22 @@ project = "etl-load"
 /// it live through the store, and does not drive it too (each step launched once).
 #[test]
 fn a_dashboard_follows_a_pipeline_another_hexdash_drives() {
-    let h = Harness::new();
-    let driver = h.spawn(&[
-        "pipeline",
-        "run",
-        "daily-etl",
-        "-p",
-        "date=2026-02-07",
-        "--wait",
-    ]);
-    h.wait_for("the extract step launched", || {
-        h.runs_of(EXTRACT).len() == 1
+    let (emu, home) = started();
+    let driver = home.spawn(
+        &emu,
+        &[
+            "pipeline",
+            "run",
+            "daily-etl",
+            "-p",
+            "date=2026-02-07",
+            "--wait",
+        ],
+    );
+    wait_for("the extract step launched", || {
+        runs_of(&emu, EXTRACT).len() == 1
     });
-    let env = h.envs();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut ui = pty::Pty::spawn_in(&[], &env, tempfile::tempdir().unwrap());
+    let mut ui = Pty::against(&home, &emu, &[]);
     ui.wait_for("the dashboard", |s| s.contains("Projects"));
     assert!(!ui.screen().contains("read-only"), "{}", ui.screen());
     ui.type_keys("3");
@@ -673,7 +575,7 @@ fn a_dashboard_follows_a_pipeline_another_hexdash_drives() {
     ui.assert_restored();
     for project in [EXTRACT, TRANSFORM, LOAD] {
         assert_eq!(
-            h.runs_of(project).len(),
+            runs_of(&emu, project).len(),
             1,
             "each step launched once, by the driver only"
         );

@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::{Emu, Home, Outcome, TOKEN, files_under};
+use common::scenario::{self as sc, project};
+use common::{Emu, Home, TOKEN, files_under};
 use hexdash::hex::types::{Operation, Project};
 use hexdash::journal::{CacheScope, ProjectCache};
 
@@ -14,39 +15,16 @@ const LOAD: &str = "aaaaaaaa-0000-4000-8000-000000000001";
 const SYNC: &str = "aaaaaaaa-0000-4000-8000-000000000002";
 
 fn scenario() -> String {
-    format!(
-        r#"
-tokens = ["{TOKEN}"]
-seed = 3
-
-[[projects]]
-id = "{LOAD}"
-title = "Nightly Load"
-owner = "ops@acme.example"
-published_hours_ago = 5
-[projects.run]
-pending_secs = [0, 0]
-duration_secs = [1, 1]
-
-[[projects]]
-id = "{SYNC}"
-title = "Attribution Sync"
-owner = "ops@acme.example"
-published_hours_ago = 5
-[projects.run]
-pending_secs = [0, 0]
-duration_secs = [1, 1]
-"#
-    )
+    sc::scenario()
+        .seed(3)
+        .project(project(LOAD, "Nightly Load").runs([0.0, 0.0], [1.0, 1.0]))
+        .project(project(SYNC, "Attribution Sync").runs([0.0, 0.0], [1.0, 1.0]))
+        .toml()
 }
 
 /// No aliases: every command below names its project by title, so each needs the list.
 fn setup(config: &str) -> (Emu, Home) {
     (Emu::start(&scenario()), Home::with_config(config))
-}
-
-fn hexdash(emu: &Emu, home: &Home, args: &[&str]) -> Outcome {
-    Outcome::run(home.against(&emu.base_url(), TOKEN, args))
 }
 
 /// ListProjects requests the emulator answered. Two projects fit one page, so this is also the
@@ -71,11 +49,7 @@ fn seed(emu: &Emu, home: &Home, projects: serde_json::Value, age_secs: i64) {
     }
     let list: Vec<Project> = serde_json::from_value(projects).unwrap();
     // The client's base URL as hexdash normalises it (a trailing slash is added to the path).
-    let client = hexdash::hex::Client::new(hexdash::hex::ClientSettings::new(
-        url::Url::parse(&emu.base_url()).unwrap(),
-        secrecy::SecretString::from(TOKEN.to_string()),
-    ))
-    .unwrap();
+    let client = hexdash::hex::Client::new(common::settings(&emu.base_url())).unwrap();
     let scope = CacheScope::new(client.base_url().as_str(), TOKEN);
     let at = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(age_secs);
     ProjectCache::open(&data.join("hexdash.db"))
@@ -88,7 +62,7 @@ fn seed(emu: &Emu, home: &Home, projects: serde_json::Value, age_secs: i64) {
 fn two_runs_by_title_on_one_data_dir_list_the_projects_once() {
     let (emu, home) = setup("");
     for _ in 0..2 {
-        let out = hexdash(&emu, &home, &["run", "Nightly Load", "--wait"]);
+        let out = home.hexdash(&emu, &["run", "Nightly Load", "--wait"]);
         out.expect_code(0);
         assert!(out.all().contains("COMPLETED"), "{}", out.all());
     }
@@ -99,7 +73,8 @@ fn two_runs_by_title_on_one_data_dir_list_the_projects_once() {
         "the second hexdash used the list the first one cached"
     );
     // `runs`, `status`, `cancel`, `watch` resolve through the same list.
-    hexdash(&emu, &home, &["runs", "attribution sync"]).expect_code(0);
+    home.hexdash(&emu, &["runs", "attribution sync"])
+        .expect_code(0);
     assert_eq!(walks(&emu), 1);
     // The cache holds a hash of URL and token, never the token.
     for file in files_under(&home.data_dir()) {
@@ -116,7 +91,8 @@ fn two_runs_by_title_on_one_data_dir_list_the_projects_once() {
 fn with_a_ttl_of_zero_every_process_lists_again() {
     let (emu, home) = setup("[cache]\nprojects_ttl = 0\n");
     for _ in 0..2 {
-        hexdash(&emu, &home, &["run", "Nightly Load", "--wait"]).expect_code(0);
+        home.hexdash(&emu, &["run", "Nightly Load", "--wait"])
+            .expect_code(0);
     }
     assert_eq!(walks(&emu), 2);
 }
@@ -130,9 +106,9 @@ fn a_list_older_than_the_ttl_is_listed_again_and_stored() {
         serde_json::json!([{"id": LOAD, "title": "Nightly Load"}]),
         600,
     );
-    hexdash(&emu, &home, &["runs", "Nightly Load"]).expect_code(0);
+    home.hexdash(&emu, &["runs", "Nightly Load"]).expect_code(0);
     assert_eq!(walks(&emu), 1, "ten minutes old is stale at a 5m TTL");
-    hexdash(&emu, &home, &["runs", "Nightly Load"]).expect_code(0);
+    home.hexdash(&emu, &["runs", "Nightly Load"]).expect_code(0);
     assert_eq!(walks(&emu), 1, "the new list was stored");
 }
 
@@ -146,16 +122,17 @@ fn a_title_a_fresh_cached_list_lacks_is_listed_once_then_resolves() {
         serde_json::json!([{"id": LOAD, "title": "Nightly Load"}]),
         60,
     );
-    hexdash(&emu, &home, &["runs", "Nightly Load"]).expect_code(0);
+    home.hexdash(&emu, &["runs", "Nightly Load"]).expect_code(0);
     assert_eq!(walks(&emu), 0, "a fresh list that knows the title");
-    let out = hexdash(&emu, &home, &["run", "Attribution Sync", "--wait"]);
+    let out = home.hexdash(&emu, &["run", "Attribution Sync", "--wait"]);
     out.expect_code(0);
     assert_eq!(walks(&emu), 1);
     assert_eq!(emu.runs()[0].project_id, SYNC);
-    hexdash(&emu, &home, &["runs", "Attribution Sync"]).expect_code(0);
+    home.hexdash(&emu, &["runs", "Attribution Sync"])
+        .expect_code(0);
     assert_eq!(walks(&emu), 1, "the refreshed list was stored");
     // A title no project has: one more walk, then the usual answer.
-    let out = hexdash(&emu, &home, &["runs", "No Such Project"]);
+    let out = home.hexdash(&emu, &["runs", "No Such Project"]);
     out.expect_code(4);
     assert!(
         out.stderr.contains("no project with id, alias or title"),
@@ -168,14 +145,14 @@ fn a_title_a_fresh_cached_list_lacks_is_listed_once_then_resolves() {
 #[test]
 fn hexdash_projects_always_lists_and_leaves_the_list_for_the_next_command() {
     let (emu, home) = setup("");
-    hexdash(&emu, &home, &["projects"]).expect_code(0);
-    hexdash(&emu, &home, &["projects"]).expect_code(0);
+    home.hexdash(&emu, &["projects"]).expect_code(0);
+    home.hexdash(&emu, &["projects"]).expect_code(0);
     assert_eq!(
         walks(&emu),
         2,
         "an explicit listing is never from the cache"
     );
-    hexdash(&emu, &home, &["runs", "Nightly Load"]).expect_code(0);
+    home.hexdash(&emu, &["runs", "Nightly Load"]).expect_code(0);
     assert_eq!(walks(&emu), 2);
 }
 
@@ -191,7 +168,7 @@ fn a_damaged_store_is_a_warning_in_the_log_and_a_direct_listing() {
     }
     std::fs::write(data.join("hexdash.db"), vec![0x5a; 8192]).unwrap();
     for _ in 0..2 {
-        let out = hexdash(&emu, &home, &["runs", "Nightly Load"]);
+        let out = home.hexdash(&emu, &["runs", "Nightly Load"]);
         out.expect_code(0);
         assert!(!out.stderr.contains("panic"), "{}", out.stderr);
     }
@@ -221,9 +198,10 @@ fn pipeline_steps_named_by_title_use_the_cached_list() {
         60,
     );
     // The cached list lacks one step's title: listed once, and valid.
-    hexdash(&emu, &home, &["pipeline", "validate", "--file", file]).expect_code(0);
+    home.hexdash(&emu, &["pipeline", "validate", "--file", file])
+        .expect_code(0);
     assert_eq!(walks(&emu), 1);
-    let out = hexdash(&emu, &home, &["pipeline", "run", "--file", file, "--wait"]);
+    let out = home.hexdash(&emu, &["pipeline", "run", "--file", file, "--wait"]);
     out.expect_code(0);
     assert_eq!(
         walks(&emu),

@@ -14,6 +14,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::scenario::{self as sc, project};
 use common::{Emu, Home, Outcome, TOKEN, wait_until};
 use jiff::Timestamp;
 
@@ -24,27 +25,18 @@ const LIMIT: usize = 60;
 /// One project whose runs take 10–14 s: long enough that per-process budgets (each polling its
 /// young run every 1.5 s) ask for far more than 60 requests in the first minute.
 fn scenario() -> String {
-    format!(
-        r#"
-tokens = ["{TOKEN}"]
-seed = 12
-
-[limits]
-requests_per_minute = {LIMIT}
-run_per_minute = 20
-run_per_hour = 60
-max_concurrent_kernels = 25
-
-[[projects]]
-id = "{PROJECT}"
-title = "Shared budget"
-owner = "ops@acme.example"
-published_hours_ago = 1
-[projects.run]
-pending_secs = [1, 2]
-duration_secs = [10, 14]
-"#
-    )
+    sc::scenario()
+        .seed(12)
+        .limits(&format!(
+            "requests_per_minute = {LIMIT}\nrun_per_minute = 20\nrun_per_hour = 60\n\
+             max_concurrent_kernels = 25"
+        ))
+        .project(
+            project(PROJECT, "Shared budget")
+                .published(1.0)
+                .runs([1.0, 2.0], [10.0, 14.0]),
+        )
+        .toml()
 }
 
 /// `hexdash ARGS` against `emu` with its own data dir `data-NAME`, and the home's ledger dir.

@@ -5,53 +5,30 @@
 //! sees more than 60 requests in a minute, and the dashboard lists every run the others launched.
 
 mod common;
-#[path = "common/pty.rs"]
-mod pty;
 
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::{Emu, Home, TOKEN, wait_until};
+use common::pty::Pty;
+use common::scenario::{self as sc, project};
+use common::{Emu, Home, wait_until};
 use jiff::Timestamp;
 
 const ETL: &str = "dddddddd-0000-4000-8000-000000000001";
 
 fn scenario() -> String {
-    format!(
-        r#"
-tokens = ["{TOKEN}"]
-
-[[projects]]
-id = "{ETL}"
-title = "Nightly ETL"
-owner = "data@acme.example"
-published_hours_ago = 3
-[projects.run]
-pending_secs = [1, 2]
-duration_secs = [4, 8]
-"#
-    )
+    sc::scenario()
+        .project(
+            project(ETL, "Nightly ETL")
+                .owner("data@acme.example")
+                .published(3.0)
+                .runs([1.0, 2.0], [4.0, 8.0]),
+        )
+        .toml()
 }
 
 fn config() -> String {
-    format!(
-        r#"
-[[projects]]
-id = "{ETL}"
-alias = "etl"
-"#
-    )
-}
-
-fn spawn(home: &Home, emu: &Emu, args: &[&str]) -> Child {
-    home.std_command(args)
-        .env("HEX_API_URL", emu.base_url())
-        .env("HEX_API_TOKEN", TOKEN)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    sc::config().project(ETL, "etl", None).toml()
 }
 
 /// The most requests the emulator saw in any 60 s window, and how many it refused with 429.
@@ -74,28 +51,17 @@ fn request_figures(emu: &Emu) -> (usize, usize) {
 fn a_dashboard_twelve_runs_and_a_watch_share_one_data_dir_and_one_budget() {
     let emu = Emu::start(&scenario());
     let home = Home::with_config(&config());
-    let data = home.data_dir().display().to_string();
-    let conf = home.config_dir().display().to_string();
-    let url = emu.base_url();
-    let ledger = home.ledger_dir().display().to_string();
-    let env = [
-        ("HEXDASH_LEDGER_DIR", ledger.as_str()),
-        ("HEXDASH_DATA_DIR", data.as_str()),
-        ("HEXDASH_CONFIG_DIR", conf.as_str()),
-        ("HEX_API_URL", url.as_str()),
-        ("HEX_API_TOKEN", TOKEN),
-    ];
-    let mut ui = pty::Pty::spawn(&[], &env);
+    let mut ui = Pty::against(&home, &emu, &[]);
     ui.wait_for("the dashboard", |s| s.contains("Projects"));
     assert!(!ui.screen().contains("read-only"), "{}", ui.screen());
 
     let runs: Vec<Child> = (0..12)
-        .map(|_| spawn(&home, &emu, &["run", "etl", "--wait"]))
+        .map(|_| home.spawn(&emu, &["run", "etl", "--wait"]))
         .collect();
     wait_until("the first launch", Duration::from_secs(30), || {
         !emu.runs().is_empty()
     });
-    let watch = spawn(&home, &emu, &["watch"]);
+    let watch = home.spawn(&emu, &["watch"]);
 
     for (i, run) in runs.into_iter().enumerate() {
         let out = run.wait_with_output().unwrap();
@@ -143,12 +109,9 @@ fn a_launch_held_up_for_long_keeps_its_process_heartbeat_going() {
     let emu = Emu::start(&scenario());
     let home = Home::with_config(&config());
     let mut child = home
-        .std_command(&["run", "etl", "--wait"])
-        .env("HEX_API_URL", emu.base_url())
-        .env("HEX_API_TOKEN", TOKEN)
+        .spawn_against(&emu, &["run", "etl", "--wait"])
         .env("HEXDASH_TEST_PAUSE_AT", "after_post")
         .env("HEXDASH_TEST_PAUSE_MS", "60000")
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -5,29 +5,16 @@
 
 mod common;
 
-use common::{Emu, Home, Outcome, TOKEN};
+use common::scenario::{self as sc, project};
+use common::{Emu, Home};
 
 const STUCK: &str = "5e000000-0000-4000-8000-000000000001";
 
 fn scenario() -> String {
-    format!(
-        r#"
-tokens = ["{TOKEN}"]
-seed = 11
-[[projects]]
-id = "{STUCK}"
-title = "Stuck Job"
-owner = "ops@acme.example"
-published_hours_ago = 2
-[projects.run]
-pending_secs = [0, 0]
-hangs = true
-"#
-    )
-}
-
-fn hexdash(emu: &Emu, home: &Home, args: &[&str]) -> Outcome {
-    Outcome::run(home.against(&emu.base_url(), TOKEN, args))
+    sc::scenario()
+        .seed(11)
+        .project(project(STUCK, "Stuck Job").published(2.0).hangs(0.0))
+        .toml()
 }
 
 #[test]
@@ -36,10 +23,10 @@ fn status_and_cancel_take_the_short_id_and_refuse_an_ambiguous_one() {
     let home = Home::new();
 
     // Launched here: found in the store by the 8 characters the dashboard shows.
-    let launched = hexdash(&emu, &home, &["run", STUCK, "--json"]);
+    let launched = home.hexdash(&emu, &["run", STUCK, "--json"]);
     launched.expect_code(0);
     let mine = launched.json()["runId"].as_str().unwrap().to_string();
-    let status = hexdash(&emu, &home, &["status", STUCK, &mine[..8], "--json"]);
+    let status = home.hexdash(&emu, &["status", STUCK, &mine[..8], "--json"]);
     status.expect_code(0);
     assert_eq!(status.json()["runId"].as_str(), Some(mine.as_str()));
 
@@ -56,7 +43,7 @@ fn status_and_cancel_take_the_short_id_and_refuse_an_ambiguous_one() {
         .map(first)
         .find(|c| ids.iter().filter(|id| id.starts_with(c.as_str())).count() >= 2)
         .unwrap();
-    let out = hexdash(&emu, &home, &["status", STUCK, &shared]);
+    let out = home.hexdash(&emu, &["status", STUCK, &shared]);
     out.expect_code(4);
     assert!(
         out.stderr.contains("ambiguous") && out.stderr.contains("give more of it"),
@@ -64,12 +51,12 @@ fn status_and_cancel_take_the_short_id_and_refuse_an_ambiguous_one() {
         out.all()
     );
     let theirs = ids.iter().find(|id| **id != mine).unwrap();
-    let status = hexdash(&emu, &home, &["status", STUCK, &theirs[..8], "--json"]);
+    let status = home.hexdash(&emu, &["status", STUCK, &theirs[..8], "--json"]);
     status.expect_code(0);
     assert_eq!(status.json()["runId"].as_str(), Some(theirs.as_str()));
 
     // Cancelled by its short id, until Hex reports it dead.
-    let out = hexdash(&emu, &home, &["cancel", STUCK, &mine[..8]]);
+    let out = home.hexdash(&emu, &["cancel", STUCK, &mine[..8]]);
     out.expect_code(0);
     assert!(out.stdout.contains("KILLED"), "{}", out.all());
     let killed = emu.runs().into_iter().find(|r| r.run_id == mine).unwrap();

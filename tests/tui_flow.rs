@@ -5,16 +5,20 @@
 //! → COMPLETED; the hanging project cancelled with `x`, `y` → KILLED confirmed; a 422 from Hex
 //! shown at the field it names. Every wait has a timeout that only guards against hangs.
 
+mod common;
+
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::scenario::{self as sc, project};
+use common::{TOKEN, serve};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use hexdash::config::Config;
-use hexdash::emulator::{EmulatorOptions, RunningEmulator, Scenario, start};
+use hexdash::emulator::RunningEmulator;
 use hexdash::engine::{Engine, EngineOptions};
+use hexdash::hex::Client;
 use hexdash::hex::types::{Operation, Project};
-use hexdash::hex::{Client, ClientSettings};
 use hexdash::journal::{CacheScope, ProjectCache};
 use hexdash::session::ProjectList;
 use hexdash::tui::app::{App, AppExit};
@@ -23,12 +27,9 @@ use hexdash::tui::keymap::KeyMap;
 use hexdash::tui::model::Model;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use secrecy::SecretString;
 use tokio::sync::{mpsc, watch};
 use tokio_stream_shim::ReceiverStream;
-use url::Url;
 
-const TOKEN: &str = "hxtp_tui_flow_token";
 const LOAD: &str = "f0000000-0000-4000-8000-000000000001";
 const HANG: &str = "f0000000-0000-4000-8000-000000000002";
 const STRICT: &str = "f0000000-0000-4000-8000-000000000003";
@@ -36,57 +37,22 @@ const STRICT: &str = "f0000000-0000-4000-8000-000000000003";
 const HISTORY: &str = "f0000000-0000-4000-8000-000000000004";
 
 fn scenario() -> String {
-    format!(
-        r#"
-tokens = ["{TOKEN}"]
-seed = 7
-
-[[projects]]
-id = "{LOAD}"
-title = "Load warehouse"
-owner = "ops@acme.example"
-published_hours_ago = 3
-[[projects.params]]
-name = "day"
-type = "date"
-default = "2026-01-01"
-[projects.run]
-pending_secs = [0, 0]
-duration_secs = [2, 2]
-
-[[projects]]
-id = "{HANG}"
-title = "Inventory recon"
-owner = "ops@acme.example"
-published_hours_ago = 3
-[projects.run]
-pending_secs = [0, 0]
-hangs = true
-
-[[projects]]
-id = "{STRICT}"
-title = "Strict numbers"
-owner = "ops@acme.example"
-published_hours_ago = 3
-[[projects.params]]
-name = "rows"
-type = "number"
-default = 1
-[projects.run]
-pending_secs = [0, 0]
-duration_secs = [1, 1]
-
-[[projects]]
-id = "{HISTORY}"
-title = "Weekly history"
-owner = "ops@acme.example"
-published_hours_ago = 3
-[projects.history]
-count = 230
-every_hours = 0.5
-trigger = "SCHEDULED"
-"#
-    )
+    let ours = |id, title| project(id, title).published(3.0);
+    sc::scenario()
+        .seed(7)
+        .project(
+            ours(LOAD, "Load warehouse")
+                .param("day", "date", "\"2026-01-01\"")
+                .runs([0.0, 0.0], [2.0, 2.0]),
+        )
+        .project(ours(HANG, "Inventory recon").hangs(0.0))
+        .project(
+            ours(STRICT, "Strict numbers")
+                .param("rows", "number", "1")
+                .runs([0.0, 0.0], [1.0, 1.0]),
+        )
+        .project(ours(HISTORY, "Weekly history").history(230, 0.5, "SCHEDULED"))
+        .toml()
 }
 
 /// The config declares `rows` as text, so the client lets "ten" through and Hex's 422 is what
@@ -139,18 +105,9 @@ impl Flow {
 
     /// With `cached` in the shared store (as fetched at that time) before the dashboard opens.
     async fn start_with(cached: Option<(Vec<Project>, jiff::Timestamp)>) -> Flow {
-        let scenario = Scenario::from_toml_str(&scenario(), "tui-flow.toml").unwrap();
-        let emu = start(
-            "127.0.0.1:0".parse().unwrap(),
-            EmulatorOptions::new(scenario),
-        )
-        .await
-        .unwrap();
+        let emu = serve(&scenario(), hexdash::clock::system()).await;
         let dir = tempfile::tempdir().unwrap();
-        let settings = ClientSettings::new(
-            Url::parse(&emu.base_url()).unwrap(),
-            SecretString::from(TOKEN.to_string()),
-        );
+        let settings = common::settings(&emu.base_url());
         let client = Client::new(settings.clone()).unwrap();
         let store = dir.path().join("hexdash.db");
         if let Some((list, fetched_at)) = cached {

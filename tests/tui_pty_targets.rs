@@ -6,58 +6,37 @@
 //! the proof that nothing else was launched.
 
 mod common;
-#[path = "common/pty.rs"]
-mod pty;
 
 use std::time::Duration;
 
-use common::{Emu, Home, TOKEN, wait_until};
-use pty::Pty;
+use common::pty::Pty;
+use common::scenario::{self as sc, project};
+use common::{Emu, Home, wait_until};
 
 const LOAD: &str = "c0000000-0000-4000-8000-000000000001";
 const TRANSFORM: &str = "c0000000-0000-4000-8000-000000000002";
 
 /// Two projects whose runs stay RUNNING until cancelled.
 fn scenario() -> String {
-    let project = |id: &str, title: &str| {
-        format!(
-            r#"
-[[projects]]
-id = "{id}"
-title = "{title}"
-owner = "ops@acme.example"
-published_hours_ago = 3
-[[projects.params]]
-name = "day"
-type = "date"
-default = "2026-01-01"
-[projects.run]
-pending_secs = [0, 0]
-hangs = true
-"#
-        )
+    let hanging = |id, title| {
+        project(id, title)
+            .published(3.0)
+            .param("day", "date", "\"2026-01-01\"")
+            .hangs(0.0)
     };
-    format!(
-        "tokens = [\"{TOKEN}\"]\nseed = 3\n{}{}",
-        project(LOAD, "Load warehouse"),
-        project(TRANSFORM, "Transform orders")
-    )
+    sc::scenario()
+        .seed(3)
+        .project(hanging(LOAD, "Load warehouse"))
+        .project(hanging(TRANSFORM, "Transform orders"))
+        .toml()
 }
 
 fn config() -> String {
-    format!(
-        r#"
-[[projects]]
-id = "{LOAD}"
-alias = "load"
-params = [{{ name = "day", type = "date" }}]
-
-[[projects]]
-id = "{TRANSFORM}"
-alias = "transform"
-params = [{{ name = "day", type = "date" }}]
-"#
-    )
+    let day = Some(r#"[{ name = "day", type = "date" }]"#);
+    sc::config()
+        .project(LOAD, "load", day)
+        .project(TRANSFORM, "transform", day)
+        .toml()
 }
 
 /// The line of the screen that has the cursor mark.
@@ -100,36 +79,20 @@ fn started() -> (Emu, Home, Pty) {
 fn started_after(prepare: impl FnOnce(&Home)) -> (Emu, Home, Pty) {
     let emu = Emu::start(&scenario());
     let home = Home::with_config(&config());
-    let url = emu.base_url();
     for (alias, day) in [("transform", "2026-11-28"), ("load", "2026-11-27")] {
-        let out = home.against(&url, TOKEN, &["run", alias, "-p", &format!("day={day}")]);
-        common::Outcome::run(out).expect_code(0);
+        let day = format!("day={day}");
+        home.hexdash(&emu, &["run", alias, "-p", &day])
+            .expect_code(0);
     }
     prepare(&home);
-    let data = home.data_dir();
-    let config = home.config_dir();
-    let pty = Pty::spawn(
-        &[],
-        &[
-            ("HEX_API_URL", url.as_str()),
-            ("HEX_API_TOKEN", TOKEN),
-            ("HEXDASH_DATA_DIR", data.to_str().unwrap()),
-            ("HEXDASH_CONFIG_DIR", config.to_str().unwrap()),
-        ],
-    );
+    let pty = Pty::against(&home, &emu, &[]);
     pty.wait_for("the projects", |s| s.contains("Transform orders"));
     (emu, home, pty)
 }
 
 fn quit(mut pty: Pty) {
-    pty.send("\x03"); // ctrl-c: asks only for runs launched in this session
-    pty.wait_for("the quit question or the end", |s| {
-        s.contains("Quit hexdash?") || !s.contains("hexdash  1 Projects")
-    });
-    if pty.screen().contains("Quit hexdash?") {
-        pty.type_keys("y");
-    }
-    assert_eq!(pty.wait_exit(), 0, "screen:\n{}", pty.screen());
+    // ctrl-c: asks only for runs launched in this session
+    assert_eq!(pty.quit_with("\x03"), 0, "screen:\n{}", pty.screen());
     pty.assert_restored();
 }
 
@@ -334,10 +297,10 @@ fn g_and_capital_g_esc_and_x_y_x_y_in_a_row() {
 #[test]
 fn star_x_y_cancels_three_marked_runs_after_a_preview_and_sums_up() {
     let (emu, home, mut pty) = started();
-    let url = emu.base_url();
     for day in ["2026-11-25", "2026-11-26"] {
-        let out = home.against(&url, TOKEN, &["run", "load", "-p", &format!("day={day}")]);
-        common::Outcome::run(out).expect_code(0);
+        let day = format!("day={day}");
+        home.hexdash(&emu, &["run", "load", "-p", &day])
+            .expect_code(0);
     }
     pty.type_keys("2");
     pty.wait_for("four runs RUNNING", |s| s.matches("RUNNING").count() >= 4);

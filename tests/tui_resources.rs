@@ -10,22 +10,19 @@
 //! The process is `hexdash` in a pseudo-terminal against an in-process emulator; CPU and memory
 //! come from /proc. Nothing here asserts a time: the figures are printed.
 
-#[path = "common/pty.rs"]
-mod pty;
+mod common;
 
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hexdash::emulator::{EmulatorOptions, RunningEmulator, Scenario, start};
+use common::pty::Pty;
+use common::{Emu, Home};
 use hexdash::hex::types::RunProjectRequest;
-use hexdash::hex::{Client, ClientSettings, RunStatus};
+use hexdash::hex::{Client, RunStatus};
 use hexdash::journal::{Envelope, Event, LaunchIntent, LaunchOptions, Origin, StatusChange};
 use jiff::{SignedDuration, Timestamp};
-use pty::Pty;
-use secrecy::SecretString;
-use url::Url;
 
 /// The demo workspace's project that runs until cancelled.
 const HANGS: &str = "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0006";
@@ -33,53 +30,21 @@ const DONE: &str = "5b0c7c1e-1d6a-4d3e-9f10-0a1e7e7a0001";
 /// Linux's USER_HZ, the unit of utime/stime in /proc/PID/stat.
 const TICKS_PER_SEC: f64 = 100.0;
 
-struct Emu {
-    rt: tokio::runtime::Runtime,
-    emu: RunningEmulator,
-    token: String,
-}
-
-impl Emu {
-    fn start() -> Emu {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let scenario = Scenario::demo().unwrap();
-        let token = scenario.tokens().first().cloned().unwrap();
-        let emu = rt
-            .block_on(start(
-                "127.0.0.1:0".parse().unwrap(),
-                EmulatorOptions::new(scenario),
-            ))
-            .unwrap();
-        Emu { rt, emu, token }
-    }
-
-    /// Starts `n` runs that never end, as another client would.
-    fn hanging_runs(&self, n: usize) -> Vec<String> {
-        let settings = ClientSettings::new(
-            Url::parse(&self.emu.base_url()).unwrap(),
-            SecretString::from(self.token.clone()),
-        );
-        let client = Client::new(settings).unwrap();
-        let body = RunProjectRequest {
-            input_params: Some([("warehouse_code".to_string(), "STO-1".into())].into()),
-            ..RunProjectRequest::default()
-        };
-        (0..n)
-            .map(|_| {
-                self.rt
-                    .block_on(client.run_project(HANGS, &body))
-                    .unwrap()
-                    .run_id
-            })
-            .collect()
-    }
-
-    fn env(&self) -> Vec<(String, String)> {
-        vec![
-            ("HEX_API_URL".into(), self.emu.base_url()),
-            ("HEX_API_TOKEN".into(), self.token.clone()),
-        ]
-    }
+/// Starts `n` runs of the demo's hanging project that never end, as another client would.
+fn hanging_runs(emu: &Emu, n: usize) -> Vec<String> {
+    let client = Client::new(common::settings(&emu.base_url())).unwrap();
+    let body = RunProjectRequest {
+        input_params: Some([("warehouse_code".to_string(), "STO-1".into())].into()),
+        ..RunProjectRequest::default()
+    };
+    (0..n)
+        .map(|_| {
+            emu.runtime()
+                .block_on(client.run_project(HANGS, &body))
+                .unwrap()
+                .run_id
+        })
+        .collect()
 }
 
 /// A journal of `ended` completed runs, then `active` runs launched and not yet ended.
@@ -181,28 +146,21 @@ fn cpu_secs(pid: u32) -> f64 {
     ticks / TICKS_PER_SEC
 }
 
-fn dashboard(emu: &Emu, home: tempfile::TempDir) -> Pty {
-    let env = emu.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    Pty::spawn_in(&[], &env, home)
-}
-
 /// Imports the old-format journal written above into the store, as the first start after an
 /// upgrade would, so the figures are those of every later start.
-fn import(home: &Path) {
-    let store = home.join("data").join(hexdash::journal::FILE_NAME);
-    hexdash::journal::Journal::open(store).unwrap();
+fn import(home: &Home) {
+    hexdash::journal::Journal::open(home.store_file()).unwrap();
 }
 
 #[test]
 #[ignore = "resource figures for BENCHMARKS.md; run in release with --nocapture"]
 fn startup_to_first_frame_with_100k_journal_events() {
-    let emu = Emu::start();
-    let home = tempfile::tempdir().unwrap();
-    let events = write_journal(&home.path().join("data/journal.jsonl"), 25_000, &[]);
-    import(home.path());
+    let emu = Emu::demo(|_| {});
+    let home = Home::new();
+    let events = write_journal(&home.data_dir().join("journal.jsonl"), 25_000, &[]);
+    import(&home);
     let started = Instant::now();
-    let mut pty = dashboard(&emu, home);
+    let mut pty = Pty::against(&home, &emu, &[]);
     pty.wait_for("the first frame", |s| {
         s.contains("Projects") && s.contains("Runs")
     });
@@ -221,24 +179,20 @@ fn startup_to_first_frame_with_100k_journal_events() {
 #[test]
 #[ignore = "resource figures for BENCHMARKS.md; takes 70 s; run in release with --nocapture"]
 fn idle_cpu_with_10_active_runs_and_memory_with_10k_runs() {
-    let emu = Emu::start();
-    let active = emu.hanging_runs(10);
-    let home = tempfile::tempdir().unwrap();
+    let emu = Emu::demo(|_| {});
+    let active = hanging_runs(&emu, 10);
+    let home = Home::new();
     let ended = std::env::var("HEXDASH_BENCH_ENDED").map_or(9_990, |v| v.parse().unwrap());
-    write_journal(&home.path().join("data/journal.jsonl"), ended, &active);
-    import(home.path());
+    write_journal(&home.data_dir().join("journal.jsonl"), ended, &active);
+    import(&home);
     // `HEXDASH_BENCH_KEEP=DIR` leaves a copy of the store there, for a heap profile of
     // `hexdash demo --data-dir DIR` (the runs launched in this test's emulator show as lost).
     if let Some(keep) = std::env::var_os("HEXDASH_BENCH_KEEP") {
         let store = hexdash::journal::FILE_NAME;
         fs::create_dir_all(&keep).unwrap();
-        fs::copy(
-            home.path().join("data").join(store),
-            Path::new(&keep).join(store),
-        )
-        .unwrap();
+        fs::copy(home.store_file(), Path::new(&keep).join(store)).unwrap();
     }
-    let mut pty = dashboard(&emu, home);
+    let mut pty = Pty::against(&home, &emu, &[]);
     pty.wait_for("the dashboard", |s| s.contains("Projects"));
     pty.send("2");
     pty.wait_for("10 active runs", |s| s.contains("10 active"));

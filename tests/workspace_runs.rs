@@ -9,7 +9,8 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Emu, Home, Outcome, TOKEN};
+use common::scenario::{self as sc, project};
+use common::{Emu, Home, TOKEN};
 use serde_json::Value;
 
 const ETL: &str = "eeeeeeee-0000-4000-8000-000000000001";
@@ -19,57 +20,22 @@ const DRAFT: &str = "eeeeeeee-0000-4000-8000-000000000004";
 const QUICK: &str = "eeeeeeee-0000-4000-8000-000000000005";
 
 fn scenario() -> String {
-    format!(
-        r#"
-tokens = ["{TOKEN}"]
-
-[[projects]]
-id = "{ETL}"
-title = "Nightly ETL"
-owner = "data@acme.example"
-published_hours_ago = 3
-[projects.run]
-pending_secs = [0, 0]
-hangs = true
-[projects.history]
-count = 3
-every_hours = 24
-trigger = "SCHEDULED"
-
-[[projects]]
-id = "{STUCK}"
-title = "Stuck Job"
-owner = "data@acme.example"
-published_hours_ago = 3
-[projects.run]
-pending_secs = [0, 0]
-hangs = true
-
-[[projects]]
-id = "{QUIET}"
-title = "Quiet One"
-owner = "data@acme.example"
-published_hours_ago = 3
-
-[[projects]]
-id = "{DRAFT}"
-title = "Draft"
-owner = "data@acme.example"
-
-[[projects]]
-id = "{QUICK}"
-title = "Quick One"
-owner = "data@acme.example"
-published_hours_ago = 3
-[projects.run]
-pending_secs = [0, 0]
-duration_secs = [8, 8]
-"#
-    )
+    let ours = |id, title| project(id, title).owner("data@acme.example").published(3.0);
+    sc::scenario()
+        .project(
+            ours(ETL, "Nightly ETL")
+                .hangs(0.0)
+                .history(3, 24.0, "SCHEDULED"),
+        )
+        .project(ours(STUCK, "Stuck Job").hangs(0.0))
+        .project(ours(QUIET, "Quiet One"))
+        .project(ours(DRAFT, "Draft").draft())
+        .project(ours(QUICK, "Quick One").runs([0.0, 0.0], [8.0, 8.0]))
+        .toml()
 }
 
 fn config() -> String {
-    format!("[[projects]]\nid = \"{ETL}\"\nalias = \"etl\"\n")
+    sc::config().project(ETL, "etl", None).toml()
 }
 
 /// Starts a run as someone other than hexdash would.
@@ -82,10 +48,6 @@ fn start_elsewhere(emu: &Emu, project: &str, trigger: &str) -> String {
     run.run_id
 }
 
-fn hexdash(emu: &Emu, home: &Home, args: &[&str]) -> Outcome {
-    Outcome::run(home.against(&emu.base_url(), TOKEN, args))
-}
-
 #[test]
 fn every_active_run_is_listed_with_who_started_it() {
     let emu = Emu::start(&scenario());
@@ -93,16 +55,17 @@ fn every_active_run_is_listed_with_who_started_it() {
     let scheduled = start_elsewhere(&emu, ETL, "SCHEDULED");
     let refresh = start_elsewhere(&emu, STUCK, "APP_REFRESH");
     let colleague = start_elsewhere(&emu, STUCK, "API");
-    let launched = hexdash(&emu, &home, &["run", "etl", "--json"]);
+    let launched = home.hexdash(&emu, &["run", "etl", "--json"]);
     launched.expect_code(0);
     let mine = launched.json()["runId"].as_str().unwrap().to_string();
     // An ended run is not active: started elsewhere and cancelled.
     let ended = start_elsewhere(&emu, ETL, "API");
-    hexdash(&emu, &home, &["cancel", "etl", &ended]).expect_code(0);
+    home.hexdash(&emu, &["cancel", "etl", &ended])
+        .expect_code(0);
     let ctl = emu.emu.control();
     let before = ctl.requests().len();
 
-    let out = hexdash(&emu, &home, &["runs", "--json"]);
+    let out = home.hexdash(&emu, &["runs", "--json"]);
     out.expect_code(0);
     let found = out.json();
     let found = found.as_array().unwrap();
@@ -139,7 +102,7 @@ fn every_active_run_is_listed_with_who_started_it() {
     assert!(!asked.iter().any(|p| p.contains(DRAFT)), "{asked:#?}");
 
     // The table: the same runs, oldest first, with the project titles.
-    let out = hexdash(&emu, &home, &["runs"]);
+    let out = home.hexdash(&emu, &["runs"]);
     out.expect_code(0);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert!(lines[0].contains("STARTED BY"), "{}", out.stdout);
@@ -152,14 +115,14 @@ fn every_active_run_is_listed_with_who_started_it() {
     assert!(out.stdout.contains("Stuck Job"), "{}", out.stdout);
 
     // Narrowed by trigger or status.
-    let out = hexdash(&emu, &home, &["runs", "--trigger", "scheduled", "--json"]);
+    let out = home.hexdash(&emu, &["runs", "--trigger", "scheduled", "--json"]);
     out.expect_code(0);
     let only = out.json();
     assert_eq!(only.as_array().unwrap().len(), 1, "{only:#?}");
     assert_eq!(only[0]["run"]["runId"], scheduled.as_str());
     // KILLED: the one cancelled above, and the hanging project's seeded history (Hex's users
     // cancelled those).
-    let out = hexdash(&emu, &home, &["runs", "--status", "KILLED", "--json"]);
+    let out = home.hexdash(&emu, &["runs", "--status", "KILLED", "--json"]);
     out.expect_code(0);
     let killed = out.json();
     let killed = killed.as_array().unwrap();
@@ -172,13 +135,13 @@ fn every_active_run_is_listed_with_who_started_it() {
         "{killed:#?}"
     );
     assert_eq!(killed.len(), 1 + 3, "{killed:#?}");
-    let out = hexdash(&emu, &home, &["runs", "--trigger", "CRON"]);
+    let out = home.hexdash(&emu, &["runs", "--trigger", "CRON"]);
     out.expect_code(4);
     assert!(out.stderr.contains("SCHEDULED"), "{}", out.stderr);
 
     // Nothing here has run long: no project has completed history to judge by (the hanging
     // project's past runs were killed), so nothing is called overdue, and the JSON says none.
-    let out = hexdash(&emu, &home, &["runs", "--overdue"]);
+    let out = home.hexdash(&emu, &["runs", "--overdue"]);
     out.expect_code(0);
     assert!(
         out.stdout
@@ -190,7 +153,7 @@ fn every_active_run_is_listed_with_who_started_it() {
         found.iter().all(|f| f.get("overdue").is_none()),
         "{found:#?}"
     );
-    let out = hexdash(&emu, &home, &["runs", "etl", "--overdue"]);
+    let out = home.hexdash(&emu, &["runs", "etl", "--overdue"]);
     out.expect_code(4);
     assert!(out.stderr.contains("leave out PROJECT"), "{}", out.stderr);
 }
@@ -200,11 +163,11 @@ fn a_projects_runs_include_every_trigger_and_who_started_them() {
     let emu = Emu::start(&scenario());
     let home = Home::with_config(&config());
     let scheduled = start_elsewhere(&emu, ETL, "SCHEDULED");
-    let launched = hexdash(&emu, &home, &["run", "etl", "--json"]);
+    let launched = home.hexdash(&emu, &["run", "etl", "--json"]);
     launched.expect_code(0);
     let mine = launched.json()["runId"].as_str().unwrap().to_string();
 
-    let out = hexdash(&emu, &home, &["runs", "etl"]);
+    let out = home.hexdash(&emu, &["runs", "etl"]);
     out.expect_code(0);
     let line = |id: &str| {
         out.stdout
@@ -222,7 +185,7 @@ fn a_projects_runs_include_every_trigger_and_who_started_them() {
     // The seeded scheduled history is there too: 3 past runs, plus the 2 above.
     assert_eq!(out.stdout.lines().count(), 1 + 5, "{}", out.stdout);
 
-    let out = hexdash(&emu, &home, &["runs", "etl", "--trigger", "API", "--json"]);
+    let out = home.hexdash(&emu, &["runs", "etl", "--trigger", "API", "--json"]);
     out.expect_code(0);
     let api = out.json();
     assert_eq!(api.as_array().unwrap().len(), 1, "{api:#?}");
@@ -233,7 +196,7 @@ fn a_projects_runs_include_every_trigger_and_who_started_them() {
 fn an_empty_workspace_says_so_and_a_project_that_cannot_be_asked_fails_the_command() {
     let emu = Emu::start(&scenario());
     let home = Home::with_config(&config());
-    let out = hexdash(&emu, &home, &["runs"]);
+    let out = home.hexdash(&emu, &["runs"]);
     out.expect_code(0);
     assert!(
         out.stdout
@@ -252,7 +215,7 @@ fn an_empty_workspace_says_so_and_a_project_that_cannot_be_asked_fails_the_comma
             .unwrap(),
         )
         .unwrap();
-    let out = hexdash(&emu, &home, &["runs"]);
+    let out = home.hexdash(&emu, &["runs"]);
     out.expect_code(5);
     assert!(out.stderr.contains("\"Stuck Job\""), "{}", out.stderr);
     assert!(
@@ -268,7 +231,7 @@ fn watching_a_project_follows_its_scheduled_runs() {
     let emu = Emu::start(&scenario());
     let home = Home::with_config(&config());
     let scheduled = start_elsewhere(&emu, QUICK, "SCHEDULED");
-    let out = hexdash(&emu, &home, &["watch", QUICK, "--json"]);
+    let out = home.hexdash(&emu, &["watch", QUICK, "--json"]);
     out.expect_code(0);
     let lines: Vec<Value> = out
         .stdout

@@ -6,10 +6,14 @@
 //! says KILLED. Projects the config ignores are never listed.
 
 mod common;
-#[path = "common/pty.rs"]
-mod pty;
 
+use common::pty::Pty;
+use common::scenario::{self as sc, project};
 use common::{Emu, Home, TOKEN};
+
+/// Every minute, at the emulator's speed.
+const EVERY_MINUTE: &str = "[[projects.schedules]]\ncadence = \"CUSTOM\"\nenabled = true\n\
+                            custom = { cron = \"* * * * *\", timezone = \"UTC\" }";
 
 const STUCK: &str = "ffffffff-0000-4000-8000-000000000001";
 const QUICK: &str = "ffffffff-0000-4000-8000-000000000002";
@@ -18,25 +22,19 @@ const IGNORED: &str = "ffffffff-0000-4000-8000-000000000004";
 const BLINK: &str = "ffffffff-0000-4000-8000-000000000005";
 
 fn scenario() -> String {
-    let project = |id: &str, title: &str, run: &str| {
-        format!(
-            "[[projects]]\nid = \"{id}\"\ntitle = \"{title}\"\nowner = \"data@acme.example\"\n\
-             published_hours_ago = 3\n[projects.run]\npending_secs = [0, 0]\n{run}\n"
-        )
-    };
-    format!(
-        "tokens = [\"{TOKEN}\"]\n{}{}{}{}{}",
-        project(STUCK, "Stuck Job", "hangs = true"),
-        project(QUICK, "Quick One", "duration_secs = [25, 25]"),
+    let ours = |id, title| project(id, title).owner("data@acme.example").published(3.0);
+    sc::scenario()
+        .project(ours(STUCK, "Stuck Job").hangs(0.0))
+        .project(ours(QUICK, "Quick One").runs([0.0, 0.0], [25.0, 25.0]))
         // Its history (hours old, API runs) is Hex's, not runs found between two listings.
-        project(
-            REPORT,
-            "Board Report",
-            "hangs = true\n[projects.history]\ncount = 3\nevery_hours = 1\ntrigger = \"API\"",
-        ),
-        project(IGNORED, "Sandbox", "hangs = true"),
-        project(BLINK, "Blink", "duration_secs = [1, 1]"),
-    )
+        .project(
+            ours(REPORT, "Board Report")
+                .hangs(0.0)
+                .history(3, 1.0, "API"),
+        )
+        .project(ours(IGNORED, "Sandbox").hangs(0.0))
+        .project(ours(BLINK, "Blink").runs([0.0, 0.0], [1.0, 1.0]))
+        .toml()
 }
 
 /// Followed projects are listed every 15 s, so the test does not wait for the slow round.
@@ -45,39 +43,11 @@ fn config() -> String {
         .to_string()
 }
 
-/// The dashboard against `emu`, on `home`'s data, config and budget ledger.
-fn dashboard(home: &Home, emu: &Emu) -> pty::Pty {
-    let data = home.data_dir().display().to_string();
-    let conf = home.config_dir().display().to_string();
-    let ledger = home.ledger_dir().display().to_string();
-    let url = emu.base_url();
-    let env = [
-        ("HEXDASH_LEDGER_DIR", ledger.as_str()),
-        ("HEXDASH_DATA_DIR", data.as_str()),
-        ("HEXDASH_CONFIG_DIR", conf.as_str()),
-        ("HEX_API_URL", url.as_str()),
-        ("HEX_API_TOKEN", TOKEN),
-    ];
-    pty::Pty::spawn(&[], &env)
-}
-
-/// `q`, and `y` if asked (a run launched here is still active); the exit code.
-fn quit(ui: &mut pty::Pty) -> u32 {
-    ui.type_keys("q");
-    ui.wait_for("the quit question or the end", |s| {
-        s.contains("Quit hexdash?") || !s.contains("1 Projects")
-    });
-    if ui.screen().contains("Quit hexdash?") {
-        ui.type_keys("y");
-    }
-    ui.wait_exit()
-}
-
 #[test]
 fn runs_started_elsewhere_show_on_the_dashboard_and_a_hanging_one_is_cancelled_there() {
     let emu = Emu::start(&scenario());
     let home = Home::with_config(&config());
-    let mut ui = dashboard(&home, &emu);
+    let mut ui = Pty::against(&home, &emu, &[]);
     ui.wait_for("the first sweep of the workspace", |s| {
         s.contains("Stuck Job") && s.contains("workspace swept")
     });
@@ -132,7 +102,7 @@ fn runs_started_elsewhere_show_on_the_dashboard_and_a_hanging_one_is_cancelled_t
         Some("KILLED".to_string())
     );
 
-    let code = quit(&mut ui);
+    let code = ui.quit_with("q");
     assert_eq!(code, 0, "{}", ui.screen());
     ui.assert_restored();
 
@@ -193,12 +163,15 @@ fn runs_started_elsewhere_show_on_the_dashboard_and_a_hanging_one_is_cancelled_t
 fn a_schedule_firing_shows_in_runs_json_and_on_the_dashboard() {
     // At 30× speed a `* * * * *` schedule fires every two real seconds; its runs hang.
     let emu = Emu::start_at_speed(
-        &format!(
-            "tokens = [\"{TOKEN}\"]\n[[projects]]\nid = \"{STUCK}\"\ntitle = \"Every Minute\"\n\
-             owner = \"data@acme.example\"\npublished_hours_ago = 3\n[projects.run]\n\
-             pending_secs = [0, 0]\nhangs = true\n[[projects.schedules]]\ncadence = \"CUSTOM\"\n\
-             enabled = true\ncustom = {{ cron = \"* * * * *\", timezone = \"UTC\" }}\n"
-        ),
+        &sc::scenario()
+            .project(
+                project(STUCK, "Every Minute")
+                    .owner("data@acme.example")
+                    .published(3.0)
+                    .hangs(0.0)
+                    .table(EVERY_MINUTE),
+            )
+            .toml(),
         30.0,
     );
     let home = Home::new();
@@ -207,7 +180,7 @@ fn a_schedule_firing_shows_in_runs_json_and_on_the_dashboard() {
         std::time::Duration::from_secs(30),
         || !emu.runs().is_empty(),
     );
-    let out = common::Outcome::run(home.against(&emu.base_url(), TOKEN, &["runs", "--json"]));
+    let out = home.hexdash(&emu, &["runs", "--json"]);
     out.expect_code(0);
     let listed = out.json();
     let listed = listed.as_array().unwrap();
@@ -219,14 +192,14 @@ fn a_schedule_firing_shows_in_runs_json_and_on_the_dashboard() {
         "{listed:#?}"
     );
 
-    let mut ui = dashboard(&home, &emu);
+    let mut ui = Pty::against(&home, &emu, &[]);
     ui.wait_for("the projects", |s| s.contains("Every Minute"));
     ui.type_keys("2");
     ui.wait_for("the scheduled runs", |s| {
         s.lines()
             .any(|l| l.contains("Every Minute") && l.contains("RUNNING") && l.contains("schedule"))
     });
-    let code = quit(&mut ui);
+    let code = ui.quit_with("q");
     assert_eq!(code, 0, "{}", ui.screen());
     ui.assert_restored();
 }
@@ -243,36 +216,38 @@ fn discovery_figures_against_the_emulator() {
     use std::collections::HashMap;
     use std::time::{Duration, Instant};
 
-    let mut scenario = format!("tokens = [\"{TOKEN}\"]\n");
     let ids = |prefix: u32, n: u32| -> Vec<String> {
         (0..n)
             .map(|i| format!("abababab-0000-4000-8000-{:06}{i:06}", prefix))
             .collect()
     };
     let (scheduled, active, dormant) = (ids(1, 3), ids(2, 5), ids(3, 4));
+    let theirs = |id: &str, title: &str| {
+        project(id, &format!("{title} {id}"))
+            .owner("a@b.example")
+            .published(3.0)
+    };
+    let mut scenario = sc::scenario();
     for id in &scheduled {
-        scenario.push_str(&format!(
-            "[[projects]]\nid = \"{id}\"\ntitle = \"Sched {id}\"\nowner = \"a@b.example\"\npublished_hours_ago = 3\n\
-             [projects.run]\npending_secs = [1, 3]\nduration_secs = [20, 40]\n\
-             [[projects.schedules]]\ncadence = \"CUSTOM\"\nenabled = true\n\
-             custom = {{ cron = \"* * * * *\", timezone = \"UTC\" }}\n"
-        ));
+        scenario = scenario.project(
+            theirs(id, "Sched")
+                .runs([1.0, 3.0], [20.0, 40.0])
+                .table(EVERY_MINUTE),
+        );
     }
     for id in &active {
-        scenario.push_str(&format!(
-            "[[projects]]\nid = \"{id}\"\ntitle = \"Busy {id}\"\nowner = \"a@b.example\"\npublished_hours_ago = 3\n\
-             [projects.run]\npending_secs = [1, 3]\nduration_secs = [30, 90]\n\
-             [projects.history]\ncount = 3\nevery_hours = 1\ntrigger = \"API\"\n"
-        ));
+        scenario = scenario.project(
+            theirs(id, "Busy")
+                .runs([1.0, 3.0], [30.0, 90.0])
+                .history(3, 1.0, "API"),
+        );
     }
     for id in &dormant {
-        scenario.push_str(&format!(
-            "[[projects]]\nid = \"{id}\"\ntitle = \"Quiet {id}\"\nowner = \"a@b.example\"\npublished_hours_ago = 3\n"
-        ));
+        scenario = scenario.project(theirs(id, "Quiet"));
     }
-    let emu = Emu::start(&scenario);
+    let emu = Emu::start(&scenario.toml());
     let home = Home::new();
-    let mut ui = dashboard(&home, &emu);
+    let mut ui = Pty::against(&home, &emu, &[]);
     ui.wait_for("the dashboard", |s| s.contains("workspace"));
     // On the Runs screen the project of the run under the cursor is listed as a focus.
     ui.type_keys("2");
@@ -287,7 +262,7 @@ fn discovery_figures_against_the_emulator() {
         std::thread::sleep(Duration::from_secs(15));
     }
     std::thread::sleep(Duration::from_secs(60));
-    quit(&mut ui);
+    ui.quit_with("q");
 
     let events = home.events_json();
     let mut seen: HashMap<String, Timestamp> = HashMap::new();

@@ -80,20 +80,18 @@ impl RunView {
 }
 
 impl RunView {
-    /// A run as Hex listed it, for one no hexdash launched or recorded (a project's history
-    /// from Hex): its origin is Hex's trigger, its parameters unknown.
-    pub fn listed(run: &RunStatusResponse, observed_at: Timestamp) -> RunView {
-        let first_seen = run.start_time.or(run.end_time).unwrap_or(observed_at);
-        let mut view = RunView {
-            key: RunKey::new(&run.project_id, &run.run_id),
+    /// A run of which nothing is known yet but its key and when hexdash first heard of it.
+    pub fn new(key: RunKey, first_seen: Timestamp) -> RunView {
+        RunView {
+            key,
             project_title: None,
             launch_id: None,
-            origin: Some(Origin::found(run.run_trigger.as_deref(), None)),
+            origin: None,
             launched_by: None,
             params: None,
             options: None,
             run_url: None,
-            trace_id: run.trace_id.clone(),
+            trace_id: None,
             project_version: None,
             status: None,
             start_time: None,
@@ -106,6 +104,17 @@ impl RunView {
             timeline: Vec::new(),
             timed_out: false,
             adopted: false,
+        }
+    }
+
+    /// A run as Hex listed it, for one no hexdash launched or recorded (a project's history
+    /// from Hex): its origin is Hex's trigger, its parameters unknown.
+    pub fn listed(run: &RunStatusResponse, observed_at: Timestamp) -> RunView {
+        let first_seen = run.start_time.or(run.end_time).unwrap_or(observed_at);
+        let mut view = RunView {
+            origin: Some(Origin::found(run.run_trigger.as_deref(), None)),
+            trace_id: run.trace_id.clone(),
+            ..RunView::new(RunKey::new(&run.project_id, &run.run_id), first_seen)
         };
         view.absorb(run, observed_at);
         view

@@ -22,6 +22,8 @@ pub mod commands;
 pub mod cursor;
 pub mod dashboard;
 pub mod effects;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod form;
 pub mod frames;
 pub mod keymap;

@@ -1,21 +1,49 @@
 //! The shared integration-test harness: an emulator served in-process on its own runtime, a
 //! scratch home with a config and a data dir, the `hexdash` binary pointed at both, and waiting
-//! for a state instead of sleeping. New integration tests start here (`mod common;`); scripted
-//! hostile servers live in `common/hostile.rs`, the pseudo-terminal in `common/pty.rs`.
+//! for a state instead of sleeping. New integration tests start here (`mod common;`): the
+//! scenario and config TOML are built in `common/scenario.rs`, a finished process is an
+//! `Outcome` (`common/outcome.rs`), scripted hostile servers live in `common/hostile.rs`, the
+//! pseudo-terminal in `common/pty.rs`, the crash tests' seeded plans in `common/seeded.rs` and
+//! the valid/invalid fixture files in `common/fixtures.rs`. A test that needs something of its
+//! own (another way to start a process, a file it must write) adds it here rather than keeping
+//! a second harness.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use hexdash::clock::SharedClock;
 use hexdash::emulator::{EmulatorOptions, RunRecord, RunningEmulator, Scenario, start};
 
+pub mod fixtures;
 pub mod hostile;
+pub mod outcome;
+pub mod pty;
+pub mod scenario;
+pub mod seeded;
+
+pub use outcome::Outcome;
 
 /// The token the harness's scenarios accept. A canary: tests grep output and files for it.
 pub const TOKEN: &str = "hxtp_SECRET_harness_canary_789";
+
+/// What the test's own environment must not pass on to a hexdash it starts: where and as whom
+/// to reach Hex, which config and profile to use, its log level, and the test hooks compiled into
+/// debug builds. A test sets what it wants after these are removed.
+pub const SCRUBBED: [&str; 9] = [
+    "HEX_API_URL",
+    "HEX_API_TOKEN",
+    "HEXDASH_PROFILE",
+    "HEXDASH_CONFIG",
+    "HEXDASH_LOG",
+    "HEXDASH_TEST_PANIC_AT",
+    "HEXDASH_TEST_PANIC_AFTER_MS",
+    "HEXDASH_TEST_PAUSE_AT",
+    "HEXDASH_TEST_PAUSE_MS",
+];
 
 /// A scratch home: `config/` (with `config.toml` when given) and `data/`, removed on drop.
 pub struct Home {
@@ -73,10 +101,35 @@ impl Home {
         std::fs::write(self.config_dir().join("config.toml"), config_toml).unwrap();
     }
 
-    /// `hexdash ARGS` with this home and no API URL or token from the environment of the test.
+    /// Writes the pipeline definition `config/pipelines/NAME`; its path.
+    pub fn write_pipeline(&self, name: &str, text: &str) -> PathBuf {
+        let dir = self.config_dir().join("pipelines");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// The demo's config and its example pipelines, as `hexdash demo` would have them.
+    pub fn with_demo_config() -> Home {
+        let home = Home::new();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::copy(
+            root.join("assets/demo-config.toml"),
+            home.config_dir().join("config.toml"),
+        )
+        .unwrap();
+        for name in ["daily-etl.toml", "fan-out.toml"] {
+            let text = std::fs::read_to_string(root.join("assets/pipelines").join(name)).unwrap();
+            home.write_pipeline(name, &text);
+        }
+        home
+    }
+
+    /// `hexdash ARGS` with this home and nothing of [`SCRUBBED`] from the test's environment.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::from_std(self.std_command(args));
-        cmd.timeout(Duration::from_secs(90));
+        cmd.timeout(Duration::from_secs(120));
         cmd
     }
 
@@ -88,14 +141,28 @@ impl Home {
             .env("HEXDASH_CONFIG_DIR", self.config_dir())
             .env("HEXDASH_DATA_DIR", self.data_dir())
             .env("HEXDASH_LEDGER_DIR", self.ledger_dir())
-            .env("RUST_BACKTRACE", "0")
-            .env_remove("HEX_API_URL")
-            .env_remove("HEX_API_TOKEN")
-            .env_remove("HEXDASH_PROFILE")
-            .env_remove("HEXDASH_CONFIG")
-            .env_remove("HEXDASH_LOG")
-            .env_remove("HEXDASH_TEST_PANIC_AT");
+            .env("RUST_BACKTRACE", "0");
+        for var in SCRUBBED {
+            cmd.env_remove(var);
+        }
         cmd
+    }
+
+    /// [`Home::std_command`] against `emu` with the harness token, its input closed and its
+    /// output piped: a process to spawn and watch.
+    pub fn spawn_against(&self, emu: &Emu, args: &[&str]) -> std::process::Command {
+        let mut cmd = self.std_command(args);
+        cmd.env("HEX_API_URL", emu.base_url())
+            .env("HEX_API_TOKEN", TOKEN)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    /// [`Home::spawn_against`], spawned.
+    pub fn spawn(&self, emu: &Emu, args: &[&str]) -> Child {
+        self.spawn_against(emu, args).spawn().unwrap()
     }
 
     /// `hexdash ARGS` against the server at `base_url` with `token`.
@@ -103,6 +170,24 @@ impl Home {
         let mut cmd = self.command(args);
         cmd.env("HEX_API_URL", base_url).env("HEX_API_TOKEN", token);
         cmd
+    }
+
+    /// Runs `hexdash ARGS` against `emu` with the harness token.
+    pub fn hexdash(&self, emu: &Emu, args: &[&str]) -> Outcome {
+        Outcome::run(self.against(&emu.base_url(), TOKEN, args))
+    }
+
+    /// The environment that points a hexdash at this home and at `emu` with the harness token,
+    /// for a process the harness does not build (the pseudo-terminal's).
+    pub fn env_against(&self, emu: &Emu) -> Vec<(String, String)> {
+        let path = |p: PathBuf| p.display().to_string();
+        vec![
+            ("HEX_API_URL".into(), emu.base_url()),
+            ("HEX_API_TOKEN".into(), TOKEN.into()),
+            ("HEXDASH_CONFIG_DIR".into(), path(self.config_dir())),
+            ("HEXDASH_DATA_DIR".into(), path(self.data_dir())),
+            ("HEXDASH_LEDGER_DIR".into(), path(self.ledger_dir())),
+        ]
     }
 
     /// Runs `hexdash ARGS` offline (no API URL; the harness token so token checks pass).
@@ -123,8 +208,7 @@ impl Default for Home {
 pub struct Emu {
     pub emu: RunningEmulator,
     /// What it was started with, to start it again on the same address (an outage).
-    scenario: String,
-    speed: f64,
+    options: EmulatorOptions,
     // Declared last: dropped after the emulator, which needs the runtime to shut down.
     rt: tokio::runtime::Runtime,
 }
@@ -136,46 +220,39 @@ impl Emu {
 
     /// An emulator whose runs and schedules go `speed` times as fast as the clock.
     pub fn start_at_speed(scenario_toml: &str, speed: f64) -> Emu {
-        let rt = tokio::runtime::Runtime::new().unwrap();
         let scenario = Scenario::from_toml_str(scenario_toml, "harness.toml").unwrap();
-        let options = EmulatorOptions {
+        Emu::with_options(EmulatorOptions {
             speed,
             ..EmulatorOptions::new(scenario)
-        };
+        })
+    }
+
+    /// The demo workspace, changed by `tweak`, accepting the harness token too.
+    pub fn demo(tweak: impl FnOnce(&mut Scenario)) -> Emu {
+        let mut scenario = Scenario::demo().unwrap();
+        tweak(&mut scenario);
+        let mut options = EmulatorOptions::new(scenario);
+        options.extra_tokens.push(TOKEN.into());
+        Emu::with_options(options)
+    }
+
+    pub fn with_options(options: EmulatorOptions) -> Emu {
+        let rt = tokio::runtime::Runtime::new().unwrap();
         let emu = rt
-            .block_on(start("127.0.0.1:0".parse().unwrap(), options))
+            .block_on(start("127.0.0.1:0".parse().unwrap(), options.clone()))
             .unwrap();
-        Emu {
-            emu,
-            scenario: scenario_toml.to_string(),
-            speed,
-            rt,
-        }
+        Emu { emu, options, rt }
     }
 
     /// An outage: the emulator stops (connections refused), `meanwhile` runs, and a fresh one
     /// (the scenario's state anew) starts on the same address.
     pub fn outage(self, meanwhile: impl FnOnce()) -> Emu {
         let addr = self.emu.addr();
-        let Emu {
-            emu,
-            scenario,
-            speed,
-            rt,
-        } = self;
+        let Emu { emu, options, rt } = self;
         rt.block_on(emu.shutdown());
         meanwhile();
-        let options = EmulatorOptions {
-            speed,
-            ..EmulatorOptions::new(Scenario::from_toml_str(&scenario, "harness.toml").unwrap())
-        };
-        let emu = rt.block_on(start(addr, options)).unwrap();
-        Emu {
-            emu,
-            scenario,
-            speed,
-            rt,
-        }
+        let emu = rt.block_on(start(addr, options.clone())).unwrap();
+        Emu { emu, options, rt }
     }
 
     pub fn base_url(&self) -> String {
@@ -186,58 +263,51 @@ impl Emu {
         self.emu.control().runs()
     }
 
+    /// The emulator's record of `run_id`; panics when it has none.
+    pub fn run(&self, run_id: &str) -> RunRecord {
+        self.runs()
+            .into_iter()
+            .find(|r| r.run_id == run_id)
+            .unwrap_or_else(|| panic!("the emulator has no run {run_id}"))
+    }
+
     pub fn runtime(&self) -> &tokio::runtime::Runtime {
         &self.rt
     }
 }
 
-/// A finished child process, decoded.
-#[derive(Debug)]
-pub struct Outcome {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+/// The Hex client's settings for the server at `base_url`, with the harness token.
+pub fn settings(base_url: &str) -> hexdash::hex::ClientSettings {
+    hexdash::hex::ClientSettings::new(
+        url::Url::parse(base_url).unwrap(),
+        secrecy::SecretString::from(TOKEN.to_string()),
+    )
 }
 
-impl Outcome {
-    pub fn of(o: Output) -> Outcome {
-        Outcome {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-
-    pub fn run(mut cmd: Command) -> Outcome {
-        Outcome::of(cmd.output().unwrap())
-    }
-
-    pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "unexpected exit code\n--- stdout:\n{}\n--- stderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
-    }
-
-    /// Both streams, for asserting what the user saw wherever it went.
-    pub fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
+/// An emulator serving `scenario_toml` on the caller's runtime, its time from `clock`: for an
+/// async test that drives the client, the engine or the dashboard's loop in-process.
+pub async fn serve(scenario_toml: &str, clock: SharedClock) -> RunningEmulator {
+    let scenario = Scenario::from_toml_str(scenario_toml, "harness.toml").unwrap();
+    let options = EmulatorOptions {
+        clock,
+        ..EmulatorOptions::new(scenario)
+    };
+    start("127.0.0.1:0".parse().unwrap(), options)
+        .await
+        .unwrap()
 }
 
 /// Polls `ready` until it is true or `within` passes; panics naming `what` on the timeout.
-pub fn wait_until(what: &str, within: Duration, mut ready: impl FnMut() -> bool) {
+pub fn wait_until(what: &str, within: Duration, ready: impl FnMut() -> bool) {
+    poll_until(what, within, Duration::from_millis(20), ready);
+}
+
+/// [`wait_until`], asking only `every` so often: for a `ready` that runs a hexdash itself.
+pub fn poll_until(what: &str, within: Duration, every: Duration, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
     while !ready() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(every);
     }
 }
 

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+use super::{Emu, Home, SCRUBBED};
+
 pub const ROWS: u16 = 32;
 pub const COLS: u16 = 140;
 
@@ -18,6 +20,8 @@ type Screen = Arc<(Mutex<vt100::Parser>, Condvar)>;
 
 pub struct Pty {
     parser: Screen,
+    /// Reads the child's output into the screen until the terminal closes (the child ended).
+    reader: std::thread::JoinHandle<()>,
     writer: Box<dyn Write + Send>,
     pub child: Box<dyn portable_pty::Child + Send + Sync>,
     _home: tempfile::TempDir,
@@ -46,8 +50,9 @@ impl Pty {
         cmd.env("HEXDASH_DATA_DIR", home.path().join("data"));
         cmd.env("HEXDASH_CONFIG_DIR", home.path().join("config"));
         cmd.env("HEXDASH_LEDGER_DIR", home.path().join("ledger"));
-        cmd.env_remove("HEX_API_TOKEN");
-        cmd.env_remove("HEX_API_URL");
+        for var in SCRUBBED {
+            cmd.env_remove(var);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -60,7 +65,7 @@ impl Pty {
             Condvar::new(),
         ));
         let sink = Arc::clone(&parser);
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
@@ -74,10 +79,32 @@ impl Pty {
         std::mem::forget(pair.master);
         Pty {
             parser,
+            reader,
             writer,
             child,
             _home: home,
         }
+    }
+
+    /// The dashboard (`hexdash ARGS`) on `home`'s config, data and ledger, against `emu` with the
+    /// harness token.
+    pub fn against(home: &Home, emu: &Emu, args: &[&str]) -> Pty {
+        let env = home.env_against(emu);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        Pty::spawn(args, &env)
+    }
+
+    /// Quits with `key`, says yes when asked first (a run launched here is still active), and
+    /// returns the exit code.
+    pub fn quit_with(&mut self, key: &str) -> u32 {
+        self.type_keys(key);
+        self.wait_for("the quit question or the end", |s| {
+            s.contains("Quit hexdash?") || !s.contains("1 Projects")
+        });
+        if self.screen().contains("Quit hexdash?") {
+            self.type_keys("y");
+        }
+        self.wait_exit()
     }
 
     pub fn pid(&self) -> u32 {
@@ -131,8 +158,12 @@ impl Pty {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the reader drain the last bytes (the restore sequence).
-                std::thread::sleep(Duration::from_millis(200));
+                // The last bytes (the restore sequence) are on screen once the reader has met
+                // the end of the terminal's output.
+                let drained = Instant::now() + Duration::from_secs(5);
+                while !self.reader.is_finished() && Instant::now() < drained {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 return status.exit_code();
             }
             if Instant::now() > deadline {

@@ -7,10 +7,11 @@ use indexmap::IndexMap;
 use serde_json::json;
 
 use super::update;
-use crate::engine::{RunKey, RunView};
+use crate::engine::RunKey;
 use crate::hex::RunStatus;
-use crate::journal::{CancelState, Origin};
+use crate::journal::Origin;
 use crate::pipeline::machine::PipelineStatus;
+use crate::tui::fixtures::run_view;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{Confirm, Level, Load, Model, Overlay, RunRow, Screen};
 use crate::tui::msg::{Effect, Msg};
@@ -299,29 +300,13 @@ fn enter_on_a_step_opens_its_runs_detail_when_the_dashboard_has_it() {
     assert_eq!(m.screen, Screen::PipelineRun);
     assert!(message(&m).1.contains("hexdash status bb000003-t"));
     let key_ = RunKey::new("p-transform", "bb000003-t");
-    let view = RunView {
-        key: key_.clone(),
-        project_title: Some("ETL transform".into()),
-        launch_id: None,
-        origin: Some(Origin::Tui),
-        launched_by: None,
-        params: None,
-        options: None,
-        run_url: None,
-        trace_id: None,
-        project_version: None,
-        status: Some(RunStatus::Running),
-        start_time: Some(fx::now()),
-        end_time: None,
-        elapsed_ms: None,
-        observed_at: Some(fx::now()),
-        first_seen: fx::now(),
-        stale: None,
-        cancel: CancelState::None,
-        timeline: Vec::new(),
-        timed_out: false,
-        adopted: false,
-    };
+    let view = run_view("p-transform", "bb000003-t", fx::now())
+        .title("ETL transform")
+        .origin(Origin::Tui)
+        .status(Some(RunStatus::Running))
+        .started(fx::now())
+        .observed(fx::now())
+        .build();
     m.runs.rows.insert(RunRow {
         view,
         overdue: None,

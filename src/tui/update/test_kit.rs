@@ -7,11 +7,12 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::update;
-use crate::engine::{Change, RunKey, RunView, Update};
+use crate::engine::{Change, RunView, Update};
 use crate::hex::RunStatus;
 use crate::hex::params::{ParamKind, ParamSpec};
 use crate::hex::types::Project;
-use crate::journal::{CancelState, LaunchOptions, Origin};
+use crate::journal::{LaunchOptions, Origin};
+use crate::tui::fixtures::run_view;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{Load, Model, ProjectRow};
 use crate::tui::msg::{Effect, Msg};
@@ -40,29 +41,17 @@ pub fn project(id: &str, title: &str, specs: Vec<ParamSpec>) -> ProjectRow {
 }
 
 pub fn view(project: &str, run: &str, status: RunStatus, observed: i64) -> RunView {
-    RunView {
-        key: RunKey::new(project, run),
-        project_title: Some(format!("Project {project}")),
-        launch_id: Some(format!("launch-{run}")),
-        origin: Some(Origin::Tui),
-        launched_by: None,
-        params: Some(IndexMap::from([("day".to_string(), json!("2026-11-27"))])),
-        options: Some(LaunchOptions::default()),
-        run_url: Some(format!("https://app.hex.tech/x/{run}")),
-        trace_id: None,
-        project_version: None,
-        status: Some(status),
-        start_time: Some(t(0)),
-        end_time: None,
-        elapsed_ms: None,
-        observed_at: Some(t(observed)),
-        first_seen: t(0),
-        stale: None,
-        cancel: CancelState::None,
-        timeline: Vec::new(),
-        timed_out: false,
-        adopted: false,
-    }
+    run_view(project, run, t(0))
+        .title(format!("Project {project}"))
+        .launch_id(format!("launch-{run}"))
+        .origin(Origin::Tui)
+        .params(IndexMap::from([("day".to_string(), json!("2026-11-27"))]))
+        .options(LaunchOptions::default())
+        .run_url(format!("https://app.hex.tech/x/{run}"))
+        .status(Some(status))
+        .started(t(0))
+        .observed(t(observed))
+        .build()
 }
 
 pub fn date_spec() -> ParamSpec {

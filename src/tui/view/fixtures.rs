@@ -15,6 +15,7 @@ use crate::hex::types::{Project, ProjectVersion};
 use crate::hex::{BudgetSnapshot, Limits, ParamKind, ParamSpec, RunStatus, Sharing};
 use crate::journal::{CancelState, LaunchOptions, Origin};
 use crate::tui::cursor::Cursor;
+use crate::tui::fixtures::run_view;
 use crate::tui::form::Form;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{Load, Model, ProjectRow, RunRow, Screen};
@@ -191,32 +192,15 @@ pub fn run(project: usize, n: u32, status: Option<RunStatus>) -> RunView {
     let rows = project_rows();
     let p = &rows[project].project;
     let run_id = format!("{n:08x}-7b4e-4c1a-9d2e-5a6b7c8d9e0f");
-    RunView {
-        key: RunKey::new(&p.id, &run_id),
-        project_title: Some(p.title.clone()),
-        launch_id: None,
-        origin: None,
-        launched_by: None,
-        params: None,
-        options: None,
-        run_url: Some(format!(
+    run_view(&p.id, &run_id, ago(600))
+        .title(p.title.clone())
+        .run_url(format!(
             "https://app.hex.tech/acme/app/{}/run/{run_id}",
             style_short(&p.id)
-        )),
-        trace_id: None,
-        project_version: None,
-        status,
-        start_time: None,
-        end_time: None,
-        elapsed_ms: None,
-        observed_at: Some(ago(2)),
-        first_seen: ago(600),
-        stale: None,
-        cancel: CancelState::None,
-        timeline: Vec::new(),
-        timed_out: false,
-        adopted: false,
-    }
+        ))
+        .status(status)
+        .observed(ago(2))
+        .build()
 }
 
 fn style_short(id: &str) -> &str {
