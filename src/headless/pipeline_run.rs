@@ -184,13 +184,22 @@ pub async fn cancel(cli: &Cli, args: &PipelineCancelArgs) -> Result<Exit, Failur
     drive(&ctx, conductor, false).await
 }
 
-pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
+/// The config and the store's state, without a token (for `list` and `status`); the store's
+/// warnings on stderr.
+fn offline_journal(
+    cli: &Cli,
+) -> Result<(crate::config::Config, crate::journal::JournalState), Failure> {
     let (paths, config) = crate::session::offline(cli)?;
     let (journal, warnings) = crate::journal::load_state(paths.store_file())
         .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
     for w in &warnings {
         crate::errln!("hexdash: warning: journal: {w}");
     }
+    Ok((config, journal))
+}
+
+pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
+    let (config, journal) = offline_journal(cli)?;
     let projects = Projects {
         config: &config,
         workspace: None,
@@ -248,12 +257,7 @@ pub fn list(cli: &Cli, args: &PipelineListArgs) -> Result<Exit, Failure> {
 }
 
 pub fn status(cli: &Cli, args: &PipelineStatusArgs) -> Result<Exit, Failure> {
-    let (paths, config) = crate::session::offline(cli)?;
-    let (journal, warnings) = crate::journal::load_state(paths.store_file())
-        .map_err(|e| Failure::local(format!("cannot read the journal: {e}")))?;
-    for w in &warnings {
-        crate::errln!("hexdash: warning: journal: {w}");
-    }
+    let (config, journal) = offline_journal(cli)?;
     let projects = Projects {
         config: &config,
         workspace: None,
