@@ -21,7 +21,9 @@ use super::scheduler::RunKey;
 use super::shared::Shared;
 use super::state::State;
 use super::update::{LaunchNotice, Update};
-use crate::hex::types::{ProjectRunsQuery, RunProjectRequest, RunStatusResponse};
+use crate::hex::types::{
+    ProjectRunsQuery, RunProjectRequest, RunProjectResponse, RunStatusResponse,
+};
 use crate::hex::{Client, Error as HexError};
 use crate::journal::{self, Event, LaunchIntent, LaunchOptions, Launcher, Origin, PendingLaunch};
 
@@ -153,21 +155,7 @@ pub(crate) async fn launch(
         ..RunProjectRequest::default()
     };
     if request.options.dry_run {
-        // Nothing runs, so there is nothing to launch twice or to follow.
-        let answer = inner
-            .client
-            .run_project(&request.project_id, &body)
-            .await
-            .map_err(LaunchError::Hex)?;
-        return Ok(Launched {
-            key: RunKey::new(&request.project_id, &answer.run_id),
-            launch_id: String::new(),
-            run_url: answer.run_url,
-            trace_id: answer.trace_id,
-            adopted: false,
-            duplicates: Vec::new(),
-            dry_run: true,
-        });
+        return dry_run(inner, &request, &body).await;
     }
     let lock = inner.project_lock(&request.project_id);
     let _guard = lock.lock().await;
@@ -175,67 +163,15 @@ pub(crate) async fn launch(
     if request.duplicates == DuplicatePolicy::Refuse && !dups.is_empty() {
         return Err(LaunchError::Duplicate { runs: dups });
     }
-    // Intents a crashed hexdash (or an unresolved launch) left for this project come first, or
-    // their runs could be taken for ours. If they cannot be settled, nothing is sent: should
-    // our answer then be lost too, one listing would have to settle both, and it cannot tell
-    // whose run is whose. The older intent would take our run, and ours, finding nothing,
-    // would be sent again (one launch, two runs, the first journalled with the wrong
-    // parameters).
-    if let Err(list_error) = settle_project(inner, &request.project_id).await {
-        let launch_id = inner
-            .lock()
-            .book
-            .pending_launches()
-            .find(|p| p.project_id == request.project_id)
-            .map(|p| p.launch_id.clone())
-            .unwrap_or_default();
-        return Err(LaunchError::Unsettled {
-            launch_id,
-            list_error,
-        });
-    }
+    settle_earlier(inner, &request.project_id).await?;
     let mut sends = 0;
     loop {
         sends += 1;
         let launch_id = uuid::Uuid::new_v4().to_string();
-        let intent_at = {
-            let mut st = inner.lock();
-            st.record(Event::LaunchIntent(LaunchIntent {
-                launch_id: launch_id.clone(),
-                project_id: request.project_id.clone(),
-                project_title: request.project_title.clone(),
-                params: request.params.clone(),
-                options: request.options.clone(),
-                origin: request.origin.clone(),
-                profile: inner.options.profile.clone(),
-                launched_by: Some(Launcher::this_process().clone()),
-            }))?;
-            st.now_ts()
-        };
+        let intent_at = record_intent(inner, &request, &launch_id)?;
         failpoint::pause_at("after_intent").await;
         let cause = match inner.client.run_project(&request.project_id, &body).await {
-            Ok(answer) => {
-                failpoint::pause_at("after_post").await;
-                let key = RunKey::new(&request.project_id, &answer.run_id);
-                let event = Event::Launched {
-                    launch_id: launch_id.clone(),
-                    project_id: request.project_id.clone(),
-                    run_id: answer.run_id.clone(),
-                    run_url: answer.run_url.clone(),
-                    trace_id: answer.trace_id.clone(),
-                    project_version: answer.project_version.clone(),
-                };
-                follow_new(inner, &key, event, &request);
-                return Ok(Launched {
-                    key,
-                    launch_id,
-                    run_url: answer.run_url,
-                    trace_id: answer.trace_id,
-                    adopted: false,
-                    duplicates: dups,
-                    dry_run: false,
-                });
-            }
+            Ok(answer) => return Ok(created(inner, &request, launch_id, answer, dups).await),
             Err(HexError::LaunchOutcomeUnknown { cause }) => *cause,
             Err(e) => {
                 let mut st = inner.lock();
@@ -289,6 +225,103 @@ pub(crate) async fn launch(
         if sends >= MAX_SENDS {
             return Err(LaunchError::Hex(cause));
         }
+    }
+}
+
+/// A dry run: nothing runs, so there is nothing to launch twice or to follow, and nothing is
+/// journalled.
+async fn dry_run(
+    inner: &Arc<Shared>,
+    request: &LaunchRequest,
+    body: &RunProjectRequest,
+) -> Result<Launched, LaunchError> {
+    let answer = inner
+        .client
+        .run_project(&request.project_id, body)
+        .await
+        .map_err(LaunchError::Hex)?;
+    Ok(Launched {
+        key: RunKey::new(&request.project_id, &answer.run_id),
+        launch_id: String::new(),
+        run_url: answer.run_url,
+        trace_id: answer.trace_id,
+        adopted: false,
+        duplicates: Vec::new(),
+        dry_run: true,
+    })
+}
+
+/// Intents a crashed hexdash (or an unresolved launch) left for this project come first, or
+/// their runs could be taken for ours. If they cannot be settled, nothing is sent: should our
+/// answer then be lost too, one listing would have to settle both, and it cannot tell whose run
+/// is whose. The older intent would take our run, and ours, finding nothing, would be sent
+/// again (one launch, two runs, the first journalled with the wrong parameters). Call with the
+/// project's launch lock held.
+async fn settle_earlier(inner: &Arc<Shared>, project_id: &str) -> Result<(), LaunchError> {
+    if let Err(list_error) = settle_project(inner, project_id).await {
+        let launch_id = inner
+            .lock()
+            .book
+            .pending_launches()
+            .find(|p| p.project_id == project_id)
+            .map(|p| p.launch_id.clone())
+            .unwrap_or_default();
+        return Err(LaunchError::Unsettled {
+            launch_id,
+            list_error,
+        });
+    }
+    Ok(())
+}
+
+/// Journals (and syncs) the intent to send `launch_id`, before anything is sent; returns when,
+/// on the engine's clock.
+fn record_intent(
+    inner: &Arc<Shared>,
+    request: &LaunchRequest,
+    launch_id: &str,
+) -> Result<Timestamp, journal::Error> {
+    let mut st = inner.lock();
+    st.record(Event::LaunchIntent(LaunchIntent {
+        launch_id: launch_id.to_string(),
+        project_id: request.project_id.clone(),
+        project_title: request.project_title.clone(),
+        params: request.params.clone(),
+        options: request.options.clone(),
+        origin: request.origin.clone(),
+        profile: inner.options.profile.clone(),
+        launched_by: Some(Launcher::this_process().clone()),
+    }))?;
+    Ok(st.now_ts())
+}
+
+/// Hex answered 201: the run is journalled and followed.
+async fn created(
+    inner: &Arc<Shared>,
+    request: &LaunchRequest,
+    launch_id: String,
+    answer: RunProjectResponse,
+    duplicates: Vec<RunKey>,
+) -> Launched {
+    failpoint::pause_at("after_post").await;
+    let key = RunKey::new(&request.project_id, &answer.run_id);
+    let event = Event::Launched {
+        launch_id: launch_id.clone(),
+        project_id: request.project_id.clone(),
+        run_id: answer.run_id.clone(),
+        run_url: answer.run_url.clone(),
+        trace_id: answer.trace_id.clone(),
+        project_version: answer.project_version.clone(),
+    };
+    follow_new(inner, &key, event, request);
+    Launched {
+        key,
+        launch_id,
+        run_url: answer.run_url,
+        trace_id: answer.trace_id,
+        adopted: false,
+        duplicates,
+        dry_run: false,
     }
 }
 
