@@ -309,26 +309,7 @@ fn error_note(e: &str) -> Span<'static> {
 fn param_row(i: usize, f: &Field, on: bool, free: bool, room: usize) -> Row {
     let spec = &f.spec;
     if free {
-        let last_empty = f.text.is_empty();
-        let (value, caret) = text_value(&f.text, on, room, "", false);
-        return Row {
-            slot: Slot::Param(i),
-            label: if last_empty {
-                "+ add".into()
-            } else {
-                format!("param {}", i + 1)
-            },
-            value,
-            caret: Some(caret),
-            note: match &f.error {
-                Some(e) => error_note(e),
-                None if on && last_empty => {
-                    Span::styled("type name=value to add a parameter", style::dim())
-                }
-                None if on => Span::styled("name=value, e.g. region=eu", style::dim()),
-                None => Span::raw(""),
-            },
-        };
+        return free_row(i, f, on, room);
     }
     let label = if spec.required {
         format!("{} *", spec.name)
@@ -339,24 +320,8 @@ fn param_row(i: usize, f: &Field, on: bool, free: bool, room: usize) -> Row {
     let mut multiselect_hint: Option<String> = None;
     let (value, keys_hint): (Vec<Span<'static>>, &str) = match spec.kind {
         ParamKind::Text | ParamKind::Number | ParamKind::Date => {
-            let placeholder = match (spec.kind, spec.required) {
-                (ParamKind::Date, _) => "YYYY-MM-DD",
-                (_, true) => "(required)",
-                (_, false) => "(project default)",
-            };
-            let hint = match spec.kind {
-                ParamKind::Date => {
-                    "t today · y yesterday · +/- a day · b month start · e last month end"
-                }
-                ParamKind::Number => "a number",
-                _ => "text",
-            };
-            let (mut value, at) = text_value(&f.text, on, room, placeholder, spec.required);
+            let (value, at, hint) = typed_text(f, on, room);
             caret = Some(at);
-            // Kept relative: a preset saved now holds these words, not the date.
-            if let Some(rel) = f.relative {
-                value.push(Span::styled(format!("  ({rel})"), style::dim()));
-            }
             (value, hint)
         }
         ParamKind::Checkbox => (vec![check(f.checked)], "space toggles"),
@@ -381,23 +346,8 @@ fn param_row(i: usize, f: &Field, on: bool, free: bool, room: usize) -> Row {
             ),
         },
         ParamKind::Multiselect => {
-            let mut spans = Vec::new();
-            for (j, o) in spec.options.iter().enumerate() {
-                if j > 0 {
-                    spans.push(Span::raw("  "));
-                }
-                let st = if on && j == f.pointer {
-                    Style::new().add_modifier(Modifier::REVERSED)
-                } else {
-                    Style::new()
-                };
-                spans.push(check(f.chosen.contains(&j)).patch_style(st));
-                spans.push(Span::styled(format!(" {o}"), st));
-            }
-            multiselect_hint = spec
-                .options
-                .get(f.pointer)
-                .map(|o| format!("at {o} · ←/→ move · space toggles"));
+            let (spans, hint) = multiselect(f, on);
+            multiselect_hint = hint;
             (spans, "←/→ move · space toggles")
         }
     };
@@ -421,6 +371,75 @@ fn param_row(i: usize, f: &Field, on: bool, free: bool, room: usize) -> Row {
         caret,
         note,
     }
+}
+
+/// A row of a form whose config declares no parameters: `name=value` typed freely.
+fn free_row(i: usize, f: &Field, on: bool, room: usize) -> Row {
+    let last_empty = f.text.is_empty();
+    let (value, caret) = text_value(&f.text, on, room, "", false);
+    Row {
+        slot: Slot::Param(i),
+        label: if last_empty {
+            "+ add".into()
+        } else {
+            format!("param {}", i + 1)
+        },
+        value,
+        caret: Some(caret),
+        note: match &f.error {
+            Some(e) => error_note(e),
+            None if on && last_empty => {
+                Span::styled("type name=value to add a parameter", style::dim())
+            }
+            None if on => Span::styled("name=value, e.g. region=eu", style::dim()),
+            None => Span::raw(""),
+        },
+    }
+}
+
+/// A text, number or date field: its value, the cursor's column in it, and the keys it takes.
+fn typed_text(f: &Field, on: bool, room: usize) -> (Vec<Span<'static>>, usize, &'static str) {
+    let spec = &f.spec;
+    let placeholder = match (spec.kind, spec.required) {
+        (ParamKind::Date, _) => "YYYY-MM-DD",
+        (_, true) => "(required)",
+        (_, false) => "(project default)",
+    };
+    let hint = match spec.kind {
+        ParamKind::Date => "t today · y yesterday · +/- a day · b month start · e last month end",
+        ParamKind::Number => "a number",
+        _ => "text",
+    };
+    let (mut value, at) = text_value(&f.text, on, room, placeholder, spec.required);
+    // Kept relative: a preset saved now holds these words, not the date.
+    if let Some(rel) = f.relative {
+        value.push(Span::styled(format!("  ({rel})"), style::dim()));
+    }
+    (value, at, hint)
+}
+
+/// A multiselect's `[x] option` list, the pointed-at option reversed when focused; and the
+/// focused row's note, naming that option.
+fn multiselect(f: &Field, on: bool) -> (Vec<Span<'static>>, Option<String>) {
+    let spec = &f.spec;
+    let mut spans = Vec::new();
+    for (j, o) in spec.options.iter().enumerate() {
+        if j > 0 {
+            spans.push(Span::raw("  "));
+        }
+        let st = if on && j == f.pointer {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new()
+        };
+        spans.push(check(f.chosen.contains(&j)).patch_style(st));
+        spans.push(Span::styled(format!(" {o}"), st));
+    }
+    let hint = spec
+        .options
+        .get(f.pointer)
+        .map(|o| format!("at {o} · ←/→ move · space toggles"));
+    (spans, hint)
 }
 
 fn option_rows(form: &Form, focused: Slot, room: usize) -> Vec<Row> {
