@@ -318,6 +318,16 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
         .status
         .as_ref()
         .map_or_else(|| "?".to_string(), ToString::to_string);
+    announce(model, &change, &key, &status);
+    if ended {
+        effects.extend(on_ended(model, &key, &status));
+    }
+    effects.extend(refocus_after_change(model));
+    effects
+}
+
+/// Tells the operator what a cancel, a timeout or a lost run came to.
+fn announce(model: &mut Model, change: &Change, key: &RunKey, status: &str) {
     match change {
         Change::CancelConfirmed => {
             inform(
@@ -357,32 +367,35 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
         ),
         _ => {}
     }
-    if ended {
-        // A cancel dialog about this run must not fire after it ended.
-        if let Some(Overlay::Confirm(Confirm::CancelRun { key: k, .. })) = &model.overlay
-            && *k == key
-        {
-            model.overlay = None;
-            inform(
-                model,
-                Level::Warning,
-                format!(
-                    "run {} ended ({status}) before the cancel was confirmed; nothing cancelled",
-                    key.short()
-                ),
-            );
-        }
-        if model.session_runs.contains(&key) || model.pinned.contains(&key) {
-            let title = model
-                .runs
-                .rows
-                .get(&key)
-                .map(super::screens::title_of)
-                .unwrap_or_default();
-            effects.push(Effect::Notify(format!("{title}: {status}")));
-        }
+}
+
+/// A run ended: a cancel dialog about it is closed, and a run of this session or a pinned one
+/// rings.
+fn on_ended(model: &mut Model, key: &RunKey, status: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    // A cancel dialog about this run must not fire after it ended.
+    if let Some(Overlay::Confirm(Confirm::CancelRun { key: k, .. })) = &model.overlay
+        && k == key
+    {
+        model.overlay = None;
+        inform(
+            model,
+            Level::Warning,
+            format!(
+                "run {} ended ({status}) before the cancel was confirmed; nothing cancelled",
+                key.short()
+            ),
+        );
     }
-    effects.extend(refocus_after_change(model));
+    if model.session_runs.contains(key) || model.pinned.contains(key) {
+        let title = model
+            .runs
+            .rows
+            .get(key)
+            .map(super::screens::title_of)
+            .unwrap_or_default();
+        effects.push(Effect::Notify(format!("{title}: {status}")));
+    }
     effects
 }
 
