@@ -165,6 +165,28 @@ pub fn help(frame: &mut Frame, area: Rect, keys: &KeyMap) {
         "Keys",
         style::ACCENT,
     );
+    let (left, right) = columns(inner, n1, n2);
+    put(frame, left, column(first, left.width, with_names));
+    let mut lines = column(second, right.width, with_names);
+    while lines.len() < half {
+        lines.push(Line::raw(""));
+    }
+    put(frame, right, lines);
+    let footer_area = Rect {
+        y: inner.y + to_u16(half + 1),
+        height: 1,
+        ..inner
+    };
+    let footer = style::fit(&footer, usize::from(inner.width).saturating_sub(1)).into_owned();
+    frame.render_widget(
+        Line::styled(format!(" {footer}"), style::dim()),
+        footer_area,
+    );
+}
+
+/// The help's two columns side by side in `inner`, `n1` and `n2` wide; shrunk in proportion
+/// when they do not both fit.
+fn columns(inner: Rect, n1: usize, n2: usize) -> (Rect, Rect) {
     // Each column has a space on either side, which also keeps them apart.
     let gap = 0;
     let avail = usize::from(inner.width);
@@ -183,22 +205,7 @@ pub fn help(frame: &mut Frame, area: Rect, keys: &KeyMap) {
         width: inner.width.saturating_sub(to_u16(w1 + gap)),
         ..inner
     };
-    put(frame, left, column(first, left.width, with_names));
-    let mut lines = column(second, right.width, with_names);
-    while lines.len() < half {
-        lines.push(Line::raw(""));
-    }
-    put(frame, right, lines);
-    let footer_area = Rect {
-        y: inner.y + to_u16(half + 1),
-        height: 1,
-        ..inner
-    };
-    let footer = style::fit(&footer, usize::from(inner.width).saturating_sub(1)).into_owned();
-    frame.render_widget(
-        Line::styled(format!(" {footer}"), style::dim()),
-        footer_area,
-    );
+    (left, right)
 }
 
 /// ` keys   description   name`, aligned, cut to `width`.
