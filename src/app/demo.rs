@@ -65,39 +65,9 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
         .data_dir
         .clone()
         .unwrap_or_else(|| scratch.0.join("data"));
-    let mut env = MapEnv(HashMap::from([
-        ("HEX_API_URL".to_string(), running.base_url()),
-        ("HEX_API_TOKEN".to_string(), token),
-        (
-            "HEXDASH_DATA_DIR".to_string(),
-            data_dir.display().to_string(),
-        ),
-        (
-            "HEXDASH_CONFIG_DIR".to_string(),
-            scratch.0.join("config").display().to_string(),
-        ),
-    ]));
-    // A ledger dir the user chose (their runtime dir may be unusable) holds the demo's too.
-    if let Some(dir) = std::env::var_os(LEDGER_DIR_ENV) {
-        env.0.insert(
-            LEDGER_DIR_ENV.to_string(),
-            dir.to_string_lossy().into_owned(),
-        );
-    }
+    let env = demo_env(running.base_url(), token, &data_dir, &scratch.0);
     let paths = Paths::resolve(None, &env)?;
-    let pipelines = paths.pipelines_dir();
-    std::fs::create_dir_all(&pipelines)
-        .and_then(|()| {
-            DEMO_PIPELINES
-                .iter()
-                .try_for_each(|(name, text)| std::fs::write(pipelines.join(name), text))
-        })
-        .map_err(|e| {
-            Failure::usage(format!(
-                "cannot write the demo's example pipelines to {}: {e}",
-                pipelines.display()
-            ))
-        })?;
+    write_pipelines(&paths)?;
     let config = Config::from_toml_str(DEMO_CONFIG, Path::new("assets/demo-config.toml"))?;
     let profile = config.profile(Some("demo"), &env)?;
     // The emulator's URL (a fresh port) and token name a ledger of their own, shared by nothing
@@ -134,14 +104,61 @@ pub async fn run(args: &DemoArgs) -> Result<Exit, Failure> {
     // Nothing else can use the ledger of an emulator that is gone (it is named by the
     // emulator's URL, port included).
     if let Some(ledger) = ledger {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut path = ledger.as_os_str().to_owned();
-            path.push(suffix);
-            let _ = std::fs::remove_file(path);
-        }
+        remove_ledger(&ledger);
     }
     drop(scratch);
     result
+}
+
+/// The environment the demo's hexdash reads, as a user's would be: the emulator's URL and
+/// token, and the scratch data and config dirs.
+fn demo_env(base_url: String, token: String, data_dir: &Path, scratch: &Path) -> MapEnv {
+    let mut env = MapEnv(HashMap::from([
+        ("HEX_API_URL".to_string(), base_url),
+        ("HEX_API_TOKEN".to_string(), token),
+        (
+            "HEXDASH_DATA_DIR".to_string(),
+            data_dir.display().to_string(),
+        ),
+        (
+            "HEXDASH_CONFIG_DIR".to_string(),
+            scratch.join("config").display().to_string(),
+        ),
+    ]));
+    // A ledger dir the user chose (their runtime dir may be unusable) holds the demo's too.
+    if let Some(dir) = std::env::var_os(LEDGER_DIR_ENV) {
+        env.0.insert(
+            LEDGER_DIR_ENV.to_string(),
+            dir.to_string_lossy().into_owned(),
+        );
+    }
+    env
+}
+
+/// Puts the example pipelines in the demo's pipelines dir.
+fn write_pipelines(paths: &Paths) -> Result<(), Failure> {
+    let pipelines = paths.pipelines_dir();
+    std::fs::create_dir_all(&pipelines)
+        .and_then(|()| {
+            DEMO_PIPELINES
+                .iter()
+                .try_for_each(|(name, text)| std::fs::write(pipelines.join(name), text))
+        })
+        .map_err(|e| {
+            Failure::usage(format!(
+                "cannot write the demo's example pipelines to {}: {e}",
+                pipelines.display()
+            ))
+        })
+}
+
+/// Removes a budget ledger and its SQLite side files.
+fn remove_ledger(ledger: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = ledger.as_os_str().to_owned();
+        path.push(suffix);
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// The guided run: what hexdash is for, in three steps.

@@ -174,51 +174,17 @@ where
         });
     };
 
-    // HEX_API.md: some edges answer plain text; 401 is one, so clients must cope with it.
     let Some(token) = bearer(&req.headers).filter(|t| app.accepts(t)) else {
         log(Some(401), None);
-        let mut r = (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        return r;
+        return unauthorized();
     };
 
-    let (verdict, plan) = {
-        let mut inner = app.lock();
-        let verdict = inner.limiter.admit(token, op, arrived);
-        let plan = match verdict {
-            Verdict::Allowed(_) => {
-                let spec = inner.faults.for_op(op).cloned();
-                FaultPlan::draw(spec.as_ref(), &mut inner.fault_rng)
-            }
-            Verdict::Limited { .. } => FaultPlan::default(),
-        };
-        (verdict, plan)
-    };
+    let (verdict, plan) = admit(app, token, op, arrived);
     let info = match verdict {
         Verdict::Allowed(info) => info,
         Verdict::Limited { info, window } => {
             log(Some(429), None);
-            let body = ApiErrorBody {
-                reason: Some(format!(
-                    "Rate limit exceeded: at most {} {window}",
-                    info.limit
-                )),
-                details: Some(format!("retry after {} s", info.retry_after_secs(arrived))),
-                trace_id: Some(trace_id.clone()),
-                invalid: None,
-                not_found: None,
-            };
-            let bytes = serde_json::to_vec(&body).unwrap_or_default();
-            let mut r = json_response(StatusCode::TOO_MANY_REQUESTS, bytes);
-            rate_headers(&mut r, &info);
-            r.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(info.retry_after_secs(arrived)),
-            );
-            return r;
+            return rate_limited(&info, window, arrived, &trace_id);
         }
     };
 
@@ -231,44 +197,10 @@ where
     }
     if let Some(code) = plan.error_status {
         log(Some(code), Some("error"));
-        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = ApiErrorBody {
-            reason: Some(
-                status
-                    .canonical_reason()
-                    .unwrap_or("Injected error")
-                    .to_string(),
-            ),
-            details: Some(format!("injected fault for {op}; nothing was done")),
-            trace_id: Some(trace_id.clone()),
-            invalid: None,
-            not_found: None,
-        };
-        let mut r = json_response(status, serde_json::to_vec(&body).unwrap_or_default());
-        rate_headers(&mut r, &info);
-        return r;
+        return injected_error(code, op, &trace_id, &info);
     }
 
-    let host = req
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map_or_else(|| app.addr.to_string(), str::to_string);
-    let ctx = Ctx {
-        trace_id: trace_id.clone(),
-        now: app.now(),
-        root: format!("http://{host}"),
-        path: req.uri.path().to_string(),
-        query: req
-            .uri
-            .query()
-            .map(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .into_owned()
-                    .collect()
-            })
-            .unwrap_or_default(),
-    };
+    let ctx = context(app, &req, &trace_id);
     let reply = {
         let mut inner = app.lock();
         f(&mut inner, &ctx)
@@ -300,6 +232,95 @@ where
     log(Some(reply.status.as_u16()), None);
     rate_headers(&mut response, &info);
     response
+}
+
+/// HEX_API.md: some edges answer plain text; 401 is one, so clients must cope with it.
+fn unauthorized() -> Response {
+    let mut r = (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// The rate limiter's verdict on `token`'s request, and the faults it gets when admitted.
+fn admit(app: &App, token: &str, op: Operation, arrived: Timestamp) -> (Verdict, FaultPlan) {
+    let mut inner = app.lock();
+    let verdict = inner.limiter.admit(token, op, arrived);
+    let plan = match verdict {
+        Verdict::Allowed(_) => {
+            let spec = inner.faults.for_op(op).cloned();
+            FaultPlan::draw(spec.as_ref(), &mut inner.fault_rng)
+        }
+        Verdict::Limited { .. } => FaultPlan::default(),
+    };
+    (verdict, plan)
+}
+
+/// The 429: which limit, when to retry (Retry-After), and the X-RateLimit-* headers.
+fn rate_limited(info: &RateInfo, window: &str, arrived: Timestamp, trace_id: &str) -> Response {
+    let body = ApiErrorBody {
+        reason: Some(format!(
+            "Rate limit exceeded: at most {} {window}",
+            info.limit
+        )),
+        details: Some(format!("retry after {} s", info.retry_after_secs(arrived))),
+        trace_id: Some(trace_id.to_string()),
+        invalid: None,
+        not_found: None,
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let mut r = json_response(StatusCode::TOO_MANY_REQUESTS, bytes);
+    rate_headers(&mut r, info);
+    r.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(info.retry_after_secs(arrived)),
+    );
+    r
+}
+
+/// An injected error answer with status `code`, before the operation did anything.
+fn injected_error(code: u16, op: Operation, trace_id: &str, info: &RateInfo) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = ApiErrorBody {
+        reason: Some(
+            status
+                .canonical_reason()
+                .unwrap_or("Injected error")
+                .to_string(),
+        ),
+        details: Some(format!("injected fault for {op}; nothing was done")),
+        trace_id: Some(trace_id.to_string()),
+        invalid: None,
+        not_found: None,
+    };
+    let mut r = json_response(status, serde_json::to_vec(&body).unwrap_or_default());
+    rate_headers(&mut r, info);
+    r
+}
+
+fn context(app: &App, req: &Incoming, trace_id: &str) -> Ctx {
+    let host = req
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| app.addr.to_string(), str::to_string);
+    Ctx {
+        trace_id: trace_id.to_string(),
+        now: app.now(),
+        root: format!("http://{host}"),
+        path: req.uri.path().to_string(),
+        query: req
+            .uri
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
 }
 
 pub(crate) fn incoming(method: Method, uri: Uri, headers: HeaderMap) -> Incoming {

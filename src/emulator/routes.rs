@@ -137,6 +137,27 @@ fn list_projects_op(inner: &Inner, ctx: &Ctx) -> Result<Reply, String> {
             })
         })
         .collect();
+    sort_projects(&mut projects, ctx)?;
+    let total = projects.len();
+    let (start, end) = page_window(ctx, total, limit)?;
+    let mut values: Vec<_> = projects.get(start..end).unwrap_or_default().to_vec();
+    if sharing {
+        for p in &mut values {
+            p.sharing = Some(sharing_of(p));
+        }
+    }
+    let page = ProjectsPage {
+        values,
+        pagination: Pagination {
+            after: (end < total).then(|| encode_cursor(end)),
+            before: (start > 0).then(|| encode_cursor(start)),
+        },
+    };
+    Ok(Reply::json(StatusCode::OK, &page))
+}
+
+/// `sortBy` and `sortDirection`: without sortBy the scenario's order is kept.
+fn sort_projects(projects: &mut [Project], ctx: &Ctx) -> Result<(), String> {
     let ascending = match ctx.param("sortDirection") {
         None | Some("DESC") => false,
         Some("ASC") => true,
@@ -165,8 +186,12 @@ fn list_projects_op(inner: &Inner, ctx: &Ctx) -> Result<Reply, String> {
             projects.reverse();
         }
     }
-    let total = projects.len();
-    let (start, end) = match (ctx.param("after"), ctx.param("before")) {
+    Ok(())
+}
+
+/// The indices of the page `after` or `before` asks for (the first page without either).
+fn page_window(ctx: &Ctx, total: usize, limit: usize) -> Result<(usize, usize), String> {
+    let window = match (ctx.param("after"), ctx.param("before")) {
         (Some(after), _) => {
             let start = decode_cursor(after)
                 .filter(|i| *i <= total)
@@ -181,20 +206,7 @@ fn list_projects_op(inner: &Inner, ctx: &Ctx) -> Result<Reply, String> {
         }
         (None, None) => (0, limit.min(total)),
     };
-    let mut values: Vec<_> = projects.get(start..end).unwrap_or_default().to_vec();
-    if sharing {
-        for p in &mut values {
-            p.sharing = Some(sharing_of(p));
-        }
-    }
-    let page = ProjectsPage {
-        values,
-        pagination: Pagination {
-            after: (end < total).then(|| encode_cursor(end)),
-            before: (start > 0).then(|| encode_cursor(start)),
-        },
-    };
-    Ok(Reply::json(StatusCode::OK, &page))
+    Ok(window)
 }
 
 /// A plausible `sharing` object (only sent when asked): the owner can edit, the workspace can view.

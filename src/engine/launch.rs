@@ -21,7 +21,9 @@ use super::scheduler::RunKey;
 use super::shared::Shared;
 use super::state::State;
 use super::update::{LaunchNotice, Update};
-use crate::hex::types::{ProjectRunsQuery, RunProjectRequest, RunStatusResponse};
+use crate::hex::types::{
+    ProjectRunsQuery, RunProjectRequest, RunProjectResponse, RunStatusResponse,
+};
 use crate::hex::{Client, Error as HexError};
 use crate::journal::{self, Event, LaunchIntent, LaunchOptions, Launcher, Origin, PendingLaunch};
 
@@ -153,21 +155,7 @@ pub(crate) async fn launch(
         ..RunProjectRequest::default()
     };
     if request.options.dry_run {
-        // Nothing runs, so there is nothing to launch twice or to follow.
-        let answer = inner
-            .client
-            .run_project(&request.project_id, &body)
-            .await
-            .map_err(LaunchError::Hex)?;
-        return Ok(Launched {
-            key: RunKey::new(&request.project_id, &answer.run_id),
-            launch_id: String::new(),
-            run_url: answer.run_url,
-            trace_id: answer.trace_id,
-            adopted: false,
-            duplicates: Vec::new(),
-            dry_run: true,
-        });
+        return dry_run(inner, &request, &body).await;
     }
     let lock = inner.project_lock(&request.project_id);
     let _guard = lock.lock().await;
@@ -175,67 +163,15 @@ pub(crate) async fn launch(
     if request.duplicates == DuplicatePolicy::Refuse && !dups.is_empty() {
         return Err(LaunchError::Duplicate { runs: dups });
     }
-    // Intents a crashed hexdash (or an unresolved launch) left for this project come first, or
-    // their runs could be taken for ours. If they cannot be settled, nothing is sent: should
-    // our answer then be lost too, one listing would have to settle both, and it cannot tell
-    // whose run is whose. The older intent would take our run, and ours, finding nothing,
-    // would be sent again (one launch, two runs, the first journalled with the wrong
-    // parameters).
-    if let Err(list_error) = settle_project(inner, &request.project_id).await {
-        let launch_id = inner
-            .lock()
-            .book
-            .pending_launches()
-            .find(|p| p.project_id == request.project_id)
-            .map(|p| p.launch_id.clone())
-            .unwrap_or_default();
-        return Err(LaunchError::Unsettled {
-            launch_id,
-            list_error,
-        });
-    }
+    settle_earlier(inner, &request.project_id).await?;
     let mut sends = 0;
     loop {
         sends += 1;
         let launch_id = uuid::Uuid::new_v4().to_string();
-        let intent_at = {
-            let mut st = inner.lock();
-            st.record(Event::LaunchIntent(LaunchIntent {
-                launch_id: launch_id.clone(),
-                project_id: request.project_id.clone(),
-                project_title: request.project_title.clone(),
-                params: request.params.clone(),
-                options: request.options.clone(),
-                origin: request.origin.clone(),
-                profile: inner.options.profile.clone(),
-                launched_by: Some(Launcher::this_process().clone()),
-            }))?;
-            st.now_ts()
-        };
+        let intent_at = record_intent(inner, &request, &launch_id)?;
         failpoint::pause_at("after_intent").await;
         let cause = match inner.client.run_project(&request.project_id, &body).await {
-            Ok(answer) => {
-                failpoint::pause_at("after_post").await;
-                let key = RunKey::new(&request.project_id, &answer.run_id);
-                let event = Event::Launched {
-                    launch_id: launch_id.clone(),
-                    project_id: request.project_id.clone(),
-                    run_id: answer.run_id.clone(),
-                    run_url: answer.run_url.clone(),
-                    trace_id: answer.trace_id.clone(),
-                    project_version: answer.project_version.clone(),
-                };
-                follow_new(inner, &key, event, &request);
-                return Ok(Launched {
-                    key,
-                    launch_id,
-                    run_url: answer.run_url,
-                    trace_id: answer.trace_id,
-                    adopted: false,
-                    duplicates: dups,
-                    dry_run: false,
-                });
-            }
+            Ok(answer) => return Ok(created(inner, &request, launch_id, answer, dups).await),
             Err(HexError::LaunchOutcomeUnknown { cause }) => *cause,
             Err(e) => {
                 let mut st = inner.lock();
@@ -289,6 +225,103 @@ pub(crate) async fn launch(
         if sends >= MAX_SENDS {
             return Err(LaunchError::Hex(cause));
         }
+    }
+}
+
+/// A dry run: nothing runs, so there is nothing to launch twice or to follow, and nothing is
+/// journalled.
+async fn dry_run(
+    inner: &Arc<Shared>,
+    request: &LaunchRequest,
+    body: &RunProjectRequest,
+) -> Result<Launched, LaunchError> {
+    let answer = inner
+        .client
+        .run_project(&request.project_id, body)
+        .await
+        .map_err(LaunchError::Hex)?;
+    Ok(Launched {
+        key: RunKey::new(&request.project_id, &answer.run_id),
+        launch_id: String::new(),
+        run_url: answer.run_url,
+        trace_id: answer.trace_id,
+        adopted: false,
+        duplicates: Vec::new(),
+        dry_run: true,
+    })
+}
+
+/// Intents a crashed hexdash (or an unresolved launch) left for this project come first, or
+/// their runs could be taken for ours. If they cannot be settled, nothing is sent: should our
+/// answer then be lost too, one listing would have to settle both, and it cannot tell whose run
+/// is whose. The older intent would take our run, and ours, finding nothing, would be sent
+/// again (one launch, two runs, the first journalled with the wrong parameters). Call with the
+/// project's launch lock held.
+async fn settle_earlier(inner: &Arc<Shared>, project_id: &str) -> Result<(), LaunchError> {
+    if let Err(list_error) = settle_project(inner, project_id).await {
+        let launch_id = inner
+            .lock()
+            .book
+            .pending_launches()
+            .find(|p| p.project_id == project_id)
+            .map(|p| p.launch_id.clone())
+            .unwrap_or_default();
+        return Err(LaunchError::Unsettled {
+            launch_id,
+            list_error,
+        });
+    }
+    Ok(())
+}
+
+/// Journals (and syncs) the intent to send `launch_id`, before anything is sent; returns when,
+/// on the engine's clock.
+fn record_intent(
+    inner: &Arc<Shared>,
+    request: &LaunchRequest,
+    launch_id: &str,
+) -> Result<Timestamp, journal::Error> {
+    let mut st = inner.lock();
+    st.record(Event::LaunchIntent(LaunchIntent {
+        launch_id: launch_id.to_string(),
+        project_id: request.project_id.clone(),
+        project_title: request.project_title.clone(),
+        params: request.params.clone(),
+        options: request.options.clone(),
+        origin: request.origin.clone(),
+        profile: inner.options.profile.clone(),
+        launched_by: Some(Launcher::this_process().clone()),
+    }))?;
+    Ok(st.now_ts())
+}
+
+/// Hex answered 201: the run is journalled and followed.
+async fn created(
+    inner: &Arc<Shared>,
+    request: &LaunchRequest,
+    launch_id: String,
+    answer: RunProjectResponse,
+    duplicates: Vec<RunKey>,
+) -> Launched {
+    failpoint::pause_at("after_post").await;
+    let key = RunKey::new(&request.project_id, &answer.run_id);
+    let event = Event::Launched {
+        launch_id: launch_id.clone(),
+        project_id: request.project_id.clone(),
+        run_id: answer.run_id.clone(),
+        run_url: answer.run_url.clone(),
+        trace_id: answer.trace_id.clone(),
+        project_version: answer.project_version.clone(),
+    };
+    follow_new(inner, &key, event, request);
+    Launched {
+        key,
+        launch_id,
+        run_url: answer.run_url,
+        trace_id: answer.trace_id,
+        adopted: false,
+        duplicates,
+        dry_run: false,
     }
 }
 
@@ -394,65 +427,22 @@ fn settle(
         .cloned()
         .partition(|p| settles_here(&st, p));
     pending.sort_by_key(|p| p.recorded_at);
-    let window = |p: &PendingLaunch| {
-        let since = p
-            .recorded_at
-            .checked_sub(CLOCK_SKEW)
-            .unwrap_or(p.recorded_at);
-        let end = p.unknown_outcome.as_ref().map_or(now_ts, |u| u.at);
-        let until = end.checked_add(CLOCK_SKEW).unwrap_or(end);
-        (since, until)
-    };
-    // Known to the store (if the store cannot be read, taken as known: never adopted).
-    let known: Vec<bool> = listed
-        .iter()
-        .map(|r| {
-            let st = &mut *st;
-            st.journal
-                .hydrate(&mut st.book, project_id, &r.run_id)
-                .unwrap_or(true)
-        })
-        .collect();
-    let unclaimed: Vec<&RunStatusResponse> = listed
-        .iter()
-        .zip(&known)
-        .rev()
-        .filter(|(_, known)| !**known)
-        .map(|(r, _)| r)
-        .filter(|r| r.run_trigger.as_deref().is_none_or(|t| t == "API"))
-        .collect();
-    let inside = |r: &RunStatusResponse, (since, until): (Timestamp, Timestamp)| {
-        r.start_time.is_none_or(|t| t >= since && t <= until)
-    };
+    let unclaimed = unclaimed(&mut st, project_id, listed);
     let mut taken: Vec<String> = Vec::new();
     let mut outcome_for_wanted = None;
     let now = Instant::now();
     for launch in &pending {
-        let w = window(launch);
-        let candidates: Vec<&RunStatusResponse> = unclaimed
-            .iter()
-            .copied()
-            .filter(|r| inside(r, w) && !taken.contains(&r.run_id))
-            .collect();
-        let overlaps = |other: &PendingLaunch| {
-            let o = window(other);
-            o.0 <= w.1 && w.0 <= o.1
-        };
-        let overlapping = in_flight.iter().filter(|other| overlaps(other)).count();
-        let rivals = pending
-            .iter()
-            .filter(|p| p.launch_id != launch.launch_id && overlaps(p))
-            .count();
+        let Evidence {
+            candidates,
+            overlapping,
+            rivals,
+        } = evidence(launch, &pending, &in_flight, &unclaimed, &taken, now_ts);
         let (settled, event) = if candidates.is_empty() {
+            let reason = "no run appeared in the project's runs during the launch, so Hex \
+                          created none";
             (
                 Settled::Abandoned,
-                Some(Event::Abandoned {
-                    launch_id: launch.launch_id.clone(),
-                    project_id: project_id.to_string(),
-                    reason: "no run appeared in the project's runs during the launch, so Hex \
-                             created none"
-                        .into(),
-                }),
+                Some(abandoned(launch, project_id, reason.into())),
             )
         } else if overlapping > 0 {
             // Another live hexdash's launch of this project overlaps: its run may be among the
@@ -467,71 +457,27 @@ fn settle(
             )
         } else if candidates.len() == 1 || candidates.len() <= rivals + 1 {
             // Oldest launch, oldest run: the order Hex created them in.
-            let run = candidates[0];
-            taken.push(run.run_id.clone());
-            (
-                Settled::Adopted(Box::new(run.clone())),
-                Some(Event::Adopted {
-                    launch_id: launch.launch_id.clone(),
-                    project_id: project_id.to_string(),
-                    run_id: run.run_id.clone(),
-                    run_url: run.run_url.clone(),
-                }),
-            )
+            adopt(launch, project_id, candidates[0], &mut taken)
         } else {
-            let ids: Vec<&str> = candidates.iter().map(|r| r.run_id.as_str()).collect();
-            for run in &candidates {
-                let key = RunKey::new(project_id, &run.run_id);
-                if st
-                    .record(Event::Watch {
-                        project_id: project_id.to_string(),
-                        run_id: run.run_id.clone(),
-                        origin: Origin::Other,
-                    })
-                    .is_ok()
-                {
-                    updates.extend(st.follow(&key, now, false));
-                }
-                taken.push(run.run_id.clone());
-            }
-            let reason = format!(
-                "{} runs of the project started during the launch ({}), launched by other API \
-                 clients too; hexdash cannot tell which is this launch's, so all are watched \
-                 and it was not re-sent",
-                ids.len(),
-                ids.join(", ")
+            let reason = watch_all(
+                &mut st,
+                project_id,
+                &candidates,
+                now,
+                &mut taken,
+                &mut updates,
             );
             (
                 Settled::Undecided(reason.clone()),
-                Some(Event::Abandoned {
-                    launch_id: launch.launch_id.clone(),
-                    project_id: project_id.to_string(),
-                    reason,
-                }),
+                Some(abandoned(launch, project_id, reason)),
             )
         };
-        let message = match (&settled, &event) {
-            (Settled::Adopted(run), _) => {
-                format!("adopted run {} for an unanswered launch", run.run_id)
-            }
-            (Settled::Abandoned, _) => {
-                "an unanswered launch created no run; it was not re-sent".to_string()
-            }
-            (Settled::Undecided(why), _) => format!("an unanswered launch is unresolved: {why}"),
-        };
+        let message = notice(&settled);
         let announce = event.is_some() || wanted == Some(launch.launch_id.as_str());
-        if let Some(event) = event {
-            let adopted = match &event {
-                Event::Adopted { run_id, .. } => Some(RunKey::new(project_id, run_id)),
-                _ => None,
-            };
-            if let Err(e) = st.record(event) {
-                tracing::error!(error = %e, "could not record a reconciled launch");
-                continue;
-            }
-            if let Some(key) = adopted {
-                updates.extend(st.follow(&key, now, false));
-            }
+        if let Some(event) = event
+            && !record_settled(&mut st, project_id, event, now, &mut updates)
+        {
+            continue;
         }
         if announce {
             updates.push(Update::Launch(LaunchNotice {
@@ -548,6 +494,183 @@ fn settle(
     inner.publish(updates);
     inner.wake.notify_one();
     outcome_for_wanted.unwrap_or(Settled::Abandoned)
+}
+
+/// What a listing says about one launch.
+struct Evidence<'a> {
+    /// Unclaimed runs that started inside its window, not taken by an older launch.
+    candidates: Vec<&'a RunStatusResponse>,
+    /// Launches another live hexdash has in flight whose windows overlap this one's.
+    overlapping: usize,
+    /// Other launches settled here whose windows overlap this one's.
+    rivals: usize,
+}
+
+fn evidence<'a>(
+    launch: &PendingLaunch,
+    pending: &[PendingLaunch],
+    in_flight: &[PendingLaunch],
+    unclaimed: &[&'a RunStatusResponse],
+    taken: &[String],
+    now_ts: Timestamp,
+) -> Evidence<'a> {
+    let window = |p: &PendingLaunch| launch_window(p, now_ts);
+    let inside = |r: &RunStatusResponse, (since, until): (Timestamp, Timestamp)| {
+        r.start_time.is_none_or(|t| t >= since && t <= until)
+    };
+    let w = window(launch);
+    let candidates: Vec<&RunStatusResponse> = unclaimed
+        .iter()
+        .copied()
+        .filter(|r| inside(r, w) && !taken.contains(&r.run_id))
+        .collect();
+    let overlaps = |other: &PendingLaunch| {
+        let o = window(other);
+        o.0 <= w.1 && w.0 <= o.1
+    };
+    let overlapping = in_flight.iter().filter(|other| overlaps(other)).count();
+    let rivals = pending
+        .iter()
+        .filter(|p| p.launch_id != launch.launch_id && overlaps(p))
+        .count();
+    Evidence {
+        candidates,
+        overlapping,
+        rivals,
+    }
+}
+
+/// When a launch's run may have started: from its intent to when its outcome became unknown
+/// (or now), with clock skew either side.
+fn launch_window(p: &PendingLaunch, now_ts: Timestamp) -> (Timestamp, Timestamp) {
+    let since = p
+        .recorded_at
+        .checked_sub(CLOCK_SKEW)
+        .unwrap_or(p.recorded_at);
+    let end = p.unknown_outcome.as_ref().map_or(now_ts, |u| u.at);
+    let until = end.checked_add(CLOCK_SKEW).unwrap_or(end);
+    (since, until)
+}
+
+/// The listed runs no process recorded, oldest first, of those launched through the API: the
+/// runs a lost launch may have created.
+fn unclaimed<'a>(
+    st: &mut State,
+    project_id: &str,
+    listed: &'a [RunStatusResponse],
+) -> Vec<&'a RunStatusResponse> {
+    // Known to the store (if the store cannot be read, taken as known: never adopted).
+    let known: Vec<bool> = listed
+        .iter()
+        .map(|r| {
+            let st = &mut *st;
+            st.journal
+                .hydrate(&mut st.book, project_id, &r.run_id)
+                .unwrap_or(true)
+        })
+        .collect();
+    listed
+        .iter()
+        .zip(&known)
+        .rev()
+        .filter(|(_, known)| !**known)
+        .map(|(r, _)| r)
+        .filter(|r| r.run_trigger.as_deref().is_none_or(|t| t == "API"))
+        .collect()
+}
+
+/// A launch proved to have created no run, for `reason`.
+fn abandoned(launch: &PendingLaunch, project_id: &str, reason: String) -> Event {
+    Event::Abandoned {
+        launch_id: launch.launch_id.clone(),
+        project_id: project_id.to_string(),
+        reason,
+    }
+}
+
+/// `run` is the launch's: taken, so no later launch of this round adopts it too.
+fn adopt(
+    launch: &PendingLaunch,
+    project_id: &str,
+    run: &RunStatusResponse,
+    taken: &mut Vec<String>,
+) -> (Settled, Option<Event>) {
+    taken.push(run.run_id.clone());
+    (
+        Settled::Adopted(Box::new(run.clone())),
+        Some(Event::Adopted {
+            launch_id: launch.launch_id.clone(),
+            project_id: project_id.to_string(),
+            run_id: run.run_id.clone(),
+            run_url: run.run_url.clone(),
+        }),
+    )
+}
+
+/// More candidates than launches: which is whose cannot be told, so every one is journalled as
+/// watched and followed, and none adopted. Returns why, for the launch's end.
+fn watch_all(
+    st: &mut State,
+    project_id: &str,
+    candidates: &[&RunStatusResponse],
+    now: Instant,
+    taken: &mut Vec<String>,
+    updates: &mut Vec<Update>,
+) -> String {
+    let ids: Vec<&str> = candidates.iter().map(|r| r.run_id.as_str()).collect();
+    for run in candidates {
+        let key = RunKey::new(project_id, &run.run_id);
+        if st
+            .record(Event::Watch {
+                project_id: project_id.to_string(),
+                run_id: run.run_id.clone(),
+                origin: Origin::Other,
+            })
+            .is_ok()
+        {
+            updates.extend(st.follow(&key, now, false));
+        }
+        taken.push(run.run_id.clone());
+    }
+    format!(
+        "{} runs of the project started during the launch ({}), launched by other API \
+         clients too; hexdash cannot tell which is this launch's, so all are watched \
+         and it was not re-sent",
+        ids.len(),
+        ids.join(", ")
+    )
+}
+
+/// What the operator is told about a settled launch.
+fn notice(settled: &Settled) -> String {
+    match settled {
+        Settled::Adopted(run) => format!("adopted run {} for an unanswered launch", run.run_id),
+        Settled::Abandoned => "an unanswered launch created no run; it was not re-sent".to_string(),
+        Settled::Undecided(why) => format!("an unanswered launch is unresolved: {why}"),
+    }
+}
+
+/// Journals how a launch was settled and follows the run it adopted; false when it could not
+/// be recorded.
+fn record_settled(
+    st: &mut State,
+    project_id: &str,
+    event: Event,
+    now: Instant,
+    updates: &mut Vec<Update>,
+) -> bool {
+    let adopted = match &event {
+        Event::Adopted { run_id, .. } => Some(RunKey::new(project_id, run_id)),
+        _ => None,
+    };
+    if let Err(e) = st.record(event) {
+        tracing::error!(error = %e, "could not record a reconciled launch");
+        return false;
+    }
+    if let Some(key) = adopted {
+        updates.extend(st.follow(&key, now, false));
+    }
+    true
 }
 
 /// Settles a project's pending launches if it has any (lock held by the caller). Fails with

@@ -1,13 +1,16 @@
 //! `hexdash run PROJECT ...`: launch a run with checked parameters through the engine (journalled
 //! intent, exactly once), optionally wait for its end.
 
+use indexmap::IndexMap;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::cli::RunArgs;
 use crate::config::parse_duration;
-use crate::engine::{DuplicatePolicy, LaunchError, LaunchRequest};
+use crate::engine::{DuplicatePolicy, LaunchError, LaunchRequest, Launched};
 use crate::journal::{LaunchOptions, Origin};
 
+use super::resolve::Resolved;
 use super::view_json::ViewJson;
 use super::{params, resolve, wait};
 use crate::session::{Context, Exit, Failure};
@@ -43,15 +46,7 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
             ctx.profile.name
         )));
     }
-    let timeout_secs = match &args.timeout {
-        Some(t) => {
-            let d =
-                parse_duration(t).map_err(|e| Failure::usage(format!("--timeout {t:?}: {e}")))?;
-            // The engine counts whole seconds; a sub-second timeout still gets one.
-            Some(d.as_secs().max(1))
-        }
-        None => None,
-    };
+    let timeout_secs = timeout_secs(args)?;
     let project = resolve::resolve(ctx, &args.project).await?;
     let label = project.title.clone().unwrap_or_else(|| project.id.clone());
     let specs = ctx
@@ -61,44 +56,11 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
         .unwrap_or_default();
     let input = params::build(&label, specs, &args.params, args.params_file.as_deref())?;
     let engine = ctx.engine()?;
-    let request = LaunchRequest {
-        project_id: project.id.clone(),
-        project_title: project.title.clone(),
-        params: input.clone(),
-        options: LaunchOptions {
-            dry_run: args.dry_run,
-            use_cached_sql_results: args.no_sql_cache.then_some(false),
-            update_published_results: args.update_published.then_some(true),
-            timeout_secs,
-            kill_on_timeout: args.kill_on_timeout,
-        },
-        origin: Origin::Cli,
-        duplicates: if args.no_duplicate {
-            DuplicatePolicy::Refuse
-        } else {
-            DuplicatePolicy::Warn
-        },
-        focused: args.wait,
-    };
+    let request = launch_request(args, &project, &input, timeout_secs);
     let launched = engine.launch(request).await.map_err(launch_failure)?;
     tracing::info!(project = %project.id, run = %launched.key.run_id, adopted = launched.adopted, "launched");
     let mut progress = wait::Progress::new(label.clone(), !args.json);
-    if !launched.duplicates.is_empty() {
-        let ids: Vec<&str> = launched.duplicates.iter().map(|k| k.short()).collect();
-        progress.note(&format!(
-            "warning: {} other run(s) of {label} with the same parameters still active: {} \
-             (--no-duplicate refuses instead)",
-            ids.len(),
-            ids.join(", ")
-        ));
-    }
-    if launched.adopted {
-        progress.note(&format!(
-            "Hex's answer to the launch was lost; found run {} in the project's runs and \
-             adopted it (nothing was launched twice)",
-            launched.key.run_id
-        ));
-    }
+    note_launch(&mut progress, &launched, &label);
     let outcome = if args.wait && !launched.dry_run {
         Some(wait::follow(&engine, &launched.key, &mut progress).await.ok_or_else(|| {
             Failure::api(format!(
@@ -139,7 +101,75 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
         })?;
         return Ok(exit);
     }
-    match &outcome {
+    print_result(&label, &launched, outcome.as_ref());
+    Ok(exit)
+}
+
+/// `--timeout`, in the whole seconds the engine counts.
+fn timeout_secs(args: &RunArgs) -> Result<Option<u64>, Failure> {
+    Ok(match &args.timeout {
+        Some(t) => {
+            let d =
+                parse_duration(t).map_err(|e| Failure::usage(format!("--timeout {t:?}: {e}")))?;
+            // The engine counts whole seconds; a sub-second timeout still gets one.
+            Some(d.as_secs().max(1))
+        }
+        None => None,
+    })
+}
+
+/// The launch the arguments ask for, with the parameters already checked.
+fn launch_request(
+    args: &RunArgs,
+    project: &Resolved,
+    input: &IndexMap<String, Value>,
+    timeout_secs: Option<u64>,
+) -> LaunchRequest {
+    LaunchRequest {
+        project_id: project.id.clone(),
+        project_title: project.title.clone(),
+        params: input.clone(),
+        options: LaunchOptions {
+            dry_run: args.dry_run,
+            use_cached_sql_results: args.no_sql_cache.then_some(false),
+            update_published_results: args.update_published.then_some(true),
+            timeout_secs,
+            kill_on_timeout: args.kill_on_timeout,
+        },
+        origin: Origin::Cli,
+        duplicates: if args.no_duplicate {
+            DuplicatePolicy::Refuse
+        } else {
+            DuplicatePolicy::Warn
+        },
+        focused: args.wait,
+    }
+}
+
+/// Warns of same-parameter runs still active, and says when the run was found rather than
+/// created.
+fn note_launch(progress: &mut wait::Progress, launched: &Launched, label: &str) {
+    if !launched.duplicates.is_empty() {
+        let ids: Vec<&str> = launched.duplicates.iter().map(|k| k.short()).collect();
+        progress.note(&format!(
+            "warning: {} other run(s) of {label} with the same parameters still active: {} \
+             (--no-duplicate refuses instead)",
+            ids.len(),
+            ids.join(", ")
+        ));
+    }
+    if launched.adopted {
+        progress.note(&format!(
+            "Hex's answer to the launch was lost; found run {} in the project's runs and \
+             adopted it (nothing was launched twice)",
+            launched.key.run_id
+        ));
+    }
+}
+
+/// The text result: what was launched, or how the waited-for run ended; then its link.
+fn print_result(label: &str, launched: &Launched, outcome: Option<&wait::Outcome>) {
+    match outcome {
         None if launched.dry_run => crate::outln!("dry run of {label} accepted (nothing runs)"),
         None => crate::outln!("launched run {} of {label}", launched.key.run_id),
         Some(o) => {
@@ -167,7 +197,6 @@ pub async fn run(ctx: &Context, args: &RunArgs) -> Result<Exit, Failure> {
     if let Some(url) = &launched.run_url {
         crate::outln!("{url}");
     }
-    Ok(exit)
 }
 
 /// Exit codes for launch failures: the caller's or this machine's to fix (4), or Hex's and the

@@ -16,8 +16,8 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::engine::stats::{self, DurationStats, Overdue};
-use crate::hex::RunStatus;
-use crate::hex::types::{self, Project, ProjectRunsQuery, RunStatusResponse};
+use crate::hex::types::{self, Project, ProjectRunsQuery, ProjectRunsResponse, RunStatusResponse};
+use crate::hex::{Error as HexError, RunStatus};
 use crate::journal::{Journal, JournalState, Launcher, RunRecord};
 
 use super::output::{opt_time, print_table};
@@ -101,71 +101,14 @@ pub async fn workspace_runs(ctx: &Context, ask: Ask) -> Result<Exit, Failure> {
             projects.len()
         );
     }
-    // The status is filtered here, not by Hex: the same answer's COMPLETED runs give each
-    // project's usual time, which the overdue flag needs.
-    let query = ProjectRunsQuery {
-        limit: Some(NEWEST_PER_PROJECT),
-        run_trigger_filter: Some(trigger.to_string()),
-        ..ProjectRunsQuery::default()
-    };
-    let client = &ctx.client;
-    let answers: Vec<_> = futures::stream::iter(projects.iter())
-        .map(|p| {
-            let query = &query;
-            async move { (p, client.get_project_runs(&p.id, query).await) }
-        })
-        .buffer_unordered(AT_ONCE)
-        .collect()
-        .await;
-    let mut found = Vec::new();
-    let mut usual: HashMap<String, DurationStats> = HashMap::new();
-    let mut failed = Vec::new();
-    let mut says_triggers = None;
-    for (project, answer) in answers {
-        match answer {
-            Ok(page) => {
-                says_triggers = types::says_triggers(says_triggers, &page.runs);
-                if let Some(stats) = stats::from_listing(&page.runs) {
-                    usual.insert(project.id.clone(), stats);
-                }
-                found.extend(
-                    page.runs
-                        .into_iter()
-                        .filter(|r| match &status {
-                            Some(wanted) => &r.status == wanted,
-                            None => r.status.is_active(),
-                        })
-                        .map(|r| (project.title.clone(), r)),
-                );
-            }
-            Err(e) => failed.push((project.title.clone(), e)),
-        }
-    }
-    // Oldest first: the run that has been going longest is the one to look at; runs still
-    // PENDING (no start yet) last. Ties by project, so the order does not depend on which
-    // answer came back first.
-    found.sort_by(|(ta, a), (tb, b)| {
-        (a.start_time.is_none(), a.start_time, ta).cmp(&(b.start_time.is_none(), b.start_time, tb))
-    });
-    let known = known_runs(ctx, found.iter().map(|(_, run)| run));
-    let now = jiff::Timestamp::now();
-    let found: Vec<FoundRun> = found
-        .into_iter()
-        .map(|(title, run)| {
-            let record = known.get(&(run.project_id.clone(), run.run_id.clone()));
-            let overdue = judge(&run, record, usual.get(&run.project_id), now);
-            FoundRun {
-                project_title: title,
-                started_by: started_by(record, run.run_trigger.as_deref()),
-                launched_by: record
-                    .and_then(|r| r.intent.as_ref())
-                    .and_then(|i| i.launched_by.clone()),
-                overdue,
-                run,
-            }
-        })
-        .filter(|f| !overdue_only || f.overdue.is_some())
-        .collect();
+    let answers = ask_each(ctx, &projects, trigger).await;
+    let Sweep {
+        found,
+        usual,
+        failed,
+        says_triggers,
+    } = sweep(answers, status.as_ref());
+    let found = found_runs(ctx, found, &usual, overdue_only);
     if json {
         super::print_json(&found)?;
     } else if found.is_empty() {
@@ -200,6 +143,114 @@ pub async fn workspace_runs(ctx: &Context, ask: Ask) -> Result<Exit, Failure> {
         ))),
         None => Ok(Exit::Completed),
     }
+}
+
+/// Each project's newest runs of `trigger`, a few projects at a time, in the order they answer.
+async fn ask_each<'p>(
+    ctx: &Context,
+    projects: &'p [Project],
+    trigger: &str,
+) -> Vec<(&'p Project, Result<ProjectRunsResponse, HexError>)> {
+    // The status is filtered here, not by Hex: the same answer's COMPLETED runs give each
+    // project's usual time, which the overdue flag needs.
+    let query = ProjectRunsQuery {
+        limit: Some(NEWEST_PER_PROJECT),
+        run_trigger_filter: Some(trigger.to_string()),
+        ..ProjectRunsQuery::default()
+    };
+    let client = &ctx.client;
+    futures::stream::iter(projects.iter())
+        .map(|p| {
+            let query = &query;
+            async move { (p, client.get_project_runs(&p.id, query).await) }
+        })
+        .buffer_unordered(AT_ONCE)
+        .collect()
+        .await
+}
+
+/// What the projects' answers hold, folded.
+struct Sweep {
+    /// Runs in the wanted status, with their project's title.
+    found: Vec<(String, RunStatusResponse)>,
+    /// Each project's usual time, from its completed runs.
+    usual: HashMap<String, DurationStats>,
+    /// Projects that could not be asked, and why.
+    failed: Vec<(String, HexError)>,
+    /// Whether the listings say who started their runs (see `types::says_triggers`).
+    says_triggers: Option<bool>,
+}
+
+/// Keeps the runs in `status` (`None`: active ones) and each project's usual time.
+fn sweep(
+    answers: Vec<(&Project, Result<ProjectRunsResponse, HexError>)>,
+    status: Option<&RunStatus>,
+) -> Sweep {
+    let mut found = Vec::new();
+    let mut usual: HashMap<String, DurationStats> = HashMap::new();
+    let mut failed = Vec::new();
+    let mut says_triggers = None;
+    for (project, answer) in answers {
+        match answer {
+            Ok(page) => {
+                says_triggers = types::says_triggers(says_triggers, &page.runs);
+                if let Some(stats) = stats::from_listing(&page.runs) {
+                    usual.insert(project.id.clone(), stats);
+                }
+                found.extend(
+                    page.runs
+                        .into_iter()
+                        .filter(|r| match status {
+                            Some(wanted) => &r.status == wanted,
+                            None => r.status.is_active(),
+                        })
+                        .map(|r| (project.title.clone(), r)),
+                );
+            }
+            Err(e) => failed.push((project.title.clone(), e)),
+        }
+    }
+    Sweep {
+        found,
+        usual,
+        failed,
+        says_triggers,
+    }
+}
+
+/// The runs found, oldest first, with who started them and whether they look stuck (with
+/// `overdue_only`, only those).
+fn found_runs(
+    ctx: &Context,
+    mut found: Vec<(String, RunStatusResponse)>,
+    usual: &HashMap<String, DurationStats>,
+    overdue_only: bool,
+) -> Vec<FoundRun> {
+    // Oldest first: the run that has been going longest is the one to look at; runs still
+    // PENDING (no start yet) last. Ties by project, so the order does not depend on which
+    // answer came back first.
+    found.sort_by(|(ta, a), (tb, b)| {
+        (a.start_time.is_none(), a.start_time, ta).cmp(&(b.start_time.is_none(), b.start_time, tb))
+    });
+    let known = known_runs(ctx, found.iter().map(|(_, run)| run));
+    let now = jiff::Timestamp::now();
+    found
+        .into_iter()
+        .map(|(title, run)| {
+            let record = known.get(&(run.project_id.clone(), run.run_id.clone()));
+            let overdue = judge(&run, record, usual.get(&run.project_id), now);
+            FoundRun {
+                project_title: title,
+                started_by: started_by(record, run.run_trigger.as_deref()),
+                launched_by: record
+                    .and_then(|r| r.intent.as_ref())
+                    .and_then(|i| i.launched_by.clone()),
+                overdue,
+                run,
+            }
+        })
+        .filter(|f| !overdue_only || f.overdue.is_some())
+        .collect()
 }
 
 fn print_found(found: &[FoundRun]) -> Result<(), Failure> {

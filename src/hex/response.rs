@@ -128,22 +128,7 @@ pub fn http_error(op: Operation, status: StatusCode, headers: &HeaderMap, body: 
         .as_ref()
         .and_then(|b| b.trace_id.as_deref())
         .map(clean_field);
-    let message = match &parsed {
-        Some(b) => match (&b.reason, &b.details) {
-            (Some(r), Some(d)) => clean_field(&format!("{r}: {d}")),
-            (Some(r), None) => clean_field(r),
-            (None, Some(d)) => clean_field(d),
-            (None, None) => status.canonical_reason().unwrap_or("").to_string(),
-        },
-        None => {
-            let text = excerpt(body);
-            if text.is_empty() {
-                status.canonical_reason().unwrap_or("no body").to_string()
-            } else {
-                text
-            }
-        }
-    };
+    let message = error_message(parsed.as_ref(), status, body);
     match status.as_u16() {
         400 => Error::BadRequest {
             op,
@@ -187,18 +172,7 @@ pub fn http_error(op: Operation, status: StatusCode, headers: &HeaderMap, body: 
                 trace_id,
             }
         }
-        429 => {
-            let asked = headers
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| retry_after::parse(v, jiff::Timestamp::now()));
-            Error::RateLimited {
-                op,
-                retry_after: asked.as_ref().map(|a| a.wait),
-                absurd: asked.and_then(|a| a.absurd),
-                trace_id,
-            }
-        }
+        429 => rate_limited(op, headers, trace_id),
         503 if op == Operation::RunProject => Error::KernelLimit { message, trace_id },
         s if s >= 500 => Error::Server {
             op,
@@ -212,6 +186,41 @@ pub fn http_error(op: Operation, status: StatusCode, headers: &HeaderMap, body: 
             message,
             trace_id,
         },
+    }
+}
+
+/// What the error says: Hex's reason and details, else an excerpt of the body, else the
+/// status's name.
+fn error_message(parsed: Option<&ApiErrorBody>, status: StatusCode, body: &[u8]) -> String {
+    match parsed {
+        Some(b) => match (&b.reason, &b.details) {
+            (Some(r), Some(d)) => clean_field(&format!("{r}: {d}")),
+            (Some(r), None) => clean_field(r),
+            (None, Some(d)) => clean_field(d),
+            (None, None) => status.canonical_reason().unwrap_or("").to_string(),
+        },
+        None => {
+            let text = excerpt(body);
+            if text.is_empty() {
+                status.canonical_reason().unwrap_or("no body").to_string()
+            } else {
+                text
+            }
+        }
+    }
+}
+
+/// A 429, with the wait its Retry-After asks for.
+fn rate_limited(op: Operation, headers: &HeaderMap, trace_id: Option<String>) -> Error {
+    let asked = headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| retry_after::parse(v, jiff::Timestamp::now()));
+    Error::RateLimited {
+        op,
+        retry_after: asked.as_ref().map(|a| a.wait),
+        absurd: asked.and_then(|a| a.absurd),
+        trace_id,
     }
 }
 

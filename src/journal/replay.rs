@@ -277,35 +277,7 @@ impl JournalState {
     pub fn apply(&mut self, env: &Envelope) {
         self.last_seq = self.last_seq.max(env.seq);
         match &env.event {
-            Event::LaunchIntent(intent) => {
-                let newer = self
-                    .last_launch
-                    .get(&intent.project_id)
-                    .is_none_or(|last| last.seq <= env.seq);
-                if newer {
-                    self.last_launch.insert(
-                        intent.project_id.clone(),
-                        LastLaunch {
-                            launch_id: intent.launch_id.clone(),
-                            params: intent.params.clone(),
-                            options: intent.options.clone(),
-                            at: env.at,
-                            seq: env.seq,
-                        },
-                    );
-                }
-                let pending = self
-                    .pending
-                    .entry(intent.launch_id.clone())
-                    .or_insert_with(|| PendingLaunch {
-                        launch_id: intent.launch_id.clone(),
-                        project_id: intent.project_id.clone(),
-                        intent: None,
-                        recorded_at: env.at,
-                        unknown_outcome: None,
-                    });
-                pending.intent = Some(intent.clone());
-            }
+            Event::LaunchIntent(intent) => self.apply_intent(intent, env),
             Event::Launched {
                 launch_id,
                 project_id,
@@ -325,12 +297,7 @@ impl JournalState {
                 project_id,
                 run_id,
                 run_url,
-            } => {
-                self.resolve_with_run(launch_id, project_id, run_id, env);
-                let run = self.run_mut(project_id, run_id, env);
-                run.adopted = true;
-                run.run_url = run_url.clone().or(run.run_url.take());
-            }
+            } => self.apply_adopted(launch_id, project_id, run_id, run_url, env),
             Event::LaunchFailed {
                 launch_id,
                 project_id,
@@ -355,33 +322,13 @@ impl JournalState {
                 launch_id,
                 project_id,
                 error,
-            } => {
-                let pending =
-                    self.pending
-                        .entry(launch_id.clone())
-                        .or_insert_with(|| PendingLaunch {
-                            launch_id: launch_id.clone(),
-                            project_id: project_id.clone(),
-                            intent: None,
-                            recorded_at: env.at,
-                            unknown_outcome: None,
-                        });
-                pending.unknown_outcome = Some(UnknownOutcome {
-                    error: error.clone(),
-                    at: env.at,
-                });
-            }
+            } => self.apply_outcome_unknown(launch_id, project_id, error, env),
             Event::StatusChanged(change) => self.apply_status(change, env),
             Event::Watch {
                 project_id,
                 run_id,
                 origin,
-            } => {
-                let run = self.run_mut(project_id, run_id, env);
-                if run.watch_origin.is_none() {
-                    run.watch_origin = Some(origin.clone());
-                }
-            }
+            } => self.apply_watch(project_id, run_id, origin, env),
             Event::CancelRequested {
                 project_id,
                 run_id,
@@ -396,16 +343,7 @@ impl JournalState {
                 project_id,
                 run_id,
                 status,
-            } => {
-                let run = self.run_mut(project_id, run_id, env);
-                run.cancel = CancelState::Confirmed {
-                    at: env.at,
-                    status: status.clone(),
-                };
-                if run.is_active() {
-                    run.set_status(status.clone(), env.at);
-                }
-            }
+            } => self.apply_cancel_confirmed(project_id, run_id, status, env),
             Event::CancelNotConfirmed { project_id, run_id } => {
                 self.run_mut(project_id, run_id, env).cancel =
                     CancelState::NotConfirmed { at: env.at };
@@ -414,26 +352,129 @@ impl JournalState {
                 pipeline_run_id,
                 kind,
                 data,
-            } => {
-                let entry = PipelineEntry {
-                    seq: env.seq,
-                    at: env.at,
-                    kind: kind.clone(),
-                    data: data.clone(),
-                };
-                match self.pipelines.get_mut(pipeline_run_id.as_str()) {
-                    Some(entries) => entries.push(entry),
-                    None => {
-                        self.pipelines.insert(pipeline_run_id.clone(), vec![entry]);
-                    }
-                }
-                if kind == PIPELINE_CANCEL {
-                    self.cancelled_pipelines.insert(pipeline_run_id.clone());
-                } else if kind == PIPELINE_RESUME {
-                    self.cancelled_pipelines.remove(pipeline_run_id.as_str());
-                }
-            }
+            } => self.apply_pipeline(pipeline_run_id, kind, data, env),
             Event::Compacted { .. } => {}
+        }
+    }
+
+    /// A launch intent: the project's newest launch (unless a newer one is already folded), and
+    /// pending until it resolves.
+    fn apply_intent(&mut self, intent: &LaunchIntent, env: &Envelope) {
+        let newer = self
+            .last_launch
+            .get(&intent.project_id)
+            .is_none_or(|last| last.seq <= env.seq);
+        if newer {
+            self.last_launch.insert(
+                intent.project_id.clone(),
+                LastLaunch {
+                    launch_id: intent.launch_id.clone(),
+                    params: intent.params.clone(),
+                    options: intent.options.clone(),
+                    at: env.at,
+                    seq: env.seq,
+                },
+            );
+        }
+        let pending = self
+            .pending
+            .entry(intent.launch_id.clone())
+            .or_insert_with(|| PendingLaunch {
+                launch_id: intent.launch_id.clone(),
+                project_id: intent.project_id.clone(),
+                intent: None,
+                recorded_at: env.at,
+                unknown_outcome: None,
+            });
+        pending.intent = Some(intent.clone());
+    }
+
+    /// Reconciliation found the run an unknown-outcome launch created.
+    fn apply_adopted(
+        &mut self,
+        launch_id: &str,
+        project_id: &str,
+        run_id: &str,
+        run_url: &Option<String>,
+        env: &Envelope,
+    ) {
+        self.resolve_with_run(launch_id, project_id, run_id, env);
+        let run = self.run_mut(project_id, run_id, env);
+        run.adopted = true;
+        run.run_url = run_url.clone().or(run.run_url.take());
+    }
+
+    /// The launch request may have created a run: it stays pending (even when its intent line
+    /// was lost), marked to be looked for before re-sending.
+    fn apply_outcome_unknown(
+        &mut self,
+        launch_id: &str,
+        project_id: &str,
+        error: &str,
+        env: &Envelope,
+    ) {
+        let pending = self
+            .pending
+            .entry(launch_id.to_string())
+            .or_insert_with(|| PendingLaunch {
+                launch_id: launch_id.to_string(),
+                project_id: project_id.to_string(),
+                intent: None,
+                recorded_at: env.at,
+                unknown_outcome: None,
+            });
+        pending.unknown_outcome = Some(UnknownOutcome {
+            error: error.to_string(),
+            at: env.at,
+        });
+    }
+
+    /// A run to follow; the first origin it was watched for is the one kept.
+    fn apply_watch(&mut self, project_id: &str, run_id: &str, origin: &Origin, env: &Envelope) {
+        let run = self.run_mut(project_id, run_id, env);
+        if run.watch_origin.is_none() {
+            run.watch_origin = Some(origin.clone());
+        }
+    }
+
+    /// Hex confirmed the cancel with a terminal status, which ends a run still active.
+    fn apply_cancel_confirmed(
+        &mut self,
+        project_id: &str,
+        run_id: &str,
+        status: &RunStatus,
+        env: &Envelope,
+    ) {
+        let run = self.run_mut(project_id, run_id, env);
+        run.cancel = CancelState::Confirmed {
+            at: env.at,
+            status: status.clone(),
+        };
+        if run.is_active() {
+            run.set_status(status.clone(), env.at);
+        }
+    }
+
+    /// A pipeline entry, grouped under its pipeline run; a cancel or resume changes whether the
+    /// run's steps may be launched.
+    fn apply_pipeline(&mut self, pipeline_run_id: &str, kind: &str, data: &Value, env: &Envelope) {
+        let entry = PipelineEntry {
+            seq: env.seq,
+            at: env.at,
+            kind: kind.to_string(),
+            data: data.clone(),
+        };
+        match self.pipelines.get_mut(pipeline_run_id) {
+            Some(entries) => entries.push(entry),
+            None => {
+                self.pipelines
+                    .insert(pipeline_run_id.to_string(), vec![entry]);
+            }
+        }
+        if kind == PIPELINE_CANCEL {
+            self.cancelled_pipelines.insert(pipeline_run_id.to_string());
+        } else if kind == PIPELINE_RESUME {
+            self.cancelled_pipelines.remove(pipeline_run_id);
         }
     }
 

@@ -18,11 +18,11 @@ use super::definition::{self, FileParam, FileStep, PipelineFile};
 use super::diagnostic::{Diagnostic, Quoted, Source, list, suggest};
 use super::model::{
     DEFAULT_MAX_PARALLEL, DEFAULT_RETRY_BACKOFF, MAX_RETRIES, MAX_STEPS, OnFailure, ParamDefault,
-    Pipeline, PipelineParam, ProjectRef, Step,
+    Pipeline, PipelineParam, ProjectRef, Step, StepValue,
 };
 use super::name::{NAME_RULE, is_plain_name};
 use super::template::is_name;
-use crate::config::{Config, did_you_mean, parse_duration};
+use crate::config::{Config, ProjectConfig, did_you_mean, parse_duration};
 use crate::hex::types::Project;
 use crate::hex::{ParamKind, ParamSpec};
 
@@ -330,6 +330,70 @@ impl<'a> Checker<'a> {
             Some(Resolved::Declared(p)) if !p.params.is_empty() => Some(*p),
             _ => None,
         };
+        let ctx = ValueContext {
+            step: &id,
+            upstream,
+            params,
+            ids,
+        };
+        let values = self.step_values(s, declared, &ctx);
+        if let Some(p) = declared {
+            self.required_params(s, p, &values);
+        }
+        let timeout = s
+            .timeout
+            .as_ref()
+            .and_then(|t| self.duration(&id, "timeout", t, false));
+        if s.timeout.is_none()
+            && let Some(k) = &s.kill_on_timeout
+        {
+            self.warning(
+                k.span(),
+                format!("step {sid:?}: kill_on_timeout has no effect without a timeout"),
+                "add timeout = \"30m\" or remove kill_on_timeout",
+            );
+        }
+        let retries = self.retries(s);
+        let retry_backoff = s
+            .retry_backoff
+            .as_ref()
+            .and_then(|b| self.duration(&id, "retry_backoff", b, true))
+            .unwrap_or(DEFAULT_RETRY_BACKOFF);
+        let on_failure = self.on_failure(s);
+        let project = match resolved {
+            Some(Resolved::Declared(p)) => ProjectRef::Id(p.id.clone()),
+            Some(Resolved::Id(i)) => ProjectRef::Id(i),
+            Some(Resolved::Title(t)) => ProjectRef::Title(t),
+            None => ProjectRef::Title(s.project.get_ref().clone()),
+        };
+        Step {
+            id,
+            project,
+            project_name: s.project.get_ref().clone(),
+            depends_on: edges.iter().map(|(_, e)| e.target.clone()).collect(),
+            params: values,
+            timeout,
+            // Only with a timeout: a run journalled with kill-on-timeout and no timeout prefilled
+            // a launch form that refused itself (the option means nothing without one).
+            kill_on_timeout: timeout.is_some()
+                && s.kill_on_timeout.as_ref().is_none_or(|k| *k.get_ref()),
+            retries,
+            retry_backoff,
+            on_failure,
+            use_cached_sql_results: s.use_cached_sql_results,
+            update_published_results: s.update_published_results,
+        }
+    }
+
+    /// The step's parameter values that check out; a name the project (when it declares its
+    /// parameters) does not have is reported and left out.
+    fn step_values(
+        &mut self,
+        s: &FileStep,
+        declared: Option<&ProjectConfig>,
+        ctx: &ValueContext<'_>,
+    ) -> IndexMap<String, StepValue> {
+        let sid = Quoted(s.id.get_ref());
         let mut values = IndexMap::new();
         for (key, value) in &s.params {
             let name = key.get_ref();
@@ -357,55 +421,50 @@ impl<'a> Checker<'a> {
                     }
                 },
             };
-            let ctx = ValueContext {
-                step: &id,
-                upstream,
-                params,
-                ids,
-            };
-            if let Some(v) = self.value(&ctx, name, value, spec) {
+            if let Some(v) = self.value(ctx, name, value, spec) {
                 values.insert(name.clone(), v);
             }
         }
-        if let Some(p) = declared {
-            for spec in p
-                .params
-                .iter()
-                .filter(|q| q.required && q.default.is_none())
+        values
+    }
+
+    /// Reports each parameter `p` requires (with no default) that the step does not give.
+    fn required_params(
+        &mut self,
+        s: &FileStep,
+        p: &ProjectConfig,
+        values: &IndexMap<String, StepValue>,
+    ) {
+        let sid = Quoted(s.id.get_ref());
+        for spec in p
+            .params
+            .iter()
+            .filter(|q| q.required && q.default.is_none())
+        {
+            if !values.contains_key(&spec.name)
+                && !s.params.keys().any(|k| k.get_ref() == &spec.name)
             {
-                if !values.contains_key(&spec.name)
-                    && !s.params.keys().any(|k| k.get_ref() == &spec.name)
-                {
-                    self.error(
-                        s.id.span(),
-                        format!(
-                            "step {sid:?}: project {:?} requires parameter {:?}",
-                            p.display_name(),
-                            spec.name
-                        ),
-                        format!(
-                            "add it to params, e.g. {} = {}",
-                            spec.name,
-                            kind_example(spec.kind)
-                        ),
-                    );
-                }
+                self.error(
+                    s.id.span(),
+                    format!(
+                        "step {sid:?}: project {:?} requires parameter {:?}",
+                        p.display_name(),
+                        spec.name
+                    ),
+                    format!(
+                        "add it to params, e.g. {} = {}",
+                        spec.name,
+                        kind_example(spec.kind)
+                    ),
+                );
             }
         }
-        let timeout = s
-            .timeout
-            .as_ref()
-            .and_then(|t| self.duration(&id, "timeout", t, false));
-        if s.timeout.is_none()
-            && let Some(k) = &s.kill_on_timeout
-        {
-            self.warning(
-                k.span(),
-                format!("step {sid:?}: kill_on_timeout has no effect without a timeout"),
-                "add timeout = \"30m\" or remove kill_on_timeout",
-            );
-        }
-        let retries = match &s.retries {
+    }
+
+    /// `retries`, 0 when absent or out of range (reported).
+    fn retries(&mut self, s: &FileStep) -> u32 {
+        let sid = Quoted(s.id.get_ref());
+        match &s.retries {
             None => 0,
             Some(r) => match u32::try_from(*r.get_ref()) {
                 Ok(n) if n <= MAX_RETRIES => n,
@@ -418,13 +477,13 @@ impl<'a> Checker<'a> {
                     0
                 }
             },
-        };
-        let retry_backoff = s
-            .retry_backoff
-            .as_ref()
-            .and_then(|b| self.duration(&id, "retry_backoff", b, true))
-            .unwrap_or(DEFAULT_RETRY_BACKOFF);
-        let on_failure = match &s.on_failure {
+        }
+    }
+
+    /// `on_failure`, the default when absent or not a known word (reported).
+    fn on_failure(&mut self, s: &FileStep) -> OnFailure {
+        let sid = Quoted(s.id.get_ref());
+        match &s.on_failure {
             None => OnFailure::default(),
             Some(f) => match f.get_ref().as_str() {
                 "stop" => OnFailure::Stop,
@@ -444,29 +503,6 @@ impl<'a> Checker<'a> {
                     OnFailure::default()
                 }
             },
-        };
-        let project = match resolved {
-            Some(Resolved::Declared(p)) => ProjectRef::Id(p.id.clone()),
-            Some(Resolved::Id(i)) => ProjectRef::Id(i),
-            Some(Resolved::Title(t)) => ProjectRef::Title(t),
-            None => ProjectRef::Title(s.project.get_ref().clone()),
-        };
-        Step {
-            id,
-            project,
-            project_name: s.project.get_ref().clone(),
-            depends_on: edges.iter().map(|(_, e)| e.target.clone()).collect(),
-            params: values,
-            timeout,
-            // Only with a timeout: a run journalled with kill-on-timeout and no timeout prefilled
-            // a launch form that refused itself (the option means nothing without one).
-            kill_on_timeout: timeout.is_some()
-                && s.kill_on_timeout.as_ref().is_none_or(|k| *k.get_ref()),
-            retries,
-            retry_backoff,
-            on_failure,
-            use_cached_sql_results: s.use_cached_sql_results,
-            update_published_results: s.update_published_results,
         }
     }
 

@@ -75,6 +75,32 @@ pub struct App {
 }
 
 impl App {
+    /// The effect runner, answering on `tx`.
+    fn effect_runner(&self, tx: mpsc::UnboundedSender<Msg>) -> EffectRunner {
+        EffectRunner {
+            presets_path: self.presets_path.clone(),
+            engine: self.engine.clone(),
+            config: Arc::clone(&self.config),
+            tx,
+            io: self.io.clone(),
+            pipelines: self.pipelines.clone(),
+            pipelines_dir: self.pipelines_dir.clone(),
+            pipeline_runs: Arc::default(),
+            projects: self.projects.clone(),
+        }
+    }
+
+    /// The runs the engine knows, the history read in behind them, and the project list asked
+    /// for; an exit if an effect asks for one.
+    fn first_load(&mut self, runner: &EffectRunner) -> Option<AppExit> {
+        let known = self.engine.snapshot();
+        load_history(&self.engine, &known, runner.tx.clone());
+        let mut effects = update(&mut self.model, Msg::RunsKnown(known), &self.keys);
+        effects.push(Effect::FetchProjects);
+        self.model.projects.load = super::model::Load::Loading;
+        perform(runner, effects)
+    }
+
     /// Runs until quit. `events` is crossterm's event stream in the binary.
     pub async fn run<B, E>(
         mut self,
@@ -87,23 +113,8 @@ impl App {
     {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut updates = self.engine.subscribe();
-        let runner = EffectRunner {
-            presets_path: self.presets_path.clone(),
-            engine: self.engine.clone(),
-            config: Arc::clone(&self.config),
-            tx,
-            io: self.io.clone(),
-            pipelines: self.pipelines.clone(),
-            pipelines_dir: self.pipelines_dir.clone(),
-            pipeline_runs: Arc::default(),
-            projects: self.projects.clone(),
-        };
-        let known = self.engine.snapshot();
-        load_history(&self.engine, &known, runner.tx.clone());
-        let mut effects = update(&mut self.model, Msg::RunsKnown(known), &self.keys);
-        effects.push(Effect::FetchProjects);
-        self.model.projects.load = super::model::Load::Loading;
-        if let Some(exit) = perform(&runner, effects) {
+        let runner = self.effect_runner(tx);
+        if let Some(exit) = self.first_load(&runner) {
             return Ok(exit);
         }
         // Double-clicks are told by the time between clicks, on a monotonic clock.

@@ -14,7 +14,10 @@ use super::keymap::KeyMap;
 use super::model::{Level, Load, Message, Model};
 use super::terminal::TerminalGuard;
 use crate::cli::Cli;
-use crate::session::{Context, Exit, Failure};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::pipeline::exec::Runner;
+use crate::session::{Context, Exit, Failure, ProjectList};
 
 /// Whether both ends are a terminal, which the dashboard needs.
 pub fn has_terminal() -> bool {
@@ -58,20 +61,7 @@ pub async fn open(
     for w in &key_warnings {
         tracing::warn!("{w}");
     }
-    let read_only = read_only_flag || ctx.profile.read_only;
-    let mut model = Model::new(
-        &ctx.profile.name,
-        read_only,
-        jiff::Timestamp::now(),
-        jiff::tz::TimeZone::system(),
-    );
-    model.status.profiles = switch.then(|| ctx.config.profiles.keys().cloned().collect());
-    model.aliases = ctx
-        .config
-        .projects
-        .iter()
-        .filter_map(|p| p.alias.clone().map(|a| (p.id.clone(), a)))
-        .collect();
+    let mut model = first_model(&ctx, read_only_flag, switch);
     let presets_path = ctx.paths.data_dir.join(super::presets::FILE_NAME);
     let (presets, presets_warning) = super::presets::load(&presets_path);
     model.presets = presets;
@@ -112,26 +102,12 @@ pub async fn open(
     let pipelines =
         (!model.status.read_only).then(|| crate::pipeline::exec::Runner::new(engine.clone(), stop));
     if let Some(runner) = pipelines.clone() {
-        let (config, engine, list) = (Arc::clone(&config), engine.clone(), projects.clone());
-        tokio::spawn(async move {
-            // A step may name its project by title, which needs the project list; asked only
-            // when an unfinished run has such a step the cached list does not know.
-            let unfinished = |_: &str, entries: &[crate::journal::PipelineEntry]| {
-                entries
-                    .last()
-                    .is_some_and(|e| e.kind != crate::journal::PIPELINE_FINISHED)
-            };
-            let workspace = list
-                .for_recorded_pipelines(&engine, &config, unfinished)
-                .await;
-            let projects = crate::pipeline::Projects {
-                config: &config,
-                workspace: workspace.as_deref(),
-            };
-            for problem in runner.carry_on_unfinished(&projects).await {
-                tracing::warn!(%problem, "cannot carry a pipeline run on");
-            }
-        });
+        carry_on_pipelines(
+            runner,
+            Arc::clone(&config),
+            engine.clone(),
+            projects.clone(),
+        );
     }
     let app = App {
         engine,
@@ -150,6 +126,49 @@ pub async fn open(
     stop_pipelines.send_replace(true);
     drop(guard);
     result.map_err(|e| Failure::api(format!("the dashboard stopped: {e}")))
+}
+
+/// The model before anything is read: the profile, whether it may act, the profiles
+/// `:profile` may switch to and the config's project aliases.
+fn first_model(ctx: &Context, read_only_flag: bool, switch: bool) -> Model {
+    let read_only = read_only_flag || ctx.profile.read_only;
+    let mut model = Model::new(
+        &ctx.profile.name,
+        read_only,
+        jiff::Timestamp::now(),
+        jiff::tz::TimeZone::system(),
+    );
+    model.status.profiles = switch.then(|| ctx.config.profiles.keys().cloned().collect());
+    model.aliases = ctx
+        .config
+        .projects
+        .iter()
+        .filter_map(|p| p.alias.clone().map(|a| (p.id.clone(), a)))
+        .collect();
+    model
+}
+
+/// Carries on, in a task, the pipeline runs an earlier hexdash left unfinished.
+fn carry_on_pipelines(runner: Runner, config: Arc<Config>, engine: Engine, list: ProjectList) {
+    tokio::spawn(async move {
+        // A step may name its project by title, which needs the project list; asked only
+        // when an unfinished run has such a step the cached list does not know.
+        let unfinished = |_: &str, entries: &[crate::journal::PipelineEntry]| {
+            entries
+                .last()
+                .is_some_and(|e| e.kind != crate::journal::PIPELINE_FINISHED)
+        };
+        let workspace = list
+            .for_recorded_pipelines(&engine, &config, unfinished)
+            .await;
+        let projects = crate::pipeline::Projects {
+            config: &config,
+            workspace: workspace.as_deref(),
+        };
+        for problem in runner.carry_on_unfinished(&projects).await {
+            tracing::warn!(%problem, "cannot carry a pipeline run on");
+        }
+    });
 }
 
 /// What the status bar says first: why its request budget is not shared with other hexdash

@@ -16,7 +16,7 @@ use super::model::LastRun;
 use super::msg::{Effect, HistoryPage, LaunchFailure, Msg};
 use super::terminal;
 use crate::config::Config;
-use crate::engine::{Engine, LaunchError};
+use crate::engine::{Engine, LaunchError, RunKey};
 use crate::hex::Error as HexError;
 use crate::hex::short_id;
 use crate::hex::types::ProjectRunsQuery;
@@ -72,63 +72,12 @@ impl EffectRunner {
     pub fn run(&self, effect: Effect) -> Option<String> {
         match effect {
             Effect::FetchProjects => self.list_projects(Listing::Kept),
-            Effect::LoadOperatorLog => {
-                let (path, tx) = (self.engine.journal_path().to_path_buf(), self.tx.clone());
-                tokio::task::spawn_blocking(move || {
-                    let read = crate::journal::Journal::attach(path)
-                        .and_then(|(journal, _)| journal.operator_actions(None, LOG_ENTRIES))
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Msg::OperatorLog(read));
-                });
-            }
+            Effect::LoadOperatorLog => self.load_operator_log(),
             Effect::RefreshProjects => self.list_projects(Listing::Anew),
             Effect::RelistProjects => self.list_projects(Listing::Quietly),
-            Effect::FetchLastRun(project_id) => {
-                let (engine, tx) = (self.engine.clone(), self.tx.clone());
-                tokio::spawn(async move {
-                    // Scheduled and app-refresh runs count: the question is "when did this
-                    // project last run", not "when did an API client last run it".
-                    let query = ProjectRunsQuery::every_trigger(1);
-                    let result = engine
-                        .client()
-                        .get_project_runs(&project_id, &query)
-                        .await
-                        .map(|page| {
-                            page.runs.into_iter().next().map(|run| LastRun {
-                                at: run.start_time.or(run.end_time),
-                                duration_secs: run.elapsed_time.map(|ms| ms / 1000.0),
-                                status: run.status,
-                            })
-                        })
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Msg::LastRunFetched { project_id, result });
-                });
-            }
+            Effect::FetchLastRun(project_id) => self.fetch_last_run(project_id),
             Effect::FetchProjectHistory { project_id, offset } => {
-                let (engine, tx) = (self.engine.clone(), self.tx.clone());
-                tokio::spawn(async move {
-                    let query = ProjectRunsQuery {
-                        offset: Some(offset),
-                        ..ProjectRunsQuery::every_trigger(PROJECT_HISTORY)
-                    };
-                    let result = engine
-                        .client()
-                        .get_project_runs(&project_id, &query)
-                        .await
-                        .map(|page| HistoryPage {
-                            // Hex's `nextPage` says so; a full page is read as "maybe more"
-                            // too, for a Hex that leaves the link out (one extra page at most).
-                            more: page.next_page.is_some()
-                                || page.runs.len() >= PROJECT_HISTORY as usize,
-                            runs: page.runs,
-                        })
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Msg::ProjectHistory {
-                        project_id,
-                        offset,
-                        result,
-                    });
-                });
+                self.fetch_project_history(project_id, offset);
             }
             Effect::Launch(request) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
@@ -145,16 +94,7 @@ impl EffectRunner {
                     let _ = tx.send(Msg::BulkLaunchFinished { item, result });
                 });
             }
-            Effect::Cancel(key) => {
-                let (engine, tx) = (self.engine.clone(), self.tx.clone());
-                tokio::spawn(async move {
-                    let result = engine
-                        .cancel(&key, Origin::Tui)
-                        .await
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Msg::CancelFinished { key, result });
-                });
-            }
+            Effect::Cancel(key) => self.cancel(key),
             Effect::Focus(key, focused) => self.engine.focus(&key, focused),
             Effect::FocusProject(id) => self.engine.focus_project(id.as_deref()),
             Effect::PinProjects(ids) => self.engine.pin_projects(ids),
@@ -182,34 +122,8 @@ impl EffectRunner {
                 },
                 |result| Some(Msg::PipelineStarted(result)),
             ),
-            Effect::CancelPipeline(id) => {
-                let short = short_id(&id).to_string();
-                self.pipeline_task(
-                    move |engine, config, runner, list| async move {
-                        cancel_pipeline(&engine, &config, &runner, &list, &id).await
-                    },
-                    move |result| {
-                        let e = result.err()?;
-                        Some(Msg::EffectFailed(format!(
-                            "cannot cancel pipeline run {short}: {e}"
-                        )))
-                    },
-                );
-            }
-            Effect::ResumePipeline(id) => {
-                let answer_id = id.clone();
-                self.pipeline_task(
-                    move |engine, config, runner, list| async move {
-                        resume_pipeline(&engine, &config, &runner, &list, &id).await
-                    },
-                    move |result| {
-                        Some(Msg::PipelineResumed {
-                            id: answer_id,
-                            result,
-                        })
-                    },
-                );
-            }
+            Effect::CancelPipeline(id) => self.cancel_pipeline_run(id),
+            Effect::ResumePipeline(id) => self.resume_pipeline_run(id),
             Effect::SwitchProfile(name) => return Some(name),
         }
         None
@@ -237,6 +151,109 @@ enum Listing {
 const READ_ONLY: &str = "read-only: pipelines cannot be started, resumed or cancelled here";
 
 impl EffectRunner {
+    /// Reads the newest of the operator's actions off the loop.
+    fn load_operator_log(&self) {
+        let (path, tx) = (self.engine.journal_path().to_path_buf(), self.tx.clone());
+        tokio::task::spawn_blocking(move || {
+            let read = crate::journal::Journal::attach(path)
+                .and_then(|(journal, _)| journal.operator_actions(None, LOG_ENTRIES))
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::OperatorLog(read));
+        });
+    }
+
+    /// Asks Hex for the project's newest run, for its LAST RUN column.
+    fn fetch_last_run(&self, project_id: String) {
+        let (engine, tx) = (self.engine.clone(), self.tx.clone());
+        tokio::spawn(async move {
+            // Scheduled and app-refresh runs count: the question is "when did this
+            // project last run", not "when did an API client last run it".
+            let query = ProjectRunsQuery::every_trigger(1);
+            let result = engine
+                .client()
+                .get_project_runs(&project_id, &query)
+                .await
+                .map(|page| {
+                    page.runs.into_iter().next().map(|run| LastRun {
+                        at: run.start_time.or(run.end_time),
+                        duration_secs: run.elapsed_time.map(|ms| ms / 1000.0),
+                        status: run.status,
+                    })
+                })
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::LastRunFetched { project_id, result });
+        });
+    }
+
+    /// Asks Hex for a page of the project's history, from `offset`.
+    fn fetch_project_history(&self, project_id: String, offset: u32) {
+        let (engine, tx) = (self.engine.clone(), self.tx.clone());
+        tokio::spawn(async move {
+            let query = ProjectRunsQuery {
+                offset: Some(offset),
+                ..ProjectRunsQuery::every_trigger(PROJECT_HISTORY)
+            };
+            let result = engine
+                .client()
+                .get_project_runs(&project_id, &query)
+                .await
+                .map(|page| HistoryPage {
+                    // Hex's `nextPage` says so; a full page is read as "maybe more"
+                    // too, for a Hex that leaves the link out (one extra page at most).
+                    more: page.next_page.is_some() || page.runs.len() >= PROJECT_HISTORY as usize,
+                    runs: page.runs,
+                })
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::ProjectHistory {
+                project_id,
+                offset,
+                result,
+            });
+        });
+    }
+
+    fn cancel(&self, key: RunKey) {
+        let (engine, tx) = (self.engine.clone(), self.tx.clone());
+        tokio::spawn(async move {
+            let result = engine
+                .cancel(&key, Origin::Tui)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::CancelFinished { key, result });
+        });
+    }
+
+    /// Cancels pipeline run `id`; only a failure is reported.
+    fn cancel_pipeline_run(&self, id: String) {
+        let short = short_id(&id).to_string();
+        self.pipeline_task(
+            move |engine, config, runner, list| async move {
+                cancel_pipeline(&engine, &config, &runner, &list, &id).await
+            },
+            move |result| {
+                let e = result.err()?;
+                Some(Msg::EffectFailed(format!(
+                    "cannot cancel pipeline run {short}: {e}"
+                )))
+            },
+        );
+    }
+
+    fn resume_pipeline_run(&self, id: String) {
+        let answer_id = id.clone();
+        self.pipeline_task(
+            move |engine, config, runner, list| async move {
+                resume_pipeline(&engine, &config, &runner, &list, &id).await
+            },
+            move |result| {
+                Some(Msg::PipelineResumed {
+                    id: answer_id,
+                    result,
+                })
+            },
+        );
+    }
+
     /// Sends the project rows, got as `how` says (see [`Listing`]).
     fn list_projects(&self, how: Listing) {
         let (engine, config, tx, list) = (

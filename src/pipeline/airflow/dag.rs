@@ -225,6 +225,47 @@ impl Writer<'_> {
         };
         self.line(&format!("{i1}{} = {operator}(", plan.names[i]));
         self.line(&format!("{i2}task_id={},", python::string(&step.id)));
+        self.project_id(step, &i2);
+        self.line(&format!("{i2}hex_conn_id=HEX_CONN_ID,"));
+        self.line(&format!("{i2}{poll}=POLL_SECONDS,"));
+        self.timeout(step, &i2);
+        let cache_note = match self.version {
+            Version::Two => self.cache_flags(step),
+            Version::Three => {
+                self.run_options(step);
+                None
+            }
+        };
+        self.line(&format!("{i2}retries={},", step.retries));
+        if step.retries > 0 {
+            self.line(&format!(
+                "{i2}retry_delay={},",
+                timedelta(step.retry_backoff)
+            ));
+        }
+        self.input_parameters(step, &i2);
+        if let Some(note) = cache_note {
+            self.comment(&i2, &format!("Not exported: {note}"));
+            self.notes
+                .push(format!("step {:?}: not exported: {note}", step.id));
+        }
+        self.line(&format!("{i1})"));
+        if let Some(done) = &plan.done_names[i] {
+            let head = format!("{done} = EmptyOperator");
+            let args = [
+                format!(
+                    "task_id={}",
+                    python::string(&format!("{}{DONE_SUFFIX}", step.id))
+                ),
+                "trigger_rule=\"all_done\"".to_string(),
+            ];
+            let text = call(i1, &head, &args);
+            self.line(&text);
+        }
+    }
+
+    /// `project_id=`, with the name the pipeline used when it is not the id.
+    fn project_id(&mut self, step: &Step, i2: &str) {
         let id = match &step.project {
             ProjectRef::Id(id) => id,
             // check() refuses titles; keep going with the name so the output shows it.
@@ -240,8 +281,10 @@ impl Writer<'_> {
             project.push_str(&format!("  # {}", python::comment(&step.project_name)));
         }
         self.line(&project);
-        self.line(&format!("{i2}hex_conn_id=HEX_CONN_ID,"));
-        self.line(&format!("{i2}{poll}=POLL_SECONDS,"));
+    }
+
+    /// `timeout=` and `kill_on_timeout=`, or that there is none.
+    fn timeout(&mut self, step: &Step, i2: &str) {
         match step.timeout {
             Some(t) => {
                 self.line(&format!("{i2}timeout={},", seconds(t)));
@@ -260,20 +303,10 @@ impl Writer<'_> {
                 }
             )),
         }
-        let cache_note = match self.version {
-            Version::Two => self.cache_flags(step),
-            Version::Three => {
-                self.run_options(step);
-                None
-            }
-        };
-        self.line(&format!("{i2}retries={},", step.retries));
-        if step.retries > 0 {
-            self.line(&format!(
-                "{i2}retry_delay={},",
-                timedelta(step.retry_backoff)
-            ));
-        }
+    }
+
+    /// `input_parameters=`: literals as Python values, templates as Jinja.
+    fn input_parameters(&mut self, step: &Step, i2: &str) {
         if !step.params.is_empty() {
             self.line(&format!("{i2}input_parameters={{"));
             for (name, value) in &step.params {
@@ -302,24 +335,6 @@ impl Writer<'_> {
                 ));
             }
             self.line(&format!("{i2}}},"));
-        }
-        if let Some(note) = cache_note {
-            self.comment(&i2, &format!("Not exported: {note}"));
-            self.notes
-                .push(format!("step {:?}: not exported: {note}", step.id));
-        }
-        self.line(&format!("{i1})"));
-        if let Some(done) = &plan.done_names[i] {
-            let head = format!("{done} = EmptyOperator");
-            let args = [
-                format!(
-                    "task_id={}",
-                    python::string(&format!("{}{DONE_SUFFIX}", step.id))
-                ),
-                "trigger_rule=\"all_done\"".to_string(),
-            ];
-            let text = call(i1, &head, &args);
-            self.line(&text);
         }
     }
 

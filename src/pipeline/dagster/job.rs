@@ -334,6 +334,26 @@ impl Writer<'_> {
         }
         let i1 = INDENT;
         let i2 = INDENT.repeat(2);
+        self.decorator(i, &inputs);
+        let mut args = vec!["context: OpExecutionContext".to_string(), "hex: Hex".into()];
+        if reads_params {
+            args.push("config: Params".into());
+        }
+        for u in &data {
+            args.push(format!("{}: dict", self.names.ops[*u]));
+        }
+        self.line(&format!("def {name}({}) -> dict:", args.join(", ")));
+        self.line(&format!("{i1}return hex.run("));
+        self.line(&format!("{i2}context,"));
+        self.run_arguments(step, &i2, bridged);
+        self.line(&format!("{i1})"));
+    }
+
+    /// `@op(...)`: the op's name, description, inputs, retry policy and step tag.
+    fn decorator(&mut self, i: usize, inputs: &[(usize, bool)]) {
+        let step = &self.p.steps[i];
+        let name = &self.names.ops[i];
+        let i1 = INDENT;
         self.line("@op(");
         self.line(&format!("{i1}name={},", python::string(name)));
         self.line(&format!(
@@ -362,16 +382,10 @@ impl Writer<'_> {
             python::string(&step.id)
         ));
         self.line(")");
-        let mut args = vec!["context: OpExecutionContext".to_string(), "hex: Hex".into()];
-        if reads_params {
-            args.push("config: Params".into());
-        }
-        for u in &data {
-            args.push(format!("{}: dict", self.names.ops[*u]));
-        }
-        self.line(&format!("def {name}({}) -> dict:", args.join(", ")));
-        self.line(&format!("{i1}return hex.run("));
-        self.line(&format!("{i2}context,"));
+    }
+
+    /// The arguments of `hex.run(...)` after `context`: project, parameters and run options.
+    fn run_arguments(&mut self, step: &Step, i2: &str, bridged: bool) {
         let id = match &step.project {
             ProjectRef::Id(id) => id,
             // check() refuses titles; keep going with the name so the output shows it.
@@ -420,7 +434,6 @@ impl Writer<'_> {
                 seconds(step.retry_backoff)
             ));
         }
-        self.line(&format!("{i1})"));
     }
 
     /// The op's inputs, as (step index, carries data): its direct dependencies in the order

@@ -4,11 +4,16 @@
 //! a cancel was confirmed, a lagging subscriber's replay): a row never goes back from an ended
 //! state to an active one, and never takes data older than what it shows.
 
+use jiff::Timestamp;
+
 use super::{inform, refocus_after_change};
-use crate::engine::{Change, RunKey, RunView, Update};
-use crate::hex::Sharing;
+use crate::engine::{CancelSent, Change, ListedRun, Overdue, RunKey, RunView, Update};
+use crate::hex::{BudgetSnapshot, Sharing};
+use crate::journal::OperatorAction;
 use crate::tui::bulk::Outcome;
-use crate::tui::model::{Confirm, HexLast, LastRun, Level, Load, Model, Overlay, RunRow, Screen};
+use crate::tui::model::{
+    Confirm, HexLast, LastRun, Level, Load, Model, Overlay, ProjectRow, RunRow, Screen,
+};
 use crate::tui::msg::{Effect, LaunchFailure, Msg};
 
 pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -18,61 +23,21 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.size = (width, height);
             Vec::new()
         }
-        Msg::Tick(now) => {
-            model.now = now;
-            model.frame = model.frame.wrapping_add(1);
-            let mut effects = ask_last_run(model);
-            effects.extend(relist_projects(model));
-            if model.pipelines_watched() {
-                effects.push(Effect::LoadPipelineRuns);
-            }
-            effects
-        }
+        Msg::Tick(now) => on_tick(model, now),
         msg @ (Msg::PipelinesLoaded(_)
         | Msg::PipelineRunsLoaded(_)
         | Msg::PipelineStarted(_)
         | Msg::PipelineResumed { .. }) => super::pipelines::on_event(model, msg),
         Msg::LastRunFetched { project_id, result } => {
-            let answer = match result {
-                Ok(last) => HexLast::Known(last),
-                Err(error) => {
-                    // Not an error to show: the status bar's API health already says why
-                    // requests fail, and the row keeps saying "unknown".
-                    tracing::debug!(%project_id, %error, "cannot ask for the newest run");
-                    HexLast::Failed(model.now)
-                }
-            };
-            model.projects.hex_last.insert(project_id, answer);
+            on_last_run_fetched(model, project_id, result);
             Vec::new()
         }
         Msg::Engine(Update::Listed { project_id, newest }) => {
-            // Discovery's listings keep LAST RUN current, without a request of their own.
-            let last = newest.map(|run| LastRun {
-                at: run.start_time.or(run.end_time),
-                duration_secs: run.elapsed_ms.map(|ms| ms / 1000.0),
-                status: run.status,
-            });
-            model
-                .projects
-                .hex_last
-                .insert(project_id, HexLast::Known(last));
+            on_listed(model, project_id, newest);
             Vec::new()
         }
-        Msg::ProjectsLoaded(Ok(rows)) => {
-            model.projects.load = Load::Loaded(rows);
-            model.projects.loaded_at = Some(model.now);
-            title_untitled_runs(model);
-            Vec::new()
-        }
-        Msg::ProjectsLoaded(Err(error)) => {
-            let previous = model.projects.load.data().cloned();
-            inform(
-                model,
-                Level::Error,
-                format!("cannot list projects: {error}"),
-            );
-            model.projects.load = Load::Failed { error, previous };
-            model.projects.loaded_at = Some(model.now);
+        Msg::ProjectsLoaded(result) => {
+            on_projects_loaded(model, result);
             Vec::new()
         }
         Msg::Engine(Update::Run { change, view }) => on_run(model, change, *view),
@@ -94,56 +59,10 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             offset,
             result,
         } => super::history::on_page(model, project_id, offset, result),
-        Msg::RunsKnown(views) => {
-            // Thousands of history rows at once: grown by doubling, the table would keep up to
-            // half of itself (megabytes) as slack for the whole session.
-            model.runs.rows.reserve_exact(views.len());
-            for view in views {
-                let followed = view.is_active();
-                merge(model, view, followed);
-            }
-            model.runs.rows.shrink_to_fit();
-            refocus_after_change(model)
-        }
-        Msg::OverdueChecked(flags) => {
-            let mut effects = Vec::new();
-            for (key, overdue) in flags {
-                // A run that just became overdue rings once (bell, OSC 9): stuck runs are what
-                // an operator watches for, and most were started by someone else.
-                let shown = model.runs.rows.contains(&key);
-                let newly = shown && overdue.is_some() && model.rung_overdue.insert(key.clone());
-                if let Some(row) = model.runs.rows.get_mut(&key) {
-                    row.overdue = overdue;
-                }
-                if newly && let Some(row) = model.runs.rows.get(&key) {
-                    let title = row
-                        .view
-                        .project_title
-                        .clone()
-                        .unwrap_or_else(|| key.project_id.clone());
-                    effects.push(Effect::Notify(format!("{title} {}: overdue", key.short())));
-                }
-            }
-            effects
-        }
+        Msg::RunsKnown(views) => on_runs_known(model, views),
+        Msg::OverdueChecked(flags) => on_overdue_checked(model, flags),
         Msg::Budget(b) => {
-            // The ledger failed under a running dashboard (the budget says so once, in the log):
-            // from now on other hexdash processes' requests are not counted.
-            let lost = b.sharing == Sharing::Unavailable
-                && model
-                    .status
-                    .budget
-                    .is_some_and(|old| old.sharing == Sharing::Shared);
-            model.status.budget = Some(b);
-            if lost {
-                inform(
-                    model,
-                    Level::Warning,
-                    "the request budget is no longer shared with other hexdash processes (the \
-                     log says why); several at once may get 429s"
-                        .into(),
-                );
-            }
+            on_budget(model, b);
             Vec::new()
         }
         Msg::LaunchFinished { project_id, result } => launched(model, &project_id, result),
@@ -152,60 +71,11 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             refocus_after_change(model)
         }
         Msg::CancelFinished { key, result } => {
-            let outcome = match &result {
-                Ok(sent) if sent.already_ended => Outcome::AlreadyEnded,
-                Ok(_) => Outcome::Cancelled,
-                Err(e) => Outcome::Failed(e.clone()),
-            };
-            // Marked on its row until it ends or a cancel goes through.
-            match &result {
-                Err(e) => model.runs.cancel_failed.insert(key.clone(), e.clone()),
-                Ok(_) => model.runs.cancel_failed.remove(&key),
-            };
-            if super::bulk::answered(model, &key, outcome) {
-                return Vec::new();
-            }
-            match result {
-                Ok(sent) if sent.already_ended => inform(
-                    model,
-                    Level::Info,
-                    format!("run {} had already ended", key.short()),
-                ),
-                Ok(sent) => inform(
-                    model,
-                    Level::Info,
-                    format!(
-                        "cancel sent for {}; waiting up to {}s for Hex to confirm",
-                        key.short(),
-                        sent.deadline.as_secs()
-                    ),
-                ),
-                Err(e) => inform(
-                    model,
-                    Level::Error,
-                    format!(
-                        "cancel of run {} failed: {e}; press x to try again",
-                        key.short()
-                    ),
-                ),
-            }
+            on_cancel_finished(model, key, result);
             Vec::new()
         }
-        Msg::OperatorLog(Ok(actions)) => {
-            let text = format!("the operator's log: {} recorded", actions.len());
-            inform(model, Level::Info, text);
-            // Over the screen unless a question is open there.
-            if model.overlay.is_none() {
-                model.overlay = Some(Overlay::Log(actions));
-            }
-            Vec::new()
-        }
-        Msg::OperatorLog(Err(error)) => {
-            inform(
-                model,
-                Level::Error,
-                format!("cannot read the operator's log: {error}"),
-            );
+        Msg::OperatorLog(result) => {
+            on_operator_log(model, result);
             Vec::new()
         }
         Msg::EffectFailed(error) => {
@@ -221,6 +91,181 @@ pub(super) fn on_event(model: &mut Model, msg: Msg) -> Vec<Effect> {
             );
             Vec::new()
         }
+    }
+}
+
+/// The clock moved: the spinner turns, and what is asked for on a rhythm is asked for.
+fn on_tick(model: &mut Model, now: Timestamp) -> Vec<Effect> {
+    model.now = now;
+    model.frame = model.frame.wrapping_add(1);
+    let mut effects = ask_last_run(model);
+    effects.extend(relist_projects(model));
+    if model.pipelines_watched() {
+        effects.push(Effect::LoadPipelineRuns);
+    }
+    effects
+}
+
+fn on_last_run_fetched(
+    model: &mut Model,
+    project_id: String,
+    result: Result<Option<LastRun>, String>,
+) {
+    let answer = match result {
+        Ok(last) => HexLast::Known(last),
+        Err(error) => {
+            // Not an error to show: the status bar's API health already says why
+            // requests fail, and the row keeps saying "unknown".
+            tracing::debug!(%project_id, %error, "cannot ask for the newest run");
+            HexLast::Failed(model.now)
+        }
+    };
+    model.projects.hex_last.insert(project_id, answer);
+}
+
+/// Discovery's listings keep LAST RUN current, without a request of their own.
+fn on_listed(model: &mut Model, project_id: String, newest: Option<Box<ListedRun>>) {
+    let last = newest.map(|run| LastRun {
+        at: run.start_time.or(run.end_time),
+        duration_secs: run.elapsed_ms.map(|ms| ms / 1000.0),
+        status: run.status,
+    });
+    model
+        .projects
+        .hex_last
+        .insert(project_id, HexLast::Known(last));
+}
+
+fn on_projects_loaded(model: &mut Model, result: Result<Vec<ProjectRow>, String>) {
+    match result {
+        Ok(rows) => {
+            model.projects.load = Load::Loaded(rows);
+            model.projects.loaded_at = Some(model.now);
+            title_untitled_runs(model);
+        }
+        Err(error) => {
+            let previous = model.projects.load.data().cloned();
+            inform(
+                model,
+                Level::Error,
+                format!("cannot list projects: {error}"),
+            );
+            model.projects.load = Load::Failed { error, previous };
+            model.projects.loaded_at = Some(model.now);
+        }
+    }
+}
+
+fn on_runs_known(model: &mut Model, views: Vec<RunView>) -> Vec<Effect> {
+    // Thousands of history rows at once: grown by doubling, the table would keep up to
+    // half of itself (megabytes) as slack for the whole session.
+    model.runs.rows.reserve_exact(views.len());
+    for view in views {
+        let followed = view.is_active();
+        merge(model, view, followed);
+    }
+    model.runs.rows.shrink_to_fit();
+    refocus_after_change(model)
+}
+
+fn on_overdue_checked(model: &mut Model, flags: Vec<(RunKey, Option<Overdue>)>) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for (key, overdue) in flags {
+        // A run that just became overdue rings once (bell, OSC 9): stuck runs are what
+        // an operator watches for, and most were started by someone else.
+        let shown = model.runs.rows.contains(&key);
+        let newly = shown && overdue.is_some() && model.rung_overdue.insert(key.clone());
+        if let Some(row) = model.runs.rows.get_mut(&key) {
+            row.overdue = overdue;
+        }
+        if newly && let Some(row) = model.runs.rows.get(&key) {
+            let title = row
+                .view
+                .project_title
+                .clone()
+                .unwrap_or_else(|| key.project_id.clone());
+            effects.push(Effect::Notify(format!("{title} {}: overdue", key.short())));
+        }
+    }
+    effects
+}
+
+fn on_budget(model: &mut Model, b: BudgetSnapshot) {
+    // The ledger failed under a running dashboard (the budget says so once, in the log):
+    // from now on other hexdash processes' requests are not counted.
+    let lost = b.sharing == Sharing::Unavailable
+        && model
+            .status
+            .budget
+            .is_some_and(|old| old.sharing == Sharing::Shared);
+    model.status.budget = Some(b);
+    if lost {
+        inform(
+            model,
+            Level::Warning,
+            "the request budget is no longer shared with other hexdash processes (the \
+             log says why); several at once may get 429s"
+                .into(),
+        );
+    }
+}
+
+/// A cancel's answer: to the bulk cancel it belongs to, or else to the status line.
+fn on_cancel_finished(model: &mut Model, key: RunKey, result: Result<CancelSent, String>) {
+    let outcome = match &result {
+        Ok(sent) if sent.already_ended => Outcome::AlreadyEnded,
+        Ok(_) => Outcome::Cancelled,
+        Err(e) => Outcome::Failed(e.clone()),
+    };
+    // Marked on its row until it ends or a cancel goes through.
+    match &result {
+        Err(e) => model.runs.cancel_failed.insert(key.clone(), e.clone()),
+        Ok(_) => model.runs.cancel_failed.remove(&key),
+    };
+    if super::bulk::answered(model, &key, outcome) {
+        return;
+    }
+    match result {
+        Ok(sent) if sent.already_ended => inform(
+            model,
+            Level::Info,
+            format!("run {} had already ended", key.short()),
+        ),
+        Ok(sent) => inform(
+            model,
+            Level::Info,
+            format!(
+                "cancel sent for {}; waiting up to {}s for Hex to confirm",
+                key.short(),
+                sent.deadline.as_secs()
+            ),
+        ),
+        Err(e) => inform(
+            model,
+            Level::Error,
+            format!(
+                "cancel of run {} failed: {e}; press x to try again",
+                key.short()
+            ),
+        ),
+    }
+}
+
+fn on_operator_log(model: &mut Model, result: Result<Vec<OperatorAction>, String>) {
+    match result {
+        Ok(actions) => {
+            let text = format!("the operator's log: {} recorded", actions.len());
+            inform(model, Level::Info, text);
+            // Over the screen unless a question is open there.
+            if model.overlay.is_none() {
+                model.overlay = Some(Overlay::Log(actions));
+            }
+        }
+        Err(error) => inform(
+            model,
+            Level::Error,
+            format!("cannot read the operator's log: {error}"),
+        ),
     }
 }
 
@@ -273,6 +318,16 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
         .status
         .as_ref()
         .map_or_else(|| "?".to_string(), ToString::to_string);
+    announce(model, &change, &key, &status);
+    if ended {
+        effects.extend(on_ended(model, &key, &status));
+    }
+    effects.extend(refocus_after_change(model));
+    effects
+}
+
+/// Tells the operator what a cancel, a timeout or a lost run came to.
+fn announce(model: &mut Model, change: &Change, key: &RunKey, status: &str) {
     match change {
         Change::CancelConfirmed => {
             inform(
@@ -312,32 +367,35 @@ fn on_run(model: &mut Model, change: Change, view: RunView) -> Vec<Effect> {
         ),
         _ => {}
     }
-    if ended {
-        // A cancel dialog about this run must not fire after it ended.
-        if let Some(Overlay::Confirm(Confirm::CancelRun { key: k, .. })) = &model.overlay
-            && *k == key
-        {
-            model.overlay = None;
-            inform(
-                model,
-                Level::Warning,
-                format!(
-                    "run {} ended ({status}) before the cancel was confirmed; nothing cancelled",
-                    key.short()
-                ),
-            );
-        }
-        if model.session_runs.contains(&key) || model.pinned.contains(&key) {
-            let title = model
-                .runs
-                .rows
-                .get(&key)
-                .map(super::screens::title_of)
-                .unwrap_or_default();
-            effects.push(Effect::Notify(format!("{title}: {status}")));
-        }
+}
+
+/// A run ended: a cancel dialog about it is closed, and a run of this session or a pinned one
+/// rings.
+fn on_ended(model: &mut Model, key: &RunKey, status: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    // A cancel dialog about this run must not fire after it ended.
+    if let Some(Overlay::Confirm(Confirm::CancelRun { key: k, .. })) = &model.overlay
+        && k == key
+    {
+        model.overlay = None;
+        inform(
+            model,
+            Level::Warning,
+            format!(
+                "run {} ended ({status}) before the cancel was confirmed; nothing cancelled",
+                key.short()
+            ),
+        );
     }
-    effects.extend(refocus_after_change(model));
+    if model.session_runs.contains(key) || model.pinned.contains(key) {
+        let title = model
+            .runs
+            .rows
+            .get(key)
+            .map(super::screens::title_of)
+            .unwrap_or_default();
+        effects.push(Effect::Notify(format!("{title}: {status}")));
+    }
     effects
 }
 

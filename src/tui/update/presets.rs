@@ -4,6 +4,7 @@
 //! what it means (`yesterday`, `today-7`, `last month end`) and resolved again on each load.
 
 use super::inform;
+use crate::hex::ParamSpec;
 use crate::journal::Origin;
 use crate::tui::form::Form;
 use crate::tui::model::{Level, Model, Screen};
@@ -132,35 +133,8 @@ fn load(model: &mut Model, name: &str) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    let specs = match &form.pipeline {
-        Some(file) => model
-            .pipelines
-            .rows()
-            .iter()
-            .find(|d| d.file.as_deref() == Some(file.as_path()))
-            .map(|d| d.specs.clone())
-            .unwrap_or_default(),
-        None => model
-            .projects
-            .load
-            .data()
-            .and_then(|rows| rows.iter().find(|r| r.project.id == form.project_id))
-            .map(|r| r.specs.clone())
-            .unwrap_or_default(),
-    };
-    // Relative dates (`yesterday`, `last month end`) of date parameters mean today's date for
-    // them; their fields stay relative, so saving the preset again keeps the words. (A text
-    // parameter that says "today" is left as it is.)
-    let mut relative = Vec::new();
-    for (param, value) in &mut preset.params {
-        let is_date = specs
-            .iter()
-            .any(|s| s.name == *param && s.kind == crate::hex::params::ParamKind::Date);
-        if let Some(rel) = value.as_str().and_then(RelDate::parse).filter(|_| is_date) {
-            *value = serde_json::Value::String(rel.resolve(today).to_string());
-            relative.push((param.clone(), rel));
-        }
-    }
+    let specs = form_specs(model, form);
+    let relative = resolve_relative(&mut preset, &specs, today);
     let mut next = match &form.pipeline {
         // A pipeline's form stays a pipeline's form: its parameters are the definition's, and
         // ctrl-s must start the pipeline, not a project named `pipeline:NAME`.
@@ -194,4 +168,46 @@ fn load(model: &mut Model, name: &str) -> Vec<Effect> {
     model.form = Some(next);
     inform(model, level, text);
     Vec::new()
+}
+
+/// The parameter declarations of what the form launches: the pipeline definition's, or the
+/// project's from the config.
+fn form_specs(model: &Model, form: &Form) -> Vec<ParamSpec> {
+    match &form.pipeline {
+        Some(file) => model
+            .pipelines
+            .rows()
+            .iter()
+            .find(|d| d.file.as_deref() == Some(file.as_path()))
+            .map(|d| d.specs.clone())
+            .unwrap_or_default(),
+        None => model
+            .projects
+            .load
+            .data()
+            .and_then(|rows| rows.iter().find(|r| r.project.id == form.project_id))
+            .map(|r| r.specs.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// Relative dates (`yesterday`, `last month end`) of date parameters mean today's date for
+/// them; their fields stay relative, so saving the preset again keeps the words. (A text
+/// parameter that says "today" is left as it is.) Returns the parameters that were relative.
+fn resolve_relative(
+    preset: &mut Preset,
+    specs: &[ParamSpec],
+    today: jiff::civil::Date,
+) -> Vec<(String, RelDate)> {
+    let mut relative = Vec::new();
+    for (param, value) in &mut preset.params {
+        let is_date = specs
+            .iter()
+            .any(|s| s.name == *param && s.kind == crate::hex::params::ParamKind::Date);
+        if let Some(rel) = value.as_str().and_then(RelDate::parse).filter(|_| is_date) {
+            *value = serde_json::Value::String(rel.resolve(today).to_string());
+            relative.push((param.clone(), rel));
+        }
+    }
+    relative
 }

@@ -124,16 +124,7 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
         (_, Action::PageDown) => Some(move_by(model, PAGE as i64)),
         (_, Action::Top) => Some(move_by(model, i64::MIN)),
         (_, Action::Bottom) => Some(move_by(model, i64::MAX)),
-        (Screen::Projects | Screen::Runs, Action::Filter) => {
-            // A new filter starts empty, as in less and k9s; esc while typing clears it too.
-            let filter = match model.screen {
-                Screen::Projects => &mut model.projects.filter,
-                _ => &mut model.runs.filter,
-            };
-            filter.editing = true;
-            filter.text.clear();
-            Some(Vec::new())
-        }
+        (Screen::Projects | Screen::Runs, Action::Filter) => start_filter(model),
         (Screen::Projects, Action::Sort) => {
             model.projects.sort = model.projects.sort.next();
             Some(Vec::new())
@@ -144,16 +135,7 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
         }
         (Screen::Projects, Action::Launch) => Some(open_form(model, None)),
         (Screen::Projects, Action::Pin) => Some(pin_project(model)),
-        (Screen::Projects, Action::Open) => {
-            // A project's runs: the runs screen filtered to it, with Hex's history of it (runs
-            // no hexdash launched included) added as it arrives.
-            let project = &model.selected_project()?.project;
-            let (title, id) = (project.title.to_lowercase(), project.id.clone());
-            model.runs.filter.text.set(title.clone());
-            let mut effects = show(model, Screen::Runs);
-            effects.push(super::history::open(model, id, title));
-            Some(effects)
-        }
+        (Screen::Projects, Action::Open) => open_project_runs(model),
         (Screen::Runs | Screen::Detail, action)
             if acts_on_a_run(model.screen, action) && model.current_run().is_none() =>
         {
@@ -180,33 +162,62 @@ pub(super) fn on_screen_action(model: &mut Model, action: Action) -> Option<Vec<
             Some(open_form(model, Some(&row)))
         }
         (Screen::Runs | Screen::Detail, Action::CancelRun) => Some(ask_cancel(model)),
-        (Screen::Runs | Screen::Detail, Action::OpenUrl) => {
-            let row = model.current_run()?;
-            match row.view.run_url.clone() {
-                Some(url) => Some(vec![Effect::OpenUrl(url)]),
-                None => {
-                    inform(model, Level::Warning, "Hex gave no URL for this run".into());
-                    Some(Vec::new())
-                }
-            }
-        }
+        (Screen::Runs | Screen::Detail, Action::OpenUrl) => open_run_url(model),
         (Screen::Runs | Screen::Detail, Action::Copy) => Some(copy(model)),
-        (Screen::Runs | Screen::Detail, Action::Pin) => {
-            let key = model.current_run()?.view.key.clone();
-            if !model.pinned.remove(&key) {
-                inform(
-                    model,
-                    Level::Info,
-                    format!("pinned {}: a bell when it ends", key.short()),
-                );
-                model.pinned.insert(key);
-            } else {
-                inform(model, Level::Info, format!("unpinned {}", key.short()));
-            }
-            Some(Vec::new())
-        }
+        (Screen::Runs | Screen::Detail, Action::Pin) => toggle_pin(model),
         _ => None,
     }
+}
+
+/// Starts typing a new filter on the projects or runs screen.
+fn start_filter(model: &mut Model) -> Option<Vec<Effect>> {
+    // A new filter starts empty, as in less and k9s; esc while typing clears it too.
+    let filter = match model.screen {
+        Screen::Projects => &mut model.projects.filter,
+        _ => &mut model.runs.filter,
+    };
+    filter.editing = true;
+    filter.text.clear();
+    Some(Vec::new())
+}
+
+fn open_project_runs(model: &mut Model) -> Option<Vec<Effect>> {
+    // A project's runs: the runs screen filtered to it, with Hex's history of it (runs
+    // no hexdash launched included) added as it arrives.
+    let project = &model.selected_project()?.project;
+    let (title, id) = (project.title.to_lowercase(), project.id.clone());
+    model.runs.filter.text.set(title.clone());
+    let mut effects = show(model, Screen::Runs);
+    effects.push(super::history::open(model, id, title));
+    Some(effects)
+}
+
+/// Opens the current run in the browser, when Hex gave its URL.
+fn open_run_url(model: &mut Model) -> Option<Vec<Effect>> {
+    let row = model.current_run()?;
+    match row.view.run_url.clone() {
+        Some(url) => Some(vec![Effect::OpenUrl(url)]),
+        None => {
+            inform(model, Level::Warning, "Hex gave no URL for this run".into());
+            Some(Vec::new())
+        }
+    }
+}
+
+/// Pins the current run (a bell when it ends), or unpins it.
+fn toggle_pin(model: &mut Model) -> Option<Vec<Effect>> {
+    let key = model.current_run()?.view.key.clone();
+    if !model.pinned.remove(&key) {
+        inform(
+            model,
+            Level::Info,
+            format!("pinned {}: a bell when it ends", key.short()),
+        );
+        model.pinned.insert(key);
+    } else {
+        inform(model, Level::Info, format!("unpinned {}", key.short()));
+    }
+    Some(Vec::new())
 }
 
 /// `p` on a project: pinned ones are shown first and listed by discovery as often as the one

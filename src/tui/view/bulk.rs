@@ -107,23 +107,7 @@ pub fn preview(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, plan
     let shown = room_for_items(area, lines.len() + 2, plan.items.len());
     for item in plan.items.iter().take(shown) {
         let status = style::status_word(item.status.as_ref()).into_owned();
-        let (will, will_style) = match &item.will {
-            Will::Cancel => ("cancel".to_string(), Style::new().fg(ERROR)),
-            Will::Relaunch(request) => {
-                let params: Vec<String> = request
-                    .params
-                    .iter()
-                    .map(|(k, v)| format!("{}={}", printable(k), printable(&display_value(v))))
-                    .collect();
-                let text = if params.is_empty() {
-                    "launch again, the project's defaults".to_string()
-                } else {
-                    format!("launch again: {}", params.join(" "))
-                };
-                (text, Style::new())
-            }
-            Will::Skip(why) => (format!("skip: {why}"), style::dim()),
-        };
+        let (will, will_style) = will(&item.will);
         let head = format!("{status:<9}  ");
         lines.push(run_line(
             (&item.key.run_id, &item.project, project_w),
@@ -159,6 +143,28 @@ pub fn preview(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, plan
         style::plural(acting, "run")
     );
     boxed(frame, area, lines, 50, &title, color);
+}
+
+/// What `y` does to one run, in words: cancel it, launch it again with which parameters, or
+/// skip it and why.
+fn will(will: &Will) -> (String, Style) {
+    match will {
+        Will::Cancel => ("cancel".to_string(), Style::new().fg(ERROR)),
+        Will::Relaunch(request) => {
+            let params: Vec<String> = request
+                .params
+                .iter()
+                .map(|(k, v)| format!("{}={}", printable(k), printable(&display_value(v))))
+                .collect();
+            let text = if params.is_empty() {
+                "launch again, the project's defaults".to_string()
+            } else {
+                format!("launch again: {}", params.join(" "))
+            };
+            (text, Style::new())
+        }
+        Will::Skip(why) => (format!("skip: {why}"), style::dim()),
+    }
 }
 
 pub fn report(frame: &mut Frame, area: Rect, progress: &BulkProgress) {

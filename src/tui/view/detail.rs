@@ -316,20 +316,7 @@ fn params_section(v: &RunView, w: usize) -> Vec<Line<'static>> {
 fn watch_section(row: &RunRow, model: &Model, keys: &KeyMap, w: usize) -> Vec<Line<'static>> {
     let v = &row.view;
     let mut lines = vec![section("Data")];
-    let updated = match v.observed_at {
-        Some(t) => (
-            format!(
-                "{} ({} ago)",
-                style::clock(t, model.now, &model.tz),
-                style::age(style::secs_between(t, model.now))
-            ),
-            Style::new(),
-        ),
-        None => (
-            "never: no answer from Hex yet".into(),
-            Style::new().fg(WARN),
-        ),
-    };
+    let updated = updated(v, model);
     lines.push(field("updated", updated.0, updated.1, w));
     lines.push(field(
         "first seen",
@@ -345,7 +332,64 @@ fn watch_section(row: &RunRow, model: &Model, keys: &KeyMap, w: usize) -> Vec<Li
             w,
         ));
     }
-    let following = if row.followed && v.is_active() {
+    let following = following(row);
+    lines.push(field("following", following.0, following.1, w));
+    if let Some((text, st)) = cancel(v, model, keys) {
+        lines.push(field("cancel", text, st, w));
+    }
+    if let Some(o) = &row.overdue
+        && v.is_active()
+    {
+        lines.push(field(
+            "overdue",
+            overdue(o),
+            Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
+            w,
+        ));
+    }
+    if v.timed_out {
+        lines.push(field(
+            "timeout",
+            "passed while the run was still going",
+            Style::new().fg(WARN),
+            w,
+        ));
+    }
+    let mut notes = Vec::new();
+    if model.pinned.contains(&v.key) {
+        notes.push("pinned: a bell when it ends");
+    }
+    if model.session_runs.contains(&v.key) {
+        notes.push("launched in this session");
+    }
+    if !notes.is_empty() {
+        lines.push(field("notes", notes.join("; "), Style::new(), w));
+    }
+    lines
+}
+
+/// When Hex last answered about the run, and how long ago.
+fn updated(v: &RunView, model: &Model) -> (String, Style) {
+    match v.observed_at {
+        Some(t) => (
+            format!(
+                "{} ({} ago)",
+                style::clock(t, model.now, &model.tz),
+                style::age(style::secs_between(t, model.now))
+            ),
+            Style::new(),
+        ),
+        None => (
+            "never: no answer from Hex yet".into(),
+            Style::new().fg(WARN),
+        ),
+    }
+}
+
+/// Whether hexdash still polls the run; an active run it does not is an alarm.
+fn following(row: &RunRow) -> (&'static str, Style) {
+    let v = &row.view;
+    if row.followed && v.is_active() {
         ("yes, polled fast while open", Style::new())
     } else if v.is_active() {
         (
@@ -354,9 +398,12 @@ fn watch_section(row: &RunRow, model: &Model, keys: &KeyMap, w: usize) -> Vec<Li
         )
     } else {
         ("no, it ended", style::dim())
-    };
-    lines.push(field("following", following.0, following.1, w));
-    let cancel = match &v.cancel {
+    }
+}
+
+/// Where a cancel of the run stands, if one was asked for.
+fn cancel(v: &RunView, model: &Model, keys: &KeyMap) -> Option<(String, Style)> {
+    match &v.cancel {
         CancelState::None => None,
         CancelState::Requested { at, origin } => Some((
             format!(
@@ -381,49 +428,21 @@ fn watch_section(row: &RunRow, model: &Model, keys: &KeyMap, w: usize) -> Vec<Li
             ),
             Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
         )),
-    };
-    if let Some((text, st)) = cancel {
-        lines.push(field("cancel", text, st, w));
     }
-    if let Some(o) = &row.overdue
-        && v.is_active()
-    {
-        let text = match o {
-            Overdue::PastUsual { running, p95 } => format!(
-                "running {}, usually done within {} (p95)",
-                style::duration(running.as_secs()),
-                style::round_duration(p95.as_secs())
-            ),
-            Overdue::PendingTooLong { pending } => {
-                format!("pending for {}", style::duration(pending.as_secs()))
-            }
-        };
-        lines.push(field(
-            "overdue",
-            text,
-            Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
-            w,
-        ));
+}
+
+/// Why the run looks stuck.
+fn overdue(o: &Overdue) -> String {
+    match o {
+        Overdue::PastUsual { running, p95 } => format!(
+            "running {}, usually done within {} (p95)",
+            style::duration(running.as_secs()),
+            style::round_duration(p95.as_secs())
+        ),
+        Overdue::PendingTooLong { pending } => {
+            format!("pending for {}", style::duration(pending.as_secs()))
+        }
     }
-    if v.timed_out {
-        lines.push(field(
-            "timeout",
-            "passed while the run was still going",
-            Style::new().fg(WARN),
-            w,
-        ));
-    }
-    let mut notes = Vec::new();
-    if model.pinned.contains(&v.key) {
-        notes.push("pinned: a bell when it ends");
-    }
-    if model.session_runs.contains(&v.key) {
-        notes.push("launched in this session");
-    }
-    if !notes.is_empty() {
-        lines.push(field("notes", notes.join("; "), Style::new(), w));
-    }
-    lines
 }
 
 /// The actions that mean something for this run now, with their keys.

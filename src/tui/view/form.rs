@@ -34,12 +34,57 @@ struct Row {
     note: Span<'static>,
 }
 
+/// The form's lines as laid out: section heads and rows, with where the focus and the text
+/// cursor sit among them.
+struct Body {
+    lines: Vec<Line<'static>>,
+    focus_line: usize,
+    /// Line index and column of the text cursor, when the focused row is a text input.
+    caret: Option<(usize, usize)>,
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let Some(form) = &model.form else {
         chrome::notice(frame, area, vec![Line::raw("no launch form is open")]);
         return;
     };
-    let focused = form.focused();
+    frame.render_widget(title(form, model), Rect { height: 1, ..area });
+    let body = body(form, area);
+    let footer = footer(form, model);
+    let footer_h = u16::try_from(footer.len()).unwrap_or(0);
+    let fields = Rect {
+        y: area.y.saturating_add(2),
+        height: area
+            .height
+            .saturating_sub(2 + footer_h + u16::from(footer_h > 0)),
+        ..area
+    };
+    let height = usize::from(fields.height);
+    let top = table::window(body.lines.len(), body.focus_line, height);
+    render_lines(
+        frame,
+        body.lines.into_iter().skip(top).take(height),
+        fields.y,
+        fields,
+    );
+    render_lines(frame, footer, area.bottom().saturating_sub(footer_h), area);
+    if let Some((line, col)) = body.caret
+        && model.overlay.is_none()
+        && line >= top
+        && line < top + height
+    {
+        let x = area
+            .x
+            .saturating_add(u16::try_from(col).unwrap_or(u16::MAX));
+        let y = fields.y + u16::try_from(line - top).unwrap_or(0);
+        if x < area.right() {
+            frame.set_cursor_position(Position::new(x, y));
+        }
+    }
+}
+
+/// What is launched (project or pipeline file), what it reruns, and the presets saved for it.
+fn title(form: &Form, model: &Model) -> Line<'static> {
     let name = form
         .project_title
         .clone()
@@ -76,8 +121,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
             style::dim(),
         ));
     }
-    frame.render_widget(Line::from(title), Rect { height: 1, ..area });
+    Line::from(title)
+}
 
+/// The parameters section, then the run options, in columns that line up down the form.
+fn body(form: &Form, area: Rect) -> Body {
+    let focused = form.focused();
     let rows = |room: usize| {
         let params: Vec<Row> = form
             .fields
@@ -104,22 +153,25 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         .unwrap_or(0);
     let (params, options) = rows(usize::from(area.width).saturating_sub(3 + label_w + 2));
     // Lines: section heads and rows; remember which line holds the focus.
-    let mut lines: Vec<Line<'static>> = Vec::new();
-    let mut focus_line = 0;
-    let mut caret: Option<(usize, usize)> = None;
+    let mut body = Body {
+        lines: Vec::new(),
+        focus_line: 0,
+        caret: None,
+    };
     let params_title = if form.free {
         " Parameters (none declared in the config: type name=value)"
     } else {
         " Parameters"
     };
-    lines.push(Line::styled(params_title, style::heading()));
+    body.lines
+        .push(Line::styled(params_title, style::heading()));
     if params.is_empty() {
         let what = if form.pipeline.is_some() {
             "   this pipeline takes no parameters"
         } else {
             "   this project takes no parameters"
         };
-        lines.push(Line::styled(what, style::dim()));
+        body.lines.push(Line::styled(what, style::dim()));
     }
     // One set of widths for both sections, so values and notes line up down the form.
     let all = || params.iter().chain(&options);
@@ -131,17 +183,22 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let width = usize::from(area.width);
     for (rows, head) in [(&params, None), (&options, Some(" Run options"))] {
         if let Some(h) = head.filter(|_| !rows.is_empty()) {
-            lines.push(Line::styled(h, style::heading()));
+            body.lines.push(Line::styled(h, style::heading()));
         }
         for r in rows {
             let on = r.slot == focused;
             if on {
-                focus_line = lines.len();
-                caret = r.caret.map(|c| (lines.len(), 3 + label_w + 2 + c));
+                body.focus_line = body.lines.len();
+                body.caret = r.caret.map(|c| (body.lines.len(), 3 + label_w + 2 + c));
             }
-            lines.push(row_line(r, on, label_w, value_w, width));
+            body.lines.push(row_line(r, on, label_w, value_w, width));
         }
     }
+    body
+}
+
+/// The form-wide error and "launching…", under the fields.
+fn footer(form: &Form, model: &Model) -> Vec<Line<'static>> {
     let mut footer: Vec<Line<'static>> = Vec::new();
     if let Some(e) = &form.error {
         footer.push(Line::styled(
@@ -155,51 +212,26 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
             Style::new().fg(WARN).add_modifier(Modifier::BOLD),
         ));
     }
-    let footer_h = u16::try_from(footer.len()).unwrap_or(0);
-    let fields = Rect {
-        y: area.y.saturating_add(2),
-        height: area
-            .height
-            .saturating_sub(2 + footer_h + u16::from(footer_h > 0)),
-        ..area
-    };
-    let height = usize::from(fields.height);
-    let top = table::window(lines.len(), focus_line, height);
-    for (i, line) in lines.into_iter().skip(top).take(height).enumerate() {
-        let y = fields.y + u16::try_from(i).unwrap_or(0);
+    footer
+}
+
+/// One line a row, from row `y` down, as wide as `within`.
+fn render_lines(
+    frame: &mut Frame,
+    lines: impl IntoIterator<Item = Line<'static>>,
+    y: u16,
+    within: Rect,
+) {
+    for (i, line) in lines.into_iter().enumerate() {
+        let y = y + u16::try_from(i).unwrap_or(0);
         frame.render_widget(
             line,
             Rect {
                 y,
                 height: 1,
-                ..fields
+                ..within
             },
         );
-    }
-    let footer_y = area.bottom().saturating_sub(footer_h);
-    for (i, line) in footer.into_iter().enumerate() {
-        let y = footer_y + u16::try_from(i).unwrap_or(0);
-        frame.render_widget(
-            line,
-            Rect {
-                y,
-                height: 1,
-                ..area
-            },
-        );
-    }
-    if let Some((line, col)) = caret
-        && model.overlay.is_none()
-        && line >= top
-        && line < top + height
-    {
-        let x = area
-            .x
-            .saturating_add(u16::try_from(col).unwrap_or(u16::MAX));
-        let y = fields.y + u16::try_from(line - top).unwrap_or(0);
-        if x < area.right() {
-            frame.set_cursor_position(Position::new(x, y));
-        }
     }
 }
 
@@ -277,26 +309,7 @@ fn error_note(e: &str) -> Span<'static> {
 fn param_row(i: usize, f: &Field, on: bool, free: bool, room: usize) -> Row {
     let spec = &f.spec;
     if free {
-        let last_empty = f.text.is_empty();
-        let (value, caret) = text_value(&f.text, on, room, "", false);
-        return Row {
-            slot: Slot::Param(i),
-            label: if last_empty {
-                "+ add".into()
-            } else {
-                format!("param {}", i + 1)
-            },
-            value,
-            caret: Some(caret),
-            note: match &f.error {
-                Some(e) => error_note(e),
-                None if on && last_empty => {
-                    Span::styled("type name=value to add a parameter", style::dim())
-                }
-                None if on => Span::styled("name=value, e.g. region=eu", style::dim()),
-                None => Span::raw(""),
-            },
-        };
+        return free_row(i, f, on, room);
     }
     let label = if spec.required {
         format!("{} *", spec.name)
@@ -307,24 +320,8 @@ fn param_row(i: usize, f: &Field, on: bool, free: bool, room: usize) -> Row {
     let mut multiselect_hint: Option<String> = None;
     let (value, keys_hint): (Vec<Span<'static>>, &str) = match spec.kind {
         ParamKind::Text | ParamKind::Number | ParamKind::Date => {
-            let placeholder = match (spec.kind, spec.required) {
-                (ParamKind::Date, _) => "YYYY-MM-DD",
-                (_, true) => "(required)",
-                (_, false) => "(project default)",
-            };
-            let hint = match spec.kind {
-                ParamKind::Date => {
-                    "t today · y yesterday · +/- a day · b month start · e last month end"
-                }
-                ParamKind::Number => "a number",
-                _ => "text",
-            };
-            let (mut value, at) = text_value(&f.text, on, room, placeholder, spec.required);
+            let (value, at, hint) = typed_text(f, on, room);
             caret = Some(at);
-            // Kept relative: a preset saved now holds these words, not the date.
-            if let Some(rel) = f.relative {
-                value.push(Span::styled(format!("  ({rel})"), style::dim()));
-            }
             (value, hint)
         }
         ParamKind::Checkbox => (vec![check(f.checked)], "space toggles"),
@@ -349,23 +346,8 @@ fn param_row(i: usize, f: &Field, on: bool, free: bool, room: usize) -> Row {
             ),
         },
         ParamKind::Multiselect => {
-            let mut spans = Vec::new();
-            for (j, o) in spec.options.iter().enumerate() {
-                if j > 0 {
-                    spans.push(Span::raw("  "));
-                }
-                let st = if on && j == f.pointer {
-                    Style::new().add_modifier(Modifier::REVERSED)
-                } else {
-                    Style::new()
-                };
-                spans.push(check(f.chosen.contains(&j)).patch_style(st));
-                spans.push(Span::styled(format!(" {o}"), st));
-            }
-            multiselect_hint = spec
-                .options
-                .get(f.pointer)
-                .map(|o| format!("at {o} · ←/→ move · space toggles"));
+            let (spans, hint) = multiselect(f, on);
+            multiselect_hint = hint;
             (spans, "←/→ move · space toggles")
         }
     };
@@ -389,6 +371,75 @@ fn param_row(i: usize, f: &Field, on: bool, free: bool, room: usize) -> Row {
         caret,
         note,
     }
+}
+
+/// A row of a form whose config declares no parameters: `name=value` typed freely.
+fn free_row(i: usize, f: &Field, on: bool, room: usize) -> Row {
+    let last_empty = f.text.is_empty();
+    let (value, caret) = text_value(&f.text, on, room, "", false);
+    Row {
+        slot: Slot::Param(i),
+        label: if last_empty {
+            "+ add".into()
+        } else {
+            format!("param {}", i + 1)
+        },
+        value,
+        caret: Some(caret),
+        note: match &f.error {
+            Some(e) => error_note(e),
+            None if on && last_empty => {
+                Span::styled("type name=value to add a parameter", style::dim())
+            }
+            None if on => Span::styled("name=value, e.g. region=eu", style::dim()),
+            None => Span::raw(""),
+        },
+    }
+}
+
+/// A text, number or date field: its value, the cursor's column in it, and the keys it takes.
+fn typed_text(f: &Field, on: bool, room: usize) -> (Vec<Span<'static>>, usize, &'static str) {
+    let spec = &f.spec;
+    let placeholder = match (spec.kind, spec.required) {
+        (ParamKind::Date, _) => "YYYY-MM-DD",
+        (_, true) => "(required)",
+        (_, false) => "(project default)",
+    };
+    let hint = match spec.kind {
+        ParamKind::Date => "t today · y yesterday · +/- a day · b month start · e last month end",
+        ParamKind::Number => "a number",
+        _ => "text",
+    };
+    let (mut value, at) = text_value(&f.text, on, room, placeholder, spec.required);
+    // Kept relative: a preset saved now holds these words, not the date.
+    if let Some(rel) = f.relative {
+        value.push(Span::styled(format!("  ({rel})"), style::dim()));
+    }
+    (value, at, hint)
+}
+
+/// A multiselect's `[x] option` list, the pointed-at option reversed when focused; and the
+/// focused row's note, naming that option.
+fn multiselect(f: &Field, on: bool) -> (Vec<Span<'static>>, Option<String>) {
+    let spec = &f.spec;
+    let mut spans = Vec::new();
+    for (j, o) in spec.options.iter().enumerate() {
+        if j > 0 {
+            spans.push(Span::raw("  "));
+        }
+        let st = if on && j == f.pointer {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new()
+        };
+        spans.push(check(f.chosen.contains(&j)).patch_style(st));
+        spans.push(Span::styled(format!(" {o}"), st));
+    }
+    let hint = spec
+        .options
+        .get(f.pointer)
+        .map(|o| format!("at {o} · ←/→ move · space toggles"));
+    (spans, hint)
 }
 
 fn option_rows(form: &Form, focused: Slot, room: usize) -> Vec<Row> {

@@ -6,8 +6,11 @@
 //! (project, run, start, status, elapsed); the relaunch dialog shows what `y` sends (project,
 //! every parameter, the options that are not the defaults) and the profile. Each says which key
 //! does what, no being the default; a prod-like profile is drawn as a warning.
+//! The dialogs' contents are in `confirm`; the box, labelled lines and answer line they share
+//! are here.
 
-use crate::hex::short_id;
+mod confirm;
+
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -15,15 +18,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear};
 
 use super::chrome::{self, Hint};
-use super::style::{self, ERROR, WARN};
-use crate::config::format_duration;
-use crate::engine::RunKey;
-use crate::hex::params::display_value;
-use crate::journal::{LaunchOptions, Origin};
+use super::style::{self, WARN};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
-use crate::tui::model::{Confirm, Model};
+use crate::tui::model::Model;
 use crate::tui::text_input::TextInput;
+
+pub use confirm::confirm;
 
 /// A box of `width`×`height` in the middle of `area`, cleared, with a border and a title.
 pub(super) fn dialog(
@@ -164,6 +165,28 @@ pub fn help(frame: &mut Frame, area: Rect, keys: &KeyMap) {
         "Keys",
         style::ACCENT,
     );
+    let (left, right) = columns(inner, n1, n2);
+    put(frame, left, column(first, left.width, with_names));
+    let mut lines = column(second, right.width, with_names);
+    while lines.len() < half {
+        lines.push(Line::raw(""));
+    }
+    put(frame, right, lines);
+    let footer_area = Rect {
+        y: inner.y + to_u16(half + 1),
+        height: 1,
+        ..inner
+    };
+    let footer = style::fit(&footer, usize::from(inner.width).saturating_sub(1)).into_owned();
+    frame.render_widget(
+        Line::styled(format!(" {footer}"), style::dim()),
+        footer_area,
+    );
+}
+
+/// The help's two columns side by side in `inner`, `n1` and `n2` wide; shrunk in proportion
+/// when they do not both fit.
+fn columns(inner: Rect, n1: usize, n2: usize) -> (Rect, Rect) {
     // Each column has a space on either side, which also keeps them apart.
     let gap = 0;
     let avail = usize::from(inner.width);
@@ -182,22 +205,7 @@ pub fn help(frame: &mut Frame, area: Rect, keys: &KeyMap) {
         width: inner.width.saturating_sub(to_u16(w1 + gap)),
         ..inner
     };
-    put(frame, left, column(first, left.width, with_names));
-    let mut lines = column(second, right.width, with_names);
-    while lines.len() < half {
-        lines.push(Line::raw(""));
-    }
-    put(frame, right, lines);
-    let footer_area = Rect {
-        y: inner.y + to_u16(half + 1),
-        height: 1,
-        ..inner
-    };
-    let footer = style::fit(&footer, usize::from(inner.width).saturating_sub(1)).into_owned();
-    frame.render_widget(
-        Line::styled(format!(" {footer}"), style::dim()),
-        footer_area,
-    );
+    (left, right)
 }
 
 /// ` keys   description   name`, aligned, cut to `width`.
@@ -307,232 +315,6 @@ pub(super) fn answer_line(keys: &KeyMap, yes_what: &str, no_what: &str) -> Line<
         Span::styled(no_keys.join("/"), style::key()),
         Span::raw(format!(" = {no_what} (default)")),
     ])
-}
-
-pub fn confirm(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap, c: &Confirm) {
-    let answer = |yes_what: &str, no_what: &str| answer_line(keys, yes_what, no_what);
-    match c {
-        Confirm::CancelRun {
-            key,
-            project,
-            started,
-            status,
-        } => {
-            let mut lines = vec![
-                Line::raw(""),
-                field("project", Span::styled(project.clone(), style::bold())),
-                field("run", Span::raw(key.short().to_string())),
-                field(
-                    "started",
-                    match started {
-                        Some(t) => Span::raw(style::clock(*t, model.now, &model.tz)),
-                        None => Span::styled("-", style::dim()),
-                    },
-                ),
-                field(
-                    "status",
-                    Span::styled(
-                        style::status_word(status.as_ref()).into_owned(),
-                        Style::new()
-                            .fg(style::status_color(status.as_ref()))
-                            .add_modifier(Modifier::BOLD),
-                    ),
-                ),
-                field(
-                    "elapsed",
-                    match started {
-                        Some(t) => Span::raw(style::duration(style::secs_between(*t, model.now))),
-                        None => Span::styled("-", style::dim()),
-                    },
-                ),
-            ];
-            if model.status.prod_like {
-                lines.push(field("profile", prod_profile(model)));
-            }
-            lines.push(Line::raw(""));
-            lines.push(answer("cancel it", "keep it"));
-            boxed(frame, area, lines, 44, "Cancel this run?", ERROR);
-        }
-        Confirm::Relaunch {
-            of,
-            project,
-            origin,
-            request,
-        } => {
-            let mut lines = vec![
-                Line::raw(""),
-                field("project", Span::styled(printable(project), style::bold())),
-                field("repeats", Span::raw(repeats(of, origin.as_ref()))),
-            ];
-            if matches!(origin, Some(Origin::Pipeline { .. })) {
-                lines.push(Line::styled(
-                    "           a pipeline step's run: this launch is not part of the pipeline",
-                    style::dim(),
-                ));
-            }
-            // Room for a value: the dialog's inner width less the label column.
-            let room = usize::from(area.width).saturating_sub(4 + 11);
-            let params: Vec<String> = request
-                .params
-                .iter()
-                .map(|(name, value)| {
-                    let text = format!("{}={}", printable(name), printable(&display_value(value)));
-                    style::fit(&text, room).into_owned()
-                })
-                .collect();
-            // The rest of the dialog: options, profile, a blank, the answer, and the border.
-            let fixed = lines.len() + 4 + 2;
-            let fits = usize::from(area.height).saturating_sub(fixed).max(1);
-            let shown = if params.len() > fits {
-                fits.saturating_sub(1).max(1)
-            } else {
-                params.len()
-            };
-            if params.is_empty() {
-                lines.push(field(
-                    "params",
-                    Span::styled("none (the project's defaults)", style::dim()),
-                ));
-            }
-            for (i, text) in params.iter().take(shown).enumerate() {
-                let label = if i == 0 { "params" } else { "" };
-                lines.push(field(label, Span::raw(text.clone())));
-            }
-            if shown < params.len() {
-                lines.push(field(
-                    "",
-                    Span::styled(
-                        format!(
-                            "… and {} more (n, then e shows them all)",
-                            params.len() - shown
-                        ),
-                        style::dim(),
-                    ),
-                ));
-            }
-            let options = changed_options(&request.options);
-            lines.push(field(
-                "options",
-                if options.is_empty() {
-                    Span::styled("defaults", style::dim())
-                } else {
-                    Span::raw(options.join(" · "))
-                },
-            ));
-            lines.push(field(
-                "profile",
-                if model.status.prod_like {
-                    prod_profile(model)
-                } else {
-                    Span::raw(printable(&model.status.profile))
-                },
-            ));
-            lines.push(Line::raw(""));
-            lines.push(answer("launch it again", "do nothing"));
-            let color = if model.status.prod_like {
-                WARN
-            } else {
-                style::ACCENT
-            };
-            boxed(frame, area, lines, 44, "Relaunch this run?", color);
-        }
-        Confirm::CancelPipeline { id, name, running } => {
-            // The dialog follows the run: what is running now, or that it ended meanwhile (and
-            // `y` then does nothing, see `update::pipelines::confirmed_cancel`).
-            let live = model.pipelines.run(id);
-            let ended = live.map(|r| r.status).filter(|s| s.is_ended());
-            let running = live.map_or(*running, crate::tui::update::running_steps);
-            let steps = match (ended, running) {
-                (Some(_), _) => "none: the run has ended".to_string(),
-                (None, 0) => "no step is running now".to_string(),
-                (None, 1) => "1 running step is killed".to_string(),
-                (None, n) => format!("{n} running steps are killed"),
-            };
-            let mut lines = vec![
-                Line::raw(""),
-                field("pipeline", Span::styled(name.clone(), style::bold())),
-                field("run", Span::raw(short_id(id).to_string())),
-                field("steps", Span::raw(steps)),
-            ];
-            match ended {
-                Some(status) => lines.push(Line::styled(
-                    format!(
-                        "  It ended {} while this was open: nothing to cancel.",
-                        status.as_str()
-                    ),
-                    Style::new().fg(WARN).add_modifier(Modifier::BOLD),
-                )),
-                None => lines.push(Line::raw(
-                    "  Nothing more is launched; the run ends CANCELLED.",
-                )),
-            }
-            if model.status.prod_like {
-                lines.push(field("profile", prod_profile(model)));
-            }
-            lines.push(Line::raw(""));
-            lines.push(if ended.is_some() {
-                Line::styled("  n/esc/enter close this; y does nothing now", style::dim())
-            } else {
-                answer("cancel it", "keep it")
-            });
-            boxed(frame, area, lines, 44, "Cancel this pipeline run?", ERROR);
-        }
-        Confirm::Quit { active } => {
-            let runs = if *active == 1 {
-                "1 run launched in this session is".to_string()
-            } else {
-                format!("{active} runs launched in this session are")
-            };
-            let lines = vec![
-                Line::raw(""),
-                Line::from(vec![
-                    Span::raw("  "),
-                    Span::styled(format!("{runs} still active."), style::bold()),
-                ]),
-                Line::raw("  They keep running on Hex; the next start re-attaches."),
-                Line::raw(""),
-                answer("quit", "stay"),
-            ];
-            boxed(frame, area, lines, 0, "Quit hexdash?", WARN);
-        }
-        Confirm::Bulk(plan) => super::bulk::preview(frame, area, model, keys, plan),
-    }
-}
-
-/// `3f2a9c1d, started from the CLI`: the run a relaunch repeats.
-fn repeats(of: &RunKey, origin: Option<&Origin>) -> String {
-    let by = match origin {
-        Some(Origin::Tui) => ", launched from a dashboard",
-        Some(Origin::Cli) => ", launched from the command line",
-        Some(Origin::Pipeline { .. }) => ", launched by a pipeline step",
-        Some(Origin::Hex { trigger, .. }) => match trigger.as_deref() {
-            Some("SCHEDULED") => ", started by a Hex schedule",
-            Some("APP_REFRESH") => ", started by an app refresh",
-            _ => ", started outside hexdash",
-        },
-        Some(Origin::Other) | None => "",
-    };
-    format!("{}{by}", of.short())
-}
-
-/// The run options a relaunch sends that are not Hex's defaults, in words.
-fn changed_options(o: &LaunchOptions) -> Vec<String> {
-    let mut out = Vec::new();
-    if o.use_cached_sql_results == Some(false) {
-        out.push("no cached SQL results".to_string());
-    }
-    if o.update_published_results == Some(true) {
-        out.push("updates the published results".to_string());
-    }
-    if let Some(secs) = o.timeout_secs {
-        let after = format_duration(std::time::Duration::from_secs(secs));
-        out.push(if o.kill_on_timeout {
-            format!("timeout {after}, then killed")
-        } else {
-            format!("timeout {after}, then left running")
-        });
-    }
-    out
 }
 
 /// Text from outside (titles, parameter names and values) without control characters, so

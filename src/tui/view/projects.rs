@@ -52,19 +52,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
         } => (rows, Some(error)),
         Load::Loaded(rows) => (rows, None),
     };
-    let mut body = area;
-    if let Some(error) = stale {
-        let banner = Line::styled(
-            format!(" ⚠ stale: refreshing the projects failed ({error}); this is the last list"),
-            Style::new().fg(WARN),
-        );
-        frame.render_widget(banner, Rect { height: 1, ..area });
-        body = Rect {
-            y: area.y.saturating_add(1),
-            height: area.height.saturating_sub(1),
-            ..area
-        };
-    }
+    let body = match stale {
+        Some(error) => stale_banner(frame, area, error),
+        None => area,
+    };
     if rows.is_empty() {
         chrome::notice(
             frame,
@@ -108,6 +99,21 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
         &cells,
         Some(cursor - top),
     );
+}
+
+/// Says on the first line that the list is the last one read, as refreshing it failed; returns
+/// the area under it.
+fn stale_banner(frame: &mut Frame, area: Rect, error: &str) -> Rect {
+    let banner = Line::styled(
+        format!(" ⚠ stale: refreshing the projects failed ({error}); this is the last list"),
+        Style::new().fg(WARN),
+    );
+    frame.render_widget(banner, Rect { height: 1, ..area });
+    Rect {
+        y: area.y.saturating_add(1),
+        height: area.height.saturating_sub(1),
+        ..area
+    }
 }
 
 /// The sorted column says so with an arrow.
