@@ -197,6 +197,24 @@ pub fn filter_line(frame: &mut Frame, area: Rect, model: &Model, f: &Filter, key
 }
 
 /// A short message in the middle of an empty body: loading, empty and error states.
+/// `lines` one a row from the top of `area`, as wide as it; those past its bottom are left out.
+pub fn lines(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
+    for (i, line) in lines.into_iter().enumerate() {
+        let Ok(dy) = u16::try_from(i) else { break };
+        if dy >= area.height {
+            break;
+        }
+        frame.render_widget(
+            line,
+            Rect {
+                y: area.y + dy,
+                height: 1,
+                ..area
+            },
+        );
+    }
+}
+
 pub fn notice(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
     let height = u16::try_from(lines.len()).unwrap_or(u16::MAX);
     let top = area.y + area.height.saturating_sub(height) / 3;

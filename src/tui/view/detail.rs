@@ -69,8 +69,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
         r.extend(params_section(v, w));
         r.push(Line::raw(""));
         r.extend(watch_section(row, model, keys, w));
-        render_lines(frame, left, l);
-        render_lines(frame, right, r);
+        chrome::lines(frame, left, l);
+        chrome::lines(frame, right, r);
     } else {
         let w = usize::from(body.width);
         let mut all = run_section(row, model, w);
@@ -83,24 +83,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, keys: &KeyMap) {
             all.push(Line::raw(""));
             all.extend(section);
         }
-        render_lines(frame, body, all);
-    }
-}
-
-fn render_lines(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
-    for (i, line) in lines.into_iter().enumerate() {
-        let Ok(dy) = u16::try_from(i) else { break };
-        if dy >= area.height {
-            break;
-        }
-        frame.render_widget(
-            line,
-            Rect {
-                y: area.y + dy,
-                height: 1,
-                ..area
-            },
-        );
+        chrome::lines(frame, body, all);
     }
 }
 

@@ -76,24 +76,7 @@ pub(super) fn boxed(
         title,
         color,
     );
-    put(frame, inner, lines);
-}
-
-pub(super) fn put(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
-    for (i, line) in lines.into_iter().enumerate() {
-        let Ok(dy) = u16::try_from(i) else { break };
-        if dy >= area.height {
-            break;
-        }
-        frame.render_widget(
-            line,
-            Rect {
-                y: area.y + dy,
-                height: 1,
-                ..area
-            },
-        );
-    }
+    chrome::lines(frame, inner, lines);
 }
 
 struct Entry {
@@ -143,7 +126,7 @@ pub fn help(frame: &mut Frame, area: Rect, keys: &KeyMap) {
         let mut lines = column(&entries, inner.width, true);
         lines.push(Line::raw(""));
         lines.push(footer_line);
-        put(frame, inner, lines);
+        chrome::lines(frame, inner, lines);
         return;
     }
     // Two columns: with the config names when they fit, else descriptions cut to fit.
@@ -166,12 +149,12 @@ pub fn help(frame: &mut Frame, area: Rect, keys: &KeyMap) {
         style::ACCENT,
     );
     let (left, right) = columns(inner, n1, n2);
-    put(frame, left, column(first, left.width, with_names));
+    chrome::lines(frame, left, column(first, left.width, with_names));
     let mut lines = column(second, right.width, with_names);
     while lines.len() < half {
         lines.push(Line::raw(""));
     }
-    put(frame, right, lines);
+    chrome::lines(frame, right, lines);
     let footer_area = Rect {
         y: inner.y + to_u16(half + 1),
         height: 1,
