@@ -32,7 +32,7 @@ pub mod msg;
 pub mod pipeline_catalog;
 pub mod pipeline_data;
 #[cfg(test)]
-pub(crate) mod pipeline_fixtures;
+pub(crate) use fixtures::pipelines as pipeline_fixtures;
 pub mod presets;
 pub mod query;
 pub mod relative_date;

@@ -359,6 +359,6 @@ mod prefill_tests;
 #[cfg(test)]
 mod relaunch_tests;
 #[cfg(test)]
-mod test_kit;
+use crate::tui::fixtures::keys as test_kit;
 #[cfg(test)]
 mod tests;

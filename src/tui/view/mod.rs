@@ -26,7 +26,7 @@ pub(crate) mod style;
 mod table;
 
 #[cfg(test)]
-pub(crate) mod fixtures;
+pub(crate) use crate::tui::fixtures::screens as fixtures;
 #[cfg(test)]
 mod text_cursor_tests;
 
