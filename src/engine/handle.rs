@@ -140,7 +140,7 @@ impl Engine {
         self.inner
             .lock()
             .journal
-            .claim_pipeline(id, sync::ALIVE_GRACE)
+            .claim_pipeline(id, super::shared::ALIVE_GRACE)
     }
 
     /// Stops driving pipeline run `id`, so another process may carry it on at once.
@@ -155,7 +155,7 @@ impl Engine {
         self.inner
             .lock()
             .journal
-            .pipeline_driver(id, sync::ALIVE_GRACE)
+            .pipeline_driver(id, super::shared::ALIVE_GRACE)
             .unwrap_or_default()
     }
 
@@ -164,7 +164,7 @@ impl Engine {
         self.inner
             .lock()
             .journal
-            .live_processes(sync::ALIVE_GRACE)
+            .live_processes(super::shared::ALIVE_GRACE)
             .unwrap_or_default()
     }
 

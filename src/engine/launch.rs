@@ -398,7 +398,7 @@ pub(crate) fn settles_here(st: &State, launch: &PendingLaunch) -> bool {
     by.process == Launcher::this_process().process
         || !st
             .journal
-            .is_alive(&by.process, super::sync::ALIVE_GRACE)
+            .is_alive(&by.process, super::shared::ALIVE_GRACE)
             .unwrap_or(true)
 }
 

@@ -18,6 +18,11 @@ use super::update::Update;
 use crate::clock::SharedClock;
 use crate::hex::Client;
 
+/// A process without a heartbeat for this long is gone (crashed, killed, or its machine
+/// asleep): its unresolved launches may be reconciled by another process. Ten heartbeats'
+/// worth, so a busy machine does not declare a live process dead.
+pub(crate) const ALIVE_GRACE: Duration = Duration::from_secs(10);
+
 /// How many updates a slow subscriber may fall behind before it is told it lagged (and should
 /// re-read `Engine::snapshot`).
 const UPDATE_BUFFER: usize = 1024;

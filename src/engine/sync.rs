@@ -23,11 +23,6 @@ const HEARTBEAT_EVERY: u64 = 2;
 /// Launches left behind by dead processes are looked for every this many periods.
 const ORPHANS_EVERY: u64 = 20;
 
-/// A process without a heartbeat for this long is gone (crashed, killed, or its machine
-/// asleep): its unresolved launches may be reconciled by another process. Ten heartbeats'
-/// worth, so a busy machine does not declare a live process dead.
-pub(crate) const ALIVE_GRACE: Duration = Duration::from_secs(10);
-
 pub(crate) async fn keep_in_sync(inner: Weak<Shared>) {
     let mut count: u64 = 0;
     // The orphan pass runs beside this loop, one at a time: it waits for project locks, which a

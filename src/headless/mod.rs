@@ -12,6 +12,7 @@ mod params;
 mod pipeline_cmd;
 mod pipeline_export;
 mod pipeline_run;
+mod pipeline_source;
 pub mod projects;
 mod resolve;
 pub mod run;

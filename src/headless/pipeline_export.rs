@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{Cli, PipelineExportArgs};
 use crate::pipeline::{Pipeline, airflow, dagster};
 
-use super::pipeline_cmd::{display, load};
+use super::pipeline_source::{display, load};
 use crate::pipeline::exec::Prepared;
 use crate::session::{Exit, Failure};
 

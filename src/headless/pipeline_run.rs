@@ -25,14 +25,14 @@ use crate::pipeline::machine::{Machine, PipelineStatus};
 use crate::signals;
 
 use super::params;
-use super::pipeline_cmd;
+use super::pipeline_source;
 use crate::hex::short_id;
 use crate::session::{Context, Exit, Failure};
 
 pub async fn run(cli: &Cli, args: &PipelineRunArgs) -> Result<Exit, Failure> {
     let ctx = Context::load(cli)?;
     refuse_read_only(&ctx)?;
-    let prepared = pipeline_cmd::load_in(&ctx, &args.source).await?;
+    let prepared = pipeline_source::load_in(&ctx, &args.source).await?;
     let pipeline = &prepared.pipeline;
     let specs: Vec<ParamSpec> = pipeline.params.iter().map(|p| p.spec()).collect();
     let label = format!("pipeline {}", pipeline.name);

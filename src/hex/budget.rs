@@ -31,12 +31,7 @@ use super::settings::Limits;
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 
-/// The longest one 429 may stop every request. Hex's window resets a minute after its first
-/// request (HEX_API.md "Limits"), so an honest Retry-After is at most about 60 s; five minutes
-/// leaves room for a slow or hourly limit, and anything longer is a server asking for something
-/// absurd: a few more refused requests cost less than a dashboard frozen for hours (or an
-/// `Instant` overflow, for `Retry-After: 18446744073709551615`).
-pub const MAX_PAUSE: Duration = Duration::from_secs(5 * 60);
+pub use super::retry_after::MAX_PAUSE;
 
 /// The most a shared budget adds to a wait, at random: processes told to wait for the same freed
 /// slot then do not all wake in the same millisecond to queue for the ledger's lock.

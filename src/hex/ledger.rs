@@ -296,11 +296,11 @@ fn classify(path: &Path, source: rusqlite::Error) -> Error {
 }
 
 fn max_pause_ms() -> i64 {
-    i64::try_from(super::budget::MAX_PAUSE.as_millis()).unwrap_or(i64::MAX)
+    i64::try_from(super::retry_after::MAX_PAUSE.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The sends of the last minute and the launches of the last hour (the newest [`MAX_ROWS`]),
-/// oldest first; the pause, capped at [`super::budget::MAX_PAUSE`] from now whatever the file
+/// oldest first; the pause, capped at [`super::retry_after::MAX_PAUSE`] from now whatever the file
 /// says; and the distinct senders of the last minute.
 fn load(conn: &Connection, now_ms: i64) -> rusqlite::Result<Record> {
     let minute_ago = now_ms.saturating_sub(MINUTE_MS);

@@ -10,7 +10,12 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::budget::MAX_PAUSE;
+/// The longest one 429 may stop every request. Hex's window resets a minute after its first
+/// request (HEX_API.md "Limits"), so an honest Retry-After is at most about 60 s; five minutes
+/// leaves room for a slow or hourly limit, and anything longer is a server asking for something
+/// absurd: a few more refused requests cost less than a dashboard frozen for hours (or an
+/// `Instant` overflow, for `Retry-After: 18446744073709551615`).
+pub const MAX_PAUSE: Duration = Duration::from_secs(5 * 60);
 
 /// Longest piece of an absurd header quoted back in a message.
 const QUOTED_CHARS: usize = 40;

@@ -222,6 +222,28 @@ pub struct RunRow {
 }
 
 impl RunRow {
+    /// The flags a run carries by itself (the filter matches them too: `flag:overdue`).
+    pub fn flag_words(&self) -> Vec<&'static str> {
+        let row = self;
+        let v = &row.view;
+        let mut list: Vec<&str> = Vec::new();
+        if matches!(v.cancel, crate::journal::CancelState::NotConfirmed { .. }) && v.is_active() {
+            list.push("cancel unconfirmed");
+        }
+        if row.overdue.is_some() && v.is_active() {
+            list.push("overdue");
+        }
+        if v.timed_out {
+            list.push("timed out");
+        }
+        if row.gone() {
+            list.push("unknown to Hex");
+        } else if v.is_active() && !row.followed {
+            list.push("not followed");
+        }
+        list
+    }
+
     /// Active, followed and its latest poll answered: the rows that spin, whose ELAPSED ticks,
     /// and that the "N active" count counts. A stale row (its poll failed) or one no longer
     /// followed (Hex forgot it) stands still at its last observation.

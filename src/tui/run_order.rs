@@ -304,7 +304,7 @@ pub fn values(row: &RunRow) -> Vec<(Field, Cow<'_, str>)> {
         let value = crate::hex::params::display_value(value);
         out.push((Field::Param, Cow::Owned(format!("{name}={value}"))));
     }
-    for flag in super::view::runs::flag_words(row) {
+    for flag in row.flag_words() {
         out.push((Field::Flag, Cow::Borrowed(flag)));
     }
     out

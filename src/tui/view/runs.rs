@@ -17,7 +17,6 @@ use ratatui::text::{Line, Span};
 use super::chrome::{self, Hint};
 use super::style::{self, ERROR, WARN};
 use super::table::{self, Column};
-use crate::journal::CancelState;
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{HistoryPages, Model, RunRow};
@@ -153,7 +152,7 @@ fn cells(row: &RunRow, model: &Model) -> Vec<Span<'static>> {
 
 /// What needs a person's attention, most urgent first.
 fn flags(row: &RunRow, model: &Model) -> Span<'static> {
-    let mut list = flag_words(row);
+    let mut list = row.flag_words();
     if row.view.is_active() && model.runs.cancel_failed.contains_key(&row.view.key) {
         list.insert(0, "cancel failed");
     }
@@ -164,27 +163,6 @@ fn flags(row: &RunRow, model: &Model) -> Span<'static> {
         list.join(", "),
         Style::new().fg(ERROR).add_modifier(Modifier::BOLD),
     )
-}
-
-/// The flags a run carries by itself (the filter matches them too: `flag:overdue`).
-pub fn flag_words(row: &RunRow) -> Vec<&'static str> {
-    let v = &row.view;
-    let mut list: Vec<&str> = Vec::new();
-    if matches!(v.cancel, CancelState::NotConfirmed { .. }) && v.is_active() {
-        list.push("cancel unconfirmed");
-    }
-    if row.overdue.is_some() && v.is_active() {
-        list.push("overdue");
-    }
-    if v.timed_out {
-        list.push("timed out");
-    }
-    if row.gone() {
-        list.push("unknown to Hex");
-    } else if v.is_active() && !row.followed {
-        list.push("not followed");
-    }
-    list
 }
 
 /// `1,234 runs · 3 active`
