@@ -19,23 +19,26 @@ use crate::session::{Context, Failure};
 /// and fails with exit 4.
 pub(super) async fn load(cli: &Cli, source: &PipelineSource) -> Result<Prepared, Failure> {
     let (paths, config) = Config::for_cli(cli, &ProcessEnv)?;
-    let file = file_of(&paths, source)?;
-    if source.offline {
-        return report(exec::prepare_offline(&file, &config), false);
-    }
-    report(exec::prepare(&file, &config, &OnDemand(cli)).await, true)
+    prepare(&paths, &config, source, &OnDemand(cli)).await
 }
 
 /// [`load`] on a loaded profile (`pipeline run`), whose project list it uses.
 pub(super) async fn load_in(ctx: &Context, source: &PipelineSource) -> Result<Prepared, Failure> {
-    let file = file_of(&ctx.paths, source)?;
+    prepare(&ctx.paths, &ctx.config, source, &ctx.project_list()).await
+}
+
+/// The file `source` means, prepared with `workspace`'s project list (none with `--offline`).
+async fn prepare(
+    paths: &Paths,
+    config: &Config,
+    source: &PipelineSource,
+    workspace: &impl exec::Workspace,
+) -> Result<Prepared, Failure> {
+    let file = file_of(paths, source)?;
     if source.offline {
-        return report(exec::prepare_offline(&file, &ctx.config), false);
+        return report(exec::prepare_offline(&file, config), false);
     }
-    report(
-        exec::prepare(&file, &ctx.config, &ctx.project_list()).await,
-        true,
-    )
+    report(exec::prepare(&file, config, workspace).await, true)
 }
 
 /// The file a NAME or `--file` means.

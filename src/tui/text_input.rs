@@ -91,6 +91,19 @@ impl TextInput {
         Some(if changed { Typed::Changed } else { Typed::Kept })
     }
 
+    /// What a view shows: while the text is being edited, its [`window`](Self::window) in
+    /// `width` columns; otherwise the text from its start, with no cursor to keep in view.
+    pub fn shown(&self, editing: bool, width: usize) -> Window<'_> {
+        if editing {
+            self.window(width)
+        } else {
+            Window {
+                text: self.value(),
+                cursor: 0,
+            }
+        }
+    }
+
     /// What fits in `width` columns with the cursor on one of them: the text from its start
     /// while that leaves the cursor in view, else scrolled left just enough. At the end of the
     /// text the cursor takes a column of its own, after the last character.

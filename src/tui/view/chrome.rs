@@ -16,7 +16,6 @@ use super::{pipelines, projects, runs};
 use crate::tui::action::Action;
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::{Filter, Model, Screen};
-use crate::tui::text_input::Window;
 
 /// One key hint: "x cancel".
 #[derive(Debug, Clone, PartialEq)]
@@ -158,14 +157,9 @@ pub fn filter_line(frame: &mut Frame, area: Rect, model: &Model, f: &Filter, key
     };
     // While typed, a long filter scrolls to keep its cursor in view; kept, it shows from its
     // start.
-    let typed = if f.editing {
-        f.text.window(usize::from(area.width).saturating_sub(3))
-    } else {
-        Window {
-            text: f.text.value(),
-            cursor: 0,
-        }
-    };
+    let typed = f
+        .text
+        .shown(f.editing, usize::from(area.width).saturating_sub(3));
     let mut spans = vec![
         Span::styled(" / ", style::key()),
         Span::styled(typed.text.to_string(), style::bold()),

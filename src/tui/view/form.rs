@@ -21,7 +21,7 @@ use crate::tui::action::Action;
 use crate::tui::form::{Field, Form, Slot};
 use crate::tui::keymap::KeyMap;
 use crate::tui::model::Model;
-use crate::tui::text_input::{TextInput, Window};
+use crate::tui::text_input::TextInput;
 
 /// One row of the form as drawn.
 struct Row {
@@ -277,14 +277,7 @@ fn text_value(
         };
         return (vec![Span::styled(placeholder.to_string(), st)], 0);
     }
-    let shown = if on {
-        input.window(room)
-    } else {
-        Window {
-            text: input.value(),
-            cursor: 0,
-        }
-    };
+    let shown = input.shown(on, room);
     (
         vec![Span::styled(
             shown.text.to_string(),
